@@ -1,1 +1,49 @@
-fn main() {}
+//! `synod`: run, check and watch consensus protocols in a deterministic simulator.
+//!
+//! The binary is thin: parse the command line, build from the library crates, print, and map
+//! the outcome to an exit code: 0 expectations held, 1 a check failed, 2 unusable input.
+
+mod run;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// synod: distributed consensus protocols as actors you can watch, break with faults, and check.
+#[derive(Parser)]
+#[command(name = "synod", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a protocol or a scenario file, narrate it, and judge its expectations.
+    Run(run::RunArgs),
+}
+
+/// An error in what the user gave us: printed, exit code 2.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Run(args) => run::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -137,12 +137,16 @@
 //! crate and docs/trace.md.
 
 mod ids;
+pub mod observe;
 mod process;
 mod rng;
 pub mod testing;
 mod trace;
 
 pub use ids::{NodeId, Time, TimerId};
+pub use observe::{
+    DropReason, Event, EventKind, Observer, TRACE_SCHEMA_VERSION, TraceMsg, Violation,
+};
 pub use process::{Ctx, Env, Message, NodeStatus, Process};
 pub use rng::SimRng;
 pub use trace::{ClientEvent, ClientOp, ClientResult, Level, ProtocolEvent};

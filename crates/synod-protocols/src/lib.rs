@@ -1,1 +1,16 @@
-//! placeholder
+//! # synod-protocols: the protocols, and the scenarios that run them
+//!
+//! **Contract: this crate does no IO.** Protocols are [`synod_core::Process`]es; scenarios are
+//! parsed from text the caller read.
+//!
+//! - [`kv`]: the KV contract, the client workload every store shares, and the single-server
+//!   store (`kv`), the baseline the replicated stores must behave like.
+//! - [`scenario`]: the scenario format (docs/scenarios.md).
+//! - [`system`]: from a scenario to a runnable system; the one place protocols meet the
+//!   simulator.
+//! - [`harness`]: run a system with every check on, and judge its expectations.
+
+pub mod harness;
+pub mod kv;
+pub mod scenario;
+pub mod system;

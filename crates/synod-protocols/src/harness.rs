@@ -1,0 +1,200 @@
+//! Run a system with every check on and judge the scenario's expectations. `synod run`,
+//! `synod check`, the REPL and the web game all judge runs this way.
+
+use crate::scenario::Scenario;
+use crate::system::System;
+use std::collections::BTreeMap;
+use synod_check::invariants::{Agreement, ElectionSafety, StateMachineSafety};
+use synod_check::recorder::{HistoryRecorder, RecordedOp};
+use synod_core::{ClientResult, NodeStatus, Time};
+use synod_sim::{EndReason, Shared, Stats};
+
+/// One expectation and whether it held.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// The expectation's key (`all_requests_complete`, ...).
+    pub name: String,
+    /// Whether it held.
+    pub held: bool,
+    /// Why, in a few words.
+    pub detail: String,
+}
+
+/// Everything a run produced that a summary shows.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// Why it ended.
+    pub end: EndReason,
+    /// Virtual time at the end.
+    pub now: Time,
+    /// Message and event statistics.
+    pub stats: Stats,
+    /// The client history.
+    pub history: Vec<RecordedOp>,
+    /// Each server's name and final status (`None` if down).
+    pub servers: Vec<(String, Option<NodeStatus>)>,
+    /// Each expectation of the scenario, judged.
+    pub verdicts: Vec<Verdict>,
+}
+
+impl Report {
+    /// Whether the run met every expectation and broke no safety property it was not
+    /// expected to break.
+    pub fn passed(&self) -> bool {
+        self.verdicts.iter().all(|v| v.held)
+    }
+}
+
+/// Live checks and the history recorder, attached to a system before it runs.
+pub struct Checks {
+    history: Shared<HistoryRecorder>,
+}
+
+impl Checks {
+    /// Attach the generic safety checks (agreement, state machine safety, election safety) and
+    /// the history recorder.
+    pub fn attach(system: &mut System) -> Checks {
+        let history = Shared::new(HistoryRecorder::default());
+        system.sim.add_observer(Box::new(Agreement::default()));
+        system
+            .sim
+            .add_observer(Box::new(StateMachineSafety::default()));
+        system.sim.add_observer(Box::new(ElectionSafety::default()));
+        system.sim.add_observer(Box::new(history.clone()));
+        Checks { history }
+    }
+
+    /// The client history so far.
+    pub fn history(&self) -> Vec<RecordedOp> {
+        self.history.borrow().ops.clone()
+    }
+}
+
+fn fact<'a>(s: &'a NodeStatus, key: &str) -> Option<&'a str> {
+    s.facts
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Judge a finished run against the scenario's expectations.
+pub fn judge(system: &System, checks: &Checks, scenario: &Scenario, end: EndReason) -> Report {
+    let sim = &system.sim;
+    let history = checks.history();
+    let statuses = sim.statuses();
+    let servers: Vec<(String, Option<NodeStatus>)> = system
+        .servers
+        .iter()
+        .map(|id| {
+            (
+                sim.specs()[id.index()].name.clone(),
+                statuses[id.index()].clone(),
+            )
+        })
+        .collect();
+    let mut verdicts = Vec::new();
+    let e = &scenario.expect;
+
+    match (&end, &e.violation) {
+        (EndReason::Violation(v), Some(want)) => verdicts.push(Verdict {
+            name: "violation".into(),
+            held: v.property == *want,
+            detail: format!("expected {want}, got {v}"),
+        }),
+        (EndReason::Violation(v), None) => verdicts.push(Verdict {
+            name: "safety".into(),
+            held: false,
+            detail: v.to_string(),
+        }),
+        (_, Some(want)) => verdicts.push(Verdict {
+            name: "violation".into(),
+            held: false,
+            detail: format!("expected a violation of {want}, but safety held"),
+        }),
+        (_, None) => verdicts.push(Verdict {
+            name: "safety".into(),
+            held: true,
+            detail: "every live safety check held".into(),
+        }),
+    }
+
+    if let Some(want) = e.all_requests_complete {
+        let unfinished = history
+            .iter()
+            .filter(|o| !matches!(o.returned, Some((_, ref r)) if *r != ClientResult::Unknown))
+            .count();
+        let done = sim.clients_done() && unfinished == 0;
+        verdicts.push(Verdict {
+            name: "all_requests_complete".into(),
+            held: done == want,
+            detail: if done {
+                format!("all {} requests completed", history.len())
+            } else {
+                format!(
+                    "{unfinished} of {} invoked requests did not complete{}",
+                    history.len(),
+                    if sim.clients_done() {
+                        ""
+                    } else {
+                        "; some clients did not finish"
+                    }
+                )
+            },
+        });
+    }
+
+    if let Some(want) = e.converged {
+        let stores: BTreeMap<&str, Vec<&str>> =
+            servers.iter().fold(BTreeMap::new(), |mut m, (name, st)| {
+                if let Some(store) = st.as_ref().and_then(|s| fact(s, "store")) {
+                    m.entry(store).or_insert_with(Vec::new).push(name.as_str());
+                }
+                m
+            });
+        let converged = stores.len() <= 1;
+        verdicts.push(Verdict {
+            name: "converged".into(),
+            held: converged == want,
+            detail: if converged {
+                "the stores of the servers that are up are identical".into()
+            } else {
+                let groups: Vec<String> = stores
+                    .iter()
+                    .map(|(store, who)| format!("{} has {store}", who.join(", ")))
+                    .collect();
+                format!("stores differ: {}", groups.join("; "))
+            },
+        });
+    }
+
+    if let Some(want) = e.decided {
+        let undecided: Vec<&str> = sim
+            .specs()
+            .iter()
+            .zip(&statuses)
+            .filter_map(|(spec, st)| {
+                let st = st.as_ref()?;
+                (fact(st, "decided") == Some("-")).then_some(spec.name.as_str())
+            })
+            .collect();
+        let decided = undecided.is_empty();
+        verdicts.push(Verdict {
+            name: "decided".into(),
+            held: decided == want,
+            detail: if decided {
+                "every live learner decided".into()
+            } else {
+                format!("undecided: {}", undecided.join(", "))
+            },
+        });
+    }
+
+    Report {
+        end,
+        now: sim.now(),
+        stats: sim.stats().clone(),
+        history,
+        servers,
+        verdicts,
+    }
+}

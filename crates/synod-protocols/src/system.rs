@@ -1,0 +1,111 @@
+//! From a scenario to a runnable system: the protocol's processes laid out as nodes, the fault
+//! schedule resolved against their names, and the live checks attached. This is the only place
+//! where protocols are wired to the simulator.
+
+use crate::kv::{KvClient, KvNode, KvServer};
+use crate::scenario::{Scenario, ScenarioError};
+use synod_core::NodeId;
+use synod_sim::{NodeSpec, Sim, SimConfig, Simulation};
+
+/// A system ready to run.
+pub struct System {
+    /// The simulation.
+    pub sim: Box<dyn Simulation>,
+    /// The servers whose stores must converge (replicas, Raft nodes, the single server).
+    pub servers: Vec<NodeId>,
+}
+
+/// The simulator configuration a scenario asks for.
+pub fn sim_config(s: &Scenario) -> SimConfig {
+    SimConfig {
+        seed: s.seed,
+        net: s.net.clone(),
+        until: s.until,
+        settle: s.settle,
+    }
+}
+
+/// Reject counts the protocol has no use for, so a typo'd scenario does not silently run
+/// something else.
+fn only_counts(s: &Scenario, allowed: &[&str]) -> Result<(), ScenarioError> {
+    let c = &s.cluster;
+    let given = [
+        ("nodes", c.nodes.is_some()),
+        ("clients", c.clients.is_some()),
+        ("acceptors", c.acceptors.is_some()),
+        ("leaders", c.leaders.is_some()),
+        ("replicas", c.replicas.is_some()),
+        ("proposers", c.proposers.is_some()),
+        ("learners", c.learners.is_some()),
+        ("names", c.names.is_some()),
+    ];
+    for (key, set) in given {
+        if set && !allowed.contains(&key) {
+            return Err(s.error(
+                None,
+                format!(
+                    "key `cluster.{key}` does not apply to protocol {} (it takes: {})",
+                    s.protocol,
+                    allowed.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Client specs named `client 1` .. `client N`.
+pub fn client_specs(n: u32) -> Vec<NodeSpec> {
+    (1..=n)
+        .map(|i| NodeSpec {
+            name: format!("client {i}"),
+            role: "client".into(),
+            client: true,
+        })
+        .collect()
+}
+
+fn kv(s: &Scenario) -> Result<System, ScenarioError> {
+    only_counts(s, &["clients"])?;
+    if s.bug.is_some() {
+        return Err(s.error(None, "protocol kv has no planted bugs"));
+    }
+    let clients = s.cluster.clients.unwrap_or(3);
+    let mut specs = vec![NodeSpec {
+        name: "server".into(),
+        role: "server".into(),
+        client: false,
+    }];
+    specs.extend(client_specs(clients));
+    let faults = s.resolve_faults(&specs.iter().map(|n| n.name.clone()).collect::<Vec<_>>())?;
+    let workload = s.workload.clone();
+    let server = NodeId(0);
+    let mut sim = Sim::<KvNode>::new(
+        sim_config(s),
+        specs,
+        Box::new(move |id, durable| {
+            if id == server {
+                KvNode::Server(KvServer {
+                    durable: durable.flatten().unwrap_or_default(),
+                })
+            } else {
+                KvNode::Client(KvClient::new(workload.clone(), vec![server]))
+            }
+        }),
+    );
+    for f in faults {
+        sim.schedule(f);
+    }
+    Ok(System {
+        sim: Box::new(sim),
+        servers: vec![server],
+    })
+}
+
+/// Build the system a scenario describes.
+pub fn build(s: &Scenario) -> Result<System, ScenarioError> {
+    match s.protocol.as_str() {
+        "kv" => kv(s),
+        other => Err(s.error(None, format!("protocol `{other}` is not available"))),
+    }
+}

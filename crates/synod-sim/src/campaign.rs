@@ -1,0 +1,162 @@
+//! Random fault schedules drawn from a seed, for sweeps over many seeds.
+//!
+//! A schedule strikes only during a fault window; at its end everything is repaired (heal,
+//! restart every crashed node, release held nodes, restore speed, loss and duplication), so a
+//! run can then be judged for liveness as well as safety.
+
+use crate::fault::{Fault, ScheduledFault, Target};
+use synod_core::{NodeId, SimRng, Time};
+
+/// The kinds of fault a campaign may draw.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FaultKind {
+    /// Crash a node (it restarts later).
+    Crash,
+    /// Cut the cluster in two (healed later).
+    Partition,
+    /// A burst of message loss.
+    Loss,
+    /// A burst of duplication.
+    Duplicate,
+    /// A burst of wider latency (reordering).
+    Delay,
+    /// A node becomes slow for a while.
+    Slow,
+    /// A node's messages are held for a while, then released.
+    Hold,
+}
+
+impl FaultKind {
+    /// Every kind, with its name on the command line.
+    pub const ALL: [(FaultKind, &'static str); 7] = [
+        (FaultKind::Crash, "crash"),
+        (FaultKind::Partition, "partition"),
+        (FaultKind::Loss, "loss"),
+        (FaultKind::Duplicate, "duplicate"),
+        (FaultKind::Delay, "delay"),
+        (FaultKind::Slow, "slow"),
+        (FaultKind::Hold, "hold"),
+    ];
+}
+
+/// What a random schedule may contain.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultPlan {
+    /// Kinds to draw from.
+    pub kinds: Vec<FaultKind>,
+    /// Faults strike in `[0, window)`; at `window` everything is repaired.
+    pub window: Time,
+    /// How many faults to draw (each lasts a while, then is undone).
+    pub count: u32,
+    /// The longest a fault lasts.
+    pub max_duration: Time,
+    /// The network's latency range, restored after a delay burst.
+    pub latency: (Time, Time),
+}
+
+/// Draw a fault schedule for `servers` from `seed`. At most a minority of servers is down at
+/// any moment, so a correct protocol can always make progress once messages flow.
+pub fn random_faults(seed: u64, servers: &[NodeId], plan: &FaultPlan) -> Vec<ScheduledFault> {
+    let mut rng = SimRng::derive(seed, u64::MAX);
+    let mut out = Vec::new();
+    if plan.kinds.is_empty() || servers.is_empty() || plan.window == Time::ZERO {
+        return out;
+    }
+    let minority = (servers.len() - 1) / 2;
+    // Intervals during which each crashed node is down, to keep the majority up.
+    let mut down: Vec<(Time, Time)> = Vec::new();
+    let node = |rng: &mut SimRng| servers[rng.below(servers.len() as u64) as usize];
+    for _ in 0..plan.count {
+        let kind = plan.kinds[rng.below(plan.kinds.len() as u64) as usize];
+        let at = Time::micros(rng.below(plan.window.as_micros()));
+        let dur = Time::micros(rng.range_inclusive(1, plan.max_duration.as_micros().max(1)));
+        let end = (at + dur).min(plan.window);
+        let mut push = |at: Time, fault: Fault| out.push(ScheduledFault { at, fault });
+        match kind {
+            FaultKind::Crash => {
+                let overlapping = down.iter().filter(|(a, b)| *a < end && at < *b).count();
+                if overlapping < minority {
+                    let n = node(&mut rng);
+                    down.push((at, end));
+                    push(at, Fault::Crash(Target::Node(n)));
+                    push(end, Fault::Restart(Target::Node(n)));
+                }
+            }
+            FaultKind::Partition => {
+                let mut side_a = Vec::new();
+                let mut side_b = Vec::new();
+                for &s in servers {
+                    if rng.chance(0.5) {
+                        side_a.push(Target::Node(s));
+                    } else {
+                        side_b.push(Target::Node(s));
+                    }
+                }
+                if !side_a.is_empty() && !side_b.is_empty() {
+                    push(at, Fault::Partition(vec![side_a, side_b]));
+                    push(end, Fault::Heal);
+                }
+            }
+            FaultKind::Loss => {
+                let p = 0.05 + 0.3 * rng.unit();
+                push(at, Fault::Loss((p * 100.0).round() / 100.0));
+                push(end, Fault::Loss(0.0));
+            }
+            FaultKind::Duplicate => {
+                let p = 0.05 + 0.3 * rng.unit();
+                push(at, Fault::Duplicate((p * 100.0).round() / 100.0));
+                push(end, Fault::Duplicate(0.0));
+            }
+            FaultKind::Delay => {
+                let (lo, hi) = plan.latency;
+                push(at, Fault::Latency(lo, hi.scale(1.0 + 9.0 * rng.unit())));
+                push(end, Fault::Latency(lo, hi));
+            }
+            FaultKind::Slow => {
+                let n = node(&mut rng);
+                let factor = (2.0 + 8.0 * rng.unit()).round();
+                push(at, Fault::Slow(Target::Node(n), factor));
+                push(end, Fault::Slow(Target::Node(n), 1.0));
+            }
+            FaultKind::Hold => {
+                let n = node(&mut rng);
+                push(at, Fault::Hold(Target::Node(n)));
+                push(end, Fault::Release(Target::Node(n)));
+            }
+        }
+    }
+    // Repair everything at the end of the window, whatever was drawn.
+    let w = plan.window;
+    out.push(ScheduledFault {
+        at: w,
+        fault: Fault::Heal,
+    });
+    for &s in servers {
+        out.push(ScheduledFault {
+            at: w,
+            fault: Fault::Restart(Target::Node(s)),
+        });
+        out.push(ScheduledFault {
+            at: w,
+            fault: Fault::Release(Target::Node(s)),
+        });
+        out.push(ScheduledFault {
+            at: w,
+            fault: Fault::Slow(Target::Node(s), 1.0),
+        });
+    }
+    out.push(ScheduledFault {
+        at: w,
+        fault: Fault::Loss(0.0),
+    });
+    out.push(ScheduledFault {
+        at: w,
+        fault: Fault::Duplicate(0.0),
+    });
+    out.push(ScheduledFault {
+        at: w,
+        fault: Fault::Latency(plan.latency.0, plan.latency.1),
+    });
+    out.sort_by_key(|f| f.at);
+    out
+}

@@ -1,0 +1,136 @@
+//! Faults: what a scenario schedules, the REPL injects, or a campaign draws at random.
+//!
+//! The vocabulary comes in pairs, as in turmoil: crash / restart, partition / heal,
+//! hold / release, slow / (slow 1.0).
+
+use std::fmt;
+use synod_core::{NodeId, Time};
+
+/// A node a fault acts on: a fixed node, or a role resolved when the fault fires.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Target {
+    /// This node.
+    Node(NodeId),
+    /// Whichever node leads when the fault fires (the most recent to announce itself leader
+    /// that still believes it leads). No leader: the fault is skipped, with a warning.
+    Leader,
+}
+
+/// One fault.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fault {
+    /// Crash a node: it loses everything but its durable state.
+    Crash(Target),
+    /// Restart a crashed node from its durable state.
+    Restart(Target),
+    /// Cut every link between nodes of different groups, both ways. Nodes in no group keep
+    /// all their links. Adds to cuts already in place.
+    Partition(Vec<Vec<Target>>),
+    /// Cut the links from each of `from` to each of `to`, in that direction only.
+    OneWay {
+        /// Senders whose messages are cut.
+        from: Vec<Target>,
+        /// Receivers they can no longer reach.
+        to: Vec<Target>,
+    },
+    /// Restore every link.
+    Heal,
+    /// Hold a node's outgoing messages (they wait, they are not lost).
+    Hold(Target),
+    /// Release a held node: its held messages go out in the order they were sent.
+    Release(Target),
+    /// Multiply the latency of messages to and from a node (1.0 restores it).
+    Slow(Target, f64),
+    /// Set the probability that a message is lost.
+    Loss(f64),
+    /// Set the probability that a message is delivered twice.
+    Duplicate(f64),
+    /// Set the latency range.
+    Latency(Time, Time),
+}
+
+/// A fault with the time it fires.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScheduledFault {
+    /// When.
+    pub at: Time,
+    /// What.
+    pub fault: Fault,
+}
+
+/// Prints faults with node names: `crash n1`, `partition n1,n2 | n3,n4,n5`.
+pub struct FaultDisplay<'a> {
+    /// The fault.
+    pub fault: &'a Fault,
+    /// Node names by id.
+    pub names: &'a [String],
+}
+
+impl FaultDisplay<'_> {
+    fn target(&self, f: &mut fmt::Formatter<'_>, t: &Target) -> fmt::Result {
+        match t {
+            Target::Node(id) => match self.names.get(id.index()) {
+                Some(name) => f.write_str(name),
+                None => write!(f, "#{id}"),
+            },
+            Target::Leader => f.write_str("leader"),
+        }
+    }
+    fn group(&self, f: &mut fmt::Formatter<'_>, g: &[Target]) -> fmt::Result {
+        for (i, t) in g.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            self.target(f, t)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for FaultDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.fault {
+            Fault::Crash(t) => {
+                f.write_str("crash ")?;
+                self.target(f, t)
+            }
+            Fault::Restart(t) => {
+                f.write_str("restart ")?;
+                self.target(f, t)
+            }
+            Fault::Partition(groups) => {
+                f.write_str("partition ")?;
+                for (i, g) in groups.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" | ")?;
+                    }
+                    self.group(f, g)?;
+                }
+                Ok(())
+            }
+            Fault::OneWay { from, to } => {
+                f.write_str("one-way partition ")?;
+                self.group(f, from)?;
+                f.write_str(" -> ")?;
+                self.group(f, to)
+            }
+            Fault::Heal => f.write_str("heal"),
+            Fault::Hold(t) => {
+                f.write_str("hold ")?;
+                self.target(f, t)
+            }
+            Fault::Release(t) => {
+                f.write_str("release ")?;
+                self.target(f, t)
+            }
+            Fault::Slow(t, x) => {
+                f.write_str("slow ")?;
+                self.target(f, t)?;
+                write!(f, " x{x}")
+            }
+            Fault::Loss(p) => write!(f, "loss {p}"),
+            Fault::Duplicate(p) => write!(f, "duplicate {p}"),
+            Fault::Latency(lo, hi) => write!(f, "latency {lo}..{hi}"),
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! The network model: latency, loss, duplication, and the topology of cut links, held nodes and
+//! slow nodes.
+
+use synod_core::{NodeId, SimRng, Time};
+
+/// How the network behaves when nothing is broken, and the knobs faults turn.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetConfig {
+    /// Fastest delivery.
+    pub latency_min: Time,
+    /// Slowest delivery; each message's latency is uniform in `[min, max]`, so messages reorder.
+    pub latency_max: Time,
+    /// Probability that a message is lost.
+    pub loss: f64,
+    /// Probability that a message is delivered twice (each copy with its own latency).
+    pub duplicate: f64,
+}
+
+impl Default for NetConfig {
+    fn default() -> Self {
+        NetConfig {
+            latency_min: Time::ms(1),
+            latency_max: Time::ms(10),
+            loss: 0.0,
+            duplicate: 0.0,
+        }
+    }
+}
+
+/// Which links are cut, which nodes are held or slow. Links are directed: a one-way partition
+/// cuts one direction.
+#[derive(Clone, Debug)]
+pub struct Topology {
+    n: usize,
+    cut: Vec<bool>,
+    held: Vec<bool>,
+    slow: Vec<f64>,
+    cuts: usize,
+}
+
+impl Topology {
+    /// `n` nodes, every link healthy.
+    pub fn new(n: usize) -> Self {
+        Topology {
+            n,
+            cut: vec![false; n * n],
+            held: vec![false; n],
+            slow: vec![1.0; n],
+            cuts: 0,
+        }
+    }
+
+    /// Whether messages from `from` to `to` are cut.
+    pub fn is_cut(&self, from: NodeId, to: NodeId) -> bool {
+        self.cuts > 0 && self.cut[from.index() * self.n + to.index()]
+    }
+
+    /// Cut the link from `from` to `to` (one direction).
+    pub fn cut(&mut self, from: NodeId, to: NodeId) {
+        if from != to {
+            let cell = &mut self.cut[from.index() * self.n + to.index()];
+            if !*cell {
+                *cell = true;
+                self.cuts += 1;
+            }
+        }
+    }
+
+    /// Restore every link (held and slow nodes stay as they are).
+    pub fn heal(&mut self) {
+        self.cut.iter_mut().for_each(|c| *c = false);
+        self.cuts = 0;
+    }
+
+    /// Whether any link is cut.
+    pub fn partitioned(&self) -> bool {
+        self.cuts > 0
+    }
+
+    /// Whether `node`'s outgoing messages are held.
+    pub fn is_held(&self, node: NodeId) -> bool {
+        self.held[node.index()]
+    }
+
+    /// Hold or release `node`.
+    pub fn set_held(&mut self, node: NodeId, held: bool) {
+        self.held[node.index()] = held;
+    }
+
+    /// The latency multiplier of `node`.
+    pub fn slowness(&self, node: NodeId) -> f64 {
+        self.slow[node.index()]
+    }
+
+    /// Set the latency multiplier of `node`.
+    pub fn set_slow(&mut self, node: NodeId, factor: f64) {
+        self.slow[node.index()] = factor;
+    }
+
+    /// Draw the latency of one message from `from` to `to`.
+    pub fn latency(&self, cfg: &NetConfig, rng: &mut SimRng, from: NodeId, to: NodeId) -> Time {
+        let base = Time::micros(
+            rng.range_inclusive(cfg.latency_min.as_micros(), cfg.latency_max.as_micros()),
+        );
+        let factor = self.slow[from.index()] * self.slow[to.index()];
+        if factor == 1.0 {
+            base
+        } else {
+            base.scale(factor)
+        }
+    }
+}

@@ -1,0 +1,876 @@
+//! The simulator: a world of processes, one event queue ordered by (time, sequence number), one
+//! seeded generator for the network and a derived one per node. `run` is a loop over `step`.
+
+use crate::fault::{Fault, FaultDisplay, ScheduledFault, Target};
+use crate::net::{NetConfig, Topology};
+use crate::stats::Stats;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::fmt;
+use synod_core::{
+    ClientEvent, Ctx, DropReason, Env, Event, EventKind, Level, Message, NodeId, NodeStatus,
+    Observer, Process, ProtocolEvent, SimRng, Time, TimerId, Violation,
+};
+
+/// A process of the cluster, as the simulator knows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeSpec {
+    /// Its name in narration and scenarios (`n1`, `acceptor 2`, `Taziri`).
+    pub name: String,
+    /// Its role (`server`, `acceptor`, `client`, ...).
+    pub role: String,
+    /// Whether it is a client: the run can end when every client is done.
+    pub client: bool,
+}
+
+/// How a run is set up.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimConfig {
+    /// The seed every random draw derives from.
+    pub seed: u64,
+    /// The network.
+    pub net: NetConfig,
+    /// The run ends at this virtual time at the latest.
+    pub until: Time,
+    /// After every client is done, run this much longer (lets replicas catch up) and stop.
+    pub settle: Time,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            seed: 1,
+            net: NetConfig::default(),
+            until: Time::ms(10_000),
+            settle: Time::ms(500),
+        }
+    }
+}
+
+/// Why a run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EndReason {
+    /// Nothing left to happen.
+    Quiescent,
+    /// Every client finished (and the settle time passed).
+    ClientsDone,
+    /// The time limit was reached.
+    TimeLimit,
+    /// A safety check failed.
+    Violation(Violation),
+}
+
+impl fmt::Display for EndReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EndReason::Quiescent => f.write_str("quiescent (nothing left to happen)"),
+            EndReason::ClientsDone => f.write_str("every client is done"),
+            EndReason::TimeLimit => f.write_str("time limit reached"),
+            EndReason::Violation(v) => write!(f, "stopped: {v}"),
+        }
+    }
+}
+
+/// What one step did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// An event was processed.
+    Event,
+    /// The run is over.
+    End(EndReason),
+}
+
+enum Ev<M> {
+    Start(NodeId),
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+        msg_id: u64,
+        msg: M,
+    },
+    Timer(TimerId),
+    Fault(Fault),
+}
+
+struct Queued<M> {
+    time: Time,
+    seq: u64,
+    ev: Ev<M>,
+}
+
+impl<M> PartialEq for Queued<M> {
+    fn eq(&self, other: &Self) -> bool {
+        self.seq == other.seq
+    }
+}
+impl<M> Eq for Queued<M> {}
+impl<M> PartialOrd for Queued<M> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<M> Ord for Queued<M> {
+    /// Reversed, so the max-heap pops the earliest (time, seq) first.
+    fn cmp(&self, other: &Self) -> Ordering {
+        (other.time, other.seq).cmp(&(self.time, self.seq))
+    }
+}
+
+/// Fans events out to observers and numbers them.
+struct Tracer {
+    observers: Vec<Box<dyn Observer>>,
+    level: Option<Level>,
+    seq: u64,
+    violation: Option<Violation>,
+}
+
+impl Tracer {
+    fn emit(&mut self, labels: &[String], time: Time, node: Option<NodeId>, kind: EventKind<'_>) {
+        if !matches!(kind, EventKind::Log { .. }) {
+            self.seq += 1;
+        }
+        if self.observers.is_empty() {
+            return;
+        }
+        let label = node
+            .and_then(|n| labels.get(n.index()))
+            .map_or("", String::as_str);
+        let ev = Event {
+            seq: self.seq,
+            time,
+            node,
+            label,
+            kind,
+        };
+        for o in &mut self.observers {
+            if let Err(v) = o.event(&ev) {
+                self.violation.get_or_insert(v);
+            }
+        }
+    }
+}
+
+/// Everything but the processes: what a process's context acts on.
+struct World<M, T> {
+    now: Time,
+    qseq: u64,
+    queue: BinaryHeap<Queued<M>>,
+    net: NetConfig,
+    topo: Topology,
+    net_rng: SimRng,
+    timers: BTreeMap<TimerId, (NodeId, u32, T)>,
+    next_timer: u64,
+    next_msg: u64,
+    held: Vec<Vec<(NodeId, u64, M)>>,
+    up: Vec<bool>,
+    incarnation: Vec<u32>,
+    labels: Vec<String>,
+    tracer: Tracer,
+    stats: Stats,
+    is_client: Vec<bool>,
+    done: Vec<bool>,
+    clients_left: usize,
+    clients_done_at: Option<Time>,
+    last_leader: Option<NodeId>,
+}
+
+impl<M: Message, T> World<M, T> {
+    fn push(&mut self, time: Time, ev: Ev<M>) {
+        self.qseq += 1;
+        self.queue.push(Queued {
+            time,
+            seq: self.qseq,
+            ev,
+        });
+    }
+
+    fn drop_msg(&mut self, from: NodeId, to: NodeId, msg_id: u64, msg: &M, reason: DropReason) {
+        self.stats.dropped(msg.kind(), reason);
+        let now = self.now;
+        self.tracer.emit(
+            &self.labels,
+            now,
+            Some(from),
+            EventKind::Drop {
+                to,
+                msg_id,
+                msg,
+                reason,
+            },
+        );
+    }
+
+    /// Put a message on the wire: partition, loss, latency, duplication. `not_before` keeps
+    /// released messages in their original order.
+    fn route(&mut self, from: NodeId, to: NodeId, msg_id: u64, msg: M, not_before: Time) -> Time {
+        if self.topo.is_cut(from, to) {
+            self.drop_msg(from, to, msg_id, &msg, DropReason::Partitioned);
+            return not_before;
+        }
+        if self.net_rng.chance(self.net.loss) {
+            self.drop_msg(from, to, msg_id, &msg, DropReason::Lost);
+            return not_before;
+        }
+        let at =
+            (self.now + self.topo.latency(&self.net, &mut self.net_rng, from, to)).max(not_before);
+        if self.net_rng.chance(self.net.duplicate) {
+            self.stats.duplicated(msg.kind());
+            let again = self.now + self.topo.latency(&self.net, &mut self.net_rng, from, to);
+            self.push(
+                again.max(not_before),
+                Ev::Deliver {
+                    from,
+                    to,
+                    msg_id,
+                    msg: msg.clone(),
+                },
+            );
+        }
+        self.push(
+            at,
+            Ev::Deliver {
+                from,
+                to,
+                msg_id,
+                msg,
+            },
+        );
+        at
+    }
+
+    fn release(&mut self, node: NodeId) {
+        self.topo.set_held(node, false);
+        let held = std::mem::take(&mut self.held[node.index()]);
+        let mut floor = self.now;
+        for (to, msg_id, msg) in held {
+            floor = self.route(node, to, msg_id, msg, floor);
+        }
+    }
+}
+
+impl<M: Message, T: fmt::Debug> Env<M, T> for World<M, T> {
+    fn send(&mut self, from: NodeId, to: NodeId, msg: M) {
+        self.stats.sent(msg.kind());
+        self.next_msg += 1;
+        let msg_id = self.next_msg;
+        let now = self.now;
+        self.tracer.emit(
+            &self.labels,
+            now,
+            Some(from),
+            EventKind::Send {
+                to,
+                msg_id,
+                msg: &msg,
+            },
+        );
+        if to.index() >= self.up.len() {
+            self.drop_msg(from, to, msg_id, &msg, DropReason::NoSuchNode);
+        } else if self.topo.is_held(from) {
+            self.held[from.index()].push((to, msg_id, msg));
+        } else {
+            self.route(from, to, msg_id, msg, Time::ZERO);
+        }
+    }
+
+    fn set_timer(&mut self, node: NodeId, after: Time, timer: T) -> TimerId {
+        self.next_timer += 1;
+        let id = TimerId(self.next_timer);
+        self.timers
+            .insert(id, (node, self.incarnation[node.index()], timer));
+        let at = self.now + after;
+        self.push(at, Ev::Timer(id));
+        id
+    }
+
+    fn cancel_timer(&mut self, node: NodeId, id: TimerId) {
+        if self
+            .timers
+            .get(&id)
+            .is_some_and(|(owner, _, _)| *owner == node)
+        {
+            self.timers.remove(&id);
+        }
+    }
+
+    fn log_enabled(&self, level: Level) -> bool {
+        self.tracer.level.is_some_and(|max| level <= max)
+    }
+
+    fn log(&mut self, node: NodeId, level: Level, text: &dyn fmt::Display) {
+        let now = self.now;
+        self.tracer.emit(
+            &self.labels,
+            now,
+            Some(node),
+            EventKind::Log { level, text },
+        );
+    }
+
+    fn protocol_event(&mut self, node: NodeId, event: ProtocolEvent<'_>) {
+        let kind = match event {
+            ProtocolEvent::Decide { instance, value } => EventKind::Decide { instance, value },
+            ProtocolEvent::Apply {
+                index,
+                command,
+                result,
+            } => EventKind::Apply {
+                index,
+                command,
+                result,
+            },
+            ProtocolEvent::Role { role, epoch } => {
+                if role == "leader" {
+                    self.last_leader = Some(node);
+                }
+                EventKind::Role { role, epoch }
+            }
+            ProtocolEvent::Commit { index } => EventKind::Commit { index },
+        };
+        let now = self.now;
+        self.tracer.emit(&self.labels, now, Some(node), kind);
+    }
+
+    fn client_event(&mut self, node: NodeId, event: ClientEvent<'_>) {
+        let kind = match event {
+            ClientEvent::Invoke { op_id, op } => EventKind::Invoke { op_id, op },
+            ClientEvent::Return { op_id, result } => EventKind::Return { op_id, result },
+        };
+        let now = self.now;
+        self.tracer.emit(&self.labels, now, Some(node), kind);
+    }
+
+    fn client_done(&mut self, node: NodeId) {
+        let i = node.index();
+        if self.is_client.get(i) == Some(&true) && !self.done[i] {
+            self.done[i] = true;
+            self.clients_left -= 1;
+            if self.clients_left == 0 {
+                self.clients_done_at = Some(self.now);
+            }
+        }
+    }
+
+    fn set_label(&mut self, node: NodeId, label: &dyn fmt::Display) {
+        if let Some(l) = self.labels.get_mut(node.index()) {
+            *l = label.to_string();
+        }
+    }
+}
+
+enum Slot<P: Process> {
+    Up(P),
+    Down(P::Durable),
+}
+
+/// Builds a node: from scratch (`None`) or, after a crash, from the durable state it kept.
+pub type Builder<P> = Box<dyn FnMut(NodeId, Option<<P as Process>::Durable>) -> P>;
+
+/// A state check run after every step over all live processes (for protocol invariants that
+/// need the processes' state, such as Raft's log matching). Returns (property, detail).
+pub type StateCheck<P> = Box<dyn FnMut(&[Option<&P>]) -> Option<(String, String)>>;
+
+/// A deterministic simulation of one cluster running protocol `P`.
+pub struct Sim<P: Process> {
+    config: SimConfig,
+    specs: Vec<NodeSpec>,
+    nodes: Vec<Slot<P>>,
+    rngs: Vec<SimRng>,
+    build: Builder<P>,
+    world: World<P::Msg, P::Timer>,
+    state_check: Option<StateCheck<P>>,
+    ended: Option<EndReason>,
+}
+
+impl<P: Process> Sim<P> {
+    /// A cluster of `specs.len()` nodes, built by `build`, each started at time zero in id
+    /// order.
+    pub fn new(config: SimConfig, specs: Vec<NodeSpec>, mut build: Builder<P>) -> Self {
+        let n = specs.len();
+        let nodes = (0..n)
+            .map(|i| Slot::Up(build(NodeId(i as u32), None)))
+            .collect();
+        let rngs = (0..n)
+            .map(|i| SimRng::derive(config.seed, i as u64 + 1))
+            .collect();
+        let is_client: Vec<bool> = specs.iter().map(|s| s.client).collect();
+        let clients_left = is_client.iter().filter(|c| **c).count();
+        let mut world = World {
+            now: Time::ZERO,
+            qseq: 0,
+            queue: BinaryHeap::new(),
+            net: config.net.clone(),
+            topo: Topology::new(n),
+            net_rng: SimRng::new(config.seed),
+            timers: BTreeMap::new(),
+            next_timer: 0,
+            next_msg: 0,
+            held: (0..n).map(|_| Vec::new()).collect(),
+            up: vec![true; n],
+            incarnation: vec![0; n],
+            labels: specs.iter().map(|s| s.name.clone()).collect(),
+            tracer: Tracer {
+                observers: Vec::new(),
+                level: None,
+                seq: 0,
+                violation: None,
+            },
+            stats: Stats::default(),
+            is_client,
+            done: vec![false; n],
+            clients_left,
+            clients_done_at: None,
+            last_leader: None,
+        };
+        for i in 0..n {
+            world.push(Time::ZERO, Ev::Start(NodeId(i as u32)));
+        }
+        Sim {
+            config,
+            specs,
+            nodes,
+            rngs,
+            build,
+            world,
+            state_check: None,
+            ended: None,
+        }
+    }
+
+    /// Watch the run. Add observers before the first step to see every event.
+    pub fn add_observer(&mut self, o: Box<dyn Observer>) {
+        let t = &mut self.world.tracer;
+        t.level = t.level.max(o.level());
+        t.observers.push(o);
+    }
+
+    /// Check the processes' state after every step.
+    pub fn set_state_check(&mut self, check: StateCheck<P>) {
+        self.state_check = Some(check);
+    }
+
+    /// Schedule a fault.
+    pub fn schedule(&mut self, f: ScheduledFault) {
+        self.world.push(f.at, Ev::Fault(f.fault));
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &SimConfig {
+        &self.config
+    }
+
+    /// The nodes, by id.
+    pub fn specs(&self) -> &[NodeSpec] {
+        &self.specs
+    }
+
+    /// Node names, by id.
+    pub fn names(&self) -> Vec<String> {
+        self.specs.iter().map(|s| s.name.clone()).collect()
+    }
+
+    /// The current virtual time.
+    pub fn now(&self) -> Time {
+        self.world.now
+    }
+
+    /// The sequence number of the last event.
+    pub fn seq(&self) -> u64 {
+        self.world.tracer.seq
+    }
+
+    /// Statistics so far.
+    pub fn stats(&self) -> &Stats {
+        &self.world.stats
+    }
+
+    /// The process at `id`, if it is up.
+    pub fn process(&self, id: NodeId) -> Option<&P> {
+        match self.nodes.get(id.index()) {
+            Some(Slot::Up(p)) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// Whether `id` is up.
+    pub fn is_up(&self, id: NodeId) -> bool {
+        self.world.up.get(id.index()).copied().unwrap_or(false)
+    }
+
+    /// The status of every node (`None` for a node that is down).
+    pub fn statuses(&self) -> Vec<Option<NodeStatus>> {
+        self.nodes
+            .iter()
+            .map(|s| match s {
+                Slot::Up(p) => Some(p.status()),
+                Slot::Down(_) => None,
+            })
+            .collect()
+    }
+
+    /// The topology (cut links, held and slow nodes).
+    pub fn topology(&self) -> &Topology {
+        &self.world.topo
+    }
+
+    /// Whether every client has finished its workload (true when there are no clients).
+    pub fn clients_done(&self) -> bool {
+        self.world.clients_left == 0
+    }
+
+    /// The violation that stopped the run, if one did.
+    pub fn violation(&self) -> Option<&Violation> {
+        self.world.tracer.violation.as_ref()
+    }
+
+    /// Why the run ended, once it has.
+    pub fn ended(&self) -> Option<&EndReason> {
+        self.ended.as_ref()
+    }
+
+    /// Run until the run ends; returns why.
+    pub fn run(&mut self) -> EndReason {
+        loop {
+            if let Step::End(reason) = self.step() {
+                return reason;
+            }
+        }
+    }
+
+    /// When the run stops taking events: the time limit, or the settle time after the clients.
+    fn deadline(&self) -> (Time, EndReason) {
+        match self.world.clients_done_at {
+            Some(at) if self.world.is_client.iter().any(|c| *c) => {
+                let settle = at + self.config.settle;
+                if settle < self.config.until {
+                    (settle, EndReason::ClientsDone)
+                } else {
+                    (self.config.until, EndReason::TimeLimit)
+                }
+            }
+            _ => (self.config.until, EndReason::TimeLimit),
+        }
+    }
+
+    fn finish(&mut self, reason: EndReason) -> Step {
+        self.ended = Some(reason.clone());
+        Step::End(reason)
+    }
+
+    /// Process the next event.
+    pub fn step(&mut self) -> Step {
+        if let Some(reason) = &self.ended {
+            return Step::End(reason.clone());
+        }
+        if let Some(v) = &self.world.tracer.violation {
+            let v = v.clone();
+            return self.finish(EndReason::Violation(v));
+        }
+        // Cancelled timers stay queued until their time; discard them here so that a run whose
+        // only pending events are cancelled timers is quiescent.
+        while let Some(Queued {
+            ev: Ev::Timer(id), ..
+        }) = self.world.queue.peek()
+        {
+            if self.world.timers.contains_key(id) {
+                break;
+            }
+            self.world.queue.pop();
+        }
+        let (deadline, why) = self.deadline();
+        let next_time = match self.world.queue.peek() {
+            None => return self.finish(EndReason::Quiescent),
+            Some(q) => q.time,
+        };
+        if next_time > deadline {
+            self.world.now = self.world.now.max(deadline);
+            return self.finish(why);
+        }
+        let Some(q) = self.world.queue.pop() else {
+            return self.finish(EndReason::Quiescent);
+        };
+        self.world.now = q.time;
+        self.world.stats.events += 1;
+        match q.ev {
+            Ev::Start(node) => {
+                let now = self.world.now;
+                self.world
+                    .tracer
+                    .emit(&self.world.labels, now, Some(node), EventKind::Start);
+                self.call(node, |p, ctx| p.on_start(ctx));
+            }
+            Ev::Deliver {
+                from,
+                to,
+                msg_id,
+                msg,
+            } => {
+                if !self.world.up[to.index()] {
+                    self.world
+                        .drop_msg(from, to, msg_id, &msg, DropReason::NodeDown);
+                } else {
+                    self.world.stats.delivered(msg.kind());
+                    let now = self.world.now;
+                    self.world.tracer.emit(
+                        &self.world.labels,
+                        now,
+                        Some(to),
+                        EventKind::Deliver {
+                            from,
+                            msg_id,
+                            msg: &msg,
+                        },
+                    );
+                    self.call(to, |p, ctx| p.on_message(ctx, from, msg));
+                }
+            }
+            Ev::Timer(id) => {
+                if let Some((node, inc, timer)) = self.world.timers.remove(&id) {
+                    let i = node.index();
+                    if self.world.up[i] && self.world.incarnation[i] == inc {
+                        let now = self.world.now;
+                        self.world.tracer.emit(
+                            &self.world.labels,
+                            now,
+                            Some(node),
+                            EventKind::Timer { id, timer: &timer },
+                        );
+                        self.call(node, |p, ctx| p.on_timer(ctx, timer));
+                    }
+                }
+            }
+            Ev::Fault(f) => self.apply_fault(&f),
+        }
+        Step::Event
+    }
+
+    fn call(&mut self, node: NodeId, f: impl FnOnce(&mut P, &mut Ctx<'_, P::Msg, P::Timer>)) {
+        let i = node.index();
+        if let Slot::Up(p) = &mut self.nodes[i] {
+            let mut ctx = Ctx::new(node, self.world.now, &mut self.rngs[i], &mut self.world);
+            f(p, &mut ctx);
+        }
+        if let Some(check) = &mut self.state_check {
+            let live: Vec<Option<&P>> = self
+                .nodes
+                .iter()
+                .map(|s| match s {
+                    Slot::Up(p) => Some(p),
+                    Slot::Down(_) => None,
+                })
+                .collect();
+            if let Some((property, detail)) = check(&live) {
+                let t = &mut self.world.tracer;
+                t.violation.get_or_insert(Violation {
+                    property,
+                    seq: t.seq,
+                    time: self.world.now,
+                    detail,
+                });
+            }
+        }
+    }
+
+    /// Resolve a fault target now. `None` if it names nothing (no leader at the moment).
+    pub fn resolve(&self, t: &Target) -> Option<NodeId> {
+        match t {
+            Target::Node(id) => Some(*id),
+            Target::Leader => {
+                let leads = |id: NodeId| self.process(id).is_some_and(|p| p.status().leader);
+                match self.world.last_leader {
+                    Some(id) if leads(id) => Some(id),
+                    _ => (0..self.nodes.len() as u32)
+                        .map(NodeId)
+                        .find(|id| leads(*id)),
+                }
+            }
+        }
+    }
+
+    fn resolve_all(&self, ts: &[Target]) -> Vec<NodeId> {
+        ts.iter().filter_map(|t| self.resolve(t)).collect()
+    }
+
+    /// Apply a fault now (the REPL and the web game inject faults this way).
+    pub fn apply_fault(&mut self, fault: &Fault) {
+        let now = self.world.now;
+        let names = self.names();
+        let shown = FaultDisplay {
+            fault,
+            names: &names,
+        };
+        self.world.tracer.emit(
+            &self.world.labels,
+            now,
+            None,
+            EventKind::Fault { fault: &shown },
+        );
+        match fault {
+            Fault::Crash(t) => match self.resolve(t) {
+                Some(id) => self.crash(id),
+                None => self.note_skipped(fault, &names),
+            },
+            Fault::Restart(t) => match self.resolve(t) {
+                Some(id) => self.restart(id),
+                None => self.note_skipped(fault, &names),
+            },
+            Fault::Partition(groups) => {
+                let groups: Vec<Vec<NodeId>> = groups.iter().map(|g| self.resolve_all(g)).collect();
+                for (i, a) in groups.iter().enumerate() {
+                    for (j, b) in groups.iter().enumerate() {
+                        if i != j {
+                            for &x in a {
+                                for &y in b {
+                                    self.world.topo.cut(x, y);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Fault::OneWay { from, to } => {
+                let (from, to) = (self.resolve_all(from), self.resolve_all(to));
+                for &x in &from {
+                    for &y in &to {
+                        self.world.topo.cut(x, y);
+                    }
+                }
+            }
+            Fault::Heal => self.world.topo.heal(),
+            Fault::Hold(t) => match self.resolve(t) {
+                Some(id) => self.world.topo.set_held(id, true),
+                None => self.note_skipped(fault, &names),
+            },
+            Fault::Release(t) => match self.resolve(t) {
+                Some(id) => self.world.release(id),
+                None => self.note_skipped(fault, &names),
+            },
+            Fault::Slow(t, factor) => match self.resolve(t) {
+                Some(id) => self.world.topo.set_slow(id, *factor),
+                None => self.note_skipped(fault, &names),
+            },
+            Fault::Loss(p) => self.world.net.loss = *p,
+            Fault::Duplicate(p) => self.world.net.duplicate = *p,
+            Fault::Latency(lo, hi) => {
+                self.world.net.latency_min = *lo;
+                self.world.net.latency_max = *hi;
+            }
+        }
+    }
+
+    fn note_skipped(&mut self, fault: &Fault, names: &[String]) {
+        let now = self.world.now;
+        let text = format!(
+            "fault skipped: `{}` names no node right now",
+            FaultDisplay { fault, names }
+        );
+        self.world.tracer.emit(
+            &self.world.labels,
+            now,
+            None,
+            EventKind::Log {
+                level: Level::Warn,
+                text: &text,
+            },
+        );
+    }
+
+    /// Crash `id` now: keep its durable state, drop the rest. Crashing a down node does nothing.
+    pub fn crash(&mut self, id: NodeId) {
+        let i = id.index();
+        if let Some(Slot::Up(p)) = self.nodes.get(i) {
+            let durable = p.durable();
+            self.nodes[i] = Slot::Down(durable);
+            self.world.up[i] = false;
+            self.world.incarnation[i] += 1;
+            let now = self.world.now;
+            self.world
+                .tracer
+                .emit(&self.world.labels, now, Some(id), EventKind::Crash);
+        }
+    }
+
+    /// Restart `id` from its durable state. Restarting a node that is up does nothing.
+    pub fn restart(&mut self, id: NodeId) {
+        let i = id.index();
+        if let Some(Slot::Down(d)) = self.nodes.get(i) {
+            let d = d.clone();
+            self.nodes[i] = Slot::Up((self.build)(id, Some(d)));
+            self.world.up[i] = true;
+            self.world.labels[i] = self.specs[i].name.clone();
+            let now = self.world.now;
+            self.world
+                .tracer
+                .emit(&self.world.labels, now, Some(id), EventKind::Restart);
+            self.call(id, |p, ctx| p.on_start(ctx));
+        }
+    }
+}
+
+/// A simulation with its protocol type erased, for drivers that handle any protocol (the CLI,
+/// the REPL, the web game).
+pub trait Simulation {
+    /// Process the next event.
+    fn step(&mut self) -> Step;
+    /// Run to the end.
+    fn run(&mut self) -> EndReason;
+    /// Watch the run.
+    fn add_observer(&mut self, o: Box<dyn Observer>);
+    /// Schedule a fault.
+    fn schedule(&mut self, f: ScheduledFault);
+    /// Apply a fault now.
+    fn apply_fault(&mut self, f: &Fault);
+    /// The nodes.
+    fn specs(&self) -> &[NodeSpec];
+    /// The configuration.
+    fn config(&self) -> &SimConfig;
+    /// Virtual time now.
+    fn now(&self) -> Time;
+    /// Statistics so far.
+    fn stats(&self) -> &Stats;
+    /// Every node's status (`None` when down).
+    fn statuses(&self) -> Vec<Option<NodeStatus>>;
+    /// Whether every client is done.
+    fn clients_done(&self) -> bool;
+    /// The violation that stopped the run.
+    fn violation(&self) -> Option<&Violation>;
+}
+
+impl<P: Process> Simulation for Sim<P> {
+    fn step(&mut self) -> Step {
+        Sim::step(self)
+    }
+    fn run(&mut self) -> EndReason {
+        Sim::run(self)
+    }
+    fn add_observer(&mut self, o: Box<dyn Observer>) {
+        Sim::add_observer(self, o)
+    }
+    fn schedule(&mut self, f: ScheduledFault) {
+        Sim::schedule(self, f)
+    }
+    fn apply_fault(&mut self, f: &Fault) {
+        Sim::apply_fault(self, f)
+    }
+    fn specs(&self) -> &[NodeSpec] {
+        Sim::specs(self)
+    }
+    fn config(&self) -> &SimConfig {
+        Sim::config(self)
+    }
+    fn now(&self) -> Time {
+        Sim::now(self)
+    }
+    fn stats(&self) -> &Stats {
+        Sim::stats(self)
+    }
+    fn statuses(&self) -> Vec<Option<NodeStatus>> {
+        Sim::statuses(self)
+    }
+    fn clients_done(&self) -> bool {
+        Sim::clients_done(self)
+    }
+    fn violation(&self) -> Option<&Violation> {
+        Sim::violation(self)
+    }
+}

@@ -1,0 +1,276 @@
+//! The two renderings of a run's events: JSON lines (the trace contract, docs/trace.md) and the
+//! narrated human form. Both write to a writer they are given; the caller owns the file.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use synod_core::{Event, EventKind, Level, Observer, TRACE_SCHEMA_VERSION, Violation};
+
+use crate::sim::NodeSpec;
+
+fn json_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+/// The header line of a JSON trace: schema, version, seed and the nodes.
+pub fn json_header(seed: u64, protocol: &str, nodes: &[NodeSpec]) -> String {
+    let mut s = format!(
+        "{{\"schema\":\"synod-trace\",\"version\":{TRACE_SCHEMA_VERSION},\"protocol\":{},\"seed\":{seed},\"nodes\":[",
+        json_str(protocol)
+    );
+    for (i, n) in nodes.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        let _ = write!(
+            s,
+            "{{\"id\":{i},\"name\":{},\"role\":{},\"client\":{}}}",
+            json_str(&n.name),
+            json_str(&n.role),
+            n.client
+        );
+    }
+    s.push_str("]}");
+    s
+}
+
+/// One event as a JSON line (without the newline).
+pub fn json_line(ev: &Event<'_>) -> String {
+    let mut s = format!("{{\"seq\":{},\"time_us\":{},", ev.seq, ev.time.as_micros());
+    if let Some(n) = ev.node {
+        let _ = write!(s, "\"node\":{n},");
+    }
+    let _ = write!(s, "\"kind\":\"{}\"", ev.kind.name());
+    match ev.kind {
+        EventKind::Start | EventKind::Crash | EventKind::Restart => {}
+        EventKind::Send { to, msg_id, msg } => {
+            let _ = write!(
+                s,
+                ",\"to\":{to},\"msg_id\":{msg_id},\"msg_kind\":\"{}\",\"msg\":{}",
+                msg.kind(),
+                msg.to_json()
+            );
+        }
+        EventKind::Deliver { from, msg_id, msg } => {
+            let _ = write!(
+                s,
+                ",\"from\":{from},\"msg_id\":{msg_id},\"msg_kind\":\"{}\"",
+                msg.kind()
+            );
+        }
+        EventKind::Drop {
+            to,
+            msg_id,
+            msg,
+            reason,
+        } => {
+            let _ = write!(
+                s,
+                ",\"to\":{to},\"msg_id\":{msg_id},\"msg_kind\":\"{}\",\"reason\":\"{reason}\"",
+                msg.kind()
+            );
+        }
+        EventKind::Timer { id, timer } => {
+            let _ = write!(
+                s,
+                ",\"timer_id\":{},\"timer\":{}",
+                id.0,
+                json_str(&format!("{timer:?}"))
+            );
+        }
+        EventKind::Log { level, text } => {
+            let _ = write!(
+                s,
+                ",\"level\":\"{level}\",\"text\":{}",
+                json_str(&text.to_string())
+            );
+        }
+        EventKind::Fault { fault } => {
+            let _ = write!(s, ",\"fault\":{}", json_str(&fault.to_string()));
+        }
+        EventKind::Invoke { op_id, op } => {
+            let _ = write!(
+                s,
+                ",\"op_id\":{op_id},\"op\":{}",
+                serde_json::to_string(op).unwrap_or_default()
+            );
+        }
+        EventKind::Return { op_id, result } => {
+            let _ = write!(
+                s,
+                ",\"op_id\":{op_id},\"result\":{}",
+                serde_json::to_string(result).unwrap_or_default()
+            );
+        }
+        EventKind::Decide { instance, value } => {
+            let _ = write!(
+                s,
+                ",\"instance\":{instance},\"value\":{}",
+                json_str(&value.to_string())
+            );
+        }
+        EventKind::Apply {
+            index,
+            command,
+            result,
+        } => {
+            let _ = write!(
+                s,
+                ",\"index\":{index},\"command\":{},\"result\":{}",
+                json_str(&command.to_string()),
+                json_str(&result.to_string())
+            );
+        }
+        EventKind::Role { role, epoch } => {
+            let _ = write!(
+                s,
+                ",\"role\":\"{role}\",\"epoch\":{}",
+                json_str(&epoch.to_string())
+            );
+        }
+        EventKind::Commit { index } => {
+            let _ = write!(s, ",\"index\":{index}");
+        }
+    }
+    s.push('}');
+    s
+}
+
+/// Streams every event as a JSON line to a writer. The first IO error is kept (see
+/// [`JsonTrace::error`]) and later events are skipped; the run itself goes on.
+pub struct JsonTrace<W: Write> {
+    out: W,
+    error: Option<io::Error>,
+}
+
+impl<W: Write> JsonTrace<W> {
+    /// Write the header line now; events follow as they happen.
+    pub fn new(mut out: W, header: &str) -> io::Result<Self> {
+        writeln!(out, "{header}")?;
+        Ok(JsonTrace { out, error: None })
+    }
+
+    /// Flush, and report the first error met while writing.
+    pub fn finish(&mut self) -> io::Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.out.flush()
+    }
+}
+
+impl<W: Write> Observer for JsonTrace<W> {
+    fn level(&self) -> Option<Level> {
+        Some(Level::Trace)
+    }
+    fn event(&mut self, ev: &Event<'_>) -> Result<(), Violation> {
+        if self.error.is_none() {
+            let line = json_line(ev);
+            if let Err(e) = writeln!(self.out, "{line}") {
+                self.error = Some(e);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Renders one event in the narrated human form, or `None` if it is not shown at `level`.
+///
+/// `info` shows narration, faults, crashes and restarts; `debug` adds every message sent,
+/// delivered and dropped; `trace` adds timers and the protocol events.
+pub fn human_line(ev: &Event<'_>, level: Level, label_width: usize) -> Option<String> {
+    let who = if ev.node.is_some() {
+        format!("[{}]", ev.label)
+    } else {
+        "[fault]".to_string()
+    };
+    let text = match ev.kind {
+        EventKind::Log { level: l, text } if l <= level => match l {
+            Level::Error => format!("ERROR {text}"),
+            Level::Warn => format!("WARN {text}"),
+            _ => text.to_string(),
+        },
+        EventKind::Fault { fault } if level >= Level::Warn => format!("*** {fault}"),
+        EventKind::Crash if level >= Level::Warn => "*** crashed: volatile state lost".into(),
+        EventKind::Restart if level >= Level::Warn => "*** restarted from durable state".into(),
+        EventKind::Send { to, msg, .. } if level >= Level::Debug => {
+            format!("-> {to}: {msg}")
+        }
+        EventKind::Deliver { from, msg, .. } if level >= Level::Debug => {
+            format!("<- {from}: {msg}")
+        }
+        EventKind::Drop {
+            to, msg, reason, ..
+        } if level >= Level::Debug => format!("-x {to}: {msg} dropped ({reason})"),
+        EventKind::Timer { timer, .. } if level >= Level::Trace => format!("timer {timer:?}"),
+        EventKind::Start if level >= Level::Trace => "start".into(),
+        EventKind::Decide { instance, value } if level >= Level::Trace => {
+            format!("decide #{instance} = {value}")
+        }
+        EventKind::Apply {
+            index,
+            command,
+            result,
+        } if level >= Level::Trace => format!("apply #{index} {command} -> {result}"),
+        EventKind::Role { role, epoch } if level >= Level::Trace => {
+            format!("role {role} ({epoch})")
+        }
+        EventKind::Commit { index } if level >= Level::Trace => format!("commit index {index}"),
+        _ => return None,
+    };
+    Some(format!(
+        "{:>9}  {:<width$}  {text}",
+        ev.time.to_string(),
+        who,
+        width = label_width + 2
+    ))
+}
+
+/// Prints the narrated run to a writer at a level.
+pub struct HumanPrinter<W: Write> {
+    out: W,
+    level: Level,
+    label_width: usize,
+    error: Option<io::Error>,
+}
+
+impl<W: Write> HumanPrinter<W> {
+    /// Print at `level`, aligning labels as wide as the longest of `names`.
+    pub fn new(out: W, level: Level, names: &[String]) -> Self {
+        let label_width = names.iter().map(|n| n.chars().count()).max().unwrap_or(5);
+        HumanPrinter {
+            out,
+            level,
+            label_width,
+            error: None,
+        }
+    }
+
+    /// Flush, and report the first error met while writing.
+    pub fn finish(&mut self) -> io::Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.out.flush()
+    }
+
+    /// The writer, to print more after the run.
+    pub fn writer(&mut self) -> &mut W {
+        &mut self.out
+    }
+}
+
+impl<W: Write> Observer for HumanPrinter<W> {
+    fn level(&self) -> Option<Level> {
+        Some(self.level)
+    }
+    fn event(&mut self, ev: &Event<'_>) -> Result<(), Violation> {
+        if self.error.is_none() {
+            if let Some(line) = human_line(ev, self.level, self.label_width) {
+                if let Err(e) = writeln!(self.out, "{line}") {
+                    self.error = Some(e);
+                }
+            }
+        }
+        Ok(())
+    }
+}
