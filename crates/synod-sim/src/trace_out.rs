@@ -156,6 +156,11 @@ impl<W: Write> JsonTrace<W> {
         }
         self.out.flush()
     }
+
+    /// The writer (for a trace written to memory).
+    pub fn writer(&self) -> &W {
+        &self.out
+    }
 }
 
 impl<W: Write> Observer for JsonTrace<W> {
