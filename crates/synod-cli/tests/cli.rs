@@ -51,7 +51,10 @@ fn golden_run_kv_seed_1() {
     }
     let want = std::fs::read_to_string(&path)
         .expect("golden file exists (create it with UPDATE_GOLDEN=1 cargo test)");
-    assert_eq!(got, want, "narration changed: review, then UPDATE_GOLDEN=1 cargo test");
+    assert_eq!(
+        got, want,
+        "narration changed: review, then UPDATE_GOLDEN=1 cargo test"
+    );
 }
 
 #[test]
@@ -59,7 +62,10 @@ fn run_prints_narration_then_a_summary_with_expectations() {
     let o = synod(&["run", "scenarios/kv-basic.toml"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("[client 1]  starting: will send 5 requests"), "{out}");
+    assert!(
+        out.contains("[client 1]  starting: will send 5 requests"),
+        "{out}"
+    );
     assert!(out.contains("requests: 15 issued"), "{out}");
     assert!(out.contains("final state:"), "{out}");
     assert!(out.contains("ok    all_requests_complete"), "{out}");
@@ -68,7 +74,16 @@ fn run_prints_narration_then_a_summary_with_expectations() {
 
 #[test]
 fn overrides_change_the_counts() {
-    let o = synod(&["run", "kv", "--clients", "2", "--requests", "3", "--log-level", "warn"]);
+    let o = synod(&[
+        "run",
+        "kv",
+        "--clients",
+        "2",
+        "--requests",
+        "3",
+        "--log-level",
+        "warn",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("requests: 6 issued"), "{}", stdout(&o));
 }
@@ -84,7 +99,14 @@ fn debug_level_adds_every_message() {
 #[test]
 fn trace_file_is_json_lines_with_a_header_and_a_client_history() {
     let path = scratch().join("kv.trace.jsonl");
-    let o = synod(&["run", "kv", "--seed", "4", "--trace", path.to_str().unwrap()]);
+    let o = synod(&[
+        "run",
+        "kv",
+        "--seed",
+        "4",
+        "--trace",
+        path.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let text = std::fs::read_to_string(&path).unwrap();
     let lines: Vec<serde_json::Value> = text
@@ -100,7 +122,14 @@ fn trace_file_is_json_lines_with_a_header_and_a_client_history() {
     assert!(count("log") > 0);
     // Same seed, same bytes.
     let again = scratch().join("kv2.trace.jsonl");
-    synod(&["run", "kv", "--seed", "4", "--trace", again.to_str().unwrap()]);
+    synod(&[
+        "run",
+        "kv",
+        "--seed",
+        "4",
+        "--trace",
+        again.to_str().unwrap(),
+    ]);
     assert_eq!(text, std::fs::read_to_string(&again).unwrap());
 }
 
@@ -135,7 +164,11 @@ fn an_unmet_expectation_exits_1() {
     .unwrap();
     let o = synod(&["run", path.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
-    assert!(stdout(&o).contains("FAIL  all_requests_complete"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("FAIL  all_requests_complete"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 /// Bad input: exit 2, one clear message naming file, line and key, and no panic.
@@ -144,27 +177,127 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
     let dir = scratch();
     let cases: &[(&str, Option<&str>, &[&str], &str)] = &[
         // (name, scenario text or None, extra args, expected message fragment)
-        ("missing", None, &["run", "no/such/file.toml"], "`no/such/file.toml` is neither a protocol (kv"),
-        ("directory", None, &["run", "scenarios"], "`scenarios` is a directory"),
+        (
+            "missing",
+            None,
+            &["run", "no/such/file.toml"],
+            "`no/such/file.toml` is neither a protocol (kv",
+        ),
+        (
+            "directory",
+            None,
+            &["run", "scenarios"],
+            "`scenarios` is a directory",
+        ),
         ("malformed", Some("seed = = 3\n"), &[], "malformed.toml:1: "),
-        ("unknown-key", Some("protocol = \"kv\"\ncolour = \"red\"\n"), &[], "unknown-key.toml:2: unknown field `colour`"),
-        ("wrong-type", Some("seed = \"abc\"\n"), &[], "wrong-type.toml:1: invalid type: string \"abc\", expected i64"),
-        ("unknown-protocol", Some("protocol = \"zab\"\n"), &[], "unknown-protocol.toml:1: key `protocol`: unknown protocol `zab` (valid: kv"),
-        ("zero-clients", Some("[cluster]\nclients = 0\n"), &[], "zero-clients.toml:2: key `cluster.clients`: must be between 1 and 10000, got 0"),
-        ("negative-clients", Some("[cluster]\nclients = -2\n"), &[], "negative-clients.toml:2: key `cluster.clients`: must be between 1 and 10000, got -2"),
-        ("negative-time", Some("[[fault]]\nat_ms = -5\ncrash = \"server\"\n"), &[], "negative-time.toml:1: key `fault.at_ms`: a fault cannot happen at a negative time (-5)"),
-        ("unknown-node", Some("[[fault]]\nat_ms = 5\ncrash = \"n9\"\n"), &[], "unknown-node.toml:1: fault names node `n9`, which does not exist (nodes: server, client 1, client 2, client 3; or \"leader\")"),
-        ("latency-range", Some("[network]\nlatency_ms = { min = 10, max = 2 }\n"), &[], "latency-range.toml:2: key `network.latency_ms`: min (10) is greater than max (2)"),
-        ("loss-range", Some("[network]\nloss = 1.5\n"), &[], "loss-range.toml:2: key `network.loss`: a probability must be between 0 and 1, got 1.5"),
-        ("dup-range", Some("[[fault]]\nat_ms = 1\nduplicate = -0.1\n"), &[], "dup-range.toml:1: key `fault.duplicate`: a probability must be between 0 and 1, got -0.1"),
-        ("two-actions", Some("[[fault]]\nat_ms = 1\ncrash = \"server\"\nheal = true\n"), &[], "two-actions.toml:1: a [[fault]] needs exactly one action"),
-        ("one-group", Some("[[fault]]\nat_ms = 1\npartition = \"server\"\n"), &[], "one-group.toml:1: key `fault.partition`: give at least two non-empty groups"),
-        ("wrong-role", Some("protocol = \"kv\"\n[cluster]\nacceptors = 3\n"), &[], "wrong-role.toml: key `cluster.acceptors` does not apply to protocol kv (it takes: clients)"),
-        ("negative-seed", Some("seed = -1\n"), &[], "negative-seed.toml:1: key `seed`: must be >= 0, got -1"),
-        ("seed-not-a-number", None, &["run", "kv", "--seed", "abc"], "invalid value 'abc' for '--seed <SEED>'"),
-        ("bad-level", None, &["run", "kv", "--log-level", "loud"], "unknown log level `loud`"),
-        ("zero-clients-flag", None, &["run", "kv", "--clients", "0"], "invalid value '0' for '--clients <CLIENTS>'"),
-        ("unwritable-trace", None, &["run", "kv", "--trace", "/nonexistent-dir/t.jsonl"], "cannot write trace file `/nonexistent-dir/t.jsonl`"),
+        (
+            "unknown-key",
+            Some("protocol = \"kv\"\ncolour = \"red\"\n"),
+            &[],
+            "unknown-key.toml:2: unknown field `colour`",
+        ),
+        (
+            "wrong-type",
+            Some("seed = \"abc\"\n"),
+            &[],
+            "wrong-type.toml:1: invalid type: string \"abc\", expected i64",
+        ),
+        (
+            "unknown-protocol",
+            Some("protocol = \"zab\"\n"),
+            &[],
+            "unknown-protocol.toml:1: key `protocol`: unknown protocol `zab` (valid: kv",
+        ),
+        (
+            "zero-clients",
+            Some("[cluster]\nclients = 0\n"),
+            &[],
+            "zero-clients.toml:2: key `cluster.clients`: must be between 1 and 10000, got 0",
+        ),
+        (
+            "negative-clients",
+            Some("[cluster]\nclients = -2\n"),
+            &[],
+            "negative-clients.toml:2: key `cluster.clients`: must be between 1 and 10000, got -2",
+        ),
+        (
+            "negative-time",
+            Some("[[fault]]\nat_ms = -5\ncrash = \"server\"\n"),
+            &[],
+            "negative-time.toml:1: key `fault.at_ms`: a fault cannot happen at a negative time (-5)",
+        ),
+        (
+            "unknown-node",
+            Some("[[fault]]\nat_ms = 5\ncrash = \"n9\"\n"),
+            &[],
+            "unknown-node.toml:1: fault names node `n9`, which does not exist (nodes: server, client 1, client 2, client 3; or \"leader\")",
+        ),
+        (
+            "latency-range",
+            Some("[network]\nlatency_ms = { min = 10, max = 2 }\n"),
+            &[],
+            "latency-range.toml:2: key `network.latency_ms`: min (10) is greater than max (2)",
+        ),
+        (
+            "loss-range",
+            Some("[network]\nloss = 1.5\n"),
+            &[],
+            "loss-range.toml:2: key `network.loss`: a probability must be between 0 and 1, got 1.5",
+        ),
+        (
+            "dup-range",
+            Some("[[fault]]\nat_ms = 1\nduplicate = -0.1\n"),
+            &[],
+            "dup-range.toml:1: key `fault.duplicate`: a probability must be between 0 and 1, got -0.1",
+        ),
+        (
+            "two-actions",
+            Some("[[fault]]\nat_ms = 1\ncrash = \"server\"\nheal = true\n"),
+            &[],
+            "two-actions.toml:1: a [[fault]] needs exactly one action",
+        ),
+        (
+            "one-group",
+            Some("[[fault]]\nat_ms = 1\npartition = \"server\"\n"),
+            &[],
+            "one-group.toml:1: key `fault.partition`: give at least two non-empty groups",
+        ),
+        (
+            "wrong-role",
+            Some("protocol = \"kv\"\n[cluster]\nacceptors = 3\n"),
+            &[],
+            "wrong-role.toml: key `cluster.acceptors` does not apply to protocol kv (it takes: clients)",
+        ),
+        (
+            "negative-seed",
+            Some("seed = -1\n"),
+            &[],
+            "negative-seed.toml:1: key `seed`: must be >= 0, got -1",
+        ),
+        (
+            "seed-not-a-number",
+            None,
+            &["run", "kv", "--seed", "abc"],
+            "invalid value 'abc' for '--seed <SEED>'",
+        ),
+        (
+            "bad-level",
+            None,
+            &["run", "kv", "--log-level", "loud"],
+            "unknown log level `loud`",
+        ),
+        (
+            "zero-clients-flag",
+            None,
+            &["run", "kv", "--clients", "0"],
+            "invalid value '0' for '--clients <CLIENTS>'",
+        ),
+        (
+            "unwritable-trace",
+            None,
+            &["run", "kv", "--trace", "/nonexistent-dir/t.jsonl"],
+            "cannot write trace file `/nonexistent-dir/t.jsonl`",
+        ),
     ];
     assert!(cases.len() >= 15);
     for (name, text, args, want) in cases {
