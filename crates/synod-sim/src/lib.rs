@@ -30,5 +30,8 @@ pub use campaign::{FaultKind, FaultPlan, random_faults};
 pub use fault::{Fault, ScheduledFault, Target};
 pub use net::{NetConfig, Topology};
 pub use shared::Shared;
-pub use sim::{Builder, EndReason, NodeSpec, Sim, SimConfig, Simulation, StateCheck, Step};
+pub use sim::{
+    Builder, EndReason, NodeSpec, Pending, PendingKind, Sim, SimConfig, Simulation, StateCheck,
+    Step,
+};
 pub use stats::{KindStats, Stats};

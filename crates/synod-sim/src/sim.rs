@@ -370,6 +370,52 @@ pub type Builder<P> = Box<dyn FnMut(NodeId, Option<<P as Process>::Durable>) -> 
 /// need the processes' state, such as Raft's log matching). Returns (property, detail).
 pub type StateCheck<P> = Box<dyn FnMut(&[Option<&P>]) -> Option<(String, String)>>;
 
+/// One entry of the event queue, as the REPL's `queue` lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pending {
+    /// Its id (stable while it is queued): `deliver ID`, `drop ID`, `fire ID` take it.
+    pub id: u64,
+    /// When it is due.
+    pub time: Time,
+    /// What it is.
+    pub what: PendingKind,
+}
+
+/// What a queued entry is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PendingKind {
+    /// A node's first start.
+    Start {
+        /// The node.
+        node: NodeId,
+    },
+    /// A message in flight.
+    Deliver {
+        /// Sender.
+        from: NodeId,
+        /// Receiver.
+        to: NodeId,
+        /// Message id (as in the trace).
+        msg_id: u64,
+        /// Its kind.
+        kind: &'static str,
+        /// The message, as narrated.
+        text: String,
+    },
+    /// A timer.
+    Timer {
+        /// Its node.
+        node: NodeId,
+        /// The timer's payload, as printed by `Debug`.
+        text: String,
+    },
+    /// A scheduled fault.
+    Fault {
+        /// The fault, as printed.
+        text: String,
+    },
+}
+
 /// A deterministic simulation of one cluster running protocol `P`.
 pub struct Sim<P: Process> {
     config: SimConfig,
@@ -589,6 +635,12 @@ impl<P: Process> Sim<P> {
         let Some(q) = self.world.queue.pop() else {
             return self.finish(EndReason::Quiescent);
         };
+        self.handle(q);
+        Step::Event
+    }
+
+    /// Process one queued entry at its time.
+    fn handle(&mut self, q: Queued<P::Msg>) {
         self.world.now = q.time;
         self.world.stats.events += 1;
         match q.ev {
@@ -641,7 +693,6 @@ impl<P: Process> Sim<P> {
             }
             Ev::Fault(f) => self.apply_fault(&f),
         }
-        Step::Event
     }
 
     fn call(&mut self, node: NodeId, f: impl FnOnce(&mut P, &mut Ctx<'_, P::Msg, P::Timer>)) {
@@ -668,6 +719,133 @@ impl<P: Process> Sim<P> {
                     detail,
                 });
             }
+        }
+    }
+
+    /// The queue, in the order it will be processed (cancelled timers and timers of crashed
+    /// incarnations left out).
+    pub fn pending(&self) -> Vec<Pending> {
+        let names = self.names();
+        let mut out: Vec<(Time, u64, PendingKind)> = self
+            .world
+            .queue
+            .iter()
+            .filter_map(|q| {
+                let what = match &q.ev {
+                    Ev::Start(node) => PendingKind::Start { node: *node },
+                    Ev::Deliver {
+                        from,
+                        to,
+                        msg_id,
+                        msg,
+                    } => PendingKind::Deliver {
+                        from: *from,
+                        to: *to,
+                        msg_id: *msg_id,
+                        kind: msg.kind(),
+                        text: msg.to_string(),
+                    },
+                    Ev::Timer(id) => {
+                        let (node, inc, t) = self.world.timers.get(id)?;
+                        if self.world.incarnation[node.index()] != *inc {
+                            return None;
+                        }
+                        PendingKind::Timer {
+                            node: *node,
+                            text: format!("{t:?}"),
+                        }
+                    }
+                    Ev::Fault(f) => PendingKind::Fault {
+                        text: FaultDisplay {
+                            fault: f,
+                            names: &names,
+                        }
+                        .to_string(),
+                    },
+                };
+                Some((q.time, q.seq, what))
+            })
+            .collect();
+        out.sort_by_key(|(t, seq, _)| (*t, *seq));
+        out.into_iter()
+            .map(|(time, id, what)| Pending { id, time, what })
+            .collect()
+    }
+
+    fn take_queued(&mut self, id: u64) -> Option<Queued<P::Msg>> {
+        let mut items = std::mem::take(&mut self.world.queue).into_vec();
+        let pos = items.iter().position(|q| q.seq == id);
+        let taken = pos.map(|i| items.swap_remove(i));
+        self.world.queue = BinaryHeap::from(items);
+        taken
+    }
+
+    /// Process queued entry `id` now, ahead of its turn (a hand-driven schedule: the REPL's
+    /// `deliver` and `fire`). Virtual time does not move. Returns false if there is no such
+    /// entry.
+    pub fn process_now(&mut self, id: u64) -> bool {
+        match self.take_queued(id) {
+            Some(mut q) if self.ended.is_none() => {
+                q.time = self.world.now;
+                self.handle(q);
+                true
+            }
+            Some(q) => {
+                self.world.queue.push(q);
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Drop the message in flight with queue id `id` (the REPL's `drop`). Returns false if
+    /// `id` is not a message in flight.
+    pub fn drop_pending(&mut self, id: u64) -> bool {
+        match self.take_queued(id) {
+            Some(Queued {
+                ev:
+                    Ev::Deliver {
+                        from,
+                        to,
+                        msg_id,
+                        msg,
+                    },
+                ..
+            }) => {
+                self.world
+                    .drop_msg(from, to, msg_id, &msg, DropReason::Manual);
+                true
+            }
+            Some(other) => {
+                self.world.queue.push(other);
+                false
+            }
+            None => false,
+        }
+    }
+
+    /// Ask client `id` to perform `op` (the REPL's `request`). Returns false if the node is
+    /// down or is not a client that accepts it.
+    pub fn client_request(&mut self, id: NodeId, op: synod_core::ClientOp) -> bool {
+        let i = id.index();
+        let mut accepted = false;
+        if let Some(Slot::Up(p)) = self.nodes.get_mut(i) {
+            let mut ctx = Ctx::new(id, self.world.now, &mut self.rngs[i], &mut self.world);
+            accepted = p.on_client_request(&mut ctx, op);
+        }
+        accepted
+    }
+
+    /// Move the time limit (the REPL's `run MS` past the scenario's end). A run that ended
+    /// at its time limit or after its clients may go on; one stopped by a violation may not.
+    pub fn set_until(&mut self, until: Time) {
+        self.config.until = until;
+        if matches!(
+            self.ended,
+            Some(EndReason::TimeLimit | EndReason::ClientsDone)
+        ) {
+            self.ended = None;
+            self.world.clients_done_at = None;
         }
     }
 
@@ -834,9 +1012,69 @@ pub trait Simulation {
     fn clients_done(&self) -> bool;
     /// The violation that stopped the run.
     fn violation(&self) -> Option<&Violation>;
+    /// The queue, in processing order.
+    fn pending(&self) -> Vec<Pending>;
+    /// Process queued entry `id` now.
+    fn process_now(&mut self, id: u64) -> bool;
+    /// Drop the message in flight `id`.
+    fn drop_pending(&mut self, id: u64) -> bool;
+    /// Ask a client to perform an operation.
+    fn client_request(&mut self, id: NodeId, op: synod_core::ClientOp) -> bool;
+    /// A node's full state, pretty-printed (`None` when down).
+    fn inspect(&self, id: NodeId) -> Option<String>;
+    /// Crash a node now.
+    fn crash(&mut self, id: NodeId);
+    /// Restart a crashed node now.
+    fn restart(&mut self, id: NodeId);
+    /// Whether a node is up.
+    fn is_up(&self, id: NodeId) -> bool;
+    /// The topology.
+    fn topology(&self) -> &Topology;
+    /// Why the run ended, once it has.
+    fn ended(&self) -> Option<&EndReason>;
+    /// The sequence number of the last event.
+    fn seq(&self) -> u64;
+    /// Move the time limit.
+    fn set_until(&mut self, until: Time);
 }
 
-impl<P: Process> Simulation for Sim<P> {
+impl<P: Process + fmt::Debug> Simulation for Sim<P> {
+    fn pending(&self) -> Vec<Pending> {
+        Sim::pending(self)
+    }
+    fn process_now(&mut self, id: u64) -> bool {
+        Sim::process_now(self, id)
+    }
+    fn drop_pending(&mut self, id: u64) -> bool {
+        Sim::drop_pending(self, id)
+    }
+    fn client_request(&mut self, id: NodeId, op: synod_core::ClientOp) -> bool {
+        Sim::client_request(self, id, op)
+    }
+    fn inspect(&self, id: NodeId) -> Option<String> {
+        self.process(id).map(|p| format!("{p:#?}"))
+    }
+    fn crash(&mut self, id: NodeId) {
+        Sim::crash(self, id)
+    }
+    fn restart(&mut self, id: NodeId) {
+        Sim::restart(self, id)
+    }
+    fn is_up(&self, id: NodeId) -> bool {
+        Sim::is_up(self, id)
+    }
+    fn topology(&self) -> &Topology {
+        Sim::topology(self)
+    }
+    fn ended(&self) -> Option<&EndReason> {
+        Sim::ended(self)
+    }
+    fn seq(&self) -> u64 {
+        Sim::seq(self)
+    }
+    fn set_until(&mut self, until: Time) {
+        Sim::set_until(self, until)
+    }
     fn step(&mut self) -> Step {
         Sim::step(self)
     }

@@ -221,3 +221,39 @@ fn messages_to_a_down_node_are_dropped_and_its_timers_never_fire() {
     assert!(l.count(1, 0) <= 10);
     assert!(s.process(NodeId(1)).is_none());
 }
+
+#[test]
+fn a_hand_driven_schedule_delivers_or_drops_the_chosen_message() {
+    use synod_sim::PendingKind;
+    let mut s = sim(3, 1, config(9));
+    let links = Shared::new(Links::default());
+    s.add_observer(Box::new(links.clone()));
+    // Start the three nodes and fire their first timers: six messages in flight.
+    while s
+        .pending()
+        .iter()
+        .any(|p| !matches!(p.what, PendingKind::Deliver { .. }))
+    {
+        s.step();
+    }
+    let pending = s.pending();
+    assert_eq!(pending.len(), 6);
+    let last = pending.last().unwrap().clone();
+    let first = pending[0].clone();
+    assert!(s.drop_pending(first.id));
+    assert!(!s.drop_pending(first.id), "it is gone");
+    let before = s.now();
+    assert!(s.process_now(last.id));
+    assert_eq!(s.now(), before, "delivering by hand does not move time");
+    let l = links.borrow();
+    let PendingKind::Deliver {
+        from, to, msg_id, ..
+    } = last.what
+    else {
+        panic!("{last:?}")
+    };
+    assert_eq!(l.delivered, vec![(from.0, to.0, msg_id, before)]);
+    assert_eq!(l.dropped.len(), 1);
+    assert_eq!(l.dropped[0].2, "dropped by hand");
+    assert_eq!(s.pending().len(), 4);
+}
