@@ -218,10 +218,7 @@ pub fn shrink(failing: &Scenario, property: &str) -> Scenario {
     }
     // Shorten: bring each remaining fault's end (its repair) earlier, halving the gap.
     for i in 0..best.faults.len() {
-        loop {
-            let Some(prev) = best.faults[..i].last().map(|f| f.at) else {
-                break;
-            };
+        while let Some(prev) = best.faults[..i].last().map(|f| f.at) {
             let at = best.faults[i].at;
             let earlier = Time::micros(prev.as_micros() + (at.as_micros() - prev.as_micros()) / 2);
             if earlier >= at || at - earlier < Time::ms(1) {
