@@ -110,11 +110,14 @@ impl fmt::Display for Msg {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Msg::Prepare { ballot } => write!(f, "p1a Prepare({ballot})"),
-            Msg::Promise { ballot, accepted } => write!(
-                f,
-                "p1b Promise({ballot}, last accepted {})",
-                ShowAccepted(accepted.as_ref())
-            ),
+            Msg::Promise {
+                ballot,
+                accepted: Some((b, v)),
+            } => write!(f, "p1b Promise({ballot}, last accepted {b} {v:?})"),
+            Msg::Promise {
+                ballot,
+                accepted: None,
+            } => write!(f, "p1b Promise({ballot}, nothing accepted)"),
             Msg::Accept { ballot, value } => write!(f, "p2a Accept({ballot}, {value:?})"),
             Msg::Accepted { ballot } => write!(f, "p2b Accepted({ballot})"),
             Msg::Reject {

@@ -208,9 +208,10 @@ impl PaxosNode {
         }
         let Some(p) = &mut self.proposer else { return };
         p.saw(ballot);
-        if p.phase == Phase::Done || ballot <= p.ballot {
+        if p.phase == Phase::Done || ballot <= p.ballot || ballot <= p.seen {
             return;
         }
+        p.seen = ballot;
         if p.active() {
             let why = format!(
                 "{} is running the higher ballot {ballot}",

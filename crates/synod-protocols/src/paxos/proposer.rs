@@ -46,6 +46,8 @@ pub struct Proposer {
     pub ballot: Ballot,
     /// The highest round it has tried or seen.
     pub max_round: u32,
+    /// The highest ballot it has seen another proposer run.
+    pub seen: Ballot,
     /// Where it is.
     pub phase: Phase,
     /// Failed attempts so far (the backoff exponent).
@@ -63,6 +65,7 @@ impl Proposer {
             value,
             ballot: Ballot::ZERO,
             max_round,
+            seen: Ballot::ZERO,
             phase: Phase::Waiting,
             attempts: 0,
             leader: false,

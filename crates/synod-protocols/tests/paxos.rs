@@ -1,0 +1,197 @@
+//! Single-decree Paxos, end to end: every scenario meets its expectations, a golden trace of
+//! the fault-free run, 1,000 seeds of random faults with no safety violation and a decision
+//! every time, and the planted bugs caught by the live checks.
+
+#![allow(clippy::disallowed_methods)] // the golden trace is read and (re)written here
+
+use synod_core::{Level, NodeId, Time};
+use synod_protocols::harness::{self, Checks, Report};
+use synod_protocols::scenario::{self, Scenario};
+use synod_protocols::system;
+use synod_sim::trace_out::HumanPrinter;
+use synod_sim::{EndReason, FaultKind, FaultPlan, Shared, random_faults};
+
+fn run(s: &Scenario) -> Report {
+    let mut sys = system::build(s).expect("scenario builds");
+    let checks = Checks::attach(&mut sys);
+    let end = sys.sim.run();
+    harness::judge(&sys, &checks, s, end)
+}
+
+fn scenario_passes(file: &str, text: &str) {
+    let s = scenario::parse(file, text).expect("scenario parses");
+    assert_eq!(s.protocol, "paxos");
+    assert!(
+        s.expect != Default::default(),
+        "{file}: a scenario states its [expect]"
+    );
+    let r = run(&s);
+    assert!(r.passed(), "{file}: {:?} ended {:?}", r.verdicts, r.end);
+}
+
+macro_rules! scenario_test {
+    ($name:ident, $file:literal) => {
+        #[test]
+        fn $name() {
+            scenario_passes($file, include_str!(concat!("../../../scenarios/", $file)));
+        }
+    };
+}
+
+scenario_test!(scenario_fault_free, "paxos-fault-free.toml");
+scenario_test!(
+    scenario_proposer_crash_between_p2a_sends,
+    "paxos-proposer-crash-mid-p2a.toml"
+);
+scenario_test!(
+    scenario_acceptor_crash_restart_honours_promise,
+    "paxos-acceptor-restart.toml"
+);
+scenario_test!(scenario_partition_2_3_heals, "paxos-partition-heal.toml");
+scenario_test!(scenario_dueling_proposers, "paxos-dueling.toml");
+scenario_test!(scenario_message_loss_20pct, "paxos-loss.toml");
+scenario_test!(scenario_desert_caravans, "paxos-desert.toml");
+scenario_test!(scenario_separate_roles, "paxos-separate-roles.toml");
+scenario_test!(
+    scenario_bug_forget_promise_breaks_agreement,
+    "paxos-bug-forget-promise.toml"
+);
+
+/// The narrated fault-free run, compared with tests/golden/paxos.txt (UPDATE_GOLDEN=1 rewrites
+/// it): a reviewer reads the diff to see what a change did to the protocol's behaviour.
+#[test]
+fn golden_trace_of_the_fault_free_run() {
+    let s = scenario::parse(
+        "paxos-fault-free.toml",
+        include_str!("../../../scenarios/paxos-fault-free.toml"),
+    )
+    .unwrap();
+    let mut sys = system::build(&s).unwrap();
+    let names: Vec<String> = sys.sim.specs().iter().map(|n| n.name.clone()).collect();
+    let printer = Shared::new(HumanPrinter::new(Vec::new(), Level::Debug, &names));
+    sys.sim.add_observer(Box::new(printer.clone()));
+    let checks = Checks::attach(&mut sys);
+    let end = sys.sim.run();
+    let report = harness::judge(&sys, &checks, &s, end);
+    assert!(report.passed());
+    let got = String::from_utf8(printer.borrow_mut().writer().clone()).unwrap();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/paxos.txt");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(path, &got).unwrap();
+    }
+    let want = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        got == want,
+        "golden trace differs (rerun with UPDATE_GOLDEN=1 and review the diff):\n{got}"
+    );
+}
+
+/// The same scenario and seed give the same trace; another seed gives another.
+#[test]
+fn runs_are_deterministic_per_seed() {
+    let trace = |seed: u64| {
+        let mut s = Scenario::builtin("paxos").unwrap();
+        s.seed = seed;
+        s.net.loss = 0.2;
+        let mut sys = system::build(&s).unwrap();
+        let printer = Shared::new(HumanPrinter::new(Vec::new(), Level::Trace, &[]));
+        sys.sim.add_observer(Box::new(printer.clone()));
+        sys.sim.run();
+        let out = printer.borrow_mut().writer().clone();
+        out
+    };
+    assert_eq!(trace(7), trace(7));
+    assert_ne!(trace(7), trace(8));
+}
+
+/// One seed of a sweep: random crashes, partitions, loss, duplication, delays, slow and held
+/// nodes during the first second, everything repaired after. Returns why it failed, if it did.
+fn sweep_seed(seed: u64, bug: Option<&str>) -> Result<(), String> {
+    let kinds = FaultKind::ALL.iter().map(|(k, _)| *k).collect();
+    sweep_seed_with(seed, bug, kinds, 8)
+}
+
+fn sweep_seed_with(
+    seed: u64,
+    bug: Option<&str>,
+    kinds: Vec<FaultKind>,
+    count: u32,
+) -> Result<(), String> {
+    let mut s = Scenario::builtin("paxos").unwrap();
+    s.seed = seed;
+    s.until = Time::ms(6_000);
+    s.bug = bug.map(str::to_string);
+    let mut sys = system::build(&s).map_err(|e| e.to_string())?;
+    let servers: Vec<NodeId> = (0..sys.sim.specs().len() as u32).map(NodeId).collect();
+    let plan = FaultPlan {
+        kinds,
+        window: Time::ms(1_000),
+        count,
+        max_duration: Time::ms(300),
+        latency: (s.net.latency_min, s.net.latency_max),
+    };
+    for f in random_faults(seed, &servers, &plan) {
+        sys.sim.schedule(f);
+    }
+    let checks = Checks::attach(&mut sys);
+    let end = sys.sim.run();
+    if let EndReason::Violation(v) = &end {
+        return Err(format!("seed {seed}: {v}"));
+    }
+    let statuses = sys.sim.statuses();
+    let undecided = statuses
+        .iter()
+        .filter(|st| {
+            st.as_ref()
+                .is_none_or(|st| st.facts.iter().any(|f| *f == ("decided", "-".to_string())))
+        })
+        .count();
+    let _ = checks;
+    if undecided > 0 {
+        return Err(format!(
+            "seed {seed}: {undecided} nodes undecided, ended {end}"
+        ));
+    }
+    Ok(())
+}
+
+/// 1,000 seeds of random faults: no safety violation (agreement, stability, validity), and
+/// every learner decides once the faults stop (the run then goes quiet on its own).
+#[test]
+fn sweep_1000_seeds_is_safe_and_decides() {
+    let failures: Vec<String> = (0..1_000)
+        .filter_map(|seed| sweep_seed(seed, None).err())
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} failures: {:#?}",
+        failures.len(),
+        failures
+    );
+}
+
+fn caught(bug: &str, seeds: std::ops::Range<u64>) -> Vec<u64> {
+    let kinds = vec![FaultKind::Crash, FaultKind::Partition, FaultKind::Loss];
+    seeds
+        .filter(|&seed| {
+            sweep_seed_with(seed, Some(bug), kinds.clone(), 20)
+                .is_err_and(|e| e.contains("agreement") || e.contains("stability"))
+        })
+        .collect()
+}
+
+/// The planted bug `ignore-p1b-values` (a proposer ignores the values reported in p1b, breaking
+/// P2c of Paxos Made Simple, 2.2) is caught by the agreement check on some seed of a small
+/// sweep: the check fails when the protocol is wrong.
+#[test]
+fn planted_bug_ignore_p1b_values_is_caught_by_agreement() {
+    assert_eq!(caught("ignore-p1b-values", 0..20), [1, 2, 10, 12, 16, 19]);
+}
+
+/// The planted bug `forget-promise` (an acceptor's promise and accepted proposal do not survive
+/// a crash, against Paxos Made Simple, 2.3) is caught by the agreement check on some seed of a
+/// small sweep.
+#[test]
+fn planted_bug_forget_promise_is_caught_by_agreement() {
+    assert_eq!(caught("forget-promise", 0..50), [16, 34, 42]);
+}
