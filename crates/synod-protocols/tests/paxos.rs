@@ -97,8 +97,7 @@ fn runs_are_deterministic_per_seed() {
         let printer = Shared::new(HumanPrinter::new(Vec::new(), Level::Trace, &[]));
         sys.sim.add_observer(Box::new(printer.clone()));
         sys.sim.run();
-        let out = printer.borrow_mut().writer().clone();
-        out
+        printer.borrow_mut().writer().clone()
     };
     assert_eq!(trace(7), trace(7));
     assert_ne!(trace(7), trace(8));
@@ -194,4 +193,85 @@ fn planted_bug_ignore_p1b_values_is_caught_by_agreement() {
 #[test]
 fn planted_bug_forget_promise_is_caught_by_agreement() {
     assert_eq!(caught("forget-promise", 0..50), [16, 34, 42]);
+}
+
+/// Unusable scenarios are errors that say what is wrong (exit code 2 in `synod run`).
+#[test]
+fn bad_scenarios_are_rejected_with_a_clear_message() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "[cluster]\nacceptors = 0\n",
+            "key `cluster.acceptors`: must be between 1",
+        ),
+        (
+            "[cluster]\nproposers = 0\n",
+            "key `cluster.proposers`: must be between 1",
+        ),
+        (
+            "[cluster]\nclients = 3\n",
+            "key `cluster.clients` does not apply to protocol paxos",
+        ),
+        (
+            "[cluster]\nproposers = 2\nlearners = 2\n\n[[fault]]\nat_ms = 5\ncrash = \"l3\"\n",
+            "fault names node `l3`, which does not exist",
+        ),
+        (
+            "[cluster]\nacceptors = 3\n\n[[fault]]\nat_ms = 5\ncrash = \"a4\"\n",
+            "fault names node `a4`, which does not exist",
+        ),
+        (
+            "[cluster]\nnodes = 3\nacceptors = 3\n",
+            "give either `cluster.nodes`",
+        ),
+        (
+            "[cluster]\nnodes = 3\nnames = [\"red\", \"green\"]\n",
+            "2 names given for 3 nodes",
+        ),
+        (
+            "[cluster]\nvalues = [\"x\"]\n",
+            "1 values given for 5 proposers",
+        ),
+        (
+            "bug = \"eat-messages\"\n",
+            "unknown bug `eat-messages` for protocol paxos (valid: ignore-p1b-values, forget-promise)",
+        ),
+    ];
+    for (body, want) in cases {
+        let text = format!("protocol = \"paxos\"\n{body}");
+        let err = scenario::parse("bad.toml", &text)
+            .and_then(|s| system::build(&s).map(|_| ()))
+            .expect_err(body);
+        assert!(
+            err.to_string().contains(want),
+            "{body}: got `{err}`, want `{want}`"
+        );
+    }
+}
+
+/// Names and values are configurable: BeatPaxos's red, green and blue, three nodes.
+#[test]
+fn red_green_blue_decide_one_of_their_colours() {
+    let s = scenario::parse(
+        "rgb.toml",
+        "protocol = \"paxos\"\n[cluster]\nnames = [\"red\", \"green\", \"blue\"]\n[expect]\ndecided = true\n",
+    )
+    .unwrap();
+    let r = run(&s);
+    assert!(r.passed(), "{:?}", r.verdicts);
+    let decided: Vec<String> = r
+        .servers
+        .iter()
+        .map(|(_, st)| {
+            let st = st.as_ref().unwrap();
+            st.facts
+                .iter()
+                .find(|f| f.0 == "decided")
+                .unwrap()
+                .1
+                .clone()
+        })
+        .collect();
+    assert_eq!(decided.len(), 3);
+    assert!(decided.iter().all(|d| *d == decided[0]));
+    assert!(["\"red\"", "\"green\"", "\"blue\""].contains(&decided[0].as_str()));
 }

@@ -720,3 +720,218 @@ impl Process for PaxosNode {
         st
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use synod_core::testing::Harness;
+
+    fn b(round: u32, proposer: u32) -> Ballot {
+        Ballot { round, proposer }
+    }
+
+    /// Node n1 of three nodes that play every role, started and past its start delay: it has
+    /// sent p1a Prepare(1.1) to all three acceptors.
+    fn preparing_n1(cfg: Config) -> Harness<PaxosNode> {
+        let mut h = Harness::new(NodeId(0), PaxosNode::new(Rc::new(cfg), NodeId(0), None), 1);
+        h.start().fire(Timer::Attempt);
+        // The harness keeps fired timers in its list; forget the start delay that just fired.
+        h.out.timers.remove(0);
+        let sent = h.take_sent();
+        assert_eq!(sent.len(), 3);
+        assert!(
+            sent.iter()
+                .all(|(_, m)| *m == Msg::Prepare { ballot: b(1, 1) })
+        );
+        h
+    }
+
+    fn attempt_timers(h: &Harness<PaxosNode>) -> Vec<TimerId> {
+        h.out
+            .timers
+            .iter()
+            .filter(|t| t.2 == Timer::Attempt)
+            .map(|t| t.0)
+            .collect()
+    }
+
+    /// Paxos Made Simple, 2.4 (progress), and the bug the BeatPaxos author found: a proposer
+    /// whose ballot is making progress re-arms its timeout on every p1b and p2b instead of
+    /// timing out on itself, and a lone proposer runs exactly one ballot.
+    #[test]
+    fn proposer_does_not_time_out_on_its_own_ballot_while_it_makes_progress() {
+        let mut h = preparing_n1(Config::symmetric(3));
+        let before = attempt_timers(&h);
+        assert_eq!(before.len(), 1);
+        h.deliver(
+            NodeId(1),
+            Msg::Promise {
+                ballot: b(1, 1),
+                accepted: None,
+            },
+        );
+        let after = attempt_timers(&h);
+        assert_eq!(after.len(), 1, "exactly one pending timeout");
+        assert_ne!(before, after, "the timeout was re-armed by the p1b");
+        h.deliver(
+            NodeId(0),
+            Msg::Promise {
+                ballot: b(1, 1),
+                accepted: None,
+            },
+        );
+        h.deliver(NodeId(0), Msg::Accepted { ballot: b(1, 1) });
+        h.deliver(NodeId(2), Msg::Accepted { ballot: b(1, 1) });
+        assert!(
+            attempt_timers(&h).is_empty(),
+            "a decided proposer has no timeout left"
+        );
+        let roles: Vec<&String> = h
+            .out
+            .events
+            .iter()
+            .filter(|e| e.starts_with("role"))
+            .collect();
+        assert_eq!(
+            roles,
+            ["role proposer ballot 1.1", "role leader ballot 1.1"]
+        );
+    }
+
+    /// Paxos Made Simple, 2.3 (learning a chosen value): once a majority accepted, the proposer
+    /// knows the value is chosen and tells every learner with p3 Decide.
+    #[test]
+    fn a_p2b_quorum_decides_and_sends_p3_to_every_other_learner() {
+        let mut h = preparing_n1(Config::symmetric(3));
+        h.deliver(
+            NodeId(1),
+            Msg::Promise {
+                ballot: b(1, 1),
+                accepted: None,
+            },
+        );
+        h.deliver(
+            NodeId(2),
+            Msg::Promise {
+                ballot: b(1, 1),
+                accepted: None,
+            },
+        );
+        let accepts = h.take_sent();
+        assert!(accepts.iter().all(|(_, m)| *m
+            == Msg::Accept {
+                ballot: b(1, 1),
+                value: "n1".into()
+            }));
+        h.deliver(NodeId(1), Msg::Accepted { ballot: b(1, 1) });
+        h.deliver(NodeId(2), Msg::Accepted { ballot: b(1, 1) });
+        let decide = Msg::Decide { value: "n1".into() };
+        assert_eq!(
+            h.take_sent(),
+            [(NodeId(1), decide.clone()), (NodeId(2), decide)]
+        );
+        assert!(h.out.events.contains(&"decide 0 n1".to_string()));
+        assert_eq!(h.process.decided.as_deref(), Some("n1"));
+    }
+
+    /// Paxos Made Simple, 2.4: a proposer abandons its proposal when it learns of a higher
+    /// ballot (here from a rejection), and its next ballot is above the one it saw.
+    #[test]
+    fn proposer_steps_down_when_rejected_with_a_higher_ballot() {
+        let mut h = preparing_n1(Config::symmetric(3));
+        h.deliver(
+            NodeId(2),
+            Msg::Reject {
+                phase: 1,
+                ballot: b(1, 1),
+                promised: b(4, 3),
+            },
+        );
+        assert!(
+            h.out
+                .events
+                .contains(&"role step down ballot 1.1".to_string())
+        );
+        let p = h.process.proposer.as_ref().unwrap();
+        assert_eq!(p.phase, Phase::Waiting);
+        assert!(h.take_sent().is_empty());
+        h.fire(Timer::Attempt);
+        assert!(
+            h.take_sent()
+                .iter()
+                .all(|(_, m)| *m == Msg::Prepare { ballot: b(5, 1) })
+        );
+    }
+
+    /// Paxos Made Simple, 2.4: with one distinguished proposer at a time there is progress; a
+    /// proposer that has not started yet and hears another's Prepare stands back instead of
+    /// dueling it.
+    #[test]
+    fn a_waiting_proposer_stands_back_when_another_runs_a_ballot() {
+        let cfg = Rc::new(Config::symmetric(3));
+        let mut h = Harness::new(NodeId(0), PaxosNode::new(cfg, NodeId(0), None), 1);
+        h.start();
+        let before = attempt_timers(&h);
+        h.deliver(NodeId(2), Msg::Prepare { ballot: b(1, 3) });
+        assert_eq!(
+            h.take_sent(),
+            [(
+                NodeId(2),
+                Msg::Promise {
+                    ballot: b(1, 3),
+                    accepted: None
+                }
+            )]
+        );
+        assert_ne!(
+            attempt_timers(&h),
+            before,
+            "its first attempt was pushed back"
+        );
+        h.fire(Timer::Attempt);
+        assert!(
+            h.take_sent()
+                .iter()
+                .all(|(_, m)| *m == Msg::Prepare { ballot: b(2, 1) })
+        );
+    }
+
+    /// Paxos Made Simple, 2.3: an acceptor remembers its promise and accepted proposal across a
+    /// crash; with the planted bug `forget-promise` it does not, and re-promises a lower ballot.
+    #[test]
+    fn acceptor_promise_survives_a_crash_unless_the_bug_is_planted() {
+        for (forget, want_reject) in [(false, true), (true, false)] {
+            let mut cfg = Config::symmetric(3);
+            cfg.bugs.forget_promise = forget;
+            let cfg = Rc::new(cfg);
+            let mut h = Harness::new(NodeId(1), PaxosNode::new(cfg.clone(), NodeId(1), None), 1);
+            h.start()
+                .deliver(NodeId(2), Msg::Prepare { ballot: b(3, 3) });
+            let kept = h.process.durable();
+            let mut h = Harness::new(NodeId(1), PaxosNode::new(cfg, NodeId(1), Some(kept)), 1);
+            h.start()
+                .deliver(NodeId(0), Msg::Prepare { ballot: b(2, 1) });
+            let reply = &h.take_sent()[0].1;
+            assert_eq!(
+                matches!(reply, Msg::Reject { promised, .. } if *promised == b(3, 3)),
+                want_reject,
+                "{reply}"
+            );
+        }
+    }
+
+    /// Paxos Made Simple, 2.3: a proposer never reuses a ballot, even after a crash.
+    #[test]
+    fn a_restarted_proposer_never_reuses_a_ballot() {
+        let cfg = Rc::new(Config::symmetric(3));
+        let mut h = preparing_n1(Config::symmetric(3));
+        let kept = h.process.durable();
+        h = Harness::new(NodeId(0), PaxosNode::new(cfg, NodeId(0), Some(kept)), 2);
+        h.start().fire(Timer::Attempt);
+        assert!(
+            h.take_sent()
+                .iter()
+                .all(|(_, m)| *m == Msg::Prepare { ballot: b(2, 1) })
+        );
+    }
+}
