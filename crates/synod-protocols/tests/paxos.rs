@@ -4,12 +4,13 @@
 
 #![allow(clippy::disallowed_methods)] // the golden trace is read and (re)written here
 
-use synod_core::{Level, NodeId, Time};
+use synod_core::Level;
 use synod_protocols::harness::{self, Checks, Report};
+use synod_protocols::paxos::sweep::{SweepPlan, run_seed};
 use synod_protocols::scenario::{self, Scenario};
 use synod_protocols::system;
+use synod_sim::Shared;
 use synod_sim::trace_out::HumanPrinter;
-use synod_sim::{EndReason, FaultKind, FaultPlan, Shared, random_faults};
 
 fn run(s: &Scenario) -> Report {
     let mut sys = system::build(s).expect("scenario builds");
@@ -103,63 +104,12 @@ fn runs_are_deterministic_per_seed() {
     assert_ne!(trace(7), trace(8));
 }
 
-/// One seed of a sweep: random crashes, partitions, loss, duplication, delays, slow and held
-/// nodes during the first second, everything repaired after. Returns why it failed, if it did.
-fn sweep_seed(seed: u64, bug: Option<&str>) -> Result<(), String> {
-    let kinds = FaultKind::ALL.iter().map(|(k, _)| *k).collect();
-    sweep_seed_with(seed, bug, kinds, 8)
-}
-
-fn sweep_seed_with(
-    seed: u64,
-    bug: Option<&str>,
-    kinds: Vec<FaultKind>,
-    count: u32,
-) -> Result<(), String> {
-    let mut s = Scenario::builtin("paxos").unwrap();
-    s.seed = seed;
-    s.until = Time::ms(6_000);
-    s.bug = bug.map(str::to_string);
-    let mut sys = system::build(&s).map_err(|e| e.to_string())?;
-    let servers: Vec<NodeId> = (0..sys.sim.specs().len() as u32).map(NodeId).collect();
-    let plan = FaultPlan {
-        kinds,
-        window: Time::ms(1_000),
-        count,
-        max_duration: Time::ms(300),
-        latency: (s.net.latency_min, s.net.latency_max),
-    };
-    for f in random_faults(seed, &servers, &plan) {
-        sys.sim.schedule(f);
-    }
-    let checks = Checks::attach(&mut sys);
-    let end = sys.sim.run();
-    if let EndReason::Violation(v) = &end {
-        return Err(format!("seed {seed}: {v}"));
-    }
-    let statuses = sys.sim.statuses();
-    let undecided = statuses
-        .iter()
-        .filter(|st| {
-            st.as_ref()
-                .is_none_or(|st| st.facts.iter().any(|f| *f == ("decided", "-".to_string())))
-        })
-        .count();
-    let _ = checks;
-    if undecided > 0 {
-        return Err(format!(
-            "seed {seed}: {undecided} nodes undecided, ended {end}"
-        ));
-    }
-    Ok(())
-}
-
 /// 1,000 seeds of random faults: no safety violation (agreement, stability, validity), and
 /// every learner decides once the faults stop (the run then goes quiet on its own).
 #[test]
 fn sweep_1000_seeds_is_safe_and_decides() {
     let failures: Vec<String> = (0..1_000)
-        .filter_map(|seed| sweep_seed(seed, None).err())
+        .filter_map(|seed| run_seed(seed, None, &SweepPlan::default()).err())
         .collect();
     assert!(
         failures.is_empty(),
@@ -169,11 +119,10 @@ fn sweep_1000_seeds_is_safe_and_decides() {
     );
 }
 
-fn caught(bug: &str, seeds: std::ops::Range<u64>) -> Vec<u64> {
-    let kinds = vec![FaultKind::Crash, FaultKind::Partition, FaultKind::Loss];
+fn caught(bug: &str, plan: SweepPlan, seeds: std::ops::Range<u64>) -> Vec<u64> {
     seeds
         .filter(|&seed| {
-            sweep_seed_with(seed, Some(bug), kinds.clone(), 20)
+            run_seed(seed, Some(bug), &plan)
                 .is_err_and(|e| e.contains("agreement") || e.contains("stability"))
         })
         .collect()
@@ -184,7 +133,10 @@ fn caught(bug: &str, seeds: std::ops::Range<u64>) -> Vec<u64> {
 /// sweep: the check fails when the protocol is wrong.
 #[test]
 fn planted_bug_ignore_p1b_values_is_caught_by_agreement() {
-    assert_eq!(caught("ignore-p1b-values", 0..20), [1, 2, 10, 12, 16, 19]);
+    assert_eq!(
+        caught("ignore-p1b-values", SweepPlan::default(), 0..20),
+        [1, 2, 3, 11, 13, 16, 18]
+    );
 }
 
 /// The planted bug `forget-promise` (an acceptor's promise and accepted proposal do not survive
@@ -192,7 +144,10 @@ fn planted_bug_ignore_p1b_values_is_caught_by_agreement() {
 /// small sweep.
 #[test]
 fn planted_bug_forget_promise_is_caught_by_agreement() {
-    assert_eq!(caught("forget-promise", 0..50), [16, 34, 42]);
+    assert_eq!(
+        caught("forget-promise", SweepPlan::crash_heavy(), 0..50),
+        [16, 34, 42]
+    );
 }
 
 /// Unusable scenarios are errors that say what is wrong (exit code 2 in `synod run`).

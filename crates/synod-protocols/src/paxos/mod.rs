@@ -12,6 +12,7 @@
 //!   parts; its handlers narrate what each role does and why.
 //! - [`layout`]: from a scenario to nodes, names, values and timing ([`Config`]).
 //! - [`check`]: the validity state check.
+//! - [`sweep`]: one seed of a randomized fault sweep (tests, the benchmark).
 //!
 //! docs/protocols/paxos.md maps the code to the paper.
 
@@ -21,6 +22,7 @@ pub mod layout;
 pub mod msg;
 pub mod node;
 pub mod proposer;
+pub mod sweep;
 
 pub use layout::{Bugs, Config, layout};
 pub use msg::{Ballot, Msg, Value};
