@@ -54,6 +54,10 @@ scenario_test!(scenario_message_loss_20pct, "paxos-loss.toml");
 scenario_test!(scenario_desert_caravans, "paxos-desert.toml");
 scenario_test!(scenario_separate_roles, "paxos-separate-roles.toml");
 scenario_test!(
+    scenario_bug_ignore_p1b_values_breaks_agreement,
+    "paxos-bug-ignore-p1b-values.toml"
+);
+scenario_test!(
     scenario_bug_forget_promise_breaks_agreement,
     "paxos-bug-forget-promise.toml"
 );

@@ -39,6 +39,19 @@ impl fmt::Display for Ballot {
     }
 }
 
+/// A ballot, or `nothing` for `0.0` (an acceptor that has promised nothing yet).
+pub struct ShowBallot(pub Ballot);
+
+impl fmt::Display for ShowBallot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_some() {
+            self.0.fmt(f)
+        } else {
+            f.write_str("nothing")
+        }
+    }
+}
+
 /// The epoch of `role` events: `ballot 3.2`.
 pub struct Epoch(pub Ballot);
 

@@ -4,7 +4,7 @@
 
 use super::acceptor::Acceptor;
 use super::layout::Config;
-use super::msg::{Ballot, Epoch, Msg, ShowAccepted, Value};
+use super::msg::{Ballot, Epoch, Msg, ShowAccepted, ShowBallot, Value};
 use super::proposer::{Phase, Proposer};
 use std::fmt;
 use std::rc::Rc;
@@ -604,7 +604,7 @@ impl Process for PaxosNode {
                         me,
                         format_args!(
                             "back from a crash, kept on disk: promised {}, accepted {}",
-                            a.promised,
+                            ShowBallot(a.promised),
                             ShowAccepted(a.accepted.as_ref())
                         ),
                     );
@@ -702,7 +702,8 @@ impl Process for PaxosNode {
                 st.role = "acceptor".into();
                 st.epoch = Epoch(a.promised).to_string();
             }
-            st.facts.push(("promised", a.promised.to_string()));
+            st.facts
+                .push(("promised", ShowBallot(a.promised).to_string()));
             st.facts
                 .push(("accepted", ShowAccepted(a.accepted.as_ref()).to_string()));
         }
