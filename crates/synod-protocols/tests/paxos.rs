@@ -6,7 +6,7 @@
 
 use synod_core::Level;
 use synod_protocols::harness::{self, Checks, Report};
-use synod_protocols::paxos::sweep::{SweepPlan, run_seed};
+use synod_protocols::paxos::sweep::{SweepPlan, run_seed, run_seed_on};
 use synod_protocols::scenario::{self, Scenario};
 use synod_protocols::system;
 use synod_sim::Shared;
@@ -121,6 +121,21 @@ fn sweep_1000_seeds_is_safe_and_decides() {
         failures.len(),
         failures
     );
+}
+
+/// With proposers, acceptors and learners on separate nodes, a learner that missed the p3
+/// Decide asks the proposers; 300 seeds of random faults: safe, and every learner decides.
+#[test]
+fn sweep_separate_roles_is_safe_and_decides() {
+    let base = scenario::parse(
+        "separate.toml",
+        "protocol = \"paxos\"\n[cluster]\nproposers = 2\nacceptors = 3\nlearners = 2\n",
+    )
+    .unwrap();
+    let failures: Vec<String> = (0..300)
+        .filter_map(|seed| run_seed_on(&base, seed, &SweepPlan::default()).err())
+        .collect();
+    assert!(failures.is_empty(), "{failures:#?}");
 }
 
 fn caught(bug: &str, plan: SweepPlan, seeds: std::ops::Range<u64>) -> Vec<u64> {

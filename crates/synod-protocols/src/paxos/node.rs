@@ -58,6 +58,16 @@ fn say(ctx: &mut C<'_, '_>, level: Level, role: &str, name: &str, text: fmt::Arg
     }
 }
 
+/// A value as `decide` events carry it: quoted, so that `"n5" vs "n1"` in a violation reads as
+/// two values, not two nodes.
+struct Quoted<'a>(&'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.0)
+    }
+}
+
 fn draw(ctx: &mut C<'_, '_>, (lo, hi): (Time, Time), factor: u64) -> Time {
     let base = ctx.rng().range_inclusive(lo.as_micros(), hi.as_micros());
     Time::micros(base * factor)
@@ -506,7 +516,7 @@ impl PaxosNode {
         match &self.decided {
             None => {
                 if self.learner {
-                    ctx.decide(0, &value);
+                    ctx.decide(0, &Quoted(&value));
                     say(
                         ctx,
                         Level::Info,
@@ -552,7 +562,7 @@ impl PaxosNode {
                     format_args!("{source} contradicts my decision {known:?}!"),
                 );
                 if self.learner {
-                    ctx.decide(0, &value);
+                    ctx.decide(0, &Quoted(&value));
                 }
             }
         }
@@ -831,7 +841,7 @@ mod tests {
             h.take_sent(),
             [(NodeId(1), decide.clone()), (NodeId(2), decide)]
         );
-        assert!(h.out.events.contains(&"decide 0 n1".to_string()));
+        assert!(h.out.events.contains(&"decide 0 \"n1\"".to_string()));
         assert_eq!(h.process.decided.as_deref(), Some("n1"));
     }
 

@@ -63,10 +63,18 @@ pub struct SeedRun {
 /// Run the default 5-node Paxos cluster on `seed` under `plan`, with planted `bug` if any.
 /// `Err` says why the seed failed: a safety violation, or learners that never decided.
 pub fn run_seed(seed: u64, bug: Option<&str>, plan: &SweepPlan) -> Result<SeedRun, String> {
-    let mut s = Scenario::builtin("paxos").map_err(|e| e.to_string())?;
+    let mut base = Scenario::builtin("paxos").map_err(|e| e.to_string())?;
+    base.bug = bug.map(str::to_string);
+    run_seed_on(&base, seed, plan)
+}
+
+/// Run the cluster of scenario `base` (its layout, network, timing and bug; not its faults)
+/// on `seed` under `plan`.
+pub fn run_seed_on(base: &Scenario, seed: u64, plan: &SweepPlan) -> Result<SeedRun, String> {
+    let mut s = base.clone();
     s.seed = seed;
     s.until = plan.until;
-    s.bug = bug.map(str::to_string);
+    s.faults.clear();
     let mut sys = system::build(&s).map_err(|e| e.to_string())?;
     let servers: Vec<NodeId> = (0..sys.sim.specs().len() as u32).map(NodeId).collect();
     let faults = FaultPlan {
