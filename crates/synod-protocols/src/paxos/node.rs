@@ -301,13 +301,20 @@ impl PaxosNode {
         let cfg = self.cfg.clone();
         let Some(p) = &mut self.proposer else { return };
         let Some(n) = p.record_promise(from, ballot, accepted) else {
+            let why = if ballot != p.ballot {
+                "not my current ballot"
+            } else if matches!(p.phase, Phase::Preparing { .. }) {
+                "a duplicate"
+            } else {
+                "late, phase 1 is over"
+            };
             return say(
                 ctx,
                 Level::Debug,
                 "proposer",
                 cfg.name(self.id),
                 format_args!(
-                    "p1b Promise({ballot}) from {}: stale or duplicate, ignored",
+                    "p1b Promise({ballot}) from {}: {why}, ignored",
                     cfg.name(from)
                 ),
             );
@@ -383,13 +390,20 @@ impl PaxosNode {
         let cfg = self.cfg.clone();
         let Some(p) = &mut self.proposer else { return };
         let Some(n) = p.record_accepted(from, ballot) else {
+            let why = if ballot != p.ballot {
+                "not my current ballot"
+            } else if matches!(p.phase, Phase::Accepting { .. }) {
+                "a duplicate"
+            } else {
+                "late, the value is already chosen"
+            };
             return say(
                 ctx,
                 Level::Debug,
                 "proposer",
                 cfg.name(self.id),
                 format_args!(
-                    "p2b Accepted({ballot}) from {}: stale or duplicate, ignored",
+                    "p2b Accepted({ballot}) from {}: {why}, ignored",
                     cfg.name(from)
                 ),
             );
