@@ -5,6 +5,7 @@
 //!
 //! - [`kv`]: the KV contract, the client workload every store shares, and the single-server
 //!   store (`kv`), the baseline the replicated stores must behave like.
+//! - [`paxos`]: single-decree Paxos (proposers, acceptors, learners agreeing on one value).
 //! - [`scenario`]: the scenario format (docs/scenarios.md).
 //! - [`system`]: from a scenario to a runnable system; the one place protocols meet the
 //!   simulator.
@@ -13,6 +14,7 @@
 pub mod campaign;
 pub mod harness;
 pub mod kv;
+pub mod paxos;
 pub mod scenario;
 pub mod system;
 
