@@ -20,5 +20,9 @@ pub mod system;
 
 /// Every planted bug: (protocol, name, what it breaks).
 pub fn bugs() -> Vec<(&'static str, &'static str, &'static str)> {
-    Vec::new()
+    let mut all = Vec::new();
+    for (protocol, list) in [("paxos", paxos::BUGS)] {
+        all.extend(list.iter().map(|(name, why)| (protocol, *name, *why)));
+    }
+    all
 }

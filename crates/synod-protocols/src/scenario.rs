@@ -768,7 +768,7 @@ impl Scenario {
             ("proposers", c.proposers),
             ("learners", c.learners),
         ];
-        if counts.iter().any(|(_, v)| v.is_some()) || c.names.is_some() {
+        if counts.iter().any(|(_, v)| v.is_some()) || c.names.is_some() || c.values.is_some() {
             o.push_str("\n[cluster]\n");
             for (k, v) in counts {
                 if let Some(v) = v {
@@ -777,6 +777,9 @@ impl Scenario {
             }
             if let Some(n) = &c.names {
                 let _ = writeln!(o, "names = {}", toml_list(n));
+            }
+            if let Some(v) = &c.values {
+                let _ = writeln!(o, "values = {}", toml_list(v));
             }
         }
         let w = &self.workload;

@@ -47,6 +47,20 @@ pub struct PaxosNode {
     ask_timer: Option<TimerId>,
 }
 
+impl fmt::Debug for PaxosNode {
+    /// The node's state for `inspect`; the shared configuration is left out.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PaxosNode")
+            .field("id", &self.id)
+            .field("proposer", &self.proposer)
+            .field("acceptor", &self.acceptor)
+            .field("learner", &self.learner)
+            .field("decided", &self.decided)
+            .field("restarted", &self.restarted)
+            .finish()
+    }
+}
+
 type C<'a, 'b> = Ctx<'a, Msg, Timer>;
 
 /// Narrate as `[role name]`: the label shows which part of the node speaks.
