@@ -5,6 +5,7 @@
 //!
 //! - [`kv`]: the KV contract, the client workload every store shares, and the single-server
 //!   store (`kv`), the baseline the replicated stores must behave like.
+//! - [`raft`]: Raft (Ongaro and Ousterhout, 2014) replicating the KV store.
 //! - [`scenario`]: the scenario format (docs/scenarios.md).
 //! - [`system`]: from a scenario to a runnable system; the one place protocols meet the
 //!   simulator.
@@ -12,5 +13,6 @@
 
 pub mod harness;
 pub mod kv;
+pub mod raft;
 pub mod scenario;
 pub mod system;
