@@ -576,21 +576,22 @@ impl RaftServer {
         // Store the entries; a conflicting suffix (same index, other term) is replaced.
         let n = entries.len() as u64;
         let mut replaced = None;
+        let mut fresh = 0;
         for (k, e) in entries.into_iter().enumerate() {
             let idx = prev + 1 + k as u64;
             match self.d.log.term_at(idx) {
-                Some(t) if t == e.term => {}
+                Some(t) if t == e.term => continue,
                 Some(_) => {
                     replaced.get_or_insert((idx, self.d.log.last_index()));
                     self.d.log.truncate_from(idx);
                     self.d.log.push(e);
-                    self.mark_dirty(idx);
                 }
                 None => {
                     self.d.log.push(e);
-                    self.mark_dirty(idx);
                 }
             }
+            self.mark_dirty(idx);
+            fresh += 1;
         }
         let matched = prev + n;
         let old_commit = self.commit_index;
@@ -600,18 +601,23 @@ impl RaftServer {
             self.commit_index = new_commit;
             ctx.commit(new_commit);
         }
-        let enabled = if n > 0 || self.commit_index > old_commit {
-            ctx.log_enabled(Level::Info)
+        // The story (info) is what changed: new entries, a higher commit index; a heartbeat
+        // or a repeat of entries already stored is a detail (debug).
+        let level = if fresh > 0 || self.commit_index > old_commit {
+            Level::Info
         } else {
-            ctx.log_enabled(Level::Debug)
+            Level::Debug
         };
         self.apply_committed(ctx);
-        if enabled {
-            let entries = match n {
+        if ctx.log_enabled(level) {
+            let mut entries = match n {
                 0 => "heartbeat".to_string(),
                 1 => format!("entry {}", prev + 1),
                 _ => format!("entries {}..{}", prev + 1, prev + n),
             };
+            if n > 0 && fresh == 0 {
+                entries.push_str(" (already stored)");
+            }
             let replaced = match replaced {
                 Some((i, j)) if i == j => format!(" (replaced conflicting entry {i})"),
                 Some((i, j)) => format!(" (replaced conflicting entries {i}..{j})"),
@@ -625,11 +631,6 @@ impl RaftServer {
                 }
             } else {
                 String::new()
-            };
-            let level = if n > 0 || self.commit_index > old_commit {
-                Level::Info
-            } else {
-                Level::Debug
             };
             ctx.log(
                 level,

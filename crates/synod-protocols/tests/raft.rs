@@ -1,0 +1,268 @@
+//! Raft end to end: every scenario meets its expectations, the golden narration of the
+//! fault-free run, 1,000 seeds of random faults, and the planted bugs caught.
+
+use synod_core::{Level, NodeId, Time};
+use synod_protocols::harness::{self, Checks, Report};
+use synod_protocols::scenario::{self, Scenario};
+use synod_protocols::system;
+use synod_sim::trace_out::HumanPrinter;
+use synod_sim::{EndReason, FaultKind, FaultPlan, Shared, random_faults};
+
+fn scenarios_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios")
+}
+
+fn load(file: &str) -> Scenario {
+    let path = scenarios_dir().join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    scenario::parse(file, &text).unwrap()
+}
+
+fn run(s: &Scenario) -> Report {
+    let mut sys = system::build(s).unwrap();
+    let checks = Checks::attach(&mut sys);
+    let end = sys.sim.run();
+    harness::judge(&sys, &checks, s, end)
+}
+
+fn raft_scenarios() -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(scenarios_dir())
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.ok()?.file_name().into_string().ok()?;
+            (name.starts_with("raft-") && name.ends_with(".toml")).then_some(name)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn every_raft_scenario_meets_its_expectations() {
+    let files = raft_scenarios();
+    assert!(files.len() >= 7, "scenarios: {files:?}");
+    for file in files {
+        let s = load(&file);
+        assert!(!s.description.is_empty(), "{file} has no description");
+        let r = run(&s);
+        assert!(r.passed(), "{file}: {:?} ({})", r.verdicts, r.end);
+    }
+}
+
+#[test]
+fn the_emulations_config_file_still_runs() {
+    let s = scenario::parse("config.toml", "num_nodes = 5\nnum_clients = 3\n").unwrap();
+    assert_eq!(s.protocol, "raft");
+    let r = run(&s);
+    assert!(r.passed(), "{:?}", r.verdicts);
+    assert_eq!(r.servers.len(), 5);
+    assert_eq!(r.history.len(), 15);
+}
+
+fn narrate(s: &Scenario) -> String {
+    let mut sys = system::build(s).unwrap();
+    let names: Vec<String> = sys.sim.specs().iter().map(|n| n.name.clone()).collect();
+    let printer = Shared::new(HumanPrinter::new(Vec::new(), Level::Info, &names));
+    sys.sim.add_observer(Box::new(printer.clone()));
+    let checks = Checks::attach(&mut sys);
+    let end = sys.sim.run();
+    let report = harness::judge(&sys, &checks, s, end);
+    assert!(report.passed(), "{:?}", report.verdicts);
+    let out = String::from_utf8(printer.borrow_mut().writer().clone()).unwrap();
+    out
+}
+
+#[test]
+fn golden_trace_of_the_fault_free_run() {
+    let got = narrate(&load("raft-fault-free.toml"));
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/raft.txt");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &got).unwrap();
+    }
+    let want = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        got == want,
+        "narration differs from {} (UPDATE_GOLDEN=1 to accept):\n{got}",
+        path.display()
+    );
+}
+
+#[test]
+fn same_seed_same_narration_and_another_seed_differs() {
+    let mut s = load("raft-leader-crash.toml");
+    let a = narrate(&s);
+    assert_eq!(a, narrate(&s));
+    s.seed += 1;
+    assert_ne!(a, narrate(&s));
+}
+
+#[test]
+fn a_fault_free_run_elects_one_leader_and_never_re_elects() {
+    for seed in 1..=20 {
+        let mut s = load("raft-fault-free.toml");
+        s.seed = seed;
+        let text = narrate(&s);
+        let elections = text.matches("becomes leader of term").count();
+        assert_eq!(elections, 1, "seed {seed}:\n{text}");
+    }
+}
+
+/// A short run with random faults for 2 s, repaired after; 3 clients x 5 requests.
+fn sweep_run(seed: u64, bug: Option<&str>, kinds: &[FaultKind], max_append: i64) -> Report {
+    let mut text = format!(
+        "protocol = \"raft\"\nseed = {seed}\nuntil_ms = 8000\n[timing]\nmax_append_entries = {max_append}\n[workload]\nclient_timeout_ms = 200\n"
+    );
+    if let Some(b) = bug {
+        text = format!("bug = {b:?}\n{text}");
+    }
+    let s = scenario::parse("<sweep>", &text).unwrap();
+    let mut sys = system::build(&s).unwrap();
+    let servers: Vec<NodeId> = sys.servers.clone();
+    let plan = FaultPlan {
+        kinds: kinds.to_vec(),
+        window: Time::ms(2000),
+        count: 8,
+        max_duration: Time::ms(600),
+        latency: (Time::ms(1), Time::ms(10)),
+    };
+    for f in random_faults(seed, &servers, &plan) {
+        sys.sim.schedule(f);
+    }
+    let checks = Checks::attach(&mut sys);
+    let end = sys.sim.run();
+    harness::judge(&sys, &checks, &s, end)
+}
+
+const ALL_FAULTS: [FaultKind; 7] = [
+    FaultKind::Crash,
+    FaultKind::Partition,
+    FaultKind::Loss,
+    FaultKind::Duplicate,
+    FaultKind::Delay,
+    FaultKind::Slow,
+    FaultKind::Hold,
+];
+
+fn sweep(seeds: std::ops::Range<u64>) {
+    for seed in seeds {
+        let r = sweep_run(seed, None, &ALL_FAULTS, 64);
+        assert!(
+            !matches!(r.end, EndReason::Violation(_)),
+            "seed {seed}: {}",
+            r.end
+        );
+        let unfinished = r
+            .history
+            .iter()
+            .filter(|o| o.returned.is_none())
+            .count();
+        assert!(
+            unfinished == 0 && r.history.len() == 15,
+            "seed {seed}: {unfinished} requests unfinished ({}; {} invoked)",
+            r.end,
+            r.history.len()
+        );
+    }
+}
+
+// 1,000 seeds with random crashes, partitions, loss, duplication, delay, slow and held nodes,
+// in four parts so that the test runner spreads them over its threads.
+#[test]
+fn sweep_random_faults_seeds_0_250_stay_safe_and_complete() {
+    sweep(0..250);
+}
+#[test]
+fn sweep_random_faults_seeds_250_500_stay_safe_and_complete() {
+    sweep(250..500);
+}
+#[test]
+fn sweep_random_faults_seeds_500_750_stay_safe_and_complete() {
+    sweep(500..750);
+}
+#[test]
+fn sweep_random_faults_seeds_750_1000_stay_safe_and_complete() {
+    sweep(750..1000);
+}
+
+/// The first seed of `0..100` on which the planted bug breaks a safety property.
+fn first_caught(bug: &str, kinds: &[FaultKind], max_append: i64) -> Option<(u64, String)> {
+    (0..100).find_map(|seed| match sweep_run(seed, Some(bug), kinds, max_append).end {
+        EndReason::Violation(v) => Some((seed, v.property)),
+        _ => None,
+    })
+}
+
+#[test]
+fn planted_bug_commit_old_term_is_caught() {
+    let caught = first_caught(
+        "commit-old-term",
+        &[FaultKind::Crash, FaultKind::Partition],
+        1,
+    );
+    assert!(caught.is_some());
+    println!("commit-old-term caught: {caught:?}");
+}
+
+#[test]
+fn planted_bug_vote_without_up_to_date_check_is_caught() {
+    let caught = first_caught(
+        "vote-without-up-to-date-check",
+        &[FaultKind::Crash, FaultKind::Partition],
+        64,
+    );
+    assert!(caught.is_some());
+    println!("vote-without-up-to-date-check caught: {caught:?}");
+}
+
+#[test]
+fn planted_bug_forget_vote_on_restart_is_caught() {
+    let caught = first_caught("forget-vote-on-restart", &[FaultKind::Crash], 64);
+    assert_eq!(caught.as_ref().map(|c| c.1.as_str()), Some("election safety"));
+    println!("forget-vote-on-restart caught: {caught:?}");
+}
+
+#[test]
+fn planted_bug_no_consistency_check_is_caught() {
+    let caught = first_caught(
+        "no-consistency-check",
+        &[FaultKind::Crash, FaultKind::Partition, FaultKind::Loss],
+        64,
+    );
+    assert!(caught.is_some());
+    println!("no-consistency-check caught: {caught:?}");
+}
+
+#[test]
+fn bad_input_is_refused_with_a_clear_message() {
+    let cases: &[(&str, &str)] = &[
+        ("num_nodes = 0", "num_nodes"),
+        ("[cluster]\nnodes = 0", "cluster.nodes"),
+        (
+            "[timing]\nheartbeat_ms = 150",
+            "must be below the election timeout",
+        ),
+        (
+            "[timing]\nheartbeat_ms = 400\nelection_timeout_ms = { min = 300, max = 500 }",
+            "must be below the election timeout",
+        ),
+        (
+            "[timing]\nelection_timeout_ms = { min = 300, max = 200 }",
+            "min (300) is greater than max (200)",
+        ),
+        ("bug = \"nope\"", "no planted bug `nope` (it has: commit-old-term"),
+        ("[cluster]\nacceptors = 3", "does not apply to protocol raft"),
+        (
+            "[cluster]\nnodes = 3\nnames = [\"a\", \"b\"]",
+            "lists 2 names but `cluster.nodes` is 3",
+        ),
+        ("[timing]\nmax_append_entries = 0", "max_append_entries"),
+    ];
+    for (text, want) in cases {
+        let text = format!("protocol = \"raft\"\n{text}\n");
+        let err = scenario::parse("bad.toml", &text).and_then(|s| system::build(&s).map(|_| ()));
+        match err {
+            Err(e) => assert!(e.to_string().contains(want), "{text}: got `{e}`"),
+            Ok(()) => panic!("{text}: accepted"),
+        }
+    }
+}
