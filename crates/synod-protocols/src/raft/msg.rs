@@ -46,6 +46,8 @@ pub enum RaftMsg {
         success: bool,
         /// The `prev_log_index` of the request answered (to recognize stale answers).
         prev_log_index: u64,
+        /// How many entries the request answered carried (0: a heartbeat).
+        len: u64,
         /// On success, the index up to which the follower's log matches the leader's.
         match_index: u64,
         /// On failure, where the leader should try next (the fast back-off hint): the first

@@ -60,7 +60,15 @@ struct Progress {
     /// After a mismatch: one probe at a time until the logs match again; otherwise entries
     /// are pipelined (sent as they arrive, `next` advanced optimistically).
     probing: bool,
+    /// Pipelined `AppendEntries` with entries not yet answered. At most [`MAX_INFLIGHT`]:
+    /// entries that arrive meanwhile wait and go out together (batching). Reset by each
+    /// heartbeat, so that a lost message cannot stall the pipeline.
+    inflight: u32,
 }
+
+/// How many `AppendEntries` with entries a leader pipelines to one follower before it waits
+/// for an answer.
+pub const MAX_INFLIGHT: u32 = 4;
 
 /// A `term N` epoch as printed in role events.
 struct TermEpoch(u64);
@@ -88,6 +96,8 @@ pub struct RaftServer {
     progress: Vec<Progress>,
     /// Leader: the log index holding each client's latest request, to not append a retry twice.
     in_log: BTreeMap<NodeId, (u64, u64)>,
+    /// Scratch space for counting replicas.
+    scratch: Vec<u64>,
     /// For the live checks: the lowest log index changed since the checker last looked.
     pub(super) dirty_from: Cell<u64>,
 }
@@ -118,6 +128,7 @@ impl RaftServer {
             votes: vec![false; n],
             progress: vec![Progress::default(); n],
             in_log: BTreeMap::new(),
+            scratch: Vec::with_capacity(n),
             dirty_from: Cell::new(1),
         }
     }
@@ -240,6 +251,7 @@ impl RaftServer {
             RaftTimer::Heartbeat(term) => {
                 if self.role == Role::Leader && term == self.d.current_term {
                     for p in self.peers() {
+                        self.progress[p.index()].inflight = 0;
                         self.send_append(ctx, p);
                     }
                     ctx.set_timer(self.cfg.heartbeat, RaftTimer::Heartbeat(term));
@@ -297,6 +309,7 @@ impl RaftServer {
                 term,
                 success,
                 prev_log_index,
+                len,
                 match_index,
                 conflict_index,
                 conflict_term,
@@ -306,6 +319,7 @@ impl RaftServer {
                 term,
                 success,
                 prev_log_index,
+                len,
                 match_index,
                 conflict_index,
                 conflict_term,
@@ -444,6 +458,7 @@ impl RaftServer {
                 next,
                 matched: 0,
                 probing: false,
+                inflight: 0,
             };
         }
         self.in_log.clear();
@@ -486,7 +501,11 @@ impl RaftServer {
             leader_commit: self.commit_index,
         };
         if !probing {
-            self.progress[to.index()].next = prev + n + 1;
+            let pr = &mut self.progress[to.index()];
+            pr.next = prev + n + 1;
+            if n > 0 {
+                pr.inflight += 1;
+            }
         }
         ctx.send(to, msg);
     }
@@ -504,10 +523,12 @@ impl RaftServer {
         leader_commit: u64,
     ) {
         let cur = self.d.current_term;
+        let len = entries.len() as u64;
         let reject = |conflict_index: u64, conflict_term: u64| RaftMsg::AppendReply {
             term: cur,
             success: false,
             prev_log_index: prev,
+            len,
             match_index: 0,
             conflict_index,
             conflict_term,
@@ -646,6 +667,7 @@ impl RaftServer {
                 term: cur.max(term),
                 success: true,
                 prev_log_index: prev,
+                len,
                 match_index: matched,
                 conflict_index: 0,
                 conflict_term: 0,
@@ -661,6 +683,7 @@ impl RaftServer {
         term: u64,
         success: bool,
         prev: u64,
+        len: u64,
         match_index: u64,
         conflict_index: u64,
         conflict_term: u64,
@@ -669,23 +692,36 @@ impl RaftServer {
             return;
         }
         let i = from.index();
+        let pr = &mut self.progress[i];
+        if len > 0 && !pr.probing {
+            pr.inflight = pr.inflight.saturating_sub(1);
+        }
         if success {
-            let pr = &mut self.progress[i];
             let advanced = match_index > pr.matched;
             pr.matched = pr.matched.max(match_index);
             pr.next = pr.next.max(pr.matched + 1);
+            if pr.probing || (pr.inflight == 0 && pr.next > pr.matched + 1) {
+                // Nothing else is on the way: resend what the follower lacks (an entry was
+                // lost, or rejected because it overtook an earlier one).
+                pr.next = pr.matched + 1;
+            }
             pr.probing = false;
             if advanced {
                 self.maybe_commit(ctx);
             }
-            if self.progress[i].next <= self.d.log.last_index() {
+            let pr = &self.progress[i];
+            if pr.next <= self.d.log.last_index() && pr.inflight < MAX_INFLIGHT {
                 self.send_append(ctx, from);
             }
             return;
         }
-        let pr = &self.progress[i];
         if prev < pr.matched || (pr.probing && prev + 1 != pr.next) {
             return; // a stale answer
+        }
+        if !pr.probing && conflict_term == 0 && pr.inflight > 0 && conflict_index > pr.matched {
+            // The follower's log is short, but earlier entries are still on their way (this
+            // message overtook them): wait for their answers rather than probe.
+            return;
         }
         // Fast back-off: skip the follower's whole conflicting term at once.
         let hint = if conflict_term > 0 {
@@ -707,6 +743,7 @@ impl RaftServer {
         let pr = &mut self.progress[i];
         pr.next = next;
         pr.probing = true;
+        pr.inflight = 0;
         self.send_append(ctx, from);
     }
 
@@ -714,9 +751,10 @@ impl RaftServer {
     /// an entry of the current term (older entries are then committed with it).
     fn maybe_commit(&mut self, ctx: &mut RCtx<'_, '_>) -> bool {
         self.progress[self.me.index()].matched = self.d.log.last_index();
-        let mut matched: Vec<u64> = self.progress.iter().map(|p| p.matched).collect();
-        matched.sort_unstable_by(|a, b| b.cmp(a));
-        let n = matched[self.majority() - 1];
+        self.scratch.clear();
+        self.scratch.extend(self.progress.iter().map(|p| p.matched));
+        self.scratch.sort_unstable_by(|a, b| b.cmp(a));
+        let n = self.scratch[self.majority() - 1];
         if n <= self.commit_index {
             return false;
         }
@@ -830,7 +868,7 @@ impl RaftServer {
         self.progress[self.me.index()].matched = idx;
         for p in self.peers() {
             let pr = &self.progress[p.index()];
-            if !pr.probing && pr.next <= idx {
+            if !pr.probing && pr.next <= idx && pr.inflight < MAX_INFLIGHT {
                 self.send_append(ctx, p);
             }
         }
