@@ -254,7 +254,7 @@ fn planted_bug_forget_vote_on_restart_is_caught() {
         count: 200,
         max_duration: Time::ms(5),
     });
-    assert_eq!(caught, Some((64, "election safety".to_string())));
+    assert_eq!(caught, Some((59, "election safety".to_string())));
 }
 
 /// Section 5.3: a follower that skips the consistency check ends up with logs that hold the
