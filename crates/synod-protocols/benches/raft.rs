@@ -5,9 +5,9 @@
 #![allow(clippy::disallowed_methods)]
 
 use std::time::Instant;
+use synod_core::Time;
 use synod_protocols::kv::Workload;
 use synod_protocols::raft::{self, RaftConfig};
-use synod_core::Time;
 use synod_sim::SimConfig;
 
 fn main() {

@@ -3,8 +3,8 @@
 //! where protocols are wired to the simulator.
 
 use crate::kv::{KvClient, KvNode, KvServer};
-use crate::scenario::{Scenario, ScenarioError};
 use crate::raft;
+use crate::scenario::{Scenario, ScenarioError};
 use synod_core::{NodeId, Time};
 use synod_sim::{NodeSpec, Sim, SimConfig, Simulation};
 

@@ -1,5 +1,7 @@
 //! Raft end to end: every scenario meets its expectations, the golden narration of the
 //! fault-free run, 1,000 seeds of random faults, and the planted bugs caught.
+// The tests read scenario files and golden traces; the library itself does no IO.
+#![allow(clippy::disallowed_methods)]
 
 use synod_core::{Level, NodeId, Time};
 use synod_protocols::harness::{self, Checks, Report};
@@ -68,8 +70,7 @@ fn narrate(s: &Scenario) -> String {
     let end = sys.sim.run();
     let report = harness::judge(&sys, &checks, s, end);
     assert!(report.passed(), "{:?}", report.verdicts);
-    let out = String::from_utf8(printer.borrow_mut().writer().clone()).unwrap();
-    out
+    String::from_utf8(printer.borrow_mut().writer().clone()).unwrap()
 }
 
 #[test]
@@ -170,11 +171,7 @@ fn sweep(seeds: std::ops::Range<u64>) {
             "seed {seed}: {}",
             r.end
         );
-        let unfinished = r
-            .history
-            .iter()
-            .filter(|o| o.returned.is_none())
-            .count();
+        let unfinished = r.history.iter().filter(|o| o.returned.is_none()).count();
         assert!(
             unfinished == 0 && r.history.len() == 15,
             "seed {seed}: {unfinished} requests unfinished ({}; {} invoked)",
@@ -226,9 +223,16 @@ fn planted_bug_commit_old_term_is_caught_on_the_figure8_schedule() {
         let mut ok = load("raft-figure8.toml");
         ok.seed = seed;
         let r = run(&ok);
-        assert!(!matches!(r.end, EndReason::Violation(_)), "seed {seed}: {}", r.end);
+        assert!(
+            !matches!(r.end, EndReason::Violation(_)),
+            "seed {seed}: {}",
+            r.end
+        );
     }
-    assert_eq!(caught.first(), Some(&(2, "leader completeness".to_string())));
+    assert_eq!(
+        caught.first(),
+        Some(&(2, "leader completeness".to_string()))
+    );
 }
 
 /// Section 5.4.1: without the up-to-date check a stale node can win and lack committed entries.
@@ -286,8 +290,14 @@ fn bad_input_is_refused_with_a_clear_message() {
             "[timing]\nelection_timeout_ms = { min = 300, max = 200 }",
             "min (300) is greater than max (200)",
         ),
-        ("bug = \"nope\"", "no planted bug `nope` (it has: commit-old-term"),
-        ("[cluster]\nacceptors = 3", "does not apply to protocol raft"),
+        (
+            "bug = \"nope\"",
+            "no planted bug `nope` (it has: commit-old-term",
+        ),
+        (
+            "[cluster]\nacceptors = 3",
+            "does not apply to protocol raft",
+        ),
         (
             "[cluster]\nnodes = 3\nnames = [\"a\", \"b\"]",
             "lists 2 names but `cluster.nodes` is 3",

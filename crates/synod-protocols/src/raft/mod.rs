@@ -19,6 +19,8 @@ mod check;
 pub mod log;
 pub mod msg;
 pub mod node;
+#[cfg(test)]
+mod tests;
 
 pub use check::RaftChecker;
 pub use log::{Entry, Log};

@@ -419,13 +419,7 @@ impl RaftServer {
                 from.0 + 1
             ));
         }
-        ctx.send(
-            from,
-            RaftMsg::Vote {
-                term: cur,
-                granted,
-            },
-        );
+        ctx.send(from, RaftMsg::Vote { term: cur, granted });
     }
 
     fn handle_vote(&mut self, ctx: &mut RCtx<'_, '_>, from: NodeId, term: u64, granted: bool) {
