@@ -274,8 +274,13 @@ impl RaftServer {
         if let Some(t) = term {
             if t > self.d.current_term {
                 if ctx.log_enabled(Level::Info) {
+                    let what = match self.role {
+                        Role::Follower => "adopts it",
+                        Role::Candidate => "gives up its candidacy, follower",
+                        Role::Leader => "steps down to follower",
+                    };
                     ctx.info(format_args!(
-                        "sees term {t} from node {} (was t{}): becomes follower",
+                        "sees term {t} from node {} (was t{}): {what}",
                         from.0 + 1,
                         self.d.current_term
                     ));
@@ -566,7 +571,7 @@ impl RaftServer {
                 let last = self.d.log.last_index();
                 if ctx.log_enabled(Level::Info) {
                     ctx.info(format_args!(
-                        "AppendEntries from {}: no entry at {prev} (log ends at {last}), asks for {}",
+                        "AppendEntries from {} after index {prev}, which it lacks (log ends at {last}): refused, asks for {}",
                         from.0 + 1,
                         last + 1
                     ));
@@ -578,7 +583,7 @@ impl RaftServer {
                 let first = self.d.log.first_index_of_term_at(prev);
                 if ctx.log_enabled(Level::Info) {
                     ctx.info(format_args!(
-                        "AppendEntries from {}: entry {prev} has term {t}, not {prev_term}: mismatch, asks for {first}",
+                        "AppendEntries from {} after index {prev}@t{prev_term}, but its entry {prev} has term {t}: refused (its term-{t} entries start at {first})",
                         from.0 + 1
                     ));
                 }
