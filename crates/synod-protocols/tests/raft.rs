@@ -126,10 +126,12 @@ const DEFAULT_SETUP: SweepSetup<'static> = SweepSetup {
     max_duration: Time::ms(600),
 };
 
-/// A short run with random faults for 2 s, repaired after; 3 clients x 5 requests.
+/// A short run with random faults for 2 s, repaired after; 3 clients x 5 requests. The run
+/// goes on 2.5 s after the clients are done, so that it ends after the repair and the stores
+/// of the nodes that are up can be compared.
 fn sweep_run(seed: u64, setup: &SweepSetup<'_>) -> Report {
     let mut text = format!(
-        "protocol = \"raft\"\nseed = {seed}\nuntil_ms = 8000\n[timing]\n{}\n[workload]\nclient_timeout_ms = 200\n",
+        "protocol = \"raft\"\nseed = {seed}\nuntil_ms = 8000\nsettle_ms = 2500\n[timing]\n{}\n[workload]\nclient_timeout_ms = 200\n",
         setup.timing
     );
     if let Some(b) = setup.bug {
@@ -172,6 +174,17 @@ fn sweep(seeds: std::ops::Range<u64>) {
             r.end
         );
         let unfinished = r.history.iter().filter(|o| o.returned.is_none()).count();
+        let stores: Vec<&str> = r
+            .servers
+            .iter()
+            .filter_map(|(_, st)| st.as_ref())
+            .filter_map(|st| st.facts.iter().find(|(k, _)| *k == "store"))
+            .map(|(_, v)| v.as_str())
+            .collect();
+        assert!(
+            stores.len() >= 3 && stores.windows(2).all(|w| w[0] == w[1]),
+            "seed {seed}: stores did not converge: {stores:?}"
+        );
         assert!(
             unfinished == 0 && r.history.len() == 15,
             "seed {seed}: {unfinished} requests unfinished ({}; {} invoked)",
