@@ -143,7 +143,7 @@ fn raft(s: &Scenario) -> Result<System, ScenarioError> {
         return Err(s.error(
             None,
             format!(
-                "key `timing.heartbeat_ms`: the heartbeat interval ({heartbeat}) must be below the election timeout ({}), or followers start elections under a live leader",
+                "key `timing.heartbeat_ms`: the heartbeat interval ({heartbeat}) must be below the election timeout's minimum ({}), or followers start elections under a live leader",
                 election.0
             ),
         ));
