@@ -408,3 +408,36 @@ fn a_retried_request_still_in_the_log_is_not_appended_twice_8() {
     h.deliver(NodeId(5), RaftMsg::Request(req));
     assert_eq!(server(&h).log().last_index(), 2, "no-op and one PUT");
 }
+
+fn servers(logs: &[(u64, &[u64])]) -> Vec<RaftNode> {
+    logs.iter()
+        .enumerate()
+        .map(|(i, (term, terms))| {
+            RaftNode::Server(Box::new(RaftServer::new(
+                cfg(None),
+                NodeId(i as u32),
+                durable(*term, None, terms),
+            )))
+        })
+        .collect()
+}
+
+#[test]
+fn the_log_matching_check_flags_one_index_and_term_after_different_entries() {
+    // Figure 3, log matching: (index 3, term 2) after a term-1 entry on one node and after a
+    // term-2 entry on another cannot both exist.
+    let nodes = servers(&[(2, &[1, 1, 2]), (2, &[1, 2, 2])]);
+    let mut checker = RaftChecker::new(2);
+    let live: Vec<Option<&RaftNode>> = nodes.iter().map(Some).collect();
+    let v = checker.check(&live);
+    assert_eq!(v.map(|(p, _)| p), Some("log matching".to_string()));
+}
+
+#[test]
+fn the_log_matching_check_accepts_logs_that_agree_up_to_where_they_end() {
+    let nodes = servers(&[(3, &[1, 1, 2, 3]), (2, &[1, 1, 2]), (1, &[1])]);
+    let mut checker = RaftChecker::new(3);
+    let live: Vec<Option<&RaftNode>> = nodes.iter().map(Some).collect();
+    assert_eq!(checker.check(&live), None);
+    assert_eq!(checker.check(&live), None, "and again, incrementally");
+}
