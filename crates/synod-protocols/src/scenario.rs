@@ -823,6 +823,9 @@ impl Scenario {
         if let Some(w) = t.window {
             let _ = writeln!(timing, "window = {w}");
         }
+        if let Some(m) = t.max_append_entries {
+            let _ = writeln!(timing, "max_append_entries = {m}");
+        }
         if !timing.is_empty() {
             let _ = write!(o, "\n[timing]\n{timing}");
         }
