@@ -5,6 +5,7 @@
 //!
 //! - [`kv`]: the KV contract, the client workload every store shares, and the single-server
 //!   store (`kv`), the baseline the replicated stores must behave like.
+//! - [`multipaxos`]: the KV store replicated with Multi-Paxos (acceptors, leaders, replicas).
 //! - [`scenario`]: the scenario format (docs/scenarios.md).
 //! - [`system`]: from a scenario to a runnable system; the one place protocols meet the
 //!   simulator.
@@ -12,5 +13,6 @@
 
 pub mod harness;
 pub mod kv;
+pub mod multipaxos;
 pub mod scenario;
 pub mod system;
