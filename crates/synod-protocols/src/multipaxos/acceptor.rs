@@ -104,7 +104,11 @@ impl Acceptor {
                 ("promised", self.promised.to_string()),
                 (
                     "accepted",
-                    self.accepted.iter().filter(|a| a.is_some()).count().to_string(),
+                    self.accepted
+                        .iter()
+                        .filter(|a| a.is_some())
+                        .count()
+                        .to_string(),
                 ),
             ],
         }

@@ -12,7 +12,7 @@
 //!   ballot steps down.
 
 use super::learner::Learner;
-use super::types::{Ballot, Bug, Config, Entry, Epoch, Msg, Slot, Timer};
+use super::types::{Ballot, Bug, Config, Entry, Epoch, Msg, Name, Slot, Timer};
 use crate::kv::{Reply, Request};
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
@@ -127,9 +127,7 @@ impl Leader {
     pub fn on_message(&mut self, ctx: &mut Ctx<'_, Msg, Timer>, from: NodeId, msg: Msg) {
         match msg {
             Msg::Request(req) => self.handle_request(ctx, from, req),
-            Msg::Promise { ballot, accepted } => {
-                self.handle_promise(ctx, from, ballot, accepted)
-            }
+            Msg::Promise { ballot, accepted } => self.handle_promise(ctx, from, ballot, accepted),
             Msg::Accepted { ballot, slot } => self.handle_accepted(ctx, from, ballot, slot),
             Msg::Nack { promised } => {
                 self.highest = self.highest.max(promised);
@@ -152,7 +150,10 @@ impl Leader {
                     new += usize::from(self.learner.learn(ctx, slot, entry));
                 }
                 if new > 0 {
-                    ctx.info(format_args!("caught up on {new} of {n} slot(s) from {from}"));
+                    ctx.info(format_args!(
+                        "caught up on {new} of {n} slot(s) from {}",
+                        Name(&self.cfg, from)
+                    ));
                 }
                 self.apply_ready(ctx);
             }
@@ -160,8 +161,9 @@ impl Leader {
                 let entries = self.learner.entries_from(slot, self.cfg.catch_up_batch);
                 if !entries.is_empty() {
                     ctx.debug(format_args!(
-                        "sending {} chosen slot(s) from slot {slot} on to {from}",
-                        entries.len()
+                        "sending {} chosen slot(s) from slot {slot} on to {}",
+                        entries.len(),
+                        Name(&self.cfg, from)
                     ));
                     ctx.send(from, Msg::Decisions { entries });
                 }
@@ -188,7 +190,8 @@ impl Leader {
                 } else {
                     match self.known_leader {
                         Some(l) => ctx.warn(format_args!(
-                            "no heartbeat from leader {l} lately: starting Phase 1"
+                            "no heartbeat from {} lately: starting Phase 1",
+                            Name(&self.cfg, l)
                         )),
                         None => ctx.warn(format_args!("no leader heard of: starting Phase 1")),
                     }
@@ -386,7 +389,9 @@ impl Leader {
         if self.mode == Mode::Standby {
             match self.known_leader {
                 Some(l) => ctx.debug(format_args!(
-                    "not the leader: sending {from} to {l} for {}",
+                    "not the leader: sending {} to {} for {}",
+                    Name(&self.cfg, from),
+                    Name(&self.cfg, l),
                     req.cmd
                 )),
                 None => ctx.debug(format_args!("not the leader, and no leader known")),
@@ -400,10 +405,15 @@ impl Leader {
             );
             return;
         }
-        if self.pending.get(&req.client).is_some_and(|r| *r >= req.req_id) {
+        if self
+            .pending
+            .get(&req.client)
+            .is_some_and(|r| *r >= req.req_id)
+        {
             ctx.debug(format_args!(
                 "request #{} of {} is already in progress",
-                req.req_id, req.client
+                req.req_id,
+                Name(&self.cfg, req.client)
             ));
             return;
         }

@@ -3,7 +3,7 @@
 //! asks for the slots it misses instead of stalling on the gap.
 
 use super::learner::Learner;
-use super::types::{Bug, Config, Msg, Slot, Timer};
+use super::types::{Bug, Config, Msg, Name, Slot, Timer};
 use crate::kv::Reply;
 use std::rc::Rc;
 use synod_core::{Ctx, NodeId, NodeStatus};
@@ -51,7 +51,8 @@ impl Replica {
                 }
                 if new > 0 {
                     ctx.info(format_args!(
-                        "caught up on {new} of {n} slot(s) from {from}"
+                        "caught up on {new} of {n} slot(s) from {}",
+                        Name(&self.cfg, from)
                     ));
                 }
                 self.learner.apply_ready(ctx, |_, _, _| {});

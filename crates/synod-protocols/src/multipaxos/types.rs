@@ -295,3 +295,26 @@ impl Config {
             .and_then(|i| self.leaders.get(i).copied())
     }
 }
+
+/// A node as narration names it (`leader 2`, `replica 1`), formatted only when printed.
+pub struct Name<'a>(pub &'a Config, pub NodeId);
+
+impl fmt::Display for Name<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Name(cfg, id) = self;
+        for (role, list) in [
+            ("acceptor", &cfg.acceptors),
+            ("leader", &cfg.leaders),
+            ("replica", &cfg.replicas),
+        ] {
+            if let Some(i) = list.iter().position(|n| n == id) {
+                return write!(f, "{role} {}", i + 1);
+            }
+        }
+        let first_client = cfg.acceptors.len() + cfg.leaders.len() + cfg.replicas.len();
+        match (id.index()).checked_sub(first_client) {
+            Some(i) => write!(f, "client {}", i + 1),
+            None => write!(f, "node {id}"),
+        }
+    }
+}
