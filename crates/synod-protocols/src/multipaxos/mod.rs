@@ -22,6 +22,9 @@ pub mod learner;
 pub mod replica;
 pub mod types;
 
+#[cfg(test)]
+mod tests;
+
 pub use acceptor::Acceptor;
 pub use leader::{Leader, LeaderDurable, Mode};
 pub use replica::Replica;
