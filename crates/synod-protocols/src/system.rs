@@ -108,7 +108,7 @@ fn kv(s: &Scenario) -> Result<System, ScenarioError> {
 /// take over with an up-to-date store.
 fn multipaxos(s: &Scenario) -> Result<System, ScenarioError> {
     use crate::multipaxos::{self as mp, Durable, Node};
-    use std::rc::Rc;
+    use std::sync::Arc;
     use synod_core::Time;
     only_counts(s, &["acceptors", "leaders", "replicas", "clients"])?;
     let bug = match s.bug.as_deref() {
@@ -181,7 +181,7 @@ fn multipaxos(s: &Scenario) -> Result<System, ScenarioError> {
     let replicas = ids(n_rep, "replica", &mut specs);
     specs.extend(client_specs(n_cli));
     let faults = s.resolve_faults(&specs.iter().map(|n| n.name.clone()).collect::<Vec<_>>())?;
-    let cfg = Rc::new(mp::Config {
+    let cfg = Arc::new(mp::Config {
         acceptors: acceptors.clone(),
         leaders: leaders.clone(),
         replicas: replicas.clone(),

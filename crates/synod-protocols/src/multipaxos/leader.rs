@@ -15,7 +15,7 @@ use super::learner::Learner;
 use super::types::{Ballot, Bug, Config, Entry, Epoch, Msg, Name, Slot, Timer};
 use crate::kv::{Reply, Request};
 use std::collections::{BTreeMap, VecDeque};
-use std::rc::Rc;
+use std::sync::Arc;
 use synod_core::{Ctx, NodeId, NodeStatus, Time, TimerId};
 
 /// What a leader keeps across a crash: the highest round it used, so that it never reuses a
@@ -48,7 +48,7 @@ struct InFlight {
 /// A leader (active or standby).
 #[derive(Clone, Debug)]
 pub struct Leader {
-    cfg: Rc<Config>,
+    cfg: Arc<Config>,
     index: u32,
     durable: LeaderDurable,
     restarted: bool,
@@ -70,7 +70,7 @@ pub struct Leader {
 
 impl Leader {
     /// Leader number `index` (1-based), fresh (`None`) or restarted from what it kept.
-    pub fn new(cfg: Rc<Config>, index: u32, durable: Option<LeaderDurable>) -> Leader {
+    pub fn new(cfg: Arc<Config>, index: u32, durable: Option<LeaderDurable>) -> Leader {
         Leader {
             cfg,
             index,
@@ -508,6 +508,13 @@ impl Leader {
             );
         }
         self.learner.learn(ctx, slot, f.entry);
+        let prefix = self.learner.prefix();
+        if prefix < slot {
+            ctx.info(format_args!(
+                "slot {slot}: waiting for slot {} before applying",
+                prefix + 1
+            ));
+        }
         self.apply_ready(ctx);
         self.fill(ctx);
     }

@@ -64,8 +64,11 @@ impl Process for Node {
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Msg, Timer>) {
         match self {
+            Node::Acceptor(a) if a.promised == Ballot::ZERO => {
+                ctx.info(format_args!("starting: nothing promised or accepted yet"))
+            }
             Node::Acceptor(a) => ctx.info(format_args!(
-                "starting: promised ballot {}, {} slot(s) accepted",
+                "starting from disk: promised ballot {}, {} slot(s) accepted",
                 a.promised,
                 a.accepted.iter().filter(|x| x.is_some()).count()
             )),

@@ -5,20 +5,20 @@
 use super::learner::Learner;
 use super::types::{Bug, Config, Msg, Name, Slot, Timer};
 use crate::kv::Reply;
-use std::rc::Rc;
+use std::sync::Arc;
 use synod_core::{Ctx, NodeId, NodeStatus};
 
 /// A replica. Its state is volatile: after a crash it catches up from the leader.
 #[derive(Clone, Debug)]
 pub struct Replica {
-    cfg: Rc<Config>,
+    cfg: Arc<Config>,
     learner: Learner,
     leader: Option<NodeId>,
 }
 
 impl Replica {
     /// A replica with an empty store.
-    pub fn new(cfg: Rc<Config>) -> Replica {
+    pub fn new(cfg: Arc<Config>) -> Replica {
         let out_of_order = cfg.bug == Some(Bug::ReplicaOutOfOrder);
         Replica {
             cfg,

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::kv::{Command, Reply, Request};
-use std::rc::Rc;
+use std::sync::Arc;
 use synod_core::testing::Harness;
 use synod_core::{NodeId, Time};
 
@@ -14,8 +14,8 @@ const L2: NodeId = NodeId(4);
 const R1: NodeId = NodeId(5);
 const C1: NodeId = NodeId(6);
 
-fn cfg(window: usize, bug: Option<Bug>) -> Rc<Config> {
-    Rc::new(Config {
+fn cfg(window: usize, bug: Option<Bug>) -> Arc<Config> {
+    Arc::new(Config {
         acceptors: vec![A1, A2, A3],
         leaders: vec![L1, L2],
         replicas: vec![R1],
@@ -32,13 +32,13 @@ fn b(round: u64, leader: u32) -> Ballot {
 }
 
 fn put(client: NodeId, req_id: u64, key: &str, value: &str) -> Entry {
-    Entry {
-        origin: Some((client, req_id)),
-        cmd: Command::Put {
+    Entry::new(
+        Some((client, req_id)),
+        Command::Put {
             key: key.into(),
             value: value.into(),
         },
-    }
+    )
 }
 
 fn request(req_id: u64, key: &str) -> Msg {
