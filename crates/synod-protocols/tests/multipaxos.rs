@@ -178,7 +178,7 @@ fn sweep_run(seed: u64, bug: Option<&str>) -> Outcome {
     let leaders = 1 + seed % 2;
     let bug = bug.map_or(String::new(), |b| format!("bug = \"{b}\"\n"));
     let text = format!(
-        "protocol = \"multipaxos\"\nseed = {seed}\nuntil_ms = 12000\nsettle_ms = 2500\n{bug}\
+        "protocol = \"multipaxos\"\nseed = {seed}\nuntil_ms = 12000\nsettle_ms = 3000\n{bug}\
          [cluster]\nacceptors = 3\nleaders = {leaders}\nreplicas = 2\nclients = 3\n\
          [workload]\nrequests_per_client = 5\n\
          [expect]\nall_requests_complete = true\nconverged = true\nlinearizable = true\n"
@@ -268,4 +268,56 @@ fn planted_bug_replica_out_of_order_is_caught_on_seed_1() {
         sweep_run(1, None).ok(),
         "the correct protocol passes seed 1"
     );
+}
+
+#[test]
+fn varied_configurations_survive_heavier_random_faults() {
+    // 1, 3 or 5 acceptors; 1 to 3 leaders; 1 to 3 replicas; windows 1 to 8; two keys (more
+    // conflicts); some runs lossy throughout; ten faults in 3 s.
+    let mut failures = Vec::new();
+    for seed in 1..=300u64 {
+        let acceptors = [3, 5, 1][(seed % 3) as usize];
+        let leaders = 1 + (seed / 3) % 3;
+        let replicas = 1 + (seed / 9) % 3;
+        let window = 1 + (seed / 27) % 8;
+        let lossy = if seed % 7 == 0 {
+            "[network]\nloss = 0.05\nduplicate = 0.05\n"
+        } else {
+            ""
+        };
+        let text = format!(
+            "protocol = \"multipaxos\"\nseed = {seed}\nuntil_ms = 30000\nsettle_ms = 4500\n\
+             [cluster]\nacceptors = {acceptors}\nleaders = {leaders}\nreplicas = {replicas}\n\
+             clients = 4\n[workload]\nrequests_per_client = 8\nkeys = [\"a\", \"b\"]\n\
+             [timing]\nwindow = {window}\n{lossy}\
+             [expect]\nall_requests_complete = true\nconverged = true\n"
+        );
+        let s = scenario::parse("<varied>", &text).unwrap();
+        let mut sys = system::build(&s).unwrap();
+        let servers: Vec<NodeId> = sys
+            .sim
+            .specs()
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| !n.client)
+            .map(|(i, _)| NodeId(i as u32))
+            .collect();
+        let plan = FaultPlan {
+            kinds: FaultKind::ALL.iter().map(|(k, _)| *k).collect(),
+            window: Time::ms(3000),
+            count: 10,
+            max_duration: Time::ms(1000),
+            latency: (Time::ms(1), Time::ms(10)),
+        };
+        for f in random_faults(seed, &servers, &plan) {
+            sys.sim.schedule(f);
+        }
+        let checks = Checks::attach(&mut sys);
+        let end = sys.sim.run();
+        let report = harness::judge(&sys, &checks, &s, end);
+        if !report.passed() {
+            failures.push(format!("seed {seed}: {} {:?}", report.end, report.verdicts));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
