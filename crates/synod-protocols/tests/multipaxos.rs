@@ -259,7 +259,7 @@ fn planted_bug_skip_phase1_values_breaks_agreement_on_seed_111() {
 }
 
 #[test]
-fn planted_bug_replica_out_of_order_is_caught_on_seed_1() {
+fn planted_bug_replica_out_of_order_is_caught_on_seed_2() {
     // Decisions arrive out of slot order; a replica applying them as they come ends with a
     // store that differs from the leader's.
     let caught = first_caught("replica-out-of-order", 1..=50);

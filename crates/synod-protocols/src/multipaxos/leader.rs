@@ -60,12 +60,14 @@ pub struct Leader {
     heard: bool,
     timeout: Option<TimerId>,
     promised_by: Vec<NodeId>,
+    prepare_sent: Time,
     reported: BTreeMap<Slot, (Ballot, Entry)>,
     from_slot: Slot,
     next_slot: Slot,
     inflight: BTreeMap<Slot, InFlight>,
     queue: VecDeque<Request>,
     pending: BTreeMap<NodeId, u64>,
+    chosen_hint: Slot,
 }
 
 impl Leader {
@@ -84,12 +86,14 @@ impl Leader {
             heard: false,
             timeout: None,
             promised_by: Vec::new(),
+            prepare_sent: Time::ZERO,
             reported: BTreeMap::new(),
             from_slot: 1,
             next_slot: 1,
             inflight: BTreeMap::new(),
             queue: VecDeque::new(),
             pending: BTreeMap::new(),
+            chosen_hint: 0,
         }
     }
 
@@ -234,6 +238,7 @@ impl Leader {
         self.reported.clear();
         self.inflight.clear();
         self.from_slot = self.learner.prefix() + 1;
+        self.prepare_sent = ctx.now();
         ctx.role("candidate", &Epoch(self.ballot));
         ctx.info(format_args!(
             "Phase 1: Prepare(ballot {}) to {} acceptors, asking what they accepted from slot {} on",
@@ -375,14 +380,17 @@ impl Leader {
         if self.mode != Mode::Standby && ballot > self.ballot {
             self.step_down(ctx, ballot, "heard a leader with");
         }
+        // As a replica does: ask for what the previous heartbeat already reported chosen.
         let prefix = self.learner.prefix();
-        if prefix < chosen {
+        if prefix < self.chosen_hint {
             ctx.debug(format_args!(
-                "behind: slots up to {chosen} are chosen, I know up to {prefix}; asking for slot {} on",
+                "behind: slots up to {} are chosen, I know up to {prefix}; asking for slot {} on",
+                self.chosen_hint,
                 prefix + 1
             ));
             ctx.send(from, Msg::CatchUp { from: prefix + 1 });
         }
+        self.chosen_hint = chosen;
     }
 
     fn handle_request(&mut self, ctx: &mut Ctx<'_, Msg, Timer>, from: NodeId, req: Request) {
@@ -553,6 +561,10 @@ impl Leader {
         match self.mode {
             Mode::Standby => {}
             Mode::Candidate => {
+                if ctx.now() - self.prepare_sent < self.cfg.heartbeat {
+                    return;
+                }
+                self.prepare_sent = ctx.now();
                 let missing: Vec<NodeId> = self
                     .cfg
                     .acceptors

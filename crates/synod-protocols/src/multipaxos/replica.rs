@@ -14,6 +14,8 @@ pub struct Replica {
     cfg: Arc<Config>,
     learner: Learner,
     leader: Option<NodeId>,
+    /// The `chosen up to` of the previous heartbeat (see `maybe_catch_up`).
+    chosen_hint: Slot,
 }
 
 impl Replica {
@@ -24,6 +26,7 @@ impl Replica {
             cfg,
             learner: Learner::new(out_of_order),
             leader: None,
+            chosen_hint: 0,
         }
     }
 
@@ -72,15 +75,22 @@ impl Replica {
         }
     }
 
+    /// Ask for missing slots when the *previous* heartbeat already reported them chosen: a
+    /// heartbeat interval is ample time for their decisions to arrive, so what is still
+    /// missing was lost (or this replica crashed), and waiting one beat avoids asking for
+    /// decisions that are merely still in flight.
     fn maybe_catch_up(&mut self, ctx: &mut Ctx<'_, Msg, Timer>, leader: NodeId, chosen: Slot) {
         let prefix = self.learner.prefix();
-        if prefix < chosen {
+        if prefix < self.chosen_hint {
             ctx.info(format_args!(
-                "behind: slots up to {chosen} are chosen, I know up to {prefix}; asking for slot {} on",
+                "behind: slots up to {} are chosen, I know up to {prefix}; asking {} for slot {} on",
+                self.chosen_hint,
+                Name(&self.cfg, leader),
                 prefix + 1
             ));
             ctx.send(leader, Msg::CatchUp { from: prefix + 1 });
         }
+        self.chosen_hint = chosen;
     }
 
     /// What a status display shows.

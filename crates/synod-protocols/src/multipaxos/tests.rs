@@ -346,14 +346,15 @@ fn a_replica_waits_on_a_gap_then_applies_in_slot_order_and_catches_up() {
         !r.out.events.iter().any(|e| e.starts_with("apply")),
         "slot 1 is missing"
     );
-    // The heartbeat shows slots up to 2 are chosen: ask for what is missing.
-    r.deliver(
-        L1,
-        Msg::Heartbeat {
-            ballot: b(1, 1),
-            chosen: 2,
-        },
-    );
+    // A heartbeat shows slots up to 2 are chosen; slot 1's decision may still be in flight.
+    let beat = Msg::Heartbeat {
+        ballot: b(1, 1),
+        chosen: 2,
+    };
+    r.deliver(L1, beat.clone());
+    assert!(r.take_sent().is_empty());
+    // One beat later it is still missing: ask for it.
+    r.deliver(L1, beat);
     assert!(matches!(
         &r.take_sent()[..],
         [(L1, Msg::CatchUp { from: 1 })]
