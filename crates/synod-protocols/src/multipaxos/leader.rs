@@ -623,10 +623,11 @@ impl Leader {
         };
         NodeStatus {
             role: role.into(),
-            epoch: if self.ballot == Ballot::ZERO {
-                String::new()
-            } else {
-                format!("ballot {}", self.ballot)
+            // A standby shows the ballot it follows; the others their own.
+            epoch: match (self.mode, self.highest) {
+                (Mode::Standby, Ballot::ZERO) => String::new(),
+                (Mode::Standby, b) => format!("ballot {b}"),
+                _ => format!("ballot {}", self.ballot),
             },
             leader: self.mode == Mode::Active,
             facts: vec![
