@@ -215,15 +215,6 @@ impl Leader {
         self.timeout = Some(ctx.set_timer(after, Timer::LeaderTimeout));
     }
 
-    fn others(&self, me: NodeId) -> impl Iterator<Item = NodeId> + '_ {
-        self.cfg
-            .leaders
-            .iter()
-            .copied()
-            .filter(move |l| *l != me)
-            .chain(self.cfg.replicas.iter().copied())
-    }
-
     /// Phase 1a: a new ballot, higher than any this leader used or saw.
     fn start_phase1(&mut self, ctx: &mut Ctx<'_, Msg, Timer>) {
         let round = self.durable.max_round.max(self.highest.round) + 1;
@@ -504,9 +495,8 @@ impl Leader {
             self.cfg.acceptors.len(),
             f.entry.cmd
         ));
-        let me = ctx.id();
-        let targets: Vec<NodeId> = self.others(me).collect();
-        for t in targets {
+        let cfg = Arc::clone(&self.cfg);
+        for t in others(&cfg, ctx.id()) {
             ctx.send(
                 t,
                 Msg::Decision {
@@ -552,9 +542,8 @@ impl Leader {
             ballot: self.ballot,
             chosen: self.learner.prefix(),
         };
-        let me = ctx.id();
-        let targets: Vec<NodeId> = self.others(me).collect();
-        ctx.broadcast(targets, &msg);
+        let cfg = Arc::clone(&self.cfg);
+        ctx.broadcast(others(&cfg, ctx.id()), &msg);
     }
 
     fn tick(&mut self, ctx: &mut Ctx<'_, Msg, Timer>) {
@@ -638,4 +627,13 @@ impl Leader {
             ],
         }
     }
+}
+
+/// The learners a leader informs: the other leaders and the replicas.
+fn others(cfg: &Config, me: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+    cfg.leaders
+        .iter()
+        .copied()
+        .filter(move |l| *l != me)
+        .chain(cfg.replicas.iter().copied())
 }
