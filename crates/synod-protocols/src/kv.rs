@@ -286,6 +286,8 @@ pub struct KvClient {
     completed: u32,
     next_req: u64,
     external: Vec<Command>,
+    /// Names to narrate servers by (`leader 2`, `n3`); ids when empty.
+    server_names: Vec<String>,
 }
 
 impl KvClient {
@@ -300,7 +302,21 @@ impl KvClient {
             completed: 0,
             next_req: 0,
             external: Vec::new(),
+            server_names: Vec::new(),
         }
+    }
+
+    /// Narrate servers by these names (indexed by node id) instead of by id.
+    pub fn with_names(mut self, names: Vec<String>) -> Self {
+        self.server_names = names;
+        self
+    }
+
+    fn name(&self, id: NodeId) -> String {
+        self.server_names
+            .get(id.index())
+            .cloned()
+            .unwrap_or_else(|| format!("node {id}"))
     }
 
     /// Requests completed so far.
@@ -438,7 +454,8 @@ impl KvClient {
                     Some(i) => i,
                     None => self.target + 1,
                 };
-                let to = self.servers[self.target % self.servers.len()];
+                let to = self.name(self.servers[self.target % self.servers.len()]);
+                let from = self.name(from);
                 ctx.debug(format_args!(
                     "{from} is not the leader: retrying {cmd} at {to}"
                 ));
@@ -457,7 +474,7 @@ impl KvClient {
         match self.outstanding.take() {
             Some((req_id, cmd, _)) if req_id == t.req_id => {
                 self.target += 1;
-                let to = self.servers[self.target % self.servers.len()];
+                let to = self.name(self.servers[self.target % self.servers.len()]);
                 ctx.warn(format_args!(
                     "{cmd}: no reply in {}, retrying at {to}",
                     self.workload.timeout

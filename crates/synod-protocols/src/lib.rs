@@ -5,6 +5,7 @@
 //!
 //! - [`kv`]: the KV contract, the client workload every store shares, and the single-server
 //!   store (`kv`), the baseline the replicated stores must behave like.
+//! - [`multipaxos`]: the KV store replicated with Multi-Paxos (acceptors, leaders, replicas).
 //! - [`paxos`]: single-decree Paxos (proposers, acceptors, learners agreeing on one value).
 //! - [`raft`]: Raft (Ongaro and Ousterhout, 2014) replicating the KV store.
 //! - [`scenario`]: the scenario format (docs/scenarios.md).
@@ -15,6 +16,7 @@
 pub mod campaign;
 pub mod harness;
 pub mod kv;
+pub mod multipaxos;
 pub mod paxos;
 pub mod raft;
 pub mod scenario;
@@ -23,7 +25,11 @@ pub mod system;
 /// Every planted bug: (protocol, name, what it breaks).
 pub fn bugs() -> Vec<(&'static str, &'static str, &'static str)> {
     let mut all = Vec::new();
-    for (protocol, list) in [("paxos", paxos::BUGS), ("raft", raft::BUGS)] {
+    for (protocol, list) in [
+        ("paxos", paxos::BUGS),
+        ("multipaxos", multipaxos::BUGS),
+        ("raft", raft::BUGS),
+    ] {
         all.extend(list.iter().map(|(name, why)| (protocol, *name, *why)));
     }
     all

@@ -214,6 +214,7 @@ pub fn simulation(
     let servers: Vec<NodeId> = (0..cfg.servers as u32).map(NodeId).collect();
     let n = cfg.servers;
     let build_cfg = cfg.clone();
+    let names: Vec<String> = specs.iter().map(|sp| sp.name.clone()).collect();
     let mut s = Sim::<RaftNode>::new(
         sim,
         specs,
@@ -225,7 +226,9 @@ pub fn simulation(
                     durable.flatten(),
                 )))
             } else {
-                RaftNode::Client(KvClient::new(workload.clone(), servers.clone()))
+                RaftNode::Client(
+                    KvClient::new(workload.clone(), servers.clone()).with_names(names.clone()),
+                )
             }
         }),
     );

@@ -1,0 +1,116 @@
+//! The acceptor: the memory of Paxos. It promises not to accept lower ballots (Phase 1) and
+//! accepts proposals at ballots it has not promised against (Phase 2). Everything it knows is
+//! durable: a crash loses nothing.
+
+use super::types::{Ballot, Entry, Msg, Slot, Timer};
+use synod_core::{Ctx, NodeId, NodeStatus};
+
+/// An acceptor's whole state, all of it durable (written to disk before it answers).
+#[derive(Clone, Debug, Default)]
+pub struct Acceptor {
+    /// The highest ballot promised.
+    pub promised: Ballot,
+    /// What it accepted, by slot (index `slot - 1`): the ballot and the entry.
+    pub accepted: Vec<Option<(Ballot, Entry)>>,
+}
+
+impl Acceptor {
+    /// Phase 1b (Paxos Made Simple, 2.2): promise `ballot` unless a higher one was promised,
+    /// and report every proposal accepted from `from_slot` on.
+    pub fn handle_prepare(
+        &mut self,
+        ctx: &mut Ctx<'_, Msg, Timer>,
+        from: NodeId,
+        ballot: Ballot,
+        from_slot: Slot,
+    ) {
+        if ballot < self.promised {
+            ctx.info(format_args!(
+                "Prepare(ballot {ballot}) rejected: already promised ballot {}",
+                self.promised
+            ));
+            ctx.send(
+                from,
+                Msg::Nack {
+                    promised: self.promised,
+                },
+            );
+            return;
+        }
+        self.promised = ballot;
+        let start = from_slot.max(1) as usize - 1;
+        let accepted: Vec<(Slot, Ballot, Entry)> = self
+            .accepted
+            .iter()
+            .enumerate()
+            .skip(start)
+            .filter_map(|(i, a)| a.as_ref().map(|(b, e)| (i as Slot + 1, *b, e.clone())))
+            .collect();
+        if accepted.is_empty() {
+            ctx.info(format_args!(
+                "Prepare(ballot {ballot}): promised, nothing accepted from slot {from_slot} on"
+            ));
+        } else {
+            ctx.info(format_args!(
+                "Prepare(ballot {ballot}): promised, reporting {} accepted slot(s) from slot {from_slot} on",
+                accepted.len()
+            ));
+        }
+        ctx.send(from, Msg::Promise { ballot, accepted });
+    }
+
+    /// Phase 2b: accept `entry` in `slot` unless a higher ballot was promised.
+    pub fn handle_accept(
+        &mut self,
+        ctx: &mut Ctx<'_, Msg, Timer>,
+        from: NodeId,
+        ballot: Ballot,
+        slot: Slot,
+        entry: Entry,
+    ) {
+        if ballot < self.promised || slot == 0 {
+            ctx.info(format_args!(
+                "slot {slot}: Accept(ballot {ballot}) rejected: already promised ballot {}",
+                self.promised
+            ));
+            ctx.send(
+                from,
+                Msg::Nack {
+                    promised: self.promised,
+                },
+            );
+            return;
+        }
+        self.promised = ballot;
+        ctx.info(format_args!(
+            "slot {slot}: accepted {} in ballot {ballot}",
+            entry.cmd
+        ));
+        let i = slot as usize - 1;
+        if self.accepted.len() <= i {
+            self.accepted.resize(i + 1, None);
+        }
+        self.accepted[i] = Some((ballot, entry));
+        ctx.send(from, Msg::Accepted { ballot, slot });
+    }
+
+    /// What a status display shows.
+    pub fn status(&self) -> NodeStatus {
+        NodeStatus {
+            role: "acceptor".into(),
+            epoch: format!("promised {}", self.promised),
+            leader: false,
+            facts: vec![
+                ("promised", self.promised.to_string()),
+                (
+                    "accepted",
+                    self.accepted
+                        .iter()
+                        .filter(|a| a.is_some())
+                        .count()
+                        .to_string(),
+                ),
+            ],
+        }
+    }
+}

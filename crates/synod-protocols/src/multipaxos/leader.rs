@@ -1,0 +1,639 @@
+//! The leader: proposer, learner and state machine in one process (as in the emulation).
+//!
+//! - **Phase 1, once per ballot, for all slots.** A leader that takes over sends
+//!   `Prepare(ballot, from_slot)` to the acceptors. From a majority of promises it re-proposes,
+//!   for every slot it does not know to be chosen, the value accepted at the highest ballot,
+//!   and fills the gaps with no-ops (Paxos Made Simple, 3).
+//! - **Phase 2, per slot, pipelined.** Up to `window` slots are in flight at once; a slot is
+//!   chosen when a majority accepted it. Chosen slots are applied in slot order; the leader
+//!   answers the client and tells the replicas and the other leaders.
+//! - **Failure.** The active leader sends heartbeats. A standby that hears none for a
+//!   randomized timeout starts Phase 1 with a higher ballot; a leader that meets a higher
+//!   ballot steps down.
+
+use super::learner::Learner;
+use super::types::{Ballot, Bug, Config, Entry, Epoch, Msg, Name, Slot, Timer};
+use crate::kv::{Reply, Request};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use synod_core::{Ctx, NodeId, NodeStatus, Time, TimerId};
+
+/// What a leader keeps across a crash: the highest round it used, so that it never reuses a
+/// ballot (two different proposals in one ballot would break Paxos).
+#[derive(Clone, Debug, Default)]
+pub struct LeaderDurable {
+    /// The highest round this leader has started Phase 1 in.
+    pub max_round: u64,
+}
+
+/// Where a leader stands.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Learns chosen slots and watches the active leader's heartbeats.
+    Standby,
+    /// Running Phase 1 for its ballot.
+    Candidate,
+    /// Phase 1 done: proposes in Phase 2.
+    Active,
+}
+
+/// A slot proposed and not chosen yet.
+#[derive(Clone, Debug)]
+struct InFlight {
+    entry: Entry,
+    acks: Vec<NodeId>,
+    sent: Time,
+}
+
+/// A leader (active or standby).
+#[derive(Clone, Debug)]
+pub struct Leader {
+    cfg: Arc<Config>,
+    index: u32,
+    durable: LeaderDurable,
+    restarted: bool,
+    learner: Learner,
+    mode: Mode,
+    ballot: Ballot,
+    highest: Ballot,
+    known_leader: Option<NodeId>,
+    heard: bool,
+    timeout: Option<TimerId>,
+    promised_by: Vec<NodeId>,
+    prepare_sent: Time,
+    reported: BTreeMap<Slot, (Ballot, Entry)>,
+    from_slot: Slot,
+    next_slot: Slot,
+    inflight: BTreeMap<Slot, InFlight>,
+    queue: VecDeque<Request>,
+    pending: BTreeMap<NodeId, u64>,
+    chosen_hint: Slot,
+}
+
+impl Leader {
+    /// Leader number `index` (1-based), fresh (`None`) or restarted from what it kept.
+    pub fn new(cfg: Arc<Config>, index: u32, durable: Option<LeaderDurable>) -> Leader {
+        Leader {
+            cfg,
+            index,
+            restarted: durable.is_some(),
+            durable: durable.unwrap_or_default(),
+            learner: Learner::new(false),
+            mode: Mode::Standby,
+            ballot: Ballot::ZERO,
+            highest: Ballot::ZERO,
+            known_leader: None,
+            heard: false,
+            timeout: None,
+            promised_by: Vec::new(),
+            prepare_sent: Time::ZERO,
+            reported: BTreeMap::new(),
+            from_slot: 1,
+            next_slot: 1,
+            inflight: BTreeMap::new(),
+            queue: VecDeque::new(),
+            pending: BTreeMap::new(),
+            chosen_hint: 0,
+        }
+    }
+
+    /// What survives a crash.
+    pub fn durable(&self) -> LeaderDurable {
+        self.durable.clone()
+    }
+
+    /// Where it stands.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// The node starts: the configured first leader runs Phase 1 at once, as in the
+    /// emulation; every other leader (and a restarted one) waits as a standby.
+    pub fn on_start(&mut self, ctx: &mut Ctx<'_, Msg, Timer>) {
+        ctx.set_timer(self.cfg.heartbeat, Timer::Tick);
+        if self.index == 1 && !self.restarted {
+            ctx.info(format_args!(
+                "starting as the configured leader ({} acceptors, quorum {})",
+                self.cfg.acceptors.len(),
+                self.cfg.quorum()
+            ));
+            self.start_phase1(ctx);
+        } else {
+            ctx.info(format_args!(
+                "starting as a standby (highest round used so far: {})",
+                self.durable.max_round
+            ));
+            self.arm_timeout(ctx);
+        }
+    }
+
+    /// A message arrives.
+    pub fn on_message(&mut self, ctx: &mut Ctx<'_, Msg, Timer>, from: NodeId, msg: Msg) {
+        match msg {
+            Msg::Request(req) => self.handle_request(ctx, from, req),
+            Msg::Promise { ballot, accepted } => self.handle_promise(ctx, from, ballot, accepted),
+            Msg::Accepted { ballot, slot } => self.handle_accepted(ctx, from, ballot, slot),
+            Msg::Nack { promised } => {
+                self.highest = self.highest.max(promised);
+                if self.mode != Mode::Standby && promised > self.ballot {
+                    self.step_down(ctx, promised, "an acceptor promised");
+                }
+            }
+            Msg::Heartbeat { ballot, chosen } => self.handle_heartbeat(ctx, from, ballot, chosen),
+            Msg::Decision { slot, entry } => {
+                self.inflight.remove(&slot);
+                if self.learner.learn(ctx, slot, entry) {
+                    self.apply_ready(ctx);
+                }
+            }
+            Msg::Decisions { entries } => {
+                let n = entries.len();
+                let mut new = 0;
+                for (slot, entry) in entries {
+                    self.inflight.remove(&slot);
+                    new += usize::from(self.learner.learn(ctx, slot, entry));
+                }
+                if new > 0 {
+                    ctx.info(format_args!(
+                        "caught up on {new} of {n} slot(s) from {}",
+                        Name(&self.cfg, from)
+                    ));
+                }
+                self.apply_ready(ctx);
+            }
+            Msg::CatchUp { from: slot } => {
+                let entries = self.learner.entries_from(slot, self.cfg.catch_up_batch);
+                if !entries.is_empty() {
+                    ctx.debug(format_args!(
+                        "sending {} chosen slot(s) from slot {slot} on to {}",
+                        entries.len(),
+                        Name(&self.cfg, from)
+                    ));
+                    ctx.send(from, Msg::Decisions { entries });
+                }
+            }
+            other => ctx.debug(format_args!("ignoring unexpected {other}")),
+        }
+    }
+
+    /// A timer fires.
+    pub fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg, Timer>, timer: Timer) {
+        match timer {
+            Timer::Tick => {
+                ctx.set_timer(self.cfg.heartbeat, Timer::Tick);
+                self.tick(ctx);
+            }
+            Timer::LeaderTimeout => {
+                self.timeout = None;
+                if self.mode != Mode::Standby {
+                    return;
+                }
+                if self.heard {
+                    self.heard = false;
+                    self.arm_timeout(ctx);
+                } else {
+                    match self.known_leader {
+                        Some(l) => ctx.warn(format_args!(
+                            "no heartbeat from {} lately: starting Phase 1",
+                            Name(&self.cfg, l)
+                        )),
+                        None => ctx.warn(format_args!("no leader heard of: starting Phase 1")),
+                    }
+                    self.start_phase1(ctx);
+                }
+            }
+            Timer::Client(_) => {}
+        }
+    }
+
+    fn arm_timeout(&mut self, ctx: &mut Ctx<'_, Msg, Timer>) {
+        if let Some(t) = self.timeout.take() {
+            ctx.cancel_timer(t);
+        }
+        let (lo, hi) = self.cfg.leader_timeout;
+        let after = Time::micros(ctx.rng().range_inclusive(lo.as_micros(), hi.as_micros()));
+        self.timeout = Some(ctx.set_timer(after, Timer::LeaderTimeout));
+    }
+
+    /// Phase 1a: a new ballot, higher than any this leader used or saw.
+    fn start_phase1(&mut self, ctx: &mut Ctx<'_, Msg, Timer>) {
+        let round = self.durable.max_round.max(self.highest.round) + 1;
+        self.durable.max_round = round;
+        self.ballot = Ballot {
+            round,
+            leader: self.index,
+        };
+        self.highest = self.highest.max(self.ballot);
+        self.mode = Mode::Candidate;
+        self.promised_by.clear();
+        self.reported.clear();
+        self.inflight.clear();
+        self.from_slot = self.learner.prefix() + 1;
+        self.prepare_sent = ctx.now();
+        ctx.role("candidate", &Epoch(self.ballot));
+        ctx.info(format_args!(
+            "Phase 1: Prepare(ballot {}) to {} acceptors, asking what they accepted from slot {} on",
+            self.ballot,
+            self.cfg.acceptors.len(),
+            self.from_slot
+        ));
+        let msg = Msg::Prepare {
+            ballot: self.ballot,
+            from_slot: self.from_slot,
+        };
+        ctx.broadcast(self.cfg.acceptors.iter().copied(), &msg);
+    }
+
+    fn handle_promise(
+        &mut self,
+        ctx: &mut Ctx<'_, Msg, Timer>,
+        from: NodeId,
+        ballot: Ballot,
+        accepted: Vec<(Slot, Ballot, Entry)>,
+    ) {
+        if self.mode != Mode::Candidate || ballot != self.ballot || self.promised_by.contains(&from)
+        {
+            ctx.debug(format_args!("ignoring stale promise for ballot {ballot}"));
+            return;
+        }
+        self.promised_by.push(from);
+        for (slot, b, entry) in accepted {
+            if self.learner.knows(slot) {
+                continue;
+            }
+            match self.reported.get(&slot) {
+                Some((have, _)) if *have >= b => {}
+                _ => {
+                    self.reported.insert(slot, (b, entry));
+                }
+            }
+        }
+        if self.promised_by.len() >= self.cfg.quorum() {
+            self.become_active(ctx);
+        }
+    }
+
+    /// Phase 1 succeeded: re-propose what acceptors reported, fill the gaps, then serve.
+    fn become_active(&mut self, ctx: &mut Ctx<'_, Msg, Timer>) {
+        self.mode = Mode::Active;
+        self.known_leader = Some(ctx.id());
+        if let Some(t) = self.timeout.take() {
+            ctx.cancel_timer(t);
+        }
+        ctx.role("leader", &Epoch(self.ballot));
+        ctx.info(format_args!(
+            "Phase 1 complete: {} promises (need {}): leading in ballot {}",
+            self.promised_by.len(),
+            self.cfg.quorum(),
+            self.ballot
+        ));
+        let reported = std::mem::take(&mut self.reported);
+        let top = reported
+            .keys()
+            .next_back()
+            .copied()
+            .unwrap_or(0)
+            .max(self.learner.top());
+        if self.cfg.bug == Some(Bug::SkipPhase1Values) {
+            // Planted bug: the reported values are dropped and their slots reused.
+            self.next_slot = self.from_slot;
+        } else {
+            let mut reported = reported;
+            for slot in self.from_slot..=top {
+                if self.learner.knows(slot) {
+                    continue;
+                }
+                let entry = match reported.remove(&slot) {
+                    Some((b, entry)) => {
+                        ctx.info(format_args!(
+                            "slot {slot}: re-proposing {} (accepted in ballot {b})",
+                            entry.cmd
+                        ));
+                        entry
+                    }
+                    None => {
+                        ctx.info(format_args!(
+                            "slot {slot}: nothing accepted, filling the gap with NOOP"
+                        ));
+                        Entry::noop()
+                    }
+                };
+                if let Some((client, req)) = entry.origin {
+                    let p = self.pending.entry(client).or_insert(req);
+                    *p = (*p).max(req);
+                }
+                self.propose(ctx, slot, entry);
+            }
+            self.next_slot = top + 1;
+        }
+        self.send_heartbeats(ctx);
+        self.fill(ctx);
+    }
+
+    fn step_down(&mut self, ctx: &mut Ctx<'_, Msg, Timer>, higher: Ballot, why: &str) {
+        ctx.warn(format_args!(
+            "{why} ballot {higher}, higher than my {}: stepping down",
+            self.ballot
+        ));
+        ctx.role("step down", &Epoch(self.ballot));
+        self.mode = Mode::Standby;
+        self.known_leader = self.cfg.leader_of(higher);
+        self.inflight.clear();
+        self.reported.clear();
+        self.pending.clear();
+        for req in std::mem::take(&mut self.queue) {
+            ctx.send(
+                req.client,
+                Msg::Reply(Reply::NotLeader {
+                    req_id: req.req_id,
+                    leader: self.known_leader,
+                }),
+            );
+        }
+        self.heard = false;
+        self.arm_timeout(ctx);
+    }
+
+    fn handle_heartbeat(
+        &mut self,
+        ctx: &mut Ctx<'_, Msg, Timer>,
+        from: NodeId,
+        ballot: Ballot,
+        chosen: Slot,
+    ) {
+        if ballot < self.highest {
+            ctx.debug(format_args!("ignoring heartbeat of old ballot {ballot}"));
+            return;
+        }
+        self.highest = ballot;
+        self.known_leader = Some(from);
+        self.heard = true;
+        if self.mode != Mode::Standby && ballot > self.ballot {
+            self.step_down(ctx, ballot, "heard a leader with");
+        }
+        // As a replica does: ask for what the previous heartbeat already reported chosen.
+        let prefix = self.learner.prefix();
+        if prefix < self.chosen_hint {
+            ctx.debug(format_args!(
+                "behind: slots up to {} are chosen, I know up to {prefix}; asking for slot {} on",
+                self.chosen_hint,
+                prefix + 1
+            ));
+            ctx.send(from, Msg::CatchUp { from: prefix + 1 });
+        }
+        self.chosen_hint = chosen;
+    }
+
+    fn handle_request(&mut self, ctx: &mut Ctx<'_, Msg, Timer>, from: NodeId, req: Request) {
+        if self.mode == Mode::Standby {
+            match self.known_leader {
+                Some(l) => ctx.debug(format_args!(
+                    "not the leader: sending {} to {} for {}",
+                    Name(&self.cfg, from),
+                    Name(&self.cfg, l),
+                    req.cmd
+                )),
+                None => ctx.debug(format_args!("not the leader, and no leader known")),
+            }
+            ctx.send(
+                from,
+                Msg::Reply(Reply::NotLeader {
+                    req_id: req.req_id,
+                    leader: self.known_leader,
+                }),
+            );
+            return;
+        }
+        if self
+            .pending
+            .get(&req.client)
+            .is_some_and(|r| *r >= req.req_id)
+        {
+            ctx.debug(format_args!(
+                "request #{} of {} is already in progress",
+                req.req_id,
+                Name(&self.cfg, req.client)
+            ));
+            return;
+        }
+        self.pending.insert(req.client, req.req_id);
+        self.queue.push_back(req);
+        self.fill(ctx);
+    }
+
+    /// Propose queued requests while the window has room.
+    fn fill(&mut self, ctx: &mut Ctx<'_, Msg, Timer>) {
+        while self.mode == Mode::Active && self.inflight.len() < self.cfg.window {
+            let Some(req) = self.queue.pop_front() else {
+                return;
+            };
+            while self.learner.knows(self.next_slot) || self.inflight.contains_key(&self.next_slot)
+            {
+                self.next_slot += 1;
+            }
+            let slot = self.next_slot;
+            self.next_slot += 1;
+            self.propose(ctx, slot, Entry::from_request(&req));
+        }
+    }
+
+    /// Phase 2a for one slot.
+    fn propose(&mut self, ctx: &mut Ctx<'_, Msg, Timer>, slot: Slot, entry: Entry) {
+        ctx.info(format_args!(
+            "slot {slot}: Accept(ballot {}, {}) to {} acceptors",
+            self.ballot,
+            entry.cmd,
+            self.cfg.acceptors.len()
+        ));
+        for &a in &self.cfg.acceptors {
+            ctx.send(
+                a,
+                Msg::Accept {
+                    ballot: self.ballot,
+                    slot,
+                    entry: entry.clone(),
+                },
+            );
+        }
+        self.inflight.insert(
+            slot,
+            InFlight {
+                entry,
+                acks: Vec::new(),
+                sent: ctx.now(),
+            },
+        );
+    }
+
+    fn handle_accepted(
+        &mut self,
+        ctx: &mut Ctx<'_, Msg, Timer>,
+        from: NodeId,
+        ballot: Ballot,
+        slot: Slot,
+    ) {
+        if self.mode != Mode::Active || ballot != self.ballot {
+            return;
+        }
+        let quorum = self.cfg.quorum();
+        let Some(f) = self.inflight.get_mut(&slot) else {
+            return;
+        };
+        if f.acks.contains(&from) {
+            return;
+        }
+        f.acks.push(from);
+        if f.acks.len() < quorum {
+            return;
+        }
+        let Some(f) = self.inflight.remove(&slot) else {
+            return;
+        };
+        ctx.info(format_args!(
+            "slot {slot}: {}/{} accepted, chosen {}",
+            f.acks.len(),
+            self.cfg.acceptors.len(),
+            f.entry.cmd
+        ));
+        let cfg = Arc::clone(&self.cfg);
+        for t in others(&cfg, ctx.id()) {
+            ctx.send(
+                t,
+                Msg::Decision {
+                    slot,
+                    entry: f.entry.clone(),
+                },
+            );
+        }
+        self.learner.learn(ctx, slot, f.entry);
+        let prefix = self.learner.prefix();
+        if prefix < slot {
+            ctx.info(format_args!(
+                "slot {slot}: waiting for slot {} before applying",
+                prefix + 1
+            ));
+        }
+        self.apply_ready(ctx);
+        self.fill(ctx);
+    }
+
+    /// Apply what can be applied; the active leader answers the clients.
+    fn apply_ready(&mut self, ctx: &mut Ctx<'_, Msg, Timer>) {
+        let active = self.mode == Mode::Active;
+        let pending = &mut self.pending;
+        self.learner.apply_ready(ctx, |ctx, entry, result| {
+            if let (true, Some((client, req))) = (active, entry.origin) {
+                if pending.get(&client) == Some(&req) {
+                    pending.remove(&client);
+                }
+                ctx.send(
+                    client,
+                    Msg::Reply(Reply::Done {
+                        req_id: req,
+                        result: result.clone(),
+                    }),
+                );
+            }
+        });
+    }
+
+    fn send_heartbeats(&mut self, ctx: &mut Ctx<'_, Msg, Timer>) {
+        let msg = Msg::Heartbeat {
+            ballot: self.ballot,
+            chosen: self.learner.prefix(),
+        };
+        let cfg = Arc::clone(&self.cfg);
+        ctx.broadcast(others(&cfg, ctx.id()), &msg);
+    }
+
+    fn tick(&mut self, ctx: &mut Ctx<'_, Msg, Timer>) {
+        match self.mode {
+            Mode::Standby => {}
+            Mode::Candidate => {
+                if ctx.now() - self.prepare_sent < self.cfg.heartbeat {
+                    return;
+                }
+                self.prepare_sent = ctx.now();
+                let missing: Vec<NodeId> = self
+                    .cfg
+                    .acceptors
+                    .iter()
+                    .copied()
+                    .filter(|a| !self.promised_by.contains(a))
+                    .collect();
+                ctx.debug(format_args!(
+                    "Phase 1 for ballot {}: re-sending Prepare to {} acceptor(s)",
+                    self.ballot,
+                    missing.len()
+                ));
+                let msg = Msg::Prepare {
+                    ballot: self.ballot,
+                    from_slot: self.from_slot,
+                };
+                ctx.broadcast(missing, &msg);
+            }
+            Mode::Active => {
+                self.send_heartbeats(ctx);
+                let now = ctx.now();
+                let stale = self.cfg.heartbeat;
+                let ballot = self.ballot;
+                for (slot, f) in self.inflight.iter_mut() {
+                    if now - f.sent < stale {
+                        continue;
+                    }
+                    f.sent = now;
+                    ctx.debug(format_args!(
+                        "slot {slot}: no quorum yet ({} accepted), re-sending Accept",
+                        f.acks.len()
+                    ));
+                    for &a in &self.cfg.acceptors {
+                        if !f.acks.contains(&a) {
+                            ctx.send(
+                                a,
+                                Msg::Accept {
+                                    ballot,
+                                    slot: *slot,
+                                    entry: f.entry.clone(),
+                                },
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// What a status display shows.
+    pub fn status(&self) -> NodeStatus {
+        let role = match self.mode {
+            Mode::Standby => "standby",
+            Mode::Candidate => "candidate",
+            Mode::Active => "leader",
+        };
+        NodeStatus {
+            role: role.into(),
+            // A standby shows the ballot it follows; the others their own.
+            epoch: match (self.mode, self.highest) {
+                (Mode::Standby, Ballot::ZERO) => String::new(),
+                (Mode::Standby, b) => format!("ballot {b}"),
+                _ => format!("ballot {}", self.ballot),
+            },
+            leader: self.mode == Mode::Active,
+            facts: vec![
+                ("chosen", self.learner.prefix().to_string()),
+                ("in flight", self.inflight.len().to_string()),
+                ("applied", self.learner.applied().to_string()),
+                ("store", self.learner.store().to_string()),
+            ],
+        }
+    }
+}
+
+/// The learners a leader informs: the other leaders and the replicas.
+fn others(cfg: &Config, me: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+    cfg.leaders
+        .iter()
+        .copied()
+        .filter(move |l| *l != me)
+        .chain(cfg.replicas.iter().copied())
+}

@@ -1,0 +1,151 @@
+//! The learner half of leaders and replicas: the log of chosen entries, and the copy of the
+//! store they are applied to, in slot order, exactly once per request.
+
+use super::types::{Entry, Msg, Slot, Timer};
+use crate::kv::{Sessions, Store};
+use synod_core::{ClientResult, Ctx};
+
+/// Chosen entries and the state machine they drive.
+#[derive(Clone, Debug, Default)]
+pub struct Learner {
+    /// Chosen entries by slot (index `slot - 1`); `None` where not (yet) known.
+    log: Vec<Option<Entry>>,
+    /// Every slot up to this one is known to be chosen.
+    prefix: Slot,
+    /// Slots applied (in order: 1..=applied).
+    applied: Slot,
+    /// The store.
+    store: Store,
+    /// Last request per client, for exactly-once application.
+    sessions: Sessions,
+    /// Planted bug `replica-out-of-order`: apply on arrival, not in slot order.
+    out_of_order: bool,
+    /// With the bug: slots learned but not applied yet, in arrival order.
+    unapplied: Vec<Slot>,
+    /// With the bug: how many slots were applied.
+    applied_count: u64,
+}
+
+impl Learner {
+    /// An empty learner; `out_of_order` plants the bug `replica-out-of-order`.
+    pub fn new(out_of_order: bool) -> Learner {
+        Learner {
+            out_of_order,
+            ..Learner::default()
+        }
+    }
+
+    /// Whether `slot` is known to be chosen.
+    pub fn knows(&self, slot: Slot) -> bool {
+        self.get(slot).is_some()
+    }
+
+    /// The entry chosen in `slot`, if known.
+    pub fn get(&self, slot: Slot) -> Option<&Entry> {
+        (slot as usize)
+            .checked_sub(1)
+            .and_then(|i| self.log.get(i))
+            .and_then(Option::as_ref)
+    }
+
+    /// Every slot up to this one is known to be chosen.
+    pub fn prefix(&self) -> Slot {
+        self.prefix
+    }
+
+    /// The highest slot known to be chosen (0 if none).
+    pub fn top(&self) -> Slot {
+        self.log.len() as Slot
+    }
+
+    /// Slots applied so far.
+    pub fn applied(&self) -> Slot {
+        if self.out_of_order {
+            self.applied_count
+        } else {
+            self.applied
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Learn that `entry` is chosen in `slot` (emits `decide`). Returns false if it was known.
+    pub fn learn(&mut self, ctx: &mut Ctx<'_, Msg, Timer>, slot: Slot, entry: Entry) -> bool {
+        if slot == 0 || self.knows(slot) {
+            return false;
+        }
+        ctx.decide(slot, &entry);
+        let i = slot as usize - 1;
+        if self.log.len() <= i {
+            self.log.resize(i + 1, None);
+        }
+        self.log[i] = Some(entry);
+        while self.get(self.prefix + 1).is_some() {
+            self.prefix += 1;
+        }
+        if self.out_of_order {
+            self.unapplied.push(slot);
+        }
+        true
+    }
+
+    /// Apply every chosen entry that can be applied: in slot order, up to the first gap (or,
+    /// with the planted bug, whatever arrived). `on_apply` sees each applied entry and its
+    /// result (a retried request gets its first result, from memory).
+    pub fn apply_ready(
+        &mut self,
+        ctx: &mut Ctx<'_, Msg, Timer>,
+        mut on_apply: impl FnMut(&mut Ctx<'_, Msg, Timer>, &Entry, &ClientResult),
+    ) {
+        loop {
+            let slot = if self.out_of_order {
+                if self.unapplied.is_empty() {
+                    return;
+                }
+                self.applied_count += 1;
+                self.unapplied.remove(0)
+            } else {
+                if self.applied >= self.prefix {
+                    return;
+                }
+                self.applied += 1;
+                self.applied
+            };
+            let Some(entry) = self.log[slot as usize - 1].as_ref() else {
+                continue;
+            };
+            let (result, fresh) = match entry.origin {
+                Some((client, req)) => {
+                    self.sessions
+                        .apply(&mut self.store, client, req, &entry.cmd)
+                }
+                None => (self.store.apply(&entry.cmd), true),
+            };
+            if fresh {
+                ctx.info(format_args!("slot {slot}: {} -> {result}", entry.cmd));
+            } else if let Some((_, req)) = entry.origin {
+                ctx.info(format_args!(
+                    "slot {slot}: {} again (retry of request #{req}): answering {result} from memory",
+                    entry.cmd
+                ));
+            }
+            ctx.apply(slot, entry, &result);
+            on_apply(ctx, entry, &result);
+        }
+    }
+
+    /// Chosen entries from `from` on, at most `max` of them, for a learner catching up.
+    pub fn entries_from(&self, from: Slot, max: usize) -> Vec<(Slot, Entry)> {
+        let start = from.max(1) as usize - 1;
+        self.log
+            .iter()
+            .enumerate()
+            .skip(start)
+            .filter_map(|(i, e)| e.as_ref().map(|e| (i as Slot + 1, e.clone())))
+            .take(max)
+            .collect()
+    }
+}
