@@ -836,6 +836,36 @@ impl<P: Process> Sim<P> {
         accepted
     }
 
+    /// The time of the next entry that will be processed (cancelled timers and timers of
+    /// crashed incarnations left out), if any.
+    pub fn next_due(&self) -> Option<Time> {
+        self.world
+            .queue
+            .iter()
+            .filter(|q| match &q.ev {
+                Ev::Timer(id) => self
+                    .world
+                    .timers
+                    .get(id)
+                    .is_some_and(|(node, inc, _)| self.world.incarnation[node.index()] == *inc),
+                _ => true,
+            })
+            .map(|q| q.time)
+            .min()
+    }
+
+    /// Move the clock forward to `t` without processing anything, so that a driver (the REPL)
+    /// can apply an input between two events exactly as a fault scheduled at `t` fires: after
+    /// every event before `t`, before every event at or after it. Refused (false, nothing
+    /// changes) if `t` is before now or an entry is due before `t`.
+    pub fn advance_to(&mut self, t: Time) -> bool {
+        if t < self.world.now || self.next_due().is_some_and(|due| due < t) {
+            return false;
+        }
+        self.world.now = t;
+        true
+    }
+
     /// Move the time limit (the REPL's `run MS` past the scenario's end). A run that ended
     /// at its time limit or after its clients may go on; one stopped by a violation may not.
     pub fn set_until(&mut self, until: Time) {
@@ -1036,6 +1066,10 @@ pub trait Simulation {
     fn seq(&self) -> u64;
     /// Move the time limit.
     fn set_until(&mut self, until: Time);
+    /// The time of the next entry that will be processed.
+    fn next_due(&self) -> Option<Time>;
+    /// Move the clock forward to `t` between events (false if something is due before `t`).
+    fn advance_to(&mut self, t: Time) -> bool;
 }
 
 impl<P: Process + fmt::Debug> Simulation for Sim<P> {
@@ -1074,6 +1108,12 @@ impl<P: Process + fmt::Debug> Simulation for Sim<P> {
     }
     fn set_until(&mut self, until: Time) {
         Sim::set_until(self, until)
+    }
+    fn next_due(&self) -> Option<Time> {
+        Sim::next_due(self)
+    }
+    fn advance_to(&mut self, t: Time) -> bool {
+        Sim::advance_to(self, t)
     }
     fn step(&mut self) -> Step {
         Sim::step(self)
