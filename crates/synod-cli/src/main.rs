@@ -3,6 +3,7 @@
 //! The binary is thin: parse the command line, build from the library crates, print, and map
 //! the outcome to an exit code: 0 expectations held, 1 a check failed, 2 unusable input.
 
+mod check;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -20,6 +21,8 @@ struct Cli {
 enum Command {
     /// Run a protocol or a scenario file, narrate it, and judge its expectations.
     Run(run::RunArgs),
+    /// Run a randomized fault campaign over many seeds; shrink and save what fails.
+    Check(check::CheckArgs),
 }
 
 /// An error in what the user gave us: printed, exit code 2.
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Run(args) => run::run(args),
+        Command::Check(args) => check::check(args),
     };
     match result {
         Ok(code) => code,

@@ -10,7 +10,13 @@
 //!   simulator.
 //! - [`harness`]: run a system with every check on, and judge its expectations.
 
+pub mod campaign;
 pub mod harness;
 pub mod kv;
 pub mod scenario;
 pub mod system;
+
+/// Every planted bug: (protocol, name, what it breaks).
+pub fn bugs() -> Vec<(&'static str, &'static str, &'static str)> {
+    Vec::new()
+}

@@ -709,3 +709,151 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
         expect: raw.expect,
     })
 }
+
+fn toml_str(s: &str) -> String {
+    format!("{s:?}")
+}
+
+fn toml_list(items: &[String]) -> String {
+    let quoted: Vec<String> = items.iter().map(|s| toml_str(s)).collect();
+    format!("[{}]", quoted.join(", "))
+}
+
+fn ms(t: Time) -> String {
+    let us = t.as_micros();
+    if us % 1000 == 0 {
+        format!("{}", us / 1000)
+    } else {
+        format!("{}", us as f64 / 1000.0)
+    }
+}
+
+impl Scenario {
+    /// The scenario as a TOML file that parses back to the same scenario (every field written
+    /// out, so the file does not depend on defaults that may change).
+    pub fn to_toml(&self) -> String {
+        use std::fmt::Write as _;
+        let mut o = String::new();
+        let _ = writeln!(o, "name = {}", toml_str(&self.name));
+        if !self.description.is_empty() {
+            let _ = writeln!(o, "description = {}", toml_str(&self.description));
+        }
+        let _ = writeln!(o, "protocol = {}", toml_str(&self.protocol));
+        let _ = writeln!(o, "seed = {}", self.seed);
+        let _ = writeln!(o, "until_ms = {}", ms(self.until));
+        let _ = writeln!(o, "settle_ms = {}", ms(self.settle));
+        if let Some(b) = &self.bug {
+            let _ = writeln!(o, "bug = {}", toml_str(b));
+        }
+        let c = &self.cluster;
+        let counts = [
+            ("nodes", c.nodes),
+            ("clients", c.clients),
+            ("acceptors", c.acceptors),
+            ("leaders", c.leaders),
+            ("replicas", c.replicas),
+            ("proposers", c.proposers),
+            ("learners", c.learners),
+        ];
+        if counts.iter().any(|(_, v)| v.is_some()) || c.names.is_some() {
+            o.push_str("\n[cluster]\n");
+            for (k, v) in counts {
+                if let Some(v) = v {
+                    let _ = writeln!(o, "{k} = {v}");
+                }
+            }
+            if let Some(n) = &c.names {
+                let _ = writeln!(o, "names = {}", toml_list(n));
+            }
+        }
+        let w = &self.workload;
+        let _ = writeln!(o, "\n[workload]");
+        let _ = writeln!(o, "requests_per_client = {}", w.requests_per_client);
+        let _ = writeln!(o, "keys = {}", toml_list(&w.keys));
+        let _ = writeln!(o, "values = {}", w.values);
+        let _ = writeln!(
+            o,
+            "mix = {{ get = {}, put = {}, delete = {} }}",
+            w.mix[0], w.mix[1], w.mix[2]
+        );
+        let _ = writeln!(o, "client_timeout_ms = {}", ms(w.timeout));
+        let n = &self.net;
+        let _ = writeln!(o, "\n[network]");
+        let _ = writeln!(
+            o,
+            "latency_ms = {{ min = {}, max = {} }}",
+            ms(n.latency_min),
+            ms(n.latency_max)
+        );
+        let _ = writeln!(o, "loss = {}", n.loss);
+        let _ = writeln!(o, "duplicate = {}", n.duplicate);
+        let t = &self.timing;
+        let mut timing = String::new();
+        for (k, r) in [
+            ("election_timeout_ms", t.election_timeout_ms),
+            ("start_delay_ms", t.start_delay_ms),
+            ("proposer_timeout_ms", t.proposer_timeout_ms),
+            ("leader_timeout_ms", t.leader_timeout_ms),
+        ] {
+            if let Some(r) = r {
+                let _ = writeln!(timing, "{k} = {{ min = {}, max = {} }}", r.min, r.max);
+            }
+        }
+        if let Some(h) = t.heartbeat_ms {
+            let _ = writeln!(timing, "heartbeat_ms = {h}");
+        }
+        if let Some(w) = t.window {
+            let _ = writeln!(timing, "window = {w}");
+        }
+        if !timing.is_empty() {
+            let _ = write!(o, "\n[timing]\n{timing}");
+        }
+        for f in &self.faults {
+            let _ = writeln!(o, "\n[[fault]]\nat_ms = {}", ms(f.at));
+            let _ = match &f.action {
+                FaultAction::Crash(n) => writeln!(o, "crash = {}", toml_str(n)),
+                FaultAction::Restart(n) => writeln!(o, "restart = {}", toml_str(n)),
+                FaultAction::Partition(gs) => {
+                    let lists: Vec<String> = gs.iter().map(|g| toml_list(g)).collect();
+                    writeln!(o, "partition = [{}]", lists.join(", "))
+                }
+                FaultAction::OneWay(a, b) => writeln!(
+                    o,
+                    "one_way = {{ from = {}, to = {} }}",
+                    toml_list(a),
+                    toml_list(b)
+                ),
+                FaultAction::Heal => writeln!(o, "heal = true"),
+                FaultAction::Hold(n) => writeln!(o, "hold = {}", toml_str(n)),
+                FaultAction::Release(n) => writeln!(o, "release = {}", toml_str(n)),
+                FaultAction::Slow(n, x) => {
+                    writeln!(o, "slow = {{ node = {}, factor = {x} }}", toml_str(n))
+                }
+                FaultAction::Loss(p) => writeln!(o, "loss = {p}"),
+                FaultAction::Duplicate(p) => writeln!(o, "duplicate = {p}"),
+                FaultAction::Latency(a, b) => {
+                    writeln!(o, "latency_ms = {{ min = {}, max = {} }}", ms(*a), ms(*b))
+                }
+            };
+        }
+        let e = &self.expect;
+        let mut expect = String::new();
+        for (k, v) in [
+            ("all_requests_complete", e.all_requests_complete),
+            ("linearizable", e.linearizable),
+            ("converged", e.converged),
+            ("decided", e.decided),
+        ] {
+            if let Some(v) = v {
+                let _ = writeln!(expect, "{k} = {v}");
+            }
+        }
+        if let Some(v) = &e.violation {
+            let _ = writeln!(expect, "violation = {}", toml_str(v));
+        }
+        if !expect.is_empty() {
+            let _ = write!(o, "\n[expect]\n{expect}");
+        }
+        o
+    }
+}

@@ -1,0 +1,261 @@
+//! Randomized fault campaigns: one scenario, many seeds, a random fault schedule drawn from each
+//! seed, every check on; failures shrunk to a small scenario anyone can replay.
+//!
+//! The result for a seed depends only on the base scenario, the plan and the seed: never on how
+//! many seeds run in parallel or in which shard.
+
+use crate::harness::{self, Checks};
+use crate::scenario::{FaultAction, FaultSpec, Scenario};
+use crate::system;
+use synod_core::Time;
+use synod_sim::{EndReason, Fault, FaultKind, FaultPlan, ScheduledFault, Target, random_faults};
+
+/// How a campaign draws faults.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    /// Kinds of fault to draw.
+    pub kinds: Vec<FaultKind>,
+    /// Faults drawn per seed.
+    pub intensity: u32,
+    /// Faults strike in `[0, window)`; everything is repaired at `window`.
+    pub window: Time,
+    /// The longest a single fault lasts.
+    pub max_fault: Time,
+    /// After the window, how long the protocol has to finish every request (liveness bound).
+    pub liveness: Time,
+}
+
+impl Default for Plan {
+    fn default() -> Self {
+        Plan {
+            kinds: FaultKind::ALL.iter().map(|(k, _)| *k).collect(),
+            intensity: 4,
+            window: Time::ms(2_000),
+            max_fault: Time::ms(600),
+            liveness: Time::ms(4_000),
+        }
+    }
+}
+
+/// Parse `crash,partition,loss,...` into fault kinds (`restart` is accepted: crashes always
+/// restart at the end of their fault).
+pub fn parse_kinds(list: &str) -> Result<Vec<FaultKind>, String> {
+    let mut kinds = Vec::new();
+    for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        if name == "restart" {
+            continue;
+        }
+        match FaultKind::ALL.iter().find(|(_, n)| *n == name) {
+            Some((k, _)) if !kinds.contains(k) => kinds.push(*k),
+            Some(_) => {}
+            None => {
+                let valid: Vec<&str> = FaultKind::ALL.iter().map(|(_, n)| *n).collect();
+                return Err(format!(
+                    "unknown fault `{name}` (valid: {}, restart)",
+                    valid.join(", ")
+                ));
+            }
+        }
+    }
+    Ok(kinds)
+}
+
+/// How one seed went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every check and expectation held.
+    Pass,
+    /// A property failed.
+    Fail {
+        /// The property (a safety property, or the expectation that failed).
+        property: String,
+        /// What happened.
+        detail: String,
+    },
+}
+
+/// The result of one seed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeedResult {
+    /// The seed.
+    pub seed: u64,
+    /// How it went.
+    pub outcome: Outcome,
+    /// Events processed (for finding the slowest seed).
+    pub events: u64,
+}
+
+/// The scenario a campaign runs for `seed`: the base with the seed, the drawn faults, the
+/// campaign's time limit and the expectations every run must meet.
+pub fn scenario_for(base: &Scenario, plan: &Plan, seed: u64) -> Result<Scenario, String> {
+    let mut s = base.clone();
+    s.seed = seed;
+    s.until = plan.window + plan.liveness;
+    let sys = system::build(&s).map_err(|e| e.to_string())?;
+    let specs = sys.sim.specs().to_vec();
+    drop(sys);
+    let servers: Vec<synod_core::NodeId> = specs
+        .iter()
+        .enumerate()
+        .filter(|(_, sp)| !sp.client)
+        .map(|(i, _)| synod_core::NodeId(i as u32))
+        .collect();
+    let drawn = random_faults(
+        seed,
+        &servers,
+        &FaultPlan {
+            kinds: plan.kinds.clone(),
+            window: plan.window,
+            count: plan.intensity,
+            max_duration: plan.max_fault,
+            latency: (s.net.latency_min, s.net.latency_max),
+        },
+    );
+    let names: Vec<String> = specs.iter().map(|sp| sp.name.clone()).collect();
+    s.faults.extend(drawn.iter().map(|f| to_spec(f, &names)));
+    s.faults.sort_by_key(|f| f.at);
+    let has_clients = specs.iter().any(|sp| sp.client);
+    let e = &mut s.expect;
+    if has_clients {
+        e.all_requests_complete.get_or_insert(true);
+        e.linearizable.get_or_insert(true);
+        e.converged.get_or_insert(true);
+    } else {
+        e.decided.get_or_insert(true);
+    }
+    Ok(s)
+}
+
+fn to_spec(f: &ScheduledFault, names: &[String]) -> FaultSpec {
+    let name = |t: &Target| match t {
+        Target::Node(id) => names[id.index()].clone(),
+        Target::Leader => "leader".to_string(),
+    };
+    let group = |g: &[Target]| g.iter().map(name).collect::<Vec<_>>();
+    let action = match &f.fault {
+        Fault::Crash(t) => FaultAction::Crash(name(t)),
+        Fault::Restart(t) => FaultAction::Restart(name(t)),
+        Fault::Partition(gs) => FaultAction::Partition(gs.iter().map(|g| group(g)).collect()),
+        Fault::OneWay { from, to } => FaultAction::OneWay(group(from), group(to)),
+        Fault::Heal => FaultAction::Heal,
+        Fault::Hold(t) => FaultAction::Hold(name(t)),
+        Fault::Release(t) => FaultAction::Release(name(t)),
+        Fault::Slow(t, x) => FaultAction::Slow(name(t), *x),
+        Fault::Loss(p) => FaultAction::Loss(*p),
+        Fault::Duplicate(p) => FaultAction::Duplicate(*p),
+        Fault::Latency(a, b) => FaultAction::Latency(*a, *b),
+    };
+    FaultSpec {
+        at: f.at,
+        action,
+        line: 0,
+    }
+}
+
+/// Run a scenario with every check on and reduce the result to an outcome.
+pub fn judge_scenario(s: &Scenario) -> Result<SeedResult, String> {
+    let mut sys = system::build(s).map_err(|e| e.to_string())?;
+    let checks = Checks::attach(&mut sys);
+    let end = sys.sim.run();
+    let events = sys.sim.stats().events;
+    let report = harness::judge(&sys, &checks, s, end);
+    let outcome = match &report.end {
+        EndReason::Violation(v) if s.expect.violation.as_deref() != Some(v.property.as_str()) => {
+            Outcome::Fail {
+                property: v.property.clone(),
+                detail: v.to_string(),
+            }
+        }
+        _ => match report.verdicts.iter().find(|v| !v.held) {
+            Some(v) => Outcome::Fail {
+                property: v.name.clone(),
+                detail: v.detail.clone(),
+            },
+            None => Outcome::Pass,
+        },
+    };
+    Ok(SeedResult {
+        seed: s.seed,
+        outcome,
+        events,
+    })
+}
+
+/// Run one seed of a campaign.
+pub fn run_seed(base: &Scenario, plan: &Plan, seed: u64) -> Result<SeedResult, String> {
+    judge_scenario(&scenario_for(base, plan, seed)?)
+}
+
+/// The seeds of shard `k` of `n` (1-based) among `from .. from + count`: every n-th seed, so
+/// shards are disjoint, cover the range, and take about as long as each other.
+pub fn shard_seeds(from: u64, count: u64, shard: (u64, u64)) -> Vec<u64> {
+    let (k, n) = shard;
+    (from..from.saturating_add(count))
+        .filter(|s| (s - from) % n == k - 1)
+        .collect()
+}
+
+/// Shrink a failing scenario: drop faults and bring repairs earlier while the same property
+/// still fails. Returns the smallest failing scenario found; `synod run` on it shows the
+/// failure and exits 1.
+pub fn shrink(failing: &Scenario, property: &str) -> Scenario {
+    let fails = |s: &Scenario| matches!(judge_scenario(s), Ok(SeedResult { outcome: Outcome::Fail { property: p, .. }, .. }) if p == property);
+    let mut best = failing.clone();
+    // Remove faults one at a time, from the last, until no single removal keeps the failure.
+    let mut changed = true;
+    while changed {
+        changed = false;
+        let mut i = best.faults.len();
+        while i > 0 {
+            i -= 1;
+            let mut candidate = best.clone();
+            candidate.faults.remove(i);
+            if fails(&candidate) {
+                best = candidate;
+                changed = true;
+            }
+        }
+    }
+    // Shorten: bring each remaining fault's end (its repair) earlier, halving the gap.
+    for i in 0..best.faults.len() {
+        while let Some(prev) = best.faults[..i].last().map(|f| f.at) {
+            let at = best.faults[i].at;
+            let earlier = Time::micros(prev.as_micros() + (at.as_micros() - prev.as_micros()) / 2);
+            if earlier >= at || at - earlier < Time::ms(1) {
+                break;
+            }
+            let mut candidate = best.clone();
+            candidate.faults[i].at = earlier;
+            if fails(&candidate) {
+                best = candidate;
+            } else {
+                break;
+            }
+        }
+    }
+    best.name = format!(
+        "{}-seed{}-{}",
+        best.protocol,
+        best.seed,
+        property.replace(' ', "-")
+    );
+    best.description = format!(
+        "Found by synod check: {property} fails on seed {}{}; shrunk to {} fault(s).",
+        best.seed,
+        best.bug
+            .as_ref()
+            .map(|b| format!(" with planted bug {b}"))
+            .unwrap_or_default(),
+        best.faults.len()
+    );
+    best
+}
+
+/// Whether a property is a live safety check (as opposed to an expectation such as
+/// `all_requests_complete`).
+pub fn is_safety(property: &str) -> bool {
+    !matches!(
+        property,
+        "all_requests_complete" | "linearizable" | "converged" | "decided" | "violation" | "safety"
+    )
+}
