@@ -1,0 +1,401 @@
+//! `synod repl`, driven as the issue asks: scripted sessions on standard input for every
+//! protocol (step, crash the leader, run until a decision, check, back, save, and `synod run`
+//! of the saved scenario reproducing the session's trace byte for byte), determinism of rewind,
+//! bad input that never ends a session, and the real terminal interface under tmux.
+
+#![allow(clippy::disallowed_methods)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+use synod_protocols::scenario::PROTOCOLS;
+
+fn synod() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_synod"));
+    c.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."));
+    c
+}
+
+/// Run `synod repl ARGS` with `script` on standard input.
+fn repl(args: &[&str], script: &str) -> Output {
+    let mut child = synod()
+        .arg("repl")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the synod binary runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A scratch directory per test.
+fn scratch(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("synod-repl-{}-{test}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// Which node to crash: "leader" if some node leads after the first decision, else the first
+/// node.
+fn victim(proto: &str) -> String {
+    let probe = text(
+        &repl(
+            &[proto, "--seed", "3"],
+            "step 5\nrun until decided\nstatus\n",
+        )
+        .stdout,
+    );
+    let leads = probe
+        .lines()
+        .any(|l| l.contains("(leads)") || l.contains("  leader"));
+    if leads {
+        return "leader".into();
+    }
+    let banner = probe.lines().next().unwrap();
+    let nodes = &banner[banner.find("nodes: ").expect("banner lists nodes") + 7..];
+    nodes.split(", ").next().unwrap().to_string()
+}
+
+#[test]
+fn scripted_session_for_every_protocol_saves_a_scenario_that_replays_it_exactly() {
+    for proto in PROTOCOLS {
+        let dir = scratch(&format!("session-{proto}"));
+        let (saved, session_trace, run_trace) = (
+            dir.join("saved.toml"),
+            dir.join("session.jsonl"),
+            dir.join("run.jsonl"),
+        );
+        let victim = victim(proto);
+        let script = format!(
+            "step 5\nstatus\nrun until decided\ncrash {victim}\nrun until decided\ncheck\nstep 3\nback 2\n\
+             run 300\nsave {}\ntrace {}\nquit\n",
+            saved.display(),
+            session_trace.display()
+        );
+        let o = repl(&[proto, "--seed", "3"], &script);
+        let out = text(&o.stdout);
+        assert_eq!(o.status.code(), Some(0), "{proto}: {}", text(&o.stderr));
+        assert!(!out.contains("error:"), "{proto}:\n{out}");
+        assert!(
+            out.contains("-- event 1 at 0.0ms: start"),
+            "{proto}:\n{out}"
+        );
+        assert!(
+            out.contains(&format!("*** crash {victim}")),
+            "{proto}:\n{out}"
+        );
+        assert!(
+            out.contains("safety: every live check held"),
+            "{proto}:\n{out}"
+        );
+        assert!(out.contains("linearizability: "), "{proto}:\n{out}");
+        assert!(out.contains("-- back at event"), "{proto}:\n{out}");
+        assert!(
+            out.contains("replays this session exactly"),
+            "{proto}:\n{out}"
+        );
+        let toml = read(&saved);
+        assert!(
+            toml.contains(&format!("crash = \"{victim}\"")),
+            "{proto}: {toml}"
+        );
+
+        let r = synod()
+            .args(["run"])
+            .arg(&saved)
+            .arg("--trace")
+            .arg(&run_trace)
+            .output()
+            .unwrap();
+        assert!(
+            r.status.code() == Some(0) || r.status.code() == Some(1),
+            "{proto}: {}",
+            text(&r.stderr)
+        );
+        let (a, b) = (read(&session_trace), read(&run_trace));
+        assert!(a.lines().count() > 20, "{proto}: a real trace");
+        assert!(
+            a == b,
+            "{proto}: `synod run` of the saved scenario differs from the session's trace"
+        );
+    }
+}
+
+#[test]
+fn back_then_the_same_steps_gives_the_same_state() {
+    for proto in PROTOCOLS {
+        let dir = scratch(&format!("back-{proto}"));
+        let (t1, t2) = (dir.join("straight.jsonl"), dir.join("rewound.jsonl"));
+        let look = "status\nqueue\nhistory\n";
+        let straight = repl(
+            &[proto],
+            &format!(
+                "step 20\ncrash leader\nstep 10\n{look}trace {}\n",
+                t1.display()
+            ),
+        );
+        let rewound = repl(
+            &[proto],
+            &format!(
+                "step 20\ncrash leader\nstep 10\nback 8\nstep 8\nback 5\nstep 2\nstep 3\n{look}trace {}\n",
+                t2.display()
+            ),
+        );
+        // What `status`, `queue` and `history` show afterwards is the same.
+        let tail = |o: &Output| {
+            let s = text(&o.stdout);
+            let at = s.rfind("time ").expect("status printed");
+            s[at..]
+                .lines()
+                .filter(|l| !l.starts_with("trace of"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert_eq!(tail(&straight), tail(&rewound), "{proto}");
+        assert_eq!(read(&t1), read(&t2), "{proto}: traces differ after back");
+        let out = text(&rewound.stdout);
+        assert!(out.contains("-- back at event 22"), "{proto}:\n{out}");
+        assert!(out.contains("-- back at event 25"), "{proto}:\n{out}");
+
+        // Going back past a fault forgets it.
+        let t3 = dir.join("no-crash.jsonl");
+        let t4 = dir.join("crash-forgotten.jsonl");
+        repl(&[proto], &format!("step 30\ntrace {}\n", t3.display()));
+        repl(
+            &[proto],
+            &format!(
+                "step 20\ncrash leader\nstep 10\nback 15\nstep 15\ntrace {}\n",
+                t4.display()
+            ),
+        );
+        assert_eq!(read(&t3), read(&t4), "{proto}: the crash was not forgotten");
+    }
+}
+
+#[test]
+fn goto_rewinds_to_a_time() {
+    let o = repl(&["kv"], "run until done\ngoto 5\nstatus\ngoto 20\n");
+    let out = text(&o.stdout);
+    assert!(out.contains("-- back at event"), "{out}");
+    let status = &out[out.rfind("time ").unwrap()..];
+    let t: f64 = status["time ".len()..status.find("ms").unwrap()]
+        .parse()
+        .unwrap();
+    assert!(t <= 5.0, "{out}");
+    assert!(out.contains("-- reached 20.0ms"), "{out}");
+}
+
+#[test]
+fn bad_input_is_a_one_line_error_and_the_session_goes_on() {
+    let script = "stpe\nstauts\ncrash n9\ninspect nobody\npartition server\npartition server |\n\
+                  loss 1.5\nduplicate -1\nslow server 0\ndeliver 999\ndrop 999\nfire 999\n\
+                  deliver x\nrequest client 1 put a\nrequest server get a\nrun until never\n\
+                  log loud\nback x\ngoto -3\nsave\nhelp nosuch\nstep\nfire 2\nstatus\n";
+    let o = repl(&["kv"], script);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    for want in [
+        "error: unknown command `stpe`; did you mean `step`?",
+        "error: unknown command `stauts`; did you mean `status`?",
+        "error: no node `n9` (nodes: server, client 1, client 2, client 3)",
+        "error: no node `nobody`",
+        "error: a partition needs at least two non-empty groups",
+        "error: a probability must be between 0 and 1, got 1.5",
+        "error: a probability must be between 0 and 1, got -1",
+        "error: the factor must be > 0, got 0",
+        "error: no entry #999 in the queue",
+        "error: #999 is not a message in flight",
+        "error: `x` is not a queue id",
+        "error: put takes a KEY and a VALUE",
+        "error: server is not a client that takes requests",
+        "`run until` takes decided, leader, done or a time in ms",
+        "error: unknown log level `loud`",
+        "error: `x` is not a number of events",
+        "error: `-3` is not a time in milliseconds",
+        "error: usage: save FILE",
+        "no command `nosuch`; did you mean",
+        "error: #2 is not a timer",
+        "time 0.0ms, event 1",
+    ] {
+        assert!(out.contains(want), "missing `{want}` in:\n{out}");
+    }
+    for l in out.lines().filter(|l| l.starts_with("error:")) {
+        assert!(l.len() < 200, "one short line: {l}");
+    }
+}
+
+#[test]
+fn hand_driven_schedule_and_requests_are_listed_as_not_saved() {
+    let dir = scratch("hand");
+    let saved = dir.join("hand.toml");
+    let o = repl(
+        &["kv"],
+        &format!(
+            "step 4\nqueue\ndeliver 6\nrequest 1 put zz v\nrun until done\nhistory\nsave {}\n",
+            saved.display()
+        ),
+    );
+    let out = text(&o.stdout);
+    assert!(out.contains("(by hand)"), "{out}");
+    assert!(out.contains("client 1 will PUT \"zz\" = \"v\""), "{out}");
+    assert!(out.contains("PUT \"zz\" = \"v\"  -> OK"), "{out}");
+    assert!(
+        out.contains("not saved (a scenario cannot express them):"),
+        "{out}"
+    );
+    let toml = read(&saved);
+    assert!(
+        toml.contains("# not saved: deliver/fire #6 by hand"),
+        "{toml}"
+    );
+    assert!(toml.contains("# not saved: request client 1"), "{toml}");
+}
+
+#[test]
+fn help_describes_every_command() {
+    let o = repl(&["kv"], "help\nhelp run\nhelp s\n");
+    let out = text(&o.stdout);
+    for c in [
+        "step",
+        "run",
+        "back",
+        "goto",
+        "status",
+        "inspect",
+        "queue",
+        "history",
+        "check",
+        "deliver",
+        "drop",
+        "fire",
+        "crash",
+        "restart",
+        "partition",
+        "heal",
+        "hold",
+        "release",
+        "slow",
+        "loss",
+        "duplicate",
+        "request",
+        "log",
+        "trace",
+        "save",
+        "quit",
+    ] {
+        assert!(out.contains(&format!("\n  {c}")), "help lists {c}:\n{out}");
+    }
+    assert!(out.contains("`run until decided` stops after the next decide"));
+    assert!(out.contains("step [N]\n  process the next N events"));
+}
+
+/// The terminal interface, as a person uses it: a tmux pane, keys sent, the screen read.
+struct Tmux {
+    session: String,
+}
+
+impl Tmux {
+    fn start(test: &str, cmd: &str) -> Tmux {
+        let ok = Command::new("tmux").arg("-V").output();
+        assert!(
+            ok.is_ok_and(|o| o.status.success()),
+            "tmux is required for this test (apt-get install -y tmux; .ci/run installs it)"
+        );
+        let session = format!("synod-{}-{test}", std::process::id());
+        let home = scratch(test);
+        let st = Command::new("tmux")
+            .args(["new-session", "-d", "-s", &session, "-x", "160", "-y", "50"])
+            .arg(format!("env HOME={} {cmd}", home.display()))
+            .status()
+            .unwrap();
+        assert!(st.success());
+        Tmux { session }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            let st = Command::new("tmux")
+                .args(["send-keys", "-t", &self.session, k])
+                .status()
+                .unwrap();
+            assert!(st.success());
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+
+    fn screen(&self) -> String {
+        let o = Command::new("tmux")
+            .args(["capture-pane", "-p", "-S", "-200", "-t", &self.session])
+            .output()
+            .unwrap();
+        text(&o.stdout)
+    }
+
+    fn wait_for(&self, what: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if s.contains(what) {
+                return s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "`{what}` never appeared:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.session])
+            .status();
+    }
+}
+
+#[test]
+fn the_terminal_interface_completes_and_ctrl_c_pauses_a_run() {
+    let bin = env!("CARGO_BIN_EXE_synod");
+    let t = Tmux::start("tty", &format!("{bin} repl kv"));
+    t.wait_for("synod 0.0ms #0>");
+    // Tab completes a command...
+    t.keys(&["sta", "Tab", "Enter"]);
+    t.wait_for("server    server (leads), store {}");
+    // ... and a node name.
+    t.keys(&["inspect ser", "Tab", "Enter"]);
+    t.wait_for("server:\nServer(");
+    t.keys(&["step 4", "Enter"]);
+    t.wait_for("synod 0.0ms #4>");
+    // With the server down, the clients retry forever: a run that never ends by itself.
+    t.keys(&["crash server", "Enter", "log error", "Enter"]);
+    t.wait_for("narration level: error");
+    t.keys(&["run 100000000000", "Enter"]);
+    std::thread::sleep(Duration::from_millis(800));
+    t.keys(&["C-c"]);
+    let s = t.wait_for("paused (Ctrl-C)");
+    assert!(s.contains("events, now"), "{s}");
+    // The session goes on after the pause, and Ctrl-C at the prompt does not end it.
+    t.keys(&["C-c"]);
+    t.wait_for("(Ctrl-C: `quit` or Ctrl-D leaves)");
+    t.keys(&["back 1", "Enter"]);
+    t.wait_for("-- back at event");
+    t.keys(&["quit", "Enter"]);
+}
