@@ -188,6 +188,42 @@ fn back_then_the_same_steps_gives_the_same_state() {
     }
 }
 
+/// Every scenario that expects a safety violation (planted bugs), run in the REPL: the session
+/// pauses on it, names the property and the event, and `back` rewinds to before it.
+#[test]
+fn a_safety_violation_pauses_the_session_and_names_the_property() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    for file in files {
+        let toml = read(&file);
+        let Some(line) = toml
+            .lines()
+            .find(|l| l.trim_start().starts_with("violation"))
+        else {
+            continue;
+        };
+        let property = line.split('"').nth(1).expect("violation = \"Property\"");
+        let o = repl(
+            &[file.to_str().unwrap()],
+            "run\nstep\ncrash leader\nback 1\ncheck\n",
+        );
+        let out = text(&o.stdout);
+        let want = format!("*** SAFETY VIOLATION: {property} broke at event #");
+        assert!(out.contains(&want), "{}:\n{out}", file.display());
+        let after_back = &out[out.find("-- back at event").expect("back works")..];
+        assert!(
+            after_back.contains("safety: every live check held"),
+            "{}:\n{out}",
+            file.display()
+        );
+    }
+}
+
 #[test]
 fn goto_rewinds_to_a_time() {
     let o = repl(&["kv"], "run until done\ngoto 5\nstatus\ngoto 20\n");
@@ -302,6 +338,42 @@ fn help_describes_every_command() {
         assert!(out.contains(&format!("\n  {c}")), "help lists {c}:\n{out}");
     }
     assert!(out.contains("`run until decided` stops after the next decide"));
+    let doc = read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/repl.md"));
+    for c in [
+        "step [N]",
+        "run [MS]",
+        "run until decided",
+        "back [N]",
+        "goto MS",
+        "status",
+        "inspect NODE",
+        "queue",
+        "history",
+        "check",
+        "deliver ID",
+        "drop ID",
+        "fire TIMER-ID",
+        "crash NODE",
+        "restart NODE",
+        "partition A,B",
+        "heal",
+        "hold NODE",
+        "release NODE",
+        "slow NODE FACTOR",
+        "loss P",
+        "duplicate P",
+        "request CLIENT",
+        "log LEVEL",
+        "trace FILE",
+        "save FILE",
+        "help [COMMAND]",
+        "quit",
+    ] {
+        assert!(
+            doc.contains(&format!("| `{c}")),
+            "docs/repl.md documents `{c}`"
+        );
+    }
     assert!(out.contains("step [N]\n  process the next N events"));
 }
 

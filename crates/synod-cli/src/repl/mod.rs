@@ -35,6 +35,9 @@ pub struct ReplArgs {
     /// Seed (overrides the scenario's).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Run with a planted bug (`synod check --bug list` lists them).
+    #[arg(long, value_name = "NAME")]
+    pub bug: Option<String>,
     /// Narration level to start with (`log LEVEL` changes it).
     #[arg(long, default_value = "info", value_name = "LEVEL")]
     pub log_level: Level,
@@ -81,6 +84,9 @@ pub fn repl(args: &ReplArgs) -> Result<ExitCode> {
     let mut scenario = load(args.target.as_deref())?;
     if let Some(seed) = args.seed {
         scenario.seed = seed;
+    }
+    if let Some(bug) = &args.bug {
+        scenario.bug = Some(bug.clone());
     }
     let stdout: Rc<RefCell<dyn Write>> = Rc::new(RefCell::new(io::stdout()));
     let mut session = Session::new(scenario, args.log_level, stdout.clone())?;

@@ -54,6 +54,8 @@ pub enum Input {
     Ended,
     /// The time limit moved.
     Until(Time),
+    /// The clock moved to the end of a `run MS` (no event due before it).
+    Clock(Time),
     /// A fault.
     Fault(Fault, How),
     /// A client request.
@@ -318,6 +320,9 @@ impl Session {
             }
             if let Some(t) = target {
                 if self.sim().next_due().is_none_or(|d| d > t) {
+                    if self.sim().ended().is_none() && self.live.system.sim.advance_to(t) {
+                        self.record(Input::Clock(t));
+                    }
                     break format!("reached {t}");
                 }
             }
@@ -532,6 +537,10 @@ impl Session {
                 }
                 Input::Until(t) => {
                     self.live.system.sim.set_until(*t);
+                    kept.push(input);
+                }
+                Input::Clock(t) => {
+                    self.live.system.sim.advance_to(*t);
                     kept.push(input);
                 }
                 Input::Fault(f, how) => {
@@ -764,7 +773,7 @@ impl Session {
                 Input::Drop(id) => left_out.push(format!(
                     "drop #{id} by hand (a scenario has no hand-driven schedule)"
                 )),
-                Input::Steps(_) | Input::Ended | Input::Until(_) => {}
+                Input::Steps(_) | Input::Ended | Input::Until(_) | Input::Clock(_) => {}
             }
         }
         faults.sort_by_key(|(t, rank, i, _)| (*t, *rank, *i));
