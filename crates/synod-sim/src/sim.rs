@@ -90,6 +90,7 @@ enum Ev<M> {
     },
     Timer(TimerId),
     Fault(Fault),
+    Request(NodeId, synod_core::ClientOp),
 }
 
 struct Queued<M> {
@@ -414,6 +415,13 @@ pub enum PendingKind {
         /// The fault, as printed.
         text: String,
     },
+    /// A scheduled client request.
+    Request {
+        /// The client.
+        node: NodeId,
+        /// The operation, as printed.
+        text: String,
+    },
 }
 
 /// A deterministic simulation of one cluster running protocol `P`.
@@ -498,6 +506,13 @@ impl<P: Process> Sim<P> {
     /// Schedule a fault.
     pub fn schedule(&mut self, f: ScheduledFault) {
         self.world.push(f.at, Ev::Fault(f.fault));
+    }
+
+    /// Schedule a client request (a scenario's `[[request]]`): at `at`, client `node` is asked
+    /// to perform `op`, exactly as [`Sim::client_request`] asks it. Like a scheduled fault, it
+    /// comes before the events due at the same time that are queued after it.
+    pub fn schedule_request(&mut self, at: Time, node: NodeId, op: synod_core::ClientOp) {
+        self.world.push(at, Ev::Request(node, op));
     }
 
     /// The configuration.
@@ -692,6 +707,23 @@ impl<P: Process> Sim<P> {
                 }
             }
             Ev::Fault(f) => self.apply_fault(&f),
+            Ev::Request(node, op) => {
+                let shown = op.to_string();
+                if !self.client_request(node, op) {
+                    let now = self.world.now;
+                    let text =
+                        format!("request skipped: cannot {shown} now (down, or not a client)");
+                    self.world.tracer.emit(
+                        &self.world.labels,
+                        now,
+                        Some(node),
+                        EventKind::Log {
+                            level: Level::Warn,
+                            text: &text,
+                        },
+                    );
+                }
+            }
         }
     }
 
@@ -755,6 +787,10 @@ impl<P: Process> Sim<P> {
                             text: format!("{t:?}"),
                         }
                     }
+                    Ev::Request(node, op) => PendingKind::Request {
+                        node: *node,
+                        text: op.to_string(),
+                    },
                     Ev::Fault(f) => PendingKind::Fault {
                         text: FaultDisplay {
                             fault: f,
@@ -1026,6 +1062,8 @@ pub trait Simulation {
     fn add_observer(&mut self, o: Box<dyn Observer>);
     /// Schedule a fault.
     fn schedule(&mut self, f: ScheduledFault);
+    /// Schedule a client request.
+    fn schedule_request(&mut self, at: Time, node: NodeId, op: synod_core::ClientOp);
     /// Apply a fault now.
     fn apply_fault(&mut self, f: &Fault);
     /// The nodes.
@@ -1123,6 +1161,9 @@ impl<P: Process + fmt::Debug> Simulation for Sim<P> {
     }
     fn add_observer(&mut self, o: Box<dyn Observer>) {
         Sim::add_observer(self, o)
+    }
+    fn schedule_request(&mut self, at: Time, node: NodeId, op: synod_core::ClientOp) {
+        Sim::schedule_request(self, at, node, op)
     }
     fn schedule(&mut self, f: ScheduledFault) {
         Sim::schedule(self, f)
