@@ -83,7 +83,7 @@ fn scripted_session_for_every_protocol_saves_a_scenario_that_replays_it_exactly(
         );
         let victim = victim(proto);
         let script = format!(
-            "step 5\nstatus\nrun until decided\ncrash {victim}\nrun until decided\ncheck\nstep 3\nback 2\n\
+            "step 5\nrequest 1 put zz v1\nstatus\nrun until decided\ncrash {victim}\nrun until decided\ncheck\nstep 3\nback 2\n\
              run 300\nsave {}\ntrace {}\nquit\n",
             saved.display(),
             session_trace.display()
@@ -277,7 +277,7 @@ fn bad_input_is_a_one_line_error_and_the_session_goes_on() {
 }
 
 #[test]
-fn hand_driven_schedule_and_requests_are_listed_as_not_saved() {
+fn hand_driven_schedule_is_listed_as_not_saved_and_requests_are_saved() {
     let dir = scratch("hand");
     let saved = dir.join("hand.toml");
     let o = repl(
@@ -300,7 +300,10 @@ fn hand_driven_schedule_and_requests_are_listed_as_not_saved() {
         toml.contains("# not saved: deliver/fire #6 by hand"),
         "{toml}"
     );
-    assert!(toml.contains("# not saved: request client 1"), "{toml}");
+    assert!(
+        toml.contains("[[request]]\nat_ms = 0.001\nclient = \"client 1\"\nop = \"put\"\nkey = \"zz\"\nvalue = \"v\"\n"),
+        "{toml}"
+    );
 }
 
 #[test]

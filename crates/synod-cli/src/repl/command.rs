@@ -192,8 +192,8 @@ pub const COMMANDS: &[Spec] = &[
         name: "save",
         aliases: &[],
         usage: "save FILE",
-        summary: "write a scenario TOML that replays the session (seed, faults with their times)",
-        detail: "`synod run FILE` then reproduces the session's trace. Hand-driven deliveries, drops, fires and requests cannot be expressed in a scenario: `save` lists the ones it had to leave out.",
+        summary: "write a scenario TOML that replays the session (seed, faults and requests with their times)",
+        detail: "`synod run FILE` then reproduces the session's trace. Hand-driven deliveries, drops and fires cannot be expressed in a scenario: `save` lists the ones it had to leave out.",
     },
     Spec {
         name: "help",

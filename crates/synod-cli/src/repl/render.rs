@@ -22,6 +22,9 @@ pub fn describe(what: &PendingKind, names: &[String]) -> String {
         ),
         PendingKind::Timer { node, text } => format!("timer of {}: {text}", name(names, *node)),
         PendingKind::Fault { text } => format!("fault: {text}"),
+        PendingKind::Request { node, text } => {
+            format!("request: {} to {text}", name(names, *node))
+        }
     }
 }
 

@@ -19,7 +19,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use synod_core::{ClientOp, Event, EventKind, Level, NodeId, Observer, Time, Violation};
 use synod_protocols::harness::Checks;
-use synod_protocols::scenario::{FaultAction, FaultSpec, Scenario};
+use synod_protocols::scenario::{FaultAction, FaultSpec, RequestSpec, Scenario};
 use synod_protocols::system::{self, System};
 use synod_sim::trace_out::{HumanPrinter, JsonTrace, json_header};
 use synod_sim::{EndReason, Fault, PendingKind, ScheduledFault, Shared, Step, Target};
@@ -415,10 +415,17 @@ impl Session {
 
     fn apply_request(&mut self, client: NodeId, op: &ClientOp, how: &How) -> bool {
         let sim = &mut self.live.system.sim;
-        if let How::At(t) = how {
-            sim.advance_to(*t);
+        match how {
+            How::At(t) => {
+                sim.advance_to(*t);
+                sim.client_request(client, op.clone())
+            }
+            How::Queued(t) => {
+                sim.schedule_request(*t, client, op.clone());
+                true
+            }
+            How::Now(_) => sim.client_request(client, op.clone()),
         }
-        sim.client_request(client, op.clone())
     }
 
     /// `request CLIENT OP`.
@@ -438,6 +445,10 @@ impl Session {
                     "{name} will {op} (after the operation it is doing, if any)"
                 );
                 return;
+            }
+            if let How::At(t) = how {
+                // The clock moved; keep the record exact.
+                self.record(Input::Clock(t));
             }
         }
         say!(self, "error: {name} is not a client that takes requests");
@@ -719,6 +730,7 @@ impl Session {
             .enumerate()
             .map(|(i, f)| (f.at, 1, i, f))
             .collect();
+        let mut requests: Vec<(Time, usize, RequestSpec)> = Vec::new();
         for (i, input) in self.inputs.iter().enumerate() {
             match input {
                 Input::Fault(f, how) => {
@@ -762,11 +774,35 @@ impl Session {
                         },
                     ));
                 }
-                Input::Request(c, op, how) => left_out.push(format!(
-                    "request {} {op} at {} (a scenario has no requests from outside)",
-                    names[c.index()],
-                    how.time()
-                )),
+                Input::Request(c, op, how) => {
+                    if let How::Now(t) = how {
+                        left_out.push(format!(
+                            "request {} {op} at {t} fell between two events due at the same instant; the scenario asks before both",
+                            names[c.index()]
+                        ));
+                    }
+                    if let How::Queued(t) = how {
+                        let fault_after = self.inputs[i..]
+                            .iter()
+                            .any(|x| matches!(x, Input::Fault(_, How::Queued(u)) if u == t));
+                        if fault_after {
+                            left_out.push(format!(
+                                "request {} {op} was queued before a fault at {t}; the scenario puts the faults first",
+                                names[c.index()]
+                            ));
+                        }
+                    }
+                    requests.push((
+                        how.time(),
+                        i,
+                        RequestSpec {
+                            at: how.time(),
+                            client: names[c.index()].clone(),
+                            op: op.clone(),
+                            line: 0,
+                        },
+                    ));
+                }
                 Input::ProcessNow(id) => left_out.push(format!(
                     "deliver/fire #{id} by hand (a scenario has no hand-driven schedule)"
                 )),
@@ -778,6 +814,9 @@ impl Session {
         }
         faults.sort_by_key(|(t, rank, i, _)| (*t, *rank, *i));
         s.faults = faults.into_iter().map(|(.., f)| f).collect();
+        requests.sort_by_key(|(t, i, _)| (*t, *i));
+        s.requests.extend(requests.into_iter().map(|(.., r)| r));
+        s.requests.sort_by_key(|r| r.at);
         // Stop where the session stands; never let "clients done" end it earlier.
         let now = self.sim().now();
         s.until = now;
