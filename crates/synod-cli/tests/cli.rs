@@ -92,8 +92,11 @@ fn overrides_change_the_counts() {
 fn debug_level_adds_every_message() {
     let info = stdout(&synod(&["run", "kv", "--log-level", "info"]));
     let debug = stdout(&synod(&["run", "kv", "--log-level", "debug"]));
-    assert!(!info.contains("-> 0: Request"));
-    assert!(debug.contains("-> 0: Request #1"), "{debug}");
+    assert!(!info.contains("-> server: Request"));
+    assert!(
+        debug.contains("[client 1]  -> server: Request #1"),
+        "{debug}"
+    );
 }
 
 #[test]

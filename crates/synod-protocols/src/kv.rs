@@ -395,7 +395,6 @@ impl KvClient {
         let Some(&server) = self.servers.get(self.target % self.servers.len().max(1)) else {
             return;
         };
-        ctx.debug(format_args!("{cmd} -> server {server}"));
         let timer = ctx.set_timer(self.workload.timeout, T::from(ClientTimer { req_id }));
         ctx.send(
             server,

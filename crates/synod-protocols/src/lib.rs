@@ -5,6 +5,7 @@
 //!
 //! - [`kv`]: the KV contract, the client workload every store shares, and the single-server
 //!   store (`kv`), the baseline the replicated stores must behave like.
+//! - [`paxos`]: single-decree Paxos (proposers, acceptors, learners agreeing on one value).
 //! - [`scenario`]: the scenario format (docs/scenarios.md).
 //! - [`system`]: from a scenario to a runnable system; the one place protocols meet the
 //!   simulator.
@@ -13,10 +14,15 @@
 pub mod campaign;
 pub mod harness;
 pub mod kv;
+pub mod paxos;
 pub mod scenario;
 pub mod system;
 
 /// Every planted bug: (protocol, name, what it breaks).
 pub fn bugs() -> Vec<(&'static str, &'static str, &'static str)> {
-    Vec::new()
+    let mut all = Vec::new();
+    for (protocol, list) in [("paxos", paxos::BUGS)] {
+        all.extend(list.iter().map(|(name, why)| (protocol, *name, *why)));
+    }
+    all
 }

@@ -13,7 +13,7 @@ use synod_sim::{Fault, NetConfig, ScheduledFault, Target};
 use toml::Spanned;
 
 /// The protocols synod runs, by name.
-pub const PROTOCOLS: &[&str] = &["kv"];
+pub const PROTOCOLS: &[&str] = &["kv", "paxos"];
 
 /// The protocol `synod run` runs with no argument: the richest one synod has.
 pub const DEFAULT_PROTOCOL: &str = "kv";
@@ -66,6 +66,7 @@ struct RawCluster {
     proposers: Option<Spanned<i64>>,
     learners: Option<Spanned<i64>>,
     names: Option<Spanned<Vec<String>>>,
+    values: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -276,6 +277,8 @@ pub struct Cluster {
     pub learners: Option<u32>,
     /// Names for the servers, in order (default n1..nN).
     pub names: Option<Vec<String>>,
+    /// Paxos: the value each proposer proposes, in order (default: its name).
+    pub values: Option<Vec<String>>,
 }
 
 /// A validated scenario.
@@ -525,6 +528,7 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
         proposers: count(&c.proposers, "cluster.proposers")?,
         learners: count(&c.learners, "cluster.learners")?,
         names: None,
+        values: None,
     };
     if let Some(n) = count(&raw.num_nodes, "num_nodes")? {
         cluster.nodes.get_or_insert(n);
@@ -557,6 +561,15 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
             ));
         }
         cluster.names = Some(list.clone());
+    }
+    if let Some(values) = &c.values {
+        if values.get_ref().iter().any(|v| v.trim().is_empty()) {
+            return Err(err(
+                at(values.span()),
+                "key `cluster.values`: values must be non-empty".into(),
+            ));
+        }
+        cluster.values = Some(values.get_ref().clone());
     }
 
     let w = &raw.workload;
@@ -843,7 +856,7 @@ impl Scenario {
             ("proposers", c.proposers),
             ("learners", c.learners),
         ];
-        if counts.iter().any(|(_, v)| v.is_some()) || c.names.is_some() {
+        if counts.iter().any(|(_, v)| v.is_some()) || c.names.is_some() || c.values.is_some() {
             o.push_str("\n[cluster]\n");
             for (k, v) in counts {
                 if let Some(v) = v {
@@ -852,6 +865,9 @@ impl Scenario {
             }
             if let Some(n) = &c.names {
                 let _ = writeln!(o, "names = {}", toml_list(n));
+            }
+            if let Some(v) = &c.values {
+                let _ = writeln!(o, "values = {}", toml_list(v));
             }
         }
         let w = &self.workload;

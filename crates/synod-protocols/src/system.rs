@@ -3,7 +3,9 @@
 //! where protocols are wired to the simulator.
 
 use crate::kv::{KvClient, KvNode, KvServer};
+use crate::paxos::{self, PaxosNode};
 use crate::scenario::{Scenario, ScenarioError};
+use std::rc::Rc;
 use synod_core::NodeId;
 use synod_sim::{NodeSpec, Sim, SimConfig, Simulation};
 
@@ -38,6 +40,7 @@ fn only_counts(s: &Scenario, allowed: &[&str]) -> Result<(), ScenarioError> {
         ("proposers", c.proposers.is_some()),
         ("learners", c.learners.is_some()),
         ("names", c.names.is_some()),
+        ("values", c.values.is_some()),
     ];
     for (key, set) in given {
         if set && !allowed.contains(&key) {
@@ -102,6 +105,39 @@ fn kv(s: &Scenario) -> Result<System, ScenarioError> {
     })
 }
 
+fn paxos(s: &Scenario) -> Result<System, ScenarioError> {
+    only_counts(
+        s,
+        &[
+            "nodes",
+            "proposers",
+            "acceptors",
+            "learners",
+            "names",
+            "values",
+        ],
+    )?;
+    let cfg = Rc::new(paxos::layout(s)?);
+    let specs = cfg.specs();
+    let faults = s.resolve_faults(&cfg.names)?;
+    let servers = (0..specs.len() as u32).map(NodeId).collect();
+    let check = paxos::check::validity(cfg.candidates(), cfg.names.clone());
+    let shared = cfg.clone();
+    let mut sim = Sim::<PaxosNode>::new(
+        sim_config(s),
+        specs,
+        Box::new(move |id, durable| PaxosNode::new(shared.clone(), id, durable)),
+    );
+    sim.set_state_check(Box::new(check));
+    for f in faults {
+        sim.schedule(f);
+    }
+    Ok(System {
+        sim: Box::new(sim),
+        servers,
+    })
+}
+
 /// Build the system a scenario describes.
 pub fn build(s: &Scenario) -> Result<System, ScenarioError> {
     let mut system = build_protocol(s)?;
@@ -115,6 +151,7 @@ pub fn build(s: &Scenario) -> Result<System, ScenarioError> {
 fn build_protocol(s: &Scenario) -> Result<System, ScenarioError> {
     match s.protocol.as_str() {
         "kv" => kv(s),
+        "paxos" => paxos(s),
         other => Err(s.error(None, format!("protocol `{other}` is not available"))),
     }
 }

@@ -182,7 +182,18 @@ impl<W: Write> Observer for JsonTrace<W> {
 ///
 /// `info` shows narration, faults, crashes and restarts; `debug` adds every message sent,
 /// delivered and dropped; `trace` adds timers and the protocol events.
-pub fn human_line(ev: &Event<'_>, level: Level, label_width: usize) -> Option<String> {
+pub fn human_line(
+    ev: &Event<'_>,
+    level: Level,
+    label_width: usize,
+    names: &[String],
+) -> Option<String> {
+    let name = |n: synod_core::NodeId| {
+        names
+            .get(n.index())
+            .cloned()
+            .unwrap_or_else(|| format!("#{n}"))
+    };
     let who = if ev.node.is_some() {
         format!("[{}]", ev.label)
     } else {
@@ -198,14 +209,14 @@ pub fn human_line(ev: &Event<'_>, level: Level, label_width: usize) -> Option<St
         EventKind::Crash if level >= Level::Warn => "*** crashed: volatile state lost".into(),
         EventKind::Restart if level >= Level::Warn => "*** restarted from durable state".into(),
         EventKind::Send { to, msg, .. } if level >= Level::Debug => {
-            format!("-> {to}: {msg}")
+            format!("-> {}: {msg}", name(to))
         }
         EventKind::Deliver { from, msg, .. } if level >= Level::Debug => {
-            format!("<- {from}: {msg}")
+            format!("<- {}: {msg}", name(from))
         }
         EventKind::Drop {
             to, msg, reason, ..
-        } if level >= Level::Debug => format!("-x {to}: {msg} dropped ({reason})"),
+        } if level >= Level::Debug => format!("-x {}: {msg} dropped ({reason})", name(to)),
         EventKind::Timer { timer, .. } if level >= Level::Trace => format!("timer {timer:?}"),
         EventKind::Start if level >= Level::Trace => "start".into(),
         EventKind::Decide { instance, value } if level >= Level::Trace => {
@@ -235,6 +246,7 @@ pub struct HumanPrinter<W: Write> {
     out: W,
     level: Level,
     label_width: usize,
+    names: Vec<String>,
     error: Option<io::Error>,
 }
 
@@ -246,6 +258,7 @@ impl<W: Write> HumanPrinter<W> {
             out,
             level,
             label_width,
+            names: names.to_vec(),
             error: None,
         }
     }
@@ -277,7 +290,10 @@ impl<W: Write> Observer for HumanPrinter<W> {
     }
     fn event(&mut self, ev: &Event<'_>) -> Result<(), Violation> {
         if self.error.is_none() {
-            if let Some(line) = human_line(ev, self.level, self.label_width) {
+            // Labels a protocol sets (`acceptor Tassadit`) may be wider than any name: widen
+            // the column as they appear, so later lines line up.
+            self.label_width = self.label_width.max(ev.label.chars().count());
+            if let Some(line) = human_line(ev, self.level, self.label_width, &self.names) {
                 if let Err(e) = writeln!(self.out, "{line}") {
                     self.error = Some(e);
                 }
