@@ -52,24 +52,20 @@ fn read(p: &Path) -> String {
 }
 
 /// Which node to crash: "leader" if some node leads after the first decision, else the first
-/// node.
-fn victim(proto: &str) -> String {
-    let probe = text(
-        &repl(
-            &[proto, "--seed", "3"],
-            "step 5\nrun until decided\nstatus\n",
-        )
-        .stdout,
-    );
+/// node; and whether the protocol has clients.
+fn victim(proto: &str) -> (String, bool) {
+    let script = "step 5\nrun until decided\nstatus\n";
+    let probe = text(&repl(&[proto, "--seed", "3"], script).stdout);
+    let banner = probe.lines().next().unwrap();
+    let has_clients = banner.contains("client 1");
     let leads = probe
         .lines()
         .any(|l| l.contains("(leads)") || l.contains("  leader"));
     if leads {
-        return "leader".into();
+        return ("leader".into(), has_clients);
     }
-    let banner = probe.lines().next().unwrap();
     let nodes = &banner[banner.find("nodes: ").expect("banner lists nodes") + 7..];
-    nodes.split(", ").next().unwrap().to_string()
+    (nodes.split(", ").next().unwrap().to_string(), has_clients)
 }
 
 #[test]
@@ -81,9 +77,14 @@ fn scripted_session_for_every_protocol_saves_a_scenario_that_replays_it_exactly(
             dir.join("session.jsonl"),
             dir.join("run.jsonl"),
         );
-        let victim = victim(proto);
+        let (victim, has_clients) = victim(proto);
+        let request = if has_clients {
+            "request 1 put zz v1"
+        } else {
+            "# no clients"
+        };
         let script = format!(
-            "step 5\nrequest 1 put zz v1\nstatus\nrun until decided\ncrash {victim}\nrun until decided\ncheck\nstep 3\nback 2\n\
+            "step 5\n{request}\nstatus\nrun until decided\ncrash {victim}\nrun until decided\ncheck\nstep 3\nback 2\n\
              run 300\nsave {}\ntrace {}\nquit\n",
             saved.display(),
             session_trace.display()
@@ -213,7 +214,7 @@ fn a_safety_violation_pauses_the_session_and_names_the_property() {
             "run\nstep\ncrash leader\nback 1\ncheck\n",
         );
         let out = text(&o.stdout);
-        let want = format!("*** SAFETY VIOLATION: {property} broke at event #");
+        let want = format!("*** SAFETY VIOLATION: {property} broke at event ");
         assert!(out.contains(&want), "{}:\n{out}", file.display());
         let after_back = &out[out.find("-- back at event").expect("back works")..];
         assert!(

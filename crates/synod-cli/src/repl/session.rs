@@ -235,8 +235,12 @@ impl Session {
     fn violation_note(&self) -> Option<String> {
         self.sim().violation().map(|v| {
             format!(
-                "*** SAFETY VIOLATION: {} broke at event #{} ({}): {}\n    the session is paused; `back` rewinds to before it",
-                v.property, v.seq, v.time, v.detail
+                "*** SAFETY VIOLATION: {} broke at event {} ({}, trace seq #{}): {}\n    the session is paused; `back` rewinds to before it",
+                v.property,
+                self.events(),
+                v.time,
+                v.seq,
+                v.detail
             )
         })
     }
@@ -312,8 +316,8 @@ impl Session {
         };
         let start = self.events();
         let why = loop {
-            if let Some(note) = self.violation_note() {
-                break note;
+            if self.sim().violation().is_some() {
+                break "stopped on a safety violation".into();
             }
             if stop.swap(false, Ordering::SeqCst) {
                 break "paused (Ctrl-C)".to_string();
@@ -349,6 +353,9 @@ impl Session {
             self.sim().now(),
             self.events()
         );
+        if let Some(note) = self.violation_note() {
+            say!(self, "{note}");
+        }
     }
 
     /// Apply a fault or a request between events, as a scenario would (see the module doc).
@@ -579,10 +586,11 @@ impl Session {
         match self.replay_to(target) {
             Ok(()) => say!(
                 self,
-                "-- back at event {}, now {} ({} inputs replayed)",
+                "-- back at event {}, now {} ({} input{} replayed)",
                 self.events(),
                 self.sim().now(),
-                self.inputs.len()
+                self.inputs.len(),
+                if self.inputs.len() == 1 { "" } else { "s" }
             ),
             Err(e) => say!(self, "error: cannot rebuild the system: {e}"),
         }
