@@ -475,3 +475,31 @@ fn the_terminal_interface_completes_and_ctrl_c_pauses_a_run() {
     t.wait_for("-- back at event");
     t.keys(&["quit", "Enter"]);
 }
+
+#[test]
+fn unusable_arguments_exit_2_before_the_session_opens() {
+    let o = repl(&["nosuch"], "");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("error: `nosuch` is neither a protocol"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = repl(&["kv", "--bug", "nope"], "");
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn log_level_switches_the_narration() {
+    let o = repl(
+        &["kv"],
+        "step 5\nlog debug\nstep 1\nlog\nlog warn\nstep 1\n",
+    );
+    let out = text(&o.stdout);
+    let (before, after) = out.split_at(out.find("narration level: debug").unwrap());
+    assert!(!before.contains("  <- "), "{out}");
+    assert!(after.contains("[server]    <- client "), "{out}");
+    assert!(out.contains("narration level: warn"), "{out}");
+    let last = &out[out.rfind("narration level: warn").unwrap()..];
+    assert!(!last.contains("[server]"), "{out}");
+}
