@@ -454,7 +454,7 @@ fn the_terminal_interface_completes_and_ctrl_c_pauses_a_run() {
     t.wait_for("synod 0.0ms #0>");
     // Tab completes a command...
     t.keys(&["sta", "Tab", "Enter"]);
-    t.wait_for("server    server (leads), store {}");
+    t.wait_for("server    server (leads), store {} (0 keys)");
     // ... and a node name.
     t.keys(&["inspect ser", "Tab", "Enter"]);
     t.wait_for("server:\nServer(");

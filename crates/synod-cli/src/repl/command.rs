@@ -440,6 +440,8 @@ pub fn parse(line: &str, names: &[String]) -> Result<Command, String> {
     if line.is_empty() || line.starts_with('#') {
         return Ok(Command::Nothing);
     }
+    // The OCaml simulator's prompt took `/help`; accept the slash.
+    let line = line.strip_prefix('/').unwrap_or(line);
     let (word, args) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
     let Some(spec) = lookup(word) else {
         return Err(format!(
@@ -609,6 +611,7 @@ mod tests {
             Ok(Command::Fault(Fault::Slow(Target::Node(NodeId(4)), 3.0)))
         );
         assert_eq!(parse("  # a comment", &n), Ok(Command::Nothing));
+        assert_eq!(parse("/help", &n), Ok(Command::Help(None)));
     }
 
     #[test]

@@ -28,6 +28,16 @@ pub fn describe(what: &PendingKind, names: &[String]) -> String {
     }
 }
 
+/// The number of keys of a store as the KV contract prints it (`{a: val_1, c: val_7}`).
+fn store_size(shown: &str) -> Option<usize> {
+    let inner = shown.strip_prefix('{')?.strip_suffix('}')?;
+    Some(if inner.is_empty() {
+        0
+    } else {
+        inner.matches(": ").count()
+    })
+}
+
 /// `status`: one line per node, then messages in flight and the next timers.
 pub fn status(sim: &dyn Simulation, names: &[String]) -> String {
     let mut o = String::new();
@@ -63,7 +73,12 @@ pub fn status(sim: &dyn Simulation, names: &[String]) -> String {
                     parts.push(s.epoch.clone());
                 }
                 for (k, v) in &s.facts {
-                    parts.push(format!("{k} {v}"));
+                    parts.push(match (*k, store_size(v)) {
+                        ("store", Some(n)) => {
+                            format!("store {v} ({n} key{})", if n == 1 { "" } else { "s" })
+                        }
+                        _ => format!("{k} {v}"),
+                    });
                 }
                 line.push_str(&parts.join(", "));
             }
