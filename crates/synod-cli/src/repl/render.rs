@@ -112,7 +112,12 @@ pub fn status(sim: &dyn Simulation, names: &[String]) -> String {
         .iter()
         .filter(|p| matches!(p.what, PendingKind::Deliver { .. }))
         .collect();
-    let _ = write!(o, "  in flight: {} messages", flying.len());
+    let _ = write!(
+        o,
+        "  in flight: {} message{}",
+        flying.len(),
+        if flying.len() == 1 { "" } else { "s" }
+    );
     if let Some(p) = flying.first() {
         let _ = write!(
             o,

@@ -71,7 +71,7 @@ pub enum Input {
 struct Watch {
     decisions: u64,
     leaders: u64,
-    last_leader: String,
+    last_leader: (Option<NodeId>, String),
 }
 
 impl Observer for Watch {
@@ -85,7 +85,7 @@ impl Observer for Watch {
                 epoch,
             } => {
                 self.leaders += 1;
-                self.last_leader = format!("{} ({epoch})", ev.label);
+                self.last_leader = (ev.node, epoch.to_string());
             }
             _ => {}
         }
@@ -350,7 +350,9 @@ impl Session {
                 break "a decision was made".into();
             }
             if until == Until::Leader && w.leaders > leaders {
-                break format!("new leader: {}", w.last_leader);
+                let (node, epoch) = &w.last_leader;
+                let who = node.map_or("?", |n| self.names[n.index()].as_str());
+                break format!("new leader: {who} ({epoch})");
             }
         };
         say!(
