@@ -1090,6 +1090,8 @@ pub trait Simulation {
     fn client_request(&mut self, id: NodeId, op: synod_core::ClientOp) -> bool;
     /// A node's full state, pretty-printed (`None` when down).
     fn inspect(&self, id: NodeId) -> Option<String>;
+    /// What a crashed node kept (its durable state), pretty-printed (`None` when up).
+    fn inspect_durable(&self, id: NodeId) -> Option<String>;
     /// Crash a node now.
     fn crash(&mut self, id: NodeId);
     /// Restart a crashed node now.
@@ -1125,6 +1127,12 @@ impl<P: Process + fmt::Debug> Simulation for Sim<P> {
     }
     fn inspect(&self, id: NodeId) -> Option<String> {
         self.process(id).map(|p| format!("{p:#?}"))
+    }
+    fn inspect_durable(&self, id: NodeId) -> Option<String> {
+        match self.nodes.get(id.index()) {
+            Some(Slot::Down(d)) => Some(format!("{d:#?}")),
+            _ => None,
+        }
     }
     fn crash(&mut self, id: NodeId) {
         Sim::crash(self, id)
