@@ -477,6 +477,20 @@ fn the_terminal_interface_completes_and_ctrl_c_pauses_a_run() {
 }
 
 #[test]
+fn inspect_shows_the_full_state_or_what_a_crashed_node_kept() {
+    let o = repl(
+        &["kv"],
+        "step 5\ninspect server\ncrash server\ninspect server\n",
+    );
+    let out = text(&o.stdout);
+    assert!(out.contains("server:\nServer(\n    KvServer {"), "{out}");
+    assert!(
+        out.contains("server is down; it kept only its durable state, which `restart server` rebuilds it from:\nSome(\n    KvServerDurable {"),
+        "{out}"
+    );
+}
+
+#[test]
 fn unusable_arguments_exit_2_before_the_session_opens() {
     let o = repl(&["nosuch"], "");
     assert_eq!(o.status.code(), Some(2));

@@ -654,10 +654,13 @@ impl Session {
         let name = &self.names[id.index()];
         match self.sim().inspect(id) {
             Some(state) => say!(self, "{name}:\n{state}"),
-            None => say!(
-                self,
-                "{name} is down: only its durable state is kept; `restart {name}` brings it back"
-            ),
+            None => {
+                let kept = self.sim().inspect_durable(id).unwrap_or_default();
+                say!(
+                    self,
+                    "{name} is down; it kept only its durable state, which `restart {name}` rebuilds it from:\n{kept}"
+                )
+            }
         }
     }
 
