@@ -531,8 +531,8 @@ impl Session {
 
     /// Rebuild and replay the inputs up to `target` events.
     fn replay_to(&mut self, target: u64) -> Result<(), UsageError> {
-        let inputs = std::mem::take(&mut self.inputs);
         self.live = Self::build(&self.scenario, self.level)?;
+        let inputs = std::mem::take(&mut self.inputs);
         let mut kept = Vec::new();
         for input in inputs {
             let at = self.events();
