@@ -381,9 +381,11 @@ fn help_describes_every_command() {
     assert!(out.contains("step [N]\n  process the next N events"));
 }
 
-/// The terminal interface, as a person uses it: a tmux pane, keys sent, the screen read.
+/// The terminal interface, as a person uses it: a tmux pane, keys sent, the screen read. The
+/// tmux server is a private one (`-L`), apart from any the developer runs.
 struct Tmux {
     session: String,
+    socket: String,
 }
 
 impl Tmux {
@@ -396,18 +398,24 @@ impl Tmux {
         let session = format!("synod-{}-{test}", std::process::id());
         let home = scratch(test);
         let st = Command::new("tmux")
-            .args(["new-session", "-d", "-s", &session, "-x", "160", "-y", "50"])
+            .args(["-L", &session, "new-session", "-d", "-s", &session])
+            .args(["-x", "160", "-y", "50"])
             .arg(format!("env HOME={} {cmd}", home.display()))
             .status()
             .unwrap();
         assert!(st.success());
-        Tmux { session }
+        let socket = Command::new("tmux")
+            .args(["-L", &session, "display-message", "-p", "#{socket_path}"])
+            .output()
+            .map(|o| text(&o.stdout).trim().to_string())
+            .unwrap_or_default();
+        Tmux { session, socket }
     }
 
     fn keys(&self, keys: &[&str]) {
         for k in keys {
             let st = Command::new("tmux")
-                .args(["send-keys", "-t", &self.session, k])
+                .args(["-L", &self.session, "send-keys", "-t", &self.session, k])
                 .status()
                 .unwrap();
             assert!(st.success());
@@ -417,7 +425,8 @@ impl Tmux {
 
     fn screen(&self) -> String {
         let o = Command::new("tmux")
-            .args(["capture-pane", "-p", "-S", "-200", "-t", &self.session])
+            .args(["-L", &self.session, "capture-pane", "-p", "-S", "-200"])
+            .args(["-t", &self.session])
             .output()
             .unwrap();
         text(&o.stdout)
@@ -442,8 +451,11 @@ impl Tmux {
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.session])
+            .args(["-L", &self.session, "kill-server"])
             .status();
+        if !self.socket.is_empty() {
+            let _ = std::fs::remove_file(&self.socket);
+        }
     }
 }
 
