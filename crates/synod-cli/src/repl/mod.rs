@@ -5,12 +5,14 @@
 //!
 //! One concern per file: [`command`] parses a line, [`session`] holds the simulation and the
 //! record of inputs that rewind replays, [`render`] prints statuses and queues, [`lin`] checks
-//! the history so far, [`frontend`] reads lines from a terminal or a pipe.
+//! the history so far, [`save`] writes the session as a scenario, [`frontend`] reads lines from a
+//! terminal or a pipe.
 
 mod command;
 mod frontend;
 mod lin;
 mod render;
+mod save;
 mod session;
 
 use crate::run::load;
