@@ -379,13 +379,20 @@ impl Session {
         if self.live.system.sim.advance_to(just_after) {
             return How::At(just_after);
         }
+        // At 0 ms, a scenario's faults fire after the starts (and after the faults it lists
+        // first): queueing behind them is exact.
         let only_starts_due_now = now == Time::ZERO
             && self
                 .sim()
                 .pending()
                 .iter()
                 .take_while(|p| p.time == Time::ZERO)
-                .all(|p| matches!(p.what, PendingKind::Start { .. }));
+                .all(|p| {
+                    matches!(
+                        p.what,
+                        PendingKind::Start { .. } | PendingKind::Fault { .. }
+                    )
+                });
         if only_starts_due_now {
             How::Queued(now)
         } else {
