@@ -159,7 +159,7 @@ fn execute(session: &mut Session, line: &str, stop: &AtomicBool) -> bool {
         Command::Nothing => {}
         Command::Quit => return true,
         Command::Help(topic) => out(&help(topic.as_deref())),
-        Command::Step(n) => session.step(n),
+        Command::Step(n) => session.step(n, stop),
         Command::Run(until) => session.run(until, stop),
         Command::Back(n) => session.back(n),
         Command::Goto(t) => session.goto(t, stop),

@@ -261,8 +261,12 @@ impl Session {
     }
 
     /// `step N`: each event announced, then its narration.
-    pub fn step(&mut self, n: u64) {
+    pub fn step(&mut self, n: u64, stop: &AtomicBool) {
         for _ in 0..n {
+            if stop.swap(false, Ordering::SeqCst) {
+                say!(self, "-- paused (Ctrl-C) at event {}", self.events());
+                return;
+            }
             if let Some(note) = self.violation_note() {
                 say!(self, "{note}");
                 return;
