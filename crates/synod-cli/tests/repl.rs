@@ -389,14 +389,15 @@ struct Tmux {
 }
 
 impl Tmux {
-    fn start(test: &str, cmd: &str) -> Tmux {
+    /// Start `cmd` in a fresh pane, with `$HOME` a scratch directory named `home`.
+    fn start(test: &str, home: &str, cmd: &str) -> Tmux {
         let ok = Command::new("tmux").arg("-V").output();
         assert!(
             ok.is_ok_and(|o| o.status.success()),
             "tmux is required for this test (apt-get install -y tmux; .ci/run installs it)"
         );
         let session = format!("synod-{}-{test}", std::process::id());
-        let home = scratch(test);
+        let home = scratch(home);
         let st = Command::new("tmux")
             .args(["-L", &session, "new-session", "-d", "-s", &session])
             .args(["-x", "160", "-y", "50"])
@@ -462,7 +463,7 @@ impl Drop for Tmux {
 #[test]
 fn the_terminal_interface_completes_and_ctrl_c_pauses_a_run() {
     let bin = env!("CARGO_BIN_EXE_synod");
-    let t = Tmux::start("tty", &format!("{bin} repl kv"));
+    let t = Tmux::start("tty", "tty-home", &format!("{bin} repl kv"));
     t.wait_for("synod 0.0ms #0>");
     // Tab completes a command...
     t.keys(&["sta", "Tab", "Enter"]);
@@ -486,6 +487,13 @@ fn the_terminal_interface_completes_and_ctrl_c_pauses_a_run() {
     t.keys(&["back 1", "Enter"]);
     t.wait_for("-- back at event");
     t.keys(&["quit", "Enter"]);
+    drop(t);
+
+    // The history survives the session: Up brings back the last command.
+    let t = Tmux::start("tty2", "tty-home", &format!("{bin} repl kv"));
+    t.wait_for("synod 0.0ms #0>");
+    t.keys(&["Up"]);
+    t.wait_for("synod 0.0ms #0> quit");
 }
 
 #[test]
