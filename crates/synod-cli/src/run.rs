@@ -19,7 +19,7 @@ use synod_sim::{EndReason, Shared};
 /// Arguments of `synod run`.
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// A protocol name (kv) or a scenario file (.toml). Default: the richest protocol synod has.
+    /// A protocol name (kv, paxos, multipaxos, raft) or a scenario file (.toml). Default: raft.
     pub target: Option<String>,
     /// Seed of the run (overrides the scenario's).
     #[arg(long)]

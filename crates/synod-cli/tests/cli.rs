@@ -231,9 +231,9 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
         ),
         (
             "unknown-node",
-            Some("[[fault]]\nat_ms = 5\ncrash = \"n9\"\n"),
+            Some("protocol = \"kv\"\n[[fault]]\nat_ms = 5\ncrash = \"n9\"\n"),
             &[],
-            "unknown-node.toml:1: fault names node `n9`, which does not exist (nodes: server, client 1, client 2, client 3; or \"leader\")",
+            "unknown-node.toml:2: fault names node `n9`, which does not exist (nodes: server, client 1, client 2, client 3; or \"leader\")",
         ),
         (
             "request-client",

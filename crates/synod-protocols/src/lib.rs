@@ -6,6 +6,7 @@
 //! - [`kv`]: the KV contract, the client workload every store shares, and the single-server
 //!   store (`kv`), the baseline the replicated stores must behave like.
 //! - [`paxos`]: single-decree Paxos (proposers, acceptors, learners agreeing on one value).
+//! - [`raft`]: Raft (Ongaro and Ousterhout, 2014) replicating the KV store.
 //! - [`scenario`]: the scenario format (docs/scenarios.md).
 //! - [`system`]: from a scenario to a runnable system; the one place protocols meet the
 //!   simulator.
@@ -15,6 +16,7 @@ pub mod campaign;
 pub mod harness;
 pub mod kv;
 pub mod paxos;
+pub mod raft;
 pub mod scenario;
 pub mod system;
 
@@ -23,7 +25,7 @@ pub mod system;
 #[allow(clippy::single_element_loop)]
 pub fn bugs() -> Vec<(&'static str, &'static str, &'static str)> {
     let mut all = Vec::new();
-    for (protocol, list) in [("paxos", paxos::BUGS)] {
+    for (protocol, list) in [("paxos", paxos::BUGS), ("raft", raft::BUGS)] {
         all.extend(list.iter().map(|(name, why)| (protocol, *name, *why)));
     }
     all

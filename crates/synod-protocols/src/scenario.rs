@@ -13,10 +13,10 @@ use synod_sim::{Fault, NetConfig, ScheduledFault, Target};
 use toml::Spanned;
 
 /// The protocols synod runs, by name.
-pub const PROTOCOLS: &[&str] = &["kv", "paxos"];
+pub const PROTOCOLS: &[&str] = &["kv", "paxos", "raft"];
 
 /// The protocol `synod run` runs with no argument: the richest one synod has.
-pub const DEFAULT_PROTOCOL: &str = "kv";
+pub const DEFAULT_PROTOCOL: &str = "raft";
 
 /// A scenario that cannot be used, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -111,6 +111,8 @@ pub struct Timing {
     pub leader_timeout_ms: Option<RangeMs>,
     /// Multi-Paxos: slots in flight at once.
     pub window: Option<i64>,
+    /// Raft: at most this many entries per AppendEntries (default 64).
+    pub max_append_entries: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -908,6 +910,9 @@ impl Scenario {
         }
         if let Some(w) = t.window {
             let _ = writeln!(timing, "window = {w}");
+        }
+        if let Some(m) = t.max_append_entries {
+            let _ = writeln!(timing, "max_append_entries = {m}");
         }
         if !timing.is_empty() {
             let _ = write!(o, "\n[timing]\n{timing}");

@@ -4,9 +4,10 @@
 
 use crate::kv::{KvClient, KvNode, KvServer};
 use crate::paxos::{self, PaxosNode};
+use crate::raft;
 use crate::scenario::{Scenario, ScenarioError};
 use std::rc::Rc;
-use synod_core::NodeId;
+use synod_core::{NodeId, Time};
 use synod_sim::{NodeSpec, Sim, SimConfig, Simulation};
 
 /// A system ready to run.
@@ -138,6 +139,81 @@ fn paxos(s: &Scenario) -> Result<System, ScenarioError> {
     })
 }
 
+fn raft(s: &Scenario) -> Result<System, ScenarioError> {
+    only_counts(s, &["nodes", "clients", "names"])?;
+    let bug = match &s.bug {
+        Some(b) => Some(raft::Bug::parse(b).map_err(|m| s.error(None, m))?),
+        None => None,
+    };
+    let names: Vec<String> = match (&s.cluster.names, s.cluster.nodes) {
+        (Some(names), Some(n)) if names.len() != n as usize => {
+            return Err(s.error(
+                None,
+                format!(
+                    "key `cluster.names` lists {} names but `cluster.nodes` is {n}",
+                    names.len()
+                ),
+            ));
+        }
+        (Some(names), _) => names.clone(),
+        (None, n) => (1..=n.unwrap_or(5)).map(|i| format!("n{i}")).collect(),
+    };
+    if names.is_empty() {
+        return Err(s.error(None, "raft needs at least one node (`cluster.nodes` >= 1)"));
+    }
+    let t = &s.timing;
+    let election = t
+        .election_timeout_ms
+        .map_or((Time::ms(150), Time::ms(300)), |r| r.times());
+    if election.0 > election.1 {
+        return Err(s.error(
+            None,
+            "key `timing.election_timeout_ms`: min is greater than max",
+        ));
+    }
+    if election.0 == Time::ZERO {
+        return Err(s.error(None, "key `timing.election_timeout_ms`: min must be > 0"));
+    }
+    let heartbeat = t.heartbeat_ms.map_or(Time::ms(50), Time::ms_f64);
+    if heartbeat >= election.0 {
+        return Err(s.error(
+            None,
+            format!(
+                "key `timing.heartbeat_ms`: the heartbeat interval ({heartbeat}) must be below the election timeout's minimum ({}), or followers start elections under a live leader",
+                election.0
+            ),
+        ));
+    }
+    let max_entries = match t.max_append_entries {
+        None => 64,
+        Some(n) if (1..=1_000_000).contains(&n) => n as usize,
+        Some(n) => {
+            return Err(s.error(
+                None,
+                format!("key `timing.max_append_entries`: must be between 1 and 1000000, got {n}"),
+            ));
+        }
+    };
+    let cfg = raft::RaftConfig {
+        servers: names.len(),
+        election_timeout: election,
+        heartbeat,
+        max_entries,
+        bug,
+    };
+    let specs = raft::specs(&names, s.cluster.clients.unwrap_or(3));
+    let faults = s.resolve_faults(&specs.iter().map(|n| n.name.clone()).collect::<Vec<_>>())?;
+    let servers = (0..names.len() as u32).map(NodeId).collect();
+    let mut sim = raft::simulation(sim_config(s), cfg, specs, s.workload.clone(), true);
+    for f in faults {
+        sim.schedule(f);
+    }
+    Ok(System {
+        sim: Box::new(sim),
+        servers,
+    })
+}
+
 /// Build the system a scenario describes.
 pub fn build(s: &Scenario) -> Result<System, ScenarioError> {
     let mut system = build_protocol(s)?;
@@ -152,6 +228,7 @@ fn build_protocol(s: &Scenario) -> Result<System, ScenarioError> {
     match s.protocol.as_str() {
         "kv" => kv(s),
         "paxos" => paxos(s),
+        "raft" => raft(s),
         other => Err(s.error(None, format!("protocol `{other}` is not available"))),
     }
 }

@@ -434,6 +434,7 @@ pub struct Sim<P: Process> {
     world: World<P::Msg, P::Timer>,
     state_check: Option<StateCheck<P>>,
     ended: Option<EndReason>,
+    last_fault: Time,
 }
 
 impl<P: Process> Sim<P> {
@@ -488,6 +489,7 @@ impl<P: Process> Sim<P> {
             world,
             state_check: None,
             ended: None,
+            last_fault: Time::ZERO,
         }
     }
 
@@ -503,8 +505,10 @@ impl<P: Process> Sim<P> {
         self.state_check = Some(check);
     }
 
-    /// Schedule a fault.
+    /// Schedule a fault. A run whose clients are done still waits for every scheduled fault
+    /// (and then the settle time), so that the end state is judged after the last repair.
     pub fn schedule(&mut self, f: ScheduledFault) {
+        self.last_fault = self.last_fault.max(f.at);
         self.world.push(f.at, Ev::Fault(f.fault));
     }
 
@@ -602,7 +606,7 @@ impl<P: Process> Sim<P> {
     fn deadline(&self) -> (Time, EndReason) {
         match self.world.clients_done_at {
             Some(at) if self.world.is_client.iter().any(|c| *c) => {
-                let settle = at + self.config.settle;
+                let settle = at.max(self.last_fault) + self.config.settle;
                 if settle < self.config.until {
                     (settle, EndReason::ClientsDone)
                 } else {

@@ -1,0 +1,140 @@
+//! The messages of Raft (Figure 2) and of its clients.
+
+use super::log::Entry;
+use crate::kv::{Reply, Request};
+use serde::Serialize;
+use std::fmt;
+use synod_core::Message;
+
+/// A message between Raft nodes, or between a node and a client.
+#[derive(Clone, Debug, Serialize)]
+pub enum RaftMsg {
+    /// A candidate asks for a vote (section 5.2).
+    RequestVote {
+        /// The candidate's term.
+        term: u64,
+        /// The index of the candidate's last log entry.
+        last_log_index: u64,
+        /// The term of the candidate's last log entry.
+        last_log_term: u64,
+    },
+    /// The answer to a `RequestVote`.
+    Vote {
+        /// The voter's current term, for the candidate to update itself.
+        term: u64,
+        /// Whether the vote is granted.
+        granted: bool,
+    },
+    /// A leader replicates entries, or (with none) sends a heartbeat (section 5.3).
+    AppendEntries {
+        /// The leader's term.
+        term: u64,
+        /// The index of the entry just before the new ones.
+        prev_log_index: u64,
+        /// The term of that entry (the consistency check).
+        prev_log_term: u64,
+        /// The entries to store (empty for a heartbeat).
+        entries: Vec<Entry>,
+        /// The leader's commit index.
+        leader_commit: u64,
+    },
+    /// The answer to an `AppendEntries`.
+    AppendReply {
+        /// The follower's current term.
+        term: u64,
+        /// Whether the follower's log matched at `prev_log_index` and now holds the entries.
+        success: bool,
+        /// The `prev_log_index` of the request answered (to recognize stale answers).
+        prev_log_index: u64,
+        /// How many entries the request answered carried (0: a heartbeat).
+        len: u64,
+        /// On success, the index up to which the follower's log matches the leader's.
+        match_index: u64,
+        /// On failure, where the leader should try next (the fast back-off hint): the first
+        /// index of the conflicting term, or one past the follower's last entry.
+        conflict_index: u64,
+        /// On failure, the term of the follower's conflicting entry (0 if its log is short).
+        conflict_term: u64,
+    },
+    /// A client request.
+    Request(Request),
+    /// A reply to a client.
+    Reply(Reply),
+}
+
+impl From<Request> for RaftMsg {
+    fn from(r: Request) -> Self {
+        RaftMsg::Request(r)
+    }
+}
+
+impl fmt::Display for RaftMsg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RaftMsg::RequestVote {
+                term,
+                last_log_index,
+                last_log_term,
+            } => write!(
+                f,
+                "RequestVote(t{term}, last log {last_log_index}@t{last_log_term})"
+            ),
+            RaftMsg::Vote { term, granted } => {
+                write!(f, "Vote(t{term}, {})", if *granted { "yes" } else { "no" })
+            }
+            RaftMsg::AppendEntries {
+                term,
+                prev_log_index,
+                prev_log_term,
+                entries,
+                leader_commit,
+            } => {
+                write!(
+                    f,
+                    "AppendEntries(t{term}, prev {prev_log_index}@t{prev_log_term}, "
+                )?;
+                match entries.len() {
+                    0 => f.write_str("heartbeat")?,
+                    1 => write!(f, "entry {}", prev_log_index + 1)?,
+                    n => write!(
+                        f,
+                        "entries {}..{}",
+                        prev_log_index + 1,
+                        prev_log_index + n as u64
+                    )?,
+                }
+                write!(f, ", commit {leader_commit})")
+            }
+            RaftMsg::AppendReply {
+                term,
+                success: true,
+                match_index,
+                ..
+            } => write!(f, "AppendReply(t{term}, ok, match {match_index})"),
+            RaftMsg::AppendReply {
+                term,
+                conflict_index,
+                conflict_term,
+                ..
+            } => write!(
+                f,
+                "AppendReply(t{term}, mismatch, retry from {conflict_index} (t{conflict_term}))"
+            ),
+            RaftMsg::Request(r) => r.fmt(f),
+            RaftMsg::Reply(r) => r.fmt(f),
+        }
+    }
+}
+
+impl Message for RaftMsg {
+    fn kind(&self) -> &'static str {
+        match self {
+            RaftMsg::RequestVote { .. } => "RequestVote",
+            RaftMsg::Vote { .. } => "Vote",
+            RaftMsg::AppendEntries { .. } => "AppendEntries",
+            RaftMsg::AppendReply { .. } => "AppendReply",
+            RaftMsg::Request(_) => "Request",
+            RaftMsg::Reply(_) => "Reply",
+        }
+    }
+}

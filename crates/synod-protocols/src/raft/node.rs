@@ -1,0 +1,914 @@
+//! One Raft server (Figure 2): follower, candidate or leader.
+//!
+//! Handlers follow the paper's rules in order: a message with a higher term first turns the
+//! node into a follower of that term ("Rules for Servers, all servers"); then the handler for
+//! the message kind runs (`handle_request_vote`, `handle_append_entries`, ...).
+
+use super::log::{Entry, Log};
+use super::msg::RaftMsg;
+use super::{Bug, RaftConfig, RaftTimer};
+use crate::kv::{Command, Reply, Request, Sessions, Store};
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::rc::Rc;
+use synod_core::{Ctx, Level, NodeId, NodeStatus, Time};
+
+type RCtx<'a, 'b> = Ctx<'a, RaftMsg, RaftTimer>;
+
+/// What a Raft server keeps on disk (Figure 2, "persistent state on all servers"): written
+/// before answering any message, and all that survives a crash.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Durable {
+    /// The latest term this server has seen.
+    pub current_term: u64,
+    /// The candidate it voted for in `current_term`, if any.
+    pub voted_for: Option<NodeId>,
+    /// The log.
+    pub log: Log,
+}
+
+/// A server's role.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Answers leaders and candidates; starts an election when it hears from no leader.
+    Follower,
+    /// Asks for votes in its term.
+    Candidate,
+    /// Takes client requests and replicates the log.
+    Leader,
+}
+
+impl Role {
+    /// `follower`, `candidate`, `leader`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Follower => "follower",
+            Role::Candidate => "candidate",
+            Role::Leader => "leader",
+        }
+    }
+}
+
+/// The leader's view of one follower (Figure 2, "volatile state on leaders").
+#[derive(Clone, Debug, Default)]
+struct Progress {
+    /// The next index to send.
+    next: u64,
+    /// The highest index known to be replicated there.
+    matched: u64,
+    /// After a mismatch: one probe at a time until the logs match again; otherwise entries
+    /// are pipelined (sent as they arrive, `next` advanced optimistically).
+    probing: bool,
+    /// Pipelined `AppendEntries` with entries not yet answered. At most [`MAX_INFLIGHT`]:
+    /// entries that arrive meanwhile wait and go out together (batching). Reset by each
+    /// heartbeat, so that a lost message cannot stall the pipeline.
+    inflight: u32,
+}
+
+/// How many `AppendEntries` with entries a leader pipelines to one follower before it waits
+/// for an answer.
+pub const MAX_INFLIGHT: u32 = 4;
+
+/// A `term N` epoch as printed in role events.
+struct TermEpoch(u64);
+
+impl fmt::Display for TermEpoch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "term {}", self.0)
+    }
+}
+
+/// A Raft server.
+pub struct RaftServer {
+    cfg: Rc<RaftConfig>,
+    me: NodeId,
+    d: Durable,
+    role: Role,
+    leader: Option<NodeId>,
+    commit_index: u64,
+    last_applied: u64,
+    store: Store,
+    sessions: Sessions,
+    election_deadline: Time,
+    election_armed: bool,
+    votes: Vec<bool>,
+    progress: Vec<Progress>,
+    /// Leader: the log index holding each client's latest request, to not append a retry twice.
+    in_log: BTreeMap<NodeId, (u64, u64)>,
+    /// Scratch space for counting replicas.
+    scratch: Vec<u64>,
+    /// For the live checks: the lowest log index changed since the checker last looked.
+    pub(super) dirty_from: Cell<u64>,
+}
+
+impl std::fmt::Debug for RaftServer {
+    /// The server's state for `inspect` (configuration and checker bookkeeping left out).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RaftServer")
+            .field("me", &self.me)
+            .field("durable", &self.d)
+            .field("role", &self.role)
+            .field("leader", &self.leader)
+            .field("commit_index", &self.commit_index)
+            .field("last_applied", &self.last_applied)
+            .field("store", &self.store)
+            .field("progress", &self.progress)
+            .finish()
+    }
+}
+
+/// No log change since the checker last looked.
+pub(super) const CLEAN: u64 = u64::MAX;
+
+impl RaftServer {
+    /// A server, fresh (`None`) or restarted from what it kept on disk.
+    pub fn new(cfg: Rc<RaftConfig>, me: NodeId, durable: Option<Durable>) -> Self {
+        let mut d = durable.unwrap_or_default();
+        if cfg.bug == Some(Bug::ForgetVoteOnRestart) {
+            d.voted_for = None;
+        }
+        let n = cfg.servers;
+        RaftServer {
+            cfg,
+            me,
+            d,
+            role: Role::Follower,
+            leader: None,
+            commit_index: 0,
+            last_applied: 0,
+            store: Store::default(),
+            sessions: Sessions::default(),
+            election_deadline: Time::ZERO,
+            election_armed: false,
+            votes: vec![false; n],
+            progress: vec![Progress::default(); n],
+            in_log: BTreeMap::new(),
+            scratch: Vec::with_capacity(n),
+            dirty_from: Cell::new(1),
+        }
+    }
+
+    /// The current term.
+    pub fn term(&self) -> u64 {
+        self.d.current_term
+    }
+
+    /// The role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The log.
+    pub fn log(&self) -> &Log {
+        &self.d.log
+    }
+
+    /// The commit index.
+    pub fn commit_index(&self) -> u64 {
+        self.commit_index
+    }
+
+    /// The index of the last applied entry.
+    pub fn last_applied(&self) -> u64 {
+        self.last_applied
+    }
+
+    /// The vote cast in the current term.
+    pub fn voted_for(&self) -> Option<NodeId> {
+        self.d.voted_for
+    }
+
+    /// The leader this server knows of.
+    pub fn leader(&self) -> Option<NodeId> {
+        self.leader
+    }
+
+    /// The store (the state machine).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// What survives a crash.
+    pub fn durable(&self) -> Durable {
+        self.d.clone()
+    }
+
+    fn majority(&self) -> usize {
+        self.cfg.servers / 2 + 1
+    }
+
+    fn mark_dirty(&self, from: u64) {
+        if from < self.dirty_from.get() {
+            self.dirty_from.set(from);
+        }
+    }
+
+    fn set_label(&self, ctx: &mut RCtx<'_, '_>) {
+        ctx.set_label(format_args!(
+            "node {} {} t{}",
+            self.me.0 + 1,
+            self.role.name(),
+            self.d.current_term
+        ));
+    }
+
+    fn peers(&self) -> impl Iterator<Item = NodeId> + use<> {
+        let me = self.me;
+        (0..self.cfg.servers as u32)
+            .map(NodeId)
+            .filter(move |p| *p != me)
+    }
+
+    /// Draw a new election deadline (section 5.2: randomized, so that split votes are rare).
+    fn reset_election_timer(&mut self, ctx: &mut RCtx<'_, '_>) {
+        let (lo, hi) = self.cfg.election_timeout;
+        let after = Time::micros(ctx.rng().range_inclusive(lo.as_micros(), hi.as_micros()));
+        self.election_deadline = ctx.now() + after;
+        if !self.election_armed {
+            self.election_armed = true;
+            ctx.set_timer(after, RaftTimer::Election);
+        }
+    }
+
+    /// Start, or restart from disk.
+    pub fn on_start(&mut self, ctx: &mut RCtx<'_, '_>) {
+        self.set_label(ctx);
+        if self.d.log.last_index() == 0 && self.d.current_term == 0 {
+            ctx.info("starting as a follower, empty log");
+        } else {
+            ctx.info(format_args!(
+                "restarting from disk: term {}, voted for {}, log of {} entries (last term {}); commit index and store are rebuilt",
+                self.d.current_term,
+                self.d.voted_for.map_or("nobody".to_string(), |v| format!("node {}", v.0 + 1)),
+                self.d.log.last_index(),
+                self.d.log.last_term()
+            ));
+        }
+        self.reset_election_timer(ctx);
+    }
+
+    /// A timer fired.
+    pub fn on_timer(&mut self, ctx: &mut RCtx<'_, '_>, timer: RaftTimer) {
+        match timer {
+            RaftTimer::Election => {
+                self.election_armed = false;
+                if self.role == Role::Leader {
+                    return;
+                }
+                let now = ctx.now();
+                if now >= self.election_deadline {
+                    self.start_election(ctx);
+                } else {
+                    self.election_armed = true;
+                    ctx.set_timer(self.election_deadline - now, RaftTimer::Election);
+                }
+            }
+            RaftTimer::Heartbeat(term) => {
+                if self.role == Role::Leader && term == self.d.current_term {
+                    for p in self.peers() {
+                        self.progress[p.index()].inflight = 0;
+                        self.send_append(ctx, p);
+                    }
+                    ctx.set_timer(self.cfg.heartbeat, RaftTimer::Heartbeat(term));
+                }
+            }
+            RaftTimer::Client(_) => {}
+        }
+    }
+
+    /// A message arrived.
+    pub fn on_message(&mut self, ctx: &mut RCtx<'_, '_>, from: NodeId, msg: RaftMsg) {
+        // All servers: a higher term makes this node a follower of that term.
+        let term = match &msg {
+            RaftMsg::RequestVote { term, .. }
+            | RaftMsg::Vote { term, .. }
+            | RaftMsg::AppendEntries { term, .. }
+            | RaftMsg::AppendReply { term, .. } => Some(*term),
+            _ => None,
+        };
+        if let Some(t) = term {
+            if t > self.d.current_term {
+                if ctx.log_enabled(Level::Info) {
+                    let what = match self.role {
+                        Role::Follower => "adopts it",
+                        Role::Candidate => "gives up its candidacy, follower",
+                        Role::Leader => "steps down to follower",
+                    };
+                    ctx.info(format_args!(
+                        "sees term {t} from node {} (was t{}): {what}",
+                        from.0 + 1,
+                        self.d.current_term
+                    ));
+                }
+                self.become_follower(ctx, t, None);
+            }
+        }
+        match msg {
+            RaftMsg::RequestVote {
+                term,
+                last_log_index,
+                last_log_term,
+            } => self.handle_request_vote(ctx, from, term, last_log_index, last_log_term),
+            RaftMsg::Vote { term, granted } => self.handle_vote(ctx, from, term, granted),
+            RaftMsg::AppendEntries {
+                term,
+                prev_log_index,
+                prev_log_term,
+                entries,
+                leader_commit,
+            } => self.handle_append_entries(
+                ctx,
+                from,
+                term,
+                prev_log_index,
+                prev_log_term,
+                entries,
+                leader_commit,
+            ),
+            RaftMsg::AppendReply {
+                term,
+                success,
+                prev_log_index,
+                len,
+                match_index,
+                conflict_index,
+                conflict_term,
+            } => self.handle_append_reply(
+                ctx,
+                from,
+                term,
+                success,
+                prev_log_index,
+                len,
+                match_index,
+                conflict_index,
+                conflict_term,
+            ),
+            RaftMsg::Request(req) => self.handle_request(ctx, req),
+            RaftMsg::Reply(r) => ctx.debug(format_args!("ignoring unexpected {r}")),
+        }
+    }
+
+    /// Step down (or stay) as a follower of `term`.
+    fn become_follower(&mut self, ctx: &mut RCtx<'_, '_>, term: u64, leader: Option<NodeId>) {
+        let was = self.role;
+        if term > self.d.current_term {
+            self.d.current_term = term;
+            self.d.voted_for = None;
+        }
+        self.role = Role::Follower;
+        self.leader = leader;
+        if was != Role::Follower {
+            ctx.role("follower", &TermEpoch(self.d.current_term));
+        }
+        self.set_label(ctx);
+        if was == Role::Leader {
+            self.in_log.clear();
+            self.reset_election_timer(ctx);
+        }
+    }
+
+    /// Section 5.2: a follower that hears from no leader for an election timeout becomes a
+    /// candidate, votes for itself and asks every other server for its vote.
+    fn start_election(&mut self, ctx: &mut RCtx<'_, '_>) {
+        self.d.current_term += 1;
+        self.d.voted_for = Some(self.me);
+        self.role = Role::Candidate;
+        self.leader = None;
+        self.votes.iter_mut().for_each(|v| *v = false);
+        self.votes[self.me.index()] = true;
+        ctx.role("candidate", &TermEpoch(self.d.current_term));
+        self.set_label(ctx);
+        ctx.warn(format_args!(
+            "election timeout: no leader heard from; starts election for term {} (last log {}@t{})",
+            self.d.current_term,
+            self.d.log.last_index(),
+            self.d.log.last_term()
+        ));
+        self.reset_election_timer(ctx);
+        let msg = RaftMsg::RequestVote {
+            term: self.d.current_term,
+            last_log_index: self.d.log.last_index(),
+            last_log_term: self.d.log.last_term(),
+        };
+        let peers: Vec<NodeId> = self.peers().collect();
+        ctx.broadcast(peers, &msg);
+        if self.majority() <= 1 {
+            self.become_leader(ctx);
+        }
+    }
+
+    /// Sections 5.2 and 5.4.1: grant at most one vote per term, and only to a candidate whose
+    /// log is at least as up-to-date as this one.
+    fn handle_request_vote(
+        &mut self,
+        ctx: &mut RCtx<'_, '_>,
+        from: NodeId,
+        term: u64,
+        last_log_index: u64,
+        last_log_term: u64,
+    ) {
+        let cur = self.d.current_term;
+        let free = self.d.voted_for.is_none() || self.d.voted_for == Some(from);
+        let up_to_date = self.cfg.bug == Some(Bug::VoteWithoutUpToDateCheck)
+            || self.d.log.is_behind_or_equal(last_log_term, last_log_index);
+        let granted = term == cur && free && up_to_date;
+        if granted {
+            self.d.voted_for = Some(from);
+            self.reset_election_timer(ctx);
+        }
+        if ctx.log_enabled(Level::Info) {
+            let why = if term < cur {
+                format!("no: its term {term} is stale")
+            } else if !free {
+                format!(
+                    "no: already voted for node {} in term {cur}",
+                    self.d.voted_for.map_or(0, |v| v.0 + 1)
+                )
+            } else if !up_to_date {
+                format!(
+                    "no: its log ({last_log_index}@t{last_log_term}) is behind mine ({}@t{})",
+                    self.d.log.last_index(),
+                    self.d.log.last_term()
+                )
+            } else {
+                format!("yes (its log {last_log_index}@t{last_log_term} is up to date)")
+            };
+            ctx.info(format_args!(
+                "RequestVote from node {} for term {term}: {why}",
+                from.0 + 1
+            ));
+        }
+        ctx.send(from, RaftMsg::Vote { term: cur, granted });
+    }
+
+    fn handle_vote(&mut self, ctx: &mut RCtx<'_, '_>, from: NodeId, term: u64, granted: bool) {
+        if self.role != Role::Candidate || term != self.d.current_term {
+            ctx.debug(format_args!("ignoring stale vote from node {}", from.0 + 1));
+            return;
+        }
+        if !granted {
+            return;
+        }
+        self.votes[from.index()] = true;
+        let n = self.votes.iter().filter(|v| **v).count();
+        if n >= self.majority() {
+            ctx.info(format_args!(
+                "has {n}/{} votes for term {}",
+                self.cfg.servers, self.d.current_term
+            ));
+            self.become_leader(ctx);
+        }
+    }
+
+    /// Section 5.2/5.4.2: a new leader sends heartbeats at once, and appends a no-op so that it
+    /// can commit (it may only commit entries of its own term by counting replicas).
+    fn become_leader(&mut self, ctx: &mut RCtx<'_, '_>) {
+        self.role = Role::Leader;
+        self.leader = Some(self.me);
+        let next = self.d.log.last_index() + 1;
+        for p in &mut self.progress {
+            *p = Progress {
+                next,
+                matched: 0,
+                probing: false,
+                inflight: 0,
+            };
+        }
+        self.in_log.clear();
+        ctx.role("leader", &TermEpoch(self.d.current_term));
+        self.set_label(ctx);
+        let idx = self.d.log.push(Entry {
+            term: self.d.current_term,
+            req: None,
+            cmd: Command::Noop,
+        });
+        self.mark_dirty(idx);
+        self.progress[self.me.index()].matched = idx;
+        ctx.info(format_args!(
+            "becomes leader of term {}; appends no-op at index {idx} and sends heartbeats every {}",
+            self.d.current_term, self.cfg.heartbeat
+        ));
+        for p in self.peers() {
+            self.send_append(ctx, p);
+        }
+        ctx.set_timer(
+            self.cfg.heartbeat,
+            RaftTimer::Heartbeat(self.d.current_term),
+        );
+        self.maybe_commit(ctx);
+    }
+
+    /// Send `to` the entries from its next index on (none: a heartbeat). While pipelining, the
+    /// next index advances at once, without waiting for the answer.
+    fn send_append(&mut self, ctx: &mut RCtx<'_, '_>, to: NodeId) {
+        let pr = &self.progress[to.index()];
+        let prev = pr.next - 1;
+        let entries = self.d.log.slice(pr.next, self.cfg.max_entries);
+        let n = entries.len() as u64;
+        let probing = pr.probing;
+        let msg = RaftMsg::AppendEntries {
+            term: self.d.current_term,
+            prev_log_index: prev,
+            prev_log_term: self.d.log.term_at(prev).unwrap_or(0),
+            entries,
+            leader_commit: self.commit_index,
+        };
+        if !probing {
+            let pr = &mut self.progress[to.index()];
+            pr.next = prev + n + 1;
+            if n > 0 {
+                pr.inflight += 1;
+            }
+        }
+        ctx.send(to, msg);
+    }
+
+    /// Section 5.3: the consistency check, conflict resolution, and the commit index.
+    #[allow(clippy::too_many_arguments)]
+    fn handle_append_entries(
+        &mut self,
+        ctx: &mut RCtx<'_, '_>,
+        from: NodeId,
+        term: u64,
+        prev: u64,
+        prev_term: u64,
+        entries: Vec<Entry>,
+        leader_commit: u64,
+    ) {
+        let cur = self.d.current_term;
+        let len = entries.len() as u64;
+        let reject = |conflict_index: u64, conflict_term: u64| RaftMsg::AppendReply {
+            term: cur,
+            success: false,
+            prev_log_index: prev,
+            len,
+            match_index: 0,
+            conflict_index,
+            conflict_term,
+        };
+        if term < cur {
+            ctx.debug(format_args!(
+                "ignoring AppendEntries from node {} of stale term {term}",
+                from.0 + 1
+            ));
+            ctx.send(from, reject(0, 0));
+            return;
+        }
+        if self.role == Role::Leader {
+            // Two leaders in one term: election safety is broken (a planted bug); ignore.
+            ctx.warn(format_args!(
+                "AppendEntries from node {}, another leader of term {term}!",
+                from.0 + 1
+            ));
+            return;
+        }
+        if self.role == Role::Candidate {
+            ctx.info(format_args!(
+                "AppendEntries from node {}, leader of term {term}: steps down",
+                from.0 + 1
+            ));
+            self.become_follower(ctx, term, Some(from));
+        }
+        if self.leader != Some(from) {
+            self.leader = Some(from);
+            ctx.info(format_args!(
+                "follows node {}, leader of term {term}",
+                from.0 + 1
+            ));
+        }
+        self.reset_election_timer(ctx);
+
+        // The consistency check: the log must hold prev at prev_term.
+        let skip_check = self.cfg.bug == Some(Bug::NoConsistencyCheck);
+        match self.d.log.term_at(prev) {
+            None => {
+                let last = self.d.log.last_index();
+                if ctx.log_enabled(Level::Info) {
+                    ctx.info(format_args!(
+                        "AppendEntries from {} after index {prev}, which it lacks (log ends at {last}): refused, asks for {}",
+                        from.0 + 1,
+                        last + 1
+                    ));
+                }
+                ctx.send(from, reject(last + 1, 0));
+                return;
+            }
+            Some(t) if t != prev_term && !skip_check => {
+                let first = self.d.log.first_index_of_term_at(prev);
+                if ctx.log_enabled(Level::Info) {
+                    ctx.info(format_args!(
+                        "AppendEntries from {} after index {prev}@t{prev_term}, but its entry {prev} has term {t}: refused (its term-{t} entries start at {first})",
+                        from.0 + 1
+                    ));
+                }
+                ctx.send(from, reject(first, t));
+                return;
+            }
+            Some(_) => {}
+        }
+
+        // Store the entries; a conflicting suffix (same index, other term) is replaced.
+        let n = entries.len() as u64;
+        let mut replaced = None;
+        let mut fresh = 0;
+        for (k, e) in entries.into_iter().enumerate() {
+            let idx = prev + 1 + k as u64;
+            match self.d.log.term_at(idx) {
+                Some(t) if t == e.term => continue,
+                Some(_) => {
+                    replaced.get_or_insert((idx, self.d.log.last_index()));
+                    self.d.log.truncate_from(idx);
+                    self.d.log.push(e);
+                }
+                None => {
+                    self.d.log.push(e);
+                }
+            }
+            self.mark_dirty(idx);
+            fresh += 1;
+        }
+        let matched = prev + n;
+        let old_commit = self.commit_index;
+        let old_applied = self.last_applied;
+        let new_commit = leader_commit.min(matched);
+        if new_commit > self.commit_index {
+            self.commit_index = new_commit;
+            ctx.commit(new_commit);
+        }
+        // The story (info) is what changed: new entries, a higher commit index; a heartbeat
+        // or a repeat of entries already stored is a detail (debug).
+        let level = if fresh > 0 || self.commit_index > old_commit {
+            Level::Info
+        } else {
+            Level::Debug
+        };
+        self.apply_committed(ctx);
+        if ctx.log_enabled(level) {
+            let mut entries = match n {
+                0 => "heartbeat".to_string(),
+                1 => format!("entry {}", prev + 1),
+                _ => format!("entries {}..{}", prev + 1, prev + n),
+            };
+            if n > 0 && fresh == 0 {
+                entries.push_str(" (already stored)");
+            }
+            let replaced = match replaced {
+                Some((i, j)) if i == j => format!(" (replaced conflicting entry {i})"),
+                Some((i, j)) => format!(" (replaced conflicting entries {i}..{j})"),
+                None => String::new(),
+            };
+            let applied = if self.last_applied > old_applied {
+                if self.last_applied == old_applied + 1 {
+                    format!(" -> applied {}", self.last_applied)
+                } else {
+                    format!(" -> applied {}..{}", old_applied + 1, self.last_applied)
+                }
+            } else {
+                String::new()
+            };
+            ctx.log(
+                level,
+                format_args!(
+                    "AppendEntries from {}: {entries}, commit {leader_commit}{replaced}{applied}",
+                    from.0 + 1
+                ),
+            );
+        }
+        ctx.send(
+            from,
+            RaftMsg::AppendReply {
+                term: cur.max(term),
+                success: true,
+                prev_log_index: prev,
+                len,
+                match_index: matched,
+                conflict_index: 0,
+                conflict_term: 0,
+            },
+        );
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn handle_append_reply(
+        &mut self,
+        ctx: &mut RCtx<'_, '_>,
+        from: NodeId,
+        term: u64,
+        success: bool,
+        prev: u64,
+        len: u64,
+        match_index: u64,
+        conflict_index: u64,
+        conflict_term: u64,
+    ) {
+        if self.role != Role::Leader || term != self.d.current_term {
+            return;
+        }
+        let i = from.index();
+        let pr = &mut self.progress[i];
+        if len > 0 && !pr.probing {
+            pr.inflight = pr.inflight.saturating_sub(1);
+        }
+        if success {
+            let advanced = match_index > pr.matched;
+            pr.matched = pr.matched.max(match_index);
+            pr.next = pr.next.max(pr.matched + 1);
+            if pr.probing || (pr.inflight == 0 && pr.next > pr.matched + 1) {
+                // Nothing else is on the way: resend what the follower lacks (an entry was
+                // lost, or rejected because it overtook an earlier one).
+                pr.next = pr.matched + 1;
+            }
+            pr.probing = false;
+            if advanced {
+                self.maybe_commit(ctx);
+            }
+            let pr = &self.progress[i];
+            if pr.next <= self.d.log.last_index() && pr.inflight < MAX_INFLIGHT {
+                self.send_append(ctx, from);
+            }
+            return;
+        }
+        if prev < pr.matched || (pr.probing && prev + 1 != pr.next) {
+            return; // a stale answer
+        }
+        if !pr.probing && conflict_term == 0 && pr.inflight > 0 && conflict_index > pr.matched {
+            // The follower's log is short, but earlier entries are still on their way (this
+            // message overtook them): wait for their answers rather than probe.
+            return;
+        }
+        // Fast back-off: skip the follower's whole conflicting term at once.
+        let hint = if conflict_term > 0 {
+            match self.d.log.last_index_of_term(conflict_term) {
+                Some(j) => j + 1,
+                None => conflict_index,
+            }
+        } else {
+            conflict_index
+        };
+        let next = hint.max(pr.matched + 1).min(prev.max(1));
+        let next = next.max(pr.matched + 1);
+        if ctx.log_enabled(Level::Debug) {
+            ctx.debug(format_args!(
+                "node {} has no match at {prev}: backs off to {next}",
+                from.0 + 1
+            ));
+        }
+        let pr = &mut self.progress[i];
+        pr.next = next;
+        pr.probing = true;
+        pr.inflight = 0;
+        self.send_append(ctx, from);
+    }
+
+    /// Section 5.3/5.4.2: commit the highest index stored on a majority, but only if it holds
+    /// an entry of the current term (older entries are then committed with it).
+    fn maybe_commit(&mut self, ctx: &mut RCtx<'_, '_>) -> bool {
+        self.progress[self.me.index()].matched = self.d.log.last_index();
+        self.scratch.clear();
+        self.scratch.extend(self.progress.iter().map(|p| p.matched));
+        self.scratch.sort_unstable_by(|a, b| b.cmp(a));
+        let n = self.scratch[self.majority() - 1];
+        if n <= self.commit_index {
+            return false;
+        }
+        let term_ok = self.d.log.term_at(n) == Some(self.d.current_term);
+        if !term_ok && self.cfg.bug != Some(Bug::CommitOldTerm) {
+            return false;
+        }
+        let old = self.commit_index;
+        self.commit_index = n;
+        ctx.commit(n);
+        if ctx.log_enabled(Level::Info) {
+            let on = self.progress.iter().filter(|p| p.matched >= n).count();
+            let which = if n == old + 1 {
+                format!("index {n}")
+            } else {
+                format!("indices {}..{n}", old + 1)
+            };
+            let note = if term_ok {
+                String::new()
+            } else {
+                format!(
+                    " (entry of older term {}: committed by counting!)",
+                    self.d.log.term_at(n).unwrap_or(0)
+                )
+            };
+            ctx.info(format_args!(
+                "{which} replicated on {on}/{}, committed{note}",
+                self.cfg.servers
+            ));
+        }
+        self.apply_committed(ctx);
+        true
+    }
+
+    /// Apply the committed entries in order; the leader answers the clients.
+    fn apply_committed(&mut self, ctx: &mut RCtx<'_, '_>) {
+        while self.last_applied < self.commit_index {
+            self.last_applied += 1;
+            let idx = self.last_applied;
+            let Some(e) = self.d.log.get(idx) else {
+                break;
+            };
+            let result = match e.req {
+                Some((client, req_id)) => {
+                    self.sessions
+                        .apply(&mut self.store, client, req_id, &e.cmd)
+                        .0
+                }
+                None => self.store.apply(&e.cmd),
+            };
+            ctx.apply(idx, &e.cmd, &result);
+            if self.role == Role::Leader {
+                if let Some((client, req_id)) = e.req {
+                    if ctx.log_enabled(Level::Info) {
+                        ctx.info(format_args!(
+                            "applies {idx}: {} -> {result}, replies to client",
+                            e.cmd
+                        ));
+                    }
+                    ctx.send(client, RaftMsg::Reply(Reply::Done { req_id, result }));
+                }
+            }
+        }
+    }
+
+    /// Section 8: only the leader takes requests; others answer with the leader they know.
+    fn handle_request(&mut self, ctx: &mut RCtx<'_, '_>, req: Request) {
+        if self.role != Role::Leader {
+            if ctx.log_enabled(Level::Debug) {
+                ctx.debug(format_args!(
+                    "{req} from a client, but not the leader: hints {}",
+                    self.leader
+                        .map_or("nobody".to_string(), |l| format!("node {}", l.0 + 1))
+                ));
+            }
+            ctx.send(
+                req.client,
+                RaftMsg::Reply(Reply::NotLeader {
+                    req_id: req.req_id,
+                    leader: self.leader,
+                }),
+            );
+            return;
+        }
+        if let Some(&(rid, idx)) = self.in_log.get(&req.client) {
+            let same = self
+                .d
+                .log
+                .get(idx)
+                .is_some_and(|e| e.req == Some((req.client, req.req_id)));
+            if rid == req.req_id && same && idx > self.last_applied {
+                ctx.debug(format_args!(
+                    "{req} again: already at index {idx}, waiting for it to commit"
+                ));
+                return;
+            }
+        }
+        let idx = self.d.log.push(Entry {
+            term: self.d.current_term,
+            req: Some((req.client, req.req_id)),
+            cmd: req.cmd,
+        });
+        self.mark_dirty(idx);
+        self.in_log.insert(req.client, (req.req_id, idx));
+        if ctx.log_enabled(Level::Info) {
+            if let Some(e) = self.d.log.get(idx) {
+                let cmd = &e.cmd;
+                ctx.info(format_args!("appends {cmd} at index {idx}"));
+            }
+        }
+        self.progress[self.me.index()].matched = idx;
+        for p in self.peers() {
+            let pr = &self.progress[p.index()];
+            if !pr.probing && pr.next <= idx && pr.inflight < MAX_INFLIGHT {
+                self.send_append(ctx, p);
+            }
+        }
+        self.maybe_commit(ctx);
+    }
+
+    /// What a status display shows.
+    pub fn status(&self) -> NodeStatus {
+        NodeStatus {
+            role: self.role.name().into(),
+            epoch: format!("term {}", self.d.current_term),
+            leader: self.role == Role::Leader,
+            facts: vec![
+                (
+                    "log",
+                    format!(
+                        "{} entries, last term {}",
+                        self.d.log.last_index(),
+                        self.d.log.last_term()
+                    ),
+                ),
+                ("commit", self.commit_index.to_string()),
+                ("applied", self.last_applied.to_string()),
+                ("store", self.store.to_string()),
+            ],
+        }
+    }
+}

@@ -1,0 +1,443 @@
+//! Paper-behaviour tests: one server driven by hand, each test named after the behaviour and
+//! citing the section of the Raft paper (Ongaro and Ousterhout, 2014).
+
+use super::*;
+use crate::kv::{Command, Reply, Request};
+use synod_core::testing::Harness;
+
+fn cfg(bug: Option<Bug>) -> Rc<RaftConfig> {
+    Rc::new(RaftConfig {
+        bug,
+        ..RaftConfig::default()
+    })
+}
+
+fn entry(term: u64, key: &str) -> Entry {
+    Entry {
+        term,
+        req: None,
+        cmd: Command::Get { key: key.into() },
+    }
+}
+
+fn log_of(terms: &[u64]) -> Log {
+    let mut log = Log::default();
+    for (i, t) in terms.iter().enumerate() {
+        log.push(entry(*t, &format!("k{i}")));
+    }
+    log
+}
+
+/// Node `id` (0-based) of a 5-node cluster, started from `durable`.
+fn node(id: u32, durable: Option<Durable>, bug: Option<Bug>) -> Harness<RaftNode> {
+    let p = RaftNode::Server(Box::new(RaftServer::new(cfg(bug), NodeId(id), durable)));
+    let mut h = Harness::new(NodeId(id), p, 7);
+    h.start();
+    h
+}
+
+fn server(h: &Harness<RaftNode>) -> &RaftServer {
+    match &h.process {
+        RaftNode::Server(s) => s,
+        RaftNode::Client(_) => unreachable!("a server"),
+    }
+}
+
+fn durable(term: u64, voted_for: Option<u32>, terms: &[u64]) -> Option<Durable> {
+    Some(Durable {
+        current_term: term,
+        voted_for: voted_for.map(NodeId),
+        log: log_of(terms),
+    })
+}
+
+fn timeout(h: &mut Harness<RaftNode>) {
+    h.now += Time::ms(1000);
+    h.fire(RaftTimer::Election);
+}
+
+fn vote_request(term: u64, last_log_index: u64, last_log_term: u64) -> RaftMsg {
+    RaftMsg::RequestVote {
+        term,
+        last_log_index,
+        last_log_term,
+    }
+}
+
+fn granted(h: &mut Harness<RaftNode>) -> Vec<bool> {
+    h.take_sent()
+        .into_iter()
+        .filter_map(|(_, m)| match m {
+            RaftMsg::Vote { granted, .. } => Some(granted),
+            _ => None,
+        })
+        .collect()
+}
+
+fn append(term: u64, prev: u64, prev_term: u64, entries: Vec<Entry>, commit: u64) -> RaftMsg {
+    RaftMsg::AppendEntries {
+        term,
+        prev_log_index: prev,
+        prev_log_term: prev_term,
+        entries,
+        leader_commit: commit,
+    }
+}
+
+fn append_replies(h: &mut Harness<RaftNode>) -> Vec<(bool, u64, u64)> {
+    h.take_sent()
+        .into_iter()
+        .filter_map(|(_, m)| match m {
+            RaftMsg::AppendReply {
+                success,
+                match_index,
+                conflict_index,
+                ..
+            } => Some((success, match_index, conflict_index)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn ok_reply(term: u64, prev: u64, len: u64) -> RaftMsg {
+    RaftMsg::AppendReply {
+        term,
+        success: true,
+        prev_log_index: prev,
+        len,
+        match_index: prev + len,
+        conflict_index: 0,
+        conflict_term: 0,
+    }
+}
+
+/// Make node 0 the leader of term `term + 1` from `durable`, with the votes of nodes 1 and 2.
+fn leader(d: Option<Durable>, bug: Option<Bug>) -> Harness<RaftNode> {
+    let mut h = node(0, d, bug);
+    timeout(&mut h);
+    let term = server(&h).term();
+    for v in [1, 2] {
+        h.deliver(
+            NodeId(v),
+            RaftMsg::Vote {
+                term,
+                granted: true,
+            },
+        );
+    }
+    assert_eq!(server(&h).role(), Role::Leader);
+    h.clear();
+    h
+}
+
+#[test]
+fn election_timeout_makes_a_follower_candidate_of_the_next_term_5_2() {
+    // Reference: section 5.2. A follower that hears nothing for an election timeout increments
+    // its term, votes for itself and asks every other server for a vote.
+    let mut h = node(0, None, None);
+    assert!(
+        h.out
+            .timers
+            .iter()
+            .any(|(_, after, t)| *t == RaftTimer::Election
+                && *after >= Time::ms(150)
+                && *after <= Time::ms(300))
+    );
+    timeout(&mut h);
+    let s = server(&h);
+    assert_eq!(
+        (s.role(), s.term(), s.voted_for()),
+        (Role::Candidate, 1, Some(NodeId(0)))
+    );
+    let asked: Vec<NodeId> = h.take_sent().into_iter().map(|(to, _)| to).collect();
+    assert_eq!(asked, [1, 2, 3, 4].map(NodeId));
+}
+
+#[test]
+fn a_node_grants_at_most_one_vote_per_term_5_2() {
+    // Reference: section 5.2, "each server will vote for at most one candidate in a given term".
+    let mut h = node(3, None, None);
+    h.deliver(NodeId(0), vote_request(1, 0, 0));
+    h.deliver(NodeId(1), vote_request(1, 0, 0));
+    h.deliver(NodeId(0), vote_request(1, 0, 0)); // the same candidate asking again
+    assert_eq!(granted(&mut h), [true, false, true]);
+    h.deliver(NodeId(1), vote_request(2, 0, 0)); // a new term: a new vote
+    assert_eq!(granted(&mut h), [true]);
+}
+
+#[test]
+fn a_vote_is_refused_to_a_candidate_whose_log_is_less_up_to_date_5_4_1() {
+    // Reference: section 5.4.1. Compare the last entries' terms first, then the lengths.
+    let mut h = node(3, durable(2, None, &[1, 2]), None);
+    h.deliver(NodeId(0), vote_request(3, 5, 1)); // longer, but an older last term
+    h.deliver(NodeId(1), vote_request(4, 1, 2)); // same last term, shorter
+    h.deliver(NodeId(2), vote_request(5, 2, 2)); // same last entry: up to date
+    assert_eq!(granted(&mut h), [false, false, true]);
+}
+
+#[test]
+fn without_the_up_to_date_check_a_stale_candidate_gets_the_vote() {
+    // The planted bug `vote-without-up-to-date-check` (section 5.4.1 left out).
+    let mut h = node(
+        3,
+        durable(2, None, &[1, 2]),
+        Some(Bug::VoteWithoutUpToDateCheck),
+    );
+    h.deliver(NodeId(0), vote_request(3, 5, 1));
+    assert_eq!(granted(&mut h), [true]);
+}
+
+#[test]
+fn a_candidate_with_a_majority_becomes_leader_and_appends_a_no_op_5_2() {
+    // Reference: section 5.2 (majority, heartbeats at once) and 8 (the no-op of a new term).
+    let mut h = node(0, None, None);
+    timeout(&mut h);
+    h.clear();
+    h.deliver(
+        NodeId(1),
+        RaftMsg::Vote {
+            term: 1,
+            granted: true,
+        },
+    );
+    assert_eq!(server(&h).role(), Role::Candidate, "2 of 5 is no majority");
+    h.deliver(
+        NodeId(2),
+        RaftMsg::Vote {
+            term: 1,
+            granted: true,
+        },
+    );
+    let s = server(&h);
+    assert_eq!(s.role(), Role::Leader);
+    assert_eq!(
+        s.log().get(1).map(|e| (e.term, &e.cmd)),
+        Some((1, &Command::Noop))
+    );
+    assert!(h.out.events.contains(&"role leader term 1".to_string()));
+    let sent = h.take_sent();
+    assert_eq!(sent.len(), 4);
+    assert!(
+        sent.iter()
+            .all(|(_, m)| matches!(m, RaftMsg::AppendEntries { term: 1, .. }))
+    );
+}
+
+#[test]
+fn a_candidate_steps_down_on_append_entries_from_a_leader_of_its_term_5_2() {
+    // Reference: section 5.2, "if the leader's term is at least as large as the candidate's
+    // current term, then the candidate recognizes the leader as legitimate".
+    let mut h = node(0, None, None);
+    timeout(&mut h);
+    h.deliver(NodeId(4), append(1, 0, 0, vec![], 0));
+    let s = server(&h);
+    assert_eq!(
+        (s.role(), s.term(), s.leader()),
+        (Role::Follower, 1, Some(NodeId(4)))
+    );
+}
+
+#[test]
+fn a_leader_steps_down_when_it_sees_a_higher_term_5_1() {
+    // Reference: section 5.1, "if a candidate or leader discovers that its term is out of date,
+    // it immediately reverts to follower state".
+    let mut h = leader(None, None);
+    h.deliver(NodeId(3), ok_reply(7, 0, 0));
+    let s = server(&h);
+    assert_eq!(
+        (s.role(), s.term(), s.voted_for()),
+        (Role::Follower, 7, None)
+    );
+}
+
+#[test]
+fn append_entries_fails_the_consistency_check_with_a_back_off_hint_5_3() {
+    // Reference: section 5.3. The follower's log ends at 2: an AppendEntries after index 5 is
+    // refused and the leader is told to retry from 3. An entry 2 of another term is refused too,
+    // with the first index of the conflicting term.
+    let mut h = node(3, durable(2, None, &[1, 1]), None);
+    h.deliver(NodeId(0), append(3, 5, 3, vec![entry(3, "x")], 0));
+    assert_eq!(append_replies(&mut h), [(false, 0, 3)]);
+    h.deliver(NodeId(0), append(3, 2, 2, vec![entry(3, "x")], 0));
+    assert_eq!(append_replies(&mut h), [(false, 0, 1)]);
+    assert_eq!(server(&h).log().last_index(), 2, "nothing appended");
+}
+
+#[test]
+fn a_conflicting_suffix_is_replaced_by_the_leaders_entries_5_3() {
+    // Reference: section 5.3, "if an existing entry conflicts with a new one (same index but
+    // different terms), delete the existing entry and all that follow it".
+    let mut h = node(3, durable(2, None, &[1, 2, 2, 2]), None);
+    h.deliver(
+        NodeId(0),
+        append(3, 1, 1, vec![entry(3, "x"), entry(3, "y")], 0),
+    );
+    assert_eq!(append_replies(&mut h), [(true, 3, 0)]);
+    let log = server(&h).log();
+    assert_eq!(
+        (1..=log.last_index())
+            .map(|i| log.term_at(i).unwrap())
+            .collect::<Vec<_>>(),
+        [1, 3, 3]
+    );
+}
+
+#[test]
+fn a_repeated_append_entries_does_not_truncate_later_entries_5_3() {
+    // Reference: section 5.3 / Figure 2: only a conflict truncates; an old, delayed
+    // AppendEntries whose entries are already stored leaves the log as it is.
+    let mut h = node(3, durable(3, None, &[1, 3, 3]), None);
+    h.deliver(NodeId(0), append(3, 1, 1, vec![entry(3, "k1")], 0));
+    assert_eq!(append_replies(&mut h), [(true, 2, 0)]);
+    assert_eq!(server(&h).log().last_index(), 3);
+}
+
+#[test]
+fn a_follower_commits_up_to_the_leaders_commit_index_but_not_past_its_new_entries_5_3() {
+    // Reference: Figure 2, "set commitIndex = min(leaderCommit, index of last new entry)", and
+    // entries are applied in log order.
+    let mut h = node(3, durable(1, None, &[1, 1, 1, 1]), None);
+    h.deliver(NodeId(0), append(1, 1, 1, vec![entry(1, "k1")], 9));
+    assert_eq!(server(&h).commit_index(), 2);
+    assert_eq!(server(&h).last_applied(), 2);
+    let applied: Vec<&String> = h
+        .out
+        .events
+        .iter()
+        .filter(|e| e.starts_with("apply"))
+        .collect();
+    assert_eq!(applied.len(), 2);
+    assert!(applied[0].starts_with("apply 1 ") && applied[1].starts_with("apply 2 "));
+}
+
+#[test]
+fn a_leader_commits_an_older_terms_entry_only_with_one_of_its_own_term_5_4_2() {
+    // Reference: section 5.4.2 and Figure 8. Node 0 has an entry of term 1 and becomes leader of
+    // term 3 (no-op at index 2). Index 1 stored on a majority is not committed by counting;
+    // once the no-op is on a majority, both are committed.
+    let mut h = leader(durable(2, None, &[1]), None);
+    assert_eq!(server(&h).term(), 3);
+    h.deliver(NodeId(1), ok_reply(3, 0, 1));
+    h.deliver(NodeId(2), ok_reply(3, 0, 1));
+    assert_eq!(
+        server(&h).commit_index(),
+        0,
+        "index 1 is of term 1: not committed"
+    );
+    h.deliver(NodeId(1), ok_reply(3, 1, 1));
+    h.deliver(NodeId(2), ok_reply(3, 1, 1));
+    assert_eq!(server(&h).commit_index(), 2);
+}
+
+#[test]
+fn the_planted_bug_commits_an_older_terms_entry_by_counting() {
+    // The planted bug `commit-old-term`: what section 5.4.2 forbids.
+    let mut h = leader(durable(2, None, &[1]), Some(Bug::CommitOldTerm));
+    h.deliver(NodeId(1), ok_reply(3, 0, 1));
+    h.deliver(NodeId(2), ok_reply(3, 0, 1));
+    assert_eq!(server(&h).commit_index(), 1);
+}
+
+#[test]
+fn term_vote_and_log_survive_a_restart_and_nothing_else_does() {
+    // Persistence (Figure 2, "persistent state on all servers").
+    let mut h = node(3, None, None);
+    h.deliver(NodeId(0), vote_request(1, 0, 0));
+    h.deliver(NodeId(0), append(1, 0, 0, vec![entry(1, "a")], 1));
+    let kept = h.process.durable();
+    let again = node(3, kept.clone(), None);
+    let s = server(&again);
+    assert_eq!(
+        (s.term(), s.voted_for(), s.log().last_index()),
+        (1, Some(NodeId(0)), 1)
+    );
+    assert_eq!(
+        (s.commit_index(), s.last_applied(), s.leader()),
+        (0, 0, None)
+    );
+    // Having voted before the crash, it refuses another candidate of the same term.
+    let mut again = again;
+    again.deliver(NodeId(1), vote_request(1, 1, 1));
+    assert_eq!(granted(&mut again), [false]);
+    // The planted bug forgets the vote and votes twice in term 1.
+    let mut buggy = node(3, kept, Some(Bug::ForgetVoteOnRestart));
+    buggy.deliver(NodeId(1), vote_request(1, 1, 1));
+    assert_eq!(granted(&mut buggy), [true]);
+}
+
+#[test]
+fn a_follower_answers_a_client_with_the_leader_it_knows_8() {
+    // Reference: section 8, "if the client's first choice is not the leader, that server will
+    // reject the client's request and supply information about the most recent leader".
+    let mut h = node(3, None, None);
+    h.deliver(NodeId(0), append(1, 0, 0, vec![], 0));
+    h.take_sent();
+    let req = Request {
+        client: NodeId(5),
+        req_id: 1,
+        cmd: Command::Get { key: "a".into() },
+    };
+    h.deliver(NodeId(5), RaftMsg::Request(req));
+    let sent = h.take_sent();
+    assert!(matches!(
+        &sent[..],
+        [(
+            NodeId(5),
+            RaftMsg::Reply(Reply::NotLeader {
+                req_id: 1,
+                leader: Some(NodeId(0))
+            })
+        )]
+    ));
+}
+
+#[test]
+fn a_retried_request_still_in_the_log_is_not_appended_twice_8() {
+    // Reference: section 8 (exactly-once): a retry of a request the leader holds uncommitted
+    // waits for that entry; once applied, retries are answered from the session table.
+    let mut h = leader(None, None);
+    let req = Request {
+        client: NodeId(5),
+        req_id: 1,
+        cmd: Command::Put {
+            key: "a".into(),
+            value: "v".into(),
+        },
+    };
+    h.deliver(NodeId(5), RaftMsg::Request(req.clone()));
+    h.deliver(NodeId(5), RaftMsg::Request(req));
+    assert_eq!(server(&h).log().last_index(), 2, "no-op and one PUT");
+}
+
+fn servers(logs: &[(u64, &[u64])]) -> Vec<RaftNode> {
+    logs.iter()
+        .enumerate()
+        .map(|(i, (term, terms))| {
+            RaftNode::Server(Box::new(RaftServer::new(
+                cfg(None),
+                NodeId(i as u32),
+                durable(*term, None, terms),
+            )))
+        })
+        .collect()
+}
+
+#[test]
+fn the_log_matching_check_flags_one_index_and_term_after_different_entries() {
+    // Figure 3, log matching: (index 3, term 2) after a term-1 entry on one node and after a
+    // term-2 entry on another cannot both exist.
+    let nodes = servers(&[(2, &[1, 1, 2]), (2, &[1, 2, 2])]);
+    let mut checker = RaftChecker::new(2);
+    let live: Vec<Option<&RaftNode>> = nodes.iter().map(Some).collect();
+    let v = checker.check(&live);
+    assert_eq!(v.map(|(p, _)| p), Some("log matching".to_string()));
+}
+
+#[test]
+fn the_log_matching_check_accepts_logs_that_agree_up_to_where_they_end() {
+    let nodes = servers(&[(3, &[1, 1, 2, 3]), (2, &[1, 1, 2]), (1, &[1])]);
+    let mut checker = RaftChecker::new(3);
+    let live: Vec<Option<&RaftNode>> = nodes.iter().map(Some).collect();
+    assert_eq!(checker.check(&live), None);
+    assert_eq!(checker.check(&live), None, "and again, incrementally");
+}
