@@ -237,27 +237,35 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
         ),
         (
             "request-client",
-            Some("[[request]]\nat_ms = 5\nclient = \"client 9\"\nop = \"get\"\nkey = \"a\"\n"),
+            Some(
+                "protocol = \"kv\"\n[[request]]\nat_ms = 5\nclient = \"client 9\"\nop = \"get\"\nkey = \"a\"\n",
+            ),
             &[],
-            "request-client.toml:1: request names client `client 9`, which does not exist (nodes: server, client 1, client 2, client 3)",
+            "request-client.toml:2: request names client `client 9`, which does not exist (nodes: server, client 1, client 2, client 3)",
         ),
         (
             "request-op",
-            Some("[[request]]\nat_ms = 5\nclient = \"client 1\"\nop = \"cas\"\nkey = \"a\"\n"),
+            Some(
+                "protocol = \"kv\"\n[[request]]\nat_ms = 5\nclient = \"client 1\"\nop = \"cas\"\nkey = \"a\"\n",
+            ),
             &[],
-            "request-op.toml:1: key `request.op`: unknown operation `cas` (put, get or delete)",
+            "request-op.toml:2: key `request.op`: unknown operation `cas` (put, get or delete)",
         ),
         (
             "request-put-value",
-            Some("[[request]]\nat_ms = 5\nclient = \"client 1\"\nop = \"put\"\nkey = \"a\"\n"),
+            Some(
+                "protocol = \"kv\"\n[[request]]\nat_ms = 5\nclient = \"client 1\"\nop = \"put\"\nkey = \"a\"\n",
+            ),
             &[],
-            "request-put-value.toml:1: key `request.value`: a put needs a value",
+            "request-put-value.toml:2: key `request.value`: a put needs a value",
         ),
         (
             "request-time",
-            Some("[[request]]\nat_ms = -1\nclient = \"client 1\"\nop = \"get\"\nkey = \"a\"\n"),
+            Some(
+                "protocol = \"kv\"\n[[request]]\nat_ms = -1\nclient = \"client 1\"\nop = \"get\"\nkey = \"a\"\n",
+            ),
             &[],
-            "request-time.toml:1: key `request.at_ms`: a request cannot happen at a negative time (-1)",
+            "request-time.toml:2: key `request.at_ms`: a request cannot happen at a negative time (-1)",
         ),
         (
             "latency-range",
