@@ -21,8 +21,6 @@ pub mod scenario;
 pub mod system;
 
 /// Every planted bug: (protocol, name, what it breaks).
-// One protocol with planted bugs so far; the list grows as protocols land.
-#[allow(clippy::single_element_loop)]
 pub fn bugs() -> Vec<(&'static str, &'static str, &'static str)> {
     let mut all = Vec::new();
     for (protocol, list) in [("paxos", paxos::BUGS), ("raft", raft::BUGS)] {
