@@ -73,6 +73,9 @@ pub fn status(sim: &dyn Simulation, names: &[String]) -> String {
                     parts.push(s.epoch.clone());
                 }
                 for (k, v) in &s.facts {
+                    if format!("{k} {v}") == s.epoch {
+                        continue; // the epoch, already shown
+                    }
                     parts.push(match (*k, store_size(v)) {
                         ("store", Some(n)) => {
                             format!("store {v} ({n} key{})", if n == 1 { "" } else { "s" })
