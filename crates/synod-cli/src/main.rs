@@ -4,6 +4,7 @@
 //! the outcome to an exit code: 0 expectations held, 1 a check failed, 2 unusable input.
 
 mod check;
+mod repl;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -23,6 +24,8 @@ enum Command {
     Run(run::RunArgs),
     /// Run a randomized fault campaign over many seeds; shrink and save what fails.
     Check(check::CheckArgs),
+    /// Step, inspect, break and rewind a running protocol from the terminal.
+    Repl(repl::ReplArgs),
 }
 
 /// An error in what the user gave us: printed, exit code 2.
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::check(args),
+        Command::Repl(args) => repl::repl(args),
     };
     match result {
         Ok(code) => code,

@@ -236,6 +236,38 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
             "unknown-node.toml:2: fault names node `n9`, which does not exist (nodes: server, client 1, client 2, client 3; or \"leader\")",
         ),
         (
+            "request-client",
+            Some(
+                "protocol = \"kv\"\n[[request]]\nat_ms = 5\nclient = \"client 9\"\nop = \"get\"\nkey = \"a\"\n",
+            ),
+            &[],
+            "request-client.toml:2: request names client `client 9`, which does not exist (nodes: server, client 1, client 2, client 3)",
+        ),
+        (
+            "request-op",
+            Some(
+                "protocol = \"kv\"\n[[request]]\nat_ms = 5\nclient = \"client 1\"\nop = \"cas\"\nkey = \"a\"\n",
+            ),
+            &[],
+            "request-op.toml:2: key `request.op`: unknown operation `cas` (put, get or delete)",
+        ),
+        (
+            "request-put-value",
+            Some(
+                "protocol = \"kv\"\n[[request]]\nat_ms = 5\nclient = \"client 1\"\nop = \"put\"\nkey = \"a\"\n",
+            ),
+            &[],
+            "request-put-value.toml:2: key `request.value`: a put needs a value",
+        ),
+        (
+            "request-time",
+            Some(
+                "protocol = \"kv\"\n[[request]]\nat_ms = -1\nclient = \"client 1\"\nop = \"get\"\nkey = \"a\"\n",
+            ),
+            &[],
+            "request-time.toml:2: key `request.at_ms`: a request cannot happen at a negative time (-1)",
+        ),
+        (
             "latency-range",
             Some("[network]\nlatency_ms = { min = 10, max = 2 }\n"),
             &[],

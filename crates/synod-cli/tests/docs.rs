@@ -93,8 +93,8 @@ fn every_event_a_run_writes_is_documented_with_its_fields() {
 fn accepted_keys(table: &str) -> Vec<String> {
     let text = if table.is_empty() {
         "no_such_key = 1\n".to_string()
-    } else if table == "fault" {
-        "[[fault]]\nno_such_key = 1\n".to_string()
+    } else if table == "fault" || table == "request" {
+        format!("[[{table}]]\nno_such_key = 1\n")
     } else {
         format!("[{table}]\nno_such_key = 1\n")
     };
@@ -118,11 +118,11 @@ fn accepted_keys(table: &str) -> Vec<String> {
 fn every_scenario_key_is_documented() {
     let doc = repo("docs/scenarios.md");
     for table in [
-        "", "cluster", "workload", "network", "timing", "fault", "expect",
+        "", "cluster", "workload", "network", "timing", "fault", "request", "expect",
     ] {
         for key in accepted_keys(table) {
             let is_table = [
-                "cluster", "workload", "network", "timing", "fault", "expect",
+                "cluster", "workload", "network", "timing", "fault", "request", "expect",
             ];
             if table.is_empty() && is_table.contains(&key.as_str()) {
                 continue;

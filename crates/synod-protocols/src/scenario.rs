@@ -8,7 +8,7 @@
 use crate::kv::Workload;
 use serde::Deserialize;
 use std::fmt;
-use synod_core::{NodeId, Time};
+use synod_core::{ClientOp, NodeId, Time};
 use synod_sim::{Fault, NetConfig, ScheduledFault, Target};
 use toml::Spanned;
 
@@ -153,6 +153,30 @@ struct RawFault {
     latency_ms: Option<RangeMs>,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRequest {
+    at_ms: f64,
+    client: String,
+    op: String,
+    key: String,
+    value: Option<String>,
+}
+
+/// A client request from outside the workload (`[[request]]`, as `synod repl`'s `save`
+/// writes them), waiting for node names to be known.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequestSpec {
+    /// When the client is asked.
+    pub at: Time,
+    /// The client, by name.
+    pub client: String,
+    /// The operation (`put`, `get`, `delete`, with its key and value).
+    pub op: ClientOp,
+    /// The line of its `[[request]]` table.
+    pub line: usize,
+}
+
 /// What a run is expected to show. Unset expectations are not checked.
 #[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -192,6 +216,8 @@ struct RawScenario {
     timing: Timing,
     #[serde(default)]
     fault: Vec<Spanned<RawFault>>,
+    #[serde(default)]
+    request: Vec<Spanned<RawRequest>>,
     #[serde(default)]
     expect: Expect,
 }
@@ -286,6 +312,8 @@ pub struct Scenario {
     pub timing: Timing,
     /// The fault schedule.
     pub faults: Vec<FaultSpec>,
+    /// Client requests from outside the workload.
+    pub requests: Vec<RequestSpec>,
     /// Expectations.
     pub expect: Expect,
 }
@@ -306,6 +334,27 @@ impl Scenario {
             line,
             message: message.into(),
         }
+    }
+
+    /// Resolve the `[[request]]` tables against the node names of the built cluster.
+    pub fn resolve_requests(
+        &self,
+        names: &[String],
+    ) -> Result<Vec<(Time, NodeId, ClientOp)>, ScenarioError> {
+        self.requests
+            .iter()
+            .map(|r| match names.iter().position(|n| *n == r.client) {
+                Some(i) => Ok((r.at, NodeId(i as u32), r.op.clone())),
+                None => Err(self.error(
+                    Some(r.line),
+                    format!(
+                        "request names client `{}`, which does not exist (nodes: {})",
+                        r.client,
+                        names.join(", ")
+                    ),
+                )),
+            })
+            .collect()
     }
 
     /// Resolve the fault schedule against the node names of the built cluster.
@@ -706,6 +755,44 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
         });
     }
 
+    let mut requests = Vec::new();
+    for r in &raw.request {
+        let line = line_of(text, r.span().start);
+        let q = r.get_ref();
+        let rerr = |m: String| err(Some(line), m);
+        if q.at_ms < 0.0 || !q.at_ms.is_finite() {
+            return Err(rerr(format!(
+                "key `request.at_ms`: a request cannot happen at a negative time ({})",
+                q.at_ms
+            )));
+        }
+        let op = match (q.op.as_str(), &q.value) {
+            ("put", Some(_)) | ("get" | "delete", None) => ClientOp {
+                f: q.op.clone(),
+                key: q.key.clone(),
+                value: q.value.clone(),
+            },
+            ("put", None) => return Err(rerr("key `request.value`: a put needs a value".into())),
+            ("get" | "delete", Some(_)) => {
+                return Err(rerr(format!(
+                    "key `request.value`: a {} takes no value",
+                    q.op
+                )));
+            }
+            (other, _) => {
+                return Err(rerr(format!(
+                    "key `request.op`: unknown operation `{other}` (put, get or delete)"
+                )));
+            }
+        };
+        requests.push(RequestSpec {
+            at: Time::ms_f64(q.at_ms),
+            client: q.client.clone(),
+            op,
+            line,
+        });
+    }
+
     let bug = raw.bug.as_ref().map(|b| b.get_ref().clone());
     Ok(Scenario {
         file: file.to_string(),
@@ -721,6 +808,7 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
         net,
         timing: raw.timing,
         faults,
+        requests,
         expect: raw.expect,
     })
 }
@@ -856,6 +944,19 @@ impl Scenario {
                     writeln!(o, "latency_ms = {{ min = {}, max = {} }}", ms(*a), ms(*b))
                 }
             };
+        }
+        for r in &self.requests {
+            let _ = writeln!(
+                o,
+                "\n[[request]]\nat_ms = {}\nclient = {}\nop = {}\nkey = {}",
+                ms(r.at),
+                toml_str(&r.client),
+                toml_str(&r.op.f),
+                toml_str(&r.op.key)
+            );
+            if let Some(v) = &r.op.value {
+                let _ = writeln!(o, "value = {}", toml_str(v));
+            }
         }
         let e = &self.expect;
         let mut expect = String::new();

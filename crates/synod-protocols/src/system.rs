@@ -347,6 +347,15 @@ fn multipaxos(s: &Scenario) -> Result<System, ScenarioError> {
 
 /// Build the system a scenario describes.
 pub fn build(s: &Scenario) -> Result<System, ScenarioError> {
+    let mut system = build_protocol(s)?;
+    let names: Vec<String> = system.sim.specs().iter().map(|n| n.name.clone()).collect();
+    for (at, client, op) in s.resolve_requests(&names)? {
+        system.sim.schedule_request(at, client, op);
+    }
+    Ok(system)
+}
+
+fn build_protocol(s: &Scenario) -> Result<System, ScenarioError> {
     match s.protocol.as_str() {
         "kv" => kv(s),
         "paxos" => paxos(s),

@@ -11,6 +11,9 @@ fn normalized(mut s: Scenario) -> Scenario {
     for f in &mut s.faults {
         f.line = 0;
     }
+    for r in &mut s.requests {
+        r.line = 0;
+    }
     s
 }
 

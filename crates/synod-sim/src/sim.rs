@@ -90,6 +90,7 @@ enum Ev<M> {
     },
     Timer(TimerId),
     Fault(Fault),
+    Request(NodeId, synod_core::ClientOp),
 }
 
 struct Queued<M> {
@@ -414,6 +415,13 @@ pub enum PendingKind {
         /// The fault, as printed.
         text: String,
     },
+    /// A scheduled client request.
+    Request {
+        /// The client.
+        node: NodeId,
+        /// The operation, as printed.
+        text: String,
+    },
 }
 
 /// A deterministic simulation of one cluster running protocol `P`.
@@ -502,6 +510,13 @@ impl<P: Process> Sim<P> {
     pub fn schedule(&mut self, f: ScheduledFault) {
         self.last_fault = self.last_fault.max(f.at);
         self.world.push(f.at, Ev::Fault(f.fault));
+    }
+
+    /// Schedule a client request (a scenario's `[[request]]`): at `at`, client `node` is asked
+    /// to perform `op`, exactly as [`Sim::client_request`] asks it. Like a scheduled fault, it
+    /// comes before the events due at the same time that are queued after it.
+    pub fn schedule_request(&mut self, at: Time, node: NodeId, op: synod_core::ClientOp) {
+        self.world.push(at, Ev::Request(node, op));
     }
 
     /// The configuration.
@@ -696,6 +711,23 @@ impl<P: Process> Sim<P> {
                 }
             }
             Ev::Fault(f) => self.apply_fault(&f),
+            Ev::Request(node, op) => {
+                let shown = op.to_string();
+                if !self.client_request(node, op) {
+                    let now = self.world.now;
+                    let text =
+                        format!("request skipped: cannot {shown} now (down, or not a client)");
+                    self.world.tracer.emit(
+                        &self.world.labels,
+                        now,
+                        Some(node),
+                        EventKind::Log {
+                            level: Level::Warn,
+                            text: &text,
+                        },
+                    );
+                }
+            }
         }
     }
 
@@ -759,6 +791,10 @@ impl<P: Process> Sim<P> {
                             text: format!("{t:?}"),
                         }
                     }
+                    Ev::Request(node, op) => PendingKind::Request {
+                        node: *node,
+                        text: op.to_string(),
+                    },
                     Ev::Fault(f) => PendingKind::Fault {
                         text: FaultDisplay {
                             fault: f,
@@ -838,6 +874,36 @@ impl<P: Process> Sim<P> {
             accepted = p.on_client_request(&mut ctx, op);
         }
         accepted
+    }
+
+    /// The time of the next entry that will be processed (cancelled timers and timers of
+    /// crashed incarnations left out), if any.
+    pub fn next_due(&self) -> Option<Time> {
+        self.world
+            .queue
+            .iter()
+            .filter(|q| match &q.ev {
+                Ev::Timer(id) => self
+                    .world
+                    .timers
+                    .get(id)
+                    .is_some_and(|(node, inc, _)| self.world.incarnation[node.index()] == *inc),
+                _ => true,
+            })
+            .map(|q| q.time)
+            .min()
+    }
+
+    /// Move the clock forward to `t` without processing anything, so that a driver (the REPL)
+    /// can apply an input between two events exactly as a fault scheduled at `t` fires: after
+    /// every event before `t`, before every event at or after it. Refused (false, nothing
+    /// changes) if `t` is before now or an entry is due before `t`.
+    pub fn advance_to(&mut self, t: Time) -> bool {
+        if t < self.world.now || self.next_due().is_some_and(|due| due < t) {
+            return false;
+        }
+        self.world.now = t;
+        true
     }
 
     /// Move the time limit (the REPL's `run MS` past the scenario's end). A run that ended
@@ -1000,6 +1066,8 @@ pub trait Simulation {
     fn add_observer(&mut self, o: Box<dyn Observer>);
     /// Schedule a fault.
     fn schedule(&mut self, f: ScheduledFault);
+    /// Schedule a client request.
+    fn schedule_request(&mut self, at: Time, node: NodeId, op: synod_core::ClientOp);
     /// Apply a fault now.
     fn apply_fault(&mut self, f: &Fault);
     /// The nodes.
@@ -1026,6 +1094,8 @@ pub trait Simulation {
     fn client_request(&mut self, id: NodeId, op: synod_core::ClientOp) -> bool;
     /// A node's full state, pretty-printed (`None` when down).
     fn inspect(&self, id: NodeId) -> Option<String>;
+    /// What a crashed node kept (its durable state), pretty-printed (`None` when up).
+    fn inspect_durable(&self, id: NodeId) -> Option<String>;
     /// Crash a node now.
     fn crash(&mut self, id: NodeId);
     /// Restart a crashed node now.
@@ -1040,6 +1110,10 @@ pub trait Simulation {
     fn seq(&self) -> u64;
     /// Move the time limit.
     fn set_until(&mut self, until: Time);
+    /// The time of the next entry that will be processed.
+    fn next_due(&self) -> Option<Time>;
+    /// Move the clock forward to `t` between events (false if something is due before `t`).
+    fn advance_to(&mut self, t: Time) -> bool;
 }
 
 impl<P: Process + fmt::Debug> Simulation for Sim<P> {
@@ -1057,6 +1131,12 @@ impl<P: Process + fmt::Debug> Simulation for Sim<P> {
     }
     fn inspect(&self, id: NodeId) -> Option<String> {
         self.process(id).map(|p| format!("{p:#?}"))
+    }
+    fn inspect_durable(&self, id: NodeId) -> Option<String> {
+        match self.nodes.get(id.index()) {
+            Some(Slot::Down(d)) => Some(format!("{d:#?}")),
+            _ => None,
+        }
     }
     fn crash(&mut self, id: NodeId) {
         Sim::crash(self, id)
@@ -1079,6 +1159,12 @@ impl<P: Process + fmt::Debug> Simulation for Sim<P> {
     fn set_until(&mut self, until: Time) {
         Sim::set_until(self, until)
     }
+    fn next_due(&self) -> Option<Time> {
+        Sim::next_due(self)
+    }
+    fn advance_to(&mut self, t: Time) -> bool {
+        Sim::advance_to(self, t)
+    }
     fn step(&mut self) -> Step {
         Sim::step(self)
     }
@@ -1087,6 +1173,9 @@ impl<P: Process + fmt::Debug> Simulation for Sim<P> {
     }
     fn add_observer(&mut self, o: Box<dyn Observer>) {
         Sim::add_observer(self, o)
+    }
+    fn schedule_request(&mut self, at: Time, node: NodeId, op: synod_core::ClientOp) {
+        Sim::schedule_request(self, at, node, op)
     }
     fn schedule(&mut self, f: ScheduledFault) {
         Sim::schedule(self, f)

@@ -271,6 +271,13 @@ impl<W: Write> HumanPrinter<W> {
         self.out.flush()
     }
 
+    /// Change the level shown from now on (the REPL's `log LEVEL`). The simulator produces
+    /// narration up to the highest level any observer had when it was added, so add this
+    /// printer at `Level::Trace` (or beside a JSON trace) to be able to raise it later.
+    pub fn set_level(&mut self, level: Level) {
+        self.level = level;
+    }
+
     /// The writer, to print more after the run.
     pub fn writer(&mut self) -> &mut W {
         &mut self.out
