@@ -201,6 +201,12 @@ pub fn shard_seeds(from: u64, count: u64, shard: (u64, u64)) -> Vec<u64> {
 pub fn shrink(failing: &Scenario, property: &str) -> Scenario {
     let fails = |s: &Scenario| matches!(judge_scenario(s), Ok(SeedResult { outcome: Outcome::Fail { property: p, .. }, .. }) if p == property);
     let mut best = failing.clone();
+    // The final repair (everything the campaign undoes at the end of its fault window) is kept
+    // as it is: without it, any unrepaired fault would fail `converged` or
+    // `all_requests_complete` trivially, and the shrunk scenario would show something else
+    // than the failure that was found.
+    let repair_at = best.faults.iter().map(|f| f.at).max().unwrap_or(Time::ZERO);
+    let movable = |s: &Scenario, i: usize| s.faults[i].at < repair_at;
     // Remove faults one at a time, from the last, until no single removal keeps the failure.
     let mut changed = true;
     while changed {
@@ -208,6 +214,9 @@ pub fn shrink(failing: &Scenario, property: &str) -> Scenario {
         let mut i = best.faults.len();
         while i > 0 {
             i -= 1;
+            if !movable(&best, i) {
+                continue;
+            }
             let mut candidate = best.clone();
             candidate.faults.remove(i);
             if fails(&candidate) {
@@ -218,6 +227,9 @@ pub fn shrink(failing: &Scenario, property: &str) -> Scenario {
     }
     // Shorten: bring each remaining fault's end (its repair) earlier, halving the gap.
     for i in 0..best.faults.len() {
+        if !movable(&best, i) {
+            continue;
+        }
         while let Some(prev) = best.faults[..i].last().map(|f| f.at) {
             let at = best.faults[i].at;
             let earlier = Time::micros(prev.as_micros() + (at.as_micros() - prev.as_micros()) / 2);

@@ -69,7 +69,10 @@ pub fn random_faults(seed: u64, servers: &[NodeId], plan: &FaultPlan) -> Vec<Sch
     for _ in 0..plan.count {
         let kind = plan.kinds[rng.below(plan.kinds.len() as u64) as usize];
         let at = Time::micros(rng.below(plan.window.as_micros()));
-        let dur = Time::micros(rng.range_inclusive(1, plan.max_duration.as_micros().max(1)));
+        // Log-uniform durations from 1 ms to the maximum: many short faults (a crash and a quick
+        // restart inside one election, a blip of loss) and some long ones.
+        let max = plan.max_duration.as_micros().max(1_000) as f64;
+        let dur = Time::micros((1_000.0 * (max / 1_000.0).powf(rng.unit())).round() as u64);
         let end = (at + dur).min(plan.window);
         let mut push = |at: Time, fault: Fault| out.push(ScheduledFault { at, fault });
         match kind {
