@@ -1,0 +1,600 @@
+//! The linearizability checker: Wing & Gong's search as Lowe improved it, with memoization of
+//! (set of linearized operations, model state) and P-compositionality.
+//!
+//! A history is linearizable if each operation can be given a point between its invocation and
+//! its return such that executing the operations one at a time, in the order of their points,
+//! against the [`Model`] gives every definite output the history records. An operation that
+//! never returned or returned an indefinite result may take effect at any point after its
+//! invocation, or never.
+//!
+//! The search, per partition (one key), walks a doubly linked list of call and return entries
+//! in the history's order. At a call it tries to linearize the operation now (step the model,
+//! remove the call and its return from the list, start again from the head); at a return it
+//! backtracks, since that operation should have been linearized before. Configurations already
+//! explored are remembered in a hash set, so no (set, state) pair is explored twice. Pending
+//! operations have no return entry: the search succeeds once every definite operation is
+//! linearized, and two pending operations with the same input are interchangeable, so only the
+//! earlier-invoked one is tried first.
+//!
+//! The library reads no clock: a [`Budget`] bounds the work by a step count and/or a `stop`
+//! closure the caller supplies (the CLI passes one that looks at the wall clock). Running out
+//! gives [`Verdict::Unknown`].
+
+use crate::history::{History, Operation};
+use crate::memo::{Memo, hash_state, mix};
+use crate::model::Model;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// How much work a check may do.
+///
+/// ```
+/// use synod_check::Budget;
+/// let mut budget = Budget::unlimited().with_max_steps(1_000_000);
+/// let mut polls = 0;
+/// let mut budget = Budget::unlimited().with_stop(move || { polls += 1; polls > 10 });
+/// ```
+pub struct Budget<'a> {
+    max_steps: Option<u64>,
+    stop: Option<Box<dyn FnMut() -> bool + 'a>>,
+    steps: u64,
+}
+
+/// How often (in steps) the `stop` closure is asked.
+const POLL_EVERY: u64 = 1 << 12;
+
+impl<'a> Budget<'a> {
+    /// No limit: the search runs until it has a verdict.
+    pub fn unlimited() -> Self {
+        Budget {
+            max_steps: None,
+            stop: None,
+            steps: 0,
+        }
+    }
+
+    /// At most `max` search steps in all (over every partition and every check this budget
+    /// is used for).
+    pub fn with_max_steps(mut self, max: u64) -> Self {
+        self.max_steps = Some(max);
+        self
+    }
+
+    /// Asks `stop` every few thousand steps; the search gives up when it returns true.
+    pub fn with_stop(mut self, stop: impl FnMut() -> bool + 'a) -> Self {
+        self.stop = Some(Box::new(stop));
+        self
+    }
+
+    /// The steps used so far.
+    pub fn steps_used(&self) -> u64 {
+        self.steps
+    }
+
+    /// Counts a step; false when the budget is spent.
+    #[inline]
+    fn tick(&mut self) -> bool {
+        self.steps += 1;
+        if let Some(max) = self.max_steps
+            && self.steps > max
+        {
+            return false;
+        }
+        if self.steps % POLL_EVERY == 0
+            && let Some(stop) = &mut self.stop
+        {
+            return !stop();
+        }
+        true
+    }
+}
+
+impl fmt::Debug for Budget<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Budget")
+            .field("max_steps", &self.max_steps)
+            .field("has_stop", &self.stop.is_some())
+            .field("steps", &self.steps)
+            .finish()
+    }
+}
+
+/// The outcome of a check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Some order of the operations, each at a point between its invocation and return,
+    /// explains every output.
+    Linearizable,
+    /// No such order exists; the explanation shows where the search got furthest.
+    NotLinearizable(Box<Explanation>),
+    /// The budget ran out before a verdict.
+    Unknown(Incomplete),
+}
+
+impl Verdict {
+    /// True for [`Verdict::Linearizable`].
+    pub fn is_linearizable(&self) -> bool {
+        matches!(self, Verdict::Linearizable)
+    }
+
+    /// `linearizable`, `NOT linearizable` or `unknown`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Verdict::Linearizable => "linearizable",
+            Verdict::NotLinearizable(_) => "NOT linearizable",
+            Verdict::Unknown(_) => "unknown",
+        }
+    }
+}
+
+/// Where a check stopped when its budget ran out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Incomplete {
+    /// The partition being searched.
+    pub partition: Option<String>,
+    /// Partitions whose search had finished (all linearizable).
+    pub partitions_done: usize,
+}
+
+/// One operation of the longest linearizable prefix, with the state after it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrefixStep {
+    /// The operation.
+    pub op: Operation,
+    /// The model's state after it, as [`Model::show_state`] prints it.
+    pub state_after: String,
+}
+
+/// Why a partition is not linearizable: the longest linearizable prefix the search found,
+/// and the operation that cannot be placed after it.
+///
+/// In the configuration after the prefix, `blocked` is the operation that returns first among
+/// those not yet placed, so it (or an operation invoked before its return) must come next;
+/// but every one of the `candidates` is impossible in `state` (that is what makes the prefix
+/// the longest).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Explanation {
+    /// The model's name.
+    pub model: &'static str,
+    /// The partition (key); `None` when the model has a single object.
+    pub partition: Option<String>,
+    /// Operations in the partition (after the model dropped those that cannot matter).
+    pub operations: usize,
+    /// The state before any operation.
+    pub initial_state: String,
+    /// The longest linearizable prefix found, in linearization order.
+    pub prefix: Vec<PrefixStep>,
+    /// The state after the prefix.
+    pub state: String,
+    /// The first operation to return among those not in the prefix.
+    pub blocked: Operation,
+    /// Every operation not in the prefix that was invoked before `blocked` returned
+    /// (including `blocked`): none of them can take effect in `state`.
+    pub candidates: Vec<Operation>,
+}
+
+impl Explanation {
+    /// The explanation as text, showing at most the last `max_prefix` operations of the prefix.
+    pub fn render(&self, max_prefix: usize) -> String {
+        let mut out = String::new();
+        let place = match &self.partition {
+            Some(k) => format!("key {k:?}"),
+            None => "the history".to_string(),
+        };
+        out.push_str(&format!(
+            "  {place} is not linearizable under the {} model ({} operations)\n",
+            self.model, self.operations
+        ));
+        out.push_str(&format!(
+            "  longest linearizable prefix: {} operations, starting from state {}\n",
+            self.prefix.len(),
+            self.initial_state
+        ));
+        let skip = self.prefix.len().saturating_sub(max_prefix);
+        if skip > 0 {
+            out.push_str(&format!("    ... {skip} earlier operations\n"));
+        }
+        let width = self
+            .prefix
+            .iter()
+            .skip(skip)
+            .map(|s| s.op.to_string().len())
+            .chain(self.candidates.iter().map(|c| c.to_string().len()))
+            .max()
+            .unwrap_or(0);
+        for step in &self.prefix[skip..] {
+            out.push_str(&format!(
+                "    {}  {:width$}  => {}\n",
+                span(&step.op),
+                step.op.to_string(),
+                step.state_after
+            ));
+        }
+        let ret = self.blocked.ret.unwrap_or(0);
+        out.push_str(&format!(
+            "  then the state is {}, and this operation must take effect before it returns at {ret}:\n",
+            self.state
+        ));
+        out.push_str(&format!("    {}  {}\n", span(&self.blocked), self.blocked));
+        out.push_str(&format!(
+            "  but no operation invoked by then can take effect in state {}:\n",
+            self.state
+        ));
+        for c in &self.candidates {
+            out.push_str(&format!("    {}  {c}\n", span(c)));
+        }
+        out
+    }
+}
+
+/// `  12..20  `: where an operation was invoked and returned.
+fn span(op: &Operation) -> String {
+    let ret = op.ret.map_or(String::new(), |r| r.to_string());
+    format!("{:>6}..{:<6}", op.call, ret)
+}
+
+impl fmt::Display for Explanation {
+    /// [`Explanation::render`] with the last 20 operations of the prefix.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render(20))
+    }
+}
+
+/// A verdict and what it took.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckReport {
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Operations in the history.
+    pub operations: usize,
+    /// Partitions (keys) checked or to check.
+    pub partitions: usize,
+    /// Search steps used.
+    pub steps: u64,
+    /// The largest memo table of any partition, in bytes.
+    pub peak_memo_bytes: usize,
+}
+
+/// The model does not understand an operation of the history.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: the {model} model cannot check `{operation}`: {reason}")]
+pub struct ModelError {
+    /// The history's name.
+    pub file: String,
+    /// The operation's invocation point (line).
+    pub line: u64,
+    /// The model.
+    pub model: &'static str,
+    /// The operation.
+    pub operation: String,
+    /// What the model does not understand.
+    pub reason: String,
+}
+
+/// One partition's operations, encoded.
+struct Partition<I, O> {
+    key: Option<String>,
+    /// Index in the history of each operation.
+    ops: Vec<usize>,
+    inputs: Vec<I>,
+    outputs: Vec<Option<O>>,
+}
+
+/// Checks `history` against `model`, one partition at a time, within `budget`.
+///
+/// Stops at the first partition that is not linearizable (partitions are searched in key
+/// order) or when the budget runs out.
+pub fn check<M: Model>(
+    model: &mut M,
+    history: &History,
+    budget: &mut Budget<'_>,
+) -> Result<CheckReport, ModelError> {
+    let mut parts: BTreeMap<Option<String>, Partition<M::Input, M::Output>> = BTreeMap::new();
+    for (index, op) in history.operations.iter().enumerate() {
+        let encoded = model.encode(op).map_err(|reason| ModelError {
+            file: history.name.clone(),
+            line: op.call,
+            model: model.name(),
+            operation: op.to_string(),
+            reason,
+        })?;
+        let Some(encoded) = encoded else { continue };
+        let key = model.partition(op);
+        let part = parts.entry(key.clone()).or_insert_with(|| Partition {
+            key,
+            ops: Vec::new(),
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+        });
+        part.ops.push(index);
+        part.inputs.push(encoded.input);
+        part.outputs.push(encoded.output);
+    }
+    let mut report = CheckReport {
+        verdict: Verdict::Linearizable,
+        operations: history.operations.len(),
+        partitions: parts.len(),
+        steps: 0,
+        peak_memo_bytes: 0,
+    };
+    let start_steps = budget.steps_used();
+    for (done, part) in parts.values().enumerate() {
+        let result = search(model, history, part, budget);
+        report.peak_memo_bytes = report.peak_memo_bytes.max(result.memo_bytes);
+        match result.outcome {
+            Outcome::Linearizable => {}
+            Outcome::OutOfBudget => {
+                report.verdict = Verdict::Unknown(Incomplete {
+                    partition: part.key.clone(),
+                    partitions_done: done,
+                });
+                break;
+            }
+            Outcome::Violation(best) => {
+                report.verdict =
+                    Verdict::NotLinearizable(Box::new(explain(model, history, part, &best)));
+                break;
+            }
+        }
+    }
+    report.steps = budget.steps_used() - start_steps;
+    Ok(report)
+}
+
+enum Outcome {
+    Linearizable,
+    /// The longest linearizable prefix found (indices into the partition).
+    Violation(Vec<u32>),
+    OutOfBudget,
+}
+
+struct SearchResult {
+    outcome: Outcome,
+    memo_bytes: usize,
+}
+
+const NONE: u32 = u32::MAX;
+
+/// The call/return entries of a partition in history order, as a doubly linked list with a
+/// head sentinel (0) and a tail sentinel (`len + 1`).
+struct Entries {
+    next: Vec<u32>,
+    prev: Vec<u32>,
+    /// The partition-local operation of each entry.
+    op: Vec<u32>,
+    /// For a call entry, its return entry (0 if the operation is pending); `NONE` for a
+    /// return entry.
+    ret_of: Vec<u32>,
+}
+
+impl Entries {
+    /// Removes call entry `e` and its return entry from the list.
+    #[inline]
+    fn lift(&mut self, e: usize) {
+        let (p, n) = (self.prev[e] as usize, self.next[e]);
+        self.next[p] = n;
+        self.prev[n as usize] = p as u32;
+        let r = self.ret_of[e] as usize;
+        if r != 0 {
+            let (p, n) = (self.prev[r] as usize, self.next[r]);
+            self.next[p] = n;
+            self.prev[n as usize] = p as u32;
+        }
+    }
+
+    /// Puts back what `lift(e)` removed (entries are restored in reverse order of removal).
+    #[inline]
+    fn unlift(&mut self, e: usize) {
+        let r = self.ret_of[e] as usize;
+        if r != 0 {
+            self.next[self.prev[r] as usize] = r as u32;
+            self.prev[self.next[r] as usize] = r as u32;
+        }
+        self.next[self.prev[e] as usize] = e as u32;
+        self.prev[self.next[e] as usize] = e as u32;
+    }
+}
+
+/// The order of events in a partition: (point, is return, local op). At equal points calls
+/// come before returns, so operations touching at one point count as concurrent.
+fn events<I, O>(history: &History, part: &Partition<I, O>) -> Vec<(u64, bool, u32)> {
+    let mut ev = Vec::with_capacity(part.ops.len() * 2);
+    for (i, &h) in part.ops.iter().enumerate() {
+        let op = &history.operations[h];
+        ev.push((op.call, false, i as u32));
+        if part.outputs[i].is_some() {
+            ev.push((op.ret.unwrap_or(u64::MAX), true, i as u32));
+        }
+    }
+    ev.sort_unstable();
+    ev
+}
+
+fn search<M: Model>(
+    model: &M,
+    history: &History,
+    part: &Partition<M::Input, M::Output>,
+    budget: &mut Budget<'_>,
+) -> SearchResult {
+    let n = part.ops.len();
+    let mut ev = events(history, part);
+    // A pending operation invoked after the last return can always be left out.
+    let last_ret = ev.iter().rposition(|e| e.1);
+    let Some(last_ret) = last_ret else {
+        return SearchResult {
+            outcome: Outcome::Linearizable,
+            memo_bytes: 0,
+        };
+    };
+    ev.truncate(last_ret + 1);
+
+    let m = ev.len();
+    let tail = m + 1;
+    let mut entries = Entries {
+        next: (1..=m as u32 + 1).chain([NONE]).collect(),
+        prev: [NONE].into_iter().chain(0..=m as u32).collect(),
+        op: Vec::with_capacity(m + 2),
+        ret_of: vec![NONE; m + 2],
+    };
+    entries.op.push(NONE);
+    let mut call_entry = vec![NONE; n];
+    for (k, &(_, is_ret, op)) in ev.iter().enumerate() {
+        let e = k + 1;
+        entries.op.push(op);
+        if is_ret {
+            entries.ret_of[call_entry[op as usize] as usize] = e as u32;
+        } else {
+            call_entry[op as usize] = e as u32;
+            entries.ret_of[e] = 0;
+        }
+    }
+    entries.op.push(NONE);
+    debug_assert_eq!(entries.next.len(), tail + 1);
+
+    // Pending operations with equal inputs are interchangeable: try them in invocation order.
+    let mut same_before = vec![NONE; n];
+    let mut last_of_input: Vec<(&M::Input, u32)> = Vec::new();
+    for &(_, is_ret, op) in &ev {
+        let o = op as usize;
+        if is_ret || part.outputs[o].is_some() {
+            continue;
+        }
+        match last_of_input
+            .iter_mut()
+            .find(|(i, _)| **i == part.inputs[o])
+        {
+            Some(slot) => {
+                same_before[o] = slot.1;
+                slot.1 = op;
+            }
+            None => last_of_input.push((&part.inputs[o], op)),
+        }
+    }
+
+    let zobrist: Vec<u64> = (0..n as u64).map(|i| mix(i ^ 0x5eed)).collect();
+    let words = n.div_ceil(64).max(1);
+    let mut bits = vec![0u64; words];
+    let mut memo: Memo<M::State> = Memo::new(words);
+    let mut remaining = ev.iter().filter(|e| e.1).count();
+    let mut stack: Vec<(u32, M::State)> = Vec::with_capacity(n);
+    let mut best: Vec<u32> = Vec::new();
+    let mut unsaved_max = false;
+    let mut state = model.init();
+    let mut zob = 0u64;
+    let mut entry = entries.next[0] as usize;
+
+    let outcome = loop {
+        if remaining == 0 {
+            break Outcome::Linearizable;
+        }
+        if !budget.tick() {
+            break Outcome::OutOfBudget;
+        }
+        debug_assert!(entry != tail, "a return entry always lies ahead");
+        let op = entries.op[entry] as usize;
+        let is_call = entries.ret_of[entry] != NONE;
+        if is_call {
+            let prior = same_before[op];
+            let allowed = prior == NONE || bits[prior as usize / 64] >> (prior % 64) & 1 == 1;
+            if allowed
+                && let Some(next_state) =
+                    model.step(state, &part.inputs[op], part.outputs[op].as_ref())
+            {
+                bits[op / 64] |= 1 << (op % 64);
+                let z = zob ^ zobrist[op];
+                if memo.insert(mix(z ^ hash_state(&next_state)), &bits, next_state) {
+                    stack.push((entry as u32, state));
+                    state = next_state;
+                    zob = z;
+                    entries.lift(entry);
+                    if entries.ret_of[entry] != 0 {
+                        remaining -= 1;
+                    }
+                    if stack.len() > best.len() {
+                        unsaved_max = true;
+                    }
+                    entry = entries.next[0] as usize;
+                    continue;
+                }
+                bits[op / 64] &= !(1 << (op % 64));
+            }
+            entry = entries.next[entry] as usize;
+        } else {
+            // A return: its operation had to be linearized before here, and was not.
+            if unsaved_max {
+                best.clear();
+                best.extend(stack.iter().map(|&(e, _)| entries.op[e as usize]));
+                unsaved_max = false;
+            }
+            let Some((e, prev_state)) = stack.pop() else {
+                break Outcome::Violation(std::mem::take(&mut best));
+            };
+            let e = e as usize;
+            let op = entries.op[e] as usize;
+            bits[op / 64] &= !(1 << (op % 64));
+            zob ^= zobrist[op];
+            state = prev_state;
+            entries.unlift(e);
+            if entries.ret_of[e] != 0 {
+                remaining += 1;
+            }
+            entry = entries.next[e] as usize;
+        }
+    };
+    SearchResult {
+        outcome,
+        memo_bytes: memo.bytes(),
+    }
+}
+
+/// Builds the explanation of a violation from the longest prefix the search found.
+fn explain<M: Model>(
+    model: &M,
+    history: &History,
+    part: &Partition<M::Input, M::Output>,
+    best: &[u32],
+) -> Explanation {
+    let op_of = |i: usize| history.operations[part.ops[i]].clone();
+    let mut state = model.init();
+    let mut prefix = Vec::with_capacity(best.len());
+    let mut placed = vec![false; part.ops.len()];
+    for &i in best {
+        let i = i as usize;
+        placed[i] = true;
+        // The search stepped these in this order, so each step succeeds.
+        state = model
+            .step(state, &part.inputs[i], part.outputs[i].as_ref())
+            .unwrap_or(state);
+        prefix.push(PrefixStep {
+            op: op_of(i),
+            state_after: model.show_state(state),
+        });
+    }
+    let ev = events(history, part);
+    let blocked_pos = ev
+        .iter()
+        .position(|&(_, is_ret, op)| is_ret && !placed[op as usize]);
+    let (blocked, candidates) = match blocked_pos {
+        Some(pos) => {
+            let blocked = ev[pos].2 as usize;
+            let candidates = ev[..pos]
+                .iter()
+                .filter(|&&(_, is_ret, op)| !is_ret && !placed[op as usize])
+                .map(|&(_, _, op)| op_of(op as usize))
+                .collect();
+            (op_of(blocked), candidates)
+        }
+        // Cannot happen for a violation; keep the explanation well-formed regardless.
+        None => (op_of(0), Vec::new()),
+    };
+    Explanation {
+        model: model.name(),
+        partition: part.key.clone(),
+        operations: part.ops.len(),
+        initial_state: model.show_state(model.init()),
+        prefix,
+        state: model.show_state(state),
+        blocked,
+        candidates,
+    }
+}
