@@ -11,7 +11,7 @@
 //! crate does no IO; the CLI reads the files):
 //!
 //! - [`parse_trace`]: synod's JSON-lines trace (`invoke` and `return` events);
-//! - [`parse_jepsen_log`]: Jepsen's log lines, `INFO  jepsen.util - 3	:invoke	:cas	[1 2]`;
+//! - [`parse_jepsen_log`]: Jepsen's log lines, `INFO  jepsen.util - 3 :invoke :cas [1 2]`;
 //! - [`parse_edn`]: Jepsen history maps, `{:process 0, :type :invoke, :f :read, :value nil}`,
 //!   one per line, as Jepsen's `history.edn` and Porcupine's test data write them.
 //!
@@ -226,7 +226,7 @@ pub enum HistoryError {
 pub enum Format {
     /// synod's JSON-lines trace.
     Trace,
-    /// Jepsen log lines (`INFO  jepsen.util - 0	:invoke	:read	nil`).
+    /// Jepsen log lines (`INFO  jepsen.util - 0 :invoke :read nil`).
     JepsenLog,
     /// Jepsen EDN maps, one per line.
     Edn,
