@@ -41,7 +41,7 @@ pub use history::{
     parse_auto, parse_edn, parse_jepsen_log, parse_trace,
 };
 pub use lin::{
-    Budget, CheckReport, Explanation, Incomplete, ModelError, PrefixStep, Verdict, check,
+    Budget, Candidate, CheckReport, Explanation, Incomplete, ModelError, PrefixStep, Verdict, check,
 };
 pub use model::{CasRegister, Encoded, KvModel, Model, ModelKind};
 

@@ -21,7 +21,7 @@
 //! gives [`Verdict::Unknown`].
 
 use crate::history::{History, Operation};
-use crate::memo::{Memo, hash_state, mix};
+use crate::memo::{Dominance, Memo, hash_state, mix};
 use crate::model::Model;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -145,13 +145,24 @@ pub struct PrefixStep {
     pub state_after: String,
 }
 
+/// An operation that could come next after the longest prefix, and whether the model
+/// accepts it there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Candidate {
+    /// The operation.
+    pub op: Operation,
+    /// True if the model can apply it in the state after the prefix (the search then found
+    /// that nothing linearizable follows); false if it cannot.
+    pub possible: bool,
+}
+
 /// Why a partition is not linearizable: the longest linearizable prefix the search found,
-/// and the operation that cannot be placed after it.
+/// and what cannot come after it.
 ///
-/// In the configuration after the prefix, `blocked` is the operation that returns first among
-/// those not yet placed, so it (or an operation invoked before its return) must come next;
-/// but every one of the `candidates` is impossible in `state` (that is what makes the prefix
-/// the longest).
+/// After the prefix, `blocked` is the operation that returns first among those not yet
+/// placed, so it, or another operation invoked before that return (the `candidates`), must
+/// come next; none of them leads to a linearization. Usually every candidate is impossible
+/// in `state`, which shows the offending read or write at a glance.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Explanation {
     /// The model's name.
@@ -169,8 +180,8 @@ pub struct Explanation {
     /// The first operation to return among those not in the prefix.
     pub blocked: Operation,
     /// Every operation not in the prefix that was invoked before `blocked` returned
-    /// (including `blocked`): none of them can take effect in `state`.
-    pub candidates: Vec<Operation>,
+    /// (including `blocked`), in order of invocation.
+    pub candidates: Vec<Candidate>,
 }
 
 impl Explanation {
@@ -199,7 +210,7 @@ impl Explanation {
             .iter()
             .skip(skip)
             .map(|s| s.op.to_string().len())
-            .chain(self.candidates.iter().map(|c| c.to_string().len()))
+            .chain(self.candidates.iter().map(|c| c.op.to_string().len()))
             .max()
             .unwrap_or(0);
         for step in &self.prefix[skip..] {
@@ -216,12 +227,18 @@ impl Explanation {
             self.state
         ));
         out.push_str(&format!("    {}  {}\n", span(&self.blocked), self.blocked));
-        out.push_str(&format!(
-            "  but no operation invoked by then can take effect in state {}:\n",
-            self.state
-        ));
+        out.push_str("  but none of the operations invoked by then can come next:\n");
         for c in &self.candidates {
-            out.push_str(&format!("    {}  {c}\n", span(c)));
+            let why = if c.possible {
+                "possible, but nothing linearizable follows".to_string()
+            } else {
+                format!("impossible in state {}", self.state)
+            };
+            out.push_str(&format!(
+                "    {}  {:width$}  {why}\n",
+                span(&c.op),
+                c.op.to_string()
+            ));
         }
         out
     }
@@ -289,6 +306,9 @@ pub fn check<M: Model>(
     history: &History,
     budget: &mut Budget<'_>,
 ) -> Result<CheckReport, ModelError> {
+    for op in &history.operations {
+        model.observe(op);
+    }
     let mut parts: BTreeMap<Option<String>, Partition<M::Input, M::Output>> = BTreeMap::new();
     for (index, op) in history.operations.iter().enumerate() {
         let encoded = model.encode(op).map_err(|reason| ModelError {
@@ -357,6 +377,7 @@ const NONE: u32 = u32::MAX;
 
 /// The call/return entries of a partition in history order, as a doubly linked list with a
 /// head sentinel (0) and a tail sentinel (`len + 1`).
+#[derive(Clone)]
 struct Entries {
     next: Vec<u32>,
     prev: Vec<u32>,
@@ -368,6 +389,31 @@ struct Entries {
 }
 
 impl Entries {
+    /// The list of `events` (which must end with a return).
+    fn new(events: &[(u64, bool, u32)], ops: usize) -> Self {
+        let m = events.len();
+        let mut entries = Entries {
+            next: (1..=m as u32 + 1).chain([NONE]).collect(),
+            prev: [NONE].into_iter().chain(0..=m as u32).collect(),
+            op: Vec::with_capacity(m + 2),
+            ret_of: vec![NONE; m + 2],
+        };
+        entries.op.push(NONE);
+        let mut call_entry = vec![NONE; ops];
+        for (k, &(_, is_ret, op)) in events.iter().enumerate() {
+            let e = k + 1;
+            entries.op.push(op);
+            if is_ret {
+                entries.ret_of[call_entry[op as usize] as usize] = e as u32;
+            } else {
+                call_entry[op as usize] = e as u32;
+                entries.ret_of[e] = 0;
+            }
+        }
+        entries.op.push(NONE);
+        entries
+    }
+
     /// Removes call entry `e` and its return entry from the list.
     #[inline]
     fn lift(&mut self, e: usize) {
@@ -410,140 +456,287 @@ fn events<I, O>(history: &History, part: &Partition<I, O>) -> Vec<(u64, bool, u3
     ev
 }
 
+/// What the two searches of a partition share: the operations' bit positions, hash keys and
+/// symmetry constraints.
+struct Layout {
+    /// Whether each operation is pending (no definite output).
+    pending: Vec<bool>,
+    /// Bit position of each operation: definite ones in the first `dwords` words, pending
+    /// ones after, so that the two sets can be compared separately.
+    pos: Vec<usize>,
+    dwords: usize,
+    pwords: usize,
+    /// Per-operation keys of the incremental (Zobrist) hash of the linearized set.
+    zobrist: Vec<u64>,
+    /// For a pending operation, the previous pending operation with an equal input (tried
+    /// first, since the two are interchangeable), or `NONE`.
+    same_before: Vec<u32>,
+    /// Definite operations, each of which must be linearized.
+    returns: usize,
+}
+
+impl Layout {
+    fn new<I: Eq, O>(part: &Partition<I, O>, events: &[(u64, bool, u32)]) -> Layout {
+        let n = part.ops.len();
+        let pending: Vec<bool> = part.outputs.iter().map(Option::is_none).collect();
+        let nd = pending.iter().filter(|p| !**p).count();
+        let dwords = nd.div_ceil(64).max(1);
+        let pwords = (n - nd).div_ceil(64);
+        let mut pos = vec![0usize; n];
+        let (mut next_d, mut next_p) = (0, dwords * 64);
+        for (o, p) in pos.iter_mut().enumerate() {
+            let counter = if pending[o] { &mut next_p } else { &mut next_d };
+            *p = *counter;
+            *counter += 1;
+        }
+        let mut same_before = vec![NONE; n];
+        let mut last_of_input: Vec<(&I, u32)> = Vec::new();
+        for &(_, is_ret, op) in events {
+            let o = op as usize;
+            if is_ret || !pending[o] {
+                continue;
+            }
+            match last_of_input
+                .iter_mut()
+                .find(|(i, _)| **i == part.inputs[o])
+            {
+                Some(slot) => {
+                    same_before[o] = slot.1;
+                    slot.1 = op;
+                }
+                None => last_of_input.push((&part.inputs[o], op)),
+            }
+        }
+        Layout {
+            pending,
+            pos,
+            dwords,
+            pwords,
+            zobrist: (0..n as u64).map(|i| mix(i ^ 0x5eed)).collect(),
+            same_before,
+            returns: events.iter().filter(|e| e.1).count(),
+        }
+    }
+}
+
+/// In what order a search tries the candidates of a configuration.
+#[derive(Copy, Clone, PartialEq, Eq)]
+enum Order {
+    /// In history order, pending operations among the definite ones: finds linearizations
+    /// where indefinite operations took effect soon after their invocation quickly.
+    Eager,
+    /// Definite operations first, then pending ones: configurations that use fewer pending
+    /// operations come first and dominate those that use more, which makes exhaustive
+    /// searches (violations) fast.
+    Lazy,
+}
+
+/// One depth-first search over a partition, resumable in chunks of steps.
+struct Search<'a, M: Model> {
+    model: &'a M,
+    part: &'a Partition<M::Input, M::Output>,
+    layout: &'a Layout,
+    order: Order,
+    entries: Entries,
+    bits: Vec<u64>,
+    /// Explored configurations when there are no pending operations.
+    memo: Memo<M::State>,
+    /// Explored configurations, with dominance, when there are.
+    dominance: Dominance<M::State>,
+    remaining: usize,
+    stack: Vec<(u32, M::State)>,
+    best: Vec<u32>,
+    unsaved_max: bool,
+    state: M::State,
+    /// Incremental hash of the linearized definite operations.
+    zob: u64,
+    /// In `Order::Lazy`, whether this pass over the candidates tries the pending ones.
+    pending_pass: bool,
+    entry: usize,
+}
+
+impl<'a, M: Model> Search<'a, M> {
+    fn new(
+        model: &'a M,
+        part: &'a Partition<M::Input, M::Output>,
+        layout: &'a Layout,
+        entries: Entries,
+        order: Order,
+    ) -> Self {
+        let entry = entries.next[0] as usize;
+        Search {
+            model,
+            part,
+            layout,
+            order,
+            entries,
+            bits: vec![0; layout.dwords + layout.pwords],
+            memo: Memo::new(),
+            dominance: Dominance::new(),
+            remaining: layout.returns,
+            stack: Vec::new(),
+            best: Vec::new(),
+            unsaved_max: false,
+            state: model.init(),
+            zob: 0,
+            pending_pass: false,
+            entry,
+        }
+    }
+
+    fn memo_bytes(&self) -> usize {
+        self.memo.bytes() + self.dominance.bytes()
+    }
+
+    /// Runs at most `chunk` steps; `None` if the search is not over yet.
+    fn run(&mut self, budget: &mut Budget<'_>, chunk: u64) -> Option<Outcome> {
+        let layout = self.layout;
+        let (dwords, pwords) = (layout.dwords, layout.pwords);
+        let lazy = self.order == Order::Lazy && pwords > 0;
+        for _ in 0..chunk {
+            if self.remaining == 0 {
+                return Some(Outcome::Linearizable);
+            }
+            if !budget.tick() {
+                return Some(Outcome::OutOfBudget);
+            }
+            let entry = self.entry;
+            let op = self.entries.op[entry] as usize;
+            let is_call = self.entries.ret_of[entry] != NONE;
+            if is_call {
+                let pending = layout.pending[op];
+                if lazy && pending != self.pending_pass {
+                    self.entry = self.entries.next[entry] as usize;
+                    continue;
+                }
+                let prior = layout.same_before[op];
+                let allowed = prior == NONE || {
+                    let b = layout.pos[prior as usize];
+                    self.bits[b / 64] >> (b % 64) & 1 == 1
+                };
+                if allowed
+                    && let Some(next_state) = self.model.step(
+                        self.state,
+                        &self.part.inputs[op],
+                        self.part.outputs[op].as_ref(),
+                    )
+                {
+                    let b = layout.pos[op];
+                    self.bits[b / 64] |= 1 << (b % 64);
+                    let z = if pending {
+                        self.zob
+                    } else {
+                        self.zob ^ layout.zobrist[op]
+                    };
+                    let h = mix(z ^ hash_state(&next_state));
+                    let fresh = if pwords == 0 {
+                        self.memo.insert(h, &self.bits, next_state)
+                    } else {
+                        let (d, p) = self.bits.split_at(dwords);
+                        self.dominance.insert(h, d, next_state, p)
+                    };
+                    if fresh {
+                        self.stack.push((entry as u32, self.state));
+                        self.state = next_state;
+                        self.zob = z;
+                        self.entries.lift(entry);
+                        if !pending {
+                            self.remaining -= 1;
+                        }
+                        if self.stack.len() > self.best.len() {
+                            self.unsaved_max = true;
+                        }
+                        self.pending_pass = false;
+                        self.entry = self.entries.next[0] as usize;
+                        continue;
+                    }
+                    self.bits[b / 64] &= !(1 << (b % 64));
+                }
+                self.entry = self.entries.next[entry] as usize;
+            } else if lazy && !self.pending_pass {
+                // Every definite candidate is tried: now the pending ones.
+                self.pending_pass = true;
+                self.entry = self.entries.next[0] as usize;
+            } else {
+                // A return: its operation had to be linearized before here, and no candidate
+                // leads to a linearization. Backtrack.
+                if self.unsaved_max {
+                    self.best.clear();
+                    let ops = &self.entries.op;
+                    self.best
+                        .extend(self.stack.iter().map(|&(e, _)| ops[e as usize]));
+                    self.unsaved_max = false;
+                }
+                let Some((e, prev_state)) = self.stack.pop() else {
+                    return Some(Outcome::Violation(std::mem::take(&mut self.best)));
+                };
+                let e = e as usize;
+                let op = self.entries.op[e] as usize;
+                let b = layout.pos[op];
+                self.bits[b / 64] &= !(1 << (b % 64));
+                let pending = layout.pending[op];
+                self.pending_pass = lazy && pending;
+                if !pending {
+                    self.zob ^= layout.zobrist[op];
+                    self.remaining += 1;
+                }
+                self.state = prev_state;
+                self.entries.unlift(e);
+                self.entry = self.entries.next[e] as usize;
+            }
+        }
+        None
+    }
+}
+
+/// Steps each search runs before the other gets its turn.
+const CHUNK: u64 = 1 << 14;
+
+/// Searches one partition. With pending operations, two searches (eager and lazy order) run
+/// in alternating chunks and the first to finish gives the outcome: each is fast on
+/// histories where the other can be slow, and the alternation costs at most twice the faster.
 fn search<M: Model>(
     model: &M,
     history: &History,
     part: &Partition<M::Input, M::Output>,
     budget: &mut Budget<'_>,
 ) -> SearchResult {
-    let n = part.ops.len();
     let mut ev = events(history, part);
     // A pending operation invoked after the last return can always be left out.
-    let last_ret = ev.iter().rposition(|e| e.1);
-    let Some(last_ret) = last_ret else {
+    let Some(last_ret) = ev.iter().rposition(|e| e.1) else {
         return SearchResult {
             outcome: Outcome::Linearizable,
             memo_bytes: 0,
         };
     };
     ev.truncate(last_ret + 1);
-
-    let m = ev.len();
-    let tail = m + 1;
-    let mut entries = Entries {
-        next: (1..=m as u32 + 1).chain([NONE]).collect(),
-        prev: [NONE].into_iter().chain(0..=m as u32).collect(),
-        op: Vec::with_capacity(m + 2),
-        ret_of: vec![NONE; m + 2],
-    };
-    entries.op.push(NONE);
-    let mut call_entry = vec![NONE; n];
-    for (k, &(_, is_ret, op)) in ev.iter().enumerate() {
-        let e = k + 1;
-        entries.op.push(op);
-        if is_ret {
-            entries.ret_of[call_entry[op as usize] as usize] = e as u32;
-        } else {
-            call_entry[op as usize] = e as u32;
-            entries.ret_of[e] = 0;
-        }
+    let layout = Layout::new(part, &ev);
+    let entries = Entries::new(&ev, part.ops.len());
+    if layout.pwords == 0 {
+        let mut only = Search::new(model, part, &layout, entries, Order::Lazy);
+        let outcome = loop {
+            if let Some(outcome) = only.run(budget, u64::MAX) {
+                break outcome;
+            }
+        };
+        return SearchResult {
+            outcome,
+            memo_bytes: only.memo_bytes(),
+        };
     }
-    entries.op.push(NONE);
-    debug_assert_eq!(entries.next.len(), tail + 1);
-
-    // Pending operations with equal inputs are interchangeable: try them in invocation order.
-    let mut same_before = vec![NONE; n];
-    let mut last_of_input: Vec<(&M::Input, u32)> = Vec::new();
-    for &(_, is_ret, op) in &ev {
-        let o = op as usize;
-        if is_ret || part.outputs[o].is_some() {
-            continue;
-        }
-        match last_of_input
-            .iter_mut()
-            .find(|(i, _)| **i == part.inputs[o])
-        {
-            Some(slot) => {
-                same_before[o] = slot.1;
-                slot.1 = op;
+    let mut searches = [
+        Search::new(model, part, &layout, entries.clone(), Order::Lazy),
+        Search::new(model, part, &layout, entries, Order::Eager),
+    ];
+    loop {
+        for search in &mut searches {
+            if let Some(outcome) = search.run(budget, CHUNK) {
+                return SearchResult {
+                    outcome,
+                    memo_bytes: searches.iter().map(Search::memo_bytes).sum(),
+                };
             }
-            None => last_of_input.push((&part.inputs[o], op)),
         }
-    }
-
-    let zobrist: Vec<u64> = (0..n as u64).map(|i| mix(i ^ 0x5eed)).collect();
-    let words = n.div_ceil(64).max(1);
-    let mut bits = vec![0u64; words];
-    let mut memo: Memo<M::State> = Memo::new(words);
-    let mut remaining = ev.iter().filter(|e| e.1).count();
-    let mut stack: Vec<(u32, M::State)> = Vec::with_capacity(n);
-    let mut best: Vec<u32> = Vec::new();
-    let mut unsaved_max = false;
-    let mut state = model.init();
-    let mut zob = 0u64;
-    let mut entry = entries.next[0] as usize;
-
-    let outcome = loop {
-        if remaining == 0 {
-            break Outcome::Linearizable;
-        }
-        if !budget.tick() {
-            break Outcome::OutOfBudget;
-        }
-        debug_assert!(entry != tail, "a return entry always lies ahead");
-        let op = entries.op[entry] as usize;
-        let is_call = entries.ret_of[entry] != NONE;
-        if is_call {
-            let prior = same_before[op];
-            let allowed = prior == NONE || bits[prior as usize / 64] >> (prior % 64) & 1 == 1;
-            if allowed
-                && let Some(next_state) =
-                    model.step(state, &part.inputs[op], part.outputs[op].as_ref())
-            {
-                bits[op / 64] |= 1 << (op % 64);
-                let z = zob ^ zobrist[op];
-                if memo.insert(mix(z ^ hash_state(&next_state)), &bits, next_state) {
-                    stack.push((entry as u32, state));
-                    state = next_state;
-                    zob = z;
-                    entries.lift(entry);
-                    if entries.ret_of[entry] != 0 {
-                        remaining -= 1;
-                    }
-                    if stack.len() > best.len() {
-                        unsaved_max = true;
-                    }
-                    entry = entries.next[0] as usize;
-                    continue;
-                }
-                bits[op / 64] &= !(1 << (op % 64));
-            }
-            entry = entries.next[entry] as usize;
-        } else {
-            // A return: its operation had to be linearized before here, and was not.
-            if unsaved_max {
-                best.clear();
-                best.extend(stack.iter().map(|&(e, _)| entries.op[e as usize]));
-                unsaved_max = false;
-            }
-            let Some((e, prev_state)) = stack.pop() else {
-                break Outcome::Violation(std::mem::take(&mut best));
-            };
-            let e = e as usize;
-            let op = entries.op[e] as usize;
-            bits[op / 64] &= !(1 << (op % 64));
-            zob ^= zobrist[op];
-            state = prev_state;
-            entries.unlift(e);
-            if entries.ret_of[e] != 0 {
-                remaining += 1;
-            }
-            entry = entries.next[e] as usize;
-        }
-    };
-    SearchResult {
-        outcome,
-        memo_bytes: memo.bytes(),
     }
 }
 
@@ -555,6 +748,13 @@ fn explain<M: Model>(
     best: &[u32],
 ) -> Explanation {
     let op_of = |i: usize| history.operations[part.ops[i]].clone();
+    // Pending operations at the end of the prefix explain nothing (they are optional, and
+    // the search places them eagerly): show them among the candidates instead.
+    let keep = best
+        .iter()
+        .rposition(|&i| part.outputs[i as usize].is_some())
+        .map_or(0, |last| last + 1);
+    let best = &best[..keep];
     let mut state = model.init();
     let mut prefix = Vec::with_capacity(best.len());
     let mut placed = vec![false; part.ops.len()];
@@ -580,7 +780,15 @@ fn explain<M: Model>(
             let candidates = ev[..pos]
                 .iter()
                 .filter(|&&(_, is_ret, op)| !is_ret && !placed[op as usize])
-                .map(|&(_, _, op)| op_of(op as usize))
+                .map(|&(_, _, op)| {
+                    let i = op as usize;
+                    Candidate {
+                        op: op_of(i),
+                        possible: model
+                            .step(state, &part.inputs[i], part.outputs[i].as_ref())
+                            .is_some(),
+                    }
+                })
                 .collect();
             (op_of(blocked), candidates)
         }

@@ -13,7 +13,7 @@
 //! Values are interned to small integers, so a state is a `u32` and hashing it is cheap.
 
 use crate::history::{Operation, Output, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::hash::Hash;
 use std::str::FromStr;
@@ -46,6 +46,14 @@ pub trait Model {
     /// The independent object `op` acts on (its key); operations on different objects are
     /// checked separately (P-compositionality). `None` for a single object.
     fn partition(&self, op: &Operation) -> Option<String>;
+
+    /// Shown every operation of the history before the first [`encode`](Model::encode).
+    /// A model may learn here which values the history ever observes, so that it can give
+    /// the same input to pending operations nobody can tell apart (for example writes of
+    /// values that no read returns): the search then treats them as interchangeable.
+    fn observe(&mut self, op: &Operation) {
+        let _ = op;
+    }
 
     /// Translates `op` for this model. `Ok(None)` drops an operation that cannot constrain
     /// the search (a read that never returned, an operation that definitely did not happen);
@@ -118,7 +126,13 @@ impl<T: Ord + Clone> Interner<T> {
 #[derive(Clone, Debug, Default)]
 pub struct KvModel {
     values: Interner<String>,
+    /// (key, value) pairs some definite `get` returned.
+    read: BTreeSet<(String, String)>,
 }
+
+/// The state of a key holding a value that no `get` of the history returns (written by an
+/// operation that may or may not have taken effect). All such values behave alike.
+const UNREAD: u32 = u32::MAX;
 
 /// A KV operation's input.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -175,6 +189,19 @@ impl Model for KvModel {
         op.key.clone()
     }
 
+    fn observe(&mut self, op: &Operation) {
+        if let (
+            Some(key),
+            Output::Ok {
+                value: Value::Str(v),
+            },
+            true,
+        ) = (&op.key, &op.output, op.f == "get")
+        {
+            self.read.insert((key.clone(), v.clone()));
+        }
+    }
+
     fn encode(&mut self, op: &Operation) -> Result<Option<Encoded<KvInput, KvOutput>>, String> {
         let Some(key) = &op.key else {
             return Err("a KV operation needs a key".into());
@@ -191,6 +218,15 @@ impl Model for KvModel {
                     "unknown operation `{other}` (the KV model knows put, get and delete)"
                 ));
             }
+        };
+        let pending = op.ret.is_none() || op.output == Output::Unknown;
+        let input = match (input, &op.value) {
+            (KvInput::Put(_), Value::Str(v))
+                if pending && !self.read.contains(&(key.clone(), v.clone())) =>
+            {
+                KvInput::Put(UNREAD)
+            }
+            _ => input,
         };
         let output = match (&op.output, input) {
             (Output::Unknown, _) => None,
@@ -238,9 +274,14 @@ impl Model for KvModel {
     }
 
     fn show_state(&self, state: u32) -> String {
-        self.values
-            .get(state)
-            .map_or_else(|| "absent".to_string(), |v| format!("{v:?}"))
+        match state {
+            0 => "absent".to_string(),
+            UNREAD => "(a value no get returns)".to_string(),
+            _ => self
+                .values
+                .get(state)
+                .map_or_else(|| "?".to_string(), |v| format!("{v:?}")),
+        }
     }
 }
 
@@ -255,6 +296,8 @@ impl Model for KvModel {
 #[derive(Clone, Debug, Default)]
 pub struct CasRegister {
     values: Interner<Value>,
+    /// (key, value) pairs a definite read returned or a cas compared with.
+    observed: BTreeSet<(Option<String>, Value)>,
 }
 
 /// A register operation's input (values interned, 0 is `nil`).
@@ -326,6 +369,16 @@ impl CasRegister {
             self.values.intern(v)
         }
     }
+
+    /// The id a pending operation writes `v` as: `UNREAD` if no read returns it and no cas
+    /// compares with it.
+    fn written_id(&mut self, key: &Option<String>, v: &Value, pending: bool) -> u32 {
+        if pending && *v != Value::Nil && !self.observed.contains(&(key.clone(), v.clone())) {
+            UNREAD
+        } else {
+            self.id(v)
+        }
+    }
 }
 
 impl Model for CasRegister {
@@ -343,6 +396,35 @@ impl Model for CasRegister {
             .or_else(|| independent(op).map(|(key, _, _)| key))
     }
 
+    fn observe(&mut self, op: &Operation) {
+        let key = self.partition(op);
+        let (value, result) = match independent(op) {
+            Some((_, v, r)) => (v, r),
+            None => (
+                &op.value,
+                match &op.output {
+                    Output::Ok { value } => Some(value),
+                    _ => None,
+                },
+            ),
+        };
+        match op.f.as_str() {
+            "read" => {
+                if let Some(r) = result {
+                    self.observed.insert((key, r.clone()));
+                }
+            }
+            "cas" => {
+                if let Value::List(pair) = value
+                    && let Some(from) = pair.first()
+                {
+                    self.observed.insert((key, from.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+
     fn encode(&mut self, op: &Operation) -> Result<Option<Encoded<CasInput, CasOutput>>, String> {
         let (value, result) = match independent(op) {
             Some((_, v, r)) => (v, r),
@@ -354,6 +436,7 @@ impl Model for CasRegister {
                 },
             ),
         };
+        let key = self.partition(op);
         let definite = op.ret.is_some() && op.output != Output::Unknown;
         let failed = definite && matches!(op.output, Output::Fail { .. });
         let input = match op.f.as_str() {
@@ -371,12 +454,13 @@ impl Model for CasRegister {
                 if failed {
                     return Ok(None);
                 }
-                CasInput::Write(self.id(value))
+                CasInput::Write(self.written_id(&key, value, !definite))
             }
             "cas" => match value {
-                Value::List(pair) if pair.len() == 2 => {
-                    CasInput::Cas(self.id(&pair[0]), self.id(&pair[1]))
-                }
+                Value::List(pair) if pair.len() == 2 => CasInput::Cas(
+                    self.id(&pair[0]),
+                    self.written_id(&key, &pair[1], !definite),
+                ),
                 other => return Err(format!("cas needs a value [from to], not {other}")),
             },
             other => {
@@ -409,9 +493,14 @@ impl Model for CasRegister {
     }
 
     fn show_state(&self, state: u32) -> String {
-        self.values
-            .get(state)
-            .map_or_else(|| "nil".to_string(), |v| v.to_string())
+        match state {
+            0 => "nil".to_string(),
+            UNREAD => "(a value no read returns)".to_string(),
+            _ => self
+                .values
+                .get(state)
+                .map_or_else(|| "?".to_string(), |v| v.to_string()),
+        }
     }
 }
 

@@ -202,14 +202,14 @@ fn an_explanation_reads_as_a_story() {
         panic!("read after delete accepted")
     };
     let expected = r#"  key "a" is not linearizable under the kv model (4 operations)
-  longest linearizable prefix: 3 operations, starting from state absent
+  longest linearizable prefix: 2 operations, starting from state absent
          1..2       client 1: put "a" "v1" -> ok           => "v1"
          3..4       client 2: delete "a" -> ok             => absent
-         6..        client 4: put "a" "v2" -> (no return)  => "v2"
-  then the state is "v2", and this operation must take effect before it returns at 8:
+  then the state is absent, and this operation must take effect before it returns at 8:
          5..8       client 3: get "a" -> ok "v1"
-  but no operation invoked by then can take effect in state "v2":
-         5..8       client 3: get "a" -> ok "v1"
+  but none of the operations invoked by then can come next:
+         5..8       client 3: get "a" -> ok "v1"           impossible in state absent
+         6..        client 4: put "a" "v2" -> (no return)  possible, but nothing linearizable follows
 "#;
     assert_eq!(why.to_string(), expected);
 }

@@ -294,9 +294,24 @@ mod tests {
 
     #[test]
     fn a_zero_timeout_gives_unknown_on_a_long_search() {
-        let (code, out, _) = lin(&["--timeout", "0", &corpus("etcd_002.log")]);
+        // Every operation takes at least one search step, and the clock is asked every few
+        // thousand steps: 10,000 operations are sure to reach it.
+        let mut log = String::new();
+        for i in 0..10_000 {
+            log.push_str(&format!(
+                "INFO  jepsen.util - 0\t:invoke\t:write\t{i}\nINFO  jepsen.util - 0\t:ok\t:write\t{i}\n"
+            ));
+        }
+        let long = temp_file("long.log", &log);
+        let (code, out, _) = lin(&["--timeout", "0", &long]);
         assert_eq!(code, 1);
-        assert!(out.contains("etcd_002.log: unknown ("), "{out}");
+        assert!(out.contains("long.log: unknown (10000 operations"), "{out}");
+        let (code, out, _) = lin(&["--timeout", "60", &long]);
+        assert_eq!(code, 0);
+        assert!(
+            out.contains("long.log: linearizable (10000 operations"),
+            "{out}"
+        );
     }
 
     #[test]
