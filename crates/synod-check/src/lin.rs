@@ -701,6 +701,17 @@ fn search<M: Model>(
     part: &Partition<M::Input, M::Output>,
     budget: &mut Budget<'_>,
 ) -> SearchResult {
+    search_with(model, history, part, budget, &[Order::Lazy, Order::Eager])
+}
+
+/// [`search`] with the given orders (the first is used alone when nothing is pending).
+fn search_with<M: Model>(
+    model: &M,
+    history: &History,
+    part: &Partition<M::Input, M::Output>,
+    budget: &mut Budget<'_>,
+    orders: &[Order],
+) -> SearchResult {
     let mut ev = events(history, part);
     // A pending operation invoked after the last return can always be left out.
     let Some(last_ret) = ev.iter().rposition(|e| e.1) else {
@@ -712,8 +723,8 @@ fn search<M: Model>(
     ev.truncate(last_ret + 1);
     let layout = Layout::new(part, &ev);
     let entries = Entries::new(&ev, part.ops.len());
-    if layout.pwords == 0 {
-        let mut only = Search::new(model, part, &layout, entries, Order::Lazy);
+    if layout.pwords == 0 || orders.len() == 1 {
+        let mut only = Search::new(model, part, &layout, entries, orders[0]);
         let outcome = loop {
             if let Some(outcome) = only.run(budget, u64::MAX) {
                 break outcome;
@@ -724,10 +735,10 @@ fn search<M: Model>(
             memo_bytes: only.memo_bytes(),
         };
     }
-    let mut searches = [
-        Search::new(model, part, &layout, entries.clone(), Order::Lazy),
-        Search::new(model, part, &layout, entries, Order::Eager),
-    ];
+    let mut searches: Vec<Search<'_, M>> = orders
+        .iter()
+        .map(|&order| Search::new(model, part, &layout, entries.clone(), order))
+        .collect();
     loop {
         for search in &mut searches {
             if let Some(outcome) = search.run(budget, CHUNK) {
@@ -804,5 +815,151 @@ fn explain<M: Model>(
         state: model.show_state(state),
         blocked,
         candidates,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::{Output, Value, parse_jepsen_log};
+    use crate::model::CasRegister;
+
+    /// The verdict of each order alone (true: linearizable), for a one-partition history.
+    fn verdicts_by_order(history: &History) -> [bool; 2] {
+        let mut model = CasRegister::new();
+        for op in &history.operations {
+            model.observe(op);
+        }
+        let mut part = Partition {
+            key: None,
+            ops: Vec::new(),
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+        };
+        for (i, op) in history.operations.iter().enumerate() {
+            if let Some(e) = model.encode(op).expect("register operations") {
+                part.ops.push(i);
+                part.inputs.push(e.input);
+                part.outputs.push(e.output);
+            }
+        }
+        [Order::Eager, Order::Lazy].map(|order| {
+            let r = search_with(&model, history, &part, &mut Budget::unlimited(), &[order]);
+            match r.outcome {
+                Outcome::Linearizable => true,
+                Outcome::Violation(_) => false,
+                Outcome::OutOfBudget => unreachable!("no budget"),
+            }
+        })
+    }
+
+    struct Rng(u64);
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            mix(self.0) % n
+        }
+    }
+
+    /// A register history executed sequentially at effect points strictly inside each
+    /// interval; some operations indefinite (and applied or not).
+    fn register_history(seed: u64) -> History {
+        let mut rng = Rng(seed);
+        let clients = 1 + rng.below(4);
+        let n = 1 + rng.below(25) as usize;
+        let unknown = rng.below(40);
+        let mut cursor = vec![0u64; clients as usize];
+        let mut slots: Vec<(u64, u64, u64, u64)> = (0..n)
+            .map(|_| {
+                let c = rng.below(clients) as usize;
+                let call = cursor[c] + rng.below(3);
+                let d = 2 + rng.below(12);
+                cursor[c] = call + d + 1;
+                (call + 1 + rng.below(d - 1), call, call + d, c as u64)
+            })
+            .collect();
+        slots.sort_unstable();
+        let mut reg = Value::Nil;
+        let mut operations = Vec::new();
+        for (_, call, ret, client) in slots {
+            let pending = rng.below(100) < unknown;
+            let applies = !pending || rng.below(2) == 0;
+            let v = Value::Int(rng.below(3) as i64);
+            let (f, value, output) = match rng.below(3) {
+                0 => ("read", Value::Nil, Output::Ok { value: reg.clone() }),
+                1 => {
+                    if applies {
+                        reg = v.clone();
+                    }
+                    ("write", v, Output::Ok { value: Value::Nil })
+                }
+                _ => {
+                    let from = Value::Int(rng.below(3) as i64);
+                    let ok = reg == from;
+                    if ok && applies {
+                        reg = v.clone();
+                    }
+                    let out = if ok {
+                        Output::Ok { value: Value::Nil }
+                    } else {
+                        Output::Fail { error: None }
+                    };
+                    ("cas", Value::List(vec![from, v]), out)
+                }
+            };
+            operations.push(Operation {
+                client,
+                f: f.into(),
+                key: None,
+                value,
+                output: if pending { Output::Unknown } else { output },
+                call,
+                ret: (!pending || rng.below(2) == 0).then_some(ret),
+            });
+        }
+        operations.sort_by_key(|op| op.call);
+        History {
+            name: "gen".into(),
+            operations,
+        }
+    }
+
+    #[test]
+    fn each_search_order_alone_is_exact_on_generated_histories() {
+        let mut altered = 0;
+        for seed in 0..3000 {
+            let h = register_history(seed);
+            assert_eq!(verdicts_by_order(&h), [true, true], "seed {seed}: {h:#?}");
+            let read = h
+                .operations
+                .iter()
+                .position(|op| op.f == "read" && !op.is_pending());
+            if let Some(i) = read {
+                let mut bad = h.clone();
+                bad.operations[i].output = Output::Ok {
+                    value: Value::Int(99),
+                };
+                assert_eq!(verdicts_by_order(&bad), [false, false], "seed {seed}");
+                altered += 1;
+            }
+        }
+        assert!(altered > 1000);
+    }
+
+    #[test]
+    #[allow(clippy::disallowed_methods)] // reads the corpus
+    fn each_search_order_alone_agrees_on_the_etcd_corpus() {
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/jepsen-etcd"
+        );
+        let verdicts = std::fs::read_to_string(format!("{dir}/verdicts.tsv")).expect("tsv");
+        for line in verdicts.lines().skip(1) {
+            let (file, expected) = line.split_once('\t').expect("two columns");
+            let expected: bool = expected.trim().parse().expect("bool");
+            let text = std::fs::read_to_string(format!("{dir}/{file}")).expect("file");
+            let h = parse_jepsen_log(file, &text).expect("parses");
+            assert_eq!(verdicts_by_order(&h), [expected; 2], "{file}");
+        }
     }
 }
