@@ -10,11 +10,24 @@
 //! The search, per partition (one key), walks a doubly linked list of call and return entries
 //! in the history's order. At a call it tries to linearize the operation now (step the model,
 //! remove the call and its return from the list, start again from the head); at a return it
-//! backtracks, since that operation should have been linearized before. Configurations already
-//! explored are remembered in a hash set, so no (set, state) pair is explored twice. Pending
-//! operations have no return entry: the search succeeds once every definite operation is
-//! linearized, and two pending operations with the same input are interchangeable, so only the
-//! earlier-invoked one is tried first.
+//! backtracks, since that operation should have been linearized before. On top of that:
+//!
+//! - **Memoization.** A configuration (set of linearized operations, state) is explored once.
+//!   The sets are compressed (leading all-ones words are not stored), so a configuration of a
+//!   partition with thousands of operations takes a few words.
+//! - **Pending operations** (indefinite outputs) have no return entry: the search succeeds
+//!   once every definite operation is linearized. Two pending operations with equal inputs are
+//!   interchangeable, so the later-invoked one is only tried after the earlier one.
+//! - **Dominance.** Pending operations are optional, so a configuration that has used a
+//!   superset of another's pending operations, with the same definite operations and state,
+//!   can reach nothing the other cannot: it is not explored.
+//! - **Two orders.** An eager search tries candidates in history order (quick to find a
+//!   linearization where indefinite operations took effect soon after their invocation); a
+//!   lazy one tries definite candidates before pending ones (configurations with fewer pending
+//!   operations come first and dominate the rest, which makes exhausting a non-linearizable
+//!   history fast). With pending operations both run, alternating in chunks of steps, and the
+//!   first to finish gives the verdict: at most twice the work of the better one, and the
+//!   result is deterministic.
 //!
 //! The library reads no clock: a [`Budget`] bounds the work by a step count and/or a `stop`
 //! closure the caller supplies (the CLI passes one that looks at the wall clock). Running out
