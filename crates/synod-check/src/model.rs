@@ -32,6 +32,53 @@ pub struct Encoded<I, O> {
 /// The checker calls [`encode`](Model::encode) once per operation, then only
 /// [`step`](Model::step) during the search, so `step` should be cheap and `State` small.
 /// `step` must be deterministic: the same state, input and output always give the same answer.
+///
+/// A new data type is a few dozen lines. A counter with `add n` and `read`:
+///
+/// ```
+/// use synod_check::{Budget, Encoded, HistoryBuilder, Model, Operation, Output, Value, check};
+///
+/// struct Counter;
+///
+/// #[derive(Clone, Debug, PartialEq, Eq)]
+/// enum Input { Add(i64), Read }
+///
+/// impl Model for Counter {
+///     type Input = Input;
+///     type Output = i64; // what a read returned
+///     type State = i64;
+///
+///     fn name(&self) -> &'static str { "counter" }
+///     fn partition(&self, op: &Operation) -> Option<String> { op.key.clone() }
+///     fn encode(&mut self, op: &Operation) -> Result<Option<Encoded<Input, i64>>, String> {
+///         let definite = !op.is_pending();
+///         match (op.f.as_str(), &op.value, &op.output) {
+///             ("add", Value::Int(n), _) => Ok(Some(Encoded { input: Input::Add(*n), output: None })),
+///             ("read", _, Output::Ok { value: Value::Int(v) }) if definite => {
+///                 Ok(Some(Encoded { input: Input::Read, output: Some(*v) }))
+///             }
+///             ("read", _, _) => Ok(None), // a read with no answer constrains nothing
+///             (f, _, _) => Err(format!("unknown operation `{f}`")),
+///         }
+///     }
+///     fn init(&self) -> i64 { 0 }
+///     fn step(&self, state: i64, input: &Input, output: Option<&i64>) -> Option<i64> {
+///         match input {
+///             Input::Add(n) => Some(state + n),
+///             Input::Read => (output.is_none_or(|v| *v == state)).then_some(state),
+///         }
+///     }
+///     fn show_state(&self, state: i64) -> String { state.to_string() }
+/// }
+///
+/// // Client 1 adds 2 and never hears back; client 2 then reads 2: the add took effect.
+/// let mut h = HistoryBuilder::new("counter");
+/// h.invoke(1, None, "add", None, Value::Int(2), 1).unwrap();
+/// h.invoke(2, None, "read", None, Value::Nil, 2).unwrap();
+/// h.complete(2, None, Some("read"), Output::Ok { value: Value::Int(2) }, 3).unwrap();
+/// let report = check(&mut Counter, &h.finish(), &mut Budget::unlimited()).unwrap();
+/// assert!(report.verdict.is_linearizable());
+/// ```
 pub trait Model {
     /// An operation's input, as the model reads it.
     type Input: Clone + Eq + fmt::Debug;
