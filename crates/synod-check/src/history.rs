@@ -567,7 +567,7 @@ pub fn parse_jepsen_log(name: &str, text: &str) -> Result<History, HistoryError>
             return Err(malformed(
                 name,
                 at,
-                "expected `INFO  jepsen.util - <process> <type> <f> <value>`",
+                "expected `INFO  jepsen.util - <process> <type> <f> <value>` (from a full jepsen.log, keep only the `jepsen.util - ` lines)",
             ));
         };
         let rest = &line[pos + MARK.len()..];

@@ -285,6 +285,23 @@ pub struct CheckReport {
     pub peak_memo_bytes: usize,
 }
 
+impl CheckReport {
+    /// One line for a run's summary: `linearizable (120 operations, 5 keys)`,
+    /// `NOT linearizable at key "a" (120 operations, 5 keys)`, `unknown: ...`.
+    pub fn summary(&self) -> String {
+        let keys = if self.partitions == 1 { "key" } else { "keys" };
+        let counts = format!("{} operations, {} {keys}", self.operations, self.partitions);
+        match &self.verdict {
+            Verdict::NotLinearizable(why) => match &why.partition {
+                Some(k) => format!("NOT linearizable at key {k:?} ({counts})"),
+                None => format!("NOT linearizable ({counts})"),
+            },
+            Verdict::Unknown(_) => format!("unknown: the budget ran out ({counts})"),
+            Verdict::Linearizable => format!("linearizable ({counts})"),
+        }
+    }
+}
+
 /// The model does not understand an operation of the history.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{file}:{line}: the {model} model cannot check `{operation}`: {reason}")]

@@ -81,6 +81,19 @@ fn stale_read_after_a_completed_write() {
 }
 
 #[test]
+fn a_report_summarises_in_one_line() {
+    let h = history(&[(1, "put a x", "ok", 1, 4), (2, "put a y", "ok", 2, 5)]);
+    let report = check_history(&h, ModelKind::Kv, &mut Budget::unlimited()).unwrap();
+    assert_eq!(
+        report.summary(),
+        "NOT linearizable at key \"a\" (2 operations, 1 key)"
+    );
+    let h = history(&[(1, "put a x", "ok", 1, 4), (2, "put b y", "ok", 2, 5)]);
+    let report = check_history(&h, ModelKind::Kv, &mut Budget::unlimited()).unwrap();
+    assert_eq!(report.summary(), "linearizable (2 operations, 2 keys)");
+}
+
+#[test]
 fn concurrent_puts_on_one_key_cannot_both_succeed() {
     let verdict = kv(&[(1, "put a x", "ok", 1, 4), (2, "put a y", "ok", 2, 5)]);
     let Verdict::NotLinearizable(why) = verdict else {

@@ -45,7 +45,7 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
             "timeout must be a non-negative number of seconds, not `{s}`"
         ));
     }
-    Ok(Duration::from_secs_f64(secs))
+    Duration::try_from_secs_f64(secs).map_err(|_| format!("timeout `{s}` is too large"))
 }
 
 /// Arguments of `synod lin`.
@@ -146,10 +146,11 @@ fn check_file(
 
     let start = Instant::now();
     let mut budget = match args.timeout {
-        Some(limit) => {
-            let deadline = start + limit;
-            Budget::unlimited().with_stop(move || Instant::now() >= deadline)
-        }
+        // A timeout beyond what the clock can represent is no timeout.
+        Some(limit) => match start.checked_add(limit) {
+            Some(deadline) => Budget::unlimited().with_stop(move || Instant::now() >= deadline),
+            None => Budget::unlimited(),
+        },
         None => Budget::unlimited(),
     };
     let report = match check_history(&history, model, &mut budget) {
@@ -319,6 +320,9 @@ mod tests {
         assert!(Cli::try_parse_from(["lin", "--model", "queue", "x"]).is_err());
         assert!(Cli::try_parse_from(["lin", "--format", "csv", "x"]).is_err());
         assert!(Cli::try_parse_from(["lin", "--timeout", "-1", "x"]).is_err());
+        assert!(Cli::try_parse_from(["lin", "--timeout", "1e300", "x"]).is_err());
+        assert!(Cli::try_parse_from(["lin", "--timeout", "nan", "x"]).is_err());
+        assert!(Cli::try_parse_from(["lin", "--timeout", "1e12", "x"]).is_ok());
         assert!(Cli::try_parse_from(["lin"]).is_err());
     }
 }
