@@ -213,13 +213,17 @@ impl KvModel {
         KvModel::default()
     }
 
-    fn value_id(&mut self, v: &Value) -> Option<u32> {
+    /// The text a KV value is compared by: strings, and integers or keywords from EDN.
+    fn value_text(v: &Value) -> Option<String> {
         match v {
-            Value::Str(s) => Some(self.values.intern(s)),
-            Value::Int(i) => Some(self.values.intern(&i.to_string())),
-            Value::Keyword(k) => Some(self.values.intern(k)),
+            Value::Str(s) | Value::Keyword(s) => Some(s.clone()),
+            Value::Int(i) => Some(i.to_string()),
             _ => None,
         }
+    }
+
+    fn value_id(&mut self, v: &Value) -> Option<u32> {
+        KvModel::value_text(v).map(|t| self.values.intern(&t))
     }
 }
 
@@ -237,15 +241,10 @@ impl Model for KvModel {
     }
 
     fn observe(&mut self, op: &Operation) {
-        if let (
-            Some(key),
-            Output::Ok {
-                value: Value::Str(v),
-            },
-            true,
-        ) = (&op.key, &op.output, op.f == "get")
+        if let (Some(key), Output::Ok { value }, "get") = (&op.key, &op.output, op.f.as_str())
+            && let Some(text) = KvModel::value_text(value)
         {
-            self.read.insert((key.clone(), v.clone()));
+            self.read.insert((key.clone(), text));
         }
     }
 
@@ -267,12 +266,11 @@ impl Model for KvModel {
             }
         };
         let pending = op.ret.is_none() || op.output == Output::Unknown;
-        let input = match (input, &op.value) {
-            (KvInput::Put(_), Value::Str(v))
-                if pending && !self.read.contains(&(key.clone(), v.clone())) =>
-            {
-                KvInput::Put(UNREAD)
-            }
+        let unread = || {
+            KvModel::value_text(&op.value).is_some_and(|t| !self.read.contains(&(key.clone(), t)))
+        };
+        let input = match input {
+            KvInput::Put(_) if pending && unread() => KvInput::Put(UNREAD),
             _ => input,
         };
         let output = match (&op.output, input) {
@@ -662,6 +660,35 @@ mod tests {
             m.encode(&op("get", None, Value::Nil, Output::Unknown))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn kv_values_compare_by_text_whatever_their_edn_type() {
+        let mut m = KvModel::new();
+        let get = op(
+            "get",
+            Some("a"),
+            Value::Nil,
+            Output::Ok {
+                value: Value::Int(3),
+            },
+        );
+        let mut put = op("put", Some("a"), Value::Str("3".into()), Output::Unknown);
+        put.ret = None;
+        m.observe(&get);
+        m.observe(&put);
+        let p = m.encode(&put).unwrap().unwrap();
+        let g = m.encode(&get).unwrap().unwrap();
+        let s = m.step(m.init(), &p.input, None).unwrap();
+        assert_eq!(
+            m.step(s, &g.input, g.output.as_ref()),
+            Some(s),
+            "the read sees the put"
+        );
+        let mut other = op("put", Some("a"), Value::Str("4".into()), Output::Unknown);
+        other.ret = None;
+        let o = m.encode(&other).unwrap().unwrap();
+        assert_eq!(o.input, KvInput::Put(UNREAD), "a value no get returns");
     }
 
     #[test]
