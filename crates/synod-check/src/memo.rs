@@ -1,7 +1,7 @@
-//! The search's memo table: the set of configurations (set of linearized operations, model
-//! state) already explored. An open-addressing hash set over `Vec`s: no `HashMap`, no
-//! per-entry allocation, exact comparison on a hash match (so a collision can never hide a
-//! linearization), and iteration order never reaches the output.
+//! The search's memo tables: the configurations (set of linearized operations, model state)
+//! already explored. Open-addressing hash sets over `Vec`s rather than the standard hash map:
+//! no per-entry allocation, exact comparison on a hash match (so a collision can never hide a
+//! linearization), and no iteration order that could reach the output.
 
 use std::hash::{Hash, Hasher};
 

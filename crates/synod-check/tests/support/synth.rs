@@ -48,6 +48,35 @@ struct Slot {
     effect: u64,
 }
 
+impl Slot {
+    /// The operation in this slot. An indefinite one (`unknown`) hides its output, and half
+    /// the time never returns.
+    fn operation(
+        &self,
+        rng: &mut Rng,
+        unknown: bool,
+        f: &str,
+        key: Option<String>,
+        value: Value,
+        output: Output,
+    ) -> Operation {
+        let (output, ret) = if unknown {
+            (Output::Unknown, rng.chance(50).then_some(self.ret))
+        } else {
+            (output, Some(self.ret))
+        };
+        Operation {
+            client: self.client,
+            f: f.to_string(),
+            key,
+            value,
+            output,
+            call: self.call,
+            ret,
+        }
+    }
+}
+
 /// Intervals for `shape.ops` operations over the clients: each client issues operations one
 /// after another; every effect point lies strictly inside its interval.
 fn slots(rng: &mut Rng, shape: Shape) -> Vec<Slot> {
@@ -114,20 +143,7 @@ pub fn kv_history(seed: u64, shape: Shape) -> History {
                 error: Some(format!("key not found: {key}")),
             },
         };
-        let (output, ret) = if unknown {
-            (Output::Unknown, rng.chance(50).then_some(s.ret))
-        } else {
-            (output, Some(s.ret))
-        };
-        ops[i] = Some(Operation {
-            client: s.client,
-            f: f.to_string(),
-            key: Some(key),
-            value,
-            output,
-            call: s.call,
-            ret,
-        });
+        ops[i] = Some(s.operation(&mut rng, unknown, f, Some(key), value, output));
     }
     finish("synthetic-kv", ops)
 }
@@ -171,20 +187,7 @@ pub fn register_history(seed: u64, shape: Shape) -> History {
                 ("cas", value, output)
             }
         };
-        let (output, ret) = if unknown {
-            (Output::Unknown, rng.chance(50).then_some(s.ret))
-        } else {
-            (output, Some(s.ret))
-        };
-        ops[i] = Some(Operation {
-            client: s.client,
-            f: f.to_string(),
-            key: None,
-            value,
-            output,
-            call: s.call,
-            ret,
-        });
+        ops[i] = Some(s.operation(&mut rng, unknown, f, None, value, output));
     }
     finish("synthetic-register", ops)
 }
