@@ -1,12 +1,64 @@
-//! # synod-check: checkers that read the trace
+//! # synod-check: histories and linearizability
 //!
-//! **Contract: this crate does no IO and knows no protocol.** Checkers observe the events of a
-//! run (or read a recorded history), so they work the same on a simulated run, a recorded trace,
-//! or a history imported from elsewhere.
+//! **Contract: this crate does no IO.** It reads no file, no clock and no OS randomness: the
+//! parsers take a file's contents and its name (for messages), and a check is bounded by a
+//! [`Budget`] whose clock, if any, the caller supplies. The same history always gets the same
+//! verdict and the same explanation.
 //!
+//! The pieces:
+//!
+//! - [`history`]: [`History`] and [`Operation`], and the parsers for synod's JSON trace, Jepsen
+//!   log lines and Jepsen EDN maps ([`parse_trace`], [`parse_jepsen_log`], [`parse_edn`],
+//!   [`detect_format`]).
+//! - [`model`]: the [`Model`] trait (initial state, a step that checks an output, a
+//!   partition function) and two models, [`KvModel`] (synod's KV contract) and
+//!   [`CasRegister`] (Jepsen's compare-and-set register).
+//! - [`lin`]: the checker ([`check`]), its [`Budget`], [`Verdict`] and [`Explanation`].
 //! - [`invariants`]: live safety checks over protocol events: agreement, state machine
 //!   safety, election safety.
 //! - [`recorder`]: collects the client history (invocations and returns) of a run.
+//!
+//! ```
+//! use synod_check::{Budget, ModelKind, Verdict, check_history, parse_jepsen_log};
+//!
+//! // Client 0 writes 1; afterwards client 1 reads nil: a stale read.
+//! let log = "INFO  jepsen.util - 0\t:invoke\t:write\t1\n\
+//!            INFO  jepsen.util - 0\t:ok\t:write\t1\n\
+//!            INFO  jepsen.util - 1\t:invoke\t:read\tnil\n\
+//!            INFO  jepsen.util - 1\t:ok\t:read\tnil\n";
+//! let history = parse_jepsen_log("stale.log", log).unwrap();
+//! let report = check_history(&history, ModelKind::CasRegister, &mut Budget::unlimited()).unwrap();
+//! let Verdict::NotLinearizable(why) = report.verdict else { panic!("stale read accepted") };
+//! assert_eq!(why.blocked.to_string(), "client 1: read -> ok");
+//! assert_eq!(why.state, "1");
+//! ```
 
+mod edn;
+pub mod history;
 pub mod invariants;
+pub mod lin;
+mod memo;
+pub mod model;
 pub mod recorder;
+
+pub use history::{
+    Format, History, HistoryBuilder, HistoryError, Operation, Output, Value, detect_format,
+    parse_auto, parse_edn, parse_jepsen_log, parse_trace,
+};
+pub use lin::{
+    Budget, Candidate, CheckReport, Explanation, Incomplete, ModelError, PrefixStep, Verdict, check,
+};
+pub use model::{CasRegister, Encoded, KvModel, Model, ModelKind};
+
+/// Checks `history` with the model `kind` names: the entry point for the CLI's `synod lin`
+/// and for `synod run`'s `linearizable` expectation.
+pub fn check_history(
+    history: &History,
+    kind: ModelKind,
+    budget: &mut Budget<'_>,
+) -> Result<CheckReport, ModelError> {
+    match kind {
+        ModelKind::Kv => check(&mut KvModel::new(), history, budget),
+        ModelKind::CasRegister => check(&mut CasRegister::new(), history, budget),
+    }
+}

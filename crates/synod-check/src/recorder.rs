@@ -16,6 +16,9 @@ pub struct RecordedOp {
     pub invoked: Time,
     /// When and how it returned; `None` if it never did.
     pub returned: Option<(Time, ClientResult)>,
+    /// The trace sequence numbers of its invocation and return: the real-time order of the
+    /// history, finer than virtual time (several events can share a microsecond).
+    pub seqs: (u64, Option<u64>),
 }
 
 /// The client history, in invocation order.
@@ -27,6 +30,28 @@ pub struct HistoryRecorder {
 }
 
 impl HistoryRecorder {
+    /// The history, for the linearizability checker, in trace order.
+    pub fn history(ops: &[RecordedOp], name: &str) -> Result<crate::History, crate::HistoryError> {
+        let mut events: Vec<(u64, usize, bool)> = Vec::with_capacity(ops.len() * 2);
+        for (i, op) in ops.iter().enumerate() {
+            events.push((op.seqs.0, i, true));
+            if let (Some(seq), Some(_)) = (op.seqs.1, &op.returned) {
+                events.push((seq, i, false));
+            }
+        }
+        events.sort_unstable();
+        let mut b = crate::HistoryBuilder::new(name);
+        for (seq, i, invoke) in events {
+            let op = &ops[i];
+            if invoke {
+                b.invoke_client_op(op.client, op.op_id, &op.op, seq)?;
+            } else if let Some((_, result)) = &op.returned {
+                b.complete_client_op(op.client, op.op_id, result, seq)?;
+            }
+        }
+        Ok(b.finish())
+    }
+
     /// Operations that never returned.
     pub fn pending(&self) -> impl Iterator<Item = &RecordedOp> {
         self.ops.iter().filter(|o| o.returned.is_none())
@@ -47,11 +72,13 @@ impl Observer for HistoryRecorder {
                     op: op.clone(),
                     invoked: ev.time,
                     returned: None,
+                    seqs: (ev.seq, None),
                 });
             }
             EventKind::Return { op_id, result } => {
                 if let Some(i) = self.open.remove(&(client, op_id)) {
                     self.ops[i].returned = Some((ev.time, result.clone()));
+                    self.ops[i].seqs.1 = Some(ev.seq);
                 }
             }
             _ => {}

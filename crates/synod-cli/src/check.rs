@@ -251,9 +251,8 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
         match &args.out {
             Some(dir) => {
                 let original = dir.join(format!("{}-unshrunk.toml", shrunk.name));
-                std::fs::write(&original, failing.to_toml()).map_err(|e| {
-                    UsageError(format!("cannot write {}: {e}", original.display()))
-                })?;
+                std::fs::write(&original, failing.to_toml())
+                    .map_err(|e| UsageError(format!("cannot write {}: {e}", original.display())))?;
                 let path = dir.join(format!("{}.toml", shrunk.name));
                 std::fs::write(&path, shrunk.to_toml())
                     .map_err(|e| UsageError(format!("cannot write {}: {e}", path.display())))?;

@@ -189,17 +189,28 @@ pub fn print_summary(
         }
         acc
     });
-    writeln!(
-        out,
-        "requests: {} issued, {} succeeded, {} failed, {} unfinished",
-        total[0], total[1], total[2], total[3]
-    )?;
+    if !r.history.is_empty() {
+        writeln!(
+            out,
+            "requests: {} issued, {} succeeded, {} failed, {} unfinished",
+            total[0], total[1], total[2], total[3]
+        )?;
+    }
     for (kind, row) in &by_kind {
         writeln!(
             out,
             "  {kind:<8} {:>4} issued {:>4} ok {:>4} failed {:>4} unfinished",
             row[0], row[1], row[2], row[3]
         )?;
+    }
+
+    if let Some((_, summary, why)) = &r.lin {
+        writeln!(out, "linearizability: {summary}")?;
+        if let Some(why) = why {
+            for line in why.lines() {
+                writeln!(out, "  {line}")?;
+            }
+        }
     }
 
     if !r.servers.is_empty() {

@@ -6,6 +6,7 @@ use crate::system::System;
 use std::collections::BTreeMap;
 use synod_check::invariants::{Agreement, ElectionSafety, StateMachineSafety};
 use synod_check::recorder::{HistoryRecorder, RecordedOp};
+use synod_check::{Budget, ModelKind, Verdict as LinVerdict, check_history};
 use synod_core::{ClientResult, NodeStatus, Time};
 use synod_sim::{EndReason, Shared, Stats};
 
@@ -35,6 +36,9 @@ pub struct Report {
     pub servers: Vec<(String, Option<NodeStatus>)>,
     /// Each expectation of the scenario, judged.
     pub verdicts: Vec<Verdict>,
+    /// The linearizability checker's verdict on the client history, and its explanation when
+    /// the history is not linearizable (`None` when there were no client operations).
+    pub lin: Option<(bool, String, Option<String>)>,
 }
 
 impl Report {
@@ -118,6 +122,19 @@ pub fn judge(system: &System, checks: &Checks, scenario: &Scenario, end: EndReas
         }),
     }
 
+    let lin = linearizability(&history);
+    if let Some(want) = e.linearizable {
+        let (held, detail) = match &lin {
+            None => (true, "no client operations".to_string()),
+            Some((ok, summary, _)) => (*ok, summary.clone()),
+        };
+        verdicts.push(Verdict {
+            name: "linearizable".into(),
+            held: held == want,
+            detail,
+        });
+    }
+
     if let Some(want) = e.all_requests_complete {
         let unfinished = history
             .iter()
@@ -196,5 +213,41 @@ pub fn judge(system: &System, checks: &Checks, scenario: &Scenario, end: EndReas
         history,
         servers,
         verdicts,
+        lin,
     }
+}
+
+/// Search steps the linearizability check of one run may take before it answers "unknown".
+/// Histories synod makes are checked in far fewer; the bound keeps a pathological one from
+/// stalling a campaign.
+pub const LIN_STEP_BUDGET: u64 = 20_000_000;
+
+/// Check the client history with the KV model: (linearizable, summary, explanation).
+pub fn linearizability(history: &[RecordedOp]) -> Option<(bool, String, Option<String>)> {
+    if history.is_empty() {
+        return None;
+    }
+    let h = match HistoryRecorder::history(history, "run") {
+        Ok(h) => h,
+        Err(e) => return Some((false, format!("unusable history: {e}"), None)),
+    };
+    let mut budget = Budget::unlimited().with_max_steps(LIN_STEP_BUDGET);
+    Some(match check_history(&h, ModelKind::Kv, &mut budget) {
+        Ok(report) => {
+            let why = match &report.verdict {
+                LinVerdict::NotLinearizable(e) => Some(e.to_string()),
+                _ => None,
+            };
+            (
+                matches!(report.verdict, LinVerdict::Linearizable),
+                report.summary(),
+                why,
+            )
+        }
+        Err(e) => (
+            false,
+            format!("the KV model cannot check this history: {e}"),
+            None,
+        ),
+    })
 }

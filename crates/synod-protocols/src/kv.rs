@@ -288,6 +288,8 @@ pub struct KvClient {
     external: Vec<Command>,
     /// Names to narrate servers by (`leader 2`, `n3`); ids when empty.
     server_names: Vec<String>,
+    /// The outstanding request's timer is a pause (no leader known), not a reply timeout.
+    pausing: bool,
 }
 
 impl KvClient {
@@ -303,6 +305,7 @@ impl KvClient {
             next_req: 0,
             external: Vec::new(),
             server_names: Vec::new(),
+            pausing: false,
         }
     }
 
@@ -310,6 +313,11 @@ impl KvClient {
     pub fn with_names(mut self, names: Vec<String>) -> Self {
         self.server_names = names;
         self
+    }
+
+    /// How long to wait before retrying when no server knows a leader.
+    fn no_leader_pause(&self) -> Time {
+        Time::micros((self.workload.timeout.as_micros() / 5).max(1))
     }
 
     fn name(&self, id: NodeId) -> String {
@@ -450,16 +458,28 @@ impl KvClient {
             }
             Reply::NotLeader { req_id: r, leader } if r == req_id => {
                 ctx.cancel_timer(timer);
-                self.target = match leader.and_then(|l| self.servers.iter().position(|s| *s == l)) {
-                    Some(i) => i,
-                    None => self.target + 1,
-                };
-                let to = self.name(self.servers[self.target % self.servers.len()]);
                 let from = self.name(from);
-                ctx.debug(format_args!(
-                    "{from} is not the leader: retrying {cmd} at {to}"
-                ));
-                self.send(ctx, req_id, cmd);
+                match leader.and_then(|l| self.servers.iter().position(|s| *s == l)) {
+                    Some(i) => {
+                        self.target = i;
+                        let to = self.name(self.servers[i]);
+                        ctx.debug(format_args!(
+                            "{from} is not the leader: retrying {cmd} at {to}"
+                        ));
+                        self.send(ctx, req_id, cmd);
+                    }
+                    None => {
+                        // Nobody knows a leader yet (an election is under way): wait a little
+                        // before asking the next server, rather than spinning through them.
+                        let pause = self.no_leader_pause();
+                        ctx.debug(format_args!(
+                            "{from} knows no leader: retrying {cmd} in {pause}"
+                        ));
+                        let timer = ctx.set_timer(pause, T::from(ClientTimer { req_id }));
+                        self.outstanding = Some((req_id, cmd, timer));
+                        self.pausing = true;
+                    }
+                }
             }
             _ => self.outstanding = Some((req_id, cmd, timer)),
         }
@@ -475,10 +495,14 @@ impl KvClient {
             Some((req_id, cmd, _)) if req_id == t.req_id => {
                 self.target += 1;
                 let to = self.name(self.servers[self.target % self.servers.len()]);
-                ctx.warn(format_args!(
-                    "{cmd}: no reply in {}, retrying at {to}",
-                    self.workload.timeout
-                ));
+                if std::mem::take(&mut self.pausing) {
+                    ctx.debug(format_args!("{cmd}: asking {to}"));
+                } else {
+                    ctx.warn(format_args!(
+                        "{cmd}: no reply in {}, retrying at {to}",
+                        self.workload.timeout
+                    ));
+                }
                 self.send(ctx, req_id, cmd);
             }
             other => self.outstanding = other,

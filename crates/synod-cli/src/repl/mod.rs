@@ -10,7 +10,6 @@
 
 mod command;
 mod frontend;
-mod lin;
 mod render;
 mod save;
 mod session;

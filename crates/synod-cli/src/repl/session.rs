@@ -9,7 +9,6 @@
 //! session byte for byte.
 
 use super::command::Until;
-use super::lin;
 use super::render;
 use crate::UsageError;
 use std::cell::RefCell;
@@ -731,7 +730,14 @@ impl Session {
             }
         }
         let history = self.live.checks.history();
-        let _ = write!(o, "linearizability: {}", lin::check(&history));
+        let _ = match synod_protocols::harness::linearizability(&history) {
+            None => write!(
+                o,
+                "linearizability: nothing to check yet (no client operations)"
+            ),
+            Some((_, summary, None)) => write!(o, "linearizability: {summary}"),
+            Some((_, summary, Some(why))) => write!(o, "linearizability: {summary}\n{why}"),
+        };
         say!(self, "{o}");
     }
 
