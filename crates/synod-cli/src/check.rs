@@ -45,6 +45,9 @@ pub struct CheckArgs {
     /// Faults drawn per seed.
     #[arg(long, default_value_t = 4)]
     pub intensity: u32,
+    /// The longest a fault lasts, in virtual ms (durations are log-uniform from 1 ms).
+    #[arg(long, value_name = "MS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_fault: u64,
     /// Run with a planted bug (`--bug list` lists them).
     #[arg(long)]
     pub bug: Option<String>,
@@ -121,7 +124,7 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
         intensity: args.intensity,
         window: Time::ms(args.until),
         liveness: Time::ms(args.liveness),
-        ..Plan::default()
+        max_fault: Time::ms(args.max_fault),
     };
     let seeds = campaign::shard_seeds(args.from, args.seeds, shard);
     let jobs = args

@@ -10,6 +10,9 @@ use crate::system;
 use synod_core::Time;
 use synod_sim::{EndReason, Fault, FaultKind, FaultPlan, ScheduledFault, Target, random_faults};
 
+/// The least time a campaign run goes on after its last repair and its last request.
+pub const CATCH_UP: Time = Time::ms(1_500);
+
 /// How a campaign draws faults.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plan {
@@ -91,6 +94,9 @@ pub fn scenario_for(base: &Scenario, plan: &Plan, seed: u64) -> Result<Scenario,
     let mut s = base.clone();
     s.seed = seed;
     s.until = plan.window + plan.liveness;
+    // After the repair, servers that were cut off or down need time to catch up before their
+    // stores are compared.
+    s.settle = s.settle.max(CATCH_UP);
     let sys = system::build(&s).map_err(|e| e.to_string())?;
     let specs = sys.sim.specs().to_vec();
     drop(sys);
