@@ -4,6 +4,7 @@
 //! the outcome to an exit code: 0 expectations held, 1 a check failed, 2 unusable input.
 
 mod check;
+mod play;
 mod repl;
 mod run;
 
@@ -26,6 +27,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Step, inspect, break and rewind a running protocol from the terminal.
     Repl(repl::ReplArgs),
+    /// Play BeatPaxos or BeatRaft in the browser against the real protocols.
+    Play(play::PlayArgs),
 }
 
 /// An error in what the user gave us: printed, exit code 2.
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::check(args),
         Command::Repl(args) => repl::repl(args),
+        Command::Play(args) => play::play(args),
     };
     match result {
         Ok(code) => code,
