@@ -309,8 +309,10 @@ impl Observer for Collector {
                             t,
                         ),
                     );
-                    Some(json!({"kind": "send", "from": from, "to": to.index(), "id": msg_id,
-                        "msg": msg.kind(), "label": label, "colour": colour, "text": msg.to_string()}))
+                    Some(
+                        json!({"kind": "send", "from": from, "to": to.index(), "id": msg_id,
+                        "msg": msg.kind(), "label": label, "colour": colour, "text": msg.to_string()}),
+                    )
                 }
             }
             EventKind::Deliver { msg_id, .. } => self
@@ -399,12 +401,12 @@ pub fn scenario_text(spec: &Spec) -> String {
     );
     match spec.proto {
         Proto::Paxos => format!(
-            "{head}[cluster]\nnodes = {n}\nnames = [{names}]\n\n[timing]\nstart_delay_ms = {{ min = 1000, max = 6000 }}\nproposer_timeout_ms = {{ min = 16000, max = 24000 }}\n",
+            "{head}[cluster]\nnodes = {n}\nnames = [{names}]\n\n[timing]\nstart_delay_ms = {{ min = 1000, max = 10000 }}\nproposer_timeout_ms = {{ min = 16000, max = 24000 }}\n",
             n = spec.nodes,
             names = names.join(", ")
         ),
         Proto::Raft => format!(
-            "{head}[cluster]\nnodes = {n}\nclients = 1\nnames = [{names}]\n\n[timing]\nelection_timeout_ms = {{ min = 9000, max = 15000 }}\nheartbeat_ms = 3000\n\n[workload]\nrequests_per_client = 3\nkeys = [\"x\"]\nmix = {{ put = 1 }}\nclient_timeout_ms = 20000\n",
+            "{head}[cluster]\nnodes = {n}\nclients = 1\nnames = [{names}]\n\n[timing]\nelection_timeout_ms = {{ min = 9000, max = 15000 }}\nheartbeat_ms = 3000\n\n[workload]\nrequests_per_client = 3\nkeys = [\"x\"]\nmix = {{ put = 1 }}\nclient_timeout_ms = 15000\n",
             n = spec.nodes,
             names = names.join(", ")
         ),
@@ -417,7 +419,8 @@ impl Game {
         if spec.nodes != 3 && spec.nodes != 5 {
             return Err(format!("nodes must be 3 or 5, got {}", spec.nodes));
         }
-        let scenario = scenario::parse("<game>", &scenario_text(&spec)).map_err(|e| e.to_string())?;
+        let scenario =
+            scenario::parse("<game>", &scenario_text(&spec)).map_err(|e| e.to_string())?;
         let live = Self::build(&scenario, &spec)?;
         let names = NAMES[..spec.nodes].iter().map(|s| s.to_string()).collect();
         let mut game = Game {
@@ -450,8 +453,7 @@ impl Game {
         let mut system = system::build(scenario).map_err(|e| e.to_string())?;
         let names: Vec<String> = system.sim.specs().iter().map(|s| s.name.clone()).collect();
         let header = json_header(scenario.seed, &scenario.protocol, system.sim.specs());
-        let trace =
-            Shared::new(JsonTrace::new(Vec::new(), &header).map_err(|e| e.to_string())?);
+        let trace = Shared::new(JsonTrace::new(Vec::new(), &header).map_err(|e| e.to_string())?);
         system.sim.add_observer(Box::new(trace.clone()));
         let printer = Shared::new(HumanPrinter::new(Vec::new(), Level::Info, &names));
         system.sim.add_observer(Box::new(printer.clone()));
@@ -600,11 +602,7 @@ impl Game {
         if !ms.is_finite() || ms < 0.0 {
             return Err("ms must be a positive number".into());
         }
-        let target = Time::micros(
-            self.now()
-                .as_micros()
-                .saturating_sub((ms * 1000.0) as u64),
-        );
+        let target = Time::micros(self.now().as_micros().saturating_sub((ms * 1000.0) as u64));
         self.live = Self::build(&self.scenario, &self.spec)?;
         let inputs = std::mem::take(&mut self.inputs);
         for input in inputs {
@@ -631,11 +629,6 @@ impl Game {
     /// The JSON trace of the game so far.
     pub fn trace(&self) -> Vec<u8> {
         self.live.trace.borrow().writer().clone()
-    }
-
-    /// The replay script of the game so far.
-    pub fn script(&self) -> String {
-        script_text(&self.inputs)
     }
 
     /// What the page shows once: names, rules, the bug.
@@ -695,12 +688,17 @@ impl Game {
                 let id = NodeId(i as u32);
                 let st = statuses[i].as_ref();
                 let fact = |k: &str| {
-                    st.and_then(|s| s.facts.iter().find(|(f, _)| *f == k).map(|(_, v)| v.clone()))
+                    st.and_then(|s| {
+                        s.facts
+                            .iter()
+                            .find(|(f, _)| *f == k)
+                            .map(|(_, v)| v.clone())
+                    })
                 };
                 let value = match self.spec.proto {
                     Proto::Paxos => fact("decided").map(|v| v.trim_matches('"').to_string()),
                     Proto::Raft => fact("store").map(|s| {
-                        format!("commit {} {}", fact("commit").unwrap_or_default(), s)
+                        format!("commit {} · store {s}", fact("commit").unwrap_or_default())
                     }),
                 };
                 json!({
@@ -714,9 +712,9 @@ impl Game {
                 })
             })
             .collect();
-        let violation = sim.violation().map(|v| {
-            json!({"property": v.property, "detail": v.detail, "time_ms": v.time.as_ms_f64()})
-        });
+        let violation = sim.violation().map(
+            |v| json!({"property": v.property, "detail": v.detail, "time_ms": v.time.as_ms_f64()}),
+        );
         let now = sim.now();
         let delay = self.baseline.map(|b| {
             let at = self.live.decided_at.unwrap_or(now);
@@ -808,7 +806,7 @@ mod tests {
         assert_eq!(mid["now_ms"], again["now_ms"]);
         assert_eq!(mid["events"], again["events"]);
         assert_eq!(mid["nodes"], again["nodes"]);
-        let script = parse_script(&g.script()).unwrap();
+        let script = parse_script(&script_text(&g.inputs)).unwrap();
         let mut h = Game::new(spec(Proto::Paxos, false), &script).unwrap();
         assert_eq!(h.update(0)["events"], again["events"]);
     }

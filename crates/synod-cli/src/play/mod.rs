@@ -25,6 +25,9 @@ pub struct PlayArgs {
     /// Open the page in a browser.
     #[arg(long)]
     pub open: bool,
+    /// At most this many games at once (idle ones expire after 10 minutes).
+    #[arg(long, default_value_t = 64, hide = true)]
+    pub max_games: usize,
 }
 
 /// Serve the games until killed.
@@ -52,7 +55,10 @@ pub fn play(args: &PlayArgs) -> anyhow::Result<ExitCode> {
         if args.open {
             open_browser(&url);
         }
-        let app = server::router(server::Games::spawn(server::Limits::default()));
+        let app = server::router(server::Games::spawn(server::Limits {
+            max_games: args.max_games,
+            ..server::Limits::default()
+        }));
         axum::serve(listener, app).await?;
         Ok(ExitCode::SUCCESS)
     })

@@ -232,7 +232,10 @@ impl Games {
     async fn ask(&self, req: Req) -> Response {
         let (tx, rx) = oneshot::channel();
         if self.tx.send((req, tx)).is_err() {
-            return error(StatusCode::INTERNAL_SERVER_ERROR, "the games thread is gone");
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the games thread is gone",
+            );
         }
         match rx.await {
             Ok(Ok(Reply::Json(j))) => axum::Json(j).into_response(),

@@ -208,7 +208,7 @@ function drawMessages() {
     let f = 0;
     if (!m.held && m.due != null && m.due > m.sent) f = Math.min(1, Math.max(0, (st.vnow - m.sent) / (m.due - m.sent)));
     el.style.left = (x0 + (x1 - x0) * f) + "px";
-    el.style.top = ((m.id % 6) * 22) + "px";
+    el.style.top = ((m.id % 6) * 23) + "px";
   }
   for (const el of Array.from(wires.children)) if (!seen.has(el.id)) el.remove();
 }
@@ -226,7 +226,7 @@ async function call(method, path, body, reset) {
 }
 
 async function act(action, node) {
-  if (!st.id) return;
+  if (!st.id || (st.over && action === "release")) return;
   const name = st.info.nodes[node];
   logLine(`you: ${action} ${name}`, "player");
   while (st.busy) await new Promise((r) => setTimeout(r, 10));
@@ -311,6 +311,15 @@ function init() {
     await call("POST", `/api/game/${st.id}/back`, { ms: 5000 }, true);
     st.vnow = st.serverNow;
   };
+  // Keys: space pauses, s steps, b goes back, 1-4 set the speed.
+  document.addEventListener("keydown", (e) => {
+    if (e.target.tagName === "SELECT" || e.target.tagName === "INPUT") return;
+    const speeds = { "1": 0.5, "2": 1, "3": 2, "4": 5 };
+    if (e.key === " ") { e.preventDefault(); $("pause").click(); }
+    else if (e.key === "s") $("step").click();
+    else if (e.key === "b") $("back").click();
+    else if (speeds[e.key]) setSpeed(speeds[e.key]);
+  });
   $("download").onclick = () => { if (st.id) location.href = `/api/game/${st.id}/trace`; };
   newGame(true);
   requestAnimationFrame(frame);
