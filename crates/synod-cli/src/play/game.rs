@@ -855,3 +855,62 @@ mod tests {
         assert!(parse_script("k").is_err());
     }
 }
+
+#[cfg(test)]
+mod raft_win {
+    use super::*;
+
+    /// Keep a follower down while the leader commits the client's writes with the other one;
+    /// then bring it back and kill the leader. If the stale follower campaigns first, the
+    /// broken voter elects it and it overwrites committed entries.
+    fn try_win(seed: u64, broken: bool) -> (bool, bool) {
+        let mut g = Game::new(
+            Spec {
+                proto: Proto::Raft,
+                nodes: 3,
+                broken,
+                seed,
+            },
+            &[],
+        )
+        .unwrap();
+        let mut stage = 0;
+        let mut leader = 0;
+        let mut stale = 0;
+        for _ in 0..600 {
+            g.advance(500.0).unwrap();
+            let u = g.update(0);
+            if u["safety"]["holds"] == false {
+                return (true, true);
+            }
+            let nodes = u["nodes"].as_array().unwrap();
+            match stage {
+                0 => {
+                    if let Some(l) = nodes.iter().position(|n| n["leader"] == true) {
+                        leader = l;
+                        stale = (l + 1) % 3;
+                        g.act(Action::Kill(stale)).unwrap();
+                        stage = 1;
+                    }
+                }
+                1 if u["score"]["decided_ms"].is_number() => {
+                    g.act(Action::Recover(stale)).unwrap();
+                    g.act(Action::Kill(leader)).unwrap();
+                    stage = 2;
+                }
+                _ => {}
+            }
+        }
+        (stage == 2, false)
+    }
+
+    #[test]
+    fn a_stale_follower_elected_by_the_broken_voter_overwrites_commits() {
+        for seed in [2, 3] {
+            assert_eq!(try_win(seed, true), (true, true), "seed {seed}");
+        }
+        for seed in 1..=4 {
+            assert_eq!(try_win(seed, false), (true, false), "seed {seed}");
+        }
+    }
+}
