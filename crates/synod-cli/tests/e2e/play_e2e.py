@@ -3,8 +3,10 @@
 Usage: play_e2e.py BASE_URL SCREENSHOT_DIR
 Run by crates/synod-cli/tests/play_e2e.rs (cargo test). Exits non-zero on the first failure.
 """
+import json
 import os
 import sys
+import urllib.request
 import tempfile
 import time
 
@@ -61,6 +63,35 @@ def safety(d):
 def load(d, query):
     d.get(BASE + "/?" + query)
     wait(d, "the game to start", lambda: d.execute_script("return window.synodPlay && window.synodPlay.id"))
+
+
+def post(path, body):
+    req = urllib.request.Request(BASE + path, data=json.dumps(body).encode(),
+                                 headers={"content-type": "application/json"})
+    with urllib.request.urlopen(req) as r:
+        return json.loads(r.read())
+
+
+def raft_win_script(seed):
+    """Beat broken Raft through the API: keep a follower down while the leader commits, then
+    recover it and kill the leader. Returns the replay script if the violation came."""
+    g = post("/api/game", {"protocol": "raft", "nodes": 3, "broken": True, "seed": seed})
+    gid, stage, leader, stale = g["id"], 0, 0, 0
+    for _ in range(600):
+        s = post(f"/api/game/{gid}/advance", {"ms": 500, "cursor": 1 << 30})
+        if not s["safety"]["holds"]:
+            return s["script"]
+        if stage == 0:
+            ls = [i for i, n in enumerate(s["nodes"]) if n["leader"]]
+            if ls:
+                leader, stale = ls[0], (ls[0] + 1) % 3
+                post(f"/api/game/{gid}/action", {"action": "kill", "node": stale})
+                stage = 1
+        elif stage == 1 and s["score"]["decided_ms"] is not None:
+            post(f"/api/game/{gid}/action", {"action": "recover", "node": stale})
+            post(f"/api/game/{gid}/action", {"action": "kill", "node": leader})
+            stage = 2
+    return None
 
 
 def main():
@@ -126,12 +157,22 @@ def main():
         assert safety(d) == "safety holds", safety(d)
         shot(d, "08-raft-leader")
 
-        # 5. Five nodes.
+        # 5. Broken Raft, beaten through the API, then shown by its replay link.
+        script = raft_win_script(2)
+        assert script, "broken Raft was not beaten on seed 2"
+        load(d, "protocol=raft&nodes=3&broken=1&seed=2&speed=1&script=" + script)
+        wait(d, "the replayed violation", lambda: safety(d) == "violated")
+        why = d.find_element(By.ID, "why")
+        assert "5.4.1" in why.text, why.text
+        time.sleep(0.5)
+        shot(d, "09-broken-raft-replayed-violation")
+
+        # 6. Five nodes.
         load(d, "protocol=paxos&nodes=5&seed=2&speed=5")
         assert len(nodes(d)) == 5
         wait(d, "a crown among five", lambda: leaders(d))
         time.sleep(1.0)
-        shot(d, "09-paxos-five-nodes")
+        shot(d, "10-paxos-five-nodes")
         print("e2e: all passed")
     finally:
         d.quit()

@@ -208,7 +208,7 @@ function drawMessages() {
     let f = 0;
     if (!m.held && m.due != null && m.due > m.sent) f = Math.min(1, Math.max(0, (st.vnow - m.sent) / (m.due - m.sent)));
     el.style.left = (x0 + (x1 - x0) * f) + "px";
-    el.style.top = ((m.id % 6) * 23) + "px";
+    el.style.top = ((m.id % 5) * 20) + "px";
   }
   for (const el of Array.from(wires.children)) if (!seen.has(el.id)) el.remove();
 }
