@@ -382,3 +382,15 @@ fn a_busy_port_exits_2_naming_the_port() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&format!("port {port}")), "{err}");
 }
+
+#[test]
+fn idle_games_expire() {
+    let s = serve(&["--idle-secs", "1"]);
+    let id = new_game(&s, "{}");
+    let (status, _) = json(&s, "GET", &format!("/api/game/{id}"), None);
+    assert_eq!(status, 200);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let (status, v) = json(&s, "GET", &format!("/api/game/{id}"), None);
+    assert_eq!(status, 404, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("expired"), "{v}");
+}

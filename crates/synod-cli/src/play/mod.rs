@@ -28,6 +28,9 @@ pub struct PlayArgs {
     /// At most this many games at once (idle ones expire after 10 minutes).
     #[arg(long, default_value_t = 64, hide = true)]
     pub max_games: usize,
+    /// Drop a game nobody touched for this many seconds.
+    #[arg(long, default_value_t = 600, hide = true)]
+    pub idle_secs: u64,
 }
 
 /// Serve the games until killed.
@@ -57,6 +60,7 @@ pub fn play(args: &PlayArgs) -> anyhow::Result<ExitCode> {
         }
         let app = server::router(server::Games::spawn(server::Limits {
             max_games: args.max_games,
+            idle: std::time::Duration::from_secs(args.idle_secs),
             ..server::Limits::default()
         }));
         axum::serve(listener, app).await?;

@@ -115,60 +115,83 @@ fn serve_games(rx: mpsc::Receiver<(Req, oneshot::Sender<Answer>)>, limits: Limit
     while let Ok((req, reply)) = rx.recv() {
         let now = Instant::now();
         games.retain(|_, e| now.duration_since(e.used) < limits.idle);
-        let answer = match req {
-            Req::New(n) => {
-                counter += 1;
-                if games.len() >= limits.max_games {
-                    Err((
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        format!(
-                            "too many games ({} at once); try again when one has expired",
-                            limits.max_games
-                        ),
-                    ))
-                } else {
-                    start(n, counter).map(|g| {
-                        let id = new_id(counter);
-                        let mut e = Entry { game: g, used: now };
-                        let body = full(&id, &mut e.game);
-                        games.insert(id, e);
-                        Reply::Json(body)
-                    })
-                }
+        let id = req.game().map(str::to_string);
+        // A bug in a game must not take the others down: drop that game, answer 500.
+        let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            answer(&mut games, &mut counter, &limits, req, now)
+        }))
+        .unwrap_or_else(|_| {
+            if let Some(id) = &id {
+                games.remove(id);
             }
-            Req::Get(id) => with(&mut games, &id, now, |id, g| Ok(full(id, g))),
-            Req::Advance(id, ms, cursor) => with(&mut games, &id, now, |_, g| {
-                g.advance(ms).map_err(bad)?;
-                Ok(g.update(cursor))
-            }),
-            Req::Act(id, action, node, cursor) => with(&mut games, &id, now, |_, g| {
-                let a = Action::parse(&action, node).map_err(bad)?;
-                if node >= g.spec().nodes {
-                    return Err(bad(format!(
-                        "no node {node}: this game has nodes 0..{}",
-                        g.spec().nodes - 1
-                    )));
-                }
-                g.act(a).map_err(|m| (StatusCode::CONFLICT, m))?;
-                Ok(g.update(cursor))
-            }),
-            Req::Step(id, cursor) => with(&mut games, &id, now, |_, g| {
-                g.step();
-                Ok(g.update(cursor))
-            }),
-            Req::Back(id, ms) => with(&mut games, &id, now, |_, g| {
-                g.back(ms).map_err(bad)?;
-                Ok(g.update(0))
-            }),
-            Req::Trace(id) => match games.get_mut(&id) {
-                Some(e) => {
-                    e.used = now;
-                    Ok(Reply::Trace(e.game.trace()))
-                }
-                None => Err(not_found(&id)),
-            },
-        };
+            Err((
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "this game failed (an internal error) and was dropped; start a new one".into(),
+            ))
+        });
         let _ = reply.send(answer);
+    }
+}
+
+fn answer(
+    games: &mut BTreeMap<String, Entry>,
+    counter: &mut u64,
+    limits: &Limits,
+    req: Req,
+    now: Instant,
+) -> Answer {
+    match req {
+        Req::New(n) => {
+            *counter += 1;
+            if games.len() >= limits.max_games {
+                Err((
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!(
+                        "too many games ({} at once); try again when one has expired",
+                        limits.max_games
+                    ),
+                ))
+            } else {
+                start(n, *counter).map(|g| {
+                    let id = new_id(*counter);
+                    let mut e = Entry { game: g, used: now };
+                    let body = full(&id, &mut e.game);
+                    games.insert(id, e);
+                    Reply::Json(body)
+                })
+            }
+        }
+        Req::Get(id) => with(games, &id, now, |id, g| Ok(full(id, g))),
+        Req::Advance(id, ms, cursor) => with(games, &id, now, |_, g| {
+            g.advance(ms).map_err(bad)?;
+            Ok(g.update(cursor))
+        }),
+        Req::Act(id, action, node, cursor) => with(games, &id, now, |_, g| {
+            let a = Action::parse(&action, node).map_err(bad)?;
+            if node >= g.spec().nodes {
+                return Err(bad(format!(
+                    "no node {node}: this game has nodes 0..{}",
+                    g.spec().nodes - 1
+                )));
+            }
+            g.act(a).map_err(|m| (StatusCode::CONFLICT, m))?;
+            Ok(g.update(cursor))
+        }),
+        Req::Step(id, cursor) => with(games, &id, now, |_, g| {
+            g.step();
+            Ok(g.update(cursor))
+        }),
+        Req::Back(id, ms) => with(games, &id, now, |_, g| {
+            g.back(ms).map_err(bad)?;
+            Ok(g.update(0))
+        }),
+        Req::Trace(id) => match games.get_mut(&id) {
+            Some(e) => {
+                e.used = now;
+                Ok(Reply::Trace(e.game.trace()))
+            }
+            None => Err(not_found(&id)),
+        },
     }
 }
 
@@ -215,6 +238,20 @@ fn start(n: NewGame, counter: u64) -> Result<Game, (StatusCode, String)> {
         seed,
     };
     Game::new(spec, &script).map_err(bad)
+}
+
+impl Req {
+    fn game(&self) -> Option<&str> {
+        match self {
+            Req::New(_) => None,
+            Req::Get(id)
+            | Req::Advance(id, ..)
+            | Req::Act(id, ..)
+            | Req::Step(id, _)
+            | Req::Back(id, _)
+            | Req::Trace(id) => Some(id),
+        }
+    }
 }
 
 impl Games {
