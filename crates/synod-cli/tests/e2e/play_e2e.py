@@ -114,12 +114,14 @@ def main():
         shot(d, "03-paxos-decided")
 
         # 2. Double-click the leader: it dies, another node takes over; safety holds.
-        load(d, "protocol=paxos&nodes=3&seed=11&speed=5")
+        #    At 2x until the kill (before the leader's decision), then 5x (key 4).
+        load(d, "protocol=paxos&nodes=3&seed=11&speed=2")
         wait(d, "a crown", lambda: leaders(d))
         victim = leaders(d)[0]
         vid = victim.get_attribute("id")
         ActionChains(d).double_click(victim).perform()
         wait(d, "the leader to die", lambda: "down" in d.find_element(By.ID, vid).get_attribute("class"))
+        ActionChains(d).send_keys("4").perform()
         shot(d, "04-paxos-leader-killed")
         wait(d, "another node to take over",
              lambda: any(l.get_attribute("id") != vid for l in leaders(d)), timeout=90)
