@@ -5,6 +5,7 @@
 
 mod check;
 mod lin;
+mod play;
 mod repl;
 mod run;
 
@@ -29,6 +30,8 @@ enum Command {
     Repl(repl::ReplArgs),
     /// Check client histories for linearizability (synod traces, Jepsen logs, EDN).
     Lin(lin::LinArgs),
+    /// Play BeatPaxos or BeatRaft in the browser against the real protocols.
+    Play(play::PlayArgs),
 }
 
 /// An error in what the user gave us: printed, exit code 2.
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::check(args),
         Command::Repl(args) => repl::repl(args),
         Command::Lin(args) => lin::run(args),
+        Command::Play(args) => play::play(args),
     };
     match result {
         Ok(code) => code,
