@@ -222,7 +222,7 @@ fn first_caught(setup: &SweepSetup<'_>) -> Option<(u64, String)> {
 }
 
 /// Section 5.4.2 / Figure 8: the Figure 8 schedule over seeds 0..10; on seed 2 (the seed the
-/// schedule was timed for) the leader of term 5 commits an entry of term 1 by counting, and the
+/// schedule was timed for) the leader of term 6 commits an entry of term 1 by counting, and the
 /// next leader lacks it. The correct protocol stays safe on every one of these seeds.
 #[test]
 fn planted_bug_commit_old_term_is_caught_on_the_figure8_schedule() {
