@@ -222,7 +222,7 @@ fn first_caught(setup: &SweepSetup<'_>) -> Option<(u64, String)> {
 }
 
 /// Section 5.4.2 / Figure 8: the Figure 8 schedule over seeds 0..10; on seed 2 (the seed the
-/// schedule was timed for) the leader of term 5 commits an entry of term 1 by counting, and the
+/// schedule was timed for) the leader of term 6 commits an entry of term 1 by counting, and the
 /// next leader lacks it. The correct protocol stays safe on every one of these seeds.
 #[test]
 fn planted_bug_commit_old_term_is_caught_on_the_figure8_schedule() {
@@ -256,7 +256,7 @@ fn planted_bug_vote_without_up_to_date_check_is_caught() {
         kinds: &[FaultKind::Crash, FaultKind::Partition],
         ..DEFAULT_SETUP
     });
-    assert_eq!(caught, Some((1, "leader completeness".to_string())));
+    assert_eq!(caught, Some((0, "leader completeness".to_string())));
 }
 
 /// Section 5.2 (one vote per term) needs the vote on disk: with it forgotten, a node that
@@ -271,19 +271,21 @@ fn planted_bug_forget_vote_on_restart_is_caught() {
         count: 200,
         max_duration: Time::ms(5),
     });
-    assert_eq!(caught, Some((59, "election safety".to_string())));
+    assert_eq!(caught, Some((16, "election safety".to_string())));
 }
 
 /// Section 5.3: a follower that skips the consistency check ends up with logs that hold the
-/// same (index, term) after different entries.
+/// same (index, term) after different entries. Twice the default number of faults: with 8,
+/// none of the first 100 seeds breaks it.
 #[test]
 fn planted_bug_no_consistency_check_is_caught() {
     let caught = first_caught(&SweepSetup {
         bug: Some("no-consistency-check"),
         kinds: &[FaultKind::Crash, FaultKind::Partition, FaultKind::Loss],
+        count: 16,
         ..DEFAULT_SETUP
     });
-    assert_eq!(caught, Some((18, "state machine safety".to_string())));
+    assert_eq!(caught, Some((31, "state machine safety".to_string())));
 }
 
 #[test]
