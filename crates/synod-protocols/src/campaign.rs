@@ -8,7 +8,7 @@ use crate::harness::{self, Checks};
 use crate::scenario::{FaultAction, FaultSpec, Scenario};
 use crate::system;
 use synod_core::Time;
-use synod_sim::{EndReason, Fault, FaultKind, FaultPlan, ScheduledFault, Target, random_faults};
+use synod_sim::{EndReason, FaultKind, FaultPlan, ScheduledFault, random_faults};
 
 /// The least time a campaign run goes on after its last repair and its last request.
 pub const CATCH_UP: Time = Time::ms(1_500);
@@ -133,27 +133,9 @@ pub fn scenario_for(base: &Scenario, plan: &Plan, seed: u64) -> Result<Scenario,
 }
 
 fn to_spec(f: &ScheduledFault, names: &[String]) -> FaultSpec {
-    let name = |t: &Target| match t {
-        Target::Node(id) => names[id.index()].clone(),
-        Target::Leader => "leader".to_string(),
-    };
-    let group = |g: &[Target]| g.iter().map(name).collect::<Vec<_>>();
-    let action = match &f.fault {
-        Fault::Crash(t) => FaultAction::Crash(name(t)),
-        Fault::Restart(t) => FaultAction::Restart(name(t)),
-        Fault::Partition(gs) => FaultAction::Partition(gs.iter().map(|g| group(g)).collect()),
-        Fault::OneWay { from, to } => FaultAction::OneWay(group(from), group(to)),
-        Fault::Heal => FaultAction::Heal,
-        Fault::Hold(t) => FaultAction::Hold(name(t)),
-        Fault::Release(t) => FaultAction::Release(name(t)),
-        Fault::Slow(t, x) => FaultAction::Slow(name(t), *x),
-        Fault::Loss(p) => FaultAction::Loss(*p),
-        Fault::Duplicate(p) => FaultAction::Duplicate(*p),
-        Fault::Latency(a, b) => FaultAction::Latency(*a, *b),
-    };
     FaultSpec {
         at: f.at,
-        action,
+        action: FaultAction::from_fault(&f.fault, names),
         line: 0,
     }
 }

@@ -260,6 +260,33 @@ pub enum FaultAction {
     Latency(Time, Time),
 }
 
+impl FaultAction {
+    /// The fault as a scenario writes it, with nodes named (for saved and shrunk scenarios).
+    pub fn from_fault(fault: &Fault, names: &[String]) -> FaultAction {
+        let name = |t: &Target| match t {
+            Target::Node(id) => names
+                .get(id.index())
+                .cloned()
+                .unwrap_or_else(|| format!("#{id}")),
+            Target::Leader => "leader".to_string(),
+        };
+        let group = |g: &[Target]| g.iter().map(name).collect::<Vec<_>>();
+        match fault {
+            Fault::Crash(t) => FaultAction::Crash(name(t)),
+            Fault::Restart(t) => FaultAction::Restart(name(t)),
+            Fault::Partition(gs) => FaultAction::Partition(gs.iter().map(|g| group(g)).collect()),
+            Fault::OneWay { from, to } => FaultAction::OneWay(group(from), group(to)),
+            Fault::Heal => FaultAction::Heal,
+            Fault::Hold(t) => FaultAction::Hold(name(t)),
+            Fault::Release(t) => FaultAction::Release(name(t)),
+            Fault::Slow(t, x) => FaultAction::Slow(name(t), *x),
+            Fault::Loss(p) => FaultAction::Loss(*p),
+            Fault::Duplicate(p) => FaultAction::Duplicate(*p),
+            Fault::Latency(a, b) => FaultAction::Latency(*a, *b),
+        }
+    }
+}
+
 /// Process counts: each protocol reads the ones it has and applies its own defaults.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Cluster {

@@ -12,6 +12,11 @@ use synod_core::{
     Observer, Process, ProtocolEvent, SimRng, Time, TimerId, Violation,
 };
 
+/// The most messages and timers a run may have queued at once. A protocol that exceeds it is
+/// amplifying its own traffic (a message storm); the run stops with a violation instead of
+/// exhausting memory.
+pub const MAX_QUEUED: usize = 1_000_000;
+
 /// A process of the cluster, as the simulator knows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeSpec {
@@ -641,6 +646,19 @@ impl<P: Process> Sim<P> {
                 break;
             }
             self.world.queue.pop();
+        }
+        if self.world.queue.len() > MAX_QUEUED {
+            let t = &mut self.world.tracer;
+            let v = Violation {
+                property: "bounded message storm".into(),
+                seq: t.seq,
+                time: self.world.now,
+                detail: format!(
+                    "more than {MAX_QUEUED} messages and timers are queued: the protocol sends faster than the network delivers (a message storm); the run stops here"
+                ),
+            };
+            t.violation.get_or_insert(v.clone());
+            return self.finish(EndReason::Violation(v));
         }
         let (deadline, why) = self.deadline();
         let next_time = match self.world.queue.peek() {

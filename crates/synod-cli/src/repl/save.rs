@@ -6,7 +6,6 @@ use super::session::{How, Input, Session, fault_text, say};
 use std::fmt::Write as _;
 use synod_core::Time;
 use synod_protocols::scenario::{FaultAction, FaultSpec, RequestSpec, Scenario};
-use synod_sim::{Fault, Target};
 
 impl Session {
     /// The scenario that replays the session, and the inputs it cannot express.
@@ -14,10 +13,6 @@ impl Session {
         let mut s = self.scenario.clone();
         let mut left_out = Vec::new();
         let names = &self.names;
-        let name = |t: &Target| match t {
-            Target::Leader => "leader".to_string(),
-            Target::Node(id) => names[id.index()].clone(),
-        };
         // (time, rank, order): a fault placed 1 us after an event fires before a scenario fault
         // at the same time; one queued behind the starts, after.
         let mut faults: Vec<(Time, u8, usize, FaultSpec)> = s
@@ -39,24 +34,7 @@ impl Session {
         for (i, input) in self.inputs.iter().enumerate() {
             match input {
                 Input::Fault(f, how) => {
-                    let action = match f {
-                        Fault::Crash(t) => FaultAction::Crash(name(t)),
-                        Fault::Restart(t) => FaultAction::Restart(name(t)),
-                        Fault::Partition(gs) => FaultAction::Partition(
-                            gs.iter().map(|g| g.iter().map(name).collect()).collect(),
-                        ),
-                        Fault::OneWay { from, to } => FaultAction::OneWay(
-                            from.iter().map(name).collect(),
-                            to.iter().map(name).collect(),
-                        ),
-                        Fault::Heal => FaultAction::Heal,
-                        Fault::Hold(t) => FaultAction::Hold(name(t)),
-                        Fault::Release(t) => FaultAction::Release(name(t)),
-                        Fault::Slow(t, x) => FaultAction::Slow(name(t), *x),
-                        Fault::Loss(p) => FaultAction::Loss(*p),
-                        Fault::Duplicate(p) => FaultAction::Duplicate(*p),
-                        Fault::Latency(a, b) => FaultAction::Latency(*a, *b),
-                    };
+                    let action = FaultAction::from_fault(f, names);
                     let rank = match how {
                         How::At(_) => 0,
                         How::Queued(_) => 2,

@@ -708,6 +708,12 @@ impl RaftServer {
         }
         let i = from.index();
         let pr = &mut self.progress[i];
+        if success && len > 0 && !pr.probing && match_index <= pr.matched {
+            // A duplicate, or an answer overtaken by a later one: it answers nothing still in
+            // flight. Reacting to it would send again for every copy, and under duplication
+            // the copies multiply (a message storm).
+            return;
+        }
         if len > 0 && !pr.probing {
             pr.inflight = pr.inflight.saturating_sub(1);
         }
