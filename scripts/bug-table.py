@@ -64,8 +64,8 @@ def main():
         *rows,
     ])
     text = DOC.read_text()
-    new = re.sub(r"(<!-- bug-table:start -->\n).*?(\n<!-- bug-table:end -->)",
-                 lambda m: m.group(1) + table + m.group(2), text, flags=re.S)
+    new = re.sub(r"(<!-- bug-table:start -->\n).*?(<!-- bug-table:end -->)",
+                 lambda m: m.group(1) + table + "\n" + m.group(2), text, flags=re.S)
     DOC.write_text(new)
 
 
