@@ -206,8 +206,8 @@ fn sweep_run(seed: u64, bug: Option<&str>) -> Outcome {
     let checks = Checks::attach(&mut sys);
     let end = sys.sim.run();
     let report = harness::judge(&sys, &checks, &s, end.clone());
-    // The client history, for the linearizability checker (synod-check, branch `lin`) to
-    // judge at merge; until then `report` judges safety, completion and convergence.
+    // `report` judges safety, linearizability (the scenario expects it), completion and
+    // convergence; the history is kept to check that every request got a definite answer.
     let history = checks.history();
     Outcome {
         end,
