@@ -43,6 +43,10 @@ pub struct RunArgs {
     /// Requests per client (overrides `workload.requests_per_client`).
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     pub requests: Option<u32>,
+    /// Run with a planted bug (overrides the scenario's `bug`; `synod check --bug list` lists
+    /// them).
+    #[arg(long, value_name = "NAME")]
+    pub bug: Option<String>,
 }
 
 /// Load the scenario `target` names: a built-in protocol or a file.
@@ -87,6 +91,9 @@ fn apply_overrides(s: &mut Scenario, a: &RunArgs) {
     }
     if let Some(n) = a.requests {
         s.workload.requests_per_client = n;
+    }
+    if let Some(b) = &a.bug {
+        s.bug = Some(b.clone());
     }
 }
 

@@ -328,6 +328,12 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
             "invalid value '0' for '--clients <CLIENTS>'",
         ),
         (
+            "unknown-bug",
+            None,
+            &["run", "raft", "--bug", "nope"],
+            "protocol raft has no planted bug `nope` (it has: commit-old-term, ",
+        ),
+        (
             "unwritable-trace",
             None,
             &["run", "kv", "--trace", "/nonexistent-dir/t.jsonl"],

@@ -93,6 +93,7 @@ struct RawNetwork {
     latency_ms: Option<Spanned<RangeMs>>,
     loss: Option<Spanned<f64>>,
     duplicate: Option<Spanned<f64>>,
+    stagger_ms: Option<Spanned<f64>>,
 }
 
 /// Protocol timing; each protocol reads the keys it knows and ignores the others.
@@ -667,6 +668,7 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
     }
     net.loss = prob(&n.loss, "network.loss")?;
     net.duplicate = prob(&n.duplicate, "network.duplicate")?;
+    net.stagger = ms(&n.stagger_ms, "network.stagger_ms", Time::ZERO)?;
 
     let t = &raw.timing;
     for (key, r) in [
@@ -920,6 +922,9 @@ impl Scenario {
         );
         let _ = writeln!(o, "loss = {}", n.loss);
         let _ = writeln!(o, "duplicate = {}", n.duplicate);
+        if n.stagger > Time::ZERO {
+            let _ = writeln!(o, "stagger_ms = {}", ms(n.stagger));
+        }
         let t = &self.timing;
         let mut timing = String::new();
         for (k, r) in [

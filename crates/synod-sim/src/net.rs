@@ -14,6 +14,9 @@ pub struct NetConfig {
     pub loss: f64,
     /// Probability that a message is delivered twice (each copy with its own latency).
     pub duplicate: f64,
+    /// Messages a node sends at one instant leave one after another, this far apart (the
+    /// web game uses it so that a player can act between a leader's sends). Zero: all at once.
+    pub stagger: Time,
 }
 
 impl Default for NetConfig {
@@ -23,6 +26,7 @@ impl Default for NetConfig {
             latency_max: Time::ms(10),
             loss: 0.0,
             duplicate: 0.0,
+            stagger: Time::ZERO,
         }
     }
 }

@@ -168,6 +168,8 @@ struct World<M, T> {
     next_timer: u64,
     next_msg: u64,
     held: Vec<Vec<(NodeId, u64, M)>>,
+    /// Per node: the instant of its last send and how many it sent then (for staggering).
+    sends_now: Vec<(Time, u32)>,
     up: Vec<bool>,
     incarnation: Vec<u32>,
     labels: Vec<String>,
@@ -209,6 +211,19 @@ impl<M: Message, T> World<M, T> {
     /// Put a message on the wire: partition, loss, latency, duplication. `not_before` keeps
     /// released messages in their original order.
     fn route(&mut self, from: NodeId, to: NodeId, msg_id: u64, msg: M, not_before: Time) -> Time {
+        self.route_after(from, to, msg_id, msg, Time::ZERO, not_before)
+    }
+
+    /// [`World::route`], with the message leaving `delay` after now.
+    fn route_after(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        msg_id: u64,
+        msg: M,
+        delay: Time,
+        not_before: Time,
+    ) -> Time {
         if self.topo.is_cut(from, to) {
             self.drop_msg(from, to, msg_id, &msg, DropReason::Partitioned);
             return not_before;
@@ -217,11 +232,12 @@ impl<M: Message, T> World<M, T> {
             self.drop_msg(from, to, msg_id, &msg, DropReason::Lost);
             return not_before;
         }
-        let at =
-            (self.now + self.topo.latency(&self.net, &mut self.net_rng, from, to)).max(not_before);
+        let at = (self.now + delay + self.topo.latency(&self.net, &mut self.net_rng, from, to))
+            .max(not_before);
         if self.net_rng.chance(self.net.duplicate) {
             self.stats.duplicated(msg.kind());
-            let again = self.now + self.topo.latency(&self.net, &mut self.net_rng, from, to);
+            let again =
+                self.now + delay + self.topo.latency(&self.net, &mut self.net_rng, from, to);
             self.push(
                 again.max(not_before),
                 Ev::Deliver {
@@ -274,6 +290,16 @@ impl<M: Message, T: fmt::Debug> Env<M, T> for World<M, T> {
             self.drop_msg(from, to, msg_id, &msg, DropReason::NoSuchNode);
         } else if self.topo.is_held(from) {
             self.held[from.index()].push((to, msg_id, msg));
+        } else if self.net.stagger > Time::ZERO {
+            // The k-th message a node sends at this instant leaves k staggers later.
+            let (at, k) = &mut self.sends_now[from.index()];
+            if *at == self.now {
+                *k += 1;
+            } else {
+                (*at, *k) = (self.now, 0);
+            }
+            let delay = Time::micros(self.net.stagger.as_micros() * u64::from(*k));
+            self.route_after(from, to, msg_id, msg, delay, Time::ZERO);
         } else {
             self.route(from, to, msg_id, msg, Time::ZERO);
         }
@@ -466,6 +492,7 @@ impl<P: Process> Sim<P> {
             next_timer: 0,
             next_msg: 0,
             held: (0..n).map(|_| Vec::new()).collect(),
+            sends_now: vec![(Time::MAX, 0); n],
             up: vec![true; n],
             incarnation: vec![0; n],
             labels: specs.iter().map(|s| s.name.clone()).collect(),

@@ -257,3 +257,34 @@ fn a_hand_driven_schedule_delivers_or_drops_the_chosen_message() {
     assert_eq!(l.dropped[0].2, "dropped by hand");
     assert_eq!(s.pending().len(), 4);
 }
+
+#[test]
+fn sends_at_one_instant_leave_one_stagger_apart() {
+    let mut s = sim(
+        3,
+        1,
+        SimConfig {
+            seed: 10,
+            net: NetConfig {
+                latency_min: Time::ms(2),
+                latency_max: Time::ms(2),
+                stagger: Time::ms(5),
+                ..NetConfig::default()
+            },
+            ..config(10)
+        },
+    );
+    let links = Shared::new(Links::default());
+    s.add_observer(Box::new(links.clone()));
+    s.run();
+    let l = links.borrow();
+    // Each node broadcasts once at 1 ms: its first message leaves at once, its second 5 ms
+    // later; 2 ms of latency each.
+    let from0: Vec<Time> = l
+        .delivered
+        .iter()
+        .filter(|d| d.0 == 0)
+        .map(|d| d.3)
+        .collect();
+    assert_eq!(from0, vec![Time::ms(3), Time::ms(8)]);
+}

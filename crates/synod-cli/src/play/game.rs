@@ -394,7 +394,7 @@ pub fn scenario_text(spec: &Spec) -> String {
         String::new()
     };
     let head = format!(
-        "name = \"beat{p}\"\ndescription = \"The game\"\nprotocol = \"{p}\"\nseed = {seed}\n{bug}until_ms = {until}\nsettle_ms = {until}\n\n[network]\nlatency_ms = {{ min = 1500, max = 3000 }}\n\n",
+        "name = \"beat{p}\"\ndescription = \"The game\"\nprotocol = \"{p}\"\nseed = {seed}\n{bug}until_ms = {until}\nsettle_ms = {until}\n\n[network]\nlatency_ms = {{ min = 1500, max = 3000 }}\nstagger_ms = 700\n\n",
         p = spec.proto.name(),
         seed = spec.seed,
         until = GAME_LIMIT.as_micros() / 1000,
@@ -906,7 +906,7 @@ mod raft_win {
 
     #[test]
     fn a_stale_follower_elected_by_the_broken_voter_overwrites_commits() {
-        for seed in [2, 5] {
+        for seed in [2, 11] {
             assert_eq!(try_win(seed, true), (true, true), "seed {seed}");
         }
         for seed in 1..=4 {
