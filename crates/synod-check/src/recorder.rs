@@ -51,11 +51,6 @@ impl HistoryRecorder {
         }
         Ok(b.finish())
     }
-
-    /// Operations that never returned.
-    pub fn pending(&self) -> impl Iterator<Item = &RecordedOp> {
-        self.ops.iter().filter(|o| o.returned.is_none())
-    }
 }
 
 impl Observer for HistoryRecorder {

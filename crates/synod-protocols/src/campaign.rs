@@ -4,11 +4,11 @@
 //! The result for a seed depends only on the base scenario, the plan and the seed: never on how
 //! many seeds run in parallel or in which shard.
 
-use crate::harness::{self, Checks};
+use crate::harness::{self, Checks, Report};
 use crate::scenario::{FaultAction, FaultSpec, Scenario};
 use crate::system;
-use synod_core::Time;
-use synod_sim::{EndReason, FaultKind, FaultPlan, ScheduledFault, random_faults};
+use synod_core::{NodeId, Time};
+use synod_sim::{EndReason, FaultKind, FaultPlan, NodeSpec, random_faults};
 
 /// The least time a campaign run goes on after its last repair and its last request.
 pub const CATCH_UP: Time = Time::ms(1_500);
@@ -97,29 +97,14 @@ pub fn scenario_for(base: &Scenario, plan: &Plan, seed: u64) -> Result<Scenario,
     // After the repair, servers that were cut off or down need time to catch up before their
     // stores are compared.
     s.settle = s.settle.max(CATCH_UP);
-    let sys = system::build(&s).map_err(|e| e.to_string())?;
-    let specs = sys.sim.specs().to_vec();
-    drop(sys);
-    let servers: Vec<synod_core::NodeId> = specs
-        .iter()
-        .enumerate()
-        .filter(|(_, sp)| !sp.client)
-        .map(|(i, _)| synod_core::NodeId(i as u32))
-        .collect();
-    let drawn = random_faults(
-        seed,
-        &servers,
-        &FaultPlan {
-            kinds: plan.kinds.clone(),
-            window: plan.window,
-            count: plan.intensity,
-            max_duration: plan.max_fault,
-            latency: (s.net.latency_min, s.net.latency_max),
-        },
-    );
-    let names: Vec<String> = specs.iter().map(|sp| sp.name.clone()).collect();
-    s.faults.extend(drawn.iter().map(|f| to_spec(f, &names)));
-    s.faults.sort_by_key(|f| f.at);
+    let plan = FaultPlan {
+        kinds: plan.kinds.clone(),
+        window: plan.window,
+        count: plan.intensity,
+        max_duration: plan.max_fault,
+        latency: (s.net.latency_min, s.net.latency_max),
+    };
+    let (mut s, specs) = drawn_into(s, &plan)?;
     let has_clients = specs.iter().any(|sp| sp.client);
     let e = &mut s.expect;
     if has_clients {
@@ -132,21 +117,52 @@ pub fn scenario_for(base: &Scenario, plan: &Plan, seed: u64) -> Result<Scenario,
     Ok(s)
 }
 
-fn to_spec(f: &ScheduledFault, names: &[String]) -> FaultSpec {
-    FaultSpec {
-        at: f.at,
-        action: FaultAction::from_fault(&f.fault, names),
-        line: 0,
-    }
+/// Add to `s` the faults `plan` draws for its seed, on its servers (every node that is not a
+/// client), written out as `[[fault]]`s so that the scenario replays them. Also returns the
+/// nodes.
+fn drawn_into(mut s: Scenario, plan: &FaultPlan) -> Result<(Scenario, Vec<NodeSpec>), String> {
+    let specs = system::build(&s)
+        .map_err(|e| e.to_string())?
+        .sim
+        .specs()
+        .to_vec();
+    let servers: Vec<NodeId> = specs
+        .iter()
+        .enumerate()
+        .filter(|(_, sp)| !sp.client)
+        .map(|(i, _)| NodeId(i as u32))
+        .collect();
+    let names: Vec<String> = specs.iter().map(|sp| sp.name.clone()).collect();
+    s.faults.extend(
+        random_faults(s.seed, &servers, plan)
+            .iter()
+            .map(|f| FaultSpec {
+                at: f.at,
+                action: FaultAction::from_fault(&f.fault, &names),
+                line: 0,
+            }),
+    );
+    s.faults.sort_by_key(|f| f.at);
+    Ok((s, specs))
+}
+
+/// `s` with the faults `plan` draws for its seed added to its schedule (sweeps in tests).
+pub fn with_random_faults(s: &Scenario, plan: &FaultPlan) -> Result<Scenario, String> {
+    drawn_into(s.clone(), plan).map(|(s, _)| s)
+}
+
+/// Run a scenario with every check on, and judge it.
+pub fn run_judged(s: &Scenario) -> Result<Report, String> {
+    let mut sys = system::build(s).map_err(|e| e.to_string())?;
+    let checks = Checks::attach(&mut sys);
+    let end = sys.sim.run();
+    Ok(harness::judge(&sys, &checks, s, end))
 }
 
 /// Run a scenario with every check on and reduce the result to an outcome.
 pub fn judge_scenario(s: &Scenario) -> Result<SeedResult, String> {
-    let mut sys = system::build(s).map_err(|e| e.to_string())?;
-    let checks = Checks::attach(&mut sys);
-    let end = sys.sim.run();
-    let events = sys.sim.stats().events;
-    let report = harness::judge(&sys, &checks, s, end);
+    let report = run_judged(s)?;
+    let events = report.stats.events;
     let outcome = match &report.end {
         EndReason::Violation(v) if s.expect.violation.as_deref() != Some(v.property.as_str()) => {
             Outcome::Fail {
@@ -249,13 +265,4 @@ pub fn shrink(failing: &Scenario, property: &str) -> Scenario {
         best.faults.len()
     );
     best
-}
-
-/// Whether a property is a live safety check (as opposed to an expectation such as
-/// `all_requests_complete`).
-pub fn is_safety(property: &str) -> bool {
-    !matches!(
-        property,
-        "all_requests_complete" | "linearizable" | "converged" | "decided" | "violation" | "safety"
-    )
 }

@@ -6,12 +6,13 @@
 
 use std::path::PathBuf;
 use synod_check::recorder::RecordedOp;
-use synod_core::{ClientResult, Level, NodeId, Time};
+use synod_core::{ClientResult, Level, Time};
+use synod_protocols::campaign;
 use synod_protocols::harness::{self, Checks, Report};
 use synod_protocols::scenario::{self, Scenario};
 use synod_protocols::system::{self, System};
 use synod_sim::trace_out::HumanPrinter;
-use synod_sim::{EndReason, FaultKind, FaultPlan, Shared, random_faults};
+use synod_sim::{EndReason, FaultKind, FaultPlan, Shared};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -184,15 +185,6 @@ fn sweep_run(seed: u64, bug: Option<&str>) -> Outcome {
          [expect]\nall_requests_complete = true\nconverged = true\nlinearizable = true\n"
     );
     let s = scenario::parse("<sweep>", &text).unwrap();
-    let mut sys = system::build(&s).unwrap();
-    let servers: Vec<NodeId> = sys
-        .sim
-        .specs()
-        .iter()
-        .enumerate()
-        .filter(|(_, n)| !n.client)
-        .map(|(i, _)| NodeId(i as u32))
-        .collect();
     let plan = FaultPlan {
         kinds: FaultKind::ALL.iter().map(|(k, _)| *k).collect(),
         window: Time::ms(2000),
@@ -200,19 +192,13 @@ fn sweep_run(seed: u64, bug: Option<&str>) -> Outcome {
         max_duration: Time::ms(800),
         latency: (Time::ms(1), Time::ms(10)),
     };
-    for f in random_faults(seed, &servers, &plan) {
-        sys.sim.schedule(f);
-    }
-    let checks = Checks::attach(&mut sys);
-    let end = sys.sim.run();
-    let report = harness::judge(&sys, &checks, &s, end.clone());
     // `report` judges safety, linearizability (the scenario expects it), completion and
     // convergence; the history is kept to check that every request got a definite answer.
-    let history = checks.history();
+    let report = campaign::run_judged(&campaign::with_random_faults(&s, &plan).unwrap()).unwrap();
     Outcome {
-        end,
+        end: report.end.clone(),
+        history: report.history.clone(),
         report,
-        history,
     }
 }
 
@@ -278,15 +264,6 @@ fn varied_configurations_survive_heavier_random_faults() {
              [expect]\nall_requests_complete = true\nconverged = true\n"
         );
         let s = scenario::parse("<varied>", &text).unwrap();
-        let mut sys = system::build(&s).unwrap();
-        let servers: Vec<NodeId> = sys
-            .sim
-            .specs()
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| !n.client)
-            .map(|(i, _)| NodeId(i as u32))
-            .collect();
         let plan = FaultPlan {
             kinds: FaultKind::ALL.iter().map(|(k, _)| *k).collect(),
             window: Time::ms(3000),
@@ -294,12 +271,8 @@ fn varied_configurations_survive_heavier_random_faults() {
             max_duration: Time::ms(1000),
             latency: (Time::ms(1), Time::ms(10)),
         };
-        for f in random_faults(seed, &servers, &plan) {
-            sys.sim.schedule(f);
-        }
-        let checks = Checks::attach(&mut sys);
-        let end = sys.sim.run();
-        let report = harness::judge(&sys, &checks, &s, end);
+        let report =
+            campaign::run_judged(&campaign::with_random_faults(&s, &plan).unwrap()).unwrap();
         if !report.passed() {
             failures.push(format!("seed {seed}: {} {:?}", report.end, report.verdicts));
         }

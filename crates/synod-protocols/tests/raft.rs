@@ -3,12 +3,13 @@
 // The tests read scenario files and golden traces; the library itself does no IO.
 #![allow(clippy::disallowed_methods)]
 
-use synod_core::{Level, NodeId, Time};
+use synod_core::{Level, Time};
+use synod_protocols::campaign;
 use synod_protocols::harness::{self, Checks, Report};
 use synod_protocols::scenario::{self, Scenario};
 use synod_protocols::system;
 use synod_sim::trace_out::HumanPrinter;
-use synod_sim::{EndReason, FaultKind, FaultPlan, Shared, random_faults};
+use synod_sim::{EndReason, FaultKind, FaultPlan, Shared};
 
 fn scenarios_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios")
@@ -138,8 +139,6 @@ fn sweep_run(seed: u64, setup: &SweepSetup<'_>) -> Report {
         text = format!("bug = {b:?}\n{text}");
     }
     let s = scenario::parse("<sweep>", &text).unwrap();
-    let mut sys = system::build(&s).unwrap();
-    let servers: Vec<NodeId> = sys.servers.clone();
     let plan = FaultPlan {
         kinds: setup.kinds.to_vec(),
         window: Time::ms(2000),
@@ -147,12 +146,7 @@ fn sweep_run(seed: u64, setup: &SweepSetup<'_>) -> Report {
         max_duration: setup.max_duration,
         latency: (Time::ms(1), Time::ms(10)),
     };
-    for f in random_faults(seed, &servers, &plan) {
-        sys.sim.schedule(f);
-    }
-    let checks = Checks::attach(&mut sys);
-    let end = sys.sim.run();
-    harness::judge(&sys, &checks, &s, end)
+    campaign::run_judged(&campaign::with_random_faults(&s, &plan).unwrap()).unwrap()
 }
 
 const ALL_FAULTS: [FaultKind; 7] = [

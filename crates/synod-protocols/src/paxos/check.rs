@@ -9,10 +9,10 @@ use super::node::PaxosNode;
 pub fn validity(
     candidates: Vec<Value>,
     names: Vec<String>,
-) -> impl FnMut(&[Option<&PaxosNode>]) -> Option<(String, String)> {
+) -> impl FnMut(&mut dyn Iterator<Item = Option<&PaxosNode>>) -> Option<(String, String)> {
     move |nodes| {
-        nodes.iter().enumerate().find_map(|(i, n)| {
-            let v = (*n)?.decided.as_ref()?;
+        nodes.enumerate().find_map(|(i, n)| {
+            let v = n?.decided.as_ref()?;
             (!candidates.contains(v)).then(|| {
                 (
                     "validity".to_string(),
@@ -43,9 +43,9 @@ mod tests {
         let mut a = PaxosNode::new(cfg.clone(), NodeId(0), None);
         let mut b = PaxosNode::new(cfg.clone(), NodeId(1), None);
         a.decided = Some("n3".into());
-        assert_eq!(check(&[Some(&a), Some(&b), None]), None);
+        assert_eq!(check(&mut [Some(&a), Some(&b), None].into_iter()), None);
         b.decided = Some("purple".into());
-        let (property, detail) = check(&[Some(&a), Some(&b), None]).unwrap();
+        let (property, detail) = check(&mut [Some(&a), Some(&b), None].into_iter()).unwrap();
         assert_eq!(property, "validity");
         assert!(detail.starts_with("n2 decided \"purple\""), "{detail}");
     }

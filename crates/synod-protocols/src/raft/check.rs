@@ -42,9 +42,12 @@ impl RaftChecker {
     }
 
     /// Check the servers' state; `Some((property, detail))` on a violation.
-    pub fn check(&mut self, nodes: &[Option<&RaftNode>]) -> Option<(String, String)> {
+    pub fn check<'a>(
+        &mut self,
+        nodes: impl IntoIterator<Item = Option<&'a RaftNode>>,
+    ) -> Option<(String, String)> {
         let fail = |p: &str, d: String| Some((p.to_string(), d));
-        for (i, node) in nodes.iter().enumerate().take(self.seen_commit.len()) {
+        for (i, node) in nodes.into_iter().enumerate().take(self.seen_commit.len()) {
             let Some(RaftNode::Server(s)) = node else {
                 self.leading[i] = None;
                 continue;

@@ -429,7 +429,7 @@ fn the_log_matching_check_flags_one_index_and_term_after_different_entries() {
     let nodes = servers(&[(2, &[1, 1, 2]), (2, &[1, 2, 2])]);
     let mut checker = RaftChecker::new(2);
     let live: Vec<Option<&RaftNode>> = nodes.iter().map(Some).collect();
-    let v = checker.check(&live);
+    let v = checker.check(live.iter().copied());
     assert_eq!(v.map(|(p, _)| p), Some("log matching".to_string()));
 }
 
@@ -438,6 +438,10 @@ fn the_log_matching_check_accepts_logs_that_agree_up_to_where_they_end() {
     let nodes = servers(&[(3, &[1, 1, 2, 3]), (2, &[1, 1, 2]), (1, &[1])]);
     let mut checker = RaftChecker::new(3);
     let live: Vec<Option<&RaftNode>> = nodes.iter().map(Some).collect();
-    assert_eq!(checker.check(&live), None);
-    assert_eq!(checker.check(&live), None, "and again, incrementally");
+    assert_eq!(checker.check(live.iter().copied()), None);
+    assert_eq!(
+        checker.check(live.iter().copied()),
+        None,
+        "and again, incrementally"
+    );
 }
