@@ -2,7 +2,7 @@
 # Run every test of synod. Installs, with Debian's apt-get, the few system packages the
 # end-to-end tests drive (tmux for the REPL's terminal test; chromium, chromium-driver and
 # python3-selenium for the browser tests of `synod play`) when they are missing, then runs
-# `cargo test --workspace`.
+# `cargo test --workspace --no-fail-fast` (one failing crate never hides the tests after it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,4 +19,4 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${need[@]}"
 fi
 
-cargo test --workspace "$@"
+cargo test --workspace --no-fail-fast "$@"

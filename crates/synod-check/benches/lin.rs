@@ -31,7 +31,7 @@ fn peak_rss_kib() -> Option<u64> {
 }
 
 fn etcd() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/jepsen-etcd");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/jepsen-etcd");
     let verdicts = std::fs::read_to_string(dir.join("verdicts.tsv")).expect("verdicts.tsv");
     let files: Vec<(String, String)> = verdicts
         .lines()

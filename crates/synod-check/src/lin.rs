@@ -979,10 +979,7 @@ mod tests {
     #[test]
     #[allow(clippy::disallowed_methods)] // reads the corpus
     fn each_search_order_alone_agrees_on_the_etcd_corpus() {
-        let dir = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/jepsen-etcd"
-        );
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/jepsen-etcd");
         let verdicts = std::fs::read_to_string(format!("{dir}/verdicts.tsv")).expect("tsv");
         for line in verdicts.lines().skip(1) {
             let (file, expected) = line.split_once('\t').expect("two columns");

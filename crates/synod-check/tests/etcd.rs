@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use synod_check::{Budget, ModelKind, Verdict, check_history, parse_jepsen_log};
 
 fn corpus() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/jepsen-etcd")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/jepsen-etcd")
 }
 
 #[test]

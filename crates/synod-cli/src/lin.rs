@@ -210,7 +210,7 @@ mod tests {
 
     fn corpus(file: &str) -> String {
         format!(
-            "{}/../../../shared/data/jepsen-etcd/{file}",
+            "{}/../synod-check/tests/data/jepsen-etcd/{file}",
             env!("CARGO_MANIFEST_DIR")
         )
     }
