@@ -4,8 +4,9 @@
 #![allow(clippy::disallowed_methods)]
 
 use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 fn synod(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_synod"))
@@ -78,11 +79,232 @@ fn bad_campaign_arguments_exit_2() {
             "--out `/proc/synod-cannot-write` is not writable",
         ),
         (&["check", "kv", "--bug", "no-such-bug"], "no planted bugs"),
+        (
+            &[
+                "check",
+                "kv",
+                "--from",
+                "18446744073709551615",
+                "--seeds",
+                "2",
+            ],
+            "--from 18446744073709551615 with --seeds 2: the last seed would be past 18446744073709551615, the largest seed",
+        ),
+        (
+            &["check", "kv", "--seeds", "3", "--shard", "5/8"],
+            "--shard 5/8 of 3 seed(s) has no seeds",
+        ),
+        (
+            &["check", "kv", "--intensity", "1000001"],
+            "invalid value '1000001' for '--intensity <INTENSITY>'",
+        ),
+        (
+            &["check", "kv", "--shrink-time", "x"],
+            "invalid value 'x' for '--shrink-time <SECS>'",
+        ),
     ];
     for (args, want) in cases {
         let o = synod(args);
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(want), "{args:?}: expected `{want}` in {err}");
+        assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+        assert!(o.stdout.is_empty(), "{args:?}: nothing on stdout");
     }
+}
+
+#[test]
+fn the_largest_seed_is_a_seed() {
+    let o = synod(&[
+        "check",
+        "kv",
+        "--from",
+        "18446744073709551614",
+        "--seeds",
+        "2",
+        "--per-seed",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("seed 18446744073709551615: pass"), "{out}");
+    assert!(out.contains("seeds run: 2"), "{out}");
+}
+
+/// `--intensity 1000000` schedules more faults than the simulator holds: every run is stopped
+/// by its capacity, which is no fault of the protocol. Reported apart, not as a violation; and
+/// since nothing was judged, not as a pass either.
+#[test]
+fn an_absurd_fault_load_is_aborted_not_a_violation() {
+    let o = synod(&[
+        "check",
+        "kv",
+        "--seeds",
+        "1",
+        "--intensity",
+        "1000000",
+        "--jobs",
+        "1",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    assert!(out.contains("violations: none"), "{out}");
+    assert!(
+        out.contains("aborted (stopped by a limit of the simulator, not judged): 1 seed(s): 1\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("first: seed 1: simulator capacity violated at 0.0ms"),
+        "{out}"
+    );
+    assert!(out.contains("result: NOT CHECKED"), "{out}");
+    assert!(
+        err.contains("every seed was aborted: the fault load is more than the simulator holds; lower --intensity"),
+        "{err}"
+    );
+}
+
+/// Start `synod` under `ulimit -v` (KiB), with stdout piped.
+fn spawn_limited(kib: u64, args: &[&str]) -> std::process::Child {
+    Command::new("bash")
+        .arg("-c")
+        .arg(format!("ulimit -v {kib} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_synod"))
+        .args(args)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("bash runs")
+}
+
+/// Read stdout lines until one satisfies `done`, then send SIGINT; the rest of the output and
+/// the exit code.
+fn interrupt_when(
+    mut child: std::process::Child,
+    done: impl Fn(&str, usize) -> bool,
+) -> (String, Option<i32>) {
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut out = String::new();
+    let mut seen = 0;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap() == 0 {
+            let _ = child.kill();
+            panic!("ended before it was interrupted:\n{out}");
+        }
+        out.push_str(&line);
+        seen += 1;
+        if done(line.trim_end(), seen) {
+            break;
+        }
+    }
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    reader.read_to_string(&mut out).unwrap();
+    let status = child.wait().unwrap();
+    (out, status.code())
+}
+
+/// A billion seeds in 512 MB: seeds are computed as they run, never listed. Ctrl-C stops the
+/// campaign with the summary of the seeds that finished, and exit code 130.
+#[test]
+fn a_billion_seed_campaign_runs_in_bounded_memory_and_ctrl_c_summarizes_it() {
+    let child = spawn_limited(
+        512 * 1024,
+        &[
+            "check",
+            "kv",
+            "--seeds",
+            "1000000000",
+            "--jobs",
+            "2",
+            "--per-seed",
+        ],
+    );
+    let (out, code) = interrupt_when(child, |line, _| line == "seed 40: pass");
+    assert_eq!(code, Some(130), "{out}");
+    let finished = out
+        .lines()
+        .filter(|l| l.starts_with("seed ") && l.ends_with(": pass"))
+        .count();
+    assert!(finished >= 40, "{out}");
+    assert!(
+        out.contains(&format!(
+            "interrupted (Ctrl-C): {finished} of 1000000000 seeds finished"
+        )),
+        "{out}"
+    );
+    assert!(out.contains(&format!("seeds run: {finished}\n")), "{out}");
+    assert!(out.contains("violations: none"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "result: PASS (interrupted after {finished} of 1000000000 seeds)"
+        )),
+        "{out}"
+    );
+}
+
+/// Ctrl-C in a campaign that found a failure: the summary has the violation, its first seed,
+/// and the shrunk scenario already written.
+#[test]
+fn ctrl_c_keeps_the_failures_found_and_the_scenarios_written() {
+    let dir = std::env::temp_dir().join(format!("synod-check-ctrl-c-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let child = spawn_limited(
+        512 * 1024,
+        &[
+            "check",
+            "raft",
+            "--bug",
+            "vote-without-up-to-date-check",
+            "--seeds",
+            "1000000000",
+            "--jobs",
+            "2",
+            "--out",
+            dir.to_str().unwrap(),
+        ],
+    );
+    let (out, code) = interrupt_when(child, |line, _| line.starts_with("  replay: "));
+    assert_eq!(code, Some(130), "{out}");
+    assert!(out.contains("interrupted (Ctrl-C): "), "{out}");
+    assert!(out.contains("violations by property:"), "{out}");
+    assert!(
+        out.contains("    first: seed 48: leader completeness violated"),
+        "{out}"
+    );
+    let file = dir.join("raft-seed48-leader-completeness.toml");
+    assert!(
+        out.contains(&format!("      replay: synod run {}", file.display())),
+        "{out}"
+    );
+    assert!(file.is_file());
+    assert!(out.contains("result: FAIL (interrupted)"), "{out}");
+}
+
+/// `synod check ... | head -1`: the reader goes away; the campaign ends quietly, exit 0.
+#[test]
+fn a_closed_pipe_ends_the_campaign_quietly() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_synod"))
+        .args(["check", "kv", "--seeds", "100000", "--per-seed"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("synod check: kv"), "{first}");
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
