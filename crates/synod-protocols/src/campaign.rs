@@ -211,8 +211,9 @@ pub struct Seeds {
 }
 
 impl Seeds {
-    /// The seeds of shard `(k, n)` of the `count` seeds from `from`; `None` when the range
-    /// goes past the largest seed (`from + count - 1` overflows). The shard may be empty.
+    /// The seeds of shard `(k, n)` of the `count` seeds from `from`; `None` when there are no
+    /// seeds (`count` is 0) or the range goes past the largest seed (`from + count - 1`
+    /// overflows). The shard itself may be empty (`k > count`).
     pub fn new(from: u64, count: u64, shard: (u64, u64)) -> Option<Seeds> {
         let (k, n) = shard;
         from.checked_add(count.checked_sub(1)?)?;
