@@ -8,8 +8,7 @@ use serde::Serialize;
 use std::fmt;
 use synod_core::{Ctx, Message, NodeId, Process, Time};
 use synod_sim::{
-    EndReason, Fault, MAX_QUEUED, MESSAGE_STORM, NodeSpec, OVERLOADED, ScheduledFault, Sim,
-    SimConfig,
+    EndReason, Fault, MAX_QUEUED, MESSAGE_STORM, OVERLOADED, ScheduledFault, Sim, SimConfig,
 };
 
 #[derive(Clone, Debug, Serialize)]
@@ -54,16 +53,9 @@ impl Process for Amplifier {
 }
 
 fn amplifiers() -> Sim<Amplifier> {
-    let specs = (1..=2)
-        .map(|i| NodeSpec {
-            name: format!("n{i}"),
-            role: "server".into(),
-            client: false,
-        })
-        .collect();
     Sim::new(
         SimConfig::default(),
-        specs,
+        common::servers(2),
         Box::new(|_id, _durable| Amplifier),
     )
 }
