@@ -4,6 +4,7 @@
 //! the outcome to an exit code: 0 expectations held, 1 a check failed, 2 unusable input.
 
 mod check;
+mod interrupt;
 mod lin;
 mod play;
 mod repl;
@@ -57,9 +58,20 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // The reader went away (`synod run | head -1`): nothing is wrong, stop quietly.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
     }
+}
+
+/// Whether an error is, at its root, a write to a closed pipe.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -1,6 +1,6 @@
 //! `synod run`: one run, narrated, then a summary and the verdict of each expectation.
 
-use crate::UsageError;
+use crate::{UsageError, interrupt};
 use anyhow::Result;
 use clap::Args;
 use std::collections::BTreeMap;
@@ -14,7 +14,7 @@ use synod_protocols::harness::{self, Checks, Report};
 use synod_protocols::scenario::{self, PROTOCOLS, Scenario};
 use synod_protocols::system;
 use synod_sim::trace_out::{HumanPrinter, JsonTrace, json_header};
-use synod_sim::{EndReason, Shared};
+use synod_sim::{EndReason, OVERLOADED, Shared, Step};
 
 /// Arguments of `synod run`.
 #[derive(Args, Debug)]
@@ -125,15 +125,31 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     system.sim.add_observer(Box::new(printer.clone()));
     let checks = Checks::attach(&mut system);
 
-    println!(
-        "synod run: {} (protocol {}, seed {}, until {})",
-        scenario.name, scenario.protocol, scenario.seed, scenario.until
-    );
-    if !scenario.description.is_empty() {
-        println!("  {}", scenario.description.trim());
+    interrupt::catch();
+    {
+        let mut p = printer.borrow_mut();
+        let out = p.writer();
+        writeln!(
+            out,
+            "synod run: {} (protocol {}, seed {}, until {})",
+            scenario.name, scenario.protocol, scenario.seed, scenario.until
+        )?;
+        if !scenario.description.is_empty() {
+            writeln!(out, "  {}", scenario.description.trim())?;
+        }
+        out.flush()?;
     }
     let started = Instant::now();
-    let end = system.sim.run();
+    // Step by step rather than `run`, to notice Ctrl-C (then the summary covers the run so
+    // far) and a reader that went away (`synod run | head`: no point going on).
+    let end = loop {
+        if interrupt::requested() || printer.borrow().failed() {
+            break None;
+        }
+        if let Step::End(end) = system.sim.step() {
+            break Some(end);
+        }
+    };
     let wall = started.elapsed();
     printer.borrow_mut().finish()?;
     if let Some((path, trace)) = &json {
@@ -142,25 +158,42 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
             .finish()
             .map_err(|e| UsageError(format!("cannot write trace file `{path}`: {e}")))?;
     }
-    let report = harness::judge(&system, &checks, &scenario, end);
+    let interrupted = end.is_none();
+    // An interrupted run is judged as it stands, as if its time limit were now.
+    let report = harness::judge(
+        &system,
+        &checks,
+        &scenario,
+        end.unwrap_or(EndReason::TimeLimit),
+    );
     let mut out = io::stdout().lock();
-    print_summary(&mut out, &scenario, &report, wall.as_secs_f64())?;
+    print_summary(
+        &mut out,
+        &scenario,
+        &report,
+        wall.as_secs_f64(),
+        interrupted,
+    )?;
     if let Some((path, _)) = &json {
         writeln!(out, "trace written to {path}")?;
     }
-    Ok(if report.passed() {
+    Ok(if interrupted {
+        ExitCode::from(interrupt::EXIT_CODE)
+    } else if report.passed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
 }
 
-/// Print the summary: requests, stores, messages, expectations.
+/// Print the summary: requests, stores, messages, expectations. `interrupted`: Ctrl-C stopped
+/// the run, and the summary covers it so far.
 pub fn print_summary(
     out: &mut impl Write,
     scenario: &Scenario,
     r: &Report,
     wall_secs: f64,
+    interrupted: bool,
 ) -> io::Result<()> {
     writeln!(out)?;
     writeln!(
@@ -169,6 +202,14 @@ pub fn print_summary(
         scenario.name, scenario.seed
     )?;
     match &r.end {
+        _ if interrupted => writeln!(
+            out,
+            "ended at {}: interrupted (Ctrl-C); this is the run so far",
+            r.now
+        )?,
+        EndReason::Violation(v) if v.property == OVERLOADED => {
+            writeln!(out, "ended at {}: ABORTED: {v}", r.now)?
+        }
         EndReason::Violation(v) => writeln!(out, "ended at {}: SAFETY VIOLATION: {v}", r.now)?,
         end => writeln!(out, "ended at {}: {end}", r.now)?,
     }
@@ -264,6 +305,24 @@ pub fn print_summary(
         let mark = if v.held { "ok  " } else { "FAIL" };
         writeln!(out, "  {mark}  {}: {}", v.name, v.detail)?;
     }
-    writeln!(out, "result: {}", if r.passed() { "PASS" } else { "FAIL" })?;
+    let verdict = match (interrupted, r.passed()) {
+        (true, _) => "INTERRUPTED",
+        (false, true) => "PASS",
+        (false, false) => "FAIL",
+    };
+    // Expectations judge what a scenario asks for; a run that did nothing useful must not look
+    // like a success for all that.
+    let mut warnings = Vec::new();
+    if total[0] > 0 && total[1] == 0 {
+        warnings.push(format!("no request succeeded ({} issued)", total[0]));
+    }
+    if !r.servers.is_empty() && r.servers.iter().all(|(_, st)| st.is_none()) {
+        warnings.push("every server is down at the end".to_string());
+    }
+    if warnings.is_empty() {
+        writeln!(out, "result: {verdict}")?;
+    } else {
+        writeln!(out, "result: {verdict}, but {}", warnings.join(" and "))?;
+    }
     out.flush()
 }

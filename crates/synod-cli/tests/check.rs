@@ -78,11 +78,87 @@ fn bad_campaign_arguments_exit_2() {
             "--out `/proc/synod-cannot-write` is not writable",
         ),
         (&["check", "kv", "--bug", "no-such-bug"], "no planted bugs"),
+        (
+            &[
+                "check",
+                "kv",
+                "--from",
+                "18446744073709551615",
+                "--seeds",
+                "2",
+            ],
+            "--from 18446744073709551615 with --seeds 2: the last seed would be past 18446744073709551615, the largest seed",
+        ),
+        (
+            &["check", "kv", "--seeds", "3", "--shard", "5/8"],
+            "--shard 5/8 of 3 seed(s) has no seeds",
+        ),
+        (
+            &["check", "kv", "--intensity", "1000001"],
+            "invalid value '1000001' for '--intensity <INTENSITY>'",
+        ),
+        (
+            &["check", "kv", "--shrink-time", "x"],
+            "invalid value 'x' for '--shrink-time <SECS>'",
+        ),
     ];
     for (args, want) in cases {
         let o = synod(args);
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(want), "{args:?}: expected `{want}` in {err}");
+        assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+        assert!(o.stdout.is_empty(), "{args:?}: nothing on stdout");
     }
+}
+
+#[test]
+fn the_largest_seed_is_a_seed() {
+    let o = synod(&[
+        "check",
+        "kv",
+        "--from",
+        "18446744073709551614",
+        "--seeds",
+        "2",
+        "--per-seed",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("seed 18446744073709551615: pass"), "{out}");
+    assert!(out.contains("seeds run: 2"), "{out}");
+}
+
+/// `--intensity 1000000` schedules more faults than the simulator holds: every run is stopped
+/// by its capacity, which is no fault of the protocol. Reported apart, not as a violation; and
+/// since nothing was judged, not as a pass either.
+#[test]
+fn an_absurd_fault_load_is_aborted_not_a_violation() {
+    let o = synod(&[
+        "check",
+        "kv",
+        "--seeds",
+        "1",
+        "--intensity",
+        "1000000",
+        "--jobs",
+        "1",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    assert!(out.contains("violations: none"), "{out}");
+    assert!(
+        out.contains("aborted (stopped by a limit of the simulator, not judged): 1 seed(s): 1\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("first: seed 1: simulator capacity violated at 0.0ms"),
+        "{out}"
+    );
+    assert!(out.contains("result: NOT CHECKED"), "{out}");
+    assert!(
+        err.contains("every seed was aborted: the fault load is more than the simulator holds; lower --intensity"),
+        "{err}"
+    );
 }

@@ -357,3 +357,28 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
         assert!(stdout(&o).is_empty(), "{name}: nothing on stdout");
     }
 }
+
+/// A run in which nothing useful happened does not look like a success, whatever its
+/// expectations say: the result line says so.
+#[test]
+fn a_run_where_no_request_succeeded_and_every_server_is_down_says_so() {
+    let path = scratch().join("all-down.toml");
+    std::fs::write(
+        &path,
+        "protocol = \"kv\"\n[[fault]]\nat_ms = 0\ncrash = \"server\"\n",
+    )
+    .unwrap();
+    let o = synod(&["run", path.to_str().unwrap(), "--log-level", "error"]);
+    // Only safety is expected of this scenario, and it held.
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(
+            "result: PASS, but no request succeeded (3 issued) and every server is down at the end\n"
+        ),
+        "{}",
+        stdout(&o)
+    );
+    // A healthy run says nothing of the kind.
+    let o = synod(&["run", "kv", "--log-level", "error"]);
+    assert!(stdout(&o).ends_with("result: PASS\n"), "{}", stdout(&o));
+}

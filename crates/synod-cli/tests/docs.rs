@@ -139,3 +139,183 @@ fn every_scenario_key_is_documented() {
         }
     }
 }
+
+fn synod_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_synod"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// The lines between `<!-- NAME:start -->` and `<!-- NAME:end -->` of a document.
+fn marked<'a>(doc: &'a str, name: &str) -> Vec<&'a str> {
+    let start = doc
+        .find(&format!("<!-- {name}:start -->"))
+        .unwrap_or_else(|| panic!("no {name}:start marker"));
+    let end = doc
+        .find(&format!("<!-- {name}:end -->"))
+        .unwrap_or_else(|| panic!("no {name}:end marker"));
+    doc[start..end].lines().skip(1).collect()
+}
+
+/// docs/checking.md's first example finds a failure, writes the file its replay line names,
+/// prints what "Reading a failure" shows, and the replay fails.
+#[test]
+fn the_checking_example_finds_what_its_replay_line_replays() {
+    let doc = repo("docs/checking.md");
+    let block: Vec<&str> = doc
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a sh block")
+        .lines()
+        .map(|l| l.split(" #").next().unwrap().trim())
+        .collect();
+    let words = |l: &str| -> Vec<String> {
+        l.split_whitespace()
+            .skip(1) // "synod"
+            .map(String::from)
+            .collect()
+    };
+    let campaign = block
+        .iter()
+        .find(|l| l.contains("--out"))
+        .expect("a campaign with --out");
+    let replay = block
+        .iter()
+        .find(|l| l.starts_with("synod run "))
+        .expect("a replay line");
+    let dir = std::env::temp_dir().join(format!("synod-docs-check-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let args = words(campaign);
+    let o = synod_in(&dir, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{campaign} finds nothing:\n{out}");
+    for line in marked(&doc, "failure-example")
+        .into_iter()
+        .filter(|l| !l.starts_with("```"))
+    {
+        assert!(
+            out.lines().any(|l| l == line),
+            "docs/checking.md shows `{line}`, the campaign prints:\n{out}"
+        );
+    }
+    let args = words(replay);
+    let file = dir.join(&args[1]);
+    assert!(file.is_file(), "{} was not written:\n{out}", file.display());
+    let o = synod_in(&dir, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(o.status.code(), Some(1), "{replay} passes");
+}
+
+/// The fault table of docs/checking.md has one row per kind `--faults` accepts.
+#[test]
+fn the_fault_table_lists_every_kind_check_accepts() {
+    let doc = repo("docs/checking.md");
+    let section = doc
+        .split("## The fault model")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .unwrap();
+    let mut documented: Vec<String> = section
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| l.split('`').nth(1).unwrap().to_string())
+        .collect();
+    // The kinds the command accepts, as its own error message lists them.
+    let o = synod_in(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &["check", "kv", "--faults", "no-such-fault"],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    let mut accepted: Vec<String> = err
+        .split("(valid: ")
+        .nth(1)
+        .and_then(|s| s.split(')').next())
+        .unwrap_or_else(|| panic!("{err}"))
+        .split(", ")
+        .map(String::from)
+        .collect();
+    documented.sort();
+    accepted.sort();
+    assert_eq!(documented, accepted);
+}
+
+/// The status codes docs/play.md gives for bad requests are the ones the server answers.
+#[test]
+fn the_play_docs_give_the_status_the_server_answers() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let doc = repo("docs/play.md");
+    let documented: BTreeMap<u16, String> = marked(&doc, "bad-requests")
+        .into_iter()
+        .filter_map(|l| {
+            let l = l.strip_prefix("- ")?;
+            Some((l.get(..3)?.parse().ok()?, l[3..].to_string()))
+        })
+        .collect();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_synod"))
+        .args(["play", "--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("http://"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .trim_end_matches('/')
+        .to_string();
+    let status = |content_type: &str, body: &str| -> u16 {
+        let mut c = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            c,
+            "POST /api/game HTTP/1.1\r\nHost: {addr}\r\n{content_type}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut raw = String::new();
+        let _ = c.read_to_string(&mut raw);
+        raw.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    let json = "Content-Type: application/json\r\n";
+    // (what the doc says the status is for, the request, the status)
+    let cases = [
+        ("not JSON", status(json, "{not json"), 400),
+        (
+            "unknown protocol",
+            status(json, r#"{"protocol":"zab"}"#),
+            400,
+        ),
+        ("without `Content-Type", status("", "{}"), 415),
+        ("unknown field", status(json, r#"{"colour":"red"}"#), 422),
+        (
+            "a string where a number",
+            status(json, r#"{"nodes":"x"}"#),
+            422,
+        ),
+        (
+            "over 16 KiB",
+            status(json, &format!(r#"{{"script":"{}"}}"#, "a".repeat(20_000))),
+            413,
+        ),
+    ];
+    let _ = child.kill();
+    let _ = child.wait();
+    for (words, got, want) in cases {
+        assert_eq!(
+            got, want,
+            "the server answers {got} for a body with {words}"
+        );
+        let said = documented
+            .get(&want)
+            .unwrap_or_else(|| panic!("docs/play.md gives no meaning to {want}"));
+        assert!(
+            said.contains(words),
+            "docs/play.md says {want} is {said:?}, which does not mention `{words}`"
+        );
+    }
+}

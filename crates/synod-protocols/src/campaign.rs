@@ -8,7 +8,7 @@ use crate::harness::{self, Checks, Report};
 use crate::scenario::{FaultAction, FaultSpec, Scenario};
 use crate::system;
 use synod_core::{NodeId, Time};
-use synod_sim::{EndReason, FaultKind, FaultPlan, NodeSpec, random_faults};
+use synod_sim::{EndReason, FaultKind, FaultPlan, NodeSpec, OVERLOADED, random_faults};
 
 /// The least time a campaign run goes on after its last repair and its last request.
 pub const CATCH_UP: Time = Time::ms(1_500);
@@ -74,6 +74,12 @@ pub enum Outcome {
         property: String,
         /// What happened.
         detail: String,
+    },
+    /// The run was stopped by a limit of the simulator (the fault schedule is more than it
+    /// holds at once), so it says nothing about the protocol: not judged.
+    Aborted {
+        /// Why, as the simulator said it.
+        reason: String,
     },
 }
 
@@ -164,6 +170,9 @@ pub fn judge_scenario(s: &Scenario) -> Result<SeedResult, String> {
     let report = run_judged(s)?;
     let events = report.stats.events;
     let outcome = match &report.end {
+        EndReason::Violation(v) if v.property == OVERLOADED => Outcome::Aborted {
+            reason: v.to_string(),
+        },
         EndReason::Violation(v) if s.expect.violation.as_deref() != Some(v.property.as_str()) => {
             Outcome::Fail {
                 property: v.property.clone(),
@@ -190,20 +199,102 @@ pub fn run_seed(base: &Scenario, plan: &Plan, seed: u64) -> Result<SeedResult, S
     judge_scenario(&scenario_for(base, plan, seed)?)
 }
 
-/// The seeds of shard `k` of `n` (1-based) among `from .. from + count`: every n-th seed, so
-/// shards are disjoint, cover the range, and take about as long as each other.
-pub fn shard_seeds(from: u64, count: u64, shard: (u64, u64)) -> Vec<u64> {
-    let (k, n) = shard;
-    (from..from.saturating_add(count))
-        .filter(|s| (s - from) % n == k - 1)
-        .collect()
+/// The seeds of a campaign, computed when asked for, never stored: a campaign of 10^9 seeds
+/// holds none of them in memory. Shard `k` of `n` (1-based) of `from ..= from + count - 1`
+/// takes every n-th seed from the k-th, so shards are disjoint, cover the range, and take about
+/// as long as each other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seeds {
+    first: u64,
+    step: u64,
+    len: u64,
+}
+
+impl Seeds {
+    /// The seeds of shard `(k, n)` of the `count` seeds from `from`; `None` when there are no
+    /// seeds (`count` is 0) or the range goes past the largest seed (`from + count - 1`
+    /// overflows). The shard itself may be empty (`k > count`).
+    pub fn new(from: u64, count: u64, shard: (u64, u64)) -> Option<Seeds> {
+        let (k, n) = shard;
+        from.checked_add(count.checked_sub(1)?)?;
+        let skip = k.saturating_sub(1);
+        let len = if skip < count {
+            (count - skip - 1) / n.max(1) + 1
+        } else {
+            0
+        };
+        Some(Seeds {
+            first: from.saturating_add(skip),
+            step: n.max(1),
+            len,
+        })
+    }
+
+    /// How many seeds.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The `i`-th seed (`i < len`).
+    pub fn nth(&self, i: u64) -> u64 {
+        self.first + i * self.step
+    }
+
+    /// Every seed, in order.
+    pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        (0..self.len).map(|i| self.nth(i))
+    }
+}
+
+/// Whether a fault strikes (a crash, a partition, loss, ...) rather than undoes one (a
+/// restart, a heal, loss back to 0, the network's own latency): what "N faults" counts when a
+/// failure is shrunk.
+pub fn strikes(action: &FaultAction, s: &Scenario) -> bool {
+    match action {
+        FaultAction::Crash(_)
+        | FaultAction::Partition(_)
+        | FaultAction::OneWay(..)
+        | FaultAction::Hold(_) => true,
+        FaultAction::Restart(_) | FaultAction::Heal | FaultAction::Release(_) => false,
+        FaultAction::Slow(_, factor) => *factor != 1.0,
+        FaultAction::Loss(p) | FaultAction::Duplicate(p) => *p > 0.0,
+        FaultAction::Latency(min, max) => (*min, *max) != (s.net.latency_min, s.net.latency_max),
+    }
+}
+
+/// How many of a scenario's faults strike (see [`strikes`]).
+pub fn fault_count(s: &Scenario) -> usize {
+    s.faults.iter().filter(|f| strikes(&f.action, s)).count()
+}
+
+/// What shrinking found.
+#[derive(Clone, Debug)]
+pub struct Shrunk {
+    /// The smallest failing scenario found.
+    pub scenario: Scenario,
+    /// Whether shrinking ran to the end (`false`: `keep_going` stopped it first; the scenario
+    /// still fails, it may just not be the smallest).
+    pub finished: bool,
 }
 
 /// Shrink a failing scenario: drop faults and bring repairs earlier while the same property
-/// still fails. Returns the smallest failing scenario found; `synod run` on it shows the
-/// failure and exits 1.
-pub fn shrink(failing: &Scenario, property: &str) -> Scenario {
-    let fails = |s: &Scenario| matches!(judge_scenario(s), Ok(SeedResult { outcome: Outcome::Fail { property: p, .. }, .. }) if p == property);
+/// still fails. `keep_going` is asked before every trial run; when it says no, shrinking stops
+/// with the smallest failing scenario found so far (the caller caps the time it takes, or stops
+/// on Ctrl-C). `synod run` on the result shows the failure and exits 1.
+pub fn shrink(failing: &Scenario, property: &str, keep_going: &mut dyn FnMut() -> bool) -> Shrunk {
+    let stopped = std::cell::Cell::new(false);
+    let mut fails = |s: &Scenario| {
+        if stopped.get() || !keep_going() {
+            stopped.set(true);
+            return false;
+        }
+        matches!(judge_scenario(s), Ok(SeedResult { outcome: Outcome::Fail { property: p, .. }, .. }) if p == property)
+    };
     let mut best = failing.clone();
     // The final repair (everything the campaign undoes at the end of its fault window) is kept
     // as it is: without it, any unrepaired fault would fail `converged` or
@@ -213,10 +304,10 @@ pub fn shrink(failing: &Scenario, property: &str) -> Scenario {
     let movable = |s: &Scenario, i: usize| s.faults[i].at < repair_at;
     // Remove faults one at a time, from the last, until no single removal keeps the failure.
     let mut changed = true;
-    while changed {
+    while changed && !stopped.get() {
         changed = false;
         let mut i = best.faults.len();
-        while i > 0 {
+        while i > 0 && !stopped.get() {
             i -= 1;
             if !movable(&best, i) {
                 continue;
@@ -231,7 +322,7 @@ pub fn shrink(failing: &Scenario, property: &str) -> Scenario {
     }
     // Shorten: bring each remaining fault's end (its repair) earlier, halving the gap.
     for i in 0..best.faults.len() {
-        if !movable(&best, i) {
+        if !movable(&best, i) || stopped.get() {
             continue;
         }
         while let Some(prev) = best.faults[..i].last().map(|f| f.at) {
@@ -262,7 +353,10 @@ pub fn shrink(failing: &Scenario, property: &str) -> Scenario {
             .as_ref()
             .map(|b| format!(" with planted bug {b}"))
             .unwrap_or_default(),
-        best.faults.len()
+        fault_count(&best)
     );
-    best
+    Shrunk {
+        scenario: best,
+        finished: !stopped.get(),
+    }
 }

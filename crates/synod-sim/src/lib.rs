@@ -31,7 +31,7 @@ pub use fault::{Fault, ScheduledFault, Target};
 pub use net::{NetConfig, Topology};
 pub use shared::Shared;
 pub use sim::{
-    Builder, EndReason, NodeSpec, Pending, PendingKind, Sim, SimConfig, Simulation, StateCheck,
-    Step,
+    Builder, EndReason, MAX_QUEUED, MESSAGE_STORM, NodeSpec, OVERLOADED, Pending, PendingKind, Sim,
+    SimConfig, Simulation, StateCheck, Step,
 };
 pub use stats::{KindStats, Stats};

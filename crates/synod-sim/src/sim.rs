@@ -12,10 +12,20 @@ use synod_core::{
     Observer, Process, ProtocolEvent, SimRng, Time, TimerId, Violation,
 };
 
-/// The most messages and timers a run may have queued at once. A protocol that exceeds it is
-/// amplifying its own traffic (a message storm); the run stops with a violation instead of
-/// exhausting memory.
+/// The most entries (messages, timers, scheduled faults and requests) a run may have queued at
+/// once. Past it the run stops instead of exhausting memory: with [`MESSAGE_STORM`] when the
+/// protocol's own messages and timers fill the queue, with [`OVERLOADED`] when the scenario's
+/// schedule does.
 pub const MAX_QUEUED: usize = 1_000_000;
+
+/// The property a run breaks when the protocol's messages and timers overflow the queue: it
+/// sends faster than the network delivers (a message storm), a bug of the protocol.
+pub const MESSAGE_STORM: &str = "bounded message storm";
+
+/// The property of a run stopped because the scenario schedules more faults and requests than
+/// the simulator holds at once: a limit of the simulator under an absurd fault load, not a
+/// property of the protocol (`synod check` counts such runs as aborted, not as violations).
+pub const OVERLOADED: &str = "simulator capacity";
 
 /// A process of the cluster, as the simulator knows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -678,14 +688,33 @@ impl<P: Process> Sim<P> {
             self.world.queue.pop();
         }
         if self.world.queue.len() > MAX_QUEUED {
+            // Who filled the queue decides whose fault it is: counted once, as the run stops.
+            let scheduled = (self.world.queue.iter())
+                .filter(|q| matches!(q.ev, Ev::Fault(_) | Ev::Request(..)))
+                .count();
+            let queued = self.world.queue.len();
+            let (property, detail) = if 2 * scheduled >= queued {
+                (
+                    OVERLOADED,
+                    format!(
+                        "{queued} entries are queued, {scheduled} of them the scenario's scheduled faults and requests: more than the simulator holds at once ({MAX_QUEUED}); the run stops here"
+                    ),
+                )
+            } else {
+                (
+                    MESSAGE_STORM,
+                    format!(
+                        "{queued} entries are queued, {} of them the protocol's messages and timers: more than the simulator holds at once ({MAX_QUEUED}); the protocol sends faster than the network delivers (a message storm); the run stops here",
+                        queued - scheduled
+                    ),
+                )
+            };
             let t = &mut self.world.tracer;
             let v = Violation {
-                property: "bounded message storm".into(),
+                property: property.into(),
                 seq: t.seq,
                 time: self.world.now,
-                detail: format!(
-                    "more than {MAX_QUEUED} messages and timers are queued: the protocol sends faster than the network delivers (a message storm); the run stops here"
-                ),
+                detail,
             };
             t.violation.get_or_insert(v.clone());
             return self.finish(EndReason::Violation(v));

@@ -271,6 +271,12 @@ impl<W: Write> HumanPrinter<W> {
         self.out.flush()
     }
 
+    /// Whether a write failed (the reader of a pipe went away, a full disk): the narration
+    /// is lost from there on, and [`HumanPrinter::finish`] reports why.
+    pub fn failed(&self) -> bool {
+        self.error.is_some()
+    }
+
     /// Change the level shown from now on (the REPL's `log LEVEL`). The simulator produces
     /// narration up to the highest level any observer had when it was added, so add this
     /// printer at `Level::Trace` (or beside a JSON trace) to be able to raise it later.

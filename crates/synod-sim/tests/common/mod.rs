@@ -67,17 +67,21 @@ impl Process for Chatter {
     }
 }
 
-pub fn sim(n: u32, rounds: u32, config: SimConfig) -> Sim<Chatter> {
-    let specs = (1..=n)
+/// `n` servers named `n1` .. `nN`.
+pub fn servers(n: u32) -> Vec<NodeSpec> {
+    (1..=n)
         .map(|i| NodeSpec {
             name: format!("n{i}"),
             role: "server".into(),
             client: false,
         })
-        .collect();
+        .collect()
+}
+
+pub fn sim(n: u32, rounds: u32, config: SimConfig) -> Sim<Chatter> {
     Sim::new(
         config,
-        specs,
+        servers(n),
         Box::new(move |_id, durable| Chatter {
             n,
             rounds,

@@ -1,0 +1,130 @@
+//! Campaigns: seeds computed lazily and split into shards exactly, runs the simulator cannot
+//! hold reported apart as aborted, shrinking that counts only real faults and stops when told.
+
+use synod_core::Time;
+use synod_protocols::campaign::{
+    self, Outcome, Plan, Seeds, fault_count, judge_scenario, scenario_for, shrink, strikes,
+};
+use synod_protocols::scenario::{FaultAction, FaultSpec, Scenario};
+use synod_sim::MAX_QUEUED;
+
+#[test]
+fn seeds_are_computed_not_stored_and_shards_split_them_exactly() {
+    // A billion seeds: nothing is allocated, the last one is where it should be.
+    let all = Seeds::new(1, 1_000_000_000, (1, 1)).unwrap();
+    assert_eq!(all.len(), 1_000_000_000);
+    assert_eq!(all.nth(all.len() - 1), 1_000_000_000);
+    assert_eq!(std::mem::size_of_val(&all), 3 * 8);
+
+    let whole: Vec<u64> = Seeds::new(7, 40, (1, 1)).unwrap().iter().collect();
+    assert_eq!(whole, (7..47).collect::<Vec<_>>());
+    let mut merged: Vec<u64> = (1..=3)
+        .flat_map(|k| {
+            Seeds::new(7, 40, (k, 3))
+                .unwrap()
+                .iter()
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(Seeds::new(7, 40, (1, 3)).unwrap().len(), 14);
+    assert_eq!(Seeds::new(7, 40, (3, 3)).unwrap().len(), 13);
+    merged.sort_unstable();
+    assert_eq!(merged, whole);
+}
+
+#[test]
+fn a_range_past_the_largest_seed_is_refused_and_an_empty_shard_is_empty() {
+    assert!(Seeds::new(u64::MAX, 1, (1, 1)).is_some());
+    assert_eq!(
+        Seeds::new(u64::MAX - 1, 2, (1, 1)).unwrap().nth(1),
+        u64::MAX
+    );
+    assert_eq!(Seeds::new(u64::MAX - 1, 3, (1, 1)), None);
+    assert_eq!(Seeds::new(u64::MAX, u64::MAX, (1, 1)), None);
+    assert!(Seeds::new(1, 3, (5, 8)).unwrap().is_empty());
+    assert_eq!(
+        Seeds::new(1, 3, (3, 8)).unwrap().iter().collect::<Vec<_>>(),
+        [3]
+    );
+}
+
+#[test]
+fn a_run_stopped_by_the_simulators_capacity_is_aborted_not_a_violation() {
+    let mut s = Scenario::builtin("kv").unwrap();
+    let loss = FaultSpec {
+        at: Time::ms(1),
+        action: FaultAction::Loss(0.0),
+        line: 0,
+    };
+    s.faults = vec![loss; MAX_QUEUED + 1];
+    let r = judge_scenario(&s).unwrap();
+    match r.outcome {
+        Outcome::Aborted { reason } => assert!(reason.contains("simulator capacity"), "{reason}"),
+        other => panic!("expected an aborted run, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_fault_and_its_undoing_count_as_one_fault() {
+    let base = Scenario::builtin("raft").unwrap();
+    let plan = Plan {
+        intensity: 4,
+        ..Plan::default()
+    };
+    for seed in 1..20 {
+        let s = scenario_for(&base, &plan, seed).unwrap();
+        let n = fault_count(&s);
+        assert!((1..=4).contains(&n), "seed {seed}: {n} faults");
+        // The schedule also holds each fault's undoing and the final repair.
+        assert!(s.faults.len() > 2 * n, "seed {seed}");
+    }
+    let s = &base;
+    assert!(strikes(&FaultAction::Crash("n1".into()), s));
+    assert!(!strikes(&FaultAction::Restart("n1".into()), s));
+    assert!(strikes(&FaultAction::Loss(0.2), s));
+    assert!(!strikes(&FaultAction::Loss(0.0), s));
+    assert!(!strikes(&FaultAction::Slow("n1".into(), 1.0), s));
+    assert!(!strikes(
+        &FaultAction::Latency(s.net.latency_min, s.net.latency_max),
+        s
+    ));
+}
+
+#[test]
+fn shrinking_stops_when_told_and_keeps_a_failing_scenario() {
+    let mut base = Scenario::builtin("raft").unwrap();
+    base.bug = Some("vote-without-up-to-date-check".into());
+    let plan = Plan::default();
+    // The first failing seed of the default campaign (docs/checking.md's table: within 48).
+    let (seed, property) = (1..=48)
+        .find_map(
+            |seed| match campaign::run_seed(&base, &plan, seed).unwrap().outcome {
+                Outcome::Fail { property, .. } => Some((seed, property)),
+                _ => None,
+            },
+        )
+        .expect("the planted bug is found");
+    let failing = scenario_for(&base, &plan, seed).unwrap();
+
+    let mut asked = 0;
+    let stopped = shrink(&failing, &property, &mut || {
+        asked += 1;
+        asked <= 2
+    });
+    assert!(!stopped.finished);
+    assert_eq!(asked, 3, "asked once per trial, and once more to stop");
+    assert!(stopped.scenario.faults.len() <= failing.faults.len());
+    let still = judge_scenario(&stopped.scenario).unwrap().outcome;
+    assert!(
+        matches!(&still, Outcome::Fail { property: p, .. } if *p == property),
+        "{still:?}"
+    );
+
+    let full = shrink(&failing, &property, &mut || true);
+    assert!(full.finished);
+    assert!(fault_count(&full.scenario) <= fault_count(&failing));
+    assert!(full.scenario.description.contains(&format!(
+        "shrunk to {} fault(s)",
+        fault_count(&full.scenario)
+    )));
+}
