@@ -96,6 +96,35 @@ fn fingerprint(scratch: &mut Vec<u8>, e: &Entry) -> u64 {
     fnv1a(scratch)
 }
 
+/// Applies the records of one journal frame to `d`.
+pub fn replay(d: &mut Durable, frame: &[u8]) -> Result<(), String> {
+    let mut rest = frame;
+    while !rest.is_empty() {
+        let (rec, tail) = postcard::take_from_bytes::<Record>(rest)
+            .map_err(|e| format!("undecodable record ({e})"))?;
+        rest = tail;
+        match rec {
+            Record::State { term, voted_for } => {
+                d.current_term = term;
+                d.voted_for = voted_for;
+            }
+            Record::Truncate { from } => {
+                if from == 0 || from > d.log.last_index() + 1 {
+                    return Err(format!(
+                        "truncation from index {from} of a log of {} entries",
+                        d.log.last_index()
+                    ));
+                }
+                d.log.truncate_from(from);
+            }
+            Record::Entry(e) => {
+                d.log.push(e);
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Protocol for RaftProtocol {
     type Node = RaftNode;
     type Msg = RaftMsg;
@@ -105,31 +134,7 @@ impl Protocol for RaftProtocol {
     fn recover(frames: &[Vec<u8>]) -> Result<Durable, String> {
         let mut d = Durable::default();
         for (i, frame) in frames.iter().enumerate() {
-            let mut rest = frame.as_slice();
-            while !rest.is_empty() {
-                let (rec, tail) = postcard::take_from_bytes::<Record>(rest)
-                    .map_err(|e| format!("frame {}: undecodable record ({e})", i + 1))?;
-                rest = tail;
-                match rec {
-                    Record::State { term, voted_for } => {
-                        d.current_term = term;
-                        d.voted_for = voted_for;
-                    }
-                    Record::Truncate { from } => {
-                        if from == 0 || from > d.log.last_index() + 1 {
-                            return Err(format!(
-                                "frame {}: truncation from index {from} of a log of {} entries",
-                                i + 1,
-                                d.log.last_index()
-                            ));
-                        }
-                        d.log.truncate_from(from);
-                    }
-                    Record::Entry(e) => {
-                        d.log.push(e);
-                    }
-                }
-            }
+            replay(&mut d, frame).map_err(|e| format!("frame {}: {e}", i + 1))?;
         }
         Ok(d)
     }
