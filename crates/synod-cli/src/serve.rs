@@ -477,9 +477,15 @@ pub struct LoadArgs {
     /// Seed of key names and sessions (default: from the OS).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Print the report as one JSON object.
+    /// Repeat the measurement this many times (fresh keys each time).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub runs: u32,
+    /// Print each run's report as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Print one line for all runs: throughput min/median, latency medians.
+    #[arg(long)]
+    pub summary: bool,
 }
 
 /// `synod load`.
@@ -508,32 +514,40 @@ pub fn load(a: &LoadArgs) -> Result<ExitCode> {
     if endpoints.is_empty() {
         return Err(UsageError("--endpoints: no addresses".into()).into());
     }
-    let opts = LoadOptions {
-        target,
-        endpoints,
-        clients: a.clients as usize,
-        duration: Duration::from_secs_f64(a.duration),
-        warmup: Duration::from_secs_f64(a.warmup),
-        op,
-        value_size: a.value_size as usize,
-        keys: a.keys as usize,
-        seed: a.seed.unwrap_or_else(synod_serve::serve::os_seed),
-    };
+    let seed = a.seed.unwrap_or_else(synod_serve::serve::os_seed);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    match rt.block_on(load::run(&opts)) {
-        Ok(r) => {
-            if a.json {
-                println!("{}", serde_json::to_string(&r)?);
-            } else {
-                println!("{r}");
+    let mut reports = Vec::new();
+    for run in 0..a.runs {
+        let opts = LoadOptions {
+            target,
+            endpoints: endpoints.clone(),
+            clients: a.clients as usize,
+            duration: Duration::from_secs_f64(a.duration),
+            warmup: Duration::from_secs_f64(a.warmup),
+            op,
+            value_size: a.value_size as usize,
+            keys: a.keys as usize,
+            seed: seed.wrapping_add(u64::from(run).wrapping_mul(0x9e37_79b9)),
+        };
+        match rt.block_on(load::run(&opts)) {
+            Ok(r) => {
+                if a.json {
+                    println!("{}", serde_json::to_string(&r)?);
+                } else if !a.summary {
+                    println!("{r}");
+                }
+                reports.push(r);
             }
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            Ok(ExitCode::from(1))
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(1));
+            }
         }
     }
+    if a.summary {
+        println!("{}", load::summarize(&reports));
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -370,6 +370,45 @@ pub async fn run(opts: &LoadOptions) -> Result<LoadReport, String> {
     })
 }
 
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+/// One line for several runs of one configuration: throughput min/median, p50 median, p99
+/// median with its range, p999 median, failures in all.
+pub fn summarize(reports: &[LoadReport]) -> String {
+    let Some(first) = reports.first() else {
+        return String::new();
+    };
+    let col = |f: fn(&LoadReport) -> f64| reports.iter().map(f).collect::<Vec<f64>>();
+    let mut tput = col(|r| r.throughput);
+    let tmin = tput.iter().copied().fold(f64::INFINITY, f64::min);
+    let mut p99 = col(|r| r.p99_ms);
+    let (p99min, p99max) = (
+        p99.iter().copied().fold(f64::INFINITY, f64::min),
+        p99.iter().copied().fold(0.0, f64::max),
+    );
+    format!(
+        "{:<6} {:<4} {:>7}  {:>10.0} / {:<10.0}  {:>7.2}  {:>7.2} ({:.2}..{:.2})  {:>8.2}  {}",
+        first.target,
+        first.op,
+        first.clients,
+        tmin,
+        median(&mut tput),
+        median(&mut col(|r| r.p50_ms)),
+        median(&mut p99),
+        p99min,
+        p99max,
+        median(&mut col(|r| r.p999_ms)),
+        reports.iter().map(|r| r.failed).sum::<u64>()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -389,6 +428,26 @@ mod tests {
         small.record(Duration::from_micros(42));
         assert_eq!(small.quantile_us(0.5), 42);
         assert_eq!(Histogram::default().quantile_us(0.5), 0);
+    }
+
+    #[test]
+    fn a_summary_gives_min_and_median_throughput() {
+        let r = |t: f64, p99: f64| LoadReport {
+            target: "synod".into(),
+            op: "put".into(),
+            clients: 16,
+            seconds: 1.0,
+            ops: t as u64,
+            throughput: t,
+            p50_ms: 1.0,
+            p99_ms: p99,
+            p999_ms: 9.0,
+            failed: 1,
+        };
+        let line = summarize(&[r(300.0, 5.0), r(100.0, 4.0), r(200.0, 6.0)]);
+        assert!(line.contains(" 100 / 200 "), "{line}");
+        assert!(line.contains("5.00 (4.00..6.00)"), "{line}");
+        assert!(line.ends_with(" 3"), "{line}");
     }
 
     #[test]
