@@ -1,0 +1,463 @@
+//! `synod serve`, `cluster up`, `kv` and `torture`, run as a user runs them: real processes on
+//! 127.0.0.1, real kills. Every process a test starts is killed when the test ends (the
+//! `LocalCluster` guard, or `Bounded`), and every wait is bounded.
+
+#![allow(clippy::disallowed_methods)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+use synod_serve::cluster::{LocalCluster, free_ports, wait_listening};
+
+const SYNOD: &str = env!("CARGO_BIN_EXE_synod");
+
+/// A finished command: exit code, stdout, stderr.
+struct Ran {
+    code: Option<i32>,
+    out: String,
+    err: String,
+}
+
+/// Runs `synod args`, killed if it takes longer than `limit`.
+fn synod(args: &[&str], limit: Duration) -> Ran {
+    let mut child = Command::new(SYNOD)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the synod binary runs");
+    let mut out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
+    let t_out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let status = wait_bounded(&mut child, limit);
+    Ran {
+        code: status.and_then(|s| s.code()),
+        out: t_out.join().unwrap_or_default(),
+        err: t_err.join().unwrap_or_default(),
+    }
+}
+
+fn wait_bounded(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Ok(Some(s)) = child.try_wait() {
+            return Some(s);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("synod-serve-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn cluster(dir: &Path, n: usize, extra: &[&str]) -> LocalCluster {
+    let ports = free_ports(2 * n).unwrap();
+    let mut c = LocalCluster::new(
+        Path::new(SYNOD),
+        "raft",
+        dir,
+        &ports[..n],
+        &ports[n..],
+        extra.iter().map(|s| s.to_string()).collect(),
+    );
+    c.start_all().unwrap();
+    wait_listening(&c, Duration::from_secs(20)).unwrap();
+    c
+}
+
+fn kv(c: &LocalCluster, args: &[&str]) -> Ran {
+    let cl = c.http_arg();
+    let mut all = vec!["kv", "--cluster", &cl];
+    all.extend_from_slice(args);
+    synod(&all, Duration::from_secs(20))
+}
+
+fn kv_at(addrs: &str, args: &[&str]) -> Ran {
+    let mut all = vec!["kv", "--cluster", addrs];
+    all.extend_from_slice(args);
+    synod(&all, Duration::from_secs(20))
+}
+
+/// The index of the server that leads, asked over HTTP.
+fn leader(c: &LocalCluster) -> Option<usize> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let http: Vec<String> = c.nodes.iter().map(|n| n.http.to_string()).collect();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let st = rt.block_on(synod_serve::torture::statuses(&http));
+        if let Some(i) = st
+            .iter()
+            .position(|s| s.as_ref().is_some_and(|s| s.role == "leader"))
+        {
+            return Some(i);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
+#[test]
+fn torture_of_five_servers_ends_linearizable_and_converged() {
+    let r = synod(
+        &[
+            "torture",
+            "--nodes",
+            "5",
+            "--clients",
+            "16",
+            "--duration",
+            "20",
+            "--fault-every",
+            "2",
+            "--seed",
+            "7",
+        ],
+        Duration::from_secs(240),
+    );
+    assert_eq!(r.code, Some(0), "{}\n{}", r.out, r.err);
+    for want in [
+        "kill -9 n",
+        "SIGSTOP n",
+        "partition n",
+        "kill -9 every server",
+        "converged: 5 servers",
+        "linearizability: linearizable (",
+        "result: PASS",
+    ] {
+        assert!(r.out.contains(want), "missing `{want}`:\n{}", r.out);
+    }
+}
+
+#[test]
+fn torture_catches_servers_that_answer_before_their_wal_is_written() {
+    let r = synod(
+        &[
+            "torture",
+            "--nodes",
+            "5",
+            "--clients",
+            "16",
+            "--duration",
+            "12",
+            "--seed",
+            "7",
+            "--bug",
+            "ack-before-wal",
+        ],
+        Duration::from_secs(240),
+    );
+    assert_eq!(r.code, Some(1), "{}\n{}", r.out, r.err);
+    assert!(r.out.contains("kill -9 every server"), "{}", r.out);
+    assert!(r.out.contains("NOT linearizable"), "{}", r.out);
+    assert!(r.out.contains("result: FAIL"), "{}", r.out);
+    // The failing run's history is kept and `synod lin` agrees.
+    let kept = r
+        .out
+        .lines()
+        .find_map(|l| l.split("kept in ").nth(1))
+        .map(|s| s.trim_end_matches(')').to_string())
+        .expect("the run says where it kept its files");
+    let history = Path::new(&kept).join("history.jsonl");
+    let lin = synod(
+        &["lin", history.to_str().unwrap(), "--model", "kv"],
+        Duration::from_secs(120),
+    );
+    assert_eq!(lin.code, Some(1), "{}\n{}", lin.out, lin.err);
+    let _ = std::fs::remove_dir_all(&kept);
+}
+
+#[test]
+fn kv_finds_the_leader_retries_and_keeps_the_store_contract() {
+    let dir = scratch("kv");
+    let mut c = cluster(&dir, 3, &[]);
+    let r = kv(&c, &["put", "a", "1"]);
+    assert_eq!((r.code, r.out.as_str()), (Some(0), "OK\n"), "{}", r.err);
+    let l = leader(&c).expect("a leader");
+    // Asking only a follower: it names the leader, the client follows.
+    let follower = c.nodes[(l + 1) % 3].http.to_string();
+    let r = kv_at(&follower, &["get", "a"]);
+    assert_eq!((r.code, r.out.as_str()), (Some(0), "1\n"), "{}", r.err);
+    let r = kv(&c, &["put", "a", "2"]);
+    assert_eq!(r.code, Some(1));
+    assert!(r.err.contains("ERROR key already exists: a"), "{}", r.err);
+
+    // kill -9 the leader: the others elect a new one, nothing acknowledged is lost.
+    c.kill(l);
+    let r = kv(&c, &["get", "a"]);
+    assert_eq!((r.code, r.out.as_str()), (Some(0), "1\n"), "{}", r.err);
+    let r = kv(&c, &["delete", "a"]);
+    assert_eq!((r.code, r.out.as_str()), (Some(0), "OK\n"), "{}", r.err);
+    let r = kv(&c, &["get", "a"]);
+    assert_eq!(r.code, Some(1));
+    assert!(r.err.contains("ERROR key not found: a"), "{}", r.err);
+
+    // The killed server comes back from its WAL and catches up.
+    c.start(l).unwrap();
+    wait_listening(&c, Duration::from_secs(10)).unwrap();
+    let r = kv(&c, &["put", "b", "x"]);
+    assert_eq!(r.code, Some(0), "{}", r.err);
+    let log = std::fs::read_to_string(&c.nodes[l].log).unwrap();
+    assert!(log.contains("recovered: term"), "{log}");
+
+    // Bad input.
+    for (args, want) in [
+        (
+            vec!["kv", "--cluster", "nowhere", "get", "a"],
+            "not an IP:PORT",
+        ),
+        (
+            vec!["kv", "--cluster", "127.0.0.1:1", "put", "a"],
+            "put needs a value",
+        ),
+        (
+            vec!["kv", "--cluster", "127.0.0.1:1", "cas", "a"],
+            "unknown operation `cas`",
+        ),
+    ] {
+        let r = synod(&args, Duration::from_secs(10));
+        assert_eq!(r.code, Some(2), "{args:?}");
+        assert!(r.err.contains(want), "{args:?}: {}", r.err);
+    }
+    // Nobody answers: the outcome is unknown, within the timeout.
+    let port = free_ports(1).unwrap()[0];
+    let r = kv_at(
+        &format!("127.0.0.1:{port}"),
+        &["get", "a", "--timeout-ms", "300"],
+    );
+    assert_eq!(r.code, Some(1));
+    assert!(r.err.contains("UNKNOWN"), "{}", r.err);
+    drop(c);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs `synod serve` expecting it to refuse: exit 2 and `want` in its message.
+fn refuses(args: &[&str], want: &str) {
+    let mut all = vec!["serve", "raft"];
+    all.extend_from_slice(args);
+    let r = synod(&all, Duration::from_secs(20));
+    assert_eq!(r.code, Some(2), "{all:?}: {}", r.err);
+    assert!(r.err.contains(want), "{all:?}: {}", r.err);
+}
+
+#[test]
+fn serve_refuses_bad_input_with_exit_2_and_never_reinitializes() {
+    let dir = scratch("bad");
+    let ports = free_ports(4).unwrap();
+    let peers = format!("n1=127.0.0.1:{},n2=127.0.0.1:{}", ports[0], ports[1]);
+    let data = dir.join("d");
+    let d = data.to_str().unwrap();
+    refuses(
+        &["--id", "n9", "--peers", &peers, "--data", d],
+        "--id n9 is not in --peers (n1, n2)",
+    );
+    refuses(
+        &[
+            "--id",
+            "n1",
+            "--peers",
+            "n1=127.0.0.1:1,n1=127.0.0.1:2",
+            "--data",
+            d,
+        ],
+        "the name `n1` appears twice",
+    );
+    let r = synod(
+        &[
+            "serve", "paxos", "--id", "n1", "--peers", &peers, "--data", d,
+        ],
+        Duration::from_secs(10),
+    );
+    assert_eq!(r.code, Some(2));
+    assert!(r.err.contains("synod serve runs raft"), "{}", r.err);
+
+    // A port in use.
+    let busy = std::net::TcpListener::bind(("127.0.0.1", ports[0])).unwrap();
+    let http = format!("127.0.0.1:{}", ports[2]);
+    refuses(
+        &[
+            "--id", "n1", "--peers", &peers, "--data", d, "--http", &http,
+        ],
+        "address already in use",
+    );
+    drop(busy);
+
+    // A data directory of a real server, then started as part of another cluster.
+    let mut c = cluster(&dir.join("c"), 3, &[]);
+    assert_eq!(kv(&c, &["put", "k", "v"]).code, Some(0));
+    for i in 0..5 {
+        let key = format!("more{i}");
+        assert_eq!(kv(&c, &["put", &key, "some value"]).code, Some(0));
+    }
+    for i in 0..3 {
+        c.kill(i);
+    }
+    let n1 = c.nodes[0].data.clone();
+    let n1s = n1.to_str().unwrap();
+    let other = format!("n1=127.0.0.1:{},n2=127.0.0.1:{}", ports[0], ports[1]);
+    refuses(
+        &["--id", "n1", "--peers", &other, "--data", n1s],
+        "belongs to another cluster",
+    );
+    let not_synod = dir.join("stranger");
+    std::fs::create_dir_all(&not_synod).unwrap();
+    std::fs::write(not_synod.join("notes.txt"), "mine").unwrap();
+    refuses(
+        &[
+            "--id",
+            "n1",
+            "--peers",
+            &peers,
+            "--data",
+            not_synod.to_str().unwrap(),
+        ],
+        "not a synod data directory",
+    );
+
+    // A corrupt frame in the middle of the WAL: refused, and the file is left as it was.
+    let wal = n1.join("wal");
+    let good = std::fs::read(&wal).unwrap();
+    assert!(good.len() > 100, "the WAL holds frames");
+    let mut bad = good.clone();
+    bad[40] ^= 0x5a;
+    std::fs::write(&wal, &bad).unwrap();
+    let peers3 = c.peers_arg();
+    let http1 = c.nodes[0].http.to_string();
+    refuses(
+        &[
+            "--id", "n1", "--peers", &peers3, "--data", n1s, "--http", &http1,
+        ],
+        "corrupt WAL frame at byte",
+    );
+    assert_eq!(
+        std::fs::read(&wal).unwrap(),
+        bad,
+        "nothing was reinitialized"
+    );
+
+    // A torn last frame (half of a write): cut off with a warning, and the data before it
+    // is all there.
+    let mut torn = good.clone();
+    torn.extend_from_slice(&200u32.to_le_bytes());
+    torn.extend_from_slice(&[7u8; 60]);
+    std::fs::write(&wal, &torn).unwrap();
+    c.start_all().unwrap();
+    wait_listening(&c, Duration::from_secs(10)).unwrap();
+    let r = kv(&c, &["get", "k"]);
+    assert_eq!((r.code, r.out.as_str()), (Some(0), "v\n"), "{}", r.err);
+    let log = std::fs::read_to_string(&c.nodes[0].log).unwrap();
+    assert!(log.contains("a torn write at byte"), "{log}");
+    drop(c);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn cluster_up_starts_servers_prints_where_they_listen_and_ctrl_c_stops_them() {
+    let dir = scratch("up");
+    // Find a base port with the six ports it needs free.
+    let base = (0..50)
+        .map(|k| 31_000 + (std::process::id() % 500) as u16 * 10 + k * 7)
+        .find(|b| {
+            (1..=3).all(|i| {
+                std::net::TcpListener::bind(("127.0.0.1", b + i)).is_ok()
+                    && std::net::TcpListener::bind(("127.0.0.1", b + 1000 + i)).is_ok()
+            })
+        })
+        .expect("free ports");
+    let mut child = Command::new(SYNOD)
+        .args(["cluster", "up", "raft", "--nodes", "3", "--base-port"])
+        .arg(base.to_string())
+        .arg("--data")
+        .arg(&dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let guard = KillOnDrop(child.id());
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        match lines.next() {
+            Some(Ok(l)) => {
+                let done = l.contains("Ctrl-C stops");
+                printed.push(l);
+                if done {
+                    break;
+                }
+            }
+            _ => break,
+        }
+    }
+    let text = printed.join("\n");
+    assert!(
+        text.contains("synod cluster up: 3 servers of raft"),
+        "{text}"
+    );
+    let http1 = format!("127.0.0.1:{}", base + 1001);
+    assert!(text.contains(&format!("http://{http1}")), "{text}");
+    let pids: Vec<i32> = printed
+        .iter()
+        .filter_map(|l| l.split(" pid ").nth(1))
+        .filter_map(|p| p.trim().parse().ok())
+        .collect();
+    assert_eq!(pids.len(), 3, "{text}");
+    let addrs = format!(
+        "{http1},127.0.0.1:{},127.0.0.1:{}",
+        base + 1002,
+        base + 1003
+    );
+    let r = kv_at(&addrs, &["put", "x", "1"]);
+    assert_eq!(r.code, Some(0), "{}", r.err);
+
+    // Ctrl-C: the servers stop, and so does `cluster up`.
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let status = wait_bounded(&mut child, Duration::from_secs(15));
+    assert_eq!(status.and_then(|s| s.code()), Some(0));
+    // Reaped: its pid may be reused, so the guard must not fire.
+    std::mem::forget(guard);
+    for pid in pids {
+        let alive = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok();
+        assert!(!alive, "server {pid} still runs");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Kills a process when dropped (a test that fails midway leaves nothing running).
+struct KillOnDrop(u32);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.0 as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+}
