@@ -13,10 +13,12 @@
 //!   their messages and client replies, in turn order.
 //!
 //! So the rule the protocols assume ("persistent state, updated on stable storage before
-//! responding to RPCs", Raft's Figure 2) holds for every message, and the event loop keeps
-//! working on the next turn while the disk syncs the previous ones. Nothing leaves early, not
-//! even a turn that changed nothing durable: its messages may carry state computed from an
-//! earlier turn that is still syncing.
+//! responding to RPCs", Raft's Figure 2) holds for every answer, and the event loop keeps
+//! working on the next turn while the disk syncs the previous ones. A turn that changed nothing
+//! durable waits too: its messages may carry state computed from an earlier turn that is still
+//! syncing. The one exception is what the protocol marks with
+//! [`Protocol::may_precede_sync`] (Raft: `AppendEntries`, the leader's disk write in parallel
+//! with replication): such a message waits only for the turns before its own.
 
 use crate::protocol::{Protocol, ServerStatus};
 use crate::wal::{Wal, encode_frame};
@@ -70,6 +72,9 @@ pub enum Out<M> {
 pub struct Turn<M> {
     /// The journal's records (the payload of one WAL frame; empty if nothing durable changed).
     pub records: Vec<u8>,
+    /// Messages that may leave once every earlier turn is durable, without waiting for this
+    /// one ([`Protocol::may_precede_sync`]).
+    pub early: Vec<Out<M>>,
     /// The messages and replies, in the order the process produced them.
     pub outputs: Vec<Out<M>>,
 }
@@ -153,7 +158,10 @@ pub fn run_wal<M>(
             }
             group.push(t);
         };
-        if let Some(t) = first {
+        if let Some(mut t) = first {
+            // Every earlier turn is durable: this one's early messages may go now, while its
+            // records sync.
+            release.send(std::mem::take(&mut t.early));
             take(t, &mut buf);
         }
         while buf.len() < (8 << 20) {
@@ -170,11 +178,13 @@ pub fn run_wal<M>(
                     buf.clear();
                 }
                 for t in group.drain(..) {
+                    release.send(t.early);
                     release.send(t.outputs);
                 }
             }
             Some(RuntimeBug::AckBeforeWal) => {
                 for t in group.drain(..) {
+                    release.send(t.early);
                     release.send(t.outputs);
                 }
                 if last_lazy_flush.elapsed() >= Duration::from_secs(1) {
@@ -242,6 +252,7 @@ struct Shell<P: Protocol> {
     start: Instant,
     label: String,
     outputs: Vec<Out<P::Msg>>,
+    early: Vec<Out<P::Msg>>,
     timers: Timers<<P::Node as Process>::Timer>,
     /// Client requests waiting for their reply, by (client session, request number).
     pending: BTreeMap<(NodeId, u64), oneshot::Sender<Reply>>,
@@ -257,7 +268,11 @@ impl<P: Protocol> Env<P::Msg, <P::Node as Process>::Timer> for Shell<P> {
     fn send(&mut self, _from: NodeId, to: NodeId, msg: P::Msg) {
         if to.0 < self.servers() {
             if to != self.cfg.me {
-                self.outputs.push(Out::Peer(to, msg));
+                if P::may_precede_sync(&msg) {
+                    self.early.push(Out::Peer(to, msg));
+                } else {
+                    self.outputs.push(Out::Peer(to, msg));
+                }
             }
             return;
         }
@@ -337,6 +352,7 @@ pub fn run_event_loop<P: Protocol>(
         cfg,
         start: Instant::now(),
         outputs: Vec::new(),
+        early: Vec::new(),
         timers: Timers {
             heap: BinaryHeap::new(),
             live: BTreeMap::new(),
@@ -358,8 +374,15 @@ pub fn run_event_loop<P: Protocol>(
             let mut records = Vec::new();
             protocol.journal(&node, &mut records);
             let outputs = std::mem::take(&mut shell.outputs);
-            if (!records.is_empty() || !outputs.is_empty())
-                && wal.send(Turn { records, outputs }).is_err()
+            let early = std::mem::take(&mut shell.early);
+            if (!records.is_empty() || !outputs.is_empty() || !early.is_empty())
+                && wal
+                    .send(Turn {
+                        records,
+                        early,
+                        outputs,
+                    })
+                    .is_err()
             {
                 return;
             }

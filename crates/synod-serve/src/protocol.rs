@@ -38,6 +38,15 @@ pub trait Protocol: 'static {
     /// changed, not to the size of the state: it runs after every turn of the event loop.
     fn journal(&mut self, node: &Self::Node, out: &mut Vec<u8>);
 
+    /// Whether `msg` may leave before the records of the turn that sent it are durable (once
+    /// every earlier turn is). Only a message that asks something of its receiver and reveals
+    /// nothing durable that the turn changed except data the receiver stores itself may: Raft's
+    /// `AppendEntries` (the leader writes its log to disk in parallel with replicating it,
+    /// Ongaro's thesis, section 10.2.1). Answers never may. The default: none.
+    fn may_precede_sync(_msg: &Self::Msg) -> bool {
+        false
+    }
+
     /// The client reply carried by `msg`, if it is one.
     fn reply(msg: &Self::Msg) -> Option<&Reply>;
 

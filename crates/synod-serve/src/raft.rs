@@ -205,6 +205,16 @@ impl Protocol for RaftProtocol {
         }
     }
 
+    /// `AppendEntries` only. Its entries may be on their way to followers while the leader's
+    /// own write of them is still syncing: a follower acknowledges only what it made durable
+    /// itself, and the leader's commit index can count the leader's copy only in a later
+    /// turn, whose messages (and the `leaderCommit` they carry) leave after this turn is
+    /// durable. Votes, `AppendReply`, `RequestVote` (which carries the candidate's new term and
+    /// its vote for itself) and client replies all wait.
+    fn may_precede_sync(msg: &RaftMsg) -> bool {
+        matches!(msg, RaftMsg::AppendEntries { .. })
+    }
+
     fn reply(msg: &RaftMsg) -> Option<&Reply> {
         match msg {
             RaftMsg::Reply(r) => Some(r),
