@@ -461,3 +461,134 @@ impl Drop for KillOnDrop {
         );
     }
 }
+
+/// The rows of the markdown table in `doc` whose first cell starts with `prefix`, as cells.
+fn table_rows(doc: &str, prefix: &str) -> Vec<Vec<String>> {
+    doc.lines()
+        .filter(|l| l.starts_with(prefix))
+        .map(|l| {
+            l.trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().to_string())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn docs_serve_md_matches_the_api_and_the_command_line() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/serve.md"))
+            .unwrap();
+
+    // Every option of every real-cluster command is documented.
+    for cmd in [
+        vec!["serve"],
+        vec!["cluster", "up"],
+        vec!["kv"],
+        vec!["torture"],
+        vec!["load"],
+    ] {
+        let mut args = cmd.clone();
+        args.push("--help");
+        let help = synod(&args, Duration::from_secs(10)).out;
+        let flags: Vec<&str> = help
+            .split_whitespace()
+            .filter(|w| w.starts_with("--") && w.len() > 2)
+            .map(|w| w.trim_end_matches(|c: char| !c.is_ascii_alphanumeric() && c != '-'))
+            .filter(|w| *w != "--help")
+            .collect();
+        assert!(!flags.is_empty(), "{cmd:?}: {help}");
+        for f in flags {
+            assert!(
+                doc.contains(&format!("`{f}")),
+                "docs/serve.md does not document `{f}` of synod {}",
+                cmd.join(" ")
+            );
+        }
+    }
+
+    // Every kind of answer is documented, with its HTTP status, and nothing else is.
+    let rows = table_rows(&doc, "| `");
+    let documented: Vec<(String, String)> = rows
+        .iter()
+        .filter(|r| {
+            r.len() == 3
+                && !r[1].is_empty()
+                && !r[0].starts_with("`--")
+                && r[1].chars().all(|c| c.is_ascii_digit())
+        })
+        .map(|r| (r[0].trim_matches('`').to_string(), r[1].clone()))
+        .collect();
+    let mut from_code: Vec<(String, String)> = synod_serve::http::KvResponse::examples()
+        .into_iter()
+        .map(|r| {
+            let json = serde_json::to_value(&r).unwrap();
+            (
+                json["result"].as_str().unwrap().to_string(),
+                r.status().as_u16().to_string(),
+            )
+        })
+        .collect();
+    let mut documented_sorted = documented.clone();
+    documented_sorted.sort();
+    from_code.sort();
+    assert_eq!(documented_sorted, from_code);
+
+    // Every status field is documented, and nothing else.
+    let status = serde_json::to_value(synod_serve::protocol::ServerStatus::default()).unwrap();
+    let mut fields: Vec<String> = status.as_object().unwrap().keys().cloned().collect();
+    fields.sort();
+    let status_table = doc
+        .split("`GET /v1/status`:\n")
+        .nth(1)
+        .and_then(|t| t.trim_start().split("\n\n").next())
+        .expect("docs/serve.md has the table of `GET /v1/status`");
+    let mut doc_fields: Vec<String> = table_rows(status_table, "| `")
+        .iter()
+        .map(|r| r[0].trim_matches('`').to_string())
+        .collect();
+    doc_fields.sort();
+    assert_eq!(doc_fields, fields);
+
+    // Every documented endpoint is served, with the documented answer.
+    let dir = scratch("docs");
+    let c = cluster(&dir, 3, &["--fault-admin"]);
+    let l = leader(&c).expect("a leader");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let endpoints: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|r| r.len() == 3 && (r[0].starts_with("`POST /") || r[0].starts_with("`GET /")))
+        .collect();
+    assert_eq!(endpoints.len(), 6, "{endpoints:?}");
+    rt.block_on(async {
+        let addr = c.nodes[l].http.to_string();
+        let mut conn = synod_serve::client::HttpConn::connect(&addr, Duration::from_secs(2))
+            .await
+            .unwrap();
+        for r in endpoints {
+            let (method, path) = r[0].trim_matches('`').split_once(' ').unwrap();
+            let body = r[1].trim_matches('`');
+            let want = r[2].split('`').nth(1).unwrap_or("");
+            let (status, got) = conn.request(method, path, body.as_bytes()).await.unwrap();
+            assert_eq!(
+                status,
+                200,
+                "{method} {path}: {}",
+                String::from_utf8_lossy(&got)
+            );
+            let got: serde_json::Value = serde_json::from_slice(&got).unwrap();
+            if want.starts_with('{') {
+                let want: serde_json::Value = serde_json::from_str(want).unwrap();
+                assert_eq!(got, want, "{method} {path}");
+            } else {
+                assert_eq!(got["role"], "leader", "{method} {path}: {got}");
+            }
+        }
+    });
+    drop(c);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -88,6 +88,34 @@ pub enum KvResponse {
 }
 
 impl KvResponse {
+    /// One answer of each kind (docs/serve.md documents each; a test compares).
+    pub fn examples() -> Vec<KvResponse> {
+        let e = || "why".to_string();
+        let all = vec![
+            KvResponse::Ok { value: None },
+            KvResponse::Error { error: e() },
+            KvResponse::NotLeader {
+                leader: None,
+                leader_http: None,
+            },
+            KvResponse::Unknown { error: e() },
+            KvResponse::Unavailable { error: e() },
+            KvResponse::BadRequest { error: e() },
+        ];
+        // A new kind of answer fails to compile here until it is listed above.
+        for r in &all {
+            match r {
+                KvResponse::Ok { .. }
+                | KvResponse::Error { .. }
+                | KvResponse::NotLeader { .. }
+                | KvResponse::Unknown { .. }
+                | KvResponse::Unavailable { .. }
+                | KvResponse::BadRequest { .. } => {}
+            }
+        }
+        all
+    }
+
     /// The HTTP status this response goes with.
     pub fn status(&self) -> StatusCode {
         match self {
