@@ -26,8 +26,9 @@ pub trait Protocol: 'static {
     /// decode: another format, or damage the checksum missed).
     fn recover(frames: &[Vec<u8>]) -> Result<Self::Recovered, String>;
 
-    /// A one-line summary of recovered state, for the start-up message.
-    fn describe(recovered: &Self::Recovered) -> String;
+    /// A one-line summary of recovered state, for the start-up message (`names`: the
+    /// servers' names, by id).
+    fn describe(recovered: &Self::Recovered, names: &[String]) -> String;
 
     /// Builds server `me` from its recovered state. The journal's idea of what is on disk
     /// starts from the same state.

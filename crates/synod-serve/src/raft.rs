@@ -139,11 +139,13 @@ impl Protocol for RaftProtocol {
         Ok(d)
     }
 
-    fn describe(d: &Durable) -> String {
+    fn describe(d: &Durable, names: &[String]) -> String {
         format!(
             "term {}, voted for {}, log of {} entries (last term {})",
             d.current_term,
-            d.voted_for.map_or("nobody".to_string(), |v| v.to_string()),
+            d.voted_for.map_or("nobody".to_string(), |v| {
+                names.get(v.index()).cloned().unwrap_or_else(|| v.to_string())
+            }),
             d.log.last_index(),
             d.log.last_term()
         )

@@ -149,7 +149,7 @@ pub fn serve<P: Protocol>(
         } else {
             "recovered"
         },
-        P::describe(&state)
+        P::describe(&state, &names)
     );
     if let Some(b) = opts.bug {
         eprintln!("synod serve: WARNING planted runtime bug {b:?}: this server is not durable");
@@ -190,7 +190,19 @@ pub fn serve<P: Protocol>(
     };
     let loop_thread = std::thread::Builder::new()
         .name("event-loop".into())
-        .spawn(move || node::run_event_loop(make(), state, loop_cfg, loop_rx, turn_tx))
+        .spawn(move || {
+            let run = std::panic::AssertUnwindSafe(move || {
+                node::run_event_loop(make(), state, loop_cfg, loop_rx, turn_tx)
+            });
+            // The event loop only ends if something is badly wrong; a server without one
+            // must not keep its ports open.
+            match std::panic::catch_unwind(run) {
+                Ok(Ok(())) => eprintln!("synod serve: fatal: the event loop stopped"),
+                Ok(Err(e)) => eprintln!("synod serve: fatal: the event loop failed: {e}"),
+                Err(_) => eprintln!("synod serve: fatal: the event loop panicked"),
+            }
+            std::process::exit(1);
+        })
         .map_err(|e| ServeError::Fatal(e.to_string()))?;
 
     if opts.stop_with_parent {
