@@ -144,7 +144,10 @@ impl Protocol for RaftProtocol {
             "term {}, voted for {}, log of {} entries (last term {})",
             d.current_term,
             d.voted_for.map_or("nobody".to_string(), |v| {
-                names.get(v.index()).cloned().unwrap_or_else(|| v.to_string())
+                names
+                    .get(v.index())
+                    .cloned()
+                    .unwrap_or_else(|| v.to_string())
             }),
             d.log.last_index(),
             d.log.last_term()
