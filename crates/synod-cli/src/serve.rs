@@ -50,6 +50,19 @@ fn read_config(path: Option<&str>) -> Result<Option<Scenario>> {
     ))
 }
 
+/// A comma-separated list of addresses given as `flag`; at least one.
+fn addresses(flag: &str, text: &str) -> Result<Vec<String>> {
+    let list: Vec<String> = text
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if list.is_empty() {
+        return Err(UsageError(format!("{flag}: no addresses")).into());
+    }
+    Ok(list)
+}
+
 /// `--bug`: a runtime bug, or one of the protocol's.
 fn parse_bug(name: Option<&str>) -> Result<(Option<RuntimeBug>, Option<Bug>)> {
     let Some(name) = name else {
@@ -277,12 +290,7 @@ pub struct KvArgs {
 
 /// `synod kv`: one operation, with leader discovery and exactly-once retries.
 pub fn kv(a: &KvArgs) -> Result<ExitCode> {
-    let endpoints: Vec<String> = a
-        .cluster
-        .split(',')
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect();
+    let endpoints = addresses("--cluster", &a.cluster)?;
     for e in &endpoints {
         if e.parse::<SocketAddr>().is_err() {
             return Err(UsageError(format!(
@@ -290,9 +298,6 @@ pub fn kv(a: &KvArgs) -> Result<ExitCode> {
             ))
             .into());
         }
-    }
-    if endpoints.is_empty() {
-        return Err(UsageError("--cluster: no addresses".into()).into());
     }
     match (a.op.as_str(), &a.value) {
         ("put", Some(_)) | ("get", None) | ("delete", None) => {}
@@ -505,15 +510,7 @@ pub fn load(a: &LoadArgs) -> Result<ExitCode> {
             return Err(UsageError(format!("{name} {v}: between 0 and 3600 seconds")).into());
         }
     }
-    let endpoints: Vec<String> = a
-        .endpoints
-        .split(',')
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect();
-    if endpoints.is_empty() {
-        return Err(UsageError("--endpoints: no addresses".into()).into());
-    }
+    let endpoints = addresses("--endpoints", &a.endpoints)?;
     let seed = a.seed.unwrap_or_else(synod_serve::serve::os_seed);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

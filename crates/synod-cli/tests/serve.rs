@@ -119,24 +119,16 @@ fn leader(c: &LocalCluster) -> Option<usize> {
     None
 }
 
+/// `synod torture` with 5 servers, 16 clients, seed 7, and `args`.
+fn torture(args: &[&str]) -> Ran {
+    let mut all = vec!["torture", "--nodes", "5", "--clients", "16", "--seed", "7"];
+    all.extend_from_slice(args);
+    synod(&all, Duration::from_secs(240))
+}
+
 #[test]
 fn torture_of_five_servers_ends_linearizable_and_converged() {
-    let r = synod(
-        &[
-            "torture",
-            "--nodes",
-            "5",
-            "--clients",
-            "16",
-            "--duration",
-            "20",
-            "--fault-every",
-            "2",
-            "--seed",
-            "7",
-        ],
-        Duration::from_secs(240),
-    );
+    let r = torture(&["--duration", "20", "--fault-every", "2"]);
     assert_eq!(r.code, Some(0), "{}\n{}", r.out, r.err);
     for want in [
         "kill -9 n",
@@ -153,22 +145,7 @@ fn torture_of_five_servers_ends_linearizable_and_converged() {
 
 #[test]
 fn torture_catches_servers_that_answer_before_their_wal_is_written() {
-    let r = synod(
-        &[
-            "torture",
-            "--nodes",
-            "5",
-            "--clients",
-            "16",
-            "--duration",
-            "12",
-            "--seed",
-            "7",
-            "--bug",
-            "ack-before-wal",
-        ],
-        Duration::from_secs(240),
-    );
+    let r = torture(&["--duration", "12", "--bug", "ack-before-wal"]);
     assert_eq!(r.code, Some(1), "{}\n{}", r.out, r.err);
     assert!(r.out.contains("kill -9 every server"), "{}", r.out);
     assert!(r.out.contains("NOT linearizable"), "{}", r.out);

@@ -308,6 +308,15 @@ enum Fault {
     KillAll,
 }
 
+/// Does `f` to each server of `who`.
+fn each(cluster: &Mutex<LocalCluster>, who: &[usize], f: impl Fn(&mut LocalCluster, usize)) {
+    if let Ok(mut c) = cluster.lock() {
+        for &k in who {
+            f(&mut c, k);
+        }
+    }
+}
+
 fn pick_minority(rng: &mut SimRng, n: usize) -> Vec<usize> {
     let minority = (n.saturating_sub(1) / 2).max(1);
     let k = 1 + rng.below(minority as u64) as usize;
@@ -424,17 +433,11 @@ pub fn run(opts: &TortureOptions) -> Result<TortureReport, String> {
             match &fault {
                 Fault::Kill(v) => {
                     faults_done.push(format!("{when} kill -9 {} for {hold:?}", names(v)));
-                    if let Ok(mut c) = cluster.lock() {
-                        for &k in v {
-                            c.kill(k);
-                        }
-                    }
+                    each(&cluster, v, LocalCluster::kill);
                     tokio::time::sleep(hold).await;
-                    if let Ok(mut c) = cluster.lock() {
-                        for &k in v {
-                            let _ = c.start(k);
-                        }
-                    }
+                    each(&cluster, v, |c, k| {
+                        let _ = c.start(k);
+                    });
                 }
                 Fault::KillAll => {
                     faults_done.push(format!("{when} kill -9 every server, restart at once"));
@@ -449,17 +452,9 @@ pub fn run(opts: &TortureOptions) -> Result<TortureReport, String> {
                 }
                 Fault::Pause(v) => {
                     faults_done.push(format!("{when} SIGSTOP {} for {hold:?}", names(v)));
-                    if let Ok(mut c) = cluster.lock() {
-                        for &k in v {
-                            c.pause(k);
-                        }
-                    }
+                    each(&cluster, v, LocalCluster::pause);
                     tokio::time::sleep(hold).await;
-                    if let Ok(mut c) = cluster.lock() {
-                        for &k in v {
-                            c.resume(k);
-                        }
-                    }
+                    each(&cluster, v, LocalCluster::resume);
                 }
                 Fault::Partition(v) => {
                     let rest: Vec<usize> = (0..opts.nodes).filter(|k| !v.contains(k)).collect();
