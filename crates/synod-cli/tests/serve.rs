@@ -270,6 +270,52 @@ fn serve_refuses_bad_input_with_exit_2_and_never_reinitializes() {
     assert_eq!(r.code, Some(2));
     assert!(r.err.contains("synod serve runs raft"), "{}", r.err);
 
+    // A scenario file configures the protocol's timing; a bad one is refused with its key.
+    let bad_timing = dir.join("timing.toml");
+    std::fs::write(
+        &bad_timing,
+        "[timing]\nheartbeat_ms = 500\nelection_timeout_ms = { min = 100, max = 200 }\n",
+    )
+    .unwrap();
+    refuses(
+        &[
+            "--id",
+            "n1",
+            "--peers",
+            &peers,
+            "--data",
+            d,
+            "--config",
+            bad_timing.to_str().unwrap(),
+        ],
+        "key `timing.heartbeat_ms`",
+    );
+    let paxos = dir.join("paxos.toml");
+    std::fs::write(&paxos, "protocol = \"paxos\"\n").unwrap();
+    refuses(
+        &[
+            "--id",
+            "n1",
+            "--peers",
+            &peers,
+            "--data",
+            d,
+            "--config",
+            paxos.to_str().unwrap(),
+        ],
+        "a scenario for protocol paxos, not raft",
+    );
+    let r = synod(
+        &["cluster", "up", "raft", "--nodes", "0"],
+        Duration::from_secs(10),
+    );
+    assert_eq!(r.code, Some(2));
+    assert!(
+        r.err.contains("--nodes 0: a cluster has 1 to 64 servers"),
+        "{}",
+        r.err
+    );
+
     // A port in use.
     let busy = std::net::TcpListener::bind(("127.0.0.1", ports[0])).unwrap();
     let http = format!("127.0.0.1:{}", ports[2]);
