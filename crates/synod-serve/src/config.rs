@@ -312,5 +312,6 @@ mod tests {
         std::fs::write(stranger.join("x"), "x").unwrap();
         let e = open_data_dir(&stranger, &id).unwrap_err().0;
         assert!(e.contains("not a synod data directory"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
