@@ -9,6 +9,7 @@ mod lin;
 mod play;
 mod repl;
 mod run;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -33,6 +34,17 @@ enum Command {
     Lin(lin::LinArgs),
     /// Play BeatPaxos or BeatRaft in the browser against the real protocols.
     Play(play::PlayArgs),
+    /// Run one server of a real cluster: TCP between servers, a WAL on disk, an HTTP API.
+    Serve(serve::ServeArgs),
+    /// Start a local cluster of `synod serve` processes (`synod cluster up raft`).
+    Cluster(serve::ClusterArgs),
+    /// One operation on a real cluster: put KEY VALUE, get KEY, delete KEY.
+    Kv(serve::KvArgs),
+    /// Real faults (kill -9, SIGSTOP, link cuts) against a local cluster under load, then a
+    /// linearizability check of the client history.
+    Torture(serve::TortureArgs),
+    /// Load generator for synod's or etcd's HTTP API: throughput and latency percentiles.
+    Load(serve::LoadArgs),
 }
 
 /// An error in what the user gave us: printed, exit code 2.
@@ -55,6 +67,11 @@ fn main() -> ExitCode {
         Command::Repl(args) => repl::repl(args),
         Command::Lin(args) => lin::run(args),
         Command::Play(args) => play::play(args),
+        Command::Serve(args) => serve::serve(args),
+        Command::Cluster(args) => serve::cluster(args),
+        Command::Kv(args) => serve::kv(args),
+        Command::Torture(args) => serve::torture(args),
+        Command::Load(args) => serve::load(args),
     };
     match result {
         Ok(code) => code,

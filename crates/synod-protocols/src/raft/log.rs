@@ -2,13 +2,13 @@
 //! of the leader that created it.
 
 use crate::kv::Command;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use synod_core::NodeId;
 
 /// One log entry: a command, the term in which a leader created it, and the client request it
 /// carries out (`None` for a leader's no-op).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     /// The term of the leader that created the entry.
     pub term: u64,

@@ -2,12 +2,12 @@
 
 use super::log::Entry;
 use crate::kv::{Reply, Request};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use synod_core::Message;
 
 /// A message between Raft nodes, or between a node and a client.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum RaftMsg {
     /// A candidate asks for a vote (section 5.2).
     RequestVote {
