@@ -6,8 +6,13 @@
 //!   are not `Send`).
 //! - `page/`: the page, embedded in the binary.
 
+pub mod draw;
+pub mod export;
 pub mod game;
+pub mod presets;
 pub mod server;
+pub mod status;
+pub mod teach;
 
 use crate::UsageError;
 use clap::Args;

@@ -134,7 +134,7 @@ function applyState(s, reset) {
       if (d) { d.classList.add("dropped"); d.title += " (dropped: " + ev.reason + ")"; }
     }
   }
-  for (const line of s.log) logLine(line);
+  for (const line of s.log || []) logLine(line);
   // Nodes.
   s.nodes.forEach((n, i) => {
     const el = $("node-" + i);
