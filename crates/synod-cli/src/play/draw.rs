@@ -181,7 +181,7 @@ impl Collector {
                             c,
                         )
                     }
-                    _ => (format!("p1b({b}, -)"), format!("1b {b} -"), c),
+                    _ => (format!("p1b({b}, -)"), format!("1b {b}"), c),
                 }
             }
             "p2a" => {

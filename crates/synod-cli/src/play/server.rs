@@ -370,7 +370,7 @@ fn rejected(r: JsonRejection) -> Response {
 }
 
 /// The body of `POST /api/game`.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug)]
 #[serde(deny_unknown_fields)]
 pub struct NewGame {
     /// `paxos` or `raft`.
