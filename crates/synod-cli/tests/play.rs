@@ -720,3 +720,222 @@ fn idle_games_expire() {
     assert_eq!(status, 404, "{v}");
     assert!(v["error"].as_str().unwrap().contains("expired"), "{v}");
 }
+
+/// The names in the first column of the table under `heading` in docs/play.md.
+fn doc_table(doc: &str, heading: &str) -> std::collections::BTreeMap<String, Vec<String>> {
+    let start = doc
+        .find(&format!("\n{heading}\n"))
+        .unwrap_or_else(|| panic!("docs/play.md has no `{heading}`"));
+    doc[start + heading.len() + 2..]
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .skip(2)
+        .flat_map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split(" | ").map(str::trim).collect();
+            let names: Vec<String> = cells[0]
+                .split(", ")
+                .map(|n| n.trim_matches('`').to_string())
+                .collect();
+            let fields: Vec<String> = cells
+                .get(1)
+                .map(|c| {
+                    c.split(':')
+                        .next()
+                        .unwrap_or("")
+                        .split(", ")
+                        .filter(|f| f.starts_with('`'))
+                        .map(|f| f.trim_matches('`').to_string())
+                        .collect()
+                })
+                .unwrap_or_default();
+            names.into_iter().map(move |n| (n, fields.clone()))
+        })
+        .collect()
+}
+
+fn keys(v: &Value) -> std::collections::BTreeSet<String> {
+    v.as_object().unwrap().keys().cloned().collect()
+}
+
+/// One truth: every route of the server is in docs/play.md's API table and every route there
+/// answers; the fields of `info`, the state, a node, a message and each event are the ones
+/// documented, no more, no fewer.
+#[test]
+fn docs_play_md_documents_the_api_as_served() {
+    use std::collections::BTreeSet;
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/play.md"),
+    )
+    .unwrap();
+    let documented: BTreeSet<(String, String)> = doc
+        .lines()
+        .filter(|l| l.starts_with("| `GET ") || l.starts_with("| `POST "))
+        .map(|l| {
+            let req = l[3..].split('`').next().unwrap();
+            let (m, p) = req.split_once(' ').unwrap();
+            (m.to_string(), p.to_string())
+        })
+        .collect();
+    // The routes as the router declares them.
+    let src = include_str!("../src/play/server.rs");
+    let mut served = BTreeSet::new();
+    for chunk in src.split(".route(").skip(1) {
+        let path = chunk.split('"').nth(1).unwrap().to_string();
+        let after = &chunk[chunk.find(path.as_str()).unwrap() + path.len()..];
+        let method = if after
+            .trim_start_matches(['"', ',', ' ', '\n'])
+            .starts_with("get(")
+        {
+            "GET"
+        } else {
+            "POST"
+        };
+        if path.starts_with("/api/") {
+            served.insert((method.to_string(), path));
+        }
+    }
+    assert_eq!(documented, served, "docs/play.md's API table vs the router");
+
+    // Every documented route answers (not the fallback's 404).
+    let s = serve(&[]);
+    let g = post(&s, "/api/game", r#"{"protocol":"raft","nodes":5,"seed":4}"#);
+    let id = g["id"].as_str().unwrap().to_string();
+    advance(&s, &id, 3000.0);
+    for (method, path) in &documented {
+        let path = path.replace("{id}", &id);
+        let body = match path.rsplit('/').next().unwrap() {
+            "game" => Some(r#"{"protocol":"paxos","seed":1}"#),
+            "advance" | "seek" | "back" => Some(r#"{"ms": 10}"#),
+            "action" => Some(r#"{"action":"slow","node":1}"#),
+            "step" => Some("{}"),
+            _ => None,
+        };
+        let (status, text) = http(&s, method, &path, body);
+        assert_eq!(status, 200, "{method} {path}: {text}");
+    }
+
+    // Play games that show every kind of event: Raft with a kill and a recovery, broken
+    // Paxos won by holding its leader, fault-free Paxos to its decision.
+    let mut events = Vec::new();
+    let mut states = Vec::new();
+    let mut infos = vec![g["info"].clone()];
+    assert_eq!(act(&s, &id, "kill", 2).0, 200);
+    advance(&s, &id, 4000.0);
+    assert_eq!(act(&s, &id, "recover", 2).0, 200);
+    for _ in 0..6 {
+        advance(&s, &id, 3000.0);
+    }
+    let (wid, _, _) = win_broken_paxos(&s, 7);
+    let pid = new_game(&s, r#"{"protocol":"paxos","nodes":3,"seed":4}"#);
+    for _ in 0..10 {
+        advance(&s, &pid, 5000.0);
+    }
+    for gid in [&id, &wid, &pid] {
+        let (_, full) = json(&s, "GET", &format!("/api/game/{gid}"), None);
+        events.extend(full["state"]["events"].as_array().unwrap().clone());
+        infos.push(full["info"].clone());
+        states.push(full["state"].clone());
+    }
+    let scenario = post(
+        &s,
+        "/api/game",
+        r#"{"protocol":"raft","scenario":"raft-figure8"}"#,
+    );
+    infos.push(scenario["info"].clone());
+    let set = |t: &str| -> BTreeSet<String> { doc_table(&doc, t).into_keys().collect() };
+    for info in &infos {
+        assert_eq!(keys(info), set("### `info`"), "info");
+    }
+    for st in &states {
+        assert_eq!(keys(st), set("### The state"), "state");
+    }
+    let node_keys: BTreeSet<String> = states
+        .iter()
+        .flat_map(|st| st["nodes"].as_array().unwrap().iter().flat_map(keys))
+        .collect();
+    assert_eq!(node_keys, set("### A node"), "a node");
+    let in_flight = advance(&s, &id, 500.0);
+    let msg_keys: BTreeSet<String> = in_flight["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(keys)
+        .collect();
+    assert_eq!(msg_keys, set("### A message in flight"), "a message");
+    let kinds = doc_table(&doc, "### Events");
+    let mut seen = BTreeSet::new();
+    for e in &events {
+        let kind = e["kind"].as_str().unwrap();
+        let fields = kinds
+            .get(kind)
+            .unwrap_or_else(|| panic!("event kind `{kind}` is not in docs/play.md"));
+        for k in keys(e) {
+            assert!(
+                k == "kind" || k == "t" || fields.contains(&k),
+                "field `{k}` of `{kind}` is not in docs/play.md"
+            );
+        }
+        for f in fields {
+            assert!(
+                e.get(f).is_some(),
+                "`{kind}` lacks the documented `{f}`: {e}"
+            );
+        }
+        seen.insert(kind.to_string());
+    }
+    assert_eq!(
+        seen,
+        kinds.into_keys().collect::<BTreeSet<_>>(),
+        "documented event kinds that the games did not show, or the reverse"
+    );
+}
+
+#[test]
+fn export_writes_a_replay_page_from_a_replay_link() {
+    let s = serve(&[]);
+    let (_, _, won) = win_broken_paxos(&s, 7);
+    let script = won["script"].as_str().unwrap().replace(',', "%2C");
+    let link = format!(
+        "http://{}/?protocol=paxos&nodes=3&broken=1&seed=7&script={script}&speed=1",
+        s.addr
+    );
+    let dir = std::env::temp_dir().join(format!("synod-export-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("game.html");
+    let out = Command::new(env!("CARGO_BIN_EXE_synod"))
+        .args([
+            "play",
+            "--export",
+            file.to_str().unwrap(),
+            "--replay",
+            &link,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = std::fs::read_to_string(&file).unwrap();
+    assert!(page.contains("window.SYNOD_REPLAY = {"));
+    let property = won["safety"]["violation"]["property"].as_str().unwrap();
+    assert!(page.contains(&format!("\"property\":\"{property}\"")));
+    // A bad link is a usage error naming what is wrong.
+    for (link, needle) in [
+        ("protocol=paxos", "no `seed`"),
+        ("seed=1&nodes=x", "`nodes` must be a number"),
+        ("seed=1&colour=red", "unknown parameter `colour`"),
+        ("seed=1&script=k9", "no node 9"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_synod"))
+            .args(["play", "--export", file.to_str().unwrap(), "--replay", link])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{link}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{link}: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

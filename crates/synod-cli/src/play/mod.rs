@@ -57,15 +57,13 @@ fn unescape(s: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                Ok(b) => {
+                    out.push(b);
+                    i += 2;
                 }
-            }
+                Err(_) => out.push(b'%'),
+            },
             b => out.push(b),
         }
         i += 1;
@@ -134,7 +132,11 @@ mod tests {
         assert_eq!(g.script.as_deref(), Some("a1500000,s1,a3000000"));
         assert!(parse_link("protocol=raft").unwrap_err().contains("seed"));
         assert!(parse_link("seed=x").unwrap_err().contains("`seed` must be"));
-        assert!(parse_link("seed=1&colour=red").unwrap_err().contains("`colour`"));
+        assert!(
+            parse_link("seed=1&colour=red")
+                .unwrap_err()
+                .contains("`colour`")
+        );
         assert_eq!(unescape("a%2Cb+c%zz%4"), "a,b c%zz%4");
     }
 }
