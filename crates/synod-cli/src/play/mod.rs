@@ -115,32 +115,6 @@ fn export(file: &std::path::Path, link: &str) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn replay_links_parse() {
-        let g = parse_link(
-            "http://127.0.0.1:7070/?protocol=paxos&nodes=3&broken=1&seed=11&script=a1500000%2Cs1%2Ca3000000&speed=2",
-        )
-        .unwrap();
-        assert_eq!(g.protocol.as_deref(), Some("paxos"));
-        assert_eq!(g.nodes, Some(3));
-        assert_eq!(g.broken, Some(true));
-        assert_eq!(g.seed, Some(11));
-        assert_eq!(g.script.as_deref(), Some("a1500000,s1,a3000000"));
-        assert!(parse_link("protocol=raft").unwrap_err().contains("seed"));
-        assert!(parse_link("seed=x").unwrap_err().contains("`seed` must be"));
-        assert!(
-            parse_link("seed=1&colour=red")
-                .unwrap_err()
-                .contains("`colour`")
-        );
-        assert_eq!(unescape("a%2Cb+c%zz%4"), "a,b c%zz%4");
-    }
-}
-
 /// Serve the games until killed.
 pub fn play(args: &PlayArgs) -> anyhow::Result<ExitCode> {
     if let (Some(file), Some(link)) = (&args.export, &args.replay) {
@@ -192,4 +166,30 @@ fn open_browser(url: &str) {
         }
     }
     eprintln!("could not open a browser; open {url} yourself");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replay_links_parse() {
+        let g = parse_link(
+            "http://127.0.0.1:7070/?protocol=paxos&nodes=3&broken=1&seed=11&script=a1500000%2Cs1%2Ca3000000&speed=2",
+        )
+        .unwrap();
+        assert_eq!(g.protocol.as_deref(), Some("paxos"));
+        assert_eq!(g.nodes, Some(3));
+        assert_eq!(g.broken, Some(true));
+        assert_eq!(g.seed, Some(11));
+        assert_eq!(g.script.as_deref(), Some("a1500000,s1,a3000000"));
+        assert!(parse_link("protocol=raft").unwrap_err().contains("seed"));
+        assert!(parse_link("seed=x").unwrap_err().contains("`seed` must be"));
+        assert!(
+            parse_link("seed=1&colour=red")
+                .unwrap_err()
+                .contains("`colour`")
+        );
+        assert_eq!(unescape("a%2Cb+c%zz%4"), "a,b c%zz%4");
+    }
 }
