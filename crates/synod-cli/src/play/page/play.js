@@ -197,10 +197,22 @@ function logLine(text, cls) {
   while (log.children.length > 400) log.removeChild(log.lastChild);
 }
 
-// Text that must not be cut: the long form if it fits, else the short one.
-function fitText(el, long, short) {
-  el.textContent = long;
-  if (el.scrollWidth > el.clientWidth + 1) el.textContent = short;
+// Whether an element's text is wider than its box (then it would be cut, with an ellipsis).
+// Measured on the laid-out text, to the fraction of a pixel that scrollWidth rounds away.
+function overflows(el) {
+  const cs = getComputedStyle(el);
+  const room = el.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+  const r = document.createRange();
+  r.selectNodeContents(el);
+  return r.getBoundingClientRect().width > room + 0.01;
+}
+
+// Text that must not be cut: the first form that fits (the last one if none does).
+function fitText(el, ...forms) {
+  for (const f of forms) {
+    el.textContent = f;
+    if (!overflows(el)) return;
+  }
 }
 
 // A lane's rows all use one form of label: the long one while every row fits, else the
@@ -209,7 +221,7 @@ const FORMS = ["long", "mid", "short"];
 function fitLane(lane, d) {
   let mode = FORMS.indexOf(lane.dataset.mode || "long");
   d.textContent = d.dataset[FORMS[mode]];
-  while (mode < 2 && d.scrollWidth > d.clientWidth + 1) {
+  while (mode < 2 && overflows(d)) {
     mode++;
     d.textContent = d.dataset[FORMS[mode]];
   }
@@ -217,7 +229,7 @@ function fitLane(lane, d) {
     lane.dataset.mode = FORMS[mode];
     for (const row of lane.children) if (row.dataset[FORMS[mode]]) row.textContent = row.dataset[FORMS[mode]];
   }
-  for (let px = 10; d.scrollWidth > d.clientWidth + 1 && px >= 7; px--) d.style.fontSize = px + "px";
+  for (let px = 10; overflows(d) && px >= 7; px--) d.style.fontSize = px + "px";
 }
 
 function setForms(d, long, mid, short) {
@@ -326,9 +338,9 @@ function drawNodes() {
       if (n.up && n.follows != null && !n.leader) role = `${n.role} of ${nodeName(n.follows)}`;
     }
     let short = n.up ? (n.role || "") : "down";
-    if (n.held) { role += " (slowed)"; short += " (slow)"; }
+    const forms = n.held ? [role + " (slowed)", short + " (slowed)", "slowed"] : [role, short];
     $("epoch-" + i).textContent = epoch;
-    fitText($("role-" + i), role, short);
+    fitText($("role-" + i), ...forms);
     drawNodeState(n, i);
     const v = $("nodevalue-" + i);
     v.textContent = st.info.protocol === "paxos" ? (n.decided ? "decided " + n.decided : "") : "";
@@ -616,7 +628,7 @@ function drawRules() {
   let html = INTRO[proto] || "";
   for (const r of st.info.rules || []) {
     if (r.id === "note" && !st.info.scenario) continue;
-    html += `<div class="rule" id="rule-${r.id}"><b>${esc(r.title)}</b>${RULE_TEXT[r.id] || ""}</div>`;
+    html += `<div class="rule" id="rule-${r.id}"><span class="rule-title">${esc(r.title)}</span>${RULE_TEXT[r.id] || ""}</div>`;
   }
   $("protocol-text").innerHTML = html;
 }
