@@ -321,10 +321,14 @@ function drawNodeState(n, i) {
   box.innerHTML = `<div class="logcells" id="log-${i}">${cells}</div>${commitLine}`;
 }
 
-function drawNodes() {
+// Redraw the nodes that changed (or all, after a resize: `force`).
+function drawNodes(force) {
   st.nodes.forEach((n, i) => {
     const el = $("node-" + i);
     if (!el) return;
+    const key = JSON.stringify(n);
+    if (!force && el.dataset.key === key) return;
+    el.dataset.key = key;
     el.classList.toggle("down", !n.up);
     el.classList.toggle("leader", n.up && n.leader);
     el.classList.toggle("held", n.held);
@@ -457,19 +461,21 @@ function applyState(s, reset) {
   drawMessages();
 }
 
-function columnX(i, origin) {
-  const el = $("node-" + i);
-  const r = el.getBoundingClientRect();
-  return r.left + r.width / 2 - origin.left;
-}
-
 // Each message in flight on its own track (row), drawn as an arrow from its sender to its
 // receiver with the label travelling along it, so that no two overlap. Held messages wait at
-// their sender, dashed; heartbeats are small dots.
+// their sender, dashed; heartbeats are small dots. Drawn every animation frame, so the layout
+// is read first and written after (no forced reflow per message), the arrows are rebuilt only
+// when they change, and a label is measured only when it changes.
 function drawMessages() {
   if (!st.info) return;
   const tracks = $("tracks");
+  // Read.
   const origin = tracks.getBoundingClientRect();
+  const xs = st.info.nodes.map((_, i) => {
+    const r = $("node-" + i).getBoundingClientRect();
+    return r.left + r.width / 2 - origin.left;
+  });
+  const board = $("board").clientHeight;
   const live = new Set(st.messages.map((m) => m.id));
   for (const id of Array.from(st.rows.keys())) if (!live.has(id)) st.rows.delete(id);
   // Two pools of tracks: full ones for messages with a label, thin ones (below) for the
@@ -489,22 +495,22 @@ function drawMessages() {
   }
   const rows = Math.max(3, ...Array.from(used.full, (r) => r + 1));
   const thin = used.thin.size ? Math.max(...Array.from(used.thin, (r) => r + 1)) : 0;
-  const board = $("board").clientHeight;
   const maxH = Math.max(70, Math.floor(board * 0.36));
   const thinH = 7;
   const rowH = Math.max(11, Math.min(20, Math.floor((maxH - thin * thinH) / rows)));
   const thinRows = Math.min(thin, Math.floor((maxH - rows * rowH) / thinH));
   const height = Math.min(maxH, rows * rowH + thinRows * thinH) + 2;
+  // Write: the tracks, the arrows, the labels.
   if (tracks.style.height !== height + "px") tracks.style.height = height + "px";
-  const lines = $("wire-lines");
   let svg = "";
   const seen = new Set();
+  const placed = [];
   for (const m of st.messages) {
     const r = st.rows.get(m.id);
     const h = r.pool === "thin" ? thinH : rowH;
     const y = 1 + (r.pool === "thin" ? rows * rowH + r.row * thinH : r.row * rowH);
     if (y + h > height) continue; // more messages than tracks: the newest wait for a track
-    const x0 = columnX(m.from, origin), x1 = columnX(m.to, origin);
+    const x0 = xs[m.from], x1 = xs[m.to];
     const c = m.colour >= 0 && m.colour < COLOURS.length ? COLOURS[m.colour] : "grey";
     const mid = y + h / 2;
     if (m.from !== m.to) {
@@ -522,25 +528,44 @@ function drawMessages() {
       el.title = m.label;
       tracks.appendChild(el);
     }
-    el.classList.toggle("held", m.held);
+    if (el.classList.contains("held") !== m.held) el.classList.toggle("held", m.held);
     const px = Math.max(8, rowH - 6);
+    let look;
     if (m.heartbeat) {
-      el.style.width = el.style.height = (h - 1) + "px";
-      el.style.top = (y + 0.5) + "px";
+      look = `hb ${h} ${y}`;
+      if (el.dataset.look !== look) {
+        el.style.width = el.style.height = (h - 1) + "px";
+        el.style.top = (y + 0.5) + "px";
+      }
     } else {
-      el.style.fontSize = px + "px";
-      el.style.lineHeight = (rowH - 2) + "px";
-      el.style.top = (y + 1) + "px";
       const span = Math.abs(x1 - x0) || 80;
       const want = st.narrow || m.label.length * px * 0.62 > span * 0.9 ? m.short : m.label;
-      if (el.textContent !== want) el.textContent = want;
+      look = `${px} ${rowH} ${y} ${want}`;
+      if (el.dataset.look !== look) {
+        el.style.fontSize = px + "px";
+        el.style.lineHeight = (rowH - 2) + "px";
+        el.style.top = (y + 1) + "px";
+        el.textContent = want;
+      }
     }
-    const w = el.offsetWidth;
-    const x = Math.min(origin.width - w / 2, Math.max(w / 2, x0 + (x1 - x0) * f));
-    el.style.left = x + "px";
+    if (el.dataset.look !== look) {
+      el.dataset.look = look;
+      el.dataset.w = "";
+    }
+    placed.push([el, x0 + (x1 - x0) * f]);
   }
-  lines.innerHTML = svg;
+  const lines = $("wire-lines");
+  if (lines.dataset.svg !== svg) {
+    lines.innerHTML = svg;
+    lines.dataset.svg = svg;
+  }
   for (const el of Array.from(tracks.querySelectorAll(".msg"))) if (!seen.has(el.id)) el.remove();
+  // Read the widths of the labels that changed (one layout for all of them), then place.
+  for (const [el] of placed) if (!el.dataset.w) el.dataset.w = String(el.offsetWidth);
+  for (const [el, x] of placed) {
+    const w = parseFloat(el.dataset.w);
+    el.style.left = Math.min(origin.width - w / 2, Math.max(w / 2, x)) + "px";
+  }
 }
 
 async function call(method, path, body, reset) {
@@ -679,7 +704,7 @@ function layout() {
   const lane = $("lane-0");
   st.narrow = !!lane && lane.clientWidth < 130;
   $("board").classList.toggle("narrow", st.narrow);
-  if (st.nodes.length) drawNodes();
+  if (st.nodes.length) drawNodes(true);
 }
 
 async function init() {
