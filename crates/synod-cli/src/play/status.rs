@@ -8,15 +8,37 @@
 
 use synod_core::NodeStatus;
 
-/// A role name that means the node stands for or holds an epoch of its own (it campaigns):
-/// a Paxos proposer trying a ballot, a Raft candidate. These are the game's "rounds".
-pub fn is_campaign_role(role: &str) -> bool {
-    role == "proposer" || role == "candidate"
+/// What a role (as a `role` event or a status names it) means to the game.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum RoleKind {
+    /// It leads (a Raft leader; a Paxos proposer in phase 2).
+    Leader,
+    /// It stands for an epoch of its own: a Raft candidate, a Paxos proposer trying a ballot.
+    Candidate,
+    /// It follows another's epoch (a Raft follower).
+    Follower,
+    /// Anything else (a Paxos proposer stepping down, an acceptor, a learner).
+    Other,
 }
 
-/// A role name under which a Raft node owns its term (the term takes its colour).
+/// The kind of a role name.
+pub fn role_kind(role: &str) -> RoleKind {
+    match role {
+        "leader" => RoleKind::Leader,
+        "candidate" | "proposer" => RoleKind::Candidate,
+        "follower" => RoleKind::Follower,
+        _ => RoleKind::Other,
+    }
+}
+
+/// A role under which the node campaigns for an epoch of its own: the game's "rounds".
+pub fn is_campaign_role(role: &str) -> bool {
+    role_kind(role) == RoleKind::Candidate
+}
+
+/// A role under which a Raft node owns its term (the term takes its colour).
 pub fn owns_term(role: &str) -> bool {
-    role == "leader" || role == "candidate"
+    matches!(role_kind(role), RoleKind::Leader | RoleKind::Candidate)
 }
 
 /// The Raft term in an epoch as the protocol prints it (`term 3`).

@@ -9,7 +9,7 @@
 
 use super::draw::{Collector, Raw};
 use super::game::Proto;
-use super::status;
+use super::status::{self, RoleKind};
 use serde_json::{Value as Json, json};
 use std::collections::{BTreeMap, BTreeSet};
 use synod_core::{NodeId, Time};
@@ -421,15 +421,15 @@ impl Teacher {
             Raw::Role { node, role, epoch } => {
                 let term = status::raft_term(epoch).unwrap_or(0);
                 let me = self.name(*node).to_string();
-                match role.as_str() {
-                    "candidate" if self.once(format!("stand {node} {term}")) => out.push((
+                match status::role_kind(role) {
+                    RoleKind::Candidate if self.once(format!("stand {node} {term}")) => out.push((
                         Some(*node),
                         "r-election",
                         format!(
                             "{me} heard from no leader before its election timer fired: it stands for term {term} and asks for votes (5.2)."
                         ),
                     )),
-                    "leader" => {
+                    RoleKind::Leader => {
                         self.leading.insert(*node, term);
                         out.push((
                             Some(*node),
@@ -439,7 +439,7 @@ impl Teacher {
                             ),
                         ));
                     }
-                    "follower" => {
+                    RoleKind::Follower => {
                         if let Some(old) = self.leading.remove(node) {
                             out.push((
                                 Some(*node),
