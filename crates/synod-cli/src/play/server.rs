@@ -5,18 +5,24 @@
 //! in a `BTreeMap` on a dedicated thread; axum handlers send it requests over a channel and
 //! wait for the answer on a oneshot. The number of games is bounded and idle ones expire.
 //!
-//! API (JSON in and out; errors are `{"error": "..."}` with a 4xx/5xx status):
-//! - `POST /api/game` `{protocol, nodes, broken, seed?, script?}`: a new game (`script` replays
-//!   a game from its replay link); returns `{id, info, state}`.
+//! API (JSON in and out; errors are `{"error": "..."}` with a 4xx/5xx status), documented in
+//! docs/play.md (a test checks that every route is):
+//! - `GET /api/scenarios`: the scenarios a game can start from.
+//! - `POST /api/game` `{protocol, nodes, broken, seed?, scenario?, script?, at_ms?}`: a new
+//!   game (`script` replays a game from its replay link, from `at_ms` or the start); returns
+//!   `{id, info, state}`.
 //! - `GET /api/game/{id}`: `{id, info, state}` with every event so far.
 //! - `POST /api/game/{id}/advance` `{ms, cursor}`: let virtual time run `ms`; returns the
 //!   state with the events after `cursor`.
 //! - `POST /api/game/{id}/action` `{action: kill|recover|slow|release, node, cursor}`.
 //! - `POST /api/game/{id}/step` `{cursor}`: to the next event.
+//! - `POST /api/game/{id}/seek` `{ms}`: to a time on the game's timeline; every event.
 //! - `POST /api/game/{id}/back` `{ms}`: rewind by replay; returns the state with every event.
 //! - `GET /api/game/{id}/trace`: the JSON-lines trace.
+//! - `GET /api/game/{id}/export`: the game as a self-contained replay page.
 
 use super::game::{self, Action, Game, Proto, Spec};
+use super::presets;
 use axum::Router;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -30,9 +36,12 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
-const PAGE: &str = include_str!("page/index.html");
-const SCRIPT: &str = include_str!("page/play.js");
-const STYLE: &str = include_str!("page/play.css");
+/// The page.
+pub const PAGE: &str = include_str!("page/index.html");
+/// Its script.
+pub const SCRIPT: &str = include_str!("page/play.js");
+/// Its style.
+pub const STYLE: &str = include_str!("page/play.css");
 
 /// Bounds on what the server keeps.
 #[derive(Clone, Debug)]
@@ -62,14 +71,17 @@ enum Req {
     Advance(String, f64, usize),
     Act(String, String, usize, usize),
     Back(String, f64),
+    Seek(String, f64),
     Step(String, usize),
     Trace(String),
+    Export(String),
 }
 
 /// What the games thread answers.
 enum Reply {
     Json(Json),
     Trace(Vec<u8>),
+    Html(String),
 }
 
 type Answer = Result<Reply, (StatusCode, String)>;
@@ -154,8 +166,8 @@ fn answer(
             } else {
                 start(n, *counter).map(|g| {
                     let id = new_id(*counter);
-                    let mut e = Entry { game: g, used: now };
-                    let body = full(&id, &mut e.game);
+                    let e = Entry { game: g, used: now };
+                    let body = full(&id, &e.game);
                     games.insert(id, e);
                     Reply::Json(body)
                 })
@@ -178,13 +190,29 @@ fn answer(
             Ok(g.update(cursor))
         }),
         Req::Step(id, cursor) => with(games, &id, now, |_, g| {
-            g.step();
+            g.step().map_err(bad)?;
             Ok(g.update(cursor))
         }),
         Req::Back(id, ms) => with(games, &id, now, |_, g| {
             g.back(ms).map_err(bad)?;
             Ok(g.update(0))
         }),
+        Req::Seek(id, ms) => with(games, &id, now, |_, g| {
+            if !ms.is_finite() || ms < 0.0 {
+                return Err(bad("ms must be a positive number".into()));
+            }
+            g.seek(synod_core::Time::ms_f64(ms)).map_err(bad)?;
+            Ok(g.update(0))
+        }),
+        Req::Export(id) => match games.get_mut(&id) {
+            Some(e) => {
+                e.used = now;
+                super::export::html(&e.game)
+                    .map(Reply::Html)
+                    .map_err(|m| (StatusCode::INTERNAL_SERVER_ERROR, m))
+            }
+            None => Err(not_found(&id)),
+        },
         Req::Trace(id) => match games.get_mut(&id) {
             Some(e) => {
                 e.used = now;
@@ -210,14 +238,19 @@ fn with(
     }
 }
 
-fn full(id: &str, g: &mut Game) -> Json {
+fn full(id: &str, g: &Game) -> Json {
     json!({"id": id, "info": g.info(), "state": g.update(0)})
 }
 
-fn start(n: NewGame, counter: u64) -> Result<Game, (StatusCode, String)> {
+/// The game a `POST /api/game` body (or a replay link) asks for.
+pub fn start(n: NewGame, counter: u64) -> Result<Game, (StatusCode, String)> {
     let proto = Proto::parse(n.protocol.as_deref().unwrap_or("paxos")).map_err(bad)?;
+    let scenario = match n.scenario.as_deref() {
+        None | Some("") => None,
+        Some(id) => Some(presets::find(id).map_err(bad)?.id),
+    };
     let nodes = n.nodes.unwrap_or(3);
-    if nodes != 3 && nodes != 5 {
+    if scenario.is_none() && nodes != 3 && nodes != 5 {
         return Err(bad(format!("nodes must be 3 or 5, got {nodes}")));
     }
     let script = match &n.script {
@@ -225,19 +258,33 @@ fn start(n: NewGame, counter: u64) -> Result<Game, (StatusCode, String)> {
         Some(s) => game::parse_script(s).map_err(bad)?,
         None => Vec::new(),
     };
-    let seed = n.seed.unwrap_or_else(|| {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos() as u64);
-        (nanos ^ counter.wrapping_mul(7919)) % 100_000
+    let at = match n.at_ms {
+        Some(ms) if !ms.is_finite() || ms < 0.0 => {
+            return Err(bad("at_ms must be a positive number".into()));
+        }
+        at => at.map(synod_core::Time::ms_f64),
+    };
+    let seed = n.seed.unwrap_or_else(|| match scenario {
+        // A scenario's schedule was written for its own seed.
+        Some(id) => presets::find(id)
+            .ok()
+            .and_then(|p| p.scenario(None).ok())
+            .map_or(1, |s| s.seed),
+        None => {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos() as u64);
+            (nanos ^ counter.wrapping_mul(7919)) % 100_000
+        }
     });
     let spec = Spec {
         proto,
         nodes,
         broken: n.broken.unwrap_or(false),
         seed,
+        scenario,
     };
-    Game::new(spec, &script).map_err(bad)
+    Game::new(spec, &script, at).map_err(bad)
 }
 
 impl Req {
@@ -249,7 +296,9 @@ impl Req {
             | Req::Act(id, ..)
             | Req::Step(id, _)
             | Req::Back(id, _)
-            | Req::Trace(id) => Some(id),
+            | Req::Seek(id, _)
+            | Req::Trace(id)
+            | Req::Export(id) => Some(id),
         }
     }
 }
@@ -287,6 +336,17 @@ impl Games {
                 bytes,
             )
                 .into_response(),
+            Ok(Ok(Reply::Html(page))) => (
+                [
+                    (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"synod-play-replay.html\"",
+                    ),
+                ],
+                page,
+            )
+                .into_response(),
             Ok(Err((status, msg))) => error(status, &msg),
             Err(_) => error(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -309,14 +369,24 @@ fn rejected(r: JsonRejection) -> Response {
     error(status, &msg)
 }
 
-#[derive(Deserialize)]
+/// The body of `POST /api/game`.
+#[derive(Deserialize, Default, Debug)]
 #[serde(deny_unknown_fields)]
-struct NewGame {
-    protocol: Option<String>,
-    nodes: Option<usize>,
-    broken: Option<bool>,
-    seed: Option<u64>,
-    script: Option<String>,
+pub struct NewGame {
+    /// `paxos` or `raft`.
+    pub protocol: Option<String>,
+    /// 3 or 5.
+    pub nodes: Option<usize>,
+    /// Play against the planted bug.
+    pub broken: Option<bool>,
+    /// The seed (random when absent; a scenario's own when a scenario is given).
+    pub seed: Option<u64>,
+    /// A scenario id (`GET /api/scenarios`).
+    pub scenario: Option<String>,
+    /// A replay script: the recorded timeline of a game.
+    pub script: Option<String>,
+    /// Where on the script's timeline to start (virtual ms; the start when absent).
+    pub at_ms: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -347,6 +417,20 @@ struct StepBody {
 #[serde(deny_unknown_fields)]
 struct BackBody {
     ms: f64,
+}
+
+/// The scenarios a game can start from, for the page's menu.
+pub fn scenarios() -> Json {
+    Json::Array(
+        presets::PRESETS
+            .iter()
+            .map(|p| {
+                let description = p.scenario(None).map(|s| s.description).unwrap_or_default();
+                json!({"id": p.id, "title": p.title, "protocol": p.proto.name(),
+                    "description": description, "time_scale": p.time_scale})
+            })
+            .collect(),
+    )
 }
 
 type Body<T> = Result<axum::Json<T>, JsonRejection>;
@@ -429,6 +513,27 @@ pub fn router((games, limits): (Games, Limits)) -> Router {
                     }
                 },
             ),
+        )
+        .route(
+            "/api/game/{id}/seek",
+            post(
+                |State(g): State<Games>, Path(id): Path<String>, body: Body<BackBody>| async move {
+                    match body {
+                        Ok(axum::Json(b)) => g.ask(Req::Seek(id, b.ms)).await,
+                        Err(r) => rejected(r),
+                    }
+                },
+            ),
+        )
+        .route(
+            "/api/game/{id}/export",
+            get(|State(g): State<Games>, Path(id): Path<String>| async move {
+                g.ask(Req::Export(id)).await
+            }),
+        )
+        .route(
+            "/api/scenarios",
+            get(|| async { axum::Json(scenarios()) }),
         )
         .route(
             "/api/game/{id}/trace",
