@@ -52,8 +52,15 @@ fn every_event_a_run_writes_is_documented_with_its_fields() {
     let dir = std::env::temp_dir().join(format!("synod-docs-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let trace = dir.join("t.jsonl");
+    let doc = repo("docs/trace.md");
     let mut seen = BTreeMap::new();
-    for scenario in ["scenarios/kv-server-crash.toml", "scenarios/kv-lossy.toml"] {
+    for scenario in [
+        "scenarios/kv-server-crash.toml",
+        "scenarios/kv-lossy.toml",
+        "scenarios/raft-figure8-commit-old-term.toml",
+        "scenarios/multipaxos-leader-crash.toml",
+        "scenarios/paxos-dueling.toml",
+    ] {
         let o = Command::new(env!("CARGO_BIN_EXE_synod"))
             .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
             .args(["run", scenario, "--trace", trace.to_str().unwrap()])
@@ -75,12 +82,40 @@ fn every_event_a_run_writes_is_documented_with_its_fields() {
                     "field `{key}` of `{kind}` is not in docs/trace.md"
                 );
             }
+            if kind == "state" {
+                // Every field and table a protocol reports is documented by name.
+                let keys = obj["set"].as_object().unwrap().keys().cloned();
+                let gone = obj["unset"].as_array().unwrap().iter();
+                let gone = gone.map(|k| k.as_str().unwrap().to_string());
+                for key in keys.chain(gone) {
+                    let name = key.split('/').next().unwrap();
+                    assert!(
+                        doc.contains(&format!("`{name}`")),
+                        "state `{name}` ({scenario}) is not in docs/trace.md"
+                    );
+                }
+            }
             *seen.entry(kind).or_insert(0) += 1;
         }
     }
     for kind in [
-        "start", "crash", "restart", "send", "deliver", "drop", "timer", "log", "fault", "invoke",
-        "return", "apply",
+        "start",
+        "crash",
+        "restart",
+        "send",
+        "deliver",
+        "drop",
+        "timer",
+        "log",
+        "fault",
+        "invoke",
+        "return",
+        "apply",
+        "state",
+        "violation",
+        "role",
+        "commit",
+        "decide",
     ] {
         assert!(
             seen.contains_key(kind),

@@ -7,6 +7,7 @@ use crate::stats::Stats;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::fmt;
+use synod_core::view::StateView;
 use synod_core::{
     ClientEvent, Ctx, DropReason, Env, Event, EventKind, Level, Message, NodeId, NodeStatus,
     Observer, Process, ProtocolEvent, SimRng, Time, TimerId, Violation,
@@ -126,6 +127,8 @@ impl<M> Ord for Queued<M> {
 struct Tracer {
     observers: Vec<Box<dyn Observer>>,
     level: Option<Level>,
+    /// Some observer wants `state` events (the processes are asked for their view).
+    wants_state: bool,
     seq: u64,
     violation: Option<Violation>,
 }
@@ -135,6 +138,18 @@ impl Tracer {
         if !matches!(kind, EventKind::Log { .. }) {
             self.seq += 1;
         }
+        self.emit_at(self.seq, labels, time, node, kind);
+    }
+
+    /// Emit an event that carries `seq` rather than a number of its own (log, state).
+    fn emit_at(
+        &mut self,
+        seq: u64,
+        labels: &[String],
+        time: Time,
+        node: Option<NodeId>,
+        kind: EventKind<'_>,
+    ) {
         if self.observers.is_empty() {
             return;
         }
@@ -142,17 +157,43 @@ impl Tracer {
             .and_then(|n| labels.get(n.index()))
             .map_or("", String::as_str);
         let ev = Event {
-            seq: self.seq,
+            seq,
             time,
             node,
             label,
             kind,
         };
+        let mut found = None;
         for o in &mut self.observers {
             if let Err(v) = o.event(&ev) {
-                self.violation.get_or_insert(v);
+                found.get_or_insert(v);
             }
         }
+        if let Some(v) = found {
+            self.violate(v);
+        }
+    }
+
+    /// Record the first violation of the run, and tell the observers (the trace shows where
+    /// the run stopped and why). Later ones are ignored: the run stops at the first.
+    fn violate(&mut self, v: Violation) {
+        if self.violation.is_some() {
+            return;
+        }
+        let ev = Event {
+            seq: v.seq,
+            time: v.time,
+            node: None,
+            label: "",
+            kind: EventKind::Violation {
+                property: &v.property,
+                detail: &v.detail,
+            },
+        };
+        for o in &mut self.observers {
+            let _ = o.event(&ev);
+        }
+        self.violation = Some(v);
     }
 }
 
@@ -467,6 +508,8 @@ pub struct Sim<P: Process> {
     build: Builder<P>,
     world: World<P::Msg, P::Timer>,
     state_check: Option<StateCheck<P>>,
+    /// Each node's last reported protocol state (only when an observer wants states).
+    views: Vec<StateView>,
     ended: Option<EndReason>,
     last_fault: Time,
 }
@@ -502,6 +545,7 @@ impl<P: Process> Sim<P> {
             tracer: Tracer {
                 observers: Vec::new(),
                 level: None,
+                wants_state: false,
                 seq: 0,
                 violation: None,
             },
@@ -523,6 +567,7 @@ impl<P: Process> Sim<P> {
             build,
             world,
             state_check: None,
+            views: (0..n).map(|_| StateView::default()).collect(),
             ended: None,
             last_fault: Time::ZERO,
         }
@@ -532,6 +577,7 @@ impl<P: Process> Sim<P> {
     pub fn add_observer(&mut self, o: Box<dyn Observer>) {
         let t = &mut self.world.tracer;
         t.level = t.level.max(o.level());
+        t.wants_state |= o.wants_state();
         t.observers.push(o);
     }
 
@@ -687,7 +733,7 @@ impl<P: Process> Sim<P> {
                     "more than {MAX_QUEUED} messages and timers are queued: the protocol sends faster than the network delivers (a message storm); the run stops here"
                 ),
             };
-            t.violation.get_or_insert(v.clone());
+            t.violate(v.clone());
             return self.finish(EndReason::Violation(v));
         }
         let (deadline, why) = self.deadline();
@@ -781,9 +827,14 @@ impl<P: Process> Sim<P> {
 
     fn call(&mut self, node: NodeId, f: impl FnOnce(&mut P, &mut Ctx<'_, P::Msg, P::Timer>)) {
         let i = node.index();
+        // The input being handled (a delivery, a timer, a start) was emitted just before.
+        let input = self.world.tracer.seq;
         if let Slot::Up(p) = &mut self.nodes[i] {
             let mut ctx = Ctx::new(node, self.world.now, &mut self.rngs[i], &mut self.world);
             f(p, &mut ctx);
+        }
+        if self.world.tracer.wants_state {
+            self.report_state(node, input);
         }
         if let Some(check) = &mut self.state_check {
             let mut live = self.nodes.iter().map(|s| match s {
@@ -792,13 +843,34 @@ impl<P: Process> Sim<P> {
             });
             if let Some((property, detail)) = check(&mut live) {
                 let t = &mut self.world.tracer;
-                t.violation.get_or_insert(Violation {
+                let v = Violation {
                     property,
                     seq: t.seq,
                     time: self.world.now,
                     detail,
-                });
+                };
+                t.violate(v);
             }
+        }
+    }
+
+    /// Ask `node` for its protocol state and emit what changed since its last report, as a
+    /// `state` event numbered like the input `seq` that changed it.
+    fn report_state(&mut self, node: NodeId, seq: u64) {
+        let i = node.index();
+        let Slot::Up(p) = &self.nodes[i] else {
+            return;
+        };
+        let changes = self.views[i].report(|v| p.view(v));
+        if !changes.is_empty() {
+            let now = self.world.now;
+            self.world.tracer.emit_at(
+                seq,
+                &self.world.labels,
+                now,
+                Some(node),
+                EventKind::State { changes },
+            );
         }
     }
 
@@ -913,9 +985,13 @@ impl<P: Process> Sim<P> {
     pub fn client_request(&mut self, id: NodeId, op: synod_core::ClientOp) -> bool {
         let i = id.index();
         let mut accepted = false;
+        let input = self.world.tracer.seq;
         if let Some(Slot::Up(p)) = self.nodes.get_mut(i) {
             let mut ctx = Ctx::new(id, self.world.now, &mut self.rngs[i], &mut self.world);
             accepted = p.on_client_request(&mut ctx, op);
+        }
+        if accepted && self.world.tracer.wants_state {
+            self.report_state(id, input);
         }
         accepted
     }
