@@ -8,6 +8,7 @@ mod lin;
 mod play;
 mod repl;
 mod run;
+mod view;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -32,6 +33,9 @@ enum Command {
     Lin(lin::LinArgs),
     /// Play BeatPaxos or BeatRaft in the browser against the real protocols.
     Play(play::PlayArgs),
+    /// Draw a trace: a self-contained HTML page (space-time diagram, state at a cursor), or an
+    /// SVG of a time window.
+    View(view::ViewArgs),
 }
 
 /// An error in what the user gave us: printed, exit code 2.
@@ -54,6 +58,7 @@ fn main() -> ExitCode {
         Command::Repl(args) => repl::repl(args),
         Command::Lin(args) => lin::run(args),
         Command::Play(args) => play::play(args),
+        Command::View(args) => view::view(args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,90 @@
+"""Load and scrub a `synod view` page in headless Chromium, several times, and print figures.
+
+Usage: view_bench.py PAGE.html RUNS
+Run by crates/synod-cli/benches/view.rs (cargo bench -p synod-cli --bench view).
+
+Each run opens the page in a fresh browser and measures:
+- load: from the start of navigation to the page being drawn and ready (the page's own
+  performance.now() when it is ready; its time origin is the start of navigation), and the
+  wall time the driver waited for it;
+- scrub: the cursor dragged across the diagram for 240 animation frames, as a drag on the
+  time axis moves it (window.synodView.benchScrub), at three zooms: the whole run, 2 s and
+  200 ms; frames per second from the frame times, and the script time per frame;
+- redraw: zooming the whole run back in (a full redraw of the diagram).
+"""
+import statistics
+import sys
+import tempfile
+import time
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+import os
+
+PAGE, RUNS = sys.argv[1], int(sys.argv[2])
+
+
+def driver():
+    opts = webdriver.ChromeOptions()
+    for flag in ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", "--window-size=1500,950",
+                 "--user-data-dir=" + tempfile.mkdtemp(prefix="synod-view-bench-")]:
+        opts.add_argument(flag)
+    opts.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    d = webdriver.Chrome(service=Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")),
+                         options=opts)
+    d.set_script_timeout(300)
+    return d
+
+
+def one_run():
+    d = driver()
+    try:
+        started = time.time()
+        d.get("file://" + os.path.abspath(PAGE))
+        while not d.execute_script("return !!(window.synodView && window.synodView.ready)"):
+            time.sleep(0.005)
+        wall = (time.time() - started) * 1000
+        ready = d.execute_script("return synodView.readyMs")
+        events = d.execute_script("return synodView.events")
+        scrub = {}
+        for name, span in [("whole run", None), ("2 s", 2e6), ("200 ms", 2e5)]:
+            if span is None:
+                d.execute_script("synodView.setView(0, 1e15)")
+            else:
+                d.execute_script(f"const t = synodView.cursor().time; synodView.setView(t - {span} / 2, t + {span} / 2)")
+            r = d.execute_async_script("const done = arguments[0]; synodView.benchScrub(240).then(done)")
+            frames = r["frames"]
+            scrub[name] = (1000 * len(frames) / sum(frames), statistics.median(r["work"]),
+                           d.execute_script("return synodView.scene.arrowsDrawn"))
+        t = time.time()
+        d.execute_script("synodView.setView(0, 1e15)")
+        redraw = (time.time() - t) * 1000
+        return events, ready, wall, scrub, redraw
+    finally:
+        d.quit()
+
+
+def main():
+    runs = [one_run() for _ in range(RUNS)]
+    events = runs[0][0]
+    print(f"page: {PAGE} ({events} events), {RUNS} runs, figures as min / median")
+
+    def line(label, xs, unit, best=min):
+        print(f"  {label:<34} {best(xs):8.1f} / {statistics.median(xs):8.1f} {unit}")
+
+    line("load, navigation to ready", [r[1] for r in runs], "ms")
+    line("load, wall time seen by the driver", [r[2] for r in runs], "ms")
+    for name in ["whole run", "2 s", "200 ms"]:
+        fps = [r[3][name][0] for r in runs]
+        work = [r[3][name][1] for r in runs]
+        drawn = runs[0][3][name][2]
+        print(f"  scrub, window {name:<9} ({drawn:5} arrows drawn): "
+              f"{min(fps):5.1f} / {statistics.median(fps):5.1f} frames/s (min / median), "
+              f"script {min(work):4.1f} / {statistics.median(work):4.1f} ms a frame")
+    line("redraw of the whole run (zoom out)", [r[4] for r in runs], "ms")
+
+
+if __name__ == "__main__":
+    main()
