@@ -174,3 +174,43 @@ fn every_scenario_key_is_documented() {
         }
     }
 }
+
+/// The long options a subcommand's `--help` lists (without `--help` and `--version`).
+fn options(subcommand: &str) -> Vec<String> {
+    let o = Command::new(env!("CARGO_BIN_EXE_synod"))
+        .args([subcommand, "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&o.stdout).into_owned();
+    let mut opts: Vec<String> = help
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '<' || c == '[')
+        .filter(|w| w.starts_with("--") && w.len() > 2)
+        .map(|w| w.trim_end_matches(['.', ')', ':']).to_string())
+        .filter(|w| w != "--help" && w != "--version")
+        .collect();
+    opts.sort();
+    opts.dedup();
+    opts
+}
+
+#[test]
+fn every_option_of_synod_view_and_run_html_is_documented() {
+    let doc = repo("docs/view.md");
+    let opts = options("view");
+    assert!(opts.contains(&"--svg".to_string()), "{opts:?}");
+    for opt in opts {
+        assert!(
+            doc.contains(&format!("`{opt}")),
+            "docs/view.md does not document `{opt}`"
+        );
+    }
+    assert!(options("run").contains(&"--html".to_string()));
+    assert!(
+        doc.contains("--html FILE"),
+        "docs/view.md documents synod run --html"
+    );
+    assert!(
+        repo("README.md").contains("synod view"),
+        "the README's tour mentions synod view"
+    );
+}

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 const WIDTH: f64 = 1200.0;
 const GUTTER: f64 = 120.0;
-const RIGHT: f64 = 20.0;
+const RIGHT: f64 = 36.0;
 const TOP: f64 = 56.0;
 const LANE: f64 = 34.0;
 
@@ -123,8 +123,9 @@ pub fn render(m: &Model, title: &str, from: u64, to: u64) -> String {
             }
         }
     }
-    // Role bands with the epoch.
+    // Role bands with the epoch (a label only where it does not run into the previous one).
     for (node, segs) in m.role_segments().iter().enumerate() {
+        let mut free_from = f64::MIN;
         for (i, g) in segs.iter().enumerate() {
             let end = segs.get(i + 1).map_or(m.end.max(to), |n| n.from);
             let (a, e) = clip(g.from, end);
@@ -139,14 +140,15 @@ pub fn render(m: &Model, title: &str, from: u64, to: u64) -> String {
                 x(e) - x(a),
                 role_colour(&g.role)
             );
-            if x(e) - x(a) > 40.0 {
+            let label = format!("{} {}", g.role, g.epoch);
+            if x(e) - x(a) > 40.0 && x(a) >= free_from {
+                free_from = x(a) + 6.0 * label.len() as f64 + 8.0;
                 let _ = writeln!(
                     s,
-                    r##"<text x="{:.1}" y="{:.1}" font-size="10" fill="#333">{} {}</text>"##,
+                    r##"<text x="{:.1}" y="{:.1}" font-size="10" fill="#333">{}</text>"##,
                     x(a) + 3.0,
                     y + 17.0,
-                    html_escape(&g.role),
-                    html_escape(&g.epoch)
+                    html_escape(&label)
                 );
             }
         }
@@ -236,20 +238,30 @@ pub fn render(m: &Model, title: &str, from: u64, to: u64) -> String {
             );
         }
     }
-    // Faults and the violation.
+    // Faults (those at one instant on one line) and the violation.
+    let mut faults: Vec<(u64, String)> = Vec::new();
     for e in &m.events[m.window(from, to)] {
         if let Kind::Fault(text) = &e.kind {
-            let _ = writeln!(
-                s,
-                r##"<line x1="{0:.1}" y1="{1}" x2="{0:.1}" y2="{2}" stroke="#444" stroke-dasharray="3 3"/><text x="{3:.1}" y="{4}" font-size="10" fill="#444">{5}</text>"##,
-                x(e.time),
-                TOP,
-                TOP + n as f64 * LANE,
-                x(e.time) + 2.0,
-                TOP - 4.0,
-                html_escape(text)
-            );
+            match faults.last_mut() {
+                Some((t, all)) if *t == e.time => {
+                    all.push_str(", ");
+                    all.push_str(text);
+                }
+                _ => faults.push((e.time, text.clone())),
+            }
         }
+    }
+    for (time, text) in &faults {
+        let _ = writeln!(
+            s,
+            r##"<line x1="{0:.1}" y1="{1}" x2="{0:.1}" y2="{2}" stroke="#444" stroke-dasharray="3 3"/><text x="{3:.1}" y="{4}" font-size="10" fill="#444">{5}</text>"##,
+            x(*time),
+            TOP,
+            TOP + n as f64 * LANE,
+            x(*time) + 2.0,
+            TOP - 4.0,
+            html_escape(text)
+        );
     }
     if let Some(v) = &m.violation {
         let t = m.events[v.event].time;

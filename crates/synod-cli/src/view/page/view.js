@@ -421,11 +421,19 @@
       ctx.font = '600 12px system-ui, sans-serif'; ctx.fillStyle = '#1f2430';
       ctx.fillText(nodes[n].name, 22, laneMid(l) - 3, GUTTER - 26);
       ctx.font = '10px system-ui, sans-serif'; ctx.fillStyle = '#888';
-      ctx.fillText(nodes[n].role, 22, laneMid(l) + 9, GUTTER - 26);
+      ctx.fillText(fit(ctx, nodes[n].role, GUTTER - 26), 22, laneMid(l) + 9);
       scene.lanes.push({ node: n, name: nodes[n].name, y: laneMid(l), top: laneTop(l), height: lh });
     }
     $('lod-note').hidden = stride === 1;
     $('lod-note').textContent = stride > 1 ? `${vis.length} messages here: 1 in ${stride} drawn, zoom in for all` : '';
+  }
+
+  // `text`, cut with an ellipsis to fit `w` pixels.
+  function fit(ctx, text, w) {
+    if (ctx.measureText(text).width <= w) return text;
+    let t = text;
+    while (t.length > 1 && ctx.measureText(t + '\u2026').width > w) t = t.slice(0, -1);
+    return t + '\u2026';
   }
 
   function arrowGeom(i) {
@@ -875,6 +883,14 @@
       chip.onclick = () => { ui.nodeOn[n] = !ui.nodeOn[n]; chip.classList.toggle('off', !ui.nodeOn[n]); setLanes(); resize(); };
       nf.appendChild(chip);
     });
+    // What the colours of roles and operations mean.
+    const legend = $('legend');
+    const swatch = (c, label) => `<span class="key"><i style="background:${c}"></i>${esc(label)}</span>`;
+    const roleNames = new Set();
+    for (const segs of roles) for (const g of segs) roleNames.add(g.role);
+    let lg = [...roleNames].filter(r => r).map(r => swatch(ROLE_COLOURS[r] || '#d9d9d9', r)).join('');
+    if (NO) lg += '<span class="sep"></span>' + OP_CLASSES.map((c, i) => swatch(OP_COLOURS[i], c)).join('');
+    legend.innerHTML = lg;
     const kf = $('kind-filter');
     D.kinds.forEach((k, i) => {
       const chip = document.createElement('span');
