@@ -35,8 +35,10 @@
 //! assert!(matches!(next[1], StateChange::Row { table: "log", cells: None, .. }));
 //! ```
 
+use std::cell::Cell;
 use std::cmp::Ordering;
 use std::fmt::{self, Write as _};
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 /// The key of a table row: a number (a log index, a slot) or a text (a store's key).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -166,7 +168,6 @@ impl Table {
 /// A report lists fields in any order, and the rows of each table in increasing key order
 /// (a row out of order is ignored, and is a bug in the reporting process). Whatever the last
 /// report had and this one does not is reported as removed.
-#[derive(Default)]
 pub struct StateView {
     fields: Vec<Field>,
     next_field: usize,
@@ -174,6 +175,73 @@ pub struct StateView {
     next_table: usize,
     changes: Vec<StateChange>,
     scratch: String,
+    /// Which view this is, and how many reports it took: a process that reports only what
+    /// changed ([`Changed`]) checks that its previous report went here, just before.
+    id: u64,
+    reports: u64,
+}
+
+/// Numbers views apart (see [`Changed`]); never reaches any output.
+static NEXT_VIEW: AtomicU64 = AtomicU64::new(1);
+
+impl Default for StateView {
+    fn default() -> Self {
+        StateView {
+            fields: Vec::new(),
+            next_field: 0,
+            tables: Vec::new(),
+            next_table: 0,
+            changes: Vec::new(),
+            scratch: String::new(),
+            id: NEXT_VIEW.fetch_add(1, AtomicOrdering::Relaxed),
+            reports: 0,
+        }
+    }
+}
+
+/// What a process remembers to report a long table (a log) from its first changed row on,
+/// instead of row by row: it marks each row it changes, and [`Changed::first`] says where the
+/// next report must start. Kept in the process, behind `&self` (a `Cell`).
+///
+/// Safe against any caller: when the process's previous report did not go to this same view
+/// just before this one (the first report, a restarted process, another view), `first` is 0
+/// and the whole table is reported.
+#[derive(Default)]
+pub struct Changed {
+    from: Cell<u64>,
+    last: Cell<Option<(u64, u64)>>,
+}
+
+impl Changed {
+    /// Rows from `key` on changed (a truncation at `key`, an append at `key`).
+    pub fn mark(&self, key: u64) {
+        if key < self.from.get() {
+            self.from.set(key);
+        }
+    }
+
+    /// The first row the report being taken by `view` must list (rows below it are as
+    /// reported last time; declare them with [`StateView::rows_from`]); resets the marks.
+    pub fn first(&self, view: &StateView) -> u64 {
+        let continues = self.last.get() == Some((view.id, view.reports.wrapping_sub(1)));
+        self.last.set(Some((view.id, view.reports)));
+        let from = if continues { self.from.get() } else { 0 };
+        self.from.set(u64::MAX);
+        from
+    }
+}
+
+impl Clone for Changed {
+    /// A copy knows nothing of the reports its original made: it reports whole tables first.
+    fn clone(&self) -> Self {
+        Changed::default()
+    }
+}
+
+impl fmt::Debug for Changed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Changed")
+    }
 }
 
 impl StateView {
@@ -241,6 +309,23 @@ impl StateView {
                 }
             },
         );
+    }
+
+    /// Declare that the rows of `table` keyed below `from` are as in the last report, and that
+    /// this report lists the table's rows from `from` on (rows of the last report from there
+    /// on that it does not list are removed). Call before any row of the table; see
+    /// [`Changed`] for how a process knows `from`.
+    pub fn rows_from(&mut self, table: &'static str, from: u64) {
+        let t = self.table(table);
+        let tab = &mut self.tables[t];
+        debug_assert!(
+            tab.cursor == 0 && tab.split.is_none(),
+            "rows_from(`{table}`) after rows of the table"
+        );
+        tab.seen = true;
+        tab.cursor = tab
+            .rows
+            .partition_point(|r| KeyRef::Index(from).cmp_key(&r.key) == Ordering::Greater);
     }
 
     /// Report a row of `table` keyed by text, holding one text cell (a store's key and value).
@@ -366,6 +451,7 @@ impl StateView {
         self.next_field = 0;
         self.next_table = 0;
         f(self);
+        self.reports += 1;
         // Fields not reported this time are gone.
         let changes = &mut self.changes;
         self.fields.retain_mut(|f| {
@@ -607,6 +693,84 @@ mod tests {
         assert_eq!(report(&mut v, &[1, 2], &[("a", "x")]), 0);
         assert_eq!(report(&mut v, &[1, 2, 3], &[("a", "x"), ("b", "y")]), 2);
         assert_eq!(report(&mut v, &[1, 2, 3], &[("a", "x"), ("b", "y")]), 0);
+    }
+
+    /// A log reported from its first changed row, as Raft's view does.
+    struct Log {
+        entries: Vec<u64>,
+        changed: Changed,
+    }
+
+    impl Log {
+        fn view(&self, v: &mut StateView) {
+            let from = self.changed.first(v);
+            v.rows_from("log", from);
+            for (i, e) in self
+                .entries
+                .iter()
+                .enumerate()
+                .skip(from.saturating_sub(1) as usize)
+            {
+                v.row("log", i as u64 + 1, *e, |c| {
+                    c.cell(e);
+                });
+            }
+        }
+        fn truncate_and_push(&mut self, from: usize, e: u64) {
+            self.entries.truncate(from - 1);
+            self.entries.push(e);
+            self.changed.mark(from as u64);
+        }
+    }
+
+    #[test]
+    fn a_log_reported_from_its_first_change_gives_the_same_changes() {
+        let mut log = Log {
+            entries: vec![1, 1, 1],
+            changed: Changed::default(),
+        };
+        let mut v = StateView::default();
+        assert_eq!(
+            v.report(|v| log.view(v)).len(),
+            3,
+            "the first report is whole"
+        );
+        assert!(v.report(|v| log.view(v)).is_empty());
+        log.truncate_and_push(4, 2);
+        assert_eq!(
+            v.report(|v| log.view(v)).to_vec(),
+            vec![StateChange::Row {
+                table: "log",
+                key: RowKey::Index(4),
+                cells: Some(vec!["2".into()])
+            }]
+        );
+        log.truncate_and_push(2, 3);
+        assert_eq!(
+            v.report(|v| log.view(v)).to_vec(),
+            vec![
+                StateChange::Row {
+                    table: "log",
+                    key: RowKey::Index(2),
+                    cells: Some(vec!["3".into()])
+                },
+                StateChange::Row {
+                    table: "log",
+                    key: RowKey::Index(3),
+                    cells: None
+                },
+                StateChange::Row {
+                    table: "log",
+                    key: RowKey::Index(4),
+                    cells: None
+                },
+            ]
+        );
+        // Another view (a new observer, a restarted process) gets the whole log.
+        let mut other = StateView::default();
+        assert_eq!(other.report(|v| log.view(v)).len(), 2);
+        // And the first view, whose sequence was interrupted, gets it whole again: no change.
+        assert!(v.report(|v| log.view(v)).is_empty());
     }
 
     #[test]
