@@ -1133,19 +1133,27 @@
     eventBody: () => $('event-body').innerText,
     x: t => tx(t),
     // Scrub the cursor across the visible window for `frames` animation frames, as a drag on
-    // the time axis does; resolves with the frame times.
+    // the time axis does. Resolves with, per frame: the time between frames, the script time,
+    // and the main thread's whole work for the frame (script, style, layout and paint: from
+    // the frame's start to the first task after its rendering).
     benchScrub: frames => new Promise(resolve => {
-      const times = [], work = [];
-      let k = 0, last = performance.now();
+      const times = [], work = [], busy = [];
+      const channel = new MessageChannel();
+      let k = 0, last = performance.now(), start = 0;
+      channel.port1.onmessage = () => busy.push(performance.now() - start);
       ui.scrubbing = true;
       function tick(now) {
         times.push(now - last); last = now;
-        const t0 = performance.now();
+        start = performance.now();
         scrubTo(GUTTER + (k % 200) / 200 * plotW());
         frame();
-        work.push(performance.now() - t0);
+        work.push(performance.now() - start);
+        channel.port2.postMessage(0);
         if (++k < frames) requestAnimationFrame(tick);
-        else { ui.scrubbing = false; invalidate('panel'); resolve({ frames: times.slice(1), work }); }
+        else {
+          ui.scrubbing = false; invalidate('panel');
+          setTimeout(() => resolve({ frames: times.slice(1), work, busy }), 50);
+        }
       }
       requestAnimationFrame(tick);
     }),
