@@ -14,34 +14,20 @@ Each run opens the page in a fresh browser and measures:
   keep when the machine is not shared (1000 / work);
 - redraw: zooming the whole run back in (a full redraw of the diagram).
 """
+import os
 import statistics
 import sys
-import tempfile
 import time
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
-import os
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
+from browser import driver  # noqa: E402
 
 PAGE, RUNS = sys.argv[1], int(sys.argv[2])
 
 
-def driver():
-    opts = webdriver.ChromeOptions()
-    for flag in ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1500,950",
-                 "--user-data-dir=" + tempfile.mkdtemp(prefix="synod-view-bench-")]:
-        opts.add_argument(flag)
-    opts.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-    d = webdriver.Chrome(service=Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")),
-                         options=opts)
-    d.set_script_timeout(300)
-    return d
-
-
 def one_run():
-    d = driver()
+    d = driver("synod-view-bench-")
+    d.set_script_timeout(300)
     try:
         started = time.time()
         d.get("file://" + os.path.abspath(PAGE))

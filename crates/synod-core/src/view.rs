@@ -163,6 +163,15 @@ impl Table {
     }
 }
 
+/// The change that sets `row` of `table`.
+fn set_row(table: &'static str, row: &Row) -> StateChange {
+    StateChange::Row {
+        table,
+        key: row.key.clone(),
+        cells: Some(row.cells.clone()),
+    }
+}
+
 /// One node's protocol state as last reported, turned into changes by each new report.
 ///
 /// A report lists fields in any order, and the rows of each table in increasing key order
@@ -418,11 +427,7 @@ impl StateView {
                     } else {
                         let new = make(old.key);
                         if new.cells != old.cells {
-                            changes.push(StateChange::Row {
-                                table,
-                                key: new.key.clone(),
-                                cells: Some(new.cells.clone()),
-                            });
+                            changes.push(set_row(table, &new));
                         }
                         tab.tail.push(new);
                     }
@@ -430,11 +435,7 @@ impl StateView {
                 }
                 _ => {
                     let new = make(key.to_owned());
-                    changes.push(StateChange::Row {
-                        table,
-                        key: new.key.clone(),
-                        cells: Some(new.cells.clone()),
-                    });
+                    changes.push(set_row(table, &new));
                     tab.tail.push(new);
                     return;
                 }

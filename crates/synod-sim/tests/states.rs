@@ -2,6 +2,8 @@
 //! what changed as `state` lines numbered like the input that changed it, and writes the
 //! violation that stops a run as a `violation` line (docs/trace.md).
 
+mod common;
+
 use serde::Serialize;
 use std::cell::Cell;
 use std::fmt;
@@ -9,7 +11,7 @@ use std::rc::Rc;
 use synod_core::view::StateView;
 use synod_core::{Ctx, Event, EventKind, Message, NodeId, Observer, Process, Time, Violation};
 use synod_sim::trace_out::{JsonTrace, json_header};
-use synod_sim::{EndReason, Fault, NodeSpec, ScheduledFault, Shared, Sim, SimConfig, Target};
+use synod_sim::{EndReason, Fault, ScheduledFault, Shared, Sim, SimConfig, Target};
 
 #[derive(Clone, Debug, Serialize)]
 struct Ping;
@@ -70,13 +72,7 @@ impl Process for Pinger {
 
 fn sim(views: &Rc<Cell<u32>>) -> Sim<Pinger> {
     let n = 3;
-    let specs = (1..=n)
-        .map(|i| NodeSpec {
-            name: format!("n{i}"),
-            role: "server".into(),
-            client: false,
-        })
-        .collect();
+    let specs = common::server_specs(n);
     let views = views.clone();
     let mut s = Sim::new(
         SimConfig {

@@ -10,29 +10,15 @@ Exits non-zero on the first failure.
 """
 import os
 import sys
-import tempfile
 import time
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+from browser import driver
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 PAGES, SHOTS = sys.argv[1], sys.argv[2]
 os.makedirs(SHOTS, exist_ok=True)
-
-
-def driver():
-    opts = webdriver.ChromeOptions()
-    for flag in ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1500,950",
-                 "--user-data-dir=" + tempfile.mkdtemp(prefix="synod-view-e2e-")]:
-        opts.add_argument(flag)
-    opts.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-    return webdriver.Chrome(service=Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")),
-                            options=opts)
 
 
 def shot(d, name):
@@ -245,7 +231,7 @@ def svg(d):
 
 
 def main():
-    d = driver()
+    d = driver("synod-view-e2e-")
     try:
         figure8(d)
         figure8_bug(d)

@@ -67,14 +67,19 @@ impl Process for Chatter {
     }
 }
 
-pub fn sim(n: u32, rounds: u32, config: SimConfig) -> Sim<Chatter> {
-    let specs = (1..=n)
+/// Servers `n1`..`nN`.
+pub fn server_specs(n: u32) -> Vec<NodeSpec> {
+    (1..=n)
         .map(|i| NodeSpec {
             name: format!("n{i}"),
             role: "server".into(),
             client: false,
         })
-        .collect();
+        .collect()
+}
+
+pub fn sim(n: u32, rounds: u32, config: SimConfig) -> Sim<Chatter> {
+    let specs = server_specs(n);
     Sim::new(
         config,
         specs,
