@@ -259,10 +259,10 @@
         ctx.fillStyle = ROLE_COLOURS[segs[i].role] || '#d9d9d9';
         ctx.fillRect(xa, laneTop(l) + 1, Math.max(1, xb - xa), 6);
         scene.roleSegments++;
-        if (xb - xa > 46) {
+        if (xb - xa > 30) {
           ctx.fillStyle = segs[i].role === 'leader' ? '#7a5a00' : '#555';
           const label = (segs[i].role === 'leader' ? '\u265b ' : '') + segs[i].role + ' ' + segs[i].epoch;
-          ctx.fillText(label, xa + 3, laneTop(l) + 8);
+          ctx.fillText(fit(ctx, label, xb - xa - 5), xa + 3, laneTop(l) + 8);
         }
       }
     }
@@ -382,19 +382,22 @@
       if (last && last.t === evT[i]) last.text += ', ' + S[evA[i]];
       else faults.push({ t: evT[i], text: S[evA[i]], i });
     }
-    let rowEnd = [-1e9, -1e9];
-    for (const f of faults) {
-      const x = tx(f.t);
+    // Labels alternate between two rows, each cut (with an ellipsis) before the next label of
+    // its row; the full text is in the event panel when the fault is clicked.
+    faults.forEach((f, i) => {
+      const x = tx(f.t), row = i % 2;
       ctx.strokeStyle = '#555'; ctx.setLineDash([3, 3]); ctx.lineWidth = 1;
       ctx.beginPath(); ctx.moveTo(x, FAULT_ROW); ctx.lineTo(x, laneTop(lanes.length)); ctx.stroke();
       ctx.setLineDash([]);
-      const w = ctx.measureText(f.text).width;
-      const row = rowEnd[0] < x ? 0 : rowEnd[1] < x ? 1 : 0;
-      rowEnd[row] = x + w + 8;
-      ctx.fillStyle = '#fff'; ctx.fillRect(x + 1, FAULT_ROW + row * 13, w + 4, 12);
-      ctx.fillStyle = '#333'; ctx.fillText(f.text, x + 3, FAULT_ROW + 10 + row * 13);
+      const room = (i + 2 < faults.length ? tx(faults[i + 2].t) : W) - x - 8;
+      if (room > 14) {
+        const text = fit(ctx, f.text, room);
+        const w = ctx.measureText(text).width;
+        ctx.fillStyle = '#fff'; ctx.fillRect(x + 1, FAULT_ROW + row * 13, w + 4, 12);
+        ctx.fillStyle = '#333'; ctx.fillText(text, x + 3, FAULT_ROW + 10 + row * 13);
+      }
       scene.faults.push({ t: f.t, text: f.text, x });
-    }
+    });
     // The violation.
     if (D.violation) {
       const t = evT[D.violation.e];
