@@ -181,7 +181,9 @@
   function resize() {
     const w = wrap.clientWidth, h = wrap.clientHeight;
     const lanes = Math.max(1, ui.lanes.length);
-    ui.laneH = Math.max(24, Math.min(80, (h - AXIS - 6) / lanes));
+    // Lanes of 24 to 80 pixels; thinner when there are so many that the canvas would pass
+    // the browser's size limit (hide nodes with the filter to see them better).
+    ui.laneH = Math.max(Math.min(24, 30000 / lanes), Math.min(80, (h - AXIS - 6) / lanes));
     ui.width = w;
     ui.height = Math.max(h, AXIS + lanes * ui.laneH + 6);
     for (const c of [base, over]) {
