@@ -192,6 +192,8 @@
       c.getContext('2d').setTransform(DPR, 0, 0, DPR, 0, 0);
     }
     ovw.width = Math.round(ovw.clientWidth * DPR); ovw.height = Math.round(ovw.clientHeight * DPR);
+    // Read once here: reading a size while scrubbing would force a layout in every frame.
+    ui.overviewW = ovw.clientWidth;
     vctx.setTransform(DPR, 0, 0, DPR, 0, 0);
     overviewImage = null;
     const gw = $('side').clientWidth - 40;
@@ -533,17 +535,16 @@
     const c = ui.cursor, t = evT[c], x = tx(t);
     const bottom = laneTop(ui.lanes.length);
     const inside = x >= GUTTER - 1 && x <= ui.width;
-    cursorEl.style.display = inside ? '' : 'none';
-    cursorDot.style.display = 'none';
+    // Only what changed is written: a style written in every frame costs a style pass.
+    const set = (el, prop, v) => { if (el.style[prop] !== v) el.style[prop] = v; };
+    const n = evN[c], l = n >= 0 ? ui.laneOf[n] : -1;
+    set(cursorEl, 'display', inside ? '' : 'none');
+    set(cursorDot, 'display', inside && l >= 0 ? '' : 'none');
     if (inside) {
-      cursorEl.style.height = bottom + 'px';
+      set(cursorEl, 'height', bottom + 'px');
       cursorEl.style.transform = `translateX(${x - 1}px)`;
       cursorLabel.textContent = fmtT(t) + '  #' + evSeq[c];
-      const n = evN[c], l = n >= 0 ? ui.laneOf[n] : -1;
-      if (l >= 0) {
-        cursorDot.style.display = '';
-        cursorDot.style.transform = `translate(${x - 4}px, ${laneMid(l) - 4}px)`;
-      }
+      if (l >= 0) cursorDot.style.transform = `translate(${x - 4}px, ${laneMid(l) - 4}px)`;
     }
     for (let l = 0; l < ui.lanes.length; l++) {
       if (!marks[l]) {
@@ -555,7 +556,7 @@
         marks[l].textContent = mark;
         marks[l].className = 'lane-mark' + (mark === '\u265b' ? ' crown' : '');
       }
-      marks[l].style.top = (laneMid(l) - 12) + 'px';
+      set(marks[l], 'top', (laneMid(l) - 12) + 'px');
     }
     for (let l = ui.lanes.length; l < marks.length; l++) marks[l].textContent = '';
   }
@@ -594,7 +595,7 @@
   }
   const overviewCursor = $('overview-cursor');
   function drawOverviewCursor() {
-    overviewCursor.style.transform = `translateX(${evT[ui.cursor] / END * ovw.clientWidth - 1}px)`;
+    overviewCursor.style.transform = `translateX(${evT[ui.cursor] / END * ui.overviewW - 1}px)`;
   }
 
   // ---------------------------------------------------------------- the side panel
