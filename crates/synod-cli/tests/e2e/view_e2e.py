@@ -22,6 +22,8 @@ os.makedirs(SHOTS, exist_ok=True)
 
 
 def shot(d, name):
+    # Let the page draw what the last input changed (it draws in animation frames).
+    d.execute_async_script("requestAnimationFrame(() => requestAnimationFrame(arguments[0]))")
     path = os.path.join(SHOTS, "view-" + name + ".png")
     d.save_screenshot(path)
     print("screenshot", path)
@@ -106,17 +108,24 @@ def figure8(d):
     check("AppendEntries" in body, body)
 
     # Click an arrow: its message body. The AppendEntries that n1 sent to n3 at 931.52 ms.
+    # (The cursor and the selection elsewhere first, so that what shows comes of the click.)
+    js(d, "synodView.setCursorSeq(600)")
+    js(d, "synodView.select(-1)")
+    check("Click an arrow" in js(d, "synodView.eventBody()"), "nothing selected")
     x = js(d, "synodView.x(931520)")
     lanes = {l["name"]: l for l in scene(d)["lanes"]}
     y0, y1 = lanes["n1"]["y"], lanes["n3"]["y"]
     x1 = js(d, "synodView.x(936520)")
     canvas = d.find_element(By.ID, "overlay")
     ActionChains(d).move_to_element_with_offset(canvas, 0, 0).perform()
-    mx, my = (x + x1) / 2, (y0 + y1) / 2
+    # Three quarters of the way: the arrow's delivery end, so the step is n3 handling it.
+    mx, my = x + 0.75 * (x1 - x), y0 + 0.75 * (y1 - y0)
     rect = js(d, "(() => { const r = document.getElementById('overlay').getBoundingClientRect(); return [r.width, r.height]; })()")
     ActionChains(d).move_to_element_with_offset(canvas, mx - rect[0] / 2, my - rect[1] / 2).click().perform()
     body = js(d, "synodView.eventBody()")
     check("AppendEntries n1 \u2192 n3" in body and '"prev_log_index": 8' in body, body, d, "f8-click")
+    check("n3 at 936.5 ms" in body and "entry 9" in body and "log/9" in body, body, d, "f8-click-step")
+    check(js(d, "synodView.cursor().seq") == 694, "the click moves the cursor to the delivery")
     shot(d, "raft-figure8-message-clicked")
 
     # Filters: hide AppendEntries, then client 1.

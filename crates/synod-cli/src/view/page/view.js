@@ -1036,7 +1036,7 @@
     over.addEventListener('pointerdown', ev => {
       const r = over.getBoundingClientRect(), x = ev.clientX - r.left, y = ev.clientY - r.top;
       const cx = tx(evT[ui.cursor]);
-      const scrub = y < AXIS || Math.abs(x - cx) < 6;
+      const scrub = y < AXIS || Math.abs(x - cx) < 4;
       drag = { x, y, t0: ui.t0, t1: ui.t1, moved: false, scrub };
       over.setPointerCapture(ev.pointerId);
       if (scrub) { over.classList.add('scrubbing'); ui.scrubbing = true; scrubTo(x); }
