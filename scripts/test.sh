@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every test of synod. Installs, with Debian's apt-get, the few system packages the
 # end-to-end tests drive (tmux for the REPL's terminal test; chromium, chromium-driver and
-# python3-selenium for the browser tests of `synod play`) when they are missing, then runs
+# python3-selenium for the browser tests of `synod play` and `synod view`) when they are missing, then runs
 # `cargo test --workspace --no-fail-fast` (one failing crate never hides the tests after it).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -10,6 +10,7 @@ mod play;
 mod repl;
 mod run;
 mod serve;
+mod view;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -45,6 +46,9 @@ enum Command {
     Torture(serve::TortureArgs),
     /// Load generator for synod's or etcd's HTTP API: throughput and latency percentiles.
     Load(serve::LoadArgs),
+    /// Draw a trace: a self-contained HTML page (space-time diagram, state at a cursor), or an
+    /// SVG of a time window.
+    View(view::ViewArgs),
 }
 
 /// An error in what the user gave us: printed, exit code 2.
@@ -72,6 +76,7 @@ fn main() -> ExitCode {
         Command::Kv(args) => serve::kv(args),
         Command::Torture(args) => serve::torture(args),
         Command::Load(args) => serve::load(args),
+        Command::View(args) => view::view(args),
     };
     match result {
         Ok(code) => code,

@@ -47,6 +47,10 @@ pub struct RunArgs {
     /// them).
     #[arg(long, value_name = "NAME")]
     pub bug: Option<String>,
+    /// Write the run as a self-contained HTML page to FILE (as `synod view` draws a trace;
+    /// docs/view.md).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<String>,
 }
 
 /// Load the scenario `target` names: a built-in protocol or a file.
@@ -117,6 +121,13 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         }
         None => None,
     };
+    let page = args.html.as_ref().map(|path| {
+        let header = json_header(scenario.seed, &scenario.protocol, system.sim.specs());
+        // Writing to memory cannot fail.
+        let trace = Shared::new(JsonTrace::new(Vec::new(), &header).expect("in memory"));
+        system.sim.add_observer(Box::new(trace.clone()));
+        (path, trace)
+    });
     let printer = Shared::new(HumanPrinter::new(
         BufWriter::new(io::stdout().lock()),
         args.log_level,
@@ -176,6 +187,21 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     )?;
     if let Some((path, _)) = &json {
         writeln!(out, "trace written to {path}")?;
+    }
+    if let Some((path, trace)) = page {
+        let text = String::from_utf8_lossy(trace.borrow().writer()).into_owned();
+        let title = format!(
+            "{} ({}, seed {})",
+            scenario.name, scenario.protocol, scenario.seed
+        );
+        crate::view::write_page(
+            &text,
+            "the run",
+            &title,
+            scenario.description.trim(),
+            Path::new(path),
+        )?;
+        writeln!(out, "page written to {path}")?;
     }
     Ok(if interrupted {
         ExitCode::from(interrupt::EXIT_CODE)

@@ -52,8 +52,15 @@ fn every_event_a_run_writes_is_documented_with_its_fields() {
     let dir = std::env::temp_dir().join(format!("synod-docs-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let trace = dir.join("t.jsonl");
+    let doc = repo("docs/trace.md");
     let mut seen = BTreeMap::new();
-    for scenario in ["scenarios/kv-server-crash.toml", "scenarios/kv-lossy.toml"] {
+    for scenario in [
+        "scenarios/kv-server-crash.toml",
+        "scenarios/kv-lossy.toml",
+        "scenarios/raft-figure8-commit-old-term.toml",
+        "scenarios/multipaxos-leader-crash.toml",
+        "scenarios/paxos-dueling.toml",
+    ] {
         let o = Command::new(env!("CARGO_BIN_EXE_synod"))
             .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
             .args(["run", scenario, "--trace", trace.to_str().unwrap()])
@@ -75,12 +82,40 @@ fn every_event_a_run_writes_is_documented_with_its_fields() {
                     "field `{key}` of `{kind}` is not in docs/trace.md"
                 );
             }
+            if kind == "state" {
+                // Every field and table a protocol reports is documented by name.
+                let keys = obj["set"].as_object().unwrap().keys().cloned();
+                let gone = obj["unset"].as_array().unwrap().iter();
+                let gone = gone.map(|k| k.as_str().unwrap().to_string());
+                for key in keys.chain(gone) {
+                    let name = key.split('/').next().unwrap();
+                    assert!(
+                        doc.contains(&format!("`{name}`")),
+                        "state `{name}` ({scenario}) is not in docs/trace.md"
+                    );
+                }
+            }
             *seen.entry(kind).or_insert(0) += 1;
         }
     }
     for kind in [
-        "start", "crash", "restart", "send", "deliver", "drop", "timer", "log", "fault", "invoke",
-        "return", "apply",
+        "start",
+        "crash",
+        "restart",
+        "send",
+        "deliver",
+        "drop",
+        "timer",
+        "log",
+        "fault",
+        "invoke",
+        "return",
+        "apply",
+        "state",
+        "violation",
+        "role",
+        "commit",
+        "decide",
     ] {
         assert!(
             seen.contains_key(kind),
@@ -318,4 +353,44 @@ fn the_play_docs_give_the_status_the_server_answers() {
             "docs/play.md says {want} is {said:?}, which does not mention `{words}`"
         );
     }
+}
+
+/// The long options a subcommand's `--help` lists (without `--help` and `--version`).
+fn options(subcommand: &str) -> Vec<String> {
+    let o = Command::new(env!("CARGO_BIN_EXE_synod"))
+        .args([subcommand, "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&o.stdout).into_owned();
+    let mut opts: Vec<String> = help
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '<' || c == '[')
+        .filter(|w| w.starts_with("--") && w.len() > 2)
+        .map(|w| w.trim_end_matches(['.', ')', ':']).to_string())
+        .filter(|w| w != "--help" && w != "--version")
+        .collect();
+    opts.sort();
+    opts.dedup();
+    opts
+}
+
+#[test]
+fn every_option_of_synod_view_and_run_html_is_documented() {
+    let doc = repo("docs/view.md");
+    let opts = options("view");
+    assert!(opts.contains(&"--svg".to_string()), "{opts:?}");
+    for opt in opts {
+        assert!(
+            doc.contains(&format!("`{opt}")),
+            "docs/view.md does not document `{opt}`"
+        );
+    }
+    assert!(options("run").contains(&"--html".to_string()));
+    assert!(
+        doc.contains("--html FILE"),
+        "docs/view.md documents synod run --html"
+    );
+    assert!(
+        repo("README.md").contains("synod view"),
+        "the README's tour mentions synod view"
+    );
 }

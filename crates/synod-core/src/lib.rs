@@ -142,6 +142,7 @@ mod process;
 mod rng;
 pub mod testing;
 mod trace;
+pub mod view;
 
 pub use ids::{NodeId, Time, TimerId};
 pub use observe::{

@@ -7,6 +7,7 @@
 use crate::ids::{NodeId, Time, TimerId};
 use crate::process::Message;
 use crate::trace::{ClientOp, ClientResult, Level};
+use crate::view::StateChange;
 use std::fmt;
 
 /// The version of the JSON trace schema written in the header line (docs/trace.md).
@@ -164,6 +165,22 @@ pub enum EventKind<'a> {
         /// The new commit index.
         index: u64,
     },
+    /// The node's protocol state changed (see [`crate::view`]). Like log lines, state lines do
+    /// not take a sequence number of their own: they carry the number of the input (delivery,
+    /// timer, start) whose handling changed the state. Sent only to observers that ask for
+    /// them ([`Observer::wants_state`]).
+    State {
+        /// What changed since the node's previous report.
+        changes: &'a [StateChange],
+    },
+    /// A safety check failed here and the run stops (node is `None`). It carries the number
+    /// of the event at which the violation was detected.
+    Violation {
+        /// The property (`agreement`, `leader completeness`, ...).
+        property: &'a str,
+        /// What exactly is wrong.
+        detail: &'a str,
+    },
 }
 
 impl EventKind<'_> {
@@ -185,6 +202,8 @@ impl EventKind<'_> {
             EventKind::Apply { .. } => "apply",
             EventKind::Role { .. } => "role",
             EventKind::Commit { .. } => "commit",
+            EventKind::State { .. } => "state",
+            EventKind::Violation { .. } => "violation",
         }
     }
 }
@@ -192,7 +211,8 @@ impl EventKind<'_> {
 /// One event of a run.
 #[derive(Clone, Copy)]
 pub struct Event<'a> {
-    /// Position in the run; strictly increasing except for log lines (see [`EventKind::Log`]).
+    /// Position in the run; strictly increasing except for log, state and violation events
+    /// (see [`EventKind::Log`], [`EventKind::State`], [`EventKind::Violation`]).
     pub seq: u64,
     /// Virtual time.
     pub time: Time,
@@ -233,6 +253,12 @@ pub trait Observer {
     /// driver formats narration only up to the most detailed level any observer wants.
     fn level(&self) -> Option<Level> {
         None
+    }
+    /// Whether this observer wants `state` events: the protocol state of each node after each
+    /// input it handles. Asking costs the simulator a report per event, so only the JSON trace
+    /// (what `synod view` draws from) asks.
+    fn wants_state(&self) -> bool {
+        false
     }
     /// Called for every event, in order. Returning a violation stops the run.
     fn event(&mut self, ev: &Event<'_>) -> Result<(), Violation>;

@@ -4,6 +4,7 @@
 use crate::ids::{NodeId, Time, TimerId};
 use crate::rng::SimRng;
 use crate::trace::{ClientEvent, ClientOp, ClientResult, Level, ProtocolEvent};
+use crate::view::StateView;
 use serde::Serialize;
 use std::fmt;
 
@@ -53,6 +54,12 @@ pub trait Process: 'static {
     fn status(&self) -> NodeStatus {
         NodeStatus::default()
     }
+
+    /// Report the protocol state that viewers draw (`synod view`): fields such as `term` and
+    /// tables such as the log, one row per index (see [`StateView`]). Drivers call it after
+    /// every input the node handles, and only when an observer records states (the JSON
+    /// trace); the default reports nothing.
+    fn view(&self, _view: &mut StateView) {}
 
     /// A client operation asked for from outside (the REPL's `request`, the web page). Returns
     /// false when this process is not a client that can take it now.

@@ -679,6 +679,12 @@ impl Process for KvNode {
             KvNode::Server(_) => false,
         }
     }
+
+    fn view(&self, v: &mut synod_core::view::StateView) {
+        if let KvNode::Server(s) = self {
+            crate::view::kv_server(v, s);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,8 @@
 //! - [`system`]: from a scenario to a runnable system; the one place protocols meet the
 //!   simulator.
 //! - [`harness`]: run a system with every check on, and judge its expectations.
+//! - [`view`]: what the protocols' views for `synod view` share (each protocol's is its
+//!   `view.rs`).
 
 pub mod campaign;
 pub mod harness;
@@ -21,6 +23,7 @@ pub mod paxos;
 pub mod raft;
 pub mod scenario;
 pub mod system;
+pub mod view;
 
 /// Every planted bug: (protocol, name, what it breaks).
 pub fn bugs() -> Vec<(&'static str, &'static str, &'static str)> {

@@ -32,6 +32,9 @@ impl<O: Observer> Observer for Shared<O> {
     fn level(&self) -> Option<Level> {
         self.0.borrow().level()
     }
+    fn wants_state(&self) -> bool {
+        self.0.borrow().wants_state()
+    }
     fn event(&mut self, ev: &Event<'_>) -> Result<(), Violation> {
         self.0.borrow_mut().event(ev)
     }

@@ -7,6 +7,7 @@ use crate::stats::Stats;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::fmt;
+use synod_core::view::StateView;
 use synod_core::{
     ClientEvent, Ctx, DropReason, Env, Event, EventKind, Level, Message, NodeId, NodeStatus,
     Observer, Process, ProtocolEvent, SimRng, Time, TimerId, Violation,
@@ -136,6 +137,8 @@ impl<M> Ord for Queued<M> {
 struct Tracer {
     observers: Vec<Box<dyn Observer>>,
     level: Option<Level>,
+    /// Some observer wants `state` events (the processes are asked for their view).
+    wants_state: bool,
     seq: u64,
     violation: Option<Violation>,
 }
@@ -145,6 +148,18 @@ impl Tracer {
         if !matches!(kind, EventKind::Log { .. }) {
             self.seq += 1;
         }
+        self.emit_at(self.seq, labels, time, node, kind);
+    }
+
+    /// Emit an event that carries `seq` rather than a number of its own (log, state).
+    fn emit_at(
+        &mut self,
+        seq: u64,
+        labels: &[String],
+        time: Time,
+        node: Option<NodeId>,
+        kind: EventKind<'_>,
+    ) {
         if self.observers.is_empty() {
             return;
         }
@@ -152,17 +167,43 @@ impl Tracer {
             .and_then(|n| labels.get(n.index()))
             .map_or("", String::as_str);
         let ev = Event {
-            seq: self.seq,
+            seq,
             time,
             node,
             label,
             kind,
         };
+        let mut found = None;
         for o in &mut self.observers {
             if let Err(v) = o.event(&ev) {
-                self.violation.get_or_insert(v);
+                found.get_or_insert(v);
             }
         }
+        if let Some(v) = found {
+            self.violate(v);
+        }
+    }
+
+    /// Record the first violation of the run, and tell the observers (the trace shows where
+    /// the run stopped and why). Later ones are ignored: the run stops at the first.
+    fn violate(&mut self, v: Violation) {
+        if self.violation.is_some() {
+            return;
+        }
+        let ev = Event {
+            seq: v.seq,
+            time: v.time,
+            node: None,
+            label: "",
+            kind: EventKind::Violation {
+                property: &v.property,
+                detail: &v.detail,
+            },
+        };
+        for o in &mut self.observers {
+            let _ = o.event(&ev);
+        }
+        self.violation = Some(v);
     }
 }
 
@@ -477,6 +518,8 @@ pub struct Sim<P: Process> {
     build: Builder<P>,
     world: World<P::Msg, P::Timer>,
     state_check: Option<StateCheck<P>>,
+    /// Each node's last reported protocol state (only when an observer wants states).
+    views: Vec<StateView>,
     ended: Option<EndReason>,
     last_fault: Time,
 }
@@ -512,6 +555,7 @@ impl<P: Process> Sim<P> {
             tracer: Tracer {
                 observers: Vec::new(),
                 level: None,
+                wants_state: false,
                 seq: 0,
                 violation: None,
             },
@@ -533,6 +577,7 @@ impl<P: Process> Sim<P> {
             build,
             world,
             state_check: None,
+            views: (0..n).map(|_| StateView::default()).collect(),
             ended: None,
             last_fault: Time::ZERO,
         }
@@ -542,6 +587,7 @@ impl<P: Process> Sim<P> {
     pub fn add_observer(&mut self, o: Box<dyn Observer>) {
         let t = &mut self.world.tracer;
         t.level = t.level.max(o.level());
+        t.wants_state |= o.wants_state();
         t.observers.push(o);
     }
 
@@ -716,7 +762,7 @@ impl<P: Process> Sim<P> {
                 time: self.world.now,
                 detail,
             };
-            t.violation.get_or_insert(v.clone());
+            t.violate(v.clone());
             return self.finish(EndReason::Violation(v));
         }
         let (deadline, why) = self.deadline();
@@ -810,9 +856,14 @@ impl<P: Process> Sim<P> {
 
     fn call(&mut self, node: NodeId, f: impl FnOnce(&mut P, &mut Ctx<'_, P::Msg, P::Timer>)) {
         let i = node.index();
+        // The input being handled (a delivery, a timer, a start) was emitted just before.
+        let input = self.world.tracer.seq;
         if let Slot::Up(p) = &mut self.nodes[i] {
             let mut ctx = Ctx::new(node, self.world.now, &mut self.rngs[i], &mut self.world);
             f(p, &mut ctx);
+        }
+        if self.world.tracer.wants_state {
+            self.report_state(node, input);
         }
         if let Some(check) = &mut self.state_check {
             let mut live = self.nodes.iter().map(|s| match s {
@@ -821,13 +872,34 @@ impl<P: Process> Sim<P> {
             });
             if let Some((property, detail)) = check(&mut live) {
                 let t = &mut self.world.tracer;
-                t.violation.get_or_insert(Violation {
+                let v = Violation {
                     property,
                     seq: t.seq,
                     time: self.world.now,
                     detail,
-                });
+                };
+                t.violate(v);
             }
+        }
+    }
+
+    /// Ask `node` for its protocol state and emit what changed since its last report, as a
+    /// `state` event numbered like the input `seq` that changed it.
+    fn report_state(&mut self, node: NodeId, seq: u64) {
+        let i = node.index();
+        let Slot::Up(p) = &self.nodes[i] else {
+            return;
+        };
+        let changes = self.views[i].report(|v| p.view(v));
+        if !changes.is_empty() {
+            let now = self.world.now;
+            self.world.tracer.emit_at(
+                seq,
+                &self.world.labels,
+                now,
+                Some(node),
+                EventKind::State { changes },
+            );
         }
     }
 
@@ -942,9 +1014,13 @@ impl<P: Process> Sim<P> {
     pub fn client_request(&mut self, id: NodeId, op: synod_core::ClientOp) -> bool {
         let i = id.index();
         let mut accepted = false;
+        let input = self.world.tracer.seq;
         if let Some(Slot::Up(p)) = self.nodes.get_mut(i) {
             let mut ctx = Ctx::new(id, self.world.now, &mut self.rngs[i], &mut self.world);
             accepted = p.on_client_request(&mut ctx, op);
+        }
+        if accepted && self.world.tracer.wants_state {
+            self.report_state(id, input);
         }
         accepted
     }

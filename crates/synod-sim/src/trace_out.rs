@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
+use synod_core::view::StateChange;
 use synod_core::{Event, EventKind, Level, Observer, TRACE_SCHEMA_VERSION, Violation};
 
 use crate::sim::NodeSpec;
@@ -130,9 +131,59 @@ pub fn json_line(ev: &Event<'_>) -> String {
         EventKind::Commit { index } => {
             let _ = write!(s, ",\"index\":{index}");
         }
+        EventKind::State { changes } => write_state(&mut s, changes),
+        EventKind::Violation { property, detail } => {
+            let _ = write!(
+                s,
+                ",\"property\":{},\"detail\":{}",
+                json_str(property),
+                json_str(detail)
+            );
+        }
     }
     s.push('}');
     s
+}
+
+/// The `set` and `unset` fields of a `state` line: a field is `"name":"value"`, a table row
+/// `"table/key":["cell",...]`; what is gone is listed by the same keys in `unset`.
+fn write_state(s: &mut String, changes: &[StateChange]) {
+    let key = |c: &StateChange| match c {
+        StateChange::Field { name, .. } => json_str(name),
+        StateChange::Row { table, key, .. } => json_str(&format!("{table}/{key}")),
+    };
+    s.push_str(",\"set\":{");
+    let mut first = true;
+    for c in changes {
+        let value = match c {
+            StateChange::Field { value: Some(v), .. } => json_str(v),
+            StateChange::Row {
+                cells: Some(cells), ..
+            } => serde_json::to_string(cells).unwrap_or_else(|_| "[]".into()),
+            _ => continue,
+        };
+        if !first {
+            s.push(',');
+        }
+        first = false;
+        let _ = write!(s, "{}:{value}", key(c));
+    }
+    s.push_str("},\"unset\":[");
+    let mut first = true;
+    for c in changes {
+        let gone = matches!(
+            c,
+            StateChange::Field { value: None, .. } | StateChange::Row { cells: None, .. }
+        );
+        if gone {
+            if !first {
+                s.push(',');
+            }
+            first = false;
+            s.push_str(&key(c));
+        }
+    }
+    s.push(']');
 }
 
 /// Streams every event as a JSON line to a writer. The first IO error is kept (see
@@ -166,6 +217,9 @@ impl<W: Write> JsonTrace<W> {
 impl<W: Write> Observer for JsonTrace<W> {
     fn level(&self) -> Option<Level> {
         Some(Level::Trace)
+    }
+    fn wants_state(&self) -> bool {
+        true
     }
     fn event(&mut self, ev: &Event<'_>) -> Result<(), Violation> {
         if self.error.is_none() {

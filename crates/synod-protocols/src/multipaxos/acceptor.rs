@@ -3,6 +3,7 @@
 //! durable: a crash loses nothing.
 
 use super::types::{Ballot, Entry, Msg, Slot, Timer};
+use synod_core::view::Changed;
 use synod_core::{Ctx, NodeId, NodeStatus};
 
 /// An acceptor's whole state, all of it durable (written to disk before it answers).
@@ -12,6 +13,8 @@ pub struct Acceptor {
     pub promised: Ballot,
     /// What it accepted, by slot (index `slot - 1`): the ballot and the entry.
     pub accepted: Vec<Option<(Ballot, Entry)>>,
+    /// For the view: the first slot changed since the last report (see `view.rs`).
+    pub view: Changed,
 }
 
 impl Acceptor {
@@ -91,6 +94,7 @@ impl Acceptor {
             self.accepted.resize(i + 1, None);
         }
         self.accepted[i] = Some((ballot, entry));
+        self.view.mark(slot);
         ctx.send(from, Msg::Accepted { ballot, slot });
     }
 

@@ -107,6 +107,24 @@ impl Leader {
         self.mode
     }
 
+    /// Its ballot (the one it leads, or last tried to).
+    pub fn ballot(&self) -> Ballot {
+        self.ballot
+    }
+
+    /// What it learned: the chosen slots and its copy of the store.
+    pub fn learner(&self) -> &Learner {
+        &self.learner
+    }
+
+    /// The slots it proposed and has not seen chosen yet: slot, entry, acceptors that
+    /// accepted it.
+    pub fn in_flight(&self) -> impl Iterator<Item = (Slot, &Entry, usize)> {
+        self.inflight
+            .iter()
+            .map(|(slot, f)| (*slot, &f.entry, f.acks.len()))
+    }
+
     /// The node starts: the configured first leader runs Phase 1 at once, as in the
     /// emulation; every other leader (and a restarted one) waits as a standby.
     pub fn on_start(&mut self, ctx: &mut Ctx<'_, Msg, Timer>) {

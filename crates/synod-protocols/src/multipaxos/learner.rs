@@ -3,6 +3,7 @@
 
 use super::types::{Entry, Msg, Slot, Timer};
 use crate::kv::{Sessions, Store};
+use synod_core::view::{Changed, StateView};
 use synod_core::{ClientResult, Ctx};
 
 /// Chosen entries and the state machine they drive.
@@ -24,6 +25,8 @@ pub struct Learner {
     unapplied: Vec<Slot>,
     /// With the bug: how many slots were applied.
     applied_count: u64,
+    /// For the view: the first slot learned since the last report (see `view.rs`).
+    view: Changed,
 }
 
 impl Learner {
@@ -83,6 +86,7 @@ impl Learner {
             self.log.resize(i + 1, None);
         }
         self.log[i] = Some(entry);
+        self.view.mark(slot);
         while self.get(self.prefix + 1).is_some() {
             self.prefix += 1;
         }
@@ -135,6 +139,11 @@ impl Learner {
             ctx.apply(slot, entry, &result);
             on_apply(ctx, entry, &result);
         }
+    }
+
+    /// For the view: where the report of the chosen slots must start (see `view.rs`).
+    pub(super) fn view_from(&self, v: &StateView) -> Slot {
+        self.view.first(v)
     }
 
     /// Chosen entries from `from` on, at most `max` of them, for a learner catching up.

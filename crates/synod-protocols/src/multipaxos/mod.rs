@@ -12,6 +12,7 @@
 //!   for all slots, Phase 2 per slot with a window of slots in flight; heartbeats, failover.
 //! - [`replica`]: applies chosen commands in slot order to its own store, catches up on gaps.
 //! - [`learner`]: the log and the store, shared by leaders and replicas.
+//! - `view`: the state `synod view` draws (slot tables, stores).
 //!
 //! Nodes are laid out `acceptor 1..`, `leader 1..`, `replica 1..`, then `client 1..`.
 //! docs/protocols/multipaxos.md maps the code to Paxos Made Simple.
@@ -21,6 +22,7 @@ pub mod leader;
 pub mod learner;
 pub mod replica;
 pub mod types;
+mod view;
 
 #[cfg(test)]
 mod tests;
@@ -31,6 +33,7 @@ pub use replica::Replica;
 pub use types::{BUGS, Ballot, Bug, Config, Entry, Epoch, Msg, Slot, Timer};
 
 use crate::kv::KvClient;
+use synod_core::view::StateView;
 use synod_core::{ClientOp, Ctx, NodeId, NodeStatus, Process};
 
 /// A node of a Multi-Paxos KV cluster.
@@ -114,6 +117,10 @@ impl Process for Node {
             Node::Leader(l) => Durable::Leader(l.durable()),
             Node::Replica(_) | Node::Client(_) => Durable::Nothing,
         }
+    }
+
+    fn view(&self, v: &mut StateView) {
+        Node::view(self, v);
     }
 
     fn status(&self) -> NodeStatus {

@@ -30,6 +30,11 @@ impl Replica {
         }
     }
 
+    /// What it learned: the chosen slots and its store.
+    pub fn learner(&self) -> &Learner {
+        &self.learner
+    }
+
     /// The node starts (or restarts, empty).
     pub fn on_start(&mut self, ctx: &mut Ctx<'_, Msg, Timer>) {
         ctx.info(format_args!(

@@ -13,6 +13,7 @@
 //! - [`layout`]: from a scenario to nodes, names, values and timing ([`Config`]).
 //! - [`check`]: the validity state check.
 //! - [`sweep`]: one seed of a randomized fault sweep (tests, the benchmark).
+//! - `view`: the state `synod view` draws (ballots, promises, what was accepted and decided).
 //!
 //! docs/protocols/paxos.md maps the code to the paper.
 
@@ -23,6 +24,7 @@ pub mod msg;
 pub mod node;
 pub mod proposer;
 pub mod sweep;
+mod view;
 
 pub use layout::{Bugs, Config, layout};
 pub use msg::{Ballot, Msg, Value};

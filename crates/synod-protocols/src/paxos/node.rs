@@ -705,6 +705,10 @@ impl Process for PaxosNode {
         }
     }
 
+    fn view(&self, v: &mut synod_core::view::StateView) {
+        PaxosNode::view(self, v);
+    }
+
     fn durable(&self) -> Durable {
         Durable {
             acceptor: self.acceptor.clone().unwrap_or_default(),

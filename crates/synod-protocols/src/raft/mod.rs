@@ -13,7 +13,7 @@
 //!   ids make retries exactly-once, reads go through the log.
 //!
 //! Files: [`log`] (the log), [`msg`] (messages), [`node`] (one server), `check` (the live
-//! Figure 3 checks that need the servers' logs).
+//! Figure 3 checks that need the servers' logs), `view` (the state `synod view` draws).
 
 mod check;
 pub mod log;
@@ -21,6 +21,7 @@ pub mod msg;
 pub mod node;
 #[cfg(test)]
 mod tests;
+mod view;
 
 pub use check::RaftChecker;
 pub use log::{Entry, Log};
@@ -29,6 +30,7 @@ pub use node::{Durable, RaftServer, Role};
 
 use crate::kv::{ClientTimer, KvClient, Workload};
 use std::rc::Rc;
+use synod_core::view::StateView;
 use synod_core::{ClientOp, Ctx, NodeId, NodeStatus, Process, Time};
 use synod_sim::{NodeSpec, Sim, SimConfig};
 
@@ -177,6 +179,12 @@ impl Process for RaftNode {
         match self {
             RaftNode::Server(s) => s.status(),
             RaftNode::Client(c) => c.status(),
+        }
+    }
+
+    fn view(&self, v: &mut StateView) {
+        if let RaftNode::Server(s) = self {
+            s.view(v);
         }
     }
 

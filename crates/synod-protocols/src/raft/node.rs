@@ -12,6 +12,7 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::Rc;
+use synod_core::view::Changed;
 use synod_core::{Ctx, Level, NodeId, NodeStatus, Time};
 
 type RCtx<'a, 'b> = Ctx<'a, RaftMsg, RaftTimer>;
@@ -100,6 +101,8 @@ pub struct RaftServer {
     scratch: Vec<u64>,
     /// For the live checks: the lowest log index changed since the checker last looked.
     pub(super) dirty_from: Cell<u64>,
+    /// For the view: the lowest log index changed since the last report (see `view.rs`).
+    pub(super) view_log: Changed,
 }
 
 impl std::fmt::Debug for RaftServer {
@@ -146,6 +149,7 @@ impl RaftServer {
             in_log: BTreeMap::new(),
             scratch: Vec::with_capacity(n),
             dirty_from: Cell::new(1),
+            view_log: Changed::default(),
         }
     }
 
@@ -202,6 +206,7 @@ impl RaftServer {
         if from < self.dirty_from.get() {
             self.dirty_from.set(from);
         }
+        self.view_log.mark(from);
     }
 
     fn set_label(&self, ctx: &mut RCtx<'_, '_>) {

@@ -1,0 +1,38 @@
+//! A Raft server's state as `synod view` draws it: the fields of Figure 2 (role, current
+//! term, vote, commit index, last applied), the log as a table (index -> term, command; the
+//! viewer's log grid colours cells by term, as Figure 8 does) and the store.
+
+use super::node::RaftServer;
+use crate::view::{entry_stamp, store};
+use synod_core::view::StateView;
+
+impl RaftServer {
+    /// Report this server's state (see [`synod_core::view`]). The log changes only at its end
+    /// (a truncation, appends), and every change marks the first index it touched: the report
+    /// lists the log from there on, so a run's views cost the entries that changed, not the
+    /// length of the log at every event. Entries are stamped by term and request.
+    pub fn view(&self, v: &mut StateView) {
+        v.field("role", self.role().name());
+        v.field("term", self.term());
+        match self.voted_for() {
+            Some(n) => v.field("voted_for", n.0 + 1),
+            None => v.field("voted_for", "-"),
+        }
+        match self.leader() {
+            Some(n) => v.field("leader", n.0 + 1),
+            None => v.field("leader", "-"),
+        }
+        v.field("commit", self.commit_index());
+        v.field("applied", self.last_applied());
+        let log = self.log();
+        let from = self.view_log.first(v).max(1);
+        v.rows_from("log", from);
+        for i in from..=log.last_index() {
+            let Some(e) = log.get(i) else { break };
+            v.row("log", i, entry_stamp(&[e.term], e.req), |c| {
+                c.cell(e.term).cell(&e.cmd);
+            });
+        }
+        store(v, self.store());
+    }
+}

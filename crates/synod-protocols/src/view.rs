@@ -1,0 +1,34 @@
+//! What every protocol's view (`synod view`'s state at the cursor, [`synod_core::view`])
+//! shares: a store as the `store` table, one row per key, and the stamp of a command by the
+//! request it carries out. The protocol-specific parts are in `raft/view.rs`,
+//! `multipaxos/view.rs` and `paxos/view.rs`.
+
+use crate::kv::{KvServer, Store};
+use synod_core::NodeId;
+use synod_core::view::{StateView, stamp};
+
+/// Report `store` as the `store` table: key -> value.
+pub fn store(v: &mut StateView, store: &Store) {
+    for (k, val) in store.data() {
+        v.text_row("store", k, val);
+    }
+}
+
+/// The stamp of a log entry or slot: the epoch it was created or accepted in (term or
+/// ballot, as numbers) and the client request it carries (`None`: a no-op). A client request
+/// id names one command, so equal stamps at one index mean equal cells.
+pub fn entry_stamp(epoch: &[u64], origin: Option<(NodeId, u64)>) -> u64 {
+    let (client, req) = origin.map_or((0, 0), |(c, r)| (u64::from(c.0) + 1, r));
+    let mut parts = [0u64; 4];
+    let n = epoch.len().min(2);
+    parts[..n].copy_from_slice(&epoch[..n]);
+    parts[2] = client;
+    parts[3] = req;
+    stamp(&parts)
+}
+
+/// The single KV server: how many commands it applied, and its store.
+pub fn kv_server(v: &mut StateView, s: &KvServer) {
+    v.field("applied", s.durable.applied);
+    store(v, &s.durable.store);
+}
