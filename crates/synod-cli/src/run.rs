@@ -10,8 +10,8 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 use synod_core::{ClientResult, Level, Time};
-use synod_protocols::harness::{self, Checks, Report};
-use synod_protocols::scenario::{self, PROTOCOLS, Scenario};
+use synod_protocols::judge::{self, Checks, Report};
+use synod_protocols::scenario::{self, Scenario};
 use synod_protocols::system;
 use synod_sim::trace_out::{HumanPrinter, JsonTrace, json_header};
 use synod_sim::{EndReason, Shared};
@@ -19,7 +19,7 @@ use synod_sim::{EndReason, Shared};
 /// Arguments of `synod run`.
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// A protocol name (kv, paxos, multipaxos, raft) or a scenario file (.toml). Default: raft.
+    /// A protocol or a scenario file (.toml). Default: raft.
     pub target: Option<String>,
     /// Seed of the run (overrides the scenario's).
     #[arg(long)]
@@ -49,34 +49,39 @@ pub struct RunArgs {
     pub bug: Option<String>,
 }
 
-/// Load the scenario `target` names: a built-in protocol or a file.
+/// Load the scenario `target` names: a protocol's built-in scenario, or a file.
 pub fn load(target: Option<&str>) -> Result<Scenario, UsageError> {
+    let protocols = crate::protocols();
     let target = target.unwrap_or(scenario::DEFAULT_PROTOCOL);
-    if PROTOCOLS.contains(&target) {
-        return Scenario::builtin(target).map_err(|e| UsageError(e.to_string()));
+    if protocols.get(target).is_some() {
+        return protocols
+            .scenario(target)
+            .map_err(|e| UsageError(e.to_string()));
     }
     let path = Path::new(target);
     if path.is_dir() {
         return Err(UsageError(format!(
             "`{target}` is a directory; give a scenario file (.toml) or a protocol ({})",
-            PROTOCOLS.join(", ")
+            protocols.names()
         )));
     }
     let text = std::fs::read_to_string(path).map_err(|e| {
         if e.kind() == io::ErrorKind::NotFound {
             UsageError(format!(
                 "`{target}` is neither a protocol ({}) nor an existing scenario file",
-                PROTOCOLS.join(", ")
+                protocols.names()
             ))
         } else {
             UsageError(format!("cannot read `{target}`: {e}"))
         }
     })?;
-    scenario::parse(target, &text).map_err(|e| UsageError(e.to_string()))
+    protocols
+        .parse(target, &text)
+        .map_err(|e| UsageError(e.to_string()))
 }
 
 /// Apply the command line's overrides to a scenario.
-fn apply_overrides(s: &mut Scenario, a: &RunArgs) {
+fn apply_overrides(s: &mut Scenario, a: &RunArgs) -> Result<(), UsageError> {
     if let Some(seed) = a.seed {
         s.seed = seed;
     }
@@ -93,14 +98,16 @@ fn apply_overrides(s: &mut Scenario, a: &RunArgs) {
         s.workload.requests_per_client = n;
     }
     if let Some(b) = &a.bug {
-        s.bug = Some(b.clone());
+        s.set_bug(b)
+            .map_err(|e| UsageError(format!("--bug: {e}")))?;
     }
+    Ok(())
 }
 
 /// `synod run`.
 pub fn run(args: &RunArgs) -> Result<ExitCode> {
     let mut scenario = load(args.target.as_deref())?;
-    apply_overrides(&mut scenario, args);
+    apply_overrides(&mut scenario, args)?;
     let mut system = system::build(&scenario).map_err(|e| UsageError(e.to_string()))?;
     let names: Vec<String> = system.sim.specs().iter().map(|s| s.name.clone()).collect();
 
@@ -108,7 +115,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         Some(path) => {
             let file = File::create(path)
                 .map_err(|e| UsageError(format!("cannot write trace file `{path}`: {e}")))?;
-            let header = json_header(scenario.seed, &scenario.protocol, system.sim.specs());
+            let header = json_header(scenario.seed, scenario.protocol.name, system.sim.specs());
             let trace = JsonTrace::new(BufWriter::new(file), &header)
                 .map_err(|e| UsageError(format!("cannot write trace file `{path}`: {e}")))?;
             let shared = Shared::new(trace);
@@ -142,7 +149,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
             .finish()
             .map_err(|e| UsageError(format!("cannot write trace file `{path}`: {e}")))?;
     }
-    let report = harness::judge(&system, &checks, &scenario, end);
+    let report = judge::judge(&system, &checks, &scenario, end);
     let mut out = io::stdout().lock();
     print_summary(&mut out, &scenario, &report, wall.as_secs_f64())?;
     if let Some((path, _)) = &json {

@@ -301,7 +301,7 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
             "wrong-role",
             Some("protocol = \"kv\"\n[cluster]\nacceptors = 3\n"),
             &[],
-            "wrong-role.toml: key `cluster.acceptors` does not apply to protocol kv (it takes: clients)",
+            "wrong-role.toml:3: key `cluster.acceptors` does not apply to protocol kv (it takes: clients)",
         ),
         (
             "negative-seed",

@@ -98,7 +98,8 @@ fn accepted_keys(table: &str) -> Vec<String> {
     } else {
         format!("[{table}]\nno_such_key = 1\n")
     };
-    let err = synod_protocols::scenario::parse("t.toml", &text)
+    let err = synod_protocols::PROTOCOLS
+        .parse("t.toml", &text)
         .unwrap_err()
         .message;
     let list = err

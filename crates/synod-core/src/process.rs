@@ -81,7 +81,7 @@ pub struct NodeStatus {
 }
 
 /// The world as a process's context sees it. Implemented by drivers: the simulator, a
-/// recording test harness, a real network runtime.
+/// recording test harness ([`crate::testing::Harness`]).
 pub trait Env<M, T> {
     /// Send `msg` from `from` to `to`.
     fn send(&mut self, from: NodeId, to: NodeId, msg: M);

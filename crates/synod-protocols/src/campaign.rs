@@ -4,7 +4,7 @@
 //! The result for a seed depends only on the base scenario, the plan and the seed: never on how
 //! many seeds run in parallel or in which shard.
 
-use crate::harness::{self, Checks, Report};
+use crate::judge::{self, Checks, Report};
 use crate::scenario::{FaultAction, FaultSpec, Scenario};
 use crate::system;
 use synod_core::{NodeId, Time};
@@ -156,7 +156,7 @@ pub fn run_judged(s: &Scenario) -> Result<Report, String> {
     let mut sys = system::build(s).map_err(|e| e.to_string())?;
     let checks = Checks::attach(&mut sys);
     let end = sys.sim.run();
-    Ok(harness::judge(&sys, &checks, s, end))
+    Ok(judge::judge(&sys, &checks, s, end))
 }
 
 /// Run a scenario with every check on and reduce the result to an outcome.

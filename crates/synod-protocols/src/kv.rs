@@ -1,6 +1,4 @@
-//! The key-value contract every synod store keeps (DESIGN.md, "The KV contract"), the client
-//! workload that exercises it, and the single-server store (`kv`), the baseline the replicated
-//! stores must behave like.
+//! The key-value contract every synod store keeps, and the client workload that exercises it.
 //!
 //! - `put(key, value)` fails with `key already exists: <key>` if the key is present;
 //! - `get(key)` returns the value, or fails with `key not found: <key>`;
@@ -9,9 +7,8 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
-use synod_core::{
-    ClientOp, ClientResult, Ctx, Message, NodeId, NodeStatus, Process, Time, TimerId,
-};
+use synod_core::{ClientOp, ClientResult, Ctx, Message, NodeId, NodeStatus, Time, TimerId};
+use synod_sim::NodeSpec;
 
 /// A command of the replicated state machine.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -264,6 +261,18 @@ impl Default for Workload {
             timeout: Time::ms(500),
         }
     }
+}
+
+/// The node specs of `n` clients, named `client 1` .. `client N`: every KV protocol lays them
+/// out after its servers.
+pub fn client_specs(n: u32) -> Vec<NodeSpec> {
+    (1..=n)
+        .map(|i| NodeSpec {
+            name: format!("client {i}"),
+            role: "client".into(),
+            client: true,
+        })
+        .collect()
 }
 
 /// A timer of the KV client.
@@ -542,141 +551,6 @@ impl KvClient {
                 ),
             ],
             ..NodeStatus::default()
-        }
-    }
-}
-
-/// Messages of the single-server store.
-#[derive(Clone, Debug, Serialize)]
-pub enum KvMsg {
-    /// Client to server.
-    Request(Request),
-    /// Server to client.
-    Reply(Reply),
-}
-
-impl From<Request> for KvMsg {
-    fn from(r: Request) -> Self {
-        KvMsg::Request(r)
-    }
-}
-
-impl fmt::Display for KvMsg {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            KvMsg::Request(r) => r.fmt(f),
-            KvMsg::Reply(r) => r.fmt(f),
-        }
-    }
-}
-
-impl Message for KvMsg {
-    fn kind(&self) -> &'static str {
-        match self {
-            KvMsg::Request(_) => "Request",
-            KvMsg::Reply(_) => "Reply",
-        }
-    }
-}
-
-/// The single server: one copy of the store, applying requests in arrival order.
-#[derive(Clone, Debug, Default)]
-pub struct KvServer {
-    /// The store and the sessions, kept on "disk": the baseline's crash loses nothing applied.
-    pub durable: KvServerDurable,
-}
-
-/// What the single server keeps across a crash.
-#[derive(Clone, Debug, Default)]
-pub struct KvServerDurable {
-    /// The store.
-    pub store: Store,
-    /// Last request per client.
-    pub sessions: Sessions,
-    /// Commands applied so far (the index of the last `apply` event).
-    pub applied: u64,
-}
-
-/// A node of the single-server KV system: the server, or a client.
-#[derive(Clone, Debug)]
-pub enum KvNode {
-    /// The server.
-    Server(KvServer),
-    /// A client.
-    Client(KvClient),
-}
-
-impl Process for KvNode {
-    type Msg = KvMsg;
-    type Timer = ClientTimer;
-    type Durable = Option<KvServerDurable>;
-
-    fn on_start(&mut self, ctx: &mut Ctx<'_, KvMsg, ClientTimer>) {
-        match self {
-            KvNode::Server(s) => ctx.info(format_args!("KV server up, store {}", s.durable.store)),
-            KvNode::Client(c) => c.on_start(ctx),
-        }
-    }
-
-    fn on_message(&mut self, ctx: &mut Ctx<'_, KvMsg, ClientTimer>, from: NodeId, msg: KvMsg) {
-        match (self, msg) {
-            (KvNode::Server(s), KvMsg::Request(req)) => {
-                let d = &mut s.durable;
-                let (result, fresh) =
-                    d.sessions
-                        .apply(&mut d.store, req.client, req.req_id, &req.cmd);
-                if fresh {
-                    d.applied += 1;
-                    ctx.info(format_args!("{} -> {result}", req.cmd));
-                    ctx.apply(d.applied, &req.cmd, &result);
-                } else {
-                    ctx.info(format_args!(
-                        "{} again (retry of #{}): answering {result} from memory",
-                        req.cmd, req.req_id
-                    ));
-                }
-                ctx.send(
-                    from,
-                    KvMsg::Reply(Reply::Done {
-                        req_id: req.req_id,
-                        result,
-                    }),
-                );
-            }
-            (KvNode::Client(c), KvMsg::Reply(reply)) => c.on_reply(ctx, from, reply),
-            (_, msg) => ctx.debug(format_args!("ignoring unexpected {msg}")),
-        }
-    }
-
-    fn on_timer(&mut self, ctx: &mut Ctx<'_, KvMsg, ClientTimer>, timer: ClientTimer) {
-        if let KvNode::Client(c) = self {
-            c.on_timer(ctx, timer);
-        }
-    }
-
-    fn durable(&self) -> Option<KvServerDurable> {
-        match self {
-            KvNode::Server(s) => Some(s.durable.clone()),
-            KvNode::Client(_) => None,
-        }
-    }
-
-    fn status(&self) -> NodeStatus {
-        match self {
-            KvNode::Server(s) => NodeStatus {
-                role: "server".into(),
-                leader: true,
-                facts: vec![("store", s.durable.store.to_string())],
-                ..NodeStatus::default()
-            },
-            KvNode::Client(c) => c.status(),
-        }
-    }
-
-    fn on_client_request(&mut self, ctx: &mut Ctx<'_, KvMsg, ClientTimer>, op: ClientOp) -> bool {
-        match self {
-            KvNode::Client(c) => c.request(ctx, &op),
-            KvNode::Server(_) => false,
         }
     }
 }

@@ -6,14 +6,12 @@
 //! able to fix it from the message alone.
 
 use crate::kv::Workload;
+use crate::protocol::{Protocol, Registry};
 use serde::Deserialize;
 use std::fmt;
 use synod_core::{ClientOp, NodeId, Time};
 use synod_sim::{Fault, NetConfig, ScheduledFault, Target};
 use toml::Spanned;
-
-/// The protocols synod runs, by name.
-pub const PROTOCOLS: &[&str] = &["kv", "paxos", "multipaxos", "raft"];
 
 /// The protocol `synod run` runs with no argument: the richest one synod has.
 pub const DEFAULT_PROTOCOL: &str = "raft";
@@ -320,8 +318,8 @@ pub struct Scenario {
     pub name: String,
     /// What it shows, for a person.
     pub description: String,
-    /// The protocol (one of [`PROTOCOLS`]).
-    pub protocol: String,
+    /// The protocol.
+    pub protocol: &'static Protocol,
     /// The seed.
     pub seed: u64,
     /// The time limit.
@@ -347,12 +345,40 @@ pub struct Scenario {
 }
 
 impl Scenario {
-    /// The defaults for `protocol`, as `synod run PROTOCOL` uses them.
-    pub fn builtin(protocol: &str) -> Result<Scenario, ScenarioError> {
-        parse(
-            &format!("<built-in {protocol}>"),
-            &format!("protocol = {protocol:?}\n"),
-        )
+    /// Run with the planted bug `name` (`--bug NAME`): refused if the protocol has no such bug.
+    pub fn set_bug(&mut self, name: &str) -> Result<(), String> {
+        let p = self.protocol;
+        if p.bug(name).is_none() {
+            return Err(if p.bugs.is_empty() {
+                format!("protocol {p} has no planted bugs")
+            } else {
+                format!(
+                    "protocol {p} has no planted bug `{name}` (it has: {})",
+                    p.bug_names()
+                )
+            });
+        }
+        self.bug = Some(name.to_string());
+        Ok(())
+    }
+
+    /// The planted bug to run with, as the protocol's own type (its `Bug::from_name`, see
+    /// [`crate::planted_bugs!`]); an error if `bug` names none of the protocol's bugs.
+    pub fn planted<B>(&self, from_name: fn(&str) -> Option<B>) -> Result<Option<B>, ScenarioError> {
+        match &self.bug {
+            None => Ok(None),
+            Some(name) => match from_name(name) {
+                Some(b) => Ok(Some(b)),
+                None => Err(self.error(
+                    None,
+                    format!(
+                        "protocol {} has no planted bug `{name}` (it has: {})",
+                        self.protocol,
+                        self.protocol.bug_names()
+                    ),
+                )),
+            },
+        }
     }
 
     /// An error about this scenario at `line`.
@@ -437,8 +463,9 @@ fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
-/// Parse and validate a scenario. `file` is used in messages only.
-pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
+/// Parse and validate a scenario of one of the protocols of `registry` (usually through
+/// [`Registry::parse`]). `file` is used in messages only.
+pub fn parse(registry: &Registry<'_>, file: &str, text: &str) -> Result<Scenario, ScenarioError> {
     let err = |line: Option<usize>, message: String| ScenarioError {
         file: file.to_string(),
         line,
@@ -456,21 +483,72 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
     let at = |span: std::ops::Range<usize>| Some(line_of(text, span.start));
 
     let protocol = match &raw.protocol {
-        Some(p) => {
-            let name = p.get_ref();
-            if !PROTOCOLS.contains(&name.as_str()) {
+        Some(p) => registry.get(p.get_ref()).ok_or_else(|| {
+            err(
+                at(p.span()),
+                format!(
+                    "key `protocol`: unknown protocol `{}` (valid: {})",
+                    p.get_ref(),
+                    registry.names()
+                ),
+            )
+        })?,
+        None => registry.get(DEFAULT_PROTOCOL).ok_or_else(|| {
+            err(
+                None,
+                format!(
+                    "key `protocol` is missing, and the default protocol {DEFAULT_PROTOCOL} is not available (valid: {})",
+                    registry.names()
+                ),
+            )
+        })?,
+    };
+    // The counts this protocol has no use for are rejected, so that a typo'd scenario does
+    // not silently run something else.
+    let c = &raw.cluster;
+    let spans = [
+        ("nodes", c.nodes.as_ref().map(|v| v.span())),
+        ("clients", c.clients.as_ref().map(|v| v.span())),
+        ("acceptors", c.acceptors.as_ref().map(|v| v.span())),
+        ("leaders", c.leaders.as_ref().map(|v| v.span())),
+        ("replicas", c.replicas.as_ref().map(|v| v.span())),
+        ("proposers", c.proposers.as_ref().map(|v| v.span())),
+        ("learners", c.learners.as_ref().map(|v| v.span())),
+        ("names", c.names.as_ref().map(|v| v.span())),
+        ("values", c.values.as_ref().map(|v| v.span())),
+        ("nodes", raw.num_nodes.as_ref().map(|v| v.span())),
+        ("clients", raw.num_clients.as_ref().map(|v| v.span())),
+    ];
+    for (key, span) in spans {
+        if let Some(span) = span {
+            if !protocol.counts.iter().any(|(k, _)| *k == key) {
+                let taken: Vec<&str> = protocol.counts.iter().map(|(k, _)| *k).collect();
                 return Err(err(
-                    at(p.span()),
+                    at(span),
                     format!(
-                        "key `protocol`: unknown protocol `{name}` (valid: {})",
-                        PROTOCOLS.join(", ")
+                        "key `cluster.{key}` does not apply to protocol {protocol} (it takes: {})",
+                        taken.join(", ")
                     ),
                 ));
             }
-            name.clone()
         }
-        None => DEFAULT_PROTOCOL.to_string(),
-    };
+    }
+    if let Some(b) = &raw.bug {
+        if protocol.bug(b.get_ref()).is_none() {
+            return Err(err(
+                at(b.span()),
+                if protocol.bugs.is_empty() {
+                    format!("key `bug`: protocol {protocol} has no planted bugs")
+                } else {
+                    format!(
+                        "key `bug`: protocol {protocol} has no planted bug `{}` (it has: {})",
+                        b.get_ref(),
+                        protocol.bug_names()
+                    )
+                },
+            ));
+        }
+    }
 
     let count = |v: &Option<Spanned<i64>>, key: &str| -> Result<Option<u32>, ScenarioError> {
         match v {
@@ -548,7 +626,6 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
         Some(s) => *s.get_ref() as u64,
     };
 
-    let c = &raw.cluster;
     let mut cluster = Cluster {
         nodes: count(&c.nodes, "cluster.nodes")?,
         clients: count(&c.clients, "cluster.clients")?,
@@ -825,7 +902,10 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
     let bug = raw.bug.as_ref().map(|b| b.get_ref().clone());
     Ok(Scenario {
         file: file.to_string(),
-        name: raw.name.clone().unwrap_or_else(|| protocol.clone()),
+        name: raw
+            .name
+            .clone()
+            .unwrap_or_else(|| protocol.name.to_string()),
         description: raw.description.clone().unwrap_or_default(),
         protocol,
         seed,
@@ -870,7 +950,7 @@ impl Scenario {
         if !self.description.is_empty() {
             let _ = writeln!(o, "description = {}", toml_str(&self.description));
         }
-        let _ = writeln!(o, "protocol = {}", toml_str(&self.protocol));
+        let _ = writeln!(o, "protocol = {}", toml_str(self.protocol.name));
         let _ = writeln!(o, "seed = {}", self.seed);
         let _ = writeln!(o, "until_ms = {}", ms(self.until));
         let _ = writeln!(o, "settle_ms = {}", ms(self.settle));

@@ -7,9 +7,10 @@
 use std::path::PathBuf;
 use synod_check::recorder::RecordedOp;
 use synod_core::{ClientResult, Level, Time};
+use synod_protocols::PROTOCOLS;
 use synod_protocols::campaign;
-use synod_protocols::harness::{self, Checks, Report};
-use synod_protocols::scenario::{self, Scenario};
+use synod_protocols::judge::{self, Checks, Report};
+use synod_protocols::scenario::Scenario;
 use synod_protocols::system::{self, System};
 use synod_sim::trace_out::HumanPrinter;
 use synod_sim::{EndReason, FaultKind, FaultPlan, Shared};
@@ -21,14 +22,14 @@ fn root() -> PathBuf {
 fn load(name: &str) -> Scenario {
     let path = root().join("scenarios").join(name);
     let text = std::fs::read_to_string(&path).unwrap();
-    scenario::parse(&path.display().to_string(), &text).unwrap()
+    PROTOCOLS.parse(&path.display().to_string(), &text).unwrap()
 }
 
 fn run(s: &Scenario) -> (System, Checks, Report) {
     let mut sys = system::build(s).unwrap();
     let checks = Checks::attach(&mut sys);
     let end = sys.sim.run();
-    let report = harness::judge(&sys, &checks, s, end);
+    let report = judge::judge(&sys, &checks, s, end);
     (sys, checks, report)
 }
 
@@ -115,7 +116,7 @@ fn bad_input_is_refused_with_a_clear_message() {
         ),
         (
             "bug = \"nope\"",
-            "unknown bug `nope` for protocol multipaxos (valid: skip-phase1-values, replica-out-of-order)",
+            "bad.toml:2: key `bug`: protocol multipaxos has no planted bug `nope` (it has: skip-phase1-values, replica-out-of-order)",
         ),
         (
             "[timing]\nheartbeat_ms = 500",
@@ -128,7 +129,7 @@ fn bad_input_is_refused_with_a_clear_message() {
     ];
     for (body, want) in cases {
         let text = format!("protocol = \"multipaxos\"\n{body}\n");
-        let err = match scenario::parse("bad.toml", &text) {
+        let err = match PROTOCOLS.parse("bad.toml", &text) {
             Err(e) => e,
             Ok(s) => match system::build(&s) {
                 Err(e) => e,
@@ -140,7 +141,7 @@ fn bad_input_is_refused_with_a_clear_message() {
             "for\n{text}\ngot: {err}\nwanted: {want}"
         );
     }
-    let mut s = Scenario::builtin("multipaxos").unwrap();
+    let mut s = PROTOCOLS.scenario("multipaxos").unwrap();
     s.cluster.acceptors = Some(0);
     let err = system::build(&s).err().unwrap();
     assert!(err.to_string().contains("needs at least one"), "{err}");
@@ -184,7 +185,7 @@ fn sweep_run(seed: u64, bug: Option<&str>) -> Outcome {
          [workload]\nrequests_per_client = 5\n\
          [expect]\nall_requests_complete = true\nconverged = true\nlinearizable = true\n"
     );
-    let s = scenario::parse("<sweep>", &text).unwrap();
+    let s = PROTOCOLS.parse("<sweep>", &text).unwrap();
     let plan = FaultPlan {
         kinds: FaultKind::ALL.iter().map(|(k, _)| *k).collect(),
         window: Time::ms(2000),
@@ -263,7 +264,7 @@ fn varied_configurations_survive_heavier_random_faults() {
              [timing]\nwindow = {window}\n{lossy}\
              [expect]\nall_requests_complete = true\nconverged = true\n"
         );
-        let s = scenario::parse("<varied>", &text).unwrap();
+        let s = PROTOCOLS.parse("<varied>", &text).unwrap();
         let plan = FaultPlan {
             kinds: FaultKind::ALL.iter().map(|(k, _)| *k).collect(),
             window: Time::ms(3000),

@@ -5,9 +5,10 @@
 #![allow(clippy::disallowed_methods)] // the golden trace is read and (re)written here
 
 use synod_core::Level;
-use synod_protocols::harness::{self, Checks, Report};
+use synod_protocols::PROTOCOLS;
+use synod_protocols::judge::{self, Checks, Report};
 use synod_protocols::paxos::sweep::{SweepPlan, run_seed, run_seed_on};
-use synod_protocols::scenario::{self, Scenario};
+use synod_protocols::scenario::Scenario;
 use synod_protocols::system;
 use synod_sim::Shared;
 use synod_sim::trace_out::HumanPrinter;
@@ -16,12 +17,12 @@ fn run(s: &Scenario) -> Report {
     let mut sys = system::build(s).expect("scenario builds");
     let checks = Checks::attach(&mut sys);
     let end = sys.sim.run();
-    harness::judge(&sys, &checks, s, end)
+    judge::judge(&sys, &checks, s, end)
 }
 
 fn scenario_passes(file: &str, text: &str) {
-    let s = scenario::parse(file, text).expect("scenario parses");
-    assert_eq!(s.protocol, "paxos");
+    let s = PROTOCOLS.parse(file, text).expect("scenario parses");
+    assert_eq!(s.protocol.name, "paxos");
     assert!(
         s.expect != Default::default(),
         "{file}: a scenario states its [expect]"
@@ -66,18 +67,19 @@ scenario_test!(
 /// it): a reviewer reads the diff to see what a change did to the protocol's behaviour.
 #[test]
 fn golden_trace_of_the_fault_free_run() {
-    let s = scenario::parse(
-        "paxos-fault-free.toml",
-        include_str!("../../../scenarios/paxos-fault-free.toml"),
-    )
-    .unwrap();
+    let s = PROTOCOLS
+        .parse(
+            "paxos-fault-free.toml",
+            include_str!("../../../scenarios/paxos-fault-free.toml"),
+        )
+        .unwrap();
     let mut sys = system::build(&s).unwrap();
     let names: Vec<String> = sys.sim.specs().iter().map(|n| n.name.clone()).collect();
     let printer = Shared::new(HumanPrinter::new(Vec::new(), Level::Debug, &names));
     sys.sim.add_observer(Box::new(printer.clone()));
     let checks = Checks::attach(&mut sys);
     let end = sys.sim.run();
-    let report = harness::judge(&sys, &checks, &s, end);
+    let report = judge::judge(&sys, &checks, &s, end);
     assert!(report.passed());
     let got = String::from_utf8(printer.borrow_mut().writer().clone()).unwrap();
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/paxos.txt");
@@ -95,7 +97,7 @@ fn golden_trace_of_the_fault_free_run() {
 #[test]
 fn runs_are_deterministic_per_seed() {
     let trace = |seed: u64| {
-        let mut s = Scenario::builtin("paxos").unwrap();
+        let mut s = PROTOCOLS.scenario("paxos").unwrap();
         s.seed = seed;
         s.net.loss = 0.2;
         let mut sys = system::build(&s).unwrap();
@@ -127,11 +129,12 @@ fn sweep_1000_seeds_is_safe_and_decides() {
 /// Decide asks the proposers; 300 seeds of random faults: safe, and every learner decides.
 #[test]
 fn sweep_separate_roles_is_safe_and_decides() {
-    let base = scenario::parse(
-        "separate.toml",
-        "protocol = \"paxos\"\n[cluster]\nproposers = 2\nacceptors = 3\nlearners = 2\n",
-    )
-    .unwrap();
+    let base = PROTOCOLS
+        .parse(
+            "separate.toml",
+            "protocol = \"paxos\"\n[cluster]\nproposers = 2\nacceptors = 3\nlearners = 2\n",
+        )
+        .unwrap();
     let failures: Vec<String> = (0..300)
         .filter_map(|seed| run_seed_on(&base, seed, &SweepPlan::default()).err())
         .collect();
@@ -207,12 +210,13 @@ fn bad_scenarios_are_rejected_with_a_clear_message() {
         ),
         (
             "bug = \"eat-messages\"\n",
-            "unknown bug `eat-messages` for protocol paxos (valid: ignore-p1b-values, forget-promise)",
+            "bad.toml:2: key `bug`: protocol paxos has no planted bug `eat-messages` (it has: ignore-p1b-values, forget-promise)",
         ),
     ];
     for (body, want) in cases {
         let text = format!("protocol = \"paxos\"\n{body}");
-        let err = scenario::parse("bad.toml", &text)
+        let err = PROTOCOLS
+            .parse("bad.toml", &text)
             .and_then(|s| system::build(&s).map(|_| ()))
             .expect_err(body);
         assert!(
@@ -225,7 +229,7 @@ fn bad_scenarios_are_rejected_with_a_clear_message() {
 /// Names and values are configurable: BeatPaxos's red, green and blue, three nodes.
 #[test]
 fn red_green_blue_decide_one_of_their_colours() {
-    let s = scenario::parse(
+    let s = PROTOCOLS.parse(
         "rgb.toml",
         "protocol = \"paxos\"\n[cluster]\nnames = [\"red\", \"green\", \"blue\"]\n[expect]\ndecided = true\n",
     )
@@ -256,7 +260,7 @@ fn red_green_blue_decide_one_of_their_colours() {
 #[test]
 fn fault_free_runs_never_time_out_a_ballot() {
     for seed in 0..200 {
-        let mut s = Scenario::builtin("paxos").unwrap();
+        let mut s = PROTOCOLS.scenario("paxos").unwrap();
         s.seed = seed;
         s.expect.decided = Some(true);
         let mut sys = system::build(&s).unwrap();
@@ -264,7 +268,7 @@ fn fault_free_runs_never_time_out_a_ballot() {
         sys.sim.add_observer(Box::new(printer.clone()));
         let checks = Checks::attach(&mut sys);
         let end = sys.sim.run();
-        let report = harness::judge(&sys, &checks, &s, end.clone());
+        let report = judge::judge(&sys, &checks, &s, end.clone());
         assert!(report.passed(), "seed {seed}: {:?}", report.verdicts);
         assert_eq!(end, synod_sim::EndReason::Quiescent, "seed {seed}");
         let warnings = String::from_utf8(printer.borrow_mut().writer().clone()).unwrap();

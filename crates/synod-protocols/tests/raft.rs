@@ -4,9 +4,10 @@
 #![allow(clippy::disallowed_methods)]
 
 use synod_core::{Level, Time};
+use synod_protocols::PROTOCOLS;
 use synod_protocols::campaign;
-use synod_protocols::harness::{self, Checks, Report};
-use synod_protocols::scenario::{self, Scenario};
+use synod_protocols::judge::{self, Checks, Report};
+use synod_protocols::scenario::Scenario;
 use synod_protocols::system;
 use synod_sim::trace_out::HumanPrinter;
 use synod_sim::{EndReason, FaultKind, FaultPlan, Shared};
@@ -18,14 +19,14 @@ fn scenarios_dir() -> std::path::PathBuf {
 fn load(file: &str) -> Scenario {
     let path = scenarios_dir().join(file);
     let text = std::fs::read_to_string(&path).unwrap();
-    scenario::parse(file, &text).unwrap()
+    PROTOCOLS.parse(file, &text).unwrap()
 }
 
 fn run(s: &Scenario) -> Report {
     let mut sys = system::build(s).unwrap();
     let checks = Checks::attach(&mut sys);
     let end = sys.sim.run();
-    harness::judge(&sys, &checks, s, end)
+    judge::judge(&sys, &checks, s, end)
 }
 
 fn raft_scenarios() -> Vec<String> {
@@ -54,8 +55,10 @@ fn every_raft_scenario_meets_its_expectations() {
 
 #[test]
 fn the_emulations_config_file_still_runs() {
-    let s = scenario::parse("config.toml", "num_nodes = 5\nnum_clients = 3\n").unwrap();
-    assert_eq!(s.protocol, "raft");
+    let s = PROTOCOLS
+        .parse("config.toml", "num_nodes = 5\nnum_clients = 3\n")
+        .unwrap();
+    assert_eq!(s.protocol.name, "raft");
     let r = run(&s);
     assert!(r.passed(), "{:?}", r.verdicts);
     assert_eq!(r.servers.len(), 5);
@@ -69,7 +72,7 @@ fn narrate(s: &Scenario) -> String {
     sys.sim.add_observer(Box::new(printer.clone()));
     let checks = Checks::attach(&mut sys);
     let end = sys.sim.run();
-    let report = harness::judge(&sys, &checks, s, end);
+    let report = judge::judge(&sys, &checks, s, end);
     assert!(report.passed(), "{:?}", report.verdicts);
     String::from_utf8(printer.borrow_mut().writer().clone()).unwrap()
 }
@@ -138,7 +141,7 @@ fn sweep_run(seed: u64, setup: &SweepSetup<'_>) -> Report {
     if let Some(b) = setup.bug {
         text = format!("bug = {b:?}\n{text}");
     }
-    let s = scenario::parse("<sweep>", &text).unwrap();
+    let s = PROTOCOLS.parse("<sweep>", &text).unwrap();
     let plan = FaultPlan {
         kinds: setup.kinds.to_vec(),
         window: Time::ms(2000),
@@ -319,7 +322,9 @@ fn bad_input_is_refused_with_a_clear_message() {
     ];
     for (text, want) in cases {
         let text = format!("protocol = \"raft\"\n{text}\n");
-        let err = scenario::parse("bad.toml", &text).and_then(|s| system::build(&s).map(|_| ()));
+        let err = PROTOCOLS
+            .parse("bad.toml", &text)
+            .and_then(|s| system::build(&s).map(|_| ()));
         match err {
             Err(e) => assert!(e.to_string().contains(want), "{text}: got `{e}`"),
             Ok(()) => panic!("{text}: accepted"),

@@ -3,8 +3,9 @@
 
 #![allow(clippy::disallowed_methods)]
 
+use synod_protocols::PROTOCOLS;
 use synod_protocols::campaign::{Plan, scenario_for};
-use synod_protocols::scenario::{Scenario, parse};
+use synod_protocols::scenario::Scenario;
 
 fn normalized(mut s: Scenario) -> Scenario {
     s.file = String::new();
@@ -19,7 +20,9 @@ fn normalized(mut s: Scenario) -> Scenario {
 
 fn roundtrip(s: &Scenario) {
     let text = s.to_toml();
-    let back = parse("roundtrip.toml", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let back = PROTOCOLS
+        .parse("roundtrip.toml", &text)
+        .unwrap_or_else(|e| panic!("{e}\n{text}"));
     assert_eq!(normalized(back), normalized(s.clone()), "\n{text}");
 }
 
@@ -31,7 +34,7 @@ fn every_example_scenario_roundtrips() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
             let text = std::fs::read_to_string(&path).unwrap();
-            roundtrip(&parse(&path.display().to_string(), &text).unwrap());
+            roundtrip(&PROTOCOLS.parse(&path.display().to_string(), &text).unwrap());
             n += 1;
         }
     }
@@ -40,8 +43,8 @@ fn every_example_scenario_roundtrips() {
 
 #[test]
 fn campaign_scenarios_with_every_fault_kind_roundtrip() {
-    for protocol in synod_protocols::scenario::PROTOCOLS {
-        let base = Scenario::builtin(protocol).unwrap();
+    for protocol in PROTOCOLS.iter() {
+        let base = PROTOCOLS.scenario(protocol.name).unwrap();
         for seed in 1..30 {
             roundtrip(&scenario_for(&base, &Plan::default(), seed).unwrap());
         }

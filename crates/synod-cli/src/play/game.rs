@@ -7,7 +7,7 @@
 use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
 use synod_core::{Event, EventKind, Level, NodeId, Observer, Time, Violation};
-use synod_protocols::harness::Checks;
+use synod_protocols::judge::Checks;
 use synod_protocols::scenario;
 use synod_protocols::system::{self, System};
 use synod_sim::trace_out::{HumanPrinter, JsonTrace, json_header};
@@ -419,8 +419,9 @@ impl Game {
         if spec.nodes != 3 && spec.nodes != 5 {
             return Err(format!("nodes must be 3 or 5, got {}", spec.nodes));
         }
-        let scenario =
-            scenario::parse("<game>", &scenario_text(&spec)).map_err(|e| e.to_string())?;
+        let scenario = synod_protocols::PROTOCOLS
+            .parse("<game>", &scenario_text(&spec))
+            .map_err(|e| e.to_string())?;
         let live = Self::build(&scenario, &spec)?;
         let names = NAMES[..spec.nodes].iter().map(|s| s.to_string()).collect();
         let mut game = Game {
@@ -452,7 +453,7 @@ impl Game {
     fn build(scenario: &scenario::Scenario, spec: &Spec) -> Result<Live, String> {
         let mut system = system::build(scenario).map_err(|e| e.to_string())?;
         let names: Vec<String> = system.sim.specs().iter().map(|s| s.name.clone()).collect();
-        let header = json_header(scenario.seed, &scenario.protocol, system.sim.specs());
+        let header = json_header(scenario.seed, scenario.protocol.name, system.sim.specs());
         let trace = Shared::new(JsonTrace::new(Vec::new(), &header).map_err(|e| e.to_string())?);
         system.sim.add_observer(Box::new(trace.clone()));
         let printer = Shared::new(HumanPrinter::new(Vec::new(), Level::Info, &names));
@@ -635,11 +636,11 @@ impl Game {
     pub fn info(&self) -> Json {
         let bug = self.spec.broken.then(|| self.spec.proto.broken_bug());
         let bug_text = bug.and_then(|b| {
-            let list: &[(&str, &str)] = match self.spec.proto {
+            let list = match self.spec.proto {
                 Proto::Paxos => synod_protocols::paxos::BUGS,
                 Proto::Raft => synod_protocols::raft::BUGS,
             };
-            list.iter().find(|(n, _)| *n == b).map(|(_, t)| *t)
+            list.iter().find(|x| x.name == b).map(|x| x.breaks)
         });
         json!({
             "protocol": self.spec.proto.name(),

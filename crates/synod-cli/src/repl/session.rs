@@ -17,7 +17,7 @@ use std::io::Write;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use synod_core::{ClientOp, Event, EventKind, Level, NodeId, Observer, Time, Violation};
-use synod_protocols::harness::Checks;
+use synod_protocols::judge::Checks;
 use synod_protocols::scenario::Scenario;
 use synod_protocols::system::{self, System};
 use synod_sim::trace_out::{HumanPrinter, JsonTrace, json_header};
@@ -155,7 +155,7 @@ impl Session {
     fn build(scenario: &Scenario, level: Level) -> Result<Live, UsageError> {
         let mut system = system::build(scenario).map_err(|e| UsageError(e.to_string()))?;
         let names: Vec<String> = system.sim.specs().iter().map(|s| s.name.clone()).collect();
-        let header = json_header(scenario.seed, &scenario.protocol, system.sim.specs());
+        let header = json_header(scenario.seed, scenario.protocol.name, system.sim.specs());
         let trace = Shared::new(
             JsonTrace::new(Vec::new(), &header).map_err(|e| UsageError(e.to_string()))?,
         );
@@ -730,7 +730,7 @@ impl Session {
             }
         }
         let history = self.live.checks.history();
-        let _ = match synod_protocols::harness::linearizability(&history) {
+        let _ = match synod_protocols::judge::linearizability(&history) {
             None => write!(
                 o,
                 "linearizability: nothing to check yet (no client operations)"

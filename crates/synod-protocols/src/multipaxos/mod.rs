@@ -13,10 +13,12 @@
 //! - [`replica`]: applies chosen commands in slot order to its own store, catches up on gaps.
 //! - [`learner`]: the log and the store, shared by leaders and replicas.
 //!
-//! Nodes are laid out `acceptor 1..`, `leader 1..`, `replica 1..`, then `client 1..`.
+//! Nodes are laid out `acceptor 1..`, `leader 1..`, `replica 1..`, then `client 1..`
+//! ([`build`], which also lists the scenario keys it takes).
 //! docs/protocols/multipaxos.md maps the code to Paxos Made Simple.
 
 pub mod acceptor;
+pub mod build;
 pub mod leader;
 pub mod learner;
 pub mod replica;
@@ -26,6 +28,7 @@ pub mod types;
 mod tests;
 
 pub use acceptor::Acceptor;
+pub use build::PROTOCOL;
 pub use leader::{Leader, LeaderDurable, Mode};
 pub use replica::Replica;
 pub use types::{BUGS, Ballot, Bug, Config, Entry, Epoch, Msg, Slot, Timer};

@@ -247,36 +247,14 @@ impl From<ClientTimer> for Timer {
     }
 }
 
-/// A deliberately broken variant, to show the checks catch it.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Bug {
-    /// A new leader ignores the values reported in Phase 1 and proposes fresh commands in
-    /// their slots.
-    SkipPhase1Values,
-    /// Replicas apply decisions as they arrive instead of in slot order.
-    ReplicaOutOfOrder,
-}
-
-/// The planted bugs, by name, with what they break.
-pub const BUGS: &[(&str, &str)] = &[
-    (
-        "skip-phase1-values",
-        "a new leader skips re-proposing the values acceptors reported in Phase 1 and reuses their slots",
-    ),
-    (
-        "replica-out-of-order",
-        "replicas apply chosen commands as they arrive instead of in slot order",
-    ),
-];
-
-impl Bug {
-    /// The bug called `name` in [`BUGS`].
-    pub fn from_name(name: &str) -> Option<Bug> {
-        match name {
-            "skip-phase1-values" => Some(Bug::SkipPhase1Values),
-            "replica-out-of-order" => Some(Bug::ReplicaOutOfOrder),
-            _ => None,
-        }
+crate::planted_bugs! {
+    /// A deliberately broken variant, to show the checks catch it. Run with `bug = "NAME"`.
+    pub enum Bug {
+        /// A new leader ignores the values reported in Phase 1 and proposes fresh commands in
+        /// their slots.
+        SkipPhase1Values = "skip-phase1-values": "a new leader skips re-proposing the values acceptors reported in Phase 1 and reuses their slots",
+        /// Replicas apply decisions as they arrive instead of in slot order.
+        ReplicaOutOfOrder = "replica-out-of-order": "replicas apply chosen commands as they arrive instead of in slot order",
     }
 }
 

@@ -6,40 +6,11 @@
 //! out as proposers, then acceptors, then learners, named p1.., a1.., l1... `names` renames
 //! the nodes in that order; `values` gives each proposer its value (default: its name).
 
-use super::BUGS;
+use super::Bug;
 use super::msg::Value;
 use crate::scenario::{Scenario, ScenarioError};
 use synod_core::{NodeId, Time};
 use synod_sim::NodeSpec;
-
-/// Planted bugs switched on for a run.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Bugs {
-    /// `ignore-p1b-values`: proposers ignore the values reported in p1b.
-    pub ignore_p1b_values: bool,
-    /// `forget-promise`: acceptors lose their state on restart.
-    pub forget_promise: bool,
-}
-
-impl Bugs {
-    /// The bug named `name`, or an error listing the valid names.
-    pub fn parse(name: Option<&str>) -> Result<Bugs, String> {
-        let mut bugs = Bugs::default();
-        match name {
-            None => {}
-            Some("ignore-p1b-values") => bugs.ignore_p1b_values = true,
-            Some("forget-promise") => bugs.forget_promise = true,
-            Some(other) => {
-                let valid: Vec<&str> = BUGS.iter().map(|(n, _)| *n).collect();
-                return Err(format!(
-                    "unknown bug `{other}` for protocol paxos (valid: {})",
-                    valid.join(", ")
-                ));
-            }
-        }
-        Ok(bugs)
-    }
-}
 
 /// What every node of a run shares: the layout, the values, timing and bugs.
 #[derive(Clone, Debug, PartialEq)]
@@ -58,8 +29,8 @@ pub struct Config {
     pub start_delay: (Time, Time),
     /// A proposer's retry timeout is drawn from this range, times 2^failures (at most 8x).
     pub timeout: (Time, Time),
-    /// Planted bugs.
-    pub bugs: Bugs,
+    /// The planted bug, if any.
+    pub bug: Option<Bug>,
 }
 
 impl Config {
@@ -75,7 +46,7 @@ impl Config {
             learners: all,
             start_delay: DEFAULT_START_DELAY,
             timeout: DEFAULT_TIMEOUT,
-            bugs: Bugs::default(),
+            bug: None,
         }
     }
 
@@ -214,7 +185,7 @@ pub fn layout(s: &Scenario) -> Result<Config, ScenarioError> {
             }
         }
     }
-    let bugs = Bugs::parse(s.bug.as_deref()).map_err(|m| s.error(None, m))?;
+    let bug = s.planted(Bug::from_name)?;
     let t = &s.timing;
     let timeout = t.proposer_timeout_ms.map_or(DEFAULT_TIMEOUT, |r| r.times());
     if timeout.1 == Time::ZERO {
@@ -231,6 +202,6 @@ pub fn layout(s: &Scenario) -> Result<Config, ScenarioError> {
         values,
         start_delay: t.start_delay_ms.map_or(DEFAULT_START_DELAY, |r| r.times()),
         timeout,
-        bugs,
+        bug,
     })
 }

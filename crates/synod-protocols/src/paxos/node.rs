@@ -2,6 +2,7 @@
 //! handlers dispatch each message to the role it is for, and narrate what that role does and
 //! why, under the role's name (`[acceptor Taziri]`, `[proposer Amastan]`, `[learner Itri]`).
 
+use super::Bug;
 use super::acceptor::Acceptor;
 use super::layout::Config;
 use super::msg::{Ballot, Epoch, Msg, ShowAccepted, ShowBallot, Value};
@@ -93,7 +94,7 @@ impl PaxosNode {
         let restarted = durable.is_some();
         let d = durable.unwrap_or_default();
         let acceptor = cfg.acceptors.contains(&id).then(|| {
-            if cfg.bugs.forget_promise {
+            if cfg.bug == Some(Bug::ForgetPromise) {
                 Acceptor::default()
             } else {
                 d.acceptor.clone()
@@ -351,7 +352,7 @@ impl PaxosNode {
         if n > quorum {
             return;
         }
-        let (value, at) = p.value_to_propose(cfg.bugs.ignore_p1b_values);
+        let (value, at) = p.value_to_propose(cfg.bug == Some(Bug::IgnoreP1bValues));
         let reported = match &p.phase {
             Phase::Preparing { highest, .. } => highest.clone(),
             _ => None,
@@ -624,7 +625,7 @@ impl Process for PaxosNode {
         let me = cfg.name(self.id);
         if self.restarted {
             if let Some(a) = &self.acceptor {
-                if cfg.bugs.forget_promise {
+                if cfg.bug == Some(Bug::ForgetPromise) {
                     say(
                         ctx,
                         Level::Warn,
@@ -941,7 +942,7 @@ mod tests {
     fn acceptor_promise_survives_a_crash_unless_the_bug_is_planted() {
         for (forget, want_reject) in [(false, true), (true, false)] {
             let mut cfg = Config::symmetric(3);
-            cfg.bugs.forget_promise = forget;
+            cfg.bug = forget.then_some(Bug::ForgetPromise);
             let cfg = Rc::new(cfg);
             let mut h = Harness::new(NodeId(1), PaxosNode::new(cfg.clone(), NodeId(1), None), 1);
             h.start()

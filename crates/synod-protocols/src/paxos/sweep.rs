@@ -2,7 +2,7 @@
 //! duplication, delays, slow and held nodes) during a fault window, after which everything is
 //! repaired. A run passes if no safety check failed and every learner decided.
 
-use crate::harness::Checks;
+use crate::judge::Checks;
 use crate::scenario::Scenario;
 use crate::system;
 use synod_core::{NodeId, Time};
@@ -63,7 +63,9 @@ pub struct SeedRun {
 /// Run the default 5-node Paxos cluster on `seed` under `plan`, with planted `bug` if any.
 /// `Err` says why the seed failed: a safety violation, or learners that never decided.
 pub fn run_seed(seed: u64, bug: Option<&str>, plan: &SweepPlan) -> Result<SeedRun, String> {
-    let mut base = Scenario::builtin("paxos").map_err(|e| e.to_string())?;
+    let mut base = crate::PROTOCOLS
+        .scenario("paxos")
+        .map_err(|e| e.to_string())?;
     base.bug = bug.map(str::to_string);
     run_seed_on(&base, seed, plan)
 }

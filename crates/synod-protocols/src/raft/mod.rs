@@ -13,8 +13,10 @@
 //!   ids make retries exactly-once, reads go through the log.
 //!
 //! Files: [`log`] (the log), [`msg`] (messages), [`node`] (one server), `check` (the live
-//! Figure 3 checks that need the servers' logs).
+//! Figure 3 checks that need the servers' logs), [`build`] (the scenario keys it takes and the
+//! system it builds).
 
+pub mod build;
 mod check;
 pub mod log;
 pub mod msg;
@@ -22,64 +24,26 @@ pub mod node;
 #[cfg(test)]
 mod tests;
 
+pub use build::{PROTOCOL, simulation, specs};
 pub use check::RaftChecker;
 pub use log::{Entry, Log};
 pub use msg::RaftMsg;
 pub use node::{Durable, RaftServer, Role};
 
-use crate::kv::{ClientTimer, KvClient, Workload};
-use std::rc::Rc;
+use crate::kv::{ClientTimer, KvClient};
 use synod_core::{ClientOp, Ctx, NodeId, NodeStatus, Process, Time};
-use synod_sim::{NodeSpec, Sim, SimConfig};
 
-/// The planted bugs, by name, with what each breaks.
-pub const BUGS: &[(&str, &str)] = &[
-    (
-        "commit-old-term",
-        "a leader commits entries of an older term by counting replicas (breaks 5.4.2; Figure 8)",
-    ),
-    (
-        "vote-without-up-to-date-check",
-        "a node grants its vote without checking that the candidate's log is up to date (5.4.1)",
-    ),
-    (
-        "forget-vote-on-restart",
-        "the vote is not persisted: after a restart a node may vote twice in one term",
-    ),
-    (
-        "no-consistency-check",
-        "a follower accepts AppendEntries without checking prevLogIndex/prevLogTerm (5.3)",
-    ),
-];
-
-/// A planted bug.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Bug {
-    /// `commit-old-term`.
-    CommitOldTerm,
-    /// `vote-without-up-to-date-check`.
-    VoteWithoutUpToDateCheck,
-    /// `forget-vote-on-restart`.
-    ForgetVoteOnRestart,
-    /// `no-consistency-check`.
-    NoConsistencyCheck,
-}
-
-impl Bug {
-    /// The bug named `name`, or an error listing the valid names.
-    pub fn parse(name: &str) -> Result<Bug, String> {
-        Ok(match name {
-            "commit-old-term" => Bug::CommitOldTerm,
-            "vote-without-up-to-date-check" => Bug::VoteWithoutUpToDateCheck,
-            "forget-vote-on-restart" => Bug::ForgetVoteOnRestart,
-            "no-consistency-check" => Bug::NoConsistencyCheck,
-            other => {
-                return Err(format!(
-                    "protocol raft has no planted bug `{other}` (it has: {})",
-                    BUGS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
-                ));
-            }
-        })
+crate::planted_bugs! {
+    /// A planted bug of Raft. Run with `bug = "NAME"`.
+    pub enum Bug {
+        /// `commit-old-term`.
+        CommitOldTerm = "commit-old-term": "a leader commits entries of an older term by counting replicas (breaks 5.4.2; Figure 8)",
+        /// `vote-without-up-to-date-check`.
+        VoteWithoutUpToDateCheck = "vote-without-up-to-date-check": "a node grants its vote without checking that the candidate's log is up to date (5.4.1)",
+        /// `forget-vote-on-restart`.
+        ForgetVoteOnRestart = "forget-vote-on-restart": "the vote is not persisted: after a restart a node may vote twice in one term",
+        /// `no-consistency-check`.
+        NoConsistencyCheck = "no-consistency-check": "a follower accepts AppendEntries without checking prevLogIndex/prevLogTerm (5.3)",
     }
 }
 
@@ -186,57 +150,4 @@ impl Process for RaftNode {
             RaftNode::Server(_) => false,
         }
     }
-}
-
-/// The node specs of a Raft system: the servers (named `names`), then `client 1..clients`.
-pub fn specs(names: &[String], clients: u32) -> Vec<NodeSpec> {
-    let mut specs: Vec<NodeSpec> = names
-        .iter()
-        .map(|n| NodeSpec {
-            name: n.clone(),
-            role: "server".into(),
-            client: false,
-        })
-        .collect();
-    specs.extend(crate::system::client_specs(clients));
-    specs
-}
-
-/// A simulation of a Raft system. With `checks`, the live Figure 3 checks that read the
-/// servers' logs are installed (log matching, leader append-only, leader completeness, state
-/// machine safety of committed entries).
-pub fn simulation(
-    sim: SimConfig,
-    cfg: RaftConfig,
-    specs: Vec<NodeSpec>,
-    workload: Workload,
-    checks: bool,
-) -> Sim<RaftNode> {
-    let cfg = Rc::new(cfg);
-    let servers: Vec<NodeId> = (0..cfg.servers as u32).map(NodeId).collect();
-    let n = cfg.servers;
-    let build_cfg = cfg.clone();
-    let names: Vec<String> = specs.iter().map(|sp| sp.name.clone()).collect();
-    let mut s = Sim::<RaftNode>::new(
-        sim,
-        specs,
-        Box::new(move |id, durable| {
-            if id.index() < n {
-                RaftNode::Server(Box::new(RaftServer::new(
-                    build_cfg.clone(),
-                    id,
-                    durable.flatten(),
-                )))
-            } else {
-                RaftNode::Client(
-                    KvClient::new(workload.clone(), servers.clone()).with_names(names.clone()),
-                )
-            }
-        }),
-    );
-    if checks {
-        let mut checker = RaftChecker::new(n);
-        s.set_state_check(Box::new(move |nodes| checker.check(nodes)));
-    }
-    s
 }

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::kv::{Command, Reply, Request};
+use std::rc::Rc;
 use synod_core::testing::Harness;
 
 fn cfg(bug: Option<Bug>) -> Rc<RaftConfig> {

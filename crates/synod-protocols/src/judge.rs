@@ -1,4 +1,5 @@
-//! Run a system with every check on and judge the scenario's expectations. `synod run`,
+//! Judge a run: attach every live check and the history recorder to a system, then judge the
+//! scenario's expectations (and linearizability) when it ends. `synod run`,
 //! `synod check`, the REPL and the web game all judge runs this way.
 
 use crate::scenario::Scenario;

@@ -1,0 +1,152 @@
+//! # The single-server store (`kv`)
+//!
+//! One server keeps the store and applies requests in arrival order; clients (the shared
+//! [`KvClient`]) send it their requests. It is the baseline every replicated store must behave
+//! like: the same operations, results and error strings, and a linearizable history. Its crash
+//! loses nothing applied (the store is kept on "disk"), so a crash only delays the clients.
+//!
+//! Files: this one (the server), [`build`] (the scenario keys it takes, its layout).
+
+pub mod build;
+
+pub use build::PROTOCOL;
+
+use crate::kv::{ClientTimer, KvClient, Reply, Request, Sessions, Store};
+use serde::Serialize;
+use std::fmt;
+use synod_core::{ClientOp, Ctx, Message, NodeId, NodeStatus, Process};
+
+/// Messages of the single-server store.
+#[derive(Clone, Debug, Serialize)]
+pub enum Msg {
+    /// Client to server.
+    Request(Request),
+    /// Server to client.
+    Reply(Reply),
+}
+
+impl From<Request> for Msg {
+    fn from(r: Request) -> Self {
+        Msg::Request(r)
+    }
+}
+
+impl fmt::Display for Msg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Msg::Request(r) => r.fmt(f),
+            Msg::Reply(r) => r.fmt(f),
+        }
+    }
+}
+
+impl Message for Msg {
+    fn kind(&self) -> &'static str {
+        match self {
+            Msg::Request(_) => "Request",
+            Msg::Reply(_) => "Reply",
+        }
+    }
+}
+
+/// The single server: one copy of the store, applying requests in arrival order.
+#[derive(Clone, Debug, Default)]
+pub struct Server {
+    /// The store and the sessions, kept on "disk": the baseline's crash loses nothing applied.
+    pub durable: Durable,
+}
+
+/// What the single server keeps across a crash.
+#[derive(Clone, Debug, Default)]
+pub struct Durable {
+    /// The store.
+    pub store: Store,
+    /// Last request per client.
+    pub sessions: Sessions,
+    /// Commands applied so far (the index of the last `apply` event).
+    pub applied: u64,
+}
+
+/// A node of the single-server system: the server, or a client.
+#[derive(Clone, Debug)]
+pub enum Node {
+    /// The server.
+    Server(Server),
+    /// A client.
+    Client(KvClient),
+}
+
+impl Process for Node {
+    type Msg = Msg;
+    type Timer = ClientTimer;
+    type Durable = Option<Durable>;
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Msg, ClientTimer>) {
+        match self {
+            Node::Server(s) => ctx.info(format_args!("KV server up, store {}", s.durable.store)),
+            Node::Client(c) => c.on_start(ctx),
+        }
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Msg, ClientTimer>, from: NodeId, msg: Msg) {
+        match (self, msg) {
+            (Node::Server(s), Msg::Request(req)) => {
+                let d = &mut s.durable;
+                let (result, fresh) =
+                    d.sessions
+                        .apply(&mut d.store, req.client, req.req_id, &req.cmd);
+                if fresh {
+                    d.applied += 1;
+                    ctx.info(format_args!("{} -> {result}", req.cmd));
+                    ctx.apply(d.applied, &req.cmd, &result);
+                } else {
+                    ctx.info(format_args!(
+                        "{} again (retry of #{}): answering {result} from memory",
+                        req.cmd, req.req_id
+                    ));
+                }
+                ctx.send(
+                    from,
+                    Msg::Reply(Reply::Done {
+                        req_id: req.req_id,
+                        result,
+                    }),
+                );
+            }
+            (Node::Client(c), Msg::Reply(reply)) => c.on_reply(ctx, from, reply),
+            (_, msg) => ctx.debug(format_args!("ignoring unexpected {msg}")),
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg, ClientTimer>, timer: ClientTimer) {
+        if let Node::Client(c) = self {
+            c.on_timer(ctx, timer);
+        }
+    }
+
+    fn durable(&self) -> Option<Durable> {
+        match self {
+            Node::Server(s) => Some(s.durable.clone()),
+            Node::Client(_) => None,
+        }
+    }
+
+    fn status(&self) -> NodeStatus {
+        match self {
+            Node::Server(s) => NodeStatus {
+                role: "server".into(),
+                leader: true,
+                facts: vec![("store", s.durable.store.to_string())],
+                ..NodeStatus::default()
+            },
+            Node::Client(c) => c.status(),
+        }
+    }
+
+    fn on_client_request(&mut self, ctx: &mut Ctx<'_, Msg, ClientTimer>, op: ClientOp) -> bool {
+        match self {
+            Node::Client(c) => c.request(ctx, &op),
+            Node::Server(_) => false,
+        }
+    }
+}
