@@ -4,43 +4,20 @@
 
 #![allow(clippy::disallowed_methods)] // tests read scenario files and golden traces
 
-use std::path::PathBuf;
+mod support;
+
+use support::{assert_golden, load, narrate, run, scenario_files};
 use synod_check::recorder::RecordedOp;
 use synod_core::{ClientResult, Level, Time};
 use synod_protocols::PROTOCOLS;
 use synod_protocols::campaign;
-use synod_protocols::judge::{self, Checks, Report};
-use synod_protocols::scenario::Scenario;
-use synod_protocols::system::{self, System};
-use synod_sim::trace_out::HumanPrinter;
-use synod_sim::{EndReason, FaultKind, FaultPlan, Shared};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn load(name: &str) -> Scenario {
-    let path = root().join("scenarios").join(name);
-    let text = std::fs::read_to_string(&path).unwrap();
-    PROTOCOLS.parse(&path.display().to_string(), &text).unwrap()
-}
-
-fn run(s: &Scenario) -> (System, Checks, Report) {
-    let mut sys = system::build(s).unwrap();
-    let checks = Checks::attach(&mut sys);
-    let end = sys.sim.run();
-    let report = judge::judge(&sys, &checks, s, end);
-    (sys, checks, report)
-}
+use synod_protocols::judge::Report;
+use synod_protocols::system;
+use synod_sim::{EndReason, FaultKind, FaultPlan};
 
 #[test]
 fn every_multipaxos_scenario_meets_its_expectations() {
-    let mut names: Vec<String> = std::fs::read_dir(root().join("scenarios"))
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.starts_with("multipaxos-") && n.ends_with(".toml"))
-        .collect();
-    names.sort();
+    let names = scenario_files("multipaxos-");
     assert_eq!(names.len(), 6, "{names:?}");
     for name in names {
         let s = load(&name);
@@ -51,7 +28,7 @@ fn every_multipaxos_scenario_meets_its_expectations() {
             (Some(true), Some(true), Some(true)),
             "{name}: expects all requests complete, linearizable, converged"
         );
-        let (_, _, report) = run(&s);
+        let report = run(&s);
         assert!(
             report.passed(),
             "{name}: {:?} ended {}",
@@ -61,36 +38,23 @@ fn every_multipaxos_scenario_meets_its_expectations() {
     }
 }
 
-fn narrate(s: &Scenario) -> String {
-    let mut sys = system::build(s).unwrap();
-    let names: Vec<String> = sys.sim.specs().iter().map(|n| n.name.clone()).collect();
-    let printer = Shared::new(HumanPrinter::new(Vec::new(), Level::Info, &names));
-    sys.sim.add_observer(Box::new(printer.clone()));
-    let _checks = Checks::attach(&mut sys);
-    sys.sim.run();
-    let out = std::mem::take(printer.borrow_mut().writer());
-    String::from_utf8(out).unwrap()
+/// The run narrated at `info`.
+fn story(s: &synod_protocols::scenario::Scenario) -> String {
+    narrate(s, Some(Level::Info)).0
 }
 
 #[test]
 fn golden_trace_of_the_original_configuration() {
-    let text = narrate(&load("multipaxos-original.toml"));
-    let golden = root().join("crates/synod-protocols/tests/golden/multipaxos.txt");
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&golden, &text).unwrap();
-    }
-    let want = std::fs::read_to_string(&golden)
-        .expect("golden trace missing: run with UPDATE_GOLDEN=1 to create it");
-    assert_eq!(text, want, "narration changed; UPDATE_GOLDEN=1 to accept");
+    assert_golden("multipaxos.txt", &story(&load("multipaxos-original.toml")));
 }
 
 #[test]
 fn the_same_seed_gives_the_same_run_and_another_seed_differs() {
     let mut s = load("multipaxos-lossy.toml");
-    let a = narrate(&s);
-    assert_eq!(a, narrate(&s));
+    let a = story(&s);
+    assert_eq!(a, story(&s));
     s.seed += 1;
-    assert_ne!(a, narrate(&s));
+    assert_ne!(a, story(&s));
 }
 
 #[test]

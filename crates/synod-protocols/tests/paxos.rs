@@ -4,21 +4,15 @@
 
 #![allow(clippy::disallowed_methods)] // the golden trace is read and (re)written here
 
+mod support;
+
+use support::{assert_golden, load, narrate, run};
 use synod_core::Level;
 use synod_protocols::PROTOCOLS;
-use synod_protocols::judge::{self, Checks, Report};
 use synod_protocols::paxos::sweep::{SweepPlan, run_seed, run_seed_on};
-use synod_protocols::scenario::Scenario;
 use synod_protocols::system;
 use synod_sim::Shared;
 use synod_sim::trace_out::HumanPrinter;
-
-fn run(s: &Scenario) -> Report {
-    let mut sys = system::build(s).expect("scenario builds");
-    let checks = Checks::attach(&mut sys);
-    let end = sys.sim.run();
-    judge::judge(&sys, &checks, s, end)
-}
 
 fn scenario_passes(file: &str, text: &str) {
     let s = PROTOCOLS.parse(file, text).expect("scenario parses");
@@ -67,30 +61,9 @@ scenario_test!(
 /// it): a reviewer reads the diff to see what a change did to the protocol's behaviour.
 #[test]
 fn golden_trace_of_the_fault_free_run() {
-    let s = PROTOCOLS
-        .parse(
-            "paxos-fault-free.toml",
-            include_str!("../../../scenarios/paxos-fault-free.toml"),
-        )
-        .unwrap();
-    let mut sys = system::build(&s).unwrap();
-    let names: Vec<String> = sys.sim.specs().iter().map(|n| n.name.clone()).collect();
-    let printer = Shared::new(HumanPrinter::new(Vec::new(), Level::Debug, &names));
-    sys.sim.add_observer(Box::new(printer.clone()));
-    let checks = Checks::attach(&mut sys);
-    let end = sys.sim.run();
-    let report = judge::judge(&sys, &checks, &s, end);
+    let (got, report) = narrate(&load("paxos-fault-free.toml"), Some(Level::Debug));
     assert!(report.passed());
-    let got = String::from_utf8(printer.borrow_mut().writer().clone()).unwrap();
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/paxos.txt");
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(path, &got).unwrap();
-    }
-    let want = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(
-        got == want,
-        "golden trace differs (rerun with UPDATE_GOLDEN=1 and review the diff):\n{got}"
-    );
+    assert_golden("paxos.txt", &got);
 }
 
 /// The same scenario and seed give the same trace; another seed gives another.
@@ -263,15 +236,9 @@ fn fault_free_runs_never_time_out_a_ballot() {
         let mut s = PROTOCOLS.scenario("paxos").unwrap();
         s.seed = seed;
         s.expect.decided = Some(true);
-        let mut sys = system::build(&s).unwrap();
-        let printer = Shared::new(HumanPrinter::new(Vec::new(), Level::Warn, &[]));
-        sys.sim.add_observer(Box::new(printer.clone()));
-        let checks = Checks::attach(&mut sys);
-        let end = sys.sim.run();
-        let report = judge::judge(&sys, &checks, &s, end.clone());
+        let (warnings, report) = narrate(&s, Some(Level::Warn));
         assert!(report.passed(), "seed {seed}: {:?}", report.verdicts);
-        assert_eq!(end, synod_sim::EndReason::Quiescent, "seed {seed}");
-        let warnings = String::from_utf8(printer.borrow_mut().writer().clone()).unwrap();
+        assert_eq!(report.end, synod_sim::EndReason::Quiescent, "seed {seed}");
         assert!(!warnings.contains("timed out"), "seed {seed}:\n{warnings}");
     }
 }

@@ -3,47 +3,19 @@
 // The tests read scenario files and golden traces; the library itself does no IO.
 #![allow(clippy::disallowed_methods)]
 
+mod support;
+
+use support::{assert_golden, load, narrate, run, scenario_files};
 use synod_core::{Level, Time};
 use synod_protocols::PROTOCOLS;
 use synod_protocols::campaign;
-use synod_protocols::judge::{self, Checks, Report};
+use synod_protocols::judge::Report;
 use synod_protocols::scenario::Scenario;
-use synod_protocols::system;
-use synod_sim::trace_out::HumanPrinter;
-use synod_sim::{EndReason, FaultKind, FaultPlan, Shared};
-
-fn scenarios_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios")
-}
-
-fn load(file: &str) -> Scenario {
-    let path = scenarios_dir().join(file);
-    let text = std::fs::read_to_string(&path).unwrap();
-    PROTOCOLS.parse(file, &text).unwrap()
-}
-
-fn run(s: &Scenario) -> Report {
-    let mut sys = system::build(s).unwrap();
-    let checks = Checks::attach(&mut sys);
-    let end = sys.sim.run();
-    judge::judge(&sys, &checks, s, end)
-}
-
-fn raft_scenarios() -> Vec<String> {
-    let mut files: Vec<String> = std::fs::read_dir(scenarios_dir())
-        .unwrap()
-        .filter_map(|e| {
-            let name = e.ok()?.file_name().into_string().ok()?;
-            (name.starts_with("raft-") && name.ends_with(".toml")).then_some(name)
-        })
-        .collect();
-    files.sort();
-    files
-}
+use synod_sim::{EndReason, FaultKind, FaultPlan};
 
 #[test]
 fn every_raft_scenario_meets_its_expectations() {
-    let files = raft_scenarios();
+    let files = scenario_files("raft-");
     assert!(files.len() >= 7, "scenarios: {files:?}");
     for file in files {
         let s = load(&file);
@@ -65,40 +37,25 @@ fn the_emulations_config_file_still_runs() {
     assert_eq!(r.history.len(), 15);
 }
 
-fn narrate(s: &Scenario) -> String {
-    let mut sys = system::build(s).unwrap();
-    let names: Vec<String> = sys.sim.specs().iter().map(|n| n.name.clone()).collect();
-    let printer = Shared::new(HumanPrinter::new(Vec::new(), Level::Info, &names));
-    sys.sim.add_observer(Box::new(printer.clone()));
-    let checks = Checks::attach(&mut sys);
-    let end = sys.sim.run();
-    let report = judge::judge(&sys, &checks, s, end);
+/// The run narrated at `info`; it must meet its expectations.
+fn story(s: &Scenario) -> String {
+    let (text, report) = narrate(s, Some(Level::Info));
     assert!(report.passed(), "{:?}", report.verdicts);
-    String::from_utf8(printer.borrow_mut().writer().clone()).unwrap()
+    text
 }
 
 #[test]
 fn golden_trace_of_the_fault_free_run() {
-    let got = narrate(&load("raft-fault-free.toml"));
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/raft.txt");
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, &got).unwrap();
-    }
-    let want = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        got == want,
-        "narration differs from {} (UPDATE_GOLDEN=1 to accept):\n{got}",
-        path.display()
-    );
+    assert_golden("raft.txt", &story(&load("raft-fault-free.toml")));
 }
 
 #[test]
 fn same_seed_same_narration_and_another_seed_differs() {
     let mut s = load("raft-leader-crash.toml");
-    let a = narrate(&s);
-    assert_eq!(a, narrate(&s));
+    let a = story(&s);
+    assert_eq!(a, story(&s));
     s.seed += 1;
-    assert_ne!(a, narrate(&s));
+    assert_ne!(a, story(&s));
 }
 
 #[test]
@@ -106,7 +63,7 @@ fn a_fault_free_run_elects_one_leader_and_never_re_elects() {
     for seed in 1..=20 {
         let mut s = load("raft-fault-free.toml");
         s.seed = seed;
-        let text = narrate(&s);
+        let text = story(&s);
         let elections = text.matches("becomes leader of term").count();
         assert_eq!(elections, 1, "seed {seed}:\n{text}");
     }
@@ -324,7 +281,7 @@ fn bad_input_is_refused_with_a_clear_message() {
         let text = format!("protocol = \"raft\"\n{text}\n");
         let err = PROTOCOLS
             .parse("bad.toml", &text)
-            .and_then(|s| system::build(&s).map(|_| ()));
+            .and_then(|s| synod_protocols::system::build(&s).map(|_| ()));
         match err {
             Err(e) => assert!(e.to_string().contains(want), "{text}: got `{e}`"),
             Ok(()) => panic!("{text}: accepted"),

@@ -4,14 +4,14 @@
 //! and the replicas: standby leaders learn every chosen slot too, so that they can take over
 //! with an up-to-date store.
 
-use super::{Acceptor, BUGS, Bug, Config, Durable, Leader, Node, Replica};
-use crate::kv::{KvClient, client_specs};
+use super::{Acceptor, BUGS, Bug, Config, Durable, Leader, Replica, Server};
+use crate::kv;
 use crate::protocol::Protocol;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::system::{System, sim_config};
 use std::sync::Arc;
 use synod_core::{NodeId, Time};
-use synod_sim::{NodeSpec, Sim};
+use synod_sim::NodeSpec;
 
 /// Multi-Paxos KV, as the registry lists it.
 pub const PROTOCOL: Protocol = Protocol {
@@ -89,7 +89,6 @@ fn build(s: &Scenario) -> Result<System, ScenarioError> {
     let acceptors = ids(n_acc, "acceptor", &mut specs);
     let leaders = ids(n_lead, "leader", &mut specs);
     let replicas = ids(n_rep, "replica", &mut specs);
-    specs.extend(client_specs(n_cli));
     let cfg = Arc::new(Config {
         acceptors: acceptors.clone(),
         leaders: leaders.clone(),
@@ -100,34 +99,30 @@ fn build(s: &Scenario) -> Result<System, ScenarioError> {
         catch_up_batch: 64,
         bug,
     });
-    let workload = s.workload.clone();
-    let names: Vec<String> = specs.iter().map(|sp| sp.name.clone()).collect();
     let first_replica = n_acc + n_lead;
-    let first_client = first_replica + n_rep;
-    let sim = Sim::<Node>::new(
+    let sim = kv::simulation(
         sim_config(s),
         specs,
-        Box::new(move |id, durable| {
+        n_cli,
+        leaders.clone(),
+        s.workload.clone(),
+        move |id, durable| {
             let i = id.0;
             if i < n_acc {
                 match durable {
-                    Some(Durable::Acceptor(a)) => Node::Acceptor(a),
-                    _ => Node::Acceptor(Acceptor::default()),
+                    Some(Durable::Acceptor(a)) => Server::Acceptor(a),
+                    _ => Server::Acceptor(Acceptor::default()),
                 }
             } else if i < first_replica {
                 let d = match durable {
                     Some(Durable::Leader(d)) => Some(d),
                     _ => None,
                 };
-                Node::Leader(Box::new(Leader::new(cfg.clone(), i - n_acc + 1, d)))
-            } else if i < first_client {
-                Node::Replica(Replica::new(cfg.clone()))
+                Server::Leader(Box::new(Leader::new(cfg.clone(), i - n_acc + 1, d)))
             } else {
-                Node::Client(
-                    KvClient::new(workload.clone(), cfg.leaders.clone()).with_names(names.clone()),
-                )
+                Server::Replica(Replica::new(cfg.clone()))
             }
-        }),
+        },
     );
     let mut servers = leaders;
     servers.extend(replicas);

@@ -1,7 +1,7 @@
 //! The numbers and values Multi-Paxos passes around: ballots, log entries, messages, timers and
 //! the configuration every process shares.
 
-use crate::kv::{ClientTimer, Command, Reply, Request};
+use crate::kv::{ClientTimer, Command, KvMessage, KvTimer, Reply, Request};
 use serde::Serialize;
 use std::fmt;
 use std::ops::Deref;
@@ -171,6 +171,15 @@ pub enum Msg {
     },
 }
 
+impl KvMessage for Msg {
+    fn into_reply(self) -> Result<Reply, Msg> {
+        match self {
+            Msg::Reply(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+
 impl From<Request> for Msg {
     fn from(r: Request) -> Self {
         Msg::Request(r)
@@ -239,6 +248,15 @@ pub enum Timer {
     Tick,
     /// A standby checks that it heard from the leader lately.
     LeaderTimeout,
+}
+
+impl KvTimer for Timer {
+    fn into_client(self) -> Result<ClientTimer, Timer> {
+        match self {
+            Timer::Client(t) => Ok(t),
+            other => Err(other),
+        }
+    }
 }
 
 impl From<ClientTimer> for Timer {

@@ -2,7 +2,7 @@
 //! (servers `n1`..`nN` or the names given, then the clients).
 
 use super::{BUGS, Bug, RaftChecker, RaftConfig, RaftNode, RaftServer};
-use crate::kv::{KvClient, Workload, client_specs};
+use crate::kv::{self, Workload};
 use crate::protocol::Protocol;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::system::{System, sim_config};
@@ -89,59 +89,55 @@ fn build(s: &Scenario) -> Result<System, ScenarioError> {
         bug,
     };
     let servers = (0..names.len() as u32).map(NodeId).collect();
-    let specs = specs(&names, s.cluster.clients.unwrap_or(3));
-    let sim = simulation(sim_config(s), cfg, specs, s.workload.clone(), true);
+    let clients = s.cluster.clients.unwrap_or(3);
+    let sim = simulation(
+        sim_config(s),
+        cfg,
+        specs(&names),
+        clients,
+        s.workload.clone(),
+        true,
+    );
     Ok(System {
         sim: Box::new(sim),
         servers,
     })
 }
 
-/// The node specs of a Raft system: the servers (named `names`), then `client 1..clients`.
-pub fn specs(names: &[String], clients: u32) -> Vec<NodeSpec> {
-    let mut specs: Vec<NodeSpec> = names
+/// The node specs of a Raft system's servers, named `names`.
+pub fn specs(names: &[String]) -> Vec<NodeSpec> {
+    names
         .iter()
         .map(|n| NodeSpec {
             name: n.clone(),
             role: "server".into(),
             client: false,
         })
-        .collect();
-    specs.extend(client_specs(clients));
-    specs
+        .collect()
 }
 
-/// A simulation of a Raft system. With `checks`, the live Figure 3 checks that read the
-/// servers' logs are installed (log matching, leader append-only, leader completeness, state
-/// machine safety of committed entries).
+/// A simulation of a Raft system: the servers `servers` (as many as `cfg.servers`), then
+/// `clients` clients. With `checks`, the live Figure 3 checks that read the servers' logs are
+/// installed (log matching, leader append-only, leader completeness, state machine safety of
+/// committed entries).
 pub fn simulation(
     sim: SimConfig,
     cfg: RaftConfig,
-    specs: Vec<NodeSpec>,
+    servers: Vec<NodeSpec>,
+    clients: u32,
     workload: Workload,
     checks: bool,
 ) -> Sim<RaftNode> {
     let cfg = Rc::new(cfg);
-    let servers: Vec<NodeId> = (0..cfg.servers as u32).map(NodeId).collect();
     let n = cfg.servers;
-    let build_cfg = cfg.clone();
-    let names: Vec<String> = specs.iter().map(|sp| sp.name.clone()).collect();
-    let mut s = Sim::<RaftNode>::new(
+    let contacts: Vec<NodeId> = (0..n as u32).map(NodeId).collect();
+    let mut s = kv::simulation(
         sim,
-        specs,
-        Box::new(move |id, durable| {
-            if id.index() < n {
-                RaftNode::Server(Box::new(RaftServer::new(
-                    build_cfg.clone(),
-                    id,
-                    durable.flatten(),
-                )))
-            } else {
-                RaftNode::Client(
-                    KvClient::new(workload.clone(), servers.clone()).with_names(names.clone()),
-                )
-            }
-        }),
+        servers,
+        clients,
+        contacts,
+        workload,
+        move |id, durable| RaftServer::new(cfg.clone(), id, durable),
     );
     if checks {
         let mut checker = RaftChecker::new(n);

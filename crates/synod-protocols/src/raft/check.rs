@@ -15,6 +15,7 @@
 use super::RaftNode;
 use super::log::Entry;
 use super::node::{CLEAN, Role};
+use crate::kv::KvNode;
 use std::collections::BTreeMap;
 
 /// Incremental state of the Raft-specific live checks.
@@ -48,7 +49,7 @@ impl RaftChecker {
     ) -> Option<(String, String)> {
         let fail = |p: &str, d: String| Some((p.to_string(), d));
         for (i, node) in nodes.into_iter().enumerate().take(self.seen_commit.len()) {
-            let Some(RaftNode::Server(s)) = node else {
+            let Some(KvNode::Server(s)) = node else {
                 self.leading[i] = None;
                 continue;
             };

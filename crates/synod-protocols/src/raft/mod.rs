@@ -30,8 +30,8 @@ pub use log::{Entry, Log};
 pub use msg::RaftMsg;
 pub use node::{Durable, RaftServer, Role};
 
-use crate::kv::{ClientTimer, KvClient};
-use synod_core::{ClientOp, Ctx, NodeId, NodeStatus, Process, Time};
+use crate::kv::{ClientTimer, KvNode, KvTimer};
+use synod_core::Time;
 
 crate::planted_bugs! {
     /// A planted bug of Raft. Run with `bug = "NAME"`.
@@ -91,63 +91,14 @@ impl From<ClientTimer> for RaftTimer {
     }
 }
 
+impl KvTimer for RaftTimer {
+    fn into_client(self) -> Result<ClientTimer, RaftTimer> {
+        match self {
+            RaftTimer::Client(t) => Ok(t),
+            other => Err(other),
+        }
+    }
+}
+
 /// A node of a Raft system: a server or a client.
-#[derive(Debug)]
-// A handful of nodes per run: the size of the client variant does not matter.
-#[allow(clippy::large_enum_variant)]
-pub enum RaftNode {
-    /// A Raft server.
-    Server(Box<RaftServer>),
-    /// A client (the shared KV workload).
-    Client(KvClient),
-}
-
-impl Process for RaftNode {
-    type Msg = RaftMsg;
-    type Timer = RaftTimer;
-    type Durable = Option<Durable>;
-
-    fn on_start(&mut self, ctx: &mut Ctx<'_, RaftMsg, RaftTimer>) {
-        match self {
-            RaftNode::Server(s) => s.on_start(ctx),
-            RaftNode::Client(c) => c.on_start(ctx),
-        }
-    }
-
-    fn on_message(&mut self, ctx: &mut Ctx<'_, RaftMsg, RaftTimer>, from: NodeId, msg: RaftMsg) {
-        match (self, msg) {
-            (RaftNode::Server(s), msg) => s.on_message(ctx, from, msg),
-            (RaftNode::Client(c), RaftMsg::Reply(r)) => c.on_reply(ctx, from, r),
-            (RaftNode::Client(_), msg) => ctx.debug(format_args!("ignoring unexpected {msg}")),
-        }
-    }
-
-    fn on_timer(&mut self, ctx: &mut Ctx<'_, RaftMsg, RaftTimer>, timer: RaftTimer) {
-        match (self, timer) {
-            (RaftNode::Client(c), RaftTimer::Client(t)) => c.on_timer(ctx, t),
-            (RaftNode::Server(s), t) => s.on_timer(ctx, t),
-            _ => {}
-        }
-    }
-
-    fn durable(&self) -> Option<Durable> {
-        match self {
-            RaftNode::Server(s) => Some(s.durable()),
-            RaftNode::Client(_) => None,
-        }
-    }
-
-    fn status(&self) -> NodeStatus {
-        match self {
-            RaftNode::Server(s) => s.status(),
-            RaftNode::Client(c) => c.status(),
-        }
-    }
-
-    fn on_client_request(&mut self, ctx: &mut Ctx<'_, RaftMsg, RaftTimer>, op: ClientOp) -> bool {
-        match self {
-            RaftNode::Client(c) => c.request(ctx, &op),
-            RaftNode::Server(_) => false,
-        }
-    }
-}
+pub type RaftNode = KvNode<RaftServer>;

@@ -12,7 +12,7 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::Rc;
-use synod_core::{Ctx, Level, NodeId, NodeStatus, Time};
+use synod_core::{Ctx, Level, NodeId, NodeStatus, Process, Time};
 
 type RCtx<'a, 'b> = Ctx<'a, RaftMsg, RaftTimer>;
 
@@ -189,11 +189,6 @@ impl RaftServer {
         &self.store
     }
 
-    /// What survives a crash.
-    pub fn durable(&self) -> Durable {
-        self.d.clone()
-    }
-
     fn majority(&self) -> usize {
         self.cfg.servers / 2 + 1
     }
@@ -228,125 +223,6 @@ impl RaftServer {
         if !self.election_armed {
             self.election_armed = true;
             ctx.set_timer(after, RaftTimer::Election);
-        }
-    }
-
-    /// Start, or restart from disk.
-    pub fn on_start(&mut self, ctx: &mut RCtx<'_, '_>) {
-        self.set_label(ctx);
-        if self.d.log.last_index() == 0 && self.d.current_term == 0 {
-            ctx.info("starting as a follower, empty log");
-        } else {
-            ctx.info(format_args!(
-                "restarting from disk: term {}, voted for {}, log of {} entries (last term {}); commit index and store are rebuilt",
-                self.d.current_term,
-                self.d.voted_for.map_or("nobody".to_string(), |v| format!("node {}", v.0 + 1)),
-                self.d.log.last_index(),
-                self.d.log.last_term()
-            ));
-        }
-        self.reset_election_timer(ctx);
-    }
-
-    /// A timer fired.
-    pub fn on_timer(&mut self, ctx: &mut RCtx<'_, '_>, timer: RaftTimer) {
-        match timer {
-            RaftTimer::Election => {
-                self.election_armed = false;
-                if self.role == Role::Leader {
-                    return;
-                }
-                let now = ctx.now();
-                if now >= self.election_deadline {
-                    self.start_election(ctx);
-                } else {
-                    self.election_armed = true;
-                    ctx.set_timer(self.election_deadline - now, RaftTimer::Election);
-                }
-            }
-            RaftTimer::Heartbeat(term) => {
-                if self.role == Role::Leader && term == self.d.current_term {
-                    for p in self.peers() {
-                        self.progress[p.index()].inflight = 0;
-                        self.send_append(ctx, p);
-                    }
-                    ctx.set_timer(self.cfg.heartbeat, RaftTimer::Heartbeat(term));
-                }
-            }
-            RaftTimer::Client(_) => {}
-        }
-    }
-
-    /// A message arrived.
-    pub fn on_message(&mut self, ctx: &mut RCtx<'_, '_>, from: NodeId, msg: RaftMsg) {
-        // All servers: a higher term makes this node a follower of that term.
-        let term = match &msg {
-            RaftMsg::RequestVote { term, .. }
-            | RaftMsg::Vote { term, .. }
-            | RaftMsg::AppendEntries { term, .. }
-            | RaftMsg::AppendReply { term, .. } => Some(*term),
-            _ => None,
-        };
-        if let Some(t) = term {
-            if t > self.d.current_term {
-                if ctx.log_enabled(Level::Info) {
-                    let what = match self.role {
-                        Role::Follower => "adopts it",
-                        Role::Candidate => "gives up its candidacy, follower",
-                        Role::Leader => "steps down to follower",
-                    };
-                    ctx.info(format_args!(
-                        "sees term {t} from node {} (was t{}): {what}",
-                        from.0 + 1,
-                        self.d.current_term
-                    ));
-                }
-                self.become_follower(ctx, t, None);
-            }
-        }
-        match msg {
-            RaftMsg::RequestVote {
-                term,
-                last_log_index,
-                last_log_term,
-            } => self.handle_request_vote(ctx, from, term, last_log_index, last_log_term),
-            RaftMsg::Vote { term, granted } => self.handle_vote(ctx, from, term, granted),
-            RaftMsg::AppendEntries {
-                term,
-                prev_log_index,
-                prev_log_term,
-                entries,
-                leader_commit,
-            } => self.handle_append_entries(
-                ctx,
-                from,
-                term,
-                prev_log_index,
-                prev_log_term,
-                entries,
-                leader_commit,
-            ),
-            RaftMsg::AppendReply {
-                term,
-                success,
-                prev_log_index,
-                len,
-                match_index,
-                conflict_index,
-                conflict_term,
-            } => self.handle_append_reply(
-                ctx,
-                from,
-                term,
-                success,
-                prev_log_index,
-                len,
-                match_index,
-                conflict_index,
-                conflict_term,
-            ),
-            RaftMsg::Request(req) => self.handle_request(ctx, req),
-            RaftMsg::Reply(r) => ctx.debug(format_args!("ignoring unexpected {r}")),
         }
     }
 
@@ -895,9 +771,139 @@ impl RaftServer {
         }
         self.maybe_commit(ctx);
     }
+}
+
+impl Process for RaftServer {
+    type Msg = RaftMsg;
+    type Timer = RaftTimer;
+    type Durable = Durable;
+
+    /// Start, or restart from disk.
+    fn on_start(&mut self, ctx: &mut RCtx<'_, '_>) {
+        self.set_label(ctx);
+        if self.d.log.last_index() == 0 && self.d.current_term == 0 {
+            ctx.info("starting as a follower, empty log");
+        } else {
+            ctx.info(format_args!(
+                "restarting from disk: term {}, voted for {}, log of {} entries (last term {}); commit index and store are rebuilt",
+                self.d.current_term,
+                self.d.voted_for.map_or("nobody".to_string(), |v| format!("node {}", v.0 + 1)),
+                self.d.log.last_index(),
+                self.d.log.last_term()
+            ));
+        }
+        self.reset_election_timer(ctx);
+    }
+
+    /// A timer fired.
+    fn on_timer(&mut self, ctx: &mut RCtx<'_, '_>, timer: RaftTimer) {
+        match timer {
+            RaftTimer::Election => {
+                self.election_armed = false;
+                if self.role == Role::Leader {
+                    return;
+                }
+                let now = ctx.now();
+                if now >= self.election_deadline {
+                    self.start_election(ctx);
+                } else {
+                    self.election_armed = true;
+                    ctx.set_timer(self.election_deadline - now, RaftTimer::Election);
+                }
+            }
+            RaftTimer::Heartbeat(term) => {
+                if self.role == Role::Leader && term == self.d.current_term {
+                    for p in self.peers() {
+                        self.progress[p.index()].inflight = 0;
+                        self.send_append(ctx, p);
+                    }
+                    ctx.set_timer(self.cfg.heartbeat, RaftTimer::Heartbeat(term));
+                }
+            }
+            RaftTimer::Client(_) => {}
+        }
+    }
+
+    /// A message arrived.
+    fn on_message(&mut self, ctx: &mut RCtx<'_, '_>, from: NodeId, msg: RaftMsg) {
+        // All servers: a higher term makes this node a follower of that term.
+        let term = match &msg {
+            RaftMsg::RequestVote { term, .. }
+            | RaftMsg::Vote { term, .. }
+            | RaftMsg::AppendEntries { term, .. }
+            | RaftMsg::AppendReply { term, .. } => Some(*term),
+            _ => None,
+        };
+        if let Some(t) = term {
+            if t > self.d.current_term {
+                if ctx.log_enabled(Level::Info) {
+                    let what = match self.role {
+                        Role::Follower => "adopts it",
+                        Role::Candidate => "gives up its candidacy, follower",
+                        Role::Leader => "steps down to follower",
+                    };
+                    ctx.info(format_args!(
+                        "sees term {t} from node {} (was t{}): {what}",
+                        from.0 + 1,
+                        self.d.current_term
+                    ));
+                }
+                self.become_follower(ctx, t, None);
+            }
+        }
+        match msg {
+            RaftMsg::RequestVote {
+                term,
+                last_log_index,
+                last_log_term,
+            } => self.handle_request_vote(ctx, from, term, last_log_index, last_log_term),
+            RaftMsg::Vote { term, granted } => self.handle_vote(ctx, from, term, granted),
+            RaftMsg::AppendEntries {
+                term,
+                prev_log_index,
+                prev_log_term,
+                entries,
+                leader_commit,
+            } => self.handle_append_entries(
+                ctx,
+                from,
+                term,
+                prev_log_index,
+                prev_log_term,
+                entries,
+                leader_commit,
+            ),
+            RaftMsg::AppendReply {
+                term,
+                success,
+                prev_log_index,
+                len,
+                match_index,
+                conflict_index,
+                conflict_term,
+            } => self.handle_append_reply(
+                ctx,
+                from,
+                term,
+                success,
+                prev_log_index,
+                len,
+                match_index,
+                conflict_index,
+                conflict_term,
+            ),
+            RaftMsg::Request(req) => self.handle_request(ctx, req),
+            RaftMsg::Reply(r) => ctx.debug(format_args!("ignoring unexpected {r}")),
+        }
+    }
+
+    /// What survives a crash.
+    fn durable(&self) -> Durable {
+        self.d.clone()
+    }
 
     /// What a status display shows.
-    pub fn status(&self) -> NodeStatus {
+    fn status(&self) -> NodeStatus {
         NodeStatus {
             role: self.role.name().into(),
             epoch: format!("term {}", self.d.current_term),

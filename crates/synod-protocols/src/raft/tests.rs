@@ -5,6 +5,7 @@ use super::*;
 use crate::kv::{Command, Reply, Request};
 use std::rc::Rc;
 use synod_core::testing::Harness;
+use synod_core::{NodeId, Process};
 
 fn cfg(bug: Option<Bug>) -> Rc<RaftConfig> {
     Rc::new(RaftConfig {
@@ -31,7 +32,7 @@ fn log_of(terms: &[u64]) -> Log {
 
 /// Node `id` (0-based) of a 5-node cluster, started from `durable`.
 fn node(id: u32, durable: Option<Durable>, bug: Option<Bug>) -> Harness<RaftNode> {
-    let p = RaftNode::Server(Box::new(RaftServer::new(cfg(bug), NodeId(id), durable)));
+    let p = RaftNode::Server(RaftServer::new(cfg(bug), NodeId(id), durable));
     let mut h = Harness::new(NodeId(id), p, 7);
     h.start();
     h
@@ -414,11 +415,11 @@ fn servers(logs: &[(u64, &[u64])]) -> Vec<RaftNode> {
     logs.iter()
         .enumerate()
         .map(|(i, (term, terms))| {
-            RaftNode::Server(Box::new(RaftServer::new(
+            RaftNode::Server(RaftServer::new(
                 cfg(None),
                 NodeId(i as u32),
                 durable(*term, None, terms),
-            )))
+            ))
         })
         .collect()
 }

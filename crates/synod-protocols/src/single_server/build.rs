@@ -1,13 +1,13 @@
 //! From a scenario to the single-server system: one node named `server`, then the clients
 //! `client 1`..`client N`, who all send to the server.
 
-use super::{Node, Server};
-use crate::kv::{KvClient, client_specs};
+use super::Server;
+use crate::kv;
 use crate::protocol::Protocol;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::system::{System, sim_config};
 use synod_core::NodeId;
-use synod_sim::{NodeSpec, Sim};
+use synod_sim::NodeSpec;
 
 /// The single-server store, as the registry lists it.
 pub const PROTOCOL: Protocol = Protocol {
@@ -21,32 +21,23 @@ pub const PROTOCOL: Protocol = Protocol {
 };
 
 fn build(s: &Scenario) -> Result<System, ScenarioError> {
-    let clients = s.cluster.clients.unwrap_or(3);
-    let mut specs = vec![NodeSpec {
+    let server = NodeSpec {
         name: "server".into(),
         role: "server".into(),
         client: false,
-    }];
-    specs.extend(client_specs(clients));
-    let workload = s.workload.clone();
-    let server = NodeId(0);
-    let sim = Sim::<Node>::new(
+    };
+    let sim = kv::simulation(
         sim_config(s),
-        specs,
-        Box::new(move |id, durable| {
-            if id == server {
-                Node::Server(Server {
-                    durable: durable.flatten().unwrap_or_default(),
-                })
-            } else {
-                Node::Client(
-                    KvClient::new(workload.clone(), vec![server]).with_names(vec!["server".into()]),
-                )
-            }
-        }),
+        vec![server],
+        s.cluster.clients.unwrap_or(3),
+        vec![NodeId(0)],
+        s.workload.clone(),
+        |_, durable| Server {
+            durable: durable.unwrap_or_default(),
+        },
     );
     Ok(System {
         sim: Box::new(sim),
-        servers: vec![server],
+        servers: vec![NodeId(0)],
     })
 }

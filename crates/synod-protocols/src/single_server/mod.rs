@@ -1,7 +1,7 @@
 //! # The single-server store (`kv`)
 //!
 //! One server keeps the store and applies requests in arrival order; clients (the shared
-//! [`KvClient`]) send it their requests. It is the baseline every replicated store must behave
+//! [`crate::kv::KvClient`]) send it their requests. It is the baseline every replicated store must behave
 //! like: the same operations, results and error strings, and a linearizable history. Its crash
 //! loses nothing applied (the store is kept on "disk"), so a crash only delays the clients.
 //!
@@ -11,10 +11,10 @@ pub mod build;
 
 pub use build::PROTOCOL;
 
-use crate::kv::{ClientTimer, KvClient, Reply, Request, Sessions, Store};
+use crate::kv::{ClientTimer, KvMessage, KvNode, Reply, Request, Sessions, Store};
 use serde::Serialize;
 use std::fmt;
-use synod_core::{ClientOp, Ctx, Message, NodeId, NodeStatus, Process};
+use synod_core::{Ctx, Message, NodeId, NodeStatus, Process};
 
 /// Messages of the single-server store.
 #[derive(Clone, Debug, Serialize)]
@@ -67,86 +67,67 @@ pub struct Durable {
     pub applied: u64,
 }
 
-/// A node of the single-server system: the server, or a client.
-#[derive(Clone, Debug)]
-pub enum Node {
-    /// The server.
-    Server(Server),
-    /// A client.
-    Client(KvClient),
+impl KvMessage for Msg {
+    fn into_reply(self) -> Result<Reply, Msg> {
+        match self {
+            Msg::Reply(r) => Ok(r),
+            other => Err(other),
+        }
+    }
 }
 
-impl Process for Node {
+/// A node of the single-server system: the server, or a client.
+pub type Node = KvNode<Server>;
+
+impl Process for Server {
     type Msg = Msg;
     type Timer = ClientTimer;
-    type Durable = Option<Durable>;
+    type Durable = Durable;
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Msg, ClientTimer>) {
-        match self {
-            Node::Server(s) => ctx.info(format_args!("KV server up, store {}", s.durable.store)),
-            Node::Client(c) => c.on_start(ctx),
-        }
+        ctx.info(format_args!("KV server up, store {}", self.durable.store));
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, Msg, ClientTimer>, from: NodeId, msg: Msg) {
-        match (self, msg) {
-            (Node::Server(s), Msg::Request(req)) => {
-                let d = &mut s.durable;
-                let (result, fresh) =
-                    d.sessions
-                        .apply(&mut d.store, req.client, req.req_id, &req.cmd);
-                if fresh {
-                    d.applied += 1;
-                    ctx.info(format_args!("{} -> {result}", req.cmd));
-                    ctx.apply(d.applied, &req.cmd, &result);
-                } else {
-                    ctx.info(format_args!(
-                        "{} again (retry of #{}): answering {result} from memory",
-                        req.cmd, req.req_id
-                    ));
-                }
-                ctx.send(
-                    from,
-                    Msg::Reply(Reply::Done {
-                        req_id: req.req_id,
-                        result,
-                    }),
-                );
-            }
-            (Node::Client(c), Msg::Reply(reply)) => c.on_reply(ctx, from, reply),
-            (_, msg) => ctx.debug(format_args!("ignoring unexpected {msg}")),
+        let Msg::Request(req) = msg else {
+            ctx.debug(format_args!("ignoring unexpected {msg}"));
+            return;
+        };
+        let d = &mut self.durable;
+        let (result, fresh) = d
+            .sessions
+            .apply(&mut d.store, req.client, req.req_id, &req.cmd);
+        if fresh {
+            d.applied += 1;
+            ctx.info(format_args!("{} -> {result}", req.cmd));
+            ctx.apply(d.applied, &req.cmd, &result);
+        } else {
+            ctx.info(format_args!(
+                "{} again (retry of #{}): answering {result} from memory",
+                req.cmd, req.req_id
+            ));
         }
+        ctx.send(
+            from,
+            Msg::Reply(Reply::Done {
+                req_id: req.req_id,
+                result,
+            }),
+        );
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg, ClientTimer>, timer: ClientTimer) {
-        if let Node::Client(c) = self {
-            c.on_timer(ctx, timer);
-        }
-    }
+    fn on_timer(&mut self, _ctx: &mut Ctx<'_, Msg, ClientTimer>, _timer: ClientTimer) {}
 
-    fn durable(&self) -> Option<Durable> {
-        match self {
-            Node::Server(s) => Some(s.durable.clone()),
-            Node::Client(_) => None,
-        }
+    fn durable(&self) -> Durable {
+        self.durable.clone()
     }
 
     fn status(&self) -> NodeStatus {
-        match self {
-            Node::Server(s) => NodeStatus {
-                role: "server".into(),
-                leader: true,
-                facts: vec![("store", s.durable.store.to_string())],
-                ..NodeStatus::default()
-            },
-            Node::Client(c) => c.status(),
-        }
-    }
-
-    fn on_client_request(&mut self, ctx: &mut Ctx<'_, Msg, ClientTimer>, op: ClientOp) -> bool {
-        match self {
-            Node::Client(c) => c.request(ctx, &op),
-            Node::Server(_) => false,
+        NodeStatus {
+            role: "server".into(),
+            leader: true,
+            facts: vec![("store", self.durable.store.to_string())],
+            ..NodeStatus::default()
         }
     }
 }
