@@ -2,7 +2,7 @@
 //! violation stops the run at the event that broke it.
 
 use std::collections::BTreeMap;
-use synod_core::{Event, EventKind, NodeId, Observer, Violation};
+use synod_core::{Event, EventKind, Leadership, NodeId, Observer, Violation};
 
 fn violation(ev: &Event<'_>, property: &str, detail: String) -> Violation {
     Violation {
@@ -86,7 +86,8 @@ impl Observer for StateMachineSafety {
 }
 
 /// Election safety (Raft, Figure 3: "at most one leader can be elected in a given term"): no
-/// two nodes announce the role `leader` in the same epoch.
+/// two nodes announce that they lead ([`Leadership::Leads`]) in the same epoch, whatever their
+/// protocol calls the role.
 #[derive(Debug, Default)]
 pub struct ElectionSafety {
     leaders: BTreeMap<String, (NodeId, String)>,
@@ -96,8 +97,9 @@ impl Observer for ElectionSafety {
     fn event(&mut self, ev: &Event<'_>) -> Result<(), Violation> {
         if let (
             EventKind::Role {
-                role: "leader",
                 epoch,
+                leadership: Leadership::Leads,
+                ..
             },
             Some(node),
         ) = (ev.kind, ev.node)
@@ -246,16 +248,20 @@ mod tests {
         let mut e = ElectionSafety::default();
         static T2: &str = "term 2";
         static T3: &str = "term 3";
+        // The role's name does not matter, only what it says about leadership: a protocol
+        // whose leader is called "primary" is held to the same rule.
         let leader = |t: &'static &'static str| EventKind::Role {
-            role: "leader",
+            role: "primary",
             epoch: t,
+            leadership: Leadership::Leads,
         };
         e.event(&ev(1, 0, "n1", leader(&T2))).unwrap();
         e.event(&ev(2, 0, "n1", leader(&T2))).unwrap();
         e.event(&ev(3, 1, "n2", leader(&T3))).unwrap();
         let follower = EventKind::Role {
-            role: "follower",
+            role: "leader",
             epoch: &T3,
+            leadership: Leadership::Follows,
         };
         e.event(&ev(4, 2, "n3", follower)).unwrap();
         let v = e.event(&ev(5, 2, "n3", leader(&T2))).unwrap_err();

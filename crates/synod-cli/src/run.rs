@@ -234,7 +234,7 @@ pub fn print_summary(
             let shown = match status {
                 None => "(down)".to_string(),
                 Some(st) => st
-                    .facts
+                    .details()
                     .iter()
                     .map(|(k, v)| format!("{k} {v}"))
                     .collect::<Vec<_>>()

@@ -53,7 +53,11 @@ fn every_event_a_run_writes_is_documented_with_its_fields() {
     std::fs::create_dir_all(&dir).unwrap();
     let trace = dir.join("t.jsonl");
     let mut seen = BTreeMap::new();
-    for scenario in ["scenarios/kv-server-crash.toml", "scenarios/kv-lossy.toml"] {
+    for scenario in [
+        "scenarios/kv-server-crash.toml",
+        "scenarios/kv-lossy.toml",
+        "scenarios/raft-leader-crash.toml",
+    ] {
         let o = Command::new(env!("CARGO_BIN_EXE_synod"))
             .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
             .args(["run", scenario, "--trace", trace.to_str().unwrap()])
@@ -80,7 +84,7 @@ fn every_event_a_run_writes_is_documented_with_its_fields() {
     }
     for kind in [
         "start", "crash", "restart", "send", "deliver", "drop", "timer", "log", "fault", "invoke",
-        "return", "apply",
+        "return", "apply", "role", "commit",
     ] {
         assert!(
             seen.contains_key(kind),

@@ -58,9 +58,7 @@ fn victim(proto: &str) -> (String, bool) {
     let probe = text(&repl(&[proto, "--seed", "3"], script).stdout);
     let banner = probe.lines().next().unwrap();
     let has_clients = banner.contains("client 1");
-    let leads = probe
-        .lines()
-        .any(|l| l.contains("(leads)") || l.contains("  leader"));
+    let leads = probe.lines().any(|l| l.contains(", leads"));
     if leads {
         return ("leader".into(), has_clients);
     }
@@ -467,7 +465,7 @@ fn the_terminal_interface_completes_and_ctrl_c_pauses_a_run() {
     t.wait_for("synod 0.0ms #0>");
     // Tab completes a command...
     t.keys(&["sta", "Tab", "Enter"]);
-    t.wait_for("server    server (leads), store {} (0 keys)");
+    t.wait_for("server    server, leads, store {} (0 keys)");
     // ... and a node name.
     t.keys(&["inspect ser", "Tab", "Enter"]);
     t.wait_for("server:\nServer(");

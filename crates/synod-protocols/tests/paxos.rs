@@ -7,7 +7,7 @@
 mod support;
 
 use support::{assert_golden, load, narrate, run};
-use synod_core::Level;
+use synod_core::{Decision, Level};
 use synod_protocols::PROTOCOLS;
 use synod_protocols::paxos::sweep::{SweepPlan, run_seed, run_seed_on};
 use synod_protocols::system;
@@ -209,22 +209,17 @@ fn red_green_blue_decide_one_of_their_colours() {
     .unwrap();
     let r = run(&s);
     assert!(r.passed(), "{:?}", r.verdicts);
-    let decided: Vec<String> = r
+    let decided: Vec<Decision> = r
         .servers
         .iter()
-        .map(|(_, st)| {
-            let st = st.as_ref().unwrap();
-            st.facts
-                .iter()
-                .find(|f| f.0 == "decided")
-                .unwrap()
-                .1
-                .clone()
-        })
+        .map(|(_, st)| st.as_ref().unwrap().decision.clone().unwrap())
         .collect();
     assert_eq!(decided.len(), 3);
     assert!(decided.iter().all(|d| *d == decided[0]));
-    assert!(["\"red\"", "\"green\"", "\"blue\""].contains(&decided[0].as_str()));
+    let Decision::Decided(value) = &decided[0] else {
+        panic!("undecided: {decided:?}")
+    };
+    assert!(["red", "green", "blue"].contains(&value.as_str()));
 }
 
 /// The bug the BeatPaxos author found (a lone leader timing out on its own ballot and dueling

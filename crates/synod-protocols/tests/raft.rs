@@ -128,12 +128,10 @@ fn sweep(seeds: std::ops::Range<u64>) {
             r.end
         );
         let unfinished = r.history.iter().filter(|o| o.returned.is_none()).count();
-        let stores: Vec<&str> = r
+        let stores: Vec<_> = r
             .servers
             .iter()
-            .filter_map(|(_, st)| st.as_ref())
-            .filter_map(|st| st.facts.iter().find(|(k, _)| *k == "store"))
-            .map(|(_, v)| v.as_str())
+            .filter_map(|(_, st)| st.as_ref()?.store.as_ref())
             .collect();
         assert!(
             stores.len() >= 3 && stores.windows(2).all(|w| w[0] == w[1]),

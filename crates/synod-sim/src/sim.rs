@@ -8,8 +8,8 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::fmt;
 use synod_core::{
-    ClientEvent, Ctx, DropReason, Env, Event, EventKind, Level, Message, NodeId, NodeStatus,
-    Observer, Process, ProtocolEvent, SimRng, Time, TimerId, Violation,
+    ClientEvent, Ctx, DropReason, Env, Event, EventKind, Leadership, Level, Message, NodeId,
+    NodeStatus, Observer, Process, ProtocolEvent, SimRng, Time, TimerId, Violation,
 };
 
 /// The most messages and timers a run may have queued at once. A protocol that exceeds it is
@@ -351,11 +351,19 @@ impl<M: Message, T: fmt::Debug> Env<M, T> for World<M, T> {
                 command,
                 result,
             },
-            ProtocolEvent::Role { role, epoch } => {
-                if role == "leader" {
+            ProtocolEvent::Role {
+                role,
+                epoch,
+                leadership,
+            } => {
+                if leadership == Leadership::Leads {
                     self.last_leader = Some(node);
                 }
-                EventKind::Role { role, epoch }
+                EventKind::Role {
+                    role,
+                    epoch,
+                    leadership,
+                }
             }
             ProtocolEvent::Commit { index } => EventKind::Commit { index },
         };

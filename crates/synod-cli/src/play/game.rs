@@ -6,7 +6,9 @@
 
 use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
-use synod_core::{Event, EventKind, Level, NodeId, Observer, Time, Violation};
+use synod_core::{
+    Decision, Event, EventKind, Leadership, Level, NodeId, Observer, ShowStore, Time, Violation,
+};
 use synod_protocols::judge::Checks;
 use synod_protocols::scenario;
 use synod_protocols::system::{self, System};
@@ -325,7 +327,11 @@ impl Observer for Collector {
                 .map(|_| json!({"kind": "drop", "node": n, "id": msg_id, "reason": reason.name()})),
             EventKind::Crash => Some(json!({"kind": "crash", "node": n})),
             EventKind::Restart => Some(json!({"kind": "restart", "node": n})),
-            EventKind::Role { role, epoch } => {
+            EventKind::Role {
+                role,
+                epoch,
+                leadership,
+            } => {
                 let epoch = epoch.to_string();
                 if let (Some(id), Some(term)) = (
                     node,
@@ -333,11 +339,11 @@ impl Observer for Collector {
                         .strip_prefix("term ")
                         .and_then(|x| x.parse::<u64>().ok()),
                 ) {
-                    if role == "leader" || role == "candidate" {
+                    if leadership != Leadership::Follows {
                         self.term_owner.insert(term, id);
                     }
                 }
-                if role == "proposer" || role == "candidate" {
+                if leadership == Leadership::Seeks {
                     self.rounds.insert(epoch.clone());
                 }
                 Some(json!({"kind": "role", "node": n, "role": role, "epoch": epoch}))
@@ -697,9 +703,17 @@ impl Game {
                     })
                 };
                 let value = match self.spec.proto {
-                    Proto::Paxos => fact("decided").map(|v| v.trim_matches('"').to_string()),
-                    Proto::Raft => fact("store").map(|s| {
-                        format!("commit {} · store {s}", fact("commit").unwrap_or_default())
+                    Proto::Paxos => st.and_then(|s| match &s.decision {
+                        Some(Decision::Decided(v)) => Some(v.clone()),
+                        Some(Decision::Pending) => Some("-".to_string()),
+                        None => None,
+                    }),
+                    Proto::Raft => st.and_then(|s| s.store.as_ref()).map(|s| {
+                        format!(
+                            "commit {} · store {}",
+                            fact("commit").unwrap_or_default(),
+                            ShowStore(s)
+                        )
                     }),
                 };
                 json!({

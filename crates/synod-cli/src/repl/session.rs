@@ -16,7 +16,9 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use synod_core::{ClientOp, Event, EventKind, Level, NodeId, Observer, Time, Violation};
+use synod_core::{
+    ClientOp, Event, EventKind, Leadership, Level, NodeId, Observer, Time, Violation,
+};
 use synod_protocols::judge::Checks;
 use synod_protocols::scenario::Scenario;
 use synod_protocols::system::{self, System};
@@ -81,8 +83,9 @@ impl Observer for Watch {
                 self.decisions += 1
             }
             EventKind::Role {
-                role: "leader",
                 epoch,
+                leadership: Leadership::Leads,
+                ..
             } => {
                 self.leaders += 1;
                 self.last_leader = (ev.node, epoch.to_string());
@@ -697,13 +700,9 @@ impl Session {
         let statuses = self.sim().statuses();
         let mut stores: Vec<(String, String)> = Vec::new();
         for id in &self.live.system.servers {
-            if let Some(store) = statuses[id.index()].as_ref().and_then(|s| {
-                s.facts
-                    .iter()
-                    .find(|(k, _)| *k == "store")
-                    .map(|(_, v)| v.clone())
-            }) {
-                stores.push((self.names[id.index()].clone(), store));
+            if let Some(store) = statuses[id.index()].as_ref().and_then(|s| s.store.as_ref()) {
+                let shown = synod_core::ShowStore(store).to_string();
+                stores.push((self.names[id.index()].clone(), shown));
             }
         }
         let distinct: std::collections::BTreeSet<&String> = stores.iter().map(|(_, s)| s).collect();

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
-use synod_core::{ClientOp, ClientResult, NodeId};
+use synod_core::{ClientOp, ClientResult, NodeId, ShowStore};
 
 /// A command of the replicated state machine.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -144,14 +144,7 @@ impl Store {
 impl fmt::Display for Store {
     /// `{a: val_1, c: val_7}`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("{")?;
-        for (i, (k, v)) in self.data.iter().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            write!(f, "{k}: {v}")?;
-        }
-        f.write_str("}")
+        ShowStore(&self.data).fmt(f)
     }
 }
 

@@ -99,7 +99,6 @@ impl Acceptor {
         NodeStatus {
             role: "acceptor".into(),
             epoch: format!("promised {}", self.promised),
-            leader: false,
             facts: vec![
                 ("promised", self.promised.to_string()),
                 (
@@ -111,6 +110,7 @@ impl Acceptor {
                         .to_string(),
                 ),
             ],
+            ..NodeStatus::default()
         }
     }
 }

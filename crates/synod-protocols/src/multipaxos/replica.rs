@@ -99,10 +99,9 @@ impl Replica {
             role: "replica".into(),
             epoch: String::new(),
             leader: false,
-            facts: vec![
-                ("applied", self.learner.applied().to_string()),
-                ("store", self.learner.store().to_string()),
-            ],
+            facts: vec![("applied", self.learner.applied().to_string())],
+            store: Some(self.learner.store().data().clone()),
+            decision: None,
         }
     }
 }

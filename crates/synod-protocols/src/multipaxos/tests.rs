@@ -159,7 +159,11 @@ fn active_leader(window: usize, bug: Option<Bug>) -> Harness<Server> {
             },
         );
     }
-    assert!(h.out.events.contains(&"role leader ballot 1.1".to_string()));
+    assert!(
+        h.out
+            .events
+            .contains(&"role leader ballot 1.1 (leads)".to_string())
+    );
     h.clear();
     h.take_sent();
     h
@@ -179,7 +183,7 @@ fn a_new_leader_reproposes_the_highest_ballot_value_and_fills_gaps_with_noops() 
     assert!(
         h.out
             .events
-            .contains(&"role candidate ballot 6.2".to_string())
+            .contains(&"role candidate ballot 6.2 (seeks)".to_string())
     );
     h.take_sent();
     h.deliver(
@@ -314,7 +318,7 @@ fn a_leader_that_meets_a_higher_ballot_steps_down_and_redirects_clients() {
     assert!(
         h.out
             .events
-            .contains(&"role step down ballot 1.1".to_string())
+            .contains(&"role step down ballot 1.1 (follows)".to_string())
     );
     assert!(!h.process.status().leader);
     h.take_sent();
@@ -438,6 +442,6 @@ fn a_standby_that_hears_heartbeats_does_not_take_over() {
     assert!(
         h.out
             .events
-            .contains(&"role candidate ballot 2.2".to_string())
+            .contains(&"role candidate ballot 2.2 (seeks)".to_string())
     );
 }

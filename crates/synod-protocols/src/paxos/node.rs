@@ -9,7 +9,7 @@ use super::msg::{Ballot, Epoch, Msg, ShowAccepted, ShowBallot, Value};
 use super::proposer::{Phase, Proposer};
 use std::fmt;
 use std::rc::Rc;
-use synod_core::{Ctx, Level, NodeId, NodeStatus, Process, Time, TimerId};
+use synod_core::{Ctx, Decision, Level, NodeId, NodeStatus, Process, Time, TimerId};
 
 /// What a node's timers carry.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -289,7 +289,7 @@ impl PaxosNode {
         };
         p.leader = false;
         let value = p.value.clone();
-        ctx.role("proposer", &Epoch(ballot));
+        ctx.seeks("proposer", &Epoch(ballot));
         say(
             ctx,
             Level::Info,
@@ -362,7 +362,7 @@ impl PaxosNode {
             accepted: Vec::new(),
         };
         p.leader = true;
-        ctx.role("leader", &Epoch(ballot));
+        ctx.leads("leader", &Epoch(ballot));
         let me = cfg.name(self.id);
         match (at, reported) {
             (Some(at), _) => say(
@@ -750,12 +750,10 @@ impl Process for PaxosNode {
             if st.role.is_empty() {
                 st.role = "learner".into();
             }
-            st.facts.push((
-                "decided",
-                self.decided
-                    .as_ref()
-                    .map_or_else(|| "-".to_string(), |v| format!("{v:?}")),
-            ));
+            st.decision = Some(match &self.decided {
+                Some(v) => Decision::Decided(v.clone()),
+                None => Decision::Pending,
+            });
         }
         st
     }
@@ -834,7 +832,10 @@ mod tests {
             .collect();
         assert_eq!(
             roles,
-            ["role proposer ballot 1.1", "role leader ballot 1.1"]
+            [
+                "role proposer ballot 1.1 (seeks)",
+                "role leader ballot 1.1 (leads)"
+            ]
         );
     }
 
@@ -890,7 +891,7 @@ mod tests {
         assert!(
             h.out
                 .events
-                .contains(&"role step down ballot 1.1".to_string())
+                .contains(&"role step down ballot 1.1 (follows)".to_string())
         );
         let p = h.process.proposer.as_ref().unwrap();
         assert_eq!(p.phase, Phase::Waiting);

@@ -5,7 +5,7 @@
 use crate::judge::Checks;
 use crate::scenario::Scenario;
 use crate::system;
-use synod_core::{NodeId, Time};
+use synod_core::{Decision, NodeId, Time};
 use synod_sim::{EndReason, FaultKind, FaultPlan, random_faults};
 
 /// What a sweep seed throws at the cluster.
@@ -100,7 +100,7 @@ pub fn run_seed_on(base: &Scenario, seed: u64, plan: &SweepPlan) -> Result<SeedR
         .zip(sys.sim.specs())
         .filter(|(st, _)| {
             st.as_ref()
-                .is_none_or(|st| st.facts.iter().any(|(k, v)| *k == "decided" && v == "-"))
+                .is_none_or(|st| st.decision == Some(Decision::Pending))
         })
         .map(|(_, spec)| spec.name.clone())
         .collect();

@@ -254,7 +254,7 @@ impl RaftServer {
         self.leader = None;
         self.votes.iter_mut().for_each(|v| *v = false);
         self.votes[self.me.index()] = true;
-        ctx.role("candidate", &TermEpoch(self.d.current_term));
+        ctx.seeks("candidate", &TermEpoch(self.d.current_term));
         self.set_label(ctx);
         ctx.warn(format_args!(
             "election timeout: no leader heard from; starts election for term {} (last log {}@t{})",
@@ -353,7 +353,7 @@ impl RaftServer {
             };
         }
         self.in_log.clear();
-        ctx.role("leader", &TermEpoch(self.d.current_term));
+        ctx.leads("leader", &TermEpoch(self.d.current_term));
         self.set_label(ctx);
         let idx = self.d.log.push(Entry {
             term: self.d.current_term,
@@ -919,8 +919,9 @@ impl Process for RaftServer {
                 ),
                 ("commit", self.commit_index.to_string()),
                 ("applied", self.last_applied.to_string()),
-                ("store", self.store.to_string()),
             ],
+            store: Some(self.store.data().clone()),
+            decision: None,
         }
     }
 }

@@ -216,7 +216,11 @@ fn a_candidate_with_a_majority_becomes_leader_and_appends_a_no_op_5_2() {
         s.log().get(1).map(|e| (e.term, &e.cmd)),
         Some((1, &Command::Noop))
     );
-    assert!(h.out.events.contains(&"role leader term 1".to_string()));
+    assert!(
+        h.out
+            .events
+            .contains(&"role leader term 1 (leads)".to_string())
+    );
     let sent = h.take_sent();
     assert_eq!(sent.len(), 4);
     assert!(

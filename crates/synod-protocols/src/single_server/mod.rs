@@ -126,7 +126,7 @@ impl Process for Server {
         NodeStatus {
             role: "server".into(),
             leader: true,
-            facts: vec![("store", self.durable.store.to_string())],
+            store: Some(self.durable.store.data().clone()),
             ..NodeStatus::default()
         }
     }
