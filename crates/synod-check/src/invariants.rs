@@ -4,6 +4,15 @@
 use std::collections::BTreeMap;
 use synod_core::{Event, EventKind, Leadership, NodeId, Observer, Violation};
 
+/// [`Agreement`]'s property: two learners decided differently.
+pub const AGREEMENT: &str = "agreement";
+/// [`Agreement`]'s property: one learner changed its decision.
+pub const STABILITY: &str = "stability";
+/// [`StateMachineSafety`]'s property.
+pub const STATE_MACHINE_SAFETY: &str = "state machine safety";
+/// [`ElectionSafety`]'s property.
+pub const ELECTION_SAFETY: &str = "election safety";
+
 fn violation(ev: &Event<'_>, property: &str, detail: String) -> Violation {
     Violation {
         property: property.to_string(),
@@ -32,10 +41,10 @@ impl Observer for Agreement {
                 }
                 Some((first, by, by_label)) if *first != value => {
                     let (property, who) = if *by == node {
-                        ("stability", format!("{} changed its decision", ev.label))
+                        (STABILITY, format!("{} changed its decision", ev.label))
                     } else {
                         (
-                            "agreement",
+                            AGREEMENT,
                             format!("{} and {} decided differently", by_label, ev.label),
                         )
                     };
@@ -71,7 +80,7 @@ impl Observer for StateMachineSafety {
                 Some((first, by)) if *first != command => {
                     return Err(violation(
                         ev,
-                        "state machine safety",
+                        STATE_MACHINE_SAFETY,
                         format!(
                             "index {index}: {by} applied {first} but {} applied {command}",
                             ev.label
@@ -112,7 +121,7 @@ impl Observer for ElectionSafety {
                 Some((first, label)) if *first != node => {
                     return Err(violation(
                         ev,
-                        "election safety",
+                        ELECTION_SAFETY,
                         format!("two leaders in {epoch}: {label} and {}", ev.label),
                     ));
                 }

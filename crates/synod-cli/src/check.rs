@@ -100,7 +100,8 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
             .map_err(|e| UsageError(format!("--bug: {e}")))?;
     }
     // Validate the base (protocol, bug name) once, up front.
-    synod_protocols::system::build(&base).map_err(|e| UsageError(e.to_string()))?;
+    let built = synod_protocols::system::build(&base).map_err(|e| UsageError(e.to_string()))?;
+    crate::run::warn(&built.warnings);
     let kinds =
         campaign::parse_kinds(&args.faults).map_err(|e| UsageError(format!("--faults: {e}")))?;
     let shard = args

@@ -24,9 +24,10 @@ pub struct RunArgs {
     /// Seed of the run (overrides the scenario's).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Stop at this virtual time, in milliseconds (overrides the scenario's `until_ms`).
-    #[arg(long, value_name = "MS")]
-    pub until: Option<u64>,
+    /// Stop at this virtual time, in milliseconds, fractions allowed (overrides the scenario's
+    /// `until_ms`).
+    #[arg(long, value_name = "MS", value_parser = until_arg)]
+    pub until: Option<Time>,
     /// Write the JSON-lines trace (docs/trace.md) to FILE.
     #[arg(long, value_name = "FILE")]
     pub trace: Option<String>,
@@ -34,19 +35,29 @@ pub struct RunArgs {
     /// message), trace (adds timers and protocol events).
     #[arg(long, default_value = "info", value_name = "LEVEL")]
     pub log_level: Level,
-    /// Number of clients (overrides `cluster.clients`).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000))]
-    pub clients: Option<u32>,
-    /// Number of server nodes, for protocols that have them (overrides `cluster.nodes`).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000))]
-    pub nodes: Option<u32>,
+    /// Number of clients (overrides `cluster.clients`; the protocol's limits apply).
+    #[arg(long)]
+    pub clients: Option<u64>,
+    /// Number of server nodes, for protocols that have them (overrides `cluster.nodes`; the
+    /// protocol's limits apply).
+    #[arg(long)]
+    pub nodes: Option<u64>,
     /// Requests per client (overrides `workload.requests_per_client`).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
-    pub requests: Option<u32>,
+    #[arg(long)]
+    pub requests: Option<u64>,
     /// Run with a planted bug (overrides the scenario's `bug`; `synod check --bug list` lists
     /// them).
     #[arg(long, value_name = "NAME")]
     pub bug: Option<String>,
+}
+
+/// `--until MS`: milliseconds, fractions allowed, within the simulator's clock.
+pub fn until_arg(text: &str) -> Result<Time, String> {
+    let ms: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("expected milliseconds, as 1500 or 2.5, got `{text}`"))?;
+    scenario::parse_ms(ms)
 }
 
 /// Load the scenario `target` names: a protocol's built-in scenario, or a file.
@@ -65,7 +76,7 @@ pub fn load(target: Option<&str>) -> Result<Scenario, UsageError> {
             protocols.names()
         )));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = read_limited(path).map_err(|e| {
         if e.kind() == io::ErrorKind::NotFound {
             UsageError(format!(
                 "`{target}` is neither a protocol ({}) nor an existing scenario file",
@@ -80,22 +91,45 @@ pub fn load(target: Option<&str>) -> Result<Scenario, UsageError> {
         .map_err(|e| UsageError(e.to_string()))
 }
 
+/// Read a scenario file, at most one byte more than the scenario size limit (the parser then
+/// refuses it), so that a huge file is never read whole.
+fn read_limited(path: &Path) -> io::Result<String> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    File::open(path)?
+        .take(scenario::MAX_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    String::from_utf8(bytes).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "the file is not UTF-8 text (a scenario is a TOML file)",
+        )
+    })
+}
+
+/// Print a scenario's warnings (`warning: FILE:LINE: ...`) to standard error.
+pub fn warn(warnings: &[scenario::ScenarioError]) {
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
 /// Apply the command line's overrides to a scenario.
 fn apply_overrides(s: &mut Scenario, a: &RunArgs) -> Result<(), UsageError> {
     if let Some(seed) = a.seed {
         s.seed = seed;
     }
-    if let Some(ms) = a.until {
-        s.until = Time::ms(ms);
+    if let Some(t) = a.until {
+        s.until = t;
     }
-    if let Some(n) = a.clients {
-        s.cluster.clients = Some(n);
-    }
-    if let Some(n) = a.nodes {
-        s.cluster.nodes = Some(n);
-    }
-    if let Some(n) = a.requests {
-        s.workload.requests_per_client = n;
+    for (flag, key, value) in [
+        ("--clients", "cluster.clients", a.clients),
+        ("--nodes", "cluster.nodes", a.nodes),
+        ("--requests", "workload.requests_per_client", a.requests),
+    ] {
+        if let Some(n) = value {
+            s.set_count(key, n, flag).map_err(UsageError)?;
+        }
     }
     if let Some(b) = &a.bug {
         s.set_bug(b)
@@ -109,6 +143,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     let mut scenario = load(args.target.as_deref())?;
     apply_overrides(&mut scenario, args)?;
     let mut system = system::build(&scenario).map_err(|e| UsageError(e.to_string()))?;
+    warn(&system.warnings);
     let names: Vec<String> = system.sim.specs().iter().map(|s| s.name.clone()).collect();
 
     let json = match &args.trace {

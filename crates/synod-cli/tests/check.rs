@@ -77,7 +77,14 @@ fn bad_campaign_arguments_exit_2() {
             &["check", "kv", "--out", "/proc/synod-cannot-write"],
             "--out `/proc/synod-cannot-write` is not writable",
         ),
-        (&["check", "kv", "--bug", "no-such-bug"], "no planted bugs"),
+        (
+            &["check", "kv", "--bug", "no-such-bug"],
+            "--bug: protocol kv has no planted bugs",
+        ),
+        (
+            &["check", "kv", "--faults", ""],
+            "--faults: give at least one fault kind (valid: crash, partition, loss, duplicate, delay, slow, hold, restart)",
+        ),
     ];
     for (args, want) in cases {
         let o = synod(args);

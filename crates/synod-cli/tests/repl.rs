@@ -494,6 +494,21 @@ fn the_terminal_interface_completes_and_ctrl_c_pauses_a_run() {
     t.wait_for("synod 0.0ms #0> quit");
 }
 
+/// Restarting a node that is up does nothing, and the REPL says so instead of recording it.
+#[test]
+fn restarting_a_node_that_is_up_warns_and_changes_nothing() {
+    let o = repl(
+        &["kv"],
+        "step 5\nrestart server\ncrash server\nrestart server\n",
+    );
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("warning: server is up; restart does nothing (it restarts a crashed node)"),
+        "{out}"
+    );
+    assert_eq!(out.matches("*** restart server").count(), 1, "{out}");
+}
+
 #[test]
 fn inspect_shows_the_full_state_or_what_a_crashed_node_kept() {
     let o = repl(

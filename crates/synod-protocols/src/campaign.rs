@@ -60,6 +60,13 @@ pub fn parse_kinds(list: &str) -> Result<Vec<FaultKind>, String> {
             }
         }
     }
+    if kinds.is_empty() {
+        let valid: Vec<&str> = FaultKind::ALL.iter().map(|(_, n)| *n).collect();
+        return Err(format!(
+            "give at least one fault kind (valid: {}, restart)",
+            valid.join(", ")
+        ));
+    }
     Ok(kinds)
 }
 

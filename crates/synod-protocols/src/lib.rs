@@ -9,7 +9,8 @@
 //! - One folder per protocol, each with its descriptor and builder in `build.rs`:
 //!   [`single_server`] (`kv`, the baseline the replicated stores must behave like),
 //!   [`paxos`] (single-decree Paxos), [`multipaxos`] (Multi-Paxos KV), [`raft`] (Raft KV).
-//! - [`scenario`]: the scenario format (docs/scenarios.md).
+//! - [`scenario`]: the scenario format (docs/scenarios.md); [`settings`]: the keys each protocol
+//!   owns in it, with their defaults and checks.
 //! - [`system`]: from a scenario to a runnable system.
 //! - [`judge`]: run a system with every check on, and judge its expectations.
 //! - [`campaign`]: many seeds of random faults, judged, and failures shrunk.
@@ -23,6 +24,7 @@ pub mod protocol;
 pub mod raft;
 mod registry;
 pub mod scenario;
+pub mod settings;
 pub mod single_server;
 pub mod system;
 

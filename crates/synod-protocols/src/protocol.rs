@@ -8,8 +8,10 @@
 //! the tables in README.md and docs/scenarios.md all derive from it.
 
 use crate::scenario::{Scenario, ScenarioError};
+use crate::settings::{Invalid, Kind, Setting, Settings};
 use crate::system::System;
 use std::fmt;
+use synod_sim::Fault;
 
 /// A deliberately broken variant of a protocol, for teaching and for trusting the checks.
 #[derive(Debug, PartialEq, Eq)]
@@ -88,17 +90,78 @@ pub struct Protocol {
     /// The names of the live checks it adds to the generic ones (the properties its state
     /// checks report), so that `expect.violation` can name them.
     pub checks: &'static [&'static str],
-    /// The keys it takes in `[cluster]`, with what each means.
-    pub counts: &'static [(&'static str, &'static str)],
-    /// Build the system a scenario describes: the processes laid out as nodes, its own state
-    /// checks attached, the scenario's faults resolved against the node names.
+    /// The keys it takes in `[cluster]`, `[timing]`, `[workload]` and sections of its own,
+    /// with their defaults and checks, in groups (the KV protocols share
+    /// [`crate::kv::CLIENT_SETTINGS`]). Keys it does not list are rejected.
+    pub settings: &'static [&'static [Setting]],
+    /// Its rules across settings (a heartbeat below the election timeout, as many names as
+    /// nodes), run after each value passed its own checks. `Err` names the key to report.
+    pub validate: fn(&Settings) -> Result<(), Invalid>,
+    /// Fault actions of its own, beyond the simulator's (`[[fault]]` keys), if any.
+    pub faults: &'static [FaultVerb],
+    /// Build the system a scenario describes: the processes laid out as nodes and its own state
+    /// checks attached. The scenario's faults and requests are scheduled by
+    /// [`crate::system::build`], against the node names.
     pub build: fn(&Scenario) -> Result<System, ScenarioError>,
 }
+
+/// A `[[fault]]` action a protocol adds (`isolate = "n1"`): it stands for faults of the
+/// simulator's vocabulary, worked out from its value and the node names when the system is
+/// built.
+pub struct FaultVerb {
+    /// The key in a `[[fault]]` table.
+    pub key: &'static str,
+    /// What it does, for the docs and messages.
+    pub doc: &'static str,
+    /// The faults it stands for, given its value (a string) and the node names; `Err` says why
+    /// the value is unusable.
+    pub expand: fn(value: &str, names: &[String]) -> Result<Vec<Fault>, String>,
+}
+
+/// No cross-field rules: a protocol whose settings are independent of each other.
+pub fn no_rules(_: &Settings) -> Result<(), Invalid> {
+    Ok(())
+}
+
+/// The properties every run is checked for, whatever the protocol: the generic live checks and
+/// the simulator's message-storm bound. `expect.violation` may name these and the protocol's own
+/// [`Protocol::checks`].
+pub const GENERIC_CHECKS: &[&str] = &[
+    synod_check::invariants::AGREEMENT,
+    synod_check::invariants::STABILITY,
+    synod_check::invariants::STATE_MACHINE_SAFETY,
+    synod_check::invariants::ELECTION_SAFETY,
+    synod_sim::sim::MESSAGE_STORM,
+];
 
 impl Protocol {
     /// The planted bug called `name`.
     pub fn bug(&self, name: &str) -> Option<&'static PlantedBug> {
         self.bugs.iter().find(|b| b.name == name)
+    }
+
+    /// Every key it takes, in order.
+    pub fn all_settings(&self) -> impl Iterator<Item = &'static Setting> {
+        self.settings.iter().flat_map(|group| group.iter())
+    }
+
+    /// The setting called `key` (`cluster.nodes`).
+    pub fn setting(&self, key: &str) -> Option<&'static Setting> {
+        self.all_settings().find(|s| s.key == key)
+    }
+
+    /// The properties `expect.violation` may name for this protocol.
+    pub fn properties(&self) -> Vec<&'static str> {
+        GENERIC_CHECKS
+            .iter()
+            .chain(self.checks)
+            .copied()
+            .fold(Vec::new(), |mut v, p| {
+                if !v.contains(&p) {
+                    v.push(p);
+                }
+                v
+            })
     }
 
     /// The names of its planted bugs, for messages.
@@ -211,6 +274,36 @@ impl<'a> Registry<'a> {
                 "| `{}` | {} | {bugs} | {docs} |\n",
                 p.name, p.summary
             ));
+        }
+        out
+    }
+
+    /// The keys each protocol takes, one Markdown table per protocol, as docs/scenarios.md
+    /// shows them (a test keeps the two equal).
+    pub fn settings_tables(&self) -> String {
+        let mut out = String::new();
+        for p in self.iter() {
+            out.push_str(&format!(
+                "### `{}`\n\n| key | default | meaning |\n|---|---|---|\n",
+                p.name
+            ));
+            for s in p.all_settings() {
+                let range = match s.kind {
+                    Kind::Count { min, max, .. } => format!("; {min} to {max}"),
+                    _ => String::new(),
+                };
+                let default = s.default_text();
+                let default = if default.is_empty() {
+                    String::new()
+                } else {
+                    format!("`{default}`")
+                };
+                out.push_str(&format!("| `{}` | {default} | {}{range} |\n", s.key, s.doc));
+            }
+            for v in p.faults {
+                out.push_str(&format!("| `fault.{}` | | {} |\n", v.key, v.doc));
+            }
+            out.push('\n');
         }
         out
     }

@@ -12,6 +12,9 @@ pub struct System {
     pub sim: Box<dyn Simulation>,
     /// The servers whose stores must converge (replicas, Raft nodes, the single server).
     pub servers: Vec<NodeId>,
+    /// What looks wrong in the scenario without being an error ([`Scenario::warnings`]), for
+    /// the command line to print.
+    pub warnings: Vec<ScenarioError>,
 }
 
 /// The simulator configuration a scenario asks for.
@@ -29,6 +32,23 @@ pub fn sim_config(s: &Scenario) -> SimConfig {
 pub fn build(s: &Scenario) -> Result<System, ScenarioError> {
     let mut system = (s.protocol.build)(s)?;
     let names: Vec<String> = system.sim.specs().iter().map(|n| n.name.clone()).collect();
+    // One name, one node: a server named like a client would take the client's faults.
+    let mut sorted: Vec<&String> = names.iter().collect();
+    sorted.sort();
+    if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
+        let line = s
+            .protocol
+            .setting("cluster.names")
+            .and_then(|k| s.settings.line(k));
+        return Err(s.error(
+            line,
+            format!(
+                "key `cluster.names`: `{}` would name two nodes, a server and a client (clients are `client 1`..`client N`); pick another name",
+                w[0]
+            ),
+        ));
+    }
+    system.warnings = s.warnings(system.sim.specs());
     for f in s.resolve_faults(&names)? {
         system.sim.schedule(f);
     }

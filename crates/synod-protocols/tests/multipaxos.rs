@@ -84,7 +84,7 @@ fn bad_input_is_refused_with_a_clear_message() {
         ),
         (
             "[timing]\nheartbeat_ms = 500",
-            "key `timing.leader_timeout_ms`: must exceed the heartbeat",
+            "bad.toml:3: key `timing.heartbeat_ms`: the leader timeout's max must exceed the heartbeat (500.0ms)",
         ),
         (
             "[[fault]]\nat_ms = 5\ncrash = \"leader 3\"",
@@ -105,10 +105,20 @@ fn bad_input_is_refused_with_a_clear_message() {
             "for\n{text}\ngot: {err}\nwanted: {want}"
         );
     }
+    // The same checks hold for counts set from the command line.
     let mut s = PROTOCOLS.scenario("multipaxos").unwrap();
-    s.cluster.acceptors = Some(0);
-    let err = system::build(&s).err().unwrap();
-    assert!(err.to_string().contains("needs at least one"), "{err}");
+    let err = s
+        .set_count("cluster.acceptors", 0, "--acceptors")
+        .unwrap_err();
+    assert_eq!(
+        err,
+        "--acceptors: key `cluster.acceptors`: must be between 1 and 100, got 0"
+    );
+    let err = s.set_count("cluster.nodes", 3, "--nodes").unwrap_err();
+    assert_eq!(
+        err,
+        "--nodes: protocol multipaxos has no `cluster.nodes` (its [cluster] counts: acceptors, leaders, replicas, clients)"
+    );
 }
 
 /// What one seed of a sweep showed.

@@ -271,7 +271,7 @@ fn bad_input_is_refused_with_a_clear_message() {
         ),
         (
             "[cluster]\nnodes = 3\nnames = [\"a\", \"b\"]",
-            "lists 2 names but `cluster.nodes` is 3",
+            "bad.toml:4: key `cluster.names`: 2 names given, but `cluster.nodes` is 3",
         ),
         ("[timing]\nmax_append_entries = 0", "max_append_entries"),
     ];

@@ -50,3 +50,28 @@ fn campaign_scenarios_with_every_fault_kind_roundtrip() {
         }
     }
 }
+
+/// Seeds have one range everywhere: the largest seed `--seed` takes is written by `to_toml`
+/// (as `synod check --out` and the REPL's `save` write scenarios) and read back.
+#[test]
+fn the_largest_seed_roundtrips() {
+    let mut s = PROTOCOLS.scenario("raft").unwrap();
+    s.seed = u64::MAX;
+    let text = s.to_toml();
+    assert!(text.contains("seed = 18446744073709551615\n"), "{text}");
+    roundtrip(&s);
+}
+
+/// Settings, node names with spaces and fractional times survive the trip too.
+#[test]
+fn settings_names_and_fractions_roundtrip() {
+    let s = PROTOCOLS
+        .parse(
+            "t.toml",
+            "protocol = \"raft\"\nuntil_ms = 2500.125\n[cluster]\nnames = [\"Taziri the first\", \"n2\", \"n3\"]\n\
+             [timing]\nheartbeat_ms = 12.5\nelection_timeout_ms = { min = 100, max = 250.5 }\n\
+             [workload]\nmix = { put = 3 }\nkeys = [\"x\"]\n",
+        )
+        .unwrap();
+    roundtrip(&s);
+}

@@ -17,6 +17,9 @@ use synod_core::{
 /// exhausting memory.
 pub const MAX_QUEUED: usize = 1_000_000;
 
+/// The property a run breaks when more than [`MAX_QUEUED`] entries are queued.
+pub const MESSAGE_STORM: &str = "bounded message storm";
+
 /// A process of the cluster, as the simulator knows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeSpec {
@@ -688,7 +691,7 @@ impl<P: Process> Sim<P> {
         if self.world.queue.len() > MAX_QUEUED {
             let t = &mut self.world.tracer;
             let v = Violation {
-                property: "bounded message storm".into(),
+                property: MESSAGE_STORM.into(),
                 seq: t.seq,
                 time: self.world.now,
                 detail: format!(

@@ -93,6 +93,7 @@ pub fn repl(args: &ReplArgs) -> Result<ExitCode> {
     }
     let stdout: Rc<RefCell<dyn Write>> = Rc::new(RefCell::new(io::stdout()));
     let mut session = Session::new(scenario, args.log_level, stdout.clone())?;
+    crate::run::warn(session.warnings());
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = Arc::clone(&stop);

@@ -178,6 +178,11 @@ impl Session {
         })
     }
 
+    /// What looks wrong in the scenario without being an error.
+    pub fn warnings(&self) -> &[synod_protocols::scenario::ScenarioError] {
+        &self.live.system.warnings
+    }
+
     /// Node names, by id (for completion).
     pub fn names(&self) -> &[String] {
         &self.names
@@ -426,6 +431,16 @@ impl Session {
         if let Some(note) = self.violation_note() {
             say!(self, "{note}");
             return;
+        }
+        if let Fault::Restart(Target::Node(id)) = fault {
+            if self.sim().is_up(id) {
+                say!(
+                    self,
+                    "warning: {} is up; restart does nothing (it restarts a crashed node)",
+                    self.names[id.index()]
+                );
+                return;
+            }
         }
         if let Fault::Crash(Target::Leader) | Fault::Restart(Target::Leader) = fault {
             let leads = self.sim().statuses().iter().flatten().any(|s| s.leader);

@@ -4,6 +4,7 @@
 //! history the linearizability checker reads.
 
 use super::contract::{Command, Reply, Request};
+use crate::settings::{Kind, Setting, Settings};
 use std::rc::Rc;
 use synod_core::{ClientOp, Ctx, Message, NodeId, NodeStatus, Time, TimerId};
 use synod_sim::NodeSpec;
@@ -32,6 +33,87 @@ impl Default for Workload {
             mix: [1, 1, 1],
             timeout: Time::ms(500),
         }
+    }
+}
+
+/// The most clients a scenario may have. Each client is a few hundred bytes and a run of this
+/// many finishes in seconds; the limit keeps a typo from asking for millions.
+pub const MAX_CLIENTS: u64 = 10_000;
+
+/// `cluster.clients`: how many clients.
+pub const CLIENTS: Setting = Setting {
+    key: "cluster.clients",
+    kind: Kind::Count {
+        default: 3,
+        min: 1,
+        max: MAX_CLIENTS,
+        why_max: "a limit against typos: a run of 10000 clients takes seconds already",
+    },
+    doc: "clients",
+};
+
+/// `workload.requests_per_client`.
+pub const REQUESTS: Setting = Setting {
+    key: "workload.requests_per_client",
+    kind: Kind::Count {
+        default: 5,
+        min: 0,
+        max: 1_000_000,
+        why_max: "a limit against typos",
+    },
+    doc: "requests each client issues, one at a time",
+};
+
+/// `workload.keys`.
+pub const KEYS: Setting = Setting {
+    key: "workload.keys",
+    kind: Kind::Strings {
+        default: &["a", "b", "c", "d", "e"],
+    },
+    doc: "the keys requests pick from",
+};
+
+/// `workload.values`.
+pub const VALUES: Setting = Setting {
+    key: "workload.values",
+    kind: Kind::Count {
+        default: 100,
+        min: 1,
+        max: u32::MAX as u64,
+        why_max: "values are numbered with 32 bits",
+    },
+    doc: "values are `val_0` .. `val_{N-1}`",
+};
+
+/// `workload.mix`.
+pub const MIX: Setting = Setting {
+    key: "workload.mix",
+    kind: Kind::Weights {
+        names: &["get", "put", "delete"],
+        default: &[1, 1, 1],
+    },
+    doc: "relative weights of the operations (a missing one weighs 0)",
+};
+
+/// `workload.client_timeout_ms`.
+pub const CLIENT_TIMEOUT: Setting = Setting {
+    key: "workload.client_timeout_ms",
+    kind: Kind::Ms { default: 500.0 },
+    doc: "how long a client waits for a reply before retrying at the next server",
+};
+
+/// The keys of every KV protocol's clients: `cluster.clients` and `[workload]`.
+pub const CLIENT_SETTINGS: &[Setting] = &[CLIENTS, REQUESTS, KEYS, VALUES, MIX, CLIENT_TIMEOUT];
+
+/// The workload a scenario's settings describe.
+pub fn workload(s: &Settings) -> Workload {
+    let mix = s.weights(&MIX);
+    Workload {
+        requests_per_client: s.count(&REQUESTS) as u32,
+        keys: s.strings(&KEYS).unwrap_or_default(),
+        values: s.count(&VALUES) as u32,
+        mix: [mix[0] as u32, mix[1] as u32, mix[2] as u32],
+        timeout: s.time(&CLIENT_TIMEOUT),
     }
 }
 

@@ -12,6 +12,8 @@ pub mod client;
 pub mod contract;
 pub mod node;
 
-pub use client::{ClientTimer, KvClient, Workload, client_specs};
+pub use client::{
+    CLIENT_SETTINGS, CLIENTS, ClientTimer, KvClient, MAX_CLIENTS, Workload, client_specs, workload,
+};
 pub use contract::{Answer, Command, Reply, Request, Sessions, Store};
 pub use node::{KvMessage, KvNode, KvTimer, simulation};

@@ -8,10 +8,92 @@ use super::{Acceptor, BUGS, Bug, Config, Durable, Leader, Replica, Server};
 use crate::kv;
 use crate::protocol::Protocol;
 use crate::scenario::{Scenario, ScenarioError};
+use crate::settings::{Invalid, Kind, Setting, Settings};
 use crate::system::{System, sim_config};
 use std::sync::Arc;
-use synod_core::{NodeId, Time};
+use synod_core::NodeId;
 use synod_sim::NodeSpec;
+
+/// The most servers of one role: every leader sends each slot to every acceptor and learner,
+/// and the runs of thousands of servers are too slow to be useful.
+pub const MAX_PER_ROLE: u64 = 100;
+
+const WHY_MAX: &str =
+    "every slot goes to every acceptor, leader and replica: the work grows with the count";
+
+/// `cluster.acceptors`.
+pub const ACCEPTORS: Setting = Setting {
+    key: "cluster.acceptors",
+    kind: Kind::Count {
+        default: 3,
+        min: 1,
+        max: MAX_PER_ROLE,
+        why_max: WHY_MAX,
+    },
+    doc: "acceptors (`acceptor 1`..)",
+};
+
+/// `cluster.leaders`.
+pub const LEADERS: Setting = Setting {
+    key: "cluster.leaders",
+    kind: Kind::Count {
+        default: 1,
+        min: 1,
+        max: MAX_PER_ROLE,
+        why_max: WHY_MAX,
+    },
+    doc: "leaders: one active, the others standbys (`leader 1`..)",
+};
+
+/// `cluster.replicas`.
+pub const REPLICAS: Setting = Setting {
+    key: "cluster.replicas",
+    kind: Kind::Count {
+        default: 2,
+        min: 1,
+        max: MAX_PER_ROLE,
+        why_max: WHY_MAX,
+    },
+    doc: "replicas (`replica 1`..)",
+};
+
+/// `timing.window`.
+pub const WINDOW: Setting = Setting {
+    key: "timing.window",
+    kind: Kind::Count {
+        default: 10,
+        min: 1,
+        max: 1_000_000,
+        why_max: "a limit against typos",
+    },
+    doc: "the slots a leader keeps in flight at once",
+};
+
+/// `timing.heartbeat_ms`.
+pub const HEARTBEAT: Setting = Setting {
+    key: "timing.heartbeat_ms",
+    kind: Kind::Ms { default: 50.0 },
+    doc: "the active leader's heartbeat (and retransmission) interval",
+};
+
+/// `timing.leader_timeout_ms`.
+pub const LEADER_TIMEOUT: Setting = Setting {
+    key: "timing.leader_timeout_ms",
+    kind: Kind::RangeMs {
+        default: (150.0, 300.0),
+    },
+    doc: "a standby's randomized leader-failure timeout; its max above the heartbeat",
+};
+
+/// Multi-Paxos's own keys.
+pub const SETTINGS: &[Setting] = &[
+    ACCEPTORS,
+    LEADERS,
+    REPLICAS,
+    WINDOW,
+    HEARTBEAT,
+    LEADER_TIMEOUT,
+];
 
 /// Multi-Paxos KV, as the registry lists it.
 pub const PROTOCOL: Protocol = Protocol {
@@ -20,59 +102,40 @@ pub const PROTOCOL: Protocol = Protocol {
     docs: "docs/protocols/multipaxos.md",
     bugs: BUGS,
     checks: &[],
-    counts: &[
-        ("acceptors", "acceptors (default 3)"),
-        (
-            "leaders",
-            "leaders: one active, the others standbys (default 1)",
-        ),
-        ("replicas", "replicas (default 2)"),
-        ("clients", "clients (default 3)"),
-    ],
+    settings: &[SETTINGS, kv::CLIENT_SETTINGS],
+    validate,
+    faults: &[],
     build,
 };
 
+/// Multi-Paxos's rules across keys.
+fn validate(s: &Settings) -> Result<(), Invalid> {
+    let heartbeat = s.time(&HEARTBEAT);
+    if s.range(&LEADER_TIMEOUT).1 <= heartbeat {
+        return Err(Invalid {
+            key: if s.given(&LEADER_TIMEOUT) {
+                LEADER_TIMEOUT.key
+            } else {
+                HEARTBEAT.key
+            },
+            message: format!(
+                "the leader timeout's max must exceed the heartbeat ({heartbeat}), or standbys take over from a healthy leader"
+            ),
+        });
+    }
+    Ok(())
+}
+
 fn build(s: &Scenario) -> Result<System, ScenarioError> {
     let bug = s.planted(Bug::from_name)?;
-    let c = &s.cluster;
-    let count = |v: Option<u32>, default: u32, what: &str| -> Result<u32, ScenarioError> {
-        match v.unwrap_or(default) {
-            0 => Err(s.error(
-                None,
-                format!("key `cluster.{what}`: multipaxos needs at least one, got 0"),
-            )),
-            n => Ok(n),
-        }
-    };
-    let n_acc = count(c.acceptors, 3, "acceptors")?;
-    let n_lead = count(c.leaders, 1, "leaders")?;
-    let n_rep = count(c.replicas, 2, "replicas")?;
-    let n_cli = c.clients.unwrap_or(3);
-    let t = &s.timing;
-    let window = match t.window {
-        None => 10,
-        Some(w) if (1..=1_000_000).contains(&w) => w as usize,
-        Some(w) => {
-            return Err(s.error(
-                None,
-                format!(
-                    "key `timing.window`: the slots a leader keeps in flight must be between 1 and 1000000, got {w}"
-                ),
-            ));
-        }
-    };
-    let heartbeat = Time::ms_f64(t.heartbeat_ms.unwrap_or(50.0));
-    let leader_timeout = t
-        .leader_timeout_ms
-        .map_or((Time::ms(150), Time::ms(300)), |r| r.times());
-    if leader_timeout.1 <= heartbeat {
-        return Err(s.error(
-            None,
-            format!(
-                "key `timing.leader_timeout_ms`: must exceed the heartbeat ({heartbeat}), or standbys take over from a healthy leader"
-            ),
-        ));
-    }
+    let st = &s.settings;
+    let n_acc = st.count(&ACCEPTORS) as u32;
+    let n_lead = st.count(&LEADERS) as u32;
+    let n_rep = st.count(&REPLICAS) as u32;
+    let n_cli = st.count(&kv::CLIENTS) as u32;
+    let window = st.count(&WINDOW) as usize;
+    let heartbeat = st.time(&HEARTBEAT);
+    let leader_timeout = st.range(&LEADER_TIMEOUT);
     let mut specs = Vec::new();
     let ids = |n: u32, role: &str, specs: &mut Vec<NodeSpec>| -> Vec<NodeId> {
         (1..=n)
@@ -105,7 +168,7 @@ fn build(s: &Scenario) -> Result<System, ScenarioError> {
         specs,
         n_cli,
         leaders.clone(),
-        s.workload.clone(),
+        kv::workload(st),
         move |id, durable| {
             let i = id.0;
             if i < n_acc {
@@ -127,6 +190,7 @@ fn build(s: &Scenario) -> Result<System, ScenarioError> {
     let mut servers = leaders;
     servers.extend(replicas);
     Ok(System {
+        warnings: Vec::new(),
         sim: Box::new(sim),
         servers,
     })

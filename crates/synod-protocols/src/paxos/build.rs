@@ -17,25 +17,14 @@ pub const PROTOCOL: Protocol = Protocol {
     docs: "docs/protocols/paxos.md",
     bugs: BUGS,
     checks: &["validity"],
-    counts: &[
-        ("nodes", "nodes playing every role (default 5)"),
-        (
-            "proposers",
-            "proposers, when roles are separate (default 3)",
-        ),
-        (
-            "acceptors",
-            "acceptors, when roles are separate (default 3)",
-        ),
-        ("learners", "learners, when roles are separate (default 3)"),
-        ("names", "the nodes' names, in order"),
-        ("values", "the value each proposer proposes, in order"),
-    ],
+    settings: &[layout::SETTINGS],
+    validate: layout::validate,
+    faults: &[],
     build,
 };
 
 fn build(s: &Scenario) -> Result<System, ScenarioError> {
-    let cfg = Rc::new(layout(s)?);
+    let cfg = Rc::new(layout::layout(s)?);
     let specs = cfg.specs();
     let servers = (0..specs.len() as u32).map(NodeId).collect();
     let check = check::validity(cfg.candidates(), cfg.names.clone());
@@ -47,6 +36,7 @@ fn build(s: &Scenario) -> Result<System, ScenarioError> {
     );
     sim.set_state_check(Box::new(check));
     Ok(System {
+        warnings: Vec::new(),
         sim: Box::new(sim),
         servers,
     })

@@ -3,7 +3,7 @@
 
 use super::Server;
 use crate::kv;
-use crate::protocol::Protocol;
+use crate::protocol::{Protocol, no_rules};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::system::{System, sim_config};
 use synod_core::NodeId;
@@ -16,7 +16,9 @@ pub const PROTOCOL: Protocol = Protocol {
     docs: "",
     bugs: &[],
     checks: &[],
-    counts: &[("clients", "clients (default 3)")],
+    settings: &[kv::CLIENT_SETTINGS],
+    validate: no_rules,
+    faults: &[],
     build,
 };
 
@@ -29,14 +31,15 @@ fn build(s: &Scenario) -> Result<System, ScenarioError> {
     let sim = kv::simulation(
         sim_config(s),
         vec![server],
-        s.cluster.clients.unwrap_or(3),
+        s.settings.count(&kv::CLIENTS) as u32,
         vec![NodeId(0)],
-        s.workload.clone(),
+        kv::workload(&s.settings),
         |_, durable| Server {
             durable: durable.unwrap_or_default(),
         },
     );
     Ok(System {
+        warnings: Vec::new(),
         sim: Box::new(sim),
         servers: vec![NodeId(0)],
     })
