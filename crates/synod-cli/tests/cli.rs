@@ -594,3 +594,49 @@ fn bug_list_is_per_protocol() {
         .sum();
     assert_eq!(all.lines().count(), listed, "{all}");
 }
+
+/// One name per node everywhere: the narration names servers as the scenario does, so a name
+/// copied from the output works in a fault.
+#[test]
+fn narration_names_nodes_as_the_scenario_does() {
+    let base = "protocol = \"raft\"\n[cluster]\nnames = [\"Taziri\", \"Amastan\", \"Itri\"]\n";
+    let path = scratch().join("named.toml");
+    std::fs::write(&path, base).unwrap();
+    let out = stdout(&synod(&["run", path.to_str().unwrap()]));
+    // The leader, as the narration names it.
+    let leader = out
+        .lines()
+        .find_map(|l| {
+            let label = l.split('[').nth(1)?.split(']').next()?;
+            l.contains("becomes leader of term")
+                .then(|| label.split(' ').next().unwrap().to_string())
+        })
+        .unwrap_or_else(|| panic!("no leader in:\n{out}"));
+    assert!(
+        ["Taziri", "Amastan", "Itri"].contains(&leader.as_str()),
+        "{leader}"
+    );
+    assert!(
+        out.contains(&format!("follows {leader}, leader of term")),
+        "{out}"
+    );
+    assert!(!out.contains("node 1") && !out.contains("from 2:"), "{out}");
+    // Copied into a fault, the name strikes that node.
+    std::fs::write(
+        &path,
+        format!("{base}[[fault]]\nat_ms = 1000\ncrash = \"{leader}\"\n"),
+    )
+    .unwrap();
+    let o = synod(&["run", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let run = stdout(&o);
+    assert!(
+        run.lines()
+            .any(|l| l.contains("[fault]") && l.ends_with(&format!("*** crash {leader}"))),
+        "{run}"
+    );
+    assert!(
+        run.contains(&format!("[{leader} leader t1]")) && run.contains("*** crashed"),
+        "{run}"
+    );
+}

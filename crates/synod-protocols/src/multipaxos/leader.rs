@@ -74,11 +74,11 @@ impl Leader {
     /// Leader number `index` (1-based), fresh (`None`) or restarted from what it kept.
     pub fn new(cfg: Arc<Config>, index: u32, durable: Option<LeaderDurable>) -> Leader {
         Leader {
+            learner: Learner::new(false, cfg.first_client()),
             cfg,
             index,
             restarted: durable.is_some(),
             durable: durable.unwrap_or_default(),
-            learner: Learner::new(false),
             mode: Mode::Standby,
             ballot: Ballot::ZERO,
             highest: Ballot::ZERO,

@@ -23,8 +23,8 @@ impl Replica {
     pub fn new(cfg: Arc<Config>) -> Replica {
         let out_of_order = cfg.bug == Some(Bug::ReplicaOutOfOrder);
         Replica {
+            learner: Learner::new(out_of_order, cfg.first_client()),
             cfg,
-            learner: Learner::new(out_of_order),
             leader: None,
             chosen_hint: 0,
         }

@@ -381,8 +381,8 @@ fn a_replica_waits_on_a_gap_then_applies_in_slot_order_and_catches_up() {
     assert_eq!(
         applies,
         vec![
-            r#"apply 1 PUT "a" = "first" (node 6 #1) -> OK"#,
-            r#"apply 2 PUT "a" = "second" (node 6 #2) -> ERROR key already exists: a"#
+            r#"apply 1 PUT "a" = "first" (client 1 #1) -> OK"#,
+            r#"apply 2 PUT "a" = "second" (client 1 #2) -> ERROR key already exists: a"#
         ]
     );
 }
@@ -414,8 +414,8 @@ fn a_retried_put_chosen_twice_is_answered_from_memory_not_applied_twice() {
     assert_eq!(
         applies,
         vec![
-            r#"apply 1 PUT "a" = "v" (node 6 #1) -> OK"#,
-            r#"apply 2 PUT "a" = "v" (node 6 #1) -> OK"#
+            r#"apply 1 PUT "a" = "v" (client 1 #1) -> OK"#,
+            r#"apply 2 PUT "a" = "v" (client 1 #1) -> OK"#
         ]
     );
 }

@@ -91,8 +91,8 @@ impl Serialize for Entry {
 }
 
 impl fmt::Display for Entry {
-    /// `PUT "a" = "val_3" (node 7 #2)`: the command and the request it came from. This is what
-    /// `apply` and `decide` events carry, so two different requests never look the same.
+    /// `PUT "a" = "val_3" (node 7 #2)`: the command and the request it came from, by node id
+    /// (the events name the client: see the learner).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.origin {
             Some((client, req)) => write!(f, "{} (node {client} #{req})", self.cmd),
@@ -301,6 +301,11 @@ impl Config {
     /// Acceptors needed for a quorum: a majority.
     pub fn quorum(&self) -> usize {
         self.acceptors.len() / 2 + 1
+    }
+
+    /// The node id of `client 1`: clients come after every server.
+    pub fn first_client(&self) -> u32 {
+        (self.acceptors.len() + self.leaders.len() + self.replicas.len()) as u32
     }
 
     /// The node of the leader owning `ballot`.

@@ -146,6 +146,7 @@ fn build(s: &Scenario) -> Result<System, ScenarioError> {
     let names = server_names(st);
     let cfg = RaftConfig {
         servers: names.len(),
+        names: names.clone(),
         election_timeout: st.range(&ELECTION_TIMEOUT),
         heartbeat: st.time(&HEARTBEAT),
         max_entries: st.count(&MAX_APPEND_ENTRIES) as usize,
@@ -193,6 +194,7 @@ pub fn simulation(
 ) -> Sim<RaftNode> {
     let cfg = Rc::new(cfg);
     let n = cfg.servers;
+    let names = cfg.names.clone();
     let contacts: Vec<NodeId> = (0..n as u32).map(NodeId).collect();
     let mut s = kv::simulation(
         sim,
@@ -203,7 +205,7 @@ pub fn simulation(
         move |id, durable| RaftServer::new(cfg.clone(), id, durable),
     );
     if checks {
-        let mut checker = RaftChecker::new(n);
+        let mut checker = RaftChecker::new(names);
         s.set_state_check(Box::new(move |nodes| checker.check(nodes)));
     }
     s

@@ -52,6 +52,8 @@ crate::planted_bugs! {
 pub struct RaftConfig {
     /// Number of servers; they are nodes `0..servers`, the clients come after.
     pub servers: usize,
+    /// The servers' names, by node id, as narration names them (`n1`, `Taziri`).
+    pub names: Vec<String>,
     /// The range election timeouts are drawn from.
     pub election_timeout: (Time, Time),
     /// The leader's heartbeat interval.
@@ -66,6 +68,7 @@ impl Default for RaftConfig {
     fn default() -> Self {
         RaftConfig {
             servers: 5,
+            names: (1..=5).map(|i| format!("n{i}")).collect(),
             election_timeout: (Time::ms(150), Time::ms(300)),
             heartbeat: Time::ms(50),
             max_entries: 64,

@@ -189,6 +189,11 @@ impl RaftServer {
         &self.store
     }
 
+    /// A server's name, as the scenario names it (`n3`, `Taziri`).
+    fn name(&self, id: NodeId) -> &str {
+        self.cfg.names.get(id.index()).map_or("?", String::as_str)
+    }
+
     fn majority(&self) -> usize {
         self.cfg.servers / 2 + 1
     }
@@ -201,8 +206,8 @@ impl RaftServer {
 
     fn set_label(&self, ctx: &mut RCtx<'_, '_>) {
         ctx.set_label(format_args!(
-            "node {} {} t{}",
-            self.me.0 + 1,
+            "{} {} t{}",
+            self.name(self.me),
             self.role.name(),
             self.d.current_term
         ));
@@ -299,8 +304,8 @@ impl RaftServer {
                 format!("no: its term {term} is stale")
             } else if !free {
                 format!(
-                    "no: already voted for node {} in term {cur}",
-                    self.d.voted_for.map_or(0, |v| v.0 + 1)
+                    "no: already voted for {} in term {cur}",
+                    self.d.voted_for.map_or("nobody", |v| self.name(v))
                 )
             } else if !up_to_date {
                 format!(
@@ -312,8 +317,8 @@ impl RaftServer {
                 format!("yes (its log {last_log_index}@t{last_log_term} is up to date)")
             };
             ctx.info(format_args!(
-                "RequestVote from node {} for term {term}: {why}",
-                from.0 + 1
+                "RequestVote from {} for term {term}: {why}",
+                self.name(from)
             ));
         }
         ctx.send(from, RaftMsg::Vote { term: cur, granted });
@@ -321,7 +326,7 @@ impl RaftServer {
 
     fn handle_vote(&mut self, ctx: &mut RCtx<'_, '_>, from: NodeId, term: u64, granted: bool) {
         if self.role != Role::Candidate || term != self.d.current_term {
-            ctx.debug(format_args!("ignoring stale vote from node {}", from.0 + 1));
+            ctx.debug(format_args!("ignoring stale vote from {}", self.name(from)));
             return;
         }
         if !granted {
@@ -426,8 +431,8 @@ impl RaftServer {
         };
         if term < cur {
             ctx.debug(format_args!(
-                "ignoring AppendEntries from node {} of stale term {term}",
-                from.0 + 1
+                "ignoring AppendEntries from {} of stale term {term}",
+                self.name(from)
             ));
             ctx.send(from, reject(0, 0));
             return;
@@ -435,23 +440,23 @@ impl RaftServer {
         if self.role == Role::Leader {
             // Two leaders in one term: election safety is broken (a planted bug); ignore.
             ctx.warn(format_args!(
-                "AppendEntries from node {}, another leader of term {term}!",
-                from.0 + 1
+                "AppendEntries from {}, another leader of term {term}!",
+                self.name(from)
             ));
             return;
         }
         if self.role == Role::Candidate {
             ctx.info(format_args!(
-                "AppendEntries from node {}, leader of term {term}: steps down",
-                from.0 + 1
+                "AppendEntries from {}, leader of term {term}: steps down",
+                self.name(from)
             ));
             self.become_follower(ctx, term, Some(from));
         }
         if self.leader != Some(from) {
             self.leader = Some(from);
             ctx.info(format_args!(
-                "follows node {}, leader of term {term}",
-                from.0 + 1
+                "follows {}, leader of term {term}",
+                self.name(from)
             ));
         }
         self.reset_election_timer(ctx);
@@ -464,7 +469,7 @@ impl RaftServer {
                 if ctx.log_enabled(Level::Info) {
                     ctx.info(format_args!(
                         "AppendEntries from {} after index {prev}, which it lacks (log ends at {last}): refused, asks for {}",
-                        from.0 + 1,
+                        self.name(from),
                         last + 1
                     ));
                 }
@@ -476,7 +481,7 @@ impl RaftServer {
                 if ctx.log_enabled(Level::Info) {
                     ctx.info(format_args!(
                         "AppendEntries from {} after index {prev}@t{prev_term}, but its entry {prev} has term {t}: refused (its term-{t} entries start at {first})",
-                        from.0 + 1
+                        self.name(from)
                     ));
                 }
                 ctx.send(from, reject(first, t));
@@ -548,7 +553,7 @@ impl RaftServer {
                 level,
                 format_args!(
                     "AppendEntries from {}: {entries}, commit {leader_commit}{replaced}{applied}",
-                    from.0 + 1
+                    self.name(from)
                 ),
             );
         }
@@ -633,8 +638,8 @@ impl RaftServer {
         let next = next.max(pr.matched + 1);
         if ctx.log_enabled(Level::Debug) {
             ctx.debug(format_args!(
-                "node {} has no match at {prev}: backs off to {next}",
-                from.0 + 1
+                "{} has no match at {prev}: backs off to {next}",
+                self.name(from)
             ));
         }
         let pr = &mut self.progress[i];
@@ -723,8 +728,7 @@ impl RaftServer {
             if ctx.log_enabled(Level::Debug) {
                 ctx.debug(format_args!(
                     "{req} from a client, but not the leader: hints {}",
-                    self.leader
-                        .map_or("nobody".to_string(), |l| format!("node {}", l.0 + 1))
+                    self.leader.map_or("nobody", |l| self.name(l))
                 ));
             }
             ctx.send(
@@ -787,7 +791,7 @@ impl Process for RaftServer {
             ctx.info(format_args!(
                 "restarting from disk: term {}, voted for {}, log of {} entries (last term {}); commit index and store are rebuilt",
                 self.d.current_term,
-                self.d.voted_for.map_or("nobody".to_string(), |v| format!("node {}", v.0 + 1)),
+                self.d.voted_for.map_or("nobody", |v| self.name(v)),
                 self.d.log.last_index(),
                 self.d.log.last_term()
             ));
@@ -843,8 +847,8 @@ impl Process for RaftServer {
                         Role::Leader => "steps down to follower",
                     };
                     ctx.info(format_args!(
-                        "sees term {t} from node {} (was t{}): {what}",
-                        from.0 + 1,
+                        "sees term {t} from {} (was t{}): {what}",
+                        self.name(from),
                         self.d.current_term
                     ));
                 }
