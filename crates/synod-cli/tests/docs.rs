@@ -164,3 +164,45 @@ fn the_scenario_docs_list_every_protocols_keys() {
         &synod_protocols::PROTOCOLS.settings_tables(),
     );
 }
+
+/// Every Rust file of the workspace, with its text.
+fn sources() -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut out = Vec::new();
+    let mut dirs = vec![root];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                out.push((path.display().to_string(), text));
+            }
+        }
+    }
+    out
+}
+
+/// docs/writing-a-protocol.md shows real code: every Rust block in it is copied, verbatim,
+/// from a file of the workspace that compiles and is tested (the pinger's registry test, the
+/// protocols' own files).
+#[test]
+fn the_protocol_guide_quotes_code_that_exists() {
+    let doc = repo("docs/writing-a-protocol.md");
+    let sources = sources();
+    let mut blocks = 0;
+    let mut rest = doc.as_str();
+    while let Some(start) = rest.find("```rust\n") {
+        let body = &rest[start + "```rust\n".len()..];
+        let end = body.find("```").expect("a closed block");
+        let block = &body[..end];
+        assert!(
+            sources.iter().any(|(_, text)| text.contains(block)),
+            "docs/writing-a-protocol.md quotes code that no file of the workspace has:\n{block}"
+        );
+        blocks += 1;
+        rest = &body[end + 3..];
+    }
+    assert!(blocks >= 10, "{blocks} blocks");
+}

@@ -17,6 +17,18 @@ pub struct System {
     pub warnings: Vec<ScenarioError>,
 }
 
+impl System {
+    /// A system of `sim` whose stores must converge at `servers` (none for a protocol without
+    /// a store): what a protocol's builder returns.
+    pub fn new(sim: impl Simulation + 'static, servers: Vec<NodeId>) -> System {
+        System {
+            sim: Box::new(sim),
+            servers,
+            warnings: Vec::new(),
+        }
+    }
+}
+
 /// The simulator configuration a scenario asks for.
 pub fn sim_config(s: &Scenario) -> SimConfig {
     SimConfig {

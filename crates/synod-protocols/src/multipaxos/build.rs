@@ -189,9 +189,5 @@ fn build(s: &Scenario) -> Result<System, ScenarioError> {
     );
     let mut servers = leaders;
     servers.extend(replicas);
-    Ok(System {
-        warnings: Vec::new(),
-        sim: Box::new(sim),
-        servers,
-    })
+    Ok(System::new(sim, servers))
 }

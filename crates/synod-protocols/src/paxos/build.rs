@@ -35,9 +35,5 @@ fn build(s: &Scenario) -> Result<System, ScenarioError> {
         Box::new(move |id, durable| PaxosNode::new(shared.clone(), id, durable)),
     );
     sim.set_state_check(Box::new(check));
-    Ok(System {
-        warnings: Vec::new(),
-        sim: Box::new(sim),
-        servers,
-    })
+    Ok(System::new(sim, servers))
 }

@@ -161,11 +161,7 @@ fn build(s: &Scenario) -> Result<System, ScenarioError> {
         kv::workload(st),
         true,
     );
-    Ok(System {
-        warnings: Vec::new(),
-        sim: Box::new(sim),
-        servers,
-    })
+    Ok(System::new(sim, servers))
 }
 
 /// The node specs of a Raft system's servers, named `names`.

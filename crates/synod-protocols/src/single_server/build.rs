@@ -38,9 +38,5 @@ fn build(s: &Scenario) -> Result<System, ScenarioError> {
             durable: durable.unwrap_or_default(),
         },
     );
-    Ok(System {
-        warnings: Vec::new(),
-        sim: Box::new(sim),
-        servers: vec![NodeId(0)],
-    })
+    Ok(System::new(sim, vec![NodeId(0)]))
 }
