@@ -145,6 +145,17 @@ impl Protocol {
         self.settings.iter().flat_map(|group| group.iter())
     }
 
+    /// The tables its keys live in (`cluster`, `timing`, ...), in the order it declares them.
+    pub fn tables(&self) -> Vec<&'static str> {
+        let mut tables = Vec::new();
+        for s in self.all_settings() {
+            if !tables.contains(&s.table()) {
+                tables.push(s.table());
+            }
+        }
+        tables
+    }
+
     /// The setting called `key` (`cluster.nodes`).
     pub fn setting(&self, key: &str) -> Option<&'static Setting> {
         self.all_settings().find(|s| s.key == key)

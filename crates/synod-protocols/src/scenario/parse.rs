@@ -616,13 +616,7 @@ fn settings(
     top: &mut Table<'_, '_>,
 ) -> Result<Settings, super::ScenarioError> {
     let mut out = Settings::default();
-    let mut tables: Vec<&str> = Vec::new();
-    for s in protocol.all_settings() {
-        if !tables.contains(&s.table()) {
-            tables.push(s.table());
-        }
-    }
-    for table in tables {
+    for table in protocol.tables() {
         let Some(e) = top.take(table) else { continue };
         let mut t = e.table().map_err(|m| src.at(&e, m))?;
         for setting in protocol.all_settings().filter(|s| s.table() == table) {
@@ -769,11 +763,7 @@ fn unknown_top(
         );
     }
     let mut tables: Vec<&str> = vec!["network", "fault", "request", "expect"];
-    for s in protocol.all_settings() {
-        if !tables.contains(&s.table()) {
-            tables.push(s.table());
-        }
-    }
+    tables.extend(protocol.tables());
     src.error(
         line,
         format!(

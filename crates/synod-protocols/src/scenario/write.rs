@@ -61,13 +61,7 @@ impl Scenario {
             let _ = writeln!(o, "bug = {}", toml_str(b));
         }
         // The protocol's settings, table by table in the order it declares them.
-        let mut tables: Vec<&str> = Vec::new();
-        for s in self.protocol.all_settings() {
-            if !tables.contains(&s.table()) {
-                tables.push(s.table());
-            }
-        }
-        for table in tables {
+        for table in self.protocol.tables() {
             let mut lines = String::new();
             for s in self.protocol.all_settings().filter(|s| s.table() == table) {
                 if let Some((_, v)) = self.settings.iter().find(|(k, _)| k.key == s.key) {
