@@ -107,10 +107,15 @@ fn read_limited(path: &Path) -> io::Result<String> {
     })
 }
 
-/// Print a scenario's warnings (`warning: FILE:LINE: ...`) to standard error.
+/// Print a scenario's warnings (`warning: FILE:LINE: ...`) to standard error: the first
+/// twenty, then how many more (a generated schedule may have thousands).
 pub fn warn(warnings: &[scenario::ScenarioError]) {
-    for w in warnings {
+    const SHOWN: usize = 20;
+    for w in warnings.iter().take(SHOWN) {
         eprintln!("warning: {w}");
+    }
+    if warnings.len() > SHOWN {
+        eprintln!("warning: ... and {} more", warnings.len() - SHOWN);
     }
 }
 

@@ -543,6 +543,21 @@ fn suspicious_schedules_warn_with_the_line_and_still_run() {
     }
 }
 
+/// A schedule with many suspicious entries shows the first twenty warnings and a count.
+#[test]
+fn many_warnings_are_cut_short() {
+    let path = scratch().join("many-warnings.toml");
+    let faults: String = (0..25)
+        .map(|i| format!("[[fault]]\nat_ms = {i}\nrestart = \"server\"\n"))
+        .collect();
+    std::fs::write(&path, format!("protocol = \"kv\"\n{faults}")).unwrap();
+    let o = synod(&["run", path.to_str().unwrap(), "--log-level", "error"]);
+    assert_eq!(o.status.code(), Some(0));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 21, "{err}");
+    assert!(err.ends_with("warning: ... and 5 more\n"), "{err}");
+}
+
 /// Seeds have one range everywhere: the largest seed runs from the command line and from a
 /// file, and `--until` takes fractional milliseconds like `until_ms`.
 #[test]
