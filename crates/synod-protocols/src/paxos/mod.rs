@@ -10,7 +10,7 @@
 //! - [`proposer`]: the two phases, the value rule (P2c), start delay, timeout and backoff.
 //! - [`node`]: [`PaxosNode`], one process holding optional proposer, acceptor and learner
 //!   parts; its handlers narrate what each role does and why.
-//! - [`layout`]: from a scenario to nodes, names, values and timing ([`Config`]).
+//! - [`mod@layout`]: its keys, and from a scenario to nodes, names, values and timing ([`Config`]).
 //! - [`build`]: the scenario keys it takes, and the system it builds ([`PROTOCOL`]).
 //! - [`check`]: the validity state check.
 //! - [`sweep`]: one seed of a randomized fault sweep (tests, the benchmark).

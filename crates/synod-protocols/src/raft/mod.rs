@@ -9,7 +9,7 @@
 //!   resolution, a fast back-off on mismatch and pipelining; a leader commits by counting
 //!   replicas only entries of its own term (5.4.2), and appends a no-op when elected.
 //! - **Persistence**: current term, vote and log ([`Durable`]); everything else is rebuilt.
-//! - **Clients**: the shared [`KvClient`]; followers answer with the leader they know, request
+//! - **Clients**: the shared [`crate::kv::KvClient`]; followers answer with the leader they know, request
 //!   ids make retries exactly-once, reads go through the log.
 //!
 //! Files: [`log`] (the log), [`msg`] (messages), [`node`] (one server), `check` (the live
