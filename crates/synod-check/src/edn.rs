@@ -2,8 +2,6 @@
 //! strings, keywords, symbols, vectors, lists, sets, maps and tagged values (`#tag value`, read
 //! as the value). Commas are whitespace, `;` starts a comment.
 
-use crate::history::Value;
-
 /// A parsed EDN value. Maps keep their entries in file order.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Edn {
@@ -28,26 +26,6 @@ impl Edn {
                 .map(|(_, v)| v),
             _ => None,
         }
-    }
-
-    /// Converts to a history value; maps and floats have no history value.
-    pub(crate) fn to_value(&self) -> Result<Value, String> {
-        Ok(match self {
-            Edn::Nil => Value::Nil,
-            Edn::Bool(b) => Value::Bool(*b),
-            Edn::Int(i) => Value::Int(*i),
-            Edn::Str(s) => Value::Str(s.clone()),
-            Edn::Keyword(k) => Value::Keyword(k.clone()),
-            Edn::Symbol(s) => Value::Keyword(s.clone()),
-            Edn::Seq(items) => Value::List(
-                items
-                    .iter()
-                    .map(Edn::to_value)
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
-            Edn::Float(f) => return Err(format!("floating-point value {f} is not supported")),
-            Edn::Map(_) => return Err("a map is not supported as an operation value".into()),
-        })
     }
 }
 

@@ -66,6 +66,21 @@ impl fmt::Display for Value {
     }
 }
 
+/// The history value of an EDN value; maps and floats have none.
+fn value_of(edn: &Edn) -> Result<Value, String> {
+    Ok(match edn {
+        Edn::Nil => Value::Nil,
+        Edn::Bool(b) => Value::Bool(*b),
+        Edn::Int(i) => Value::Int(*i),
+        Edn::Str(s) => Value::Str(s.clone()),
+        Edn::Keyword(k) => Value::Keyword(k.clone()),
+        Edn::Symbol(s) => Value::Keyword(s.clone()),
+        Edn::Seq(items) => Value::List(items.iter().map(value_of).collect::<Result<Vec<_>, _>>()?),
+        Edn::Float(f) => return Err(format!("floating-point value {f} is not supported")),
+        Edn::Map(_) => return Err("a map is not supported as an operation value".into()),
+    })
+}
+
 /// How an operation ended.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Output {
@@ -595,7 +610,7 @@ pub fn parse_jepsen_log(name: &str, text: &str) -> Result<History, HistoryError>
             Value::Nil
         } else {
             edn::parse_one(rest)
-                .and_then(|v| v.to_value())
+                .and_then(|v| value_of(&v))
                 .map_err(|e| malformed(name, at, format!("value `{rest}`: {e}")))?
         };
         apply_jepsen_event(&mut builder, name, at, client, kind, f, None, value, None)?;
@@ -693,16 +708,14 @@ pub fn parse_edn(name: &str, text: &str) -> Result<History, HistoryError> {
         };
         let value = map
             .get("value")
-            .map_or(Ok(Value::Nil), Edn::to_value)
+            .map_or(Ok(Value::Nil), value_of)
             .map_err(|e| malformed(name, at, format!(":value: {e}")))?;
         let error = match map.get("error") {
             None | Some(Edn::Nil) => None,
             Some(Edn::Str(s)) => Some(s.clone()),
-            Some(other) => Some(
-                other
-                    .to_value()
-                    .map_or_else(|_| format!("{other:?}"), |v| v.to_string()),
-            ),
+            Some(other) => {
+                Some(value_of(other).map_or_else(|_| format!("{other:?}"), |v| v.to_string()))
+            }
         };
         apply_jepsen_event(&mut builder, name, at, client, &kind, &f, key, value, error)?;
     }

@@ -2,7 +2,16 @@
 //! violation stops the run at the event that broke it.
 
 use std::collections::BTreeMap;
-use synod_core::{Event, EventKind, NodeId, Observer, Violation};
+use synod_core::{Event, EventKind, Leadership, NodeId, Observer, Violation};
+
+/// [`Agreement`]'s property: two learners decided differently.
+pub const AGREEMENT: &str = "agreement";
+/// [`Agreement`]'s property: one learner changed its decision.
+pub const STABILITY: &str = "stability";
+/// [`StateMachineSafety`]'s property.
+pub const STATE_MACHINE_SAFETY: &str = "state machine safety";
+/// [`ElectionSafety`]'s property.
+pub const ELECTION_SAFETY: &str = "election safety";
 
 fn violation(ev: &Event<'_>, property: &str, detail: String) -> Violation {
     Violation {
@@ -32,10 +41,10 @@ impl Observer for Agreement {
                 }
                 Some((first, by, by_label)) if *first != value => {
                     let (property, who) = if *by == node {
-                        ("stability", format!("{} changed its decision", ev.label))
+                        (STABILITY, format!("{} changed its decision", ev.label))
                     } else {
                         (
-                            "agreement",
+                            AGREEMENT,
                             format!("{} and {} decided differently", by_label, ev.label),
                         )
                     };
@@ -71,7 +80,7 @@ impl Observer for StateMachineSafety {
                 Some((first, by)) if *first != command => {
                     return Err(violation(
                         ev,
-                        "state machine safety",
+                        STATE_MACHINE_SAFETY,
                         format!(
                             "index {index}: {by} applied {first} but {} applied {command}",
                             ev.label
@@ -86,7 +95,8 @@ impl Observer for StateMachineSafety {
 }
 
 /// Election safety (Raft, Figure 3: "at most one leader can be elected in a given term"): no
-/// two nodes announce the role `leader` in the same epoch.
+/// two nodes announce that they lead ([`Leadership::Leads`]) in the same epoch, whatever their
+/// protocol calls the role.
 #[derive(Debug, Default)]
 pub struct ElectionSafety {
     leaders: BTreeMap<String, (NodeId, String)>,
@@ -96,8 +106,9 @@ impl Observer for ElectionSafety {
     fn event(&mut self, ev: &Event<'_>) -> Result<(), Violation> {
         if let (
             EventKind::Role {
-                role: "leader",
                 epoch,
+                leadership: Leadership::Leads,
+                ..
             },
             Some(node),
         ) = (ev.kind, ev.node)
@@ -110,7 +121,7 @@ impl Observer for ElectionSafety {
                 Some((first, label)) if *first != node => {
                     return Err(violation(
                         ev,
-                        "election safety",
+                        ELECTION_SAFETY,
                         format!("two leaders in {epoch}: {label} and {}", ev.label),
                     ));
                 }
@@ -246,16 +257,20 @@ mod tests {
         let mut e = ElectionSafety::default();
         static T2: &str = "term 2";
         static T3: &str = "term 3";
+        // The role's name does not matter, only what it says about leadership: a protocol
+        // whose leader is called "primary" is held to the same rule.
         let leader = |t: &'static &'static str| EventKind::Role {
-            role: "leader",
+            role: "primary",
             epoch: t,
+            leadership: Leadership::Leads,
         };
         e.event(&ev(1, 0, "n1", leader(&T2))).unwrap();
         e.event(&ev(2, 0, "n1", leader(&T2))).unwrap();
         e.event(&ev(3, 1, "n2", leader(&T3))).unwrap();
         let follower = EventKind::Role {
-            role: "follower",
+            role: "leader",
             epoch: &T3,
+            leadership: Leadership::Follows,
         };
         e.event(&ev(4, 2, "n3", follower)).unwrap();
         let v = e.event(&ev(5, 2, "n3", leader(&T2))).unwrap_err();

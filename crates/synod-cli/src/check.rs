@@ -85,16 +85,13 @@ fn parse_shard(s: &str) -> Result<(u64, u64), UsageError> {
     Ok((k, n))
 }
 
-/// Print the planted bugs.
-fn list_bugs() -> io::Result<ExitCode> {
-    let bugs = synod_protocols::bugs();
-    let mut out = io::stdout().lock();
-    if bugs.is_empty() {
-        writeln!(out, "no planted bugs are available")?;
-    }
-    for (protocol, name, why) in bugs {
-        writeln!(out, "{protocol:<11} {name:<32} {why}")?;
-    }
+/// Print the planted bugs: of the protocol `target` names, or of every protocol.
+fn list_bugs(target: Option<&str>) -> Result<ExitCode> {
+    let only = match target {
+        None => None,
+        Some(_) => Some(load(target)?.protocol.name),
+    };
+    write!(io::stdout().lock(), "{}", crate::protocols().bug_list(only))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -151,14 +148,16 @@ struct Tally {
 /// `synod check`.
 pub fn check(args: &CheckArgs) -> Result<ExitCode> {
     if args.bug.as_deref() == Some("list") {
-        return Ok(list_bugs()?);
+        return list_bugs(args.target.as_deref());
     }
     let mut base: Scenario = load(args.target.as_deref())?;
     if let Some(bug) = &args.bug {
-        base.bug = Some(bug.clone());
+        base.set_bug(bug)
+            .map_err(|e| UsageError(format!("--bug: {e}")))?;
     }
     // Validate the base (protocol, bug name) once, up front.
-    synod_protocols::system::build(&base).map_err(|e| UsageError(e.to_string()))?;
+    let built = synod_protocols::system::build(&base).map_err(|e| UsageError(e.to_string()))?;
+    crate::run::warn(&built.warnings);
     let kinds =
         campaign::parse_kinds(&args.faults).map_err(|e| UsageError(format!("--faults: {e}")))?;
     let shard = args

@@ -10,8 +10,8 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 use synod_core::{ClientResult, Level, Time};
-use synod_protocols::harness::{self, Checks, Report};
-use synod_protocols::scenario::{self, PROTOCOLS, Scenario};
+use synod_protocols::judge::{self, Checks, Report};
+use synod_protocols::scenario::{self, Scenario};
 use synod_protocols::system;
 use synod_sim::trace_out::{HumanPrinter, JsonTrace, json_header};
 use synod_sim::{EndReason, OVERLOADED, Shared, Step};
@@ -19,14 +19,15 @@ use synod_sim::{EndReason, OVERLOADED, Shared, Step};
 /// Arguments of `synod run`.
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// A protocol name (kv, paxos, multipaxos, raft) or a scenario file (.toml). Default: raft.
+    /// A protocol or a scenario file (.toml). Default: raft.
     pub target: Option<String>,
     /// Seed of the run (overrides the scenario's).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Stop at this virtual time, in milliseconds (overrides the scenario's `until_ms`).
-    #[arg(long, value_name = "MS")]
-    pub until: Option<u64>,
+    /// Stop at this virtual time, in milliseconds, fractions allowed (overrides the scenario's
+    /// `until_ms`).
+    #[arg(long, value_name = "MS", value_parser = until_arg)]
+    pub until: Option<Time>,
     /// Write the JSON-lines trace (docs/trace.md) to FILE.
     #[arg(long, value_name = "FILE")]
     pub trace: Option<String>,
@@ -34,15 +35,16 @@ pub struct RunArgs {
     /// message), trace (adds timers and protocol events).
     #[arg(long, default_value = "info", value_name = "LEVEL")]
     pub log_level: Level,
-    /// Number of clients (overrides `cluster.clients`).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000))]
-    pub clients: Option<u32>,
-    /// Number of server nodes, for protocols that have them (overrides `cluster.nodes`).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000))]
-    pub nodes: Option<u32>,
+    /// Number of clients (overrides `cluster.clients`; the protocol's limits apply).
+    #[arg(long)]
+    pub clients: Option<u64>,
+    /// Number of server nodes, for protocols that have them (overrides `cluster.nodes`; the
+    /// protocol's limits apply).
+    #[arg(long)]
+    pub nodes: Option<u64>,
     /// Requests per client (overrides `workload.requests_per_client`).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
-    pub requests: Option<u32>,
+    #[arg(long)]
+    pub requests: Option<u64>,
     /// Run with a planted bug (overrides the scenario's `bug`; `synod check --bug list` lists
     /// them).
     #[arg(long, value_name = "NAME")]
@@ -53,66 +55,111 @@ pub struct RunArgs {
     pub html: Option<String>,
 }
 
-/// Load the scenario `target` names: a built-in protocol or a file.
+/// `--until MS`: milliseconds, fractions allowed, within the simulator's clock.
+pub fn until_arg(text: &str) -> Result<Time, String> {
+    let ms: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("expected milliseconds, as 1500 or 2.5, got `{text}`"))?;
+    scenario::parse_ms(ms)
+}
+
+/// Load the scenario `target` names: a protocol's built-in scenario, or a file.
 pub fn load(target: Option<&str>) -> Result<Scenario, UsageError> {
+    let protocols = crate::protocols();
     let target = target.unwrap_or(scenario::DEFAULT_PROTOCOL);
-    if PROTOCOLS.contains(&target) {
-        return Scenario::builtin(target).map_err(|e| UsageError(e.to_string()));
+    if protocols.get(target).is_some() {
+        return protocols
+            .scenario(target)
+            .map_err(|e| UsageError(e.to_string()));
     }
     let path = Path::new(target);
     if path.is_dir() {
         return Err(UsageError(format!(
             "`{target}` is a directory; give a scenario file (.toml) or a protocol ({})",
-            PROTOCOLS.join(", ")
+            protocols.names()
         )));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = read_limited(path).map_err(|e| {
         if e.kind() == io::ErrorKind::NotFound {
             UsageError(format!(
                 "`{target}` is neither a protocol ({}) nor an existing scenario file",
-                PROTOCOLS.join(", ")
+                protocols.names()
             ))
         } else {
             UsageError(format!("cannot read `{target}`: {e}"))
         }
     })?;
-    scenario::parse(target, &text).map_err(|e| UsageError(e.to_string()))
+    protocols
+        .parse(target, &text)
+        .map_err(|e| UsageError(e.to_string()))
+}
+
+/// Read a scenario file, at most one byte more than the scenario size limit (the parser then
+/// refuses it), so that a huge file is never read whole.
+fn read_limited(path: &Path) -> io::Result<String> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    File::open(path)?
+        .take(scenario::MAX_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    String::from_utf8(bytes).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "the file is not UTF-8 text (a scenario is a TOML file)",
+        )
+    })
+}
+
+/// Print a scenario's warnings (`warning: FILE:LINE: ...`) to standard error: the first
+/// twenty, then how many more (a generated schedule may have thousands).
+pub fn warn(warnings: &[scenario::ScenarioError]) {
+    const SHOWN: usize = 20;
+    for w in warnings.iter().take(SHOWN) {
+        eprintln!("warning: {w}");
+    }
+    if warnings.len() > SHOWN {
+        eprintln!("warning: ... and {} more", warnings.len() - SHOWN);
+    }
 }
 
 /// Apply the command line's overrides to a scenario.
-fn apply_overrides(s: &mut Scenario, a: &RunArgs) {
+fn apply_overrides(s: &mut Scenario, a: &RunArgs) -> Result<(), UsageError> {
     if let Some(seed) = a.seed {
         s.seed = seed;
     }
-    if let Some(ms) = a.until {
-        s.until = Time::ms(ms);
+    if let Some(t) = a.until {
+        s.until = t;
     }
-    if let Some(n) = a.clients {
-        s.cluster.clients = Some(n);
-    }
-    if let Some(n) = a.nodes {
-        s.cluster.nodes = Some(n);
-    }
-    if let Some(n) = a.requests {
-        s.workload.requests_per_client = n;
+    for (flag, key, value) in [
+        ("--clients", "cluster.clients", a.clients),
+        ("--nodes", "cluster.nodes", a.nodes),
+        ("--requests", "workload.requests_per_client", a.requests),
+    ] {
+        if let Some(n) = value {
+            s.set_count(key, n, flag).map_err(UsageError)?;
+        }
     }
     if let Some(b) = &a.bug {
-        s.bug = Some(b.clone());
+        s.set_bug(b)
+            .map_err(|e| UsageError(format!("--bug: {e}")))?;
     }
+    Ok(())
 }
 
 /// `synod run`.
 pub fn run(args: &RunArgs) -> Result<ExitCode> {
     let mut scenario = load(args.target.as_deref())?;
-    apply_overrides(&mut scenario, args);
+    apply_overrides(&mut scenario, args)?;
     let mut system = system::build(&scenario).map_err(|e| UsageError(e.to_string()))?;
+    warn(&system.warnings);
     let names: Vec<String> = system.sim.specs().iter().map(|s| s.name.clone()).collect();
 
     let json = match &args.trace {
         Some(path) => {
             let file = File::create(path)
                 .map_err(|e| UsageError(format!("cannot write trace file `{path}`: {e}")))?;
-            let header = json_header(scenario.seed, &scenario.protocol, system.sim.specs());
+            let header = json_header(scenario.seed, scenario.protocol.name, system.sim.specs());
             let trace = JsonTrace::new(BufWriter::new(file), &header)
                 .map_err(|e| UsageError(format!("cannot write trace file `{path}`: {e}")))?;
             let shared = Shared::new(trace);
@@ -122,7 +169,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         None => None,
     };
     let page = args.html.as_ref().map(|path| {
-        let header = json_header(scenario.seed, &scenario.protocol, system.sim.specs());
+        let header = json_header(scenario.seed, scenario.protocol.name, system.sim.specs());
         // Writing to memory cannot fail.
         let trace = Shared::new(JsonTrace::new(Vec::new(), &header).expect("in memory"));
         system.sim.add_observer(Box::new(trace.clone()));
@@ -171,7 +218,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     }
     let interrupted = end.is_none();
     // An interrupted run is judged as it stands, as if its time limit were now.
-    let report = harness::judge(
+    let report = judge::judge(
         &system,
         &checks,
         &scenario,
@@ -294,7 +341,7 @@ pub fn print_summary(
             let shown = match status {
                 None => "(down)".to_string(),
                 Some(st) => st
-                    .facts
+                    .details()
                     .iter()
                     .map(|(k, v)| format!("{k} {v}"))
                     .collect::<Vec<_>>()

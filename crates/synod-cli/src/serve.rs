@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 use synod_core::Level;
-use synod_protocols::raft::Bug;
-use synod_protocols::scenario::{self, Scenario};
+use synod_protocols::raft::{self as raft_protocol, Bug};
+use synod_protocols::scenario::Scenario;
 use synod_serve::client::{KvClient, Outcome};
 use synod_serve::cluster::{self, UpOptions};
 use synod_serve::config::{self, Usage};
@@ -46,8 +46,15 @@ fn read_config(path: Option<&str>) -> Result<Option<Scenario>> {
     let text =
         std::fs::read_to_string(path).map_err(|e| UsageError(format!("--config {path}: {e}")))?;
     Ok(Some(
-        scenario::parse(path, &text).map_err(|e| UsageError(e.to_string()))?,
+        crate::protocols()
+            .parse(path, &text)
+            .map_err(|e| UsageError(e.to_string()))?,
     ))
+}
+
+/// The names of the `n` servers `cluster up` and `torture` start: `n1`..`nN`.
+fn server_names(n: usize) -> Vec<String> {
+    (1..=n).map(|i| format!("n{i}")).collect()
 }
 
 /// A comma-separated list of addresses given as `flag`; at least one.
@@ -71,10 +78,11 @@ fn parse_bug(name: Option<&str>) -> Result<(Option<RuntimeBug>, Option<Bug>)> {
     if let Some(b) = RuntimeBug::parse(name) {
         return Ok((Some(b), None));
     }
-    match Bug::parse(name) {
-        Ok(b) => Ok((None, Some(b))),
-        Err(e) => Err(UsageError(format!(
-            "--bug: {e}; runtime bugs: {}",
+    match Bug::from_name(name) {
+        Some(b) => Ok((None, Some(b))),
+        None => Err(UsageError(format!(
+            "--bug: protocol raft has no planted bug `{name}` (it has: {}); runtime bugs: {}",
+            raft_protocol::PROTOCOL.bug_names(),
             synod_serve::node::RUNTIME_BUGS
                 .iter()
                 .map(|(n, _)| *n)
@@ -133,7 +141,8 @@ pub fn serve(a: &ServeArgs) -> Result<ExitCode> {
     config::find_self(&peers, &a.id).map_err(usage)?;
     let scenario = read_config(a.config.as_deref())?;
     let (runtime_bug, raft_bug) = parse_bug(a.bug.as_deref())?;
-    let cfg = raft::config(peers.len(), scenario.as_ref(), raft_bug).map_err(usage)?;
+    let names: Vec<String> = peers.iter().map(|p| p.name.clone()).collect();
+    let cfg = raft::config(&names, scenario.as_ref(), raft_bug).map_err(usage)?;
     let opts = ServeOptions {
         id: a.id.clone(),
         peers,
@@ -196,7 +205,7 @@ pub fn cluster(a: &ClusterArgs) -> Result<ExitCode> {
     let ClusterCommand::Up(up) = &a.command;
     check_protocol(&up.protocol)?;
     let scenario = read_config(up.config.as_deref())?;
-    raft::config(up.nodes, scenario.as_ref(), None).map_err(usage)?;
+    raft::config(&server_names(up.nodes), scenario.as_ref(), None).map_err(usage)?;
     let mut extra = vec!["--log-level".to_string(), up.log_level.to_string()];
     if let Some(c) = &up.config {
         extra.push("--config".into());
@@ -390,7 +399,7 @@ pub fn torture(a: &TortureArgs) -> Result<ExitCode> {
     }
     parse_bug(a.bug.as_deref())?;
     let scenario = read_config(a.config.as_deref())?;
-    raft::config(a.nodes as usize, scenario.as_ref(), None).map_err(usage)?;
+    raft::config(&server_names(a.nodes as usize), scenario.as_ref(), None).map_err(usage)?;
     let mut serve_args = Vec::new();
     if let Some(b) = &a.bug {
         serve_args.extend(["--bug".to_string(), b.clone()]);

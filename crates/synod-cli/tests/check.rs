@@ -46,7 +46,7 @@ fn results_do_not_depend_on_jobs_or_shards() {
 
 #[test]
 fn a_correct_protocol_survives_a_campaign() {
-    for protocol in synod_protocols::scenario::PROTOCOLS {
+    for protocol in synod_protocols::PROTOCOLS.iter().map(|p| p.name) {
         let o = synod(&["check", protocol, "--seeds", "200"]);
         let out = String::from_utf8_lossy(&o.stdout);
         assert_eq!(o.status.code(), Some(0), "{protocol}:\n{out}");
@@ -77,7 +77,14 @@ fn bad_campaign_arguments_exit_2() {
             &["check", "kv", "--out", "/proc/synod-cannot-write"],
             "--out `/proc/synod-cannot-write` is not writable",
         ),
-        (&["check", "kv", "--bug", "no-such-bug"], "no planted bugs"),
+        (
+            &["check", "kv", "--bug", "no-such-bug"],
+            "--bug: protocol kv has no planted bugs",
+        ),
+        (
+            &["check", "kv", "--faults", ""],
+            "--faults: give at least one fault kind (valid: crash, partition, loss, duplicate, delay, slow, hold, restart)",
+        ),
         (
             &[
                 "check",

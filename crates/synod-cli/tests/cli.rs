@@ -197,13 +197,20 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
             "unknown-key",
             Some("protocol = \"kv\"\ncolour = \"red\"\n"),
             &[],
-            "unknown-key.toml:2: unknown field `colour`",
+            "unknown-key.toml:2: unknown key `colour` (valid here: name, description, protocol, seed, until_ms, settle_ms, bug, num_nodes, num_clients; tables: network, fault, request, expect, cluster, workload)",
         ),
+        // Type errors in the user's words.
         (
             "wrong-type",
             Some("seed = \"abc\"\n"),
             &[],
-            "wrong-type.toml:1: invalid type: string \"abc\", expected i64",
+            "wrong-type.toml:1: key `seed`: expected a whole number, got a string (\"abc\")",
+        ),
+        (
+            "fraction-count",
+            Some("protocol = \"kv\"\n[cluster]\nclients = 2.5\n"),
+            &[],
+            "fraction-count.toml:3: key `cluster.clients`: expected a whole number, got a number (2.5)",
         ),
         (
             "unknown-protocol",
@@ -223,17 +230,18 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
             &[],
             "negative-clients.toml:2: key `cluster.clients`: must be between 1 and 10000, got -2",
         ),
+        // Fault errors point at the key, not at the [[fault]] header.
         (
             "negative-time",
             Some("[[fault]]\nat_ms = -5\ncrash = \"server\"\n"),
             &[],
-            "negative-time.toml:1: key `fault.at_ms`: a fault cannot happen at a negative time (-5)",
+            "negative-time.toml:2: key `fault.at_ms`: a fault cannot happen at a negative time (-5)",
         ),
         (
             "unknown-node",
             Some("protocol = \"kv\"\n[[fault]]\nat_ms = 5\ncrash = \"n9\"\n"),
             &[],
-            "unknown-node.toml:2: fault names node `n9`, which does not exist (nodes: server, client 1, client 2, client 3; or \"leader\")",
+            "unknown-node.toml:4: fault names node `n9`, which does not exist (nodes: server, client 1, client 2, client 3; or \"leader\")",
         ),
         (
             "request-client",
@@ -241,7 +249,7 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
                 "protocol = \"kv\"\n[[request]]\nat_ms = 5\nclient = \"client 9\"\nop = \"get\"\nkey = \"a\"\n",
             ),
             &[],
-            "request-client.toml:2: request names client `client 9`, which does not exist (nodes: server, client 1, client 2, client 3)",
+            "request-client.toml:4: request names client `client 9`, which does not exist (nodes: server, client 1, client 2, client 3)",
         ),
         (
             "request-op",
@@ -249,7 +257,7 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
                 "protocol = \"kv\"\n[[request]]\nat_ms = 5\nclient = \"client 1\"\nop = \"cas\"\nkey = \"a\"\n",
             ),
             &[],
-            "request-op.toml:2: key `request.op`: unknown operation `cas` (put, get or delete)",
+            "request-op.toml:5: key `request.op`: unknown operation `cas` (put, get or delete)",
         ),
         (
             "request-put-value",
@@ -265,7 +273,7 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
                 "protocol = \"kv\"\n[[request]]\nat_ms = -1\nclient = \"client 1\"\nop = \"get\"\nkey = \"a\"\n",
             ),
             &[],
-            "request-time.toml:2: key `request.at_ms`: a request cannot happen at a negative time (-1)",
+            "request-time.toml:3: key `request.at_ms`: a request cannot happen at a negative time (-1)",
         ),
         (
             "latency-range",
@@ -283,7 +291,7 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
             "dup-range",
             Some("[[fault]]\nat_ms = 1\nduplicate = -0.1\n"),
             &[],
-            "dup-range.toml:1: key `fault.duplicate`: a probability must be between 0 and 1, got -0.1",
+            "dup-range.toml:3: key `fault.duplicate`: a probability must be between 0 and 1, got -0.1",
         ),
         (
             "two-actions",
@@ -295,19 +303,152 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
             "one-group",
             Some("[[fault]]\nat_ms = 1\npartition = \"server\"\n"),
             &[],
-            "one-group.toml:1: key `fault.partition`: give at least two non-empty groups",
+            "one-group.toml:3: key `fault.partition`: give at least two non-empty groups",
         ),
+        (
+            "overlapping-groups",
+            Some("[[fault]]\nat_ms = 5\npartition = \"n1,n2 | n2,n3\"\n"),
+            &[],
+            "overlapping-groups.toml:3: key `fault.partition`: `n2` is in two groups; a node is on one side of a partition",
+        ),
+        // Keys a protocol does not take, and its own rules, with the line.
         (
             "wrong-role",
             Some("protocol = \"kv\"\n[cluster]\nacceptors = 3\n"),
             &[],
-            "wrong-role.toml: key `cluster.acceptors` does not apply to protocol kv (it takes: clients)",
+            "wrong-role.toml:3: key `cluster.acceptors` does not apply to protocol kv (in [cluster] it takes: clients)",
         ),
+        (
+            "unknown-timing-key",
+            Some("protocol = \"raft\"\n[timing]\nhartbeat_ms = 5\n"),
+            &[],
+            "unknown-timing-key.toml:3: unknown key `timing.hartbeat_ms` (in [timing] it takes: election_timeout_ms, heartbeat_ms, max_append_entries)",
+        ),
+        (
+            "timing-not-taken",
+            Some("protocol = \"kv\"\n[timing]\nheartbeat_ms = 5\n"),
+            &[],
+            "timing-not-taken.toml:2: table `[timing]` does not apply to protocol kv (it takes no `timing.` keys)",
+        ),
+        (
+            "heartbeat-vs-election",
+            Some(
+                "protocol = \"raft\"\n[timing]\nelection_timeout_ms = { min = 100, max = 200 }\nheartbeat_ms = 120\n",
+            ),
+            &[],
+            "heartbeat-vs-election.toml:4: key `timing.heartbeat_ms`: the heartbeat interval (120.0ms) must be below the election timeout's minimum (100.0ms), or followers start elections under a live leader",
+        ),
+        (
+            "zero-client-timeout",
+            Some("protocol = \"kv\"\n[workload]\nclient_timeout_ms = 0\n"),
+            &[],
+            "zero-client-timeout.toml:3: key `workload.client_timeout_ms`: must be a time above 0 ms, got 0",
+        ),
+        (
+            "zero-window",
+            Some("protocol = \"multipaxos\"\n[timing]\nwindow = 0\n"),
+            &[],
+            "zero-window.toml:3: key `timing.window`: must be between 1 and 1000000, got 0",
+        ),
+        (
+            "zero-max-append-entries",
+            Some("protocol = \"raft\"\n[timing]\nmax_append_entries = 0\n"),
+            &[],
+            "zero-max-append-entries.toml:3: key `timing.max_append_entries`: must be between 1 and 1000000, got 0",
+        ),
+        (
+            "unknown-bug-key",
+            Some("protocol = \"raft\"\nbug = \"nope\"\n"),
+            &[],
+            "unknown-bug-key.toml:2: key `bug`: protocol raft has no planted bug `nope` (it has: commit-old-term, vote-without-up-to-date-check, forget-vote-on-restart, no-consistency-check)",
+        ),
+        (
+            "unknown-property",
+            Some("protocol = \"raft\"\n[expect]\nviolation = \"happiness\"\n"),
+            &[],
+            "unknown-property.toml:3: key `expect.violation`: unknown property `happiness` (protocol raft is checked for: agreement, stability, state machine safety, election safety, bounded message storm, log matching, leader append-only, leader completeness)",
+        ),
+        (
+            "num-nodes-and-nodes",
+            Some("num_nodes = 3\n[cluster]\nnodes = 3\n"),
+            &[],
+            "num-nodes-and-nodes.toml:1: key `num_nodes`: `cluster.nodes` is given too (line 3); give one of them",
+        ),
+        (
+            "server-named-like-a-client",
+            Some(
+                "protocol = \"raft\"\n[cluster]\nnodes = 3\nnames = [\"client 1\", \"n2\", \"n3\"]\n",
+            ),
+            &[],
+            "server-named-like-a-client.toml:4: key `cluster.names`: `client 1` would name two nodes, a server and a client (clients are `client 1`..`client N`); pick another name",
+        ),
+        (
+            "name-with-comma",
+            Some("protocol = \"raft\"\n[cluster]\nnames = [\"a,b\", \"c\"]\n"),
+            &[],
+            "name-with-comma.toml:3: key `cluster.names`: `a,b`: a name cannot contain `,` or `|` (a partition is written `n1,n2 | n3`)",
+        ),
+        (
+            "name-with-bar",
+            Some("protocol = \"paxos\"\n[cluster]\nnames = [\"a|b\", \"c\"]\n"),
+            &[],
+            "name-with-bar.toml:3: key `cluster.names`: `a|b`: a name cannot contain `,` or `|`",
+        ),
+        // Sizes that would not finish are refused, with the reason.
+        (
+            "too-many-acceptors",
+            Some("protocol = \"paxos\"\n[cluster]\nproposers = 1\nacceptors = 10000\n"),
+            &[],
+            "too-many-acceptors.toml:4: key `cluster.acceptors`: must be between 1 and 500, got 10000 (every proposer sends each phase to every acceptor, and the live checks read every node after each event)",
+        ),
+        (
+            "too-many-nodes-flag",
+            None,
+            &["run", "raft", "--nodes", "10000"],
+            "--nodes: key `cluster.nodes`: must be between 1 and 500, got 10000 (every server keeps state for every other and every election asks them all: beyond 500, runs take minutes and elections keep splitting)",
+        ),
+        (
+            "too-many-clients-flag",
+            None,
+            &["run", "kv", "--clients", "10001"],
+            "--clients: key `cluster.clients`: must be between 1 and 10000, got 10001",
+        ),
+        (
+            "nodes-flag-not-taken",
+            None,
+            &["run", "multipaxos", "--nodes", "3"],
+            "--nodes: protocol multipaxos has no `cluster.nodes` (its [cluster] counts: acceptors, leaders, replicas, clients)",
+        ),
+        // Numbers that round-trip: one seed range, times within the clock.
         (
             "negative-seed",
             Some("seed = -1\n"),
             &[],
             "negative-seed.toml:1: key `seed`: must be >= 0, got -1",
+        ),
+        (
+            "seed-too-large",
+            Some("seed = 18446744073709551616\n"),
+            &[],
+            "seed-too-large.toml:1: key `seed`: must be at most 18446744073709551615 (64 bits), got 18446744073709551616",
+        ),
+        (
+            "until-past-the-clock",
+            Some("until_ms = 1e30\n"),
+            &[],
+            "until-past-the-clock.toml:1: key `until_ms`: 1e30 ms is past the end of the simulator's clock (microseconds in 64 bits: at most 18446744073709550 ms)",
+        ),
+        (
+            "until-flag-past-the-clock",
+            None,
+            &["run", "kv", "--until", "18446744073709551615"],
+            "invalid value '18446744073709551615' for '--until <MS>': 1.8446744073709552e19 ms is past the end of the simulator's clock",
+        ),
+        (
+            "until-flag-not-a-number",
+            None,
+            &["run", "kv", "--until", "soon"],
+            "invalid value 'soon' for '--until <MS>': expected milliseconds, as 1500 or 2.5, got `soon`",
         ),
         (
             "seed-not-a-number",
@@ -325,13 +466,13 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
             "zero-clients-flag",
             None,
             &["run", "kv", "--clients", "0"],
-            "invalid value '0' for '--clients <CLIENTS>'",
+            "--clients: key `cluster.clients`: must be between 1 and 10000, got 0",
         ),
         (
             "unknown-bug",
             None,
             &["run", "raft", "--bug", "nope"],
-            "protocol raft has no planted bug `nope` (it has: commit-old-term, ",
+            "--bug: protocol raft has no planted bug `nope` (it has: commit-old-term, ",
         ),
         (
             "unwritable-trace",
@@ -381,4 +522,161 @@ fn a_run_where_no_request_succeeded_and_every_server_is_down_says_so() {
     // A healthy run says nothing of the kind.
     let o = synod(&["run", "kv", "--log-level", "error"]);
     assert!(stdout(&o).ends_with("result: PASS\n"), "{}", stdout(&o));
+}
+
+/// A scenario file over the documented size limit (16 MiB) is refused before it is parsed.
+#[test]
+fn a_scenario_over_16_mib_is_refused() {
+    let path = scratch().join("huge.toml");
+    let line = "# a comment line that pads the file out to a size no scenario needs\n";
+    let copies = (16 << 20) / line.len() + 1;
+    std::fs::write(&path, line.repeat(copies)).unwrap();
+    let o = synod(&["run", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("huge.toml: the file is 16777217 bytes; a scenario may be at most 16777216 bytes (16 MiB)"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// Suspicious but legal schedules run, with a warning naming the file and the line.
+#[test]
+fn suspicious_schedules_warn_with_the_line_and_still_run() {
+    let path = scratch().join("suspicious.toml");
+    std::fs::write(
+        &path,
+        "protocol = \"kv\"\nuntil_ms = 3000\n\
+         [[fault]]\nat_ms = 5\nrestart = \"server\"\n\
+         [[fault]]\nat_ms = 4000\ncrash = \"server\"\n\
+         [[request]]\nat_ms = 10\nclient = \"server\"\nop = \"get\"\nkey = \"a\"\n",
+    )
+    .unwrap();
+    let o = synod(&["run", path.to_str().unwrap(), "--log-level", "error"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    for want in [
+        "suspicious.toml:5: restart of `server` at 5.0ms, which is up then (no crash before it): it does nothing",
+        "suspicious.toml:8: a fault at 4000.0ms, after the run ends (until 3000.0ms): it never strikes",
+        "suspicious.toml:11: a request to `server`, which is a server, not a client: it is skipped",
+    ] {
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with("warning: ") && l.ends_with(want)),
+            "{want}\nin:\n{err}"
+        );
+    }
+}
+
+/// A schedule with many suspicious entries shows the first twenty warnings and a count.
+#[test]
+fn many_warnings_are_cut_short() {
+    let path = scratch().join("many-warnings.toml");
+    let faults: String = (0..25)
+        .map(|i| format!("[[fault]]\nat_ms = {i}\nrestart = \"server\"\n"))
+        .collect();
+    std::fs::write(&path, format!("protocol = \"kv\"\n{faults}")).unwrap();
+    let o = synod(&["run", path.to_str().unwrap(), "--log-level", "error"]);
+    assert_eq!(o.status.code(), Some(0));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 21, "{err}");
+    assert!(err.ends_with("warning: ... and 5 more\n"), "{err}");
+}
+
+/// Seeds have one range everywhere: the largest seed runs from the command line and from a
+/// file, and `--until` takes fractional milliseconds like `until_ms`.
+#[test]
+fn the_largest_seed_and_fractional_times_are_accepted_everywhere() {
+    let max = u64::MAX.to_string();
+    let o = synod(&[
+        "run",
+        "kv",
+        "--seed",
+        &max,
+        "--until",
+        "2.5",
+        "--log-level",
+        "error",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with(&format!(
+            "synod run: kv (protocol kv, seed {max}, until 2.5ms)"
+        )),
+        "{}",
+        stdout(&o)
+    );
+    let path = scratch().join("max-seed.toml");
+    std::fs::write(
+        &path,
+        format!("protocol = \"kv\"\nseed = {max}\nuntil_ms = 2.5\n"),
+    )
+    .unwrap();
+    let from_file = synod(&["run", path.to_str().unwrap(), "--log-level", "error"]);
+    assert_eq!(from_file.status.code(), Some(0), "{}", stderr(&from_file));
+    assert!(stdout(&from_file).contains(&format!("seed {max}, until 2.5ms")));
+}
+
+/// `synod check PROTOCOL --bug list` lists that protocol's bugs only; without a protocol,
+/// every protocol's.
+#[test]
+fn bug_list_is_per_protocol() {
+    let raft = stdout(&synod(&["check", "raft", "--bug", "list"]));
+    assert_eq!(raft.lines().count(), 4, "{raft}");
+    assert!(raft.lines().all(|l| l.starts_with("raft ")), "{raft}");
+    let kv = synod(&["check", "kv", "--bug", "list"]);
+    assert_eq!(kv.status.code(), Some(0));
+    assert_eq!(stdout(&kv), "protocol kv has no planted bugs\n");
+    let all = stdout(&synod(&["check", "--bug", "list"]));
+    let listed: usize = synod_protocols::PROTOCOLS
+        .iter()
+        .map(|p| p.bugs.len())
+        .sum();
+    assert_eq!(all.lines().count(), listed, "{all}");
+}
+
+/// One name per node everywhere: the narration names servers as the scenario does, so a name
+/// copied from the output works in a fault.
+#[test]
+fn narration_names_nodes_as_the_scenario_does() {
+    let base = "protocol = \"raft\"\n[cluster]\nnames = [\"Taziri\", \"Amastan\", \"Itri\"]\n";
+    let path = scratch().join("named.toml");
+    std::fs::write(&path, base).unwrap();
+    let out = stdout(&synod(&["run", path.to_str().unwrap()]));
+    // The leader, as the narration names it.
+    let leader = out
+        .lines()
+        .find_map(|l| {
+            let label = l.split('[').nth(1)?.split(']').next()?;
+            l.contains("becomes leader of term")
+                .then(|| label.split(' ').next().unwrap().to_string())
+        })
+        .unwrap_or_else(|| panic!("no leader in:\n{out}"));
+    assert!(
+        ["Taziri", "Amastan", "Itri"].contains(&leader.as_str()),
+        "{leader}"
+    );
+    assert!(
+        out.contains(&format!("follows {leader}, leader of term")),
+        "{out}"
+    );
+    assert!(!out.contains("node 1") && !out.contains("from 2:"), "{out}");
+    // Copied into a fault, the name strikes that node.
+    std::fs::write(
+        &path,
+        format!("{base}[[fault]]\nat_ms = 1000\ncrash = \"{leader}\"\n"),
+    )
+    .unwrap();
+    let o = synod(&["run", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let run = stdout(&o);
+    assert!(
+        run.lines()
+            .any(|l| l.contains("[fault]") && l.ends_with(&format!("*** crash {leader}"))),
+        "{run}"
+    );
+    assert!(
+        run.contains(&format!("[{leader} leader t1]")) && run.contains("*** crashed"),
+        "{run}"
+    );
 }

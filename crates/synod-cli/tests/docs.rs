@@ -60,6 +60,7 @@ fn every_event_a_run_writes_is_documented_with_its_fields() {
         "scenarios/raft-figure8-commit-old-term.toml",
         "scenarios/multipaxos-leader-crash.toml",
         "scenarios/paxos-dueling.toml",
+        "scenarios/raft-leader-crash.toml",
     ] {
         let o = Command::new(env!("CARGO_BIN_EXE_synod"))
             .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
@@ -124,52 +125,24 @@ fn every_event_a_run_writes_is_documented_with_its_fields() {
     }
 }
 
-/// The keys serde accepts in a table, read from its "unknown field" message.
-fn accepted_keys(table: &str) -> Vec<String> {
-    let text = if table.is_empty() {
-        "no_such_key = 1\n".to_string()
-    } else if table == "fault" || table == "request" {
-        format!("[[{table}]]\nno_such_key = 1\n")
-    } else {
-        format!("[{table}]\nno_such_key = 1\n")
-    };
-    let err = synod_protocols::scenario::parse("t.toml", &text)
-        .unwrap_err()
-        .message;
-    let list = err
-        .split("expected one of ")
-        .nth(1)
-        .or_else(|| err.split("expected ").nth(1))
-        .unwrap_or_else(|| panic!("{err}"));
-    list.lines()
-        .next()
-        .unwrap()
-        .split(", ")
-        .map(|k| k.trim().trim_matches('`').to_string())
-        .collect()
-}
-
+/// Every key of the scenario format is documented: the core keys, and each protocol's own
+/// (in the generated tables, checked below).
 #[test]
 fn every_scenario_key_is_documented() {
     let doc = repo("docs/scenarios.md");
-    for table in [
-        "", "cluster", "workload", "network", "timing", "fault", "request", "expect",
-    ] {
-        for key in accepted_keys(table) {
-            let is_table = [
-                "cluster", "workload", "network", "timing", "fault", "request", "expect",
-            ];
-            if table.is_empty() && is_table.contains(&key.as_str()) {
-                continue;
-            }
-            let full = if table.is_empty() {
-                key.clone()
-            } else {
-                format!("{table}.{key}")
-            };
+    for key in synod_protocols::scenario::CORE_KEYS {
+        assert!(
+            doc.contains(&format!("`{key}`")),
+            "docs/scenarios.md does not document `{key}`"
+        );
+    }
+    for p in synod_protocols::PROTOCOLS.iter() {
+        for s in p.all_settings() {
             assert!(
-                doc.contains(&format!("`{full}`")),
-                "docs/scenarios.md does not document `{full}`"
+                doc.contains(&format!("| `{}` |", s.key)),
+                "docs/scenarios.md does not document `{}` of {}",
+                s.key,
+                p.name
             );
         }
     }
@@ -393,4 +366,95 @@ fn every_option_of_synod_view_and_run_html_is_documented() {
         repo("README.md").contains("synod view"),
         "the README's tour mentions synod view"
     );
+}
+
+/// The block of `file` between `<!-- NAME:start -->` and `<!-- NAME:end -->` is `want`;
+/// `UPDATE_GOLDEN=1` rewrites it.
+fn generated_block(file: &str, name: &str, want: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(file);
+    let text = repo(file);
+    let (start, end) = (
+        format!("<!-- {name}:start -->\n"),
+        format!("<!-- {name}:end -->"),
+    );
+    let a = text
+        .find(&start)
+        .unwrap_or_else(|| panic!("{file} has no {start}"))
+        + start.len();
+    let b = text[a..]
+        .find(&end)
+        .unwrap_or_else(|| panic!("{file} has no {end}"))
+        + a;
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, format!("{}{want}{}", &text[..a], &text[b..])).unwrap();
+        return;
+    }
+    assert!(
+        text[a..b] == *want,
+        "{file}: the {name} block is out of date (UPDATE_GOLDEN=1 rewrites it); it should be:\n{want}"
+    );
+}
+
+/// README.md's protocol table is the registry's.
+#[test]
+fn the_readme_lists_every_protocol_of_the_registry() {
+    generated_block(
+        "README.md",
+        "protocols",
+        &synod_protocols::PROTOCOLS.markdown_table(),
+    );
+}
+
+/// docs/scenarios.md's tables of each protocol's keys are the registry's.
+#[test]
+fn the_scenario_docs_list_every_protocols_keys() {
+    generated_block(
+        "docs/scenarios.md",
+        "settings",
+        &synod_protocols::PROTOCOLS.settings_tables(),
+    );
+}
+
+/// Every Rust file of the workspace, with its text.
+fn sources() -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut out = Vec::new();
+    let mut dirs = vec![root];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                out.push((path.display().to_string(), text));
+            }
+        }
+    }
+    out
+}
+
+/// docs/writing-a-protocol.md shows real code: every Rust block in it is copied, verbatim,
+/// from a file of the workspace that compiles and is tested (the pinger's registry test, the
+/// protocols' own files).
+#[test]
+fn the_protocol_guide_quotes_code_that_exists() {
+    let doc = repo("docs/writing-a-protocol.md");
+    let sources = sources();
+    let mut blocks = 0;
+    let mut rest = doc.as_str();
+    while let Some(start) = rest.find("```rust\n") {
+        let body = &rest[start + "```rust\n".len()..];
+        let end = body.find("```").expect("a closed block");
+        let block = &body[..end];
+        assert!(
+            sources.iter().any(|(_, text)| text.contains(block)),
+            "docs/writing-a-protocol.md quotes code that no file of the workspace has:\n{block}"
+        );
+        blocks += 1;
+        rest = &body[end + 3..];
+    }
+    assert!(blocks >= 10, "{blocks} blocks");
 }

@@ -9,7 +9,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-use synod_protocols::scenario::PROTOCOLS;
+use synod_protocols::PROTOCOLS;
 
 fn synod() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_synod"));
@@ -58,9 +58,7 @@ fn victim(proto: &str) -> (String, bool) {
     let probe = text(&repl(&[proto, "--seed", "3"], script).stdout);
     let banner = probe.lines().next().unwrap();
     let has_clients = banner.contains("client 1");
-    let leads = probe
-        .lines()
-        .any(|l| l.contains("(leads)") || l.contains("  leader"));
+    let leads = probe.lines().any(|l| l.contains(", leads"));
     if leads {
         return ("leader".into(), has_clients);
     }
@@ -70,7 +68,7 @@ fn victim(proto: &str) -> (String, bool) {
 
 #[test]
 fn scripted_session_for_every_protocol_saves_a_scenario_that_replays_it_exactly() {
-    for proto in PROTOCOLS {
+    for proto in PROTOCOLS.iter().map(|p| p.name) {
         let dir = scratch(&format!("session-{proto}"));
         let (saved, session_trace, run_trace) = (
             dir.join("saved.toml"),
@@ -140,7 +138,7 @@ fn scripted_session_for_every_protocol_saves_a_scenario_that_replays_it_exactly(
 
 #[test]
 fn back_then_the_same_steps_gives_the_same_state() {
-    for proto in PROTOCOLS {
+    for proto in PROTOCOLS.iter().map(|p| p.name) {
         let dir = scratch(&format!("back-{proto}"));
         let (t1, t2) = (dir.join("straight.jsonl"), dir.join("rewound.jsonl"));
         let look = "status\nqueue\nhistory\n";
@@ -467,7 +465,7 @@ fn the_terminal_interface_completes_and_ctrl_c_pauses_a_run() {
     t.wait_for("synod 0.0ms #0>");
     // Tab completes a command...
     t.keys(&["sta", "Tab", "Enter"]);
-    t.wait_for("server    server (leads), store {} (0 keys)");
+    t.wait_for("server    server, leads, store {} (0 keys)");
     // ... and a node name.
     t.keys(&["inspect ser", "Tab", "Enter"]);
     t.wait_for("server:\nServer(");
@@ -496,6 +494,21 @@ fn the_terminal_interface_completes_and_ctrl_c_pauses_a_run() {
     t.wait_for("synod 0.0ms #0> quit");
 }
 
+/// Restarting a node that is up does nothing, and the REPL says so instead of recording it.
+#[test]
+fn restarting_a_node_that_is_up_warns_and_changes_nothing() {
+    let o = repl(
+        &["kv"],
+        "step 5\nrestart server\ncrash server\nrestart server\n",
+    );
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("warning: server is up; restart does nothing (it restarts a crashed node)"),
+        "{out}"
+    );
+    assert_eq!(out.matches("*** restart server").count(), 1, "{out}");
+}
+
 #[test]
 fn inspect_shows_the_full_state_or_what_a_crashed_node_kept() {
     let o = repl(
@@ -503,9 +516,9 @@ fn inspect_shows_the_full_state_or_what_a_crashed_node_kept() {
         "step 5\ninspect server\ncrash server\ninspect server\n",
     );
     let out = text(&o.stdout);
-    assert!(out.contains("server:\nServer(\n    KvServer {"), "{out}");
+    assert!(out.contains("server:\nServer(\n    Server {"), "{out}");
     assert!(
-        out.contains("server is down; it kept only its durable state, which `restart server` rebuilds it from:\nSome(\n    KvServerDurable {"),
+        out.contains("server is down; it kept only its durable state, which `restart server` rebuilds it from:\nSome(\n    Durable {"),
         "{out}"
     );
 }

@@ -148,6 +148,6 @@ pub use ids::{NodeId, Time, TimerId};
 pub use observe::{
     DropReason, Event, EventKind, Observer, TRACE_SCHEMA_VERSION, TraceMsg, Violation,
 };
-pub use process::{Ctx, Env, Message, NodeStatus, Process};
+pub use process::{Ctx, Decision, Env, Message, NodeStatus, Process, ShowStore};
 pub use rng::SimRng;
-pub use trace::{ClientEvent, ClientOp, ClientResult, Level, ProtocolEvent};
+pub use trace::{ClientEvent, ClientOp, ClientResult, Leadership, Level, ProtocolEvent};

@@ -6,7 +6,7 @@
 
 use crate::ids::{NodeId, Time, TimerId};
 use crate::process::Message;
-use crate::trace::{ClientOp, ClientResult, Level};
+use crate::trace::{ClientOp, ClientResult, Leadership, Level};
 use crate::view::StateChange;
 use std::fmt;
 
@@ -155,10 +155,12 @@ pub enum EventKind<'a> {
     },
     /// A node takes a role in an epoch.
     Role {
-        /// The role.
+        /// The role, as the protocol names it.
         role: &'static str,
         /// The ballot or term.
         epoch: &'a dyn fmt::Display,
+        /// What it means for leadership: the part checkers read.
+        leadership: Leadership,
     },
     /// Raft's commit index advances.
     Commit {

@@ -3,9 +3,10 @@
 
 use crate::ids::{NodeId, Time, TimerId};
 use crate::rng::SimRng;
-use crate::trace::{ClientEvent, ClientOp, ClientResult, Level, ProtocolEvent};
+use crate::trace::{ClientEvent, ClientOp, ClientResult, Leadership, Level, ProtocolEvent};
 use crate::view::StateView;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// A message type of a protocol.
@@ -72,8 +73,9 @@ pub trait Process: 'static {
     }
 }
 
-/// A snapshot of a node for status displays and for resolving role references such as
-/// `crash = "leader"` in a scenario.
+/// A snapshot of a node for status displays, for resolving role references such as
+/// `crash = "leader"` in a scenario, and for the expectations judged at the end of a run. The
+/// parts the checks read are typed; `facts` are for people.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NodeStatus {
     /// The node's role now (`leader`, `follower`, `acceptor`, `client`, ...); empty if it has one
@@ -83,12 +85,68 @@ pub struct NodeStatus {
     pub epoch: String,
     /// True if it believes it leads (a fault target `leader` resolves to such a node).
     pub leader: bool,
-    /// Further facts, in display order (`log`, `commit`, `applied`, `store`, ...).
+    /// The replicated store's contents, for a node that keeps one: the `converged`
+    /// expectation compares them across the servers that are up.
+    pub store: Option<BTreeMap<String, String>>,
+    /// For a learner of single-decree consensus: whether it decided, and what. The `decided`
+    /// expectation reads it.
+    pub decision: Option<Decision>,
+    /// Further facts, in display order (`log`, `commit`, `applied`, ...).
     pub facts: Vec<(&'static str, String)>,
 }
 
+/// Where a learner of single-decree consensus stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// It has not learned the chosen value yet.
+    Pending,
+    /// It learned this value was chosen.
+    Decided(String),
+}
+
+impl fmt::Display for Decision {
+    /// `-` while pending, the value quoted once decided.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Decision::Pending => f.write_str("-"),
+            Decision::Decided(v) => write!(f, "{v:?}"),
+        }
+    }
+}
+
+/// A store's contents as synod prints them: `{a: val_1, c: val_7}`.
+pub struct ShowStore<'a>(pub &'a BTreeMap<String, String>);
+
+impl fmt::Display for ShowStore<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("{")?;
+        for (i, (k, v)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{k}: {v}")?;
+        }
+        f.write_str("}")
+    }
+}
+
+impl NodeStatus {
+    /// Everything a display shows after the role and epoch, in order: the facts, then the
+    /// store and the decision.
+    pub fn details(&self) -> Vec<(&'static str, String)> {
+        let mut out = self.facts.clone();
+        if let Some(store) = &self.store {
+            out.push(("store", ShowStore(store).to_string()));
+        }
+        if let Some(d) = &self.decision {
+            out.push(("decided", d.to_string()));
+        }
+        out
+    }
+}
+
 /// The world as a process's context sees it. Implemented by drivers: the simulator, a
-/// recording test harness, a real network runtime.
+/// recording test harness ([`crate::testing::Harness`]).
 pub trait Env<M, T> {
     /// Send `msg` from `from` to `to`.
     fn send(&mut self, from: NodeId, to: NodeId, msg: M);
@@ -206,10 +264,34 @@ impl<'a, M: Clone, T> Ctx<'a, M, T> {
         );
     }
 
-    /// Emit `role`: this node now plays `role` in `epoch`.
+    /// Emit `role`: this node now plays `role` in `epoch`, neither leading nor trying to (a
+    /// follower, a leader that stepped down).
     pub fn role(&mut self, role: &'static str, epoch: &dyn fmt::Display) {
-        self.env
-            .protocol_event(self.id, ProtocolEvent::Role { role, epoch });
+        self.role_event(role, epoch, Leadership::Follows);
+    }
+
+    /// Emit `role` with [`Leadership::Leads`]: this node now leads in `epoch`, as `role` (its
+    /// protocol's name for a leader: `leader`, `primary`). Election safety holds the protocol
+    /// to at most one such node per epoch, and a fault aimed at `leader` strikes it.
+    pub fn leads(&mut self, role: &'static str, epoch: &dyn fmt::Display) {
+        self.role_event(role, epoch, Leadership::Leads);
+    }
+
+    /// Emit `role` with [`Leadership::Seeks`]: this node tries to lead in `epoch` (a
+    /// candidate, a proposer starting Phase 1).
+    pub fn seeks(&mut self, role: &'static str, epoch: &dyn fmt::Display) {
+        self.role_event(role, epoch, Leadership::Seeks);
+    }
+
+    fn role_event(&mut self, role: &'static str, epoch: &dyn fmt::Display, leadership: Leadership) {
+        self.env.protocol_event(
+            self.id,
+            ProtocolEvent::Role {
+                role,
+                epoch,
+                leadership,
+            },
+        );
     }
 
     /// Emit `commit`: the commit index advanced to `index`.

@@ -68,7 +68,11 @@ impl<M, T> Env<M, T> for Recorder<M, T> {
                 command,
                 result,
             } => format!("apply {index} {command} -> {result}"),
-            ProtocolEvent::Role { role, epoch } => format!("role {role} {epoch}"),
+            ProtocolEvent::Role {
+                role,
+                epoch,
+                leadership,
+            } => format!("role {role} {epoch} ({})", leadership.name()),
             ProtocolEvent::Commit { index } => format!("commit {index}"),
         });
     }

@@ -121,6 +121,31 @@ impl fmt::Display for ClientResult {
     }
 }
 
+/// What a role change says about leadership: the one part of a role that the checkers, the
+/// simulator (a fault aimed at `leader`), the REPL and the games read. Role names are the
+/// protocol's own (`leader`, `primary`, `candidate`, `standby`) and nothing matches on them.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Leadership {
+    /// The node now leads in the epoch. Election safety: at most one node leads per epoch.
+    Leads,
+    /// The node tries to become leader in the epoch (a candidate, a proposer in Phase 1).
+    Seeks,
+    /// The node neither leads nor tries to (a follower, a leader that stepped down).
+    Follows,
+}
+
+impl Leadership {
+    /// `leads`, `seeks`, `follows`: as the JSON trace writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Leadership::Leads => "leads",
+            Leadership::Seeks => "seeks",
+            Leadership::Follows => "follows",
+        }
+    }
+}
+
 /// A structured event a protocol emits for checkers and viewers (the trace contract).
 ///
 /// Values are borrowed and rendered only if someone listens, so emitting them costs nothing
@@ -147,10 +172,12 @@ pub enum ProtocolEvent<'a> {
     /// A node takes a role (`leader`, `follower`, `candidate`, `proposer`, ...) in an epoch
     /// (a ballot or a term).
     Role {
-        /// The role's name.
+        /// The role's name, the protocol's own.
         role: &'static str,
         /// The ballot or term, as printed.
         epoch: &'a dyn fmt::Display,
+        /// What the role means for leadership.
+        leadership: Leadership,
     },
     /// Raft's commit index advances to `index`.
     Commit {

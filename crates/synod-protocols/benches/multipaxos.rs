@@ -7,8 +7,8 @@
 #![allow(missing_docs)]
 
 use std::time::Instant;
-use synod_protocols::harness::Checks;
-use synod_protocols::scenario;
+use synod_protocols::PROTOCOLS;
+use synod_protocols::judge::Checks;
 use synod_protocols::system;
 
 const CLIENTS: u64 = 50;
@@ -34,7 +34,7 @@ fn run(checks: bool) -> f64 {
          [timing]\nwindow = 64\n",
         REQUESTS / CLIENTS
     );
-    let s = scenario::parse("<bench>", &text).expect("bench scenario");
+    let s = PROTOCOLS.parse("<bench>", &text).expect("bench scenario");
     let mut sys = system::build(&s).expect("bench system");
     let _checks = checks.then(|| Checks::attach(&mut sys));
     let started = Instant::now();

@@ -27,7 +27,8 @@ fn main() {
         let mut sim = raft::simulation(
             config,
             RaftConfig::default(),
-            raft::specs(&names, clients),
+            raft::specs(&names),
+            clients,
             workload,
             checks,
         );

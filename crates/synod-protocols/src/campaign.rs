@@ -4,7 +4,7 @@
 //! The result for a seed depends only on the base scenario, the plan and the seed: never on how
 //! many seeds run in parallel or in which shard.
 
-use crate::harness::{self, Checks, Report};
+use crate::judge::{self, Checks, Report};
 use crate::scenario::{FaultAction, FaultSpec, Scenario};
 use crate::system;
 use synod_core::{NodeId, Time};
@@ -59,6 +59,13 @@ pub fn parse_kinds(list: &str) -> Result<Vec<FaultKind>, String> {
                 ));
             }
         }
+    }
+    if kinds.is_empty() {
+        let valid: Vec<&str> = FaultKind::ALL.iter().map(|(_, n)| *n).collect();
+        return Err(format!(
+            "give at least one fault kind (valid: {}, restart)",
+            valid.join(", ")
+        ));
     }
     Ok(kinds)
 }
@@ -162,7 +169,7 @@ pub fn run_judged(s: &Scenario) -> Result<Report, String> {
     let mut sys = system::build(s).map_err(|e| e.to_string())?;
     let checks = Checks::attach(&mut sys);
     let end = sys.sim.run();
-    Ok(harness::judge(&sys, &checks, s, end))
+    Ok(judge::judge(&sys, &checks, s, end))
 }
 
 /// Run a scenario with every check on and reduce the result to an outcome.
@@ -253,13 +260,15 @@ impl Seeds {
 
 /// Whether a fault strikes (a crash, a partition, loss, ...) rather than undoes one (a
 /// restart, a heal, loss back to 0, the network's own latency): what "N faults" counts when a
-/// failure is shrunk.
+/// failure is shrunk. A protocol's own fault verb (`isolate = "n1"`) strikes: it stands for
+/// faults of the simulator's vocabulary, and its undoing is one of those (`heal`, `restart`).
 pub fn strikes(action: &FaultAction, s: &Scenario) -> bool {
     match action {
         FaultAction::Crash(_)
         | FaultAction::Partition(_)
         | FaultAction::OneWay(..)
-        | FaultAction::Hold(_) => true,
+        | FaultAction::Hold(_)
+        | FaultAction::Protocol(..) => true,
         FaultAction::Restart(_) | FaultAction::Heal | FaultAction::Release(_) => false,
         FaultAction::Slow(_, factor) => *factor != 1.0,
         FaultAction::Loss(p) | FaultAction::Duplicate(p) => *p > 0.0,

@@ -3,37 +3,32 @@
 //! **Contract: this crate does no IO.** Protocols are [`synod_core::Process`]es; scenarios are
 //! parsed from text the caller read.
 //!
-//! - [`kv`]: the KV contract, the client workload every store shares, and the single-server
-//!   store (`kv`), the baseline the replicated stores must behave like.
-//! - [`multipaxos`]: the KV store replicated with Multi-Paxos (acceptors, leaders, replicas).
-//! - [`paxos`]: single-decree Paxos (proposers, acceptors, learners agreeing on one value).
-//! - [`raft`]: Raft (Ongaro and Ousterhout, 2014) replicating the KV store.
-//! - [`scenario`]: the scenario format (docs/scenarios.md).
-//! - [`system`]: from a scenario to a runnable system; the one place protocols meet the
-//!   simulator.
-//! - [`harness`]: run a system with every check on, and judge its expectations.
+//! - [`protocol`]: what a protocol tells synod about itself ([`protocol::Protocol`]) and the
+//!   [`protocol::Registry`] that lists them; [`PROTOCOLS`] is the one list synod ships.
+//! - [`kv`]: the KV contract and the client workload every store shares.
+//! - One folder per protocol, each with its descriptor and builder in `build.rs`:
+//!   [`single_server`] (`kv`, the baseline the replicated stores must behave like),
+//!   [`paxos`] (single-decree Paxos), [`multipaxos`] (Multi-Paxos KV), [`raft`] (Raft KV).
+//! - [`scenario`]: the scenario format (docs/scenarios.md); [`settings`]: the keys each protocol
+//!   owns in it, with their defaults and checks.
+//! - [`system`]: from a scenario to a runnable system.
+//! - [`judge`]: run a system with every check on, and judge its expectations.
+//! - [`campaign`]: many seeds of random faults, judged, and failures shrunk.
 //! - [`view`]: what the protocols' views for `synod view` share (each protocol's is its
 //!   `view.rs`).
 
 pub mod campaign;
-pub mod harness;
+pub mod judge;
 pub mod kv;
 pub mod multipaxos;
 pub mod paxos;
+pub mod protocol;
 pub mod raft;
+mod registry;
 pub mod scenario;
+pub mod settings;
+pub mod single_server;
 pub mod system;
 pub mod view;
 
-/// Every planted bug: (protocol, name, what it breaks).
-pub fn bugs() -> Vec<(&'static str, &'static str, &'static str)> {
-    let mut all = Vec::new();
-    for (protocol, list) in [
-        ("paxos", paxos::BUGS),
-        ("multipaxos", multipaxos::BUGS),
-        ("raft", raft::BUGS),
-    ] {
-        all.extend(list.iter().map(|(name, why)| (protocol, *name, *why)));
-    }
-    all
-}
+pub use registry::PROTOCOLS;

@@ -1,9 +1,10 @@
 //! What every protocol's view (`synod view`'s state at the cursor, [`synod_core::view`])
 //! shares: a store as the `store` table, one row per key, and the stamp of a command by the
 //! request it carries out. The protocol-specific parts are in `raft/view.rs`,
-//! `multipaxos/view.rs` and `paxos/view.rs`.
+//! `multipaxos/view.rs`, `paxos/view.rs` and the single server's `view` (`single_server`);
+//! a KV client reports nothing ([`crate::kv::KvNode`]).
 
-use crate::kv::{KvServer, Store};
+use crate::kv::Store;
 use synod_core::NodeId;
 use synod_core::view::{StateView, stamp};
 
@@ -25,10 +26,4 @@ pub fn entry_stamp(epoch: &[u64], origin: Option<(NodeId, u64)>) -> u64 {
     parts[2] = client;
     parts[3] = req;
     stamp(&parts)
-}
-
-/// The single KV server: how many commands it applied, and its store.
-pub fn kv_server(v: &mut StateView, s: &KvServer) {
-    v.field("applied", s.durable.applied);
-    store(v, &s.durable.store);
 }

@@ -2,10 +2,11 @@
 //! hold reported apart as aborted, shrinking that counts only real faults and stops when told.
 
 use synod_core::Time;
+use synod_protocols::PROTOCOLS;
 use synod_protocols::campaign::{
     self, Outcome, Plan, Seeds, fault_count, judge_scenario, scenario_for, shrink, strikes,
 };
-use synod_protocols::scenario::{FaultAction, FaultSpec, Scenario};
+use synod_protocols::scenario::{FaultAction, FaultSpec};
 use synod_sim::MAX_QUEUED;
 
 #[test]
@@ -50,7 +51,7 @@ fn a_range_past_the_largest_seed_is_refused_and_an_empty_shard_is_empty() {
 
 #[test]
 fn a_run_stopped_by_the_simulators_capacity_is_aborted_not_a_violation() {
-    let mut s = Scenario::builtin("kv").unwrap();
+    let mut s = PROTOCOLS.scenario("kv").unwrap();
     let loss = FaultSpec {
         at: Time::ms(1),
         action: FaultAction::Loss(0.0),
@@ -66,7 +67,7 @@ fn a_run_stopped_by_the_simulators_capacity_is_aborted_not_a_violation() {
 
 #[test]
 fn a_fault_and_its_undoing_count_as_one_fault() {
-    let base = Scenario::builtin("raft").unwrap();
+    let base = PROTOCOLS.scenario("raft").unwrap();
     let plan = Plan {
         intensity: 4,
         ..Plan::default()
@@ -92,7 +93,7 @@ fn a_fault_and_its_undoing_count_as_one_fault() {
 
 #[test]
 fn shrinking_stops_when_told_and_keeps_a_failing_scenario() {
-    let mut base = Scenario::builtin("raft").unwrap();
+    let mut base = PROTOCOLS.scenario("raft").unwrap();
     base.bug = Some("vote-without-up-to-date-check".into());
     let plan = Plan::default();
     // The first failing seed of the default campaign (docs/checking.md's table: within 48).

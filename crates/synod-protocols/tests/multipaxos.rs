@@ -4,42 +4,20 @@
 
 #![allow(clippy::disallowed_methods)] // tests read scenario files and golden traces
 
-use std::path::PathBuf;
+mod support;
+
+use support::{assert_golden, load, narrate, run, scenario_files};
 use synod_check::recorder::RecordedOp;
 use synod_core::{ClientResult, Level, Time};
+use synod_protocols::PROTOCOLS;
 use synod_protocols::campaign;
-use synod_protocols::harness::{self, Checks, Report};
-use synod_protocols::scenario::{self, Scenario};
-use synod_protocols::system::{self, System};
-use synod_sim::trace_out::HumanPrinter;
-use synod_sim::{EndReason, FaultKind, FaultPlan, Shared};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn load(name: &str) -> Scenario {
-    let path = root().join("scenarios").join(name);
-    let text = std::fs::read_to_string(&path).unwrap();
-    scenario::parse(&path.display().to_string(), &text).unwrap()
-}
-
-fn run(s: &Scenario) -> (System, Checks, Report) {
-    let mut sys = system::build(s).unwrap();
-    let checks = Checks::attach(&mut sys);
-    let end = sys.sim.run();
-    let report = harness::judge(&sys, &checks, s, end);
-    (sys, checks, report)
-}
+use synod_protocols::judge::Report;
+use synod_protocols::system;
+use synod_sim::{EndReason, FaultKind, FaultPlan};
 
 #[test]
 fn every_multipaxos_scenario_meets_its_expectations() {
-    let mut names: Vec<String> = std::fs::read_dir(root().join("scenarios"))
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.starts_with("multipaxos-") && n.ends_with(".toml"))
-        .collect();
-    names.sort();
+    let names = scenario_files("multipaxos-");
     assert_eq!(names.len(), 6, "{names:?}");
     for name in names {
         let s = load(&name);
@@ -50,7 +28,7 @@ fn every_multipaxos_scenario_meets_its_expectations() {
             (Some(true), Some(true), Some(true)),
             "{name}: expects all requests complete, linearizable, converged"
         );
-        let (_, _, report) = run(&s);
+        let report = run(&s);
         assert!(
             report.passed(),
             "{name}: {:?} ended {}",
@@ -60,36 +38,23 @@ fn every_multipaxos_scenario_meets_its_expectations() {
     }
 }
 
-fn narrate(s: &Scenario) -> String {
-    let mut sys = system::build(s).unwrap();
-    let names: Vec<String> = sys.sim.specs().iter().map(|n| n.name.clone()).collect();
-    let printer = Shared::new(HumanPrinter::new(Vec::new(), Level::Info, &names));
-    sys.sim.add_observer(Box::new(printer.clone()));
-    let _checks = Checks::attach(&mut sys);
-    sys.sim.run();
-    let out = std::mem::take(printer.borrow_mut().writer());
-    String::from_utf8(out).unwrap()
+/// The run narrated at `info`.
+fn story(s: &synod_protocols::scenario::Scenario) -> String {
+    narrate(s, Some(Level::Info)).0
 }
 
 #[test]
 fn golden_trace_of_the_original_configuration() {
-    let text = narrate(&load("multipaxos-original.toml"));
-    let golden = root().join("crates/synod-protocols/tests/golden/multipaxos.txt");
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&golden, &text).unwrap();
-    }
-    let want = std::fs::read_to_string(&golden)
-        .expect("golden trace missing: run with UPDATE_GOLDEN=1 to create it");
-    assert_eq!(text, want, "narration changed; UPDATE_GOLDEN=1 to accept");
+    assert_golden("multipaxos.txt", &story(&load("multipaxos-original.toml")));
 }
 
 #[test]
 fn the_same_seed_gives_the_same_run_and_another_seed_differs() {
     let mut s = load("multipaxos-lossy.toml");
-    let a = narrate(&s);
-    assert_eq!(a, narrate(&s));
+    let a = story(&s);
+    assert_eq!(a, story(&s));
     s.seed += 1;
-    assert_ne!(a, narrate(&s));
+    assert_ne!(a, story(&s));
 }
 
 #[test]
@@ -115,11 +80,11 @@ fn bad_input_is_refused_with_a_clear_message() {
         ),
         (
             "bug = \"nope\"",
-            "unknown bug `nope` for protocol multipaxos (valid: skip-phase1-values, replica-out-of-order)",
+            "bad.toml:2: key `bug`: protocol multipaxos has no planted bug `nope` (it has: skip-phase1-values, replica-out-of-order)",
         ),
         (
             "[timing]\nheartbeat_ms = 500",
-            "key `timing.leader_timeout_ms`: must exceed the heartbeat",
+            "bad.toml:3: key `timing.heartbeat_ms`: the leader timeout's max must exceed the heartbeat (500.0ms)",
         ),
         (
             "[[fault]]\nat_ms = 5\ncrash = \"leader 3\"",
@@ -128,7 +93,7 @@ fn bad_input_is_refused_with_a_clear_message() {
     ];
     for (body, want) in cases {
         let text = format!("protocol = \"multipaxos\"\n{body}\n");
-        let err = match scenario::parse("bad.toml", &text) {
+        let err = match PROTOCOLS.parse("bad.toml", &text) {
             Err(e) => e,
             Ok(s) => match system::build(&s) {
                 Err(e) => e,
@@ -140,10 +105,20 @@ fn bad_input_is_refused_with_a_clear_message() {
             "for\n{text}\ngot: {err}\nwanted: {want}"
         );
     }
-    let mut s = Scenario::builtin("multipaxos").unwrap();
-    s.cluster.acceptors = Some(0);
-    let err = system::build(&s).err().unwrap();
-    assert!(err.to_string().contains("needs at least one"), "{err}");
+    // The same checks hold for counts set from the command line.
+    let mut s = PROTOCOLS.scenario("multipaxos").unwrap();
+    let err = s
+        .set_count("cluster.acceptors", 0, "--acceptors")
+        .unwrap_err();
+    assert_eq!(
+        err,
+        "--acceptors: key `cluster.acceptors`: must be between 1 and 100, got 0"
+    );
+    let err = s.set_count("cluster.nodes", 3, "--nodes").unwrap_err();
+    assert_eq!(
+        err,
+        "--nodes: protocol multipaxos has no `cluster.nodes` (its [cluster] counts: acceptors, leaders, replicas, clients)"
+    );
 }
 
 /// What one seed of a sweep showed.
@@ -184,7 +159,7 @@ fn sweep_run(seed: u64, bug: Option<&str>) -> Outcome {
          [workload]\nrequests_per_client = 5\n\
          [expect]\nall_requests_complete = true\nconverged = true\nlinearizable = true\n"
     );
-    let s = scenario::parse("<sweep>", &text).unwrap();
+    let s = PROTOCOLS.parse("<sweep>", &text).unwrap();
     let plan = FaultPlan {
         kinds: FaultKind::ALL.iter().map(|(k, _)| *k).collect(),
         window: Time::ms(2000),
@@ -263,7 +238,7 @@ fn varied_configurations_survive_heavier_random_faults() {
              [timing]\nwindow = {window}\n{lossy}\
              [expect]\nall_requests_complete = true\nconverged = true\n"
         );
-        let s = scenario::parse("<varied>", &text).unwrap();
+        let s = PROTOCOLS.parse("<varied>", &text).unwrap();
         let plan = FaultPlan {
             kinds: FaultKind::ALL.iter().map(|(k, _)| *k).collect(),
             window: Time::ms(3000),

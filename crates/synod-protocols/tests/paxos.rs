@@ -4,24 +4,19 @@
 
 #![allow(clippy::disallowed_methods)] // the golden trace is read and (re)written here
 
-use synod_core::Level;
-use synod_protocols::harness::{self, Checks, Report};
+mod support;
+
+use support::{assert_golden, load, narrate, run};
+use synod_core::{Decision, Level};
+use synod_protocols::PROTOCOLS;
 use synod_protocols::paxos::sweep::{SweepPlan, run_seed, run_seed_on};
-use synod_protocols::scenario::{self, Scenario};
 use synod_protocols::system;
 use synod_sim::Shared;
 use synod_sim::trace_out::HumanPrinter;
 
-fn run(s: &Scenario) -> Report {
-    let mut sys = system::build(s).expect("scenario builds");
-    let checks = Checks::attach(&mut sys);
-    let end = sys.sim.run();
-    harness::judge(&sys, &checks, s, end)
-}
-
 fn scenario_passes(file: &str, text: &str) {
-    let s = scenario::parse(file, text).expect("scenario parses");
-    assert_eq!(s.protocol, "paxos");
+    let s = PROTOCOLS.parse(file, text).expect("scenario parses");
+    assert_eq!(s.protocol.name, "paxos");
     assert!(
         s.expect != Default::default(),
         "{file}: a scenario states its [expect]"
@@ -66,36 +61,16 @@ scenario_test!(
 /// it): a reviewer reads the diff to see what a change did to the protocol's behaviour.
 #[test]
 fn golden_trace_of_the_fault_free_run() {
-    let s = scenario::parse(
-        "paxos-fault-free.toml",
-        include_str!("../../../scenarios/paxos-fault-free.toml"),
-    )
-    .unwrap();
-    let mut sys = system::build(&s).unwrap();
-    let names: Vec<String> = sys.sim.specs().iter().map(|n| n.name.clone()).collect();
-    let printer = Shared::new(HumanPrinter::new(Vec::new(), Level::Debug, &names));
-    sys.sim.add_observer(Box::new(printer.clone()));
-    let checks = Checks::attach(&mut sys);
-    let end = sys.sim.run();
-    let report = harness::judge(&sys, &checks, &s, end);
+    let (got, report) = narrate(&load("paxos-fault-free.toml"), Some(Level::Debug));
     assert!(report.passed());
-    let got = String::from_utf8(printer.borrow_mut().writer().clone()).unwrap();
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/paxos.txt");
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(path, &got).unwrap();
-    }
-    let want = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(
-        got == want,
-        "golden trace differs (rerun with UPDATE_GOLDEN=1 and review the diff):\n{got}"
-    );
+    assert_golden("paxos.txt", &got);
 }
 
 /// The same scenario and seed give the same trace; another seed gives another.
 #[test]
 fn runs_are_deterministic_per_seed() {
     let trace = |seed: u64| {
-        let mut s = Scenario::builtin("paxos").unwrap();
+        let mut s = PROTOCOLS.scenario("paxos").unwrap();
         s.seed = seed;
         s.net.loss = 0.2;
         let mut sys = system::build(&s).unwrap();
@@ -127,11 +102,12 @@ fn sweep_1000_seeds_is_safe_and_decides() {
 /// Decide asks the proposers; 300 seeds of random faults: safe, and every learner decides.
 #[test]
 fn sweep_separate_roles_is_safe_and_decides() {
-    let base = scenario::parse(
-        "separate.toml",
-        "protocol = \"paxos\"\n[cluster]\nproposers = 2\nacceptors = 3\nlearners = 2\n",
-    )
-    .unwrap();
+    let base = PROTOCOLS
+        .parse(
+            "separate.toml",
+            "protocol = \"paxos\"\n[cluster]\nproposers = 2\nacceptors = 3\nlearners = 2\n",
+        )
+        .unwrap();
     let failures: Vec<String> = (0..300)
         .filter_map(|seed| run_seed_on(&base, seed, &SweepPlan::default()).err())
         .collect();
@@ -207,12 +183,13 @@ fn bad_scenarios_are_rejected_with_a_clear_message() {
         ),
         (
             "bug = \"eat-messages\"\n",
-            "unknown bug `eat-messages` for protocol paxos (valid: ignore-p1b-values, forget-promise)",
+            "bad.toml:2: key `bug`: protocol paxos has no planted bug `eat-messages` (it has: ignore-p1b-values, forget-promise)",
         ),
     ];
     for (body, want) in cases {
         let text = format!("protocol = \"paxos\"\n{body}");
-        let err = scenario::parse("bad.toml", &text)
+        let err = PROTOCOLS
+            .parse("bad.toml", &text)
             .and_then(|s| system::build(&s).map(|_| ()))
             .expect_err(body);
         assert!(
@@ -225,29 +202,24 @@ fn bad_scenarios_are_rejected_with_a_clear_message() {
 /// Names and values are configurable: BeatPaxos's red, green and blue, three nodes.
 #[test]
 fn red_green_blue_decide_one_of_their_colours() {
-    let s = scenario::parse(
+    let s = PROTOCOLS.parse(
         "rgb.toml",
         "protocol = \"paxos\"\n[cluster]\nnames = [\"red\", \"green\", \"blue\"]\n[expect]\ndecided = true\n",
     )
     .unwrap();
     let r = run(&s);
     assert!(r.passed(), "{:?}", r.verdicts);
-    let decided: Vec<String> = r
+    let decided: Vec<Decision> = r
         .servers
         .iter()
-        .map(|(_, st)| {
-            let st = st.as_ref().unwrap();
-            st.facts
-                .iter()
-                .find(|f| f.0 == "decided")
-                .unwrap()
-                .1
-                .clone()
-        })
+        .map(|(_, st)| st.as_ref().unwrap().decision.clone().unwrap())
         .collect();
     assert_eq!(decided.len(), 3);
     assert!(decided.iter().all(|d| *d == decided[0]));
-    assert!(["\"red\"", "\"green\"", "\"blue\""].contains(&decided[0].as_str()));
+    let Decision::Decided(value) = &decided[0] else {
+        panic!("undecided: {decided:?}")
+    };
+    assert!(["red", "green", "blue"].contains(&value.as_str()));
 }
 
 /// The bug the BeatPaxos author found (a lone leader timing out on its own ballot and dueling
@@ -256,18 +228,12 @@ fn red_green_blue_decide_one_of_their_colours() {
 #[test]
 fn fault_free_runs_never_time_out_a_ballot() {
     for seed in 0..200 {
-        let mut s = Scenario::builtin("paxos").unwrap();
+        let mut s = PROTOCOLS.scenario("paxos").unwrap();
         s.seed = seed;
         s.expect.decided = Some(true);
-        let mut sys = system::build(&s).unwrap();
-        let printer = Shared::new(HumanPrinter::new(Vec::new(), Level::Warn, &[]));
-        sys.sim.add_observer(Box::new(printer.clone()));
-        let checks = Checks::attach(&mut sys);
-        let end = sys.sim.run();
-        let report = harness::judge(&sys, &checks, &s, end.clone());
+        let (warnings, report) = narrate(&s, Some(Level::Warn));
         assert!(report.passed(), "seed {seed}: {:?}", report.verdicts);
-        assert_eq!(end, synod_sim::EndReason::Quiescent, "seed {seed}");
-        let warnings = String::from_utf8(printer.borrow_mut().writer().clone()).unwrap();
+        assert_eq!(report.end, synod_sim::EndReason::Quiescent, "seed {seed}");
         assert!(!warnings.contains("timed out"), "seed {seed}:\n{warnings}");
     }
 }

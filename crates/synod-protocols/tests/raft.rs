@@ -3,46 +3,19 @@
 // The tests read scenario files and golden traces; the library itself does no IO.
 #![allow(clippy::disallowed_methods)]
 
+mod support;
+
+use support::{assert_golden, load, narrate, run, scenario_files};
 use synod_core::{Level, Time};
+use synod_protocols::PROTOCOLS;
 use synod_protocols::campaign;
-use synod_protocols::harness::{self, Checks, Report};
-use synod_protocols::scenario::{self, Scenario};
-use synod_protocols::system;
-use synod_sim::trace_out::HumanPrinter;
-use synod_sim::{EndReason, FaultKind, FaultPlan, Shared};
-
-fn scenarios_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios")
-}
-
-fn load(file: &str) -> Scenario {
-    let path = scenarios_dir().join(file);
-    let text = std::fs::read_to_string(&path).unwrap();
-    scenario::parse(file, &text).unwrap()
-}
-
-fn run(s: &Scenario) -> Report {
-    let mut sys = system::build(s).unwrap();
-    let checks = Checks::attach(&mut sys);
-    let end = sys.sim.run();
-    harness::judge(&sys, &checks, s, end)
-}
-
-fn raft_scenarios() -> Vec<String> {
-    let mut files: Vec<String> = std::fs::read_dir(scenarios_dir())
-        .unwrap()
-        .filter_map(|e| {
-            let name = e.ok()?.file_name().into_string().ok()?;
-            (name.starts_with("raft-") && name.ends_with(".toml")).then_some(name)
-        })
-        .collect();
-    files.sort();
-    files
-}
+use synod_protocols::judge::Report;
+use synod_protocols::scenario::Scenario;
+use synod_sim::{EndReason, FaultKind, FaultPlan};
 
 #[test]
 fn every_raft_scenario_meets_its_expectations() {
-    let files = raft_scenarios();
+    let files = scenario_files("raft-");
     assert!(files.len() >= 7, "scenarios: {files:?}");
     for file in files {
         let s = load(&file);
@@ -54,48 +27,35 @@ fn every_raft_scenario_meets_its_expectations() {
 
 #[test]
 fn the_emulations_config_file_still_runs() {
-    let s = scenario::parse("config.toml", "num_nodes = 5\nnum_clients = 3\n").unwrap();
-    assert_eq!(s.protocol, "raft");
+    let s = PROTOCOLS
+        .parse("config.toml", "num_nodes = 5\nnum_clients = 3\n")
+        .unwrap();
+    assert_eq!(s.protocol.name, "raft");
     let r = run(&s);
     assert!(r.passed(), "{:?}", r.verdicts);
     assert_eq!(r.servers.len(), 5);
     assert_eq!(r.history.len(), 15);
 }
 
-fn narrate(s: &Scenario) -> String {
-    let mut sys = system::build(s).unwrap();
-    let names: Vec<String> = sys.sim.specs().iter().map(|n| n.name.clone()).collect();
-    let printer = Shared::new(HumanPrinter::new(Vec::new(), Level::Info, &names));
-    sys.sim.add_observer(Box::new(printer.clone()));
-    let checks = Checks::attach(&mut sys);
-    let end = sys.sim.run();
-    let report = harness::judge(&sys, &checks, s, end);
+/// The run narrated at `info`; it must meet its expectations.
+fn story(s: &Scenario) -> String {
+    let (text, report) = narrate(s, Some(Level::Info));
     assert!(report.passed(), "{:?}", report.verdicts);
-    String::from_utf8(printer.borrow_mut().writer().clone()).unwrap()
+    text
 }
 
 #[test]
 fn golden_trace_of_the_fault_free_run() {
-    let got = narrate(&load("raft-fault-free.toml"));
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/raft.txt");
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, &got).unwrap();
-    }
-    let want = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        got == want,
-        "narration differs from {} (UPDATE_GOLDEN=1 to accept):\n{got}",
-        path.display()
-    );
+    assert_golden("raft.txt", &story(&load("raft-fault-free.toml")));
 }
 
 #[test]
 fn same_seed_same_narration_and_another_seed_differs() {
     let mut s = load("raft-leader-crash.toml");
-    let a = narrate(&s);
-    assert_eq!(a, narrate(&s));
+    let a = story(&s);
+    assert_eq!(a, story(&s));
     s.seed += 1;
-    assert_ne!(a, narrate(&s));
+    assert_ne!(a, story(&s));
 }
 
 #[test]
@@ -103,7 +63,7 @@ fn a_fault_free_run_elects_one_leader_and_never_re_elects() {
     for seed in 1..=20 {
         let mut s = load("raft-fault-free.toml");
         s.seed = seed;
-        let text = narrate(&s);
+        let text = story(&s);
         let elections = text.matches("becomes leader of term").count();
         assert_eq!(elections, 1, "seed {seed}:\n{text}");
     }
@@ -138,7 +98,7 @@ fn sweep_run(seed: u64, setup: &SweepSetup<'_>) -> Report {
     if let Some(b) = setup.bug {
         text = format!("bug = {b:?}\n{text}");
     }
-    let s = scenario::parse("<sweep>", &text).unwrap();
+    let s = PROTOCOLS.parse("<sweep>", &text).unwrap();
     let plan = FaultPlan {
         kinds: setup.kinds.to_vec(),
         window: Time::ms(2000),
@@ -168,12 +128,10 @@ fn sweep(seeds: std::ops::Range<u64>) {
             r.end
         );
         let unfinished = r.history.iter().filter(|o| o.returned.is_none()).count();
-        let stores: Vec<&str> = r
+        let stores: Vec<_> = r
             .servers
             .iter()
-            .filter_map(|(_, st)| st.as_ref())
-            .filter_map(|st| st.facts.iter().find(|(k, _)| *k == "store"))
-            .map(|(_, v)| v.as_str())
+            .filter_map(|(_, st)| st.as_ref()?.store.as_ref())
             .collect();
         assert!(
             stores.len() >= 3 && stores.windows(2).all(|w| w[0] == w[1]),
@@ -313,13 +271,15 @@ fn bad_input_is_refused_with_a_clear_message() {
         ),
         (
             "[cluster]\nnodes = 3\nnames = [\"a\", \"b\"]",
-            "lists 2 names but `cluster.nodes` is 3",
+            "bad.toml:4: key `cluster.names`: 2 names given, but `cluster.nodes` is 3",
         ),
         ("[timing]\nmax_append_entries = 0", "max_append_entries"),
     ];
     for (text, want) in cases {
         let text = format!("protocol = \"raft\"\n{text}\n");
-        let err = scenario::parse("bad.toml", &text).and_then(|s| system::build(&s).map(|_| ()));
+        let err = PROTOCOLS
+            .parse("bad.toml", &text)
+            .and_then(|s| synod_protocols::system::build(&s).map(|_| ()));
         match err {
             Err(e) => assert!(e.to_string().contains(want), "{text}: got `{e}`"),
             Ok(()) => panic!("{text}: accepted"),

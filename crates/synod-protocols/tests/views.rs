@@ -5,9 +5,9 @@
 #![allow(clippy::disallowed_methods)]
 
 use std::collections::BTreeMap;
-use synod_core::NodeStatus;
-use synod_protocols::harness::Checks;
-use synod_protocols::scenario;
+use synod_core::{NodeStatus, ShowStore};
+use synod_protocols::PROTOCOLS;
+use synod_protocols::judge::Checks;
 use synod_protocols::system;
 use synod_sim::Shared;
 use synod_sim::trace_out::{JsonTrace, json_header};
@@ -21,9 +21,11 @@ fn run(file: &str) -> Vec<(Rebuilt, Option<NodeStatus>)> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../scenarios")
         .join(file);
-    let s = scenario::parse(file, &std::fs::read_to_string(path).unwrap()).unwrap();
+    let s = PROTOCOLS
+        .parse(file, &std::fs::read_to_string(path).unwrap())
+        .unwrap();
     let mut sys = system::build(&s).unwrap();
-    let header = json_header(s.seed, &s.protocol, sys.sim.specs());
+    let header = json_header(s.seed, s.protocol.name, sys.sim.specs());
     let trace = Shared::new(JsonTrace::new(Vec::new(), &header).unwrap());
     sys.sim.add_observer(Box::new(trace.clone()));
     let _checks = Checks::attach(&mut sys);
@@ -120,7 +122,7 @@ fn raft_states_replay_to_each_servers_final_log_commit_and_store() {
         assert_eq!(field(r, "applied"), fact(st, "applied"));
         assert_eq!(field(r, "role"), st.role);
         assert_eq!(format!("term {}", field(r, "term")), st.epoch);
-        assert_eq!(store(r), fact(st, "store"));
+        assert_eq!(store(r), ShowStore(st.store.as_ref().unwrap()).to_string());
     }
     assert_eq!(servers, 5);
 }
@@ -143,7 +145,7 @@ fn multipaxos_states_replay_to_each_nodes_final_promise_chosen_slots_and_store()
                 let prefix: u64 = field(r, "chosen").parse().unwrap();
                 assert!((1..=prefix).all(|s| chosen.contains_key(&s)), "{chosen:?}");
                 assert_eq!(field(r, "applied"), fact(st, "applied"));
-                assert_eq!(store(r), fact(st, "store"));
+                assert_eq!(store(r), ShowStore(st.store.as_ref().unwrap()).to_string());
             }
             _ => assert!(r.is_empty(), "{st:?} reports {r:?}"),
         }
@@ -161,7 +163,10 @@ fn paxos_states_replay_to_each_nodes_final_ballots_and_decision() {
         assert_eq!(field(r, "promised"), fact(st, "promised"));
         assert_eq!(field(r, "accepted"), fact(st, "accepted"));
         if let Some(d) = r.get("decided") {
-            assert_eq!(d.as_str().unwrap(), fact(st, "decided"));
+            assert_eq!(
+                d.as_str().unwrap(),
+                st.decision.as_ref().unwrap().to_string()
+            );
             decided += 1;
         }
     }
@@ -194,7 +199,8 @@ fn raft_logs_reported_from_their_first_change_equal_whole_reports() {
         let mut sim = raft::simulation(
             config,
             RaftConfig::default(),
-            raft::specs(&names, 4),
+            raft::specs(&names),
+            4,
             workload,
             false,
         );

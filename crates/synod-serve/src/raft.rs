@@ -23,9 +23,11 @@ use crate::config::Usage;
 use crate::protocol::{Protocol, ServerStatus, fnv1a, store_digest};
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
-use synod_core::{NodeId, Time};
+use synod_core::NodeId;
 use synod_protocols::kv::Reply;
-use synod_protocols::raft::{Bug, Durable, Entry, RaftConfig, RaftMsg, RaftNode, RaftServer};
+use synod_protocols::raft::{
+    Bug, Durable, Entry, RaftConfig, RaftMsg, RaftNode, RaftServer, build,
+};
 use synod_protocols::scenario::Scenario;
 
 /// A journal record, as written (borrowing the entry).
@@ -166,7 +168,7 @@ impl Protocol for RaftProtocol {
             voted_for: d.voted_for,
             entries,
         };
-        RaftNode::Server(Box::new(RaftServer::new(self.cfg.clone(), me, Some(d))))
+        RaftNode::Server(RaftServer::new(self.cfg.clone(), me, Some(d)))
     }
 
     fn journal(&mut self, node: &RaftNode, out: &mut Vec<u8>) {
@@ -245,46 +247,42 @@ impl Protocol for RaftProtocol {
     }
 }
 
-/// Raft's configuration for a cluster of `servers`, with the `[timing]` keys of a scenario
-/// file if one is given (`election_timeout_ms`, `heartbeat_ms`, `max_append_entries`; other
-/// keys describe simulated runs and are not used), and a planted protocol bug.
+/// Raft's configuration for a cluster of the servers named `names` (in node-id order), with
+/// the `[timing]` keys of a scenario file if one is given (`election_timeout_ms`,
+/// `heartbeat_ms`, `max_append_entries`; other keys describe simulated runs and are not used),
+/// and a planted protocol bug.
 pub fn config(
-    servers: usize,
+    names: &[String],
     scenario: Option<&Scenario>,
     bug: Option<Bug>,
 ) -> Result<RaftConfig, Usage> {
+    let servers = names.len();
     let mut cfg = RaftConfig {
         servers,
+        names: names.to_vec(),
         bug,
         ..RaftConfig::default()
     };
     if let Some(s) = scenario {
-        if s.protocol != "raft" {
+        if s.protocol.name != "raft" {
             return Err(Usage(format!(
                 "{}: a scenario for protocol {}, not raft",
                 s.file, s.protocol
             )));
         }
-        if let Some(n) = s.cluster.nodes
-            && n as usize != servers
-        {
+        let st = &s.settings;
+        if st.given(&build::NODES) && st.count(&build::NODES) as usize != servers {
             return Err(Usage(format!(
-                "{}: key `cluster.nodes` is {n} but --peers lists {servers} servers",
-                s.file
+                "{}: key `cluster.nodes` is {} but --peers lists {servers} servers",
+                s.file,
+                st.count(&build::NODES)
             )));
         }
         // The simulator's builder validates the keys, with the file and key in its messages.
         synod_protocols::system::build(s).map_err(|e| Usage(e.to_string()))?;
-        let t = &s.timing;
-        if let Some(r) = t.election_timeout_ms {
-            cfg.election_timeout = r.times();
-        }
-        if let Some(h) = t.heartbeat_ms {
-            cfg.heartbeat = Time::ms_f64(h);
-        }
-        if let Some(m) = t.max_append_entries {
-            cfg.max_entries = m as usize;
-        }
+        cfg.election_timeout = st.range(&build::ELECTION_TIMEOUT);
+        cfg.heartbeat = st.time(&build::HEARTBEAT);
+        cfg.max_entries = st.count(&build::MAX_APPEND_ENTRIES) as usize;
     }
     Ok(cfg)
 }

@@ -17,12 +17,13 @@ fn durable(n: &RaftNode) -> Durable {
 /// Runs one seed; returns (events, bytes written, longest log, turns that replaced entries).
 fn run_seed(seed: u64) -> (u64, u64, u64, u64) {
     let servers = 5;
+    let names: Vec<String> = (1..=servers).map(|i| format!("n{i}")).collect();
     let cfg = RaftConfig {
         servers,
+        names: names.clone(),
         ..RaftConfig::default()
     };
-    let names: Vec<String> = (1..=servers).map(|i| format!("n{i}")).collect();
-    let specs = raft::specs(&names, 4);
+    let specs = raft::specs(&names);
     let workload = Workload {
         requests_per_client: 60,
         ..Workload::default()
@@ -37,7 +38,7 @@ fn run_seed(seed: u64) -> (u64, u64, u64, u64) {
         until: Time::ms(20_000),
         ..SimConfig::default()
     };
-    let mut sim = raft::simulation(sim_cfg, cfg.clone(), specs, workload, true);
+    let mut sim = raft::simulation(sim_cfg, cfg.clone(), specs, 4, workload, true);
     let ids: Vec<NodeId> = (0..servers as u32).map(NodeId).collect();
     let plan = FaultPlan {
         kinds: vec![
@@ -152,6 +153,7 @@ fn a_truncated_log_is_journaled_as_a_truncation_then_the_new_entries() {
     // three entries of term 1, then the same log with entries 2..3 replaced by term 2.
     let cfg = RaftConfig {
         servers: 3,
+        names: vec!["n1".into(), "n2".into(), "n3".into()],
         ..RaftConfig::default()
     };
     let e = |term: u64, k: &str| Entry {

@@ -11,6 +11,8 @@
 //! - [`net`]: latency, loss, duplication and the topology (cut links, held and slow nodes).
 //! - [`fault`]: the fault vocabulary, in pairs: crash / restart, partition / heal,
 //!   hold / release.
+//! - [`fault_plan`]: random fault schedules drawn from a seed (what `synod check` throws at a
+//!   protocol).
 //! - [`stats`]: counters of a run.
 //! - [`trace_out`]: the JSON-lines trace and the narrated human form, written to a writer the
 //!   caller gives.
@@ -18,16 +20,16 @@
 //! The simulator knows nothing about any protocol: it is generic over
 //! [`synod_core::Process`].
 
-pub mod campaign;
 pub mod fault;
+pub mod fault_plan;
 pub mod net;
 pub mod shared;
 pub mod sim;
 pub mod stats;
 pub mod trace_out;
 
-pub use campaign::{FaultKind, FaultPlan, random_faults};
 pub use fault::{Fault, ScheduledFault, Target};
+pub use fault_plan::{FaultKind, FaultPlan, random_faults};
 pub use net::{NetConfig, Topology};
 pub use shared::Shared;
 pub use sim::{

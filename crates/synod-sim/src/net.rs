@@ -36,7 +36,9 @@ impl Default for NetConfig {
 #[derive(Clone, Debug)]
 pub struct Topology {
     n: usize,
-    cut: Vec<bool>,
+    /// One bit per directed link, allocated at the first cut (a run of thousands of clients
+    /// that is never partitioned pays nothing for it).
+    cut: Vec<u64>,
     held: Vec<bool>,
     slow: Vec<f64>,
     cuts: usize,
@@ -47,24 +49,36 @@ impl Topology {
     pub fn new(n: usize) -> Self {
         Topology {
             n,
-            cut: vec![false; n * n],
+            cut: Vec::new(),
             held: vec![false; n],
             slow: vec![1.0; n],
             cuts: 0,
         }
     }
 
+    fn bit(&self, from: NodeId, to: NodeId) -> (usize, u64) {
+        let i = from.index() * self.n + to.index();
+        (i / 64, 1 << (i % 64))
+    }
+
     /// Whether messages from `from` to `to` are cut.
     pub fn is_cut(&self, from: NodeId, to: NodeId) -> bool {
-        self.cuts > 0 && self.cut[from.index() * self.n + to.index()]
+        if self.cuts == 0 {
+            return false;
+        }
+        let (word, mask) = self.bit(from, to);
+        self.cut[word] & mask != 0
     }
 
     /// Cut the link from `from` to `to` (one direction).
     pub fn cut(&mut self, from: NodeId, to: NodeId) {
         if from != to {
-            let cell = &mut self.cut[from.index() * self.n + to.index()];
-            if !*cell {
-                *cell = true;
+            if self.cut.is_empty() {
+                self.cut = vec![0; (self.n * self.n).div_ceil(64)];
+            }
+            let (word, mask) = self.bit(from, to);
+            if self.cut[word] & mask == 0 {
+                self.cut[word] |= mask;
                 self.cuts += 1;
             }
         }
@@ -72,7 +86,7 @@ impl Topology {
 
     /// Restore every link (held and slow nodes stay as they are).
     pub fn heal(&mut self) {
-        self.cut.iter_mut().for_each(|c| *c = false);
+        self.cut = Vec::new();
         self.cuts = 0;
     }
 

@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, BinaryHeap};
 use std::fmt;
 use synod_core::view::StateView;
 use synod_core::{
-    ClientEvent, Ctx, DropReason, Env, Event, EventKind, Level, Message, NodeId, NodeStatus,
-    Observer, Process, ProtocolEvent, SimRng, Time, TimerId, Violation,
+    ClientEvent, Ctx, DropReason, Env, Event, EventKind, Leadership, Level, Message, NodeId,
+    NodeStatus, Observer, Process, ProtocolEvent, SimRng, Time, TimerId, Violation,
 };
 
 /// The most entries (messages, timers, scheduled faults and requests) a run may have queued at
@@ -402,11 +402,19 @@ impl<M: Message, T: fmt::Debug> Env<M, T> for World<M, T> {
                 command,
                 result,
             },
-            ProtocolEvent::Role { role, epoch } => {
-                if role == "leader" {
+            ProtocolEvent::Role {
+                role,
+                epoch,
+                leadership,
+            } => {
+                if leadership == Leadership::Leads {
                     self.last_leader = Some(node);
                 }
-                EventKind::Role { role, epoch }
+                EventKind::Role {
+                    role,
+                    epoch,
+                    leadership,
+                }
             }
             ProtocolEvent::Commit { index } => EventKind::Commit { index },
         };

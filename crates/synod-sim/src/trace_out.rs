@@ -121,11 +121,17 @@ pub fn json_line(ev: &Event<'_>) -> String {
                 json_str(&result.to_string())
             );
         }
-        EventKind::Role { role, epoch } => {
+        EventKind::Role {
+            role,
+            epoch,
+            leadership,
+        } => {
             let _ = write!(
                 s,
-                ",\"role\":\"{role}\",\"epoch\":{}",
-                json_str(&epoch.to_string())
+                ",\"role\":{},\"epoch\":{},\"leadership\":\"{}\"",
+                json_str(role),
+                json_str(&epoch.to_string()),
+                leadership.name()
             );
         }
         EventKind::Commit { index } => {
@@ -281,7 +287,7 @@ pub fn human_line(
             command,
             result,
         } if level >= Level::Trace => format!("apply #{index} {command} -> {result}"),
-        EventKind::Role { role, epoch } if level >= Level::Trace => {
+        EventKind::Role { role, epoch, .. } if level >= Level::Trace => {
             format!("role {role} ({epoch})")
         }
         EventKind::Commit { index } if level >= Level::Trace => format!("commit index {index}"),

@@ -10,7 +10,7 @@ use super::game::Proto;
 use super::status;
 use serde_json::{Value as Json, json};
 use std::collections::{BTreeMap, BTreeSet};
-use synod_core::{Event, EventKind, Level, NodeId, Observer, Violation};
+use synod_core::{Event, EventKind, Leadership, Level, NodeId, Observer, Violation};
 
 /// A message between servers, from its send to its delivery or drop.
 #[derive(Clone, Debug)]
@@ -62,8 +62,8 @@ pub enum Raw {
     Role {
         /// The node.
         node: usize,
-        /// The role's name.
-        role: String,
+        /// What the role means for leadership (leads, seeks, follows).
+        leadership: Leadership,
         /// The epoch, as printed.
         epoch: String,
     },
@@ -349,20 +349,26 @@ impl Observer for Collector {
                 }
                 Some(json!({"kind": "restart", "node": n}))
             }
-            EventKind::Role { role, epoch } => {
+            EventKind::Role {
+                role,
+                epoch,
+                leadership,
+            } => {
                 let epoch = epoch.to_string();
+                // A Raft node that leads or stands for a term owns it (the term takes its
+                // colour); a node that seeks an epoch of its own starts one of the game's rounds.
                 if let (Some(id), Some(term)) = (node, status::raft_term(&epoch)) {
-                    if status::owns_term(role) {
+                    if leadership != Leadership::Follows {
                         self.term_owner.insert(term, id);
                     }
                 }
-                if status::is_campaign_role(role) {
+                if leadership == Leadership::Seeks {
                     self.rounds.insert(epoch.clone());
                 }
                 if let Some(i) = node {
                     self.fresh.push(Raw::Role {
                         node: i,
-                        role: role.to_string(),
+                        leadership,
                         epoch: epoch.clone(),
                     });
                 }

@@ -12,7 +12,7 @@ use super::teach::{Note, Teacher};
 use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
 use synod_core::{NodeId, Time};
-use synod_protocols::harness::Checks;
+use synod_protocols::judge::Checks;
 use synod_protocols::scenario;
 use synod_protocols::system::{self, System};
 use synod_sim::trace_out::{JsonTrace, json_header};
@@ -293,7 +293,7 @@ impl Game {
                 }
                 let sc = p.scenario(Some(spec.seed))?;
                 let spec = Spec {
-                    nodes: sc.cluster.names.as_ref().map_or(spec.nodes, Vec::len),
+                    nodes: presets::server_names(&sc).map_or(spec.nodes, |n| n.len()),
                     broken: sc.bug.is_some(),
                     ..spec
                 };
@@ -303,8 +303,9 @@ impl Game {
                 if spec.nodes != 3 && spec.nodes != 5 {
                     return Err(format!("nodes must be 3 or 5, got {}", spec.nodes));
                 }
-                let sc =
-                    scenario::parse("<game>", &scenario_text(&spec)).map_err(|e| e.to_string())?;
+                let sc = synod_protocols::PROTOCOLS
+                    .parse("<game>", &scenario_text(&spec))
+                    .map_err(|e| e.to_string())?;
                 (spec, sc)
             }
         };
@@ -341,7 +342,7 @@ impl Game {
         names: &[String],
     ) -> Result<Live, String> {
         let mut system = system::build(scenario).map_err(|e| e.to_string())?;
-        let header = json_header(scenario.seed, &scenario.protocol, system.sim.specs());
+        let header = json_header(scenario.seed, scenario.protocol.name, system.sim.specs());
         let trace = Shared::new(JsonTrace::new(Vec::new(), &header).map_err(|e| e.to_string())?);
         system.sim.add_observer(Box::new(trace.clone()));
         let collector = Shared::new(Collector::new(spec.proto, names.to_vec()));
@@ -674,13 +675,9 @@ impl Game {
     /// What the page shows once: names, rules, the bug, the scenario.
     pub fn info(&self) -> Json {
         let bug = self.scenario.bug.clone();
-        let bug_text = bug.as_deref().and_then(|b| {
-            let list: &[(&str, &str)] = match self.spec.proto {
-                Proto::Paxos => synod_protocols::paxos::BUGS,
-                Proto::Raft => synod_protocols::raft::BUGS,
-            };
-            list.iter().find(|(n, _)| *n == b).map(|(_, t)| *t)
-        });
+        let bug_text = (bug.as_deref())
+            .and_then(|b| self.scenario.protocol.bug(b))
+            .map(|b| b.breaks);
         json!({
             "protocol": self.spec.proto.name(),
             "nodes": self.names,

@@ -9,7 +9,9 @@
 use super::game::{NAMES, Proto};
 use super::teach::Note;
 use synod_core::Time;
-use synod_protocols::scenario::{self, FaultAction, Scenario};
+use synod_protocols::PROTOCOLS;
+use synod_protocols::scenario::{FaultAction, Scenario};
+use synod_protocols::settings::Value;
 
 /// One scenario the game offers.
 #[derive(Debug)]
@@ -158,9 +160,18 @@ pub fn find(id: &str) -> Result<&'static Preset, String> {
 impl Preset {
     /// The scenario, its servers renamed to the game's colours; with `seed` if given.
     pub fn scenario(&self, seed: Option<u64>) -> Result<Scenario, String> {
-        let mut sc = scenario::parse(&format!("scenarios/{}.toml", self.id), self.text)
+        let mut sc = PROTOCOLS
+            .parse(&format!("scenarios/{}.toml", self.id), self.text)
             .map_err(|e| e.to_string())?;
-        let n = sc.cluster.nodes.unwrap_or(5) as usize;
+        let p = sc.protocol;
+        let (Some(nodes), Some(names)) = (p.setting("cluster.nodes"), p.setting("cluster.names"))
+        else {
+            return Err(format!(
+                "{}: protocol {p} does not name its servers",
+                self.id
+            ));
+        };
+        let n = sc.settings.count(nodes) as usize;
         if n > NAMES.len() {
             return Err(format!("{}: at most {} servers", self.id, NAMES.len()));
         }
@@ -185,12 +196,19 @@ impl Preset {
                 other => other.clone(),
             };
         }
-        sc.cluster.names = Some(NAMES[..n].iter().map(|s| s.to_string()).collect());
+        let colours = NAMES[..n].iter().map(|s| s.to_string()).collect();
+        sc.settings.set(names, Value::List(colours), None);
         if let Some(s) = seed {
             sc.seed = s;
         }
         Ok(sc)
     }
+}
+
+/// The servers' names a scenario gives (`cluster.names`), if it gives them.
+pub fn server_names(sc: &Scenario) -> Option<Vec<String>> {
+    let names = sc.protocol.setting("cluster.names")?;
+    sc.settings.strings(names)
 }
 
 /// The notes a preset shows. (Scenario files do not carry notes yet; when they do, a
@@ -214,7 +232,7 @@ mod tests {
     fn every_preset_parses_with_colours() {
         for p in PRESETS {
             let sc = p.scenario(None).unwrap();
-            let names = sc.cluster.names.clone().unwrap();
+            let names = server_names(&sc).unwrap();
             assert_eq!(names[0], "red");
             let resolved = sc.resolve_faults(&names).unwrap();
             assert_eq!(resolved.len(), sc.faults.len(), "{}", p.id);

@@ -1,45 +1,13 @@
-//! What the game reads from a node: the one place that knows how the `paxos` and `raft`
-//! protocols spell their roles and status facts (`"leader"`, `"decided"`, `"store"`, ...) and
-//! how a Raft server prints its log.
+//! What the game reads from a node beyond the typed contract: the one place that knows how the
+//! `paxos` and `raft` protocols print their epochs and the status facts that are only for
+//! people (`promised`, `accepted`, `commit`, `log`), and how a Raft server prints its log.
 //!
-//! Everything protocol-specific that the page draws goes through here, so that when the
-//! protocols' status becomes typed (leadership, decisions and the store as typed parts of a
-//! node's status instead of strings), only this file changes.
+//! Leadership (a role event's [`synod_core::Leadership`]: leads, seeks, follows), the
+//! replicated store and a learner's decision are typed parts of events and of a node's
+//! [`NodeStatus`]; the game reads those directly, and the helpers here that return them
+//! ([`paxos_decided`], [`raft_store`]) only shape them for the page.
 
-use synod_core::NodeStatus;
-
-/// What a role (as a `role` event or a status names it) means to the game.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum RoleKind {
-    /// It leads (a Raft leader; a Paxos proposer in phase 2).
-    Leader,
-    /// It stands for an epoch of its own: a Raft candidate, a Paxos proposer trying a ballot.
-    Candidate,
-    /// It follows another's epoch (a Raft follower).
-    Follower,
-    /// Anything else (a Paxos proposer stepping down, an acceptor, a learner).
-    Other,
-}
-
-/// The kind of a role name.
-pub fn role_kind(role: &str) -> RoleKind {
-    match role {
-        "leader" => RoleKind::Leader,
-        "candidate" | "proposer" => RoleKind::Candidate,
-        "follower" => RoleKind::Follower,
-        _ => RoleKind::Other,
-    }
-}
-
-/// A role under which the node campaigns for an epoch of its own: the game's "rounds".
-pub fn is_campaign_role(role: &str) -> bool {
-    role_kind(role) == RoleKind::Candidate
-}
-
-/// A role under which a Raft node owns its term (the term takes its colour).
-pub fn owns_term(role: &str) -> bool {
-    matches!(role_kind(role), RoleKind::Leader | RoleKind::Candidate)
-}
+use synod_core::{Decision, NodeStatus, ShowStore};
 
 /// The Raft term in an epoch as the protocol prints it (`term 3`).
 pub fn raft_term(epoch: &str) -> Option<u64> {
@@ -68,9 +36,10 @@ pub fn fact<'a>(st: &'a NodeStatus, name: &str) -> Option<&'a str> {
 
 /// A Paxos learner's decision (`None` while undecided).
 pub fn paxos_decided(st: &NodeStatus) -> Option<String> {
-    fact(st, "decided")
-        .filter(|v| *v != "-")
-        .map(|v| v.trim_matches('"').to_string())
+    match &st.decision {
+        Some(Decision::Decided(v)) => Some(v.clone()),
+        Some(Decision::Pending) | None => None,
+    }
 }
 
 /// A Paxos acceptor's promise: the ballot it promised, `None` for none.
@@ -91,8 +60,8 @@ pub fn raft_commit(st: &NodeStatus) -> Option<u64> {
 }
 
 /// A Raft server's store, as printed (`{x: val_3}`).
-pub fn raft_store(st: &NodeStatus) -> Option<&str> {
-    fact(st, "store")
+pub fn raft_store(st: &NodeStatus) -> Option<String> {
+    st.store.as_ref().map(|s| ShowStore(s).to_string())
 }
 
 /// A Raft server's last log entry: (index, term), from its `log` fact
@@ -183,13 +152,13 @@ pub fn raft_view(inspect: &str) -> RaftView {
 mod tests {
     use super::*;
     use synod_core::Time;
-    use synod_protocols::{scenario, system};
+    use synod_protocols::{PROTOCOLS, system};
 
     /// The parser reads the real protocol's output: if the Raft server's `Debug` changes shape,
     /// this fails rather than the page quietly drawing empty logs.
     #[test]
     fn reads_a_real_raft_servers_log_and_leader() {
-        let sc = scenario::parse(
+        let sc = PROTOCOLS.parse(
             "t",
             "protocol = \"raft\"\nseed = 3\n[cluster]\nnodes = 3\nclients = 1\n[workload]\nrequests_per_client = 2\nmix = { put = 1 }\nkeys = [\"x\"]\n",
         )
@@ -231,16 +200,18 @@ mod tests {
         assert_eq!(parse_ballot("nothing"), None);
         assert_eq!(paxos_ballot("ballot 1.2"), Some((1, 2)));
         assert_eq!(raft_term("term 7"), Some(7));
-        let st = NodeStatus {
+        let mut st = NodeStatus {
             facts: vec![
                 ("promised", "2.1".into()),
                 ("accepted", "1.3 \"blue\"".into()),
-                ("decided", "-".into()),
             ],
+            decision: Some(Decision::Pending),
             ..NodeStatus::default()
         };
         assert_eq!(paxos_promised(&st), Some((2, 1)));
         assert_eq!(paxos_accepted(&st), Some(((1, 3), "blue".into())));
         assert_eq!(paxos_decided(&st), None);
+        st.decision = Some(Decision::Decided("blue".into()));
+        assert_eq!(paxos_decided(&st), Some("blue".into()));
     }
 }

@@ -9,10 +9,10 @@
 
 use super::draw::{Collector, Raw};
 use super::game::Proto;
-use super::status::{self, RoleKind};
+use super::status;
 use serde_json::{Value as Json, json};
 use std::collections::{BTreeMap, BTreeSet};
-use synod_core::{NodeId, Time};
+use synod_core::{Leadership, NodeId, Time};
 use synod_sim::Simulation;
 
 /// The rules a callout can point at: (id, protocol, title). The page's rules pane has one
@@ -186,7 +186,11 @@ impl Teacher {
                     .map(|a| (ballot(&a[0]), a[1].as_str().unwrap_or("?").to_string()));
                 self.reports.entry((*to, b)).or_default().push(acc);
             }
-            Raw::Role { node, role, epoch } if status::is_campaign_role(role) => {
+            Raw::Role {
+                node,
+                leadership: Leadership::Seeks,
+                epoch,
+            } => {
                 if let Some(b) = status::paxos_ballot(epoch) {
                     let me = self.name(*node).to_string();
                     let text = match self.ballots.insert(*node, b) {
@@ -418,18 +422,22 @@ impl Teacher {
                     }
                 }
             }
-            Raw::Role { node, role, epoch } => {
+            Raw::Role {
+                node,
+                leadership,
+                epoch,
+            } => {
                 let term = status::raft_term(epoch).unwrap_or(0);
                 let me = self.name(*node).to_string();
-                match status::role_kind(role) {
-                    RoleKind::Candidate if self.once(format!("stand {node} {term}")) => out.push((
+                match leadership {
+                    Leadership::Seeks if self.once(format!("stand {node} {term}")) => out.push((
                         Some(*node),
                         "r-election",
                         format!(
                             "{me} heard from no leader before its election timer fired: it stands for term {term} and asks for votes (5.2)."
                         ),
                     )),
-                    RoleKind::Leader => {
+                    Leadership::Leads => {
                         self.leading.insert(*node, term);
                         out.push((
                             Some(*node),
@@ -439,7 +447,7 @@ impl Teacher {
                             ),
                         ));
                     }
-                    RoleKind::Follower => {
+                    Leadership::Follows => {
                         if let Some(old) = self.leading.remove(node) {
                             out.push((
                                 Some(*node),

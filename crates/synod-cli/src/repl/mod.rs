@@ -87,10 +87,13 @@ pub fn repl(args: &ReplArgs) -> Result<ExitCode> {
         scenario.seed = seed;
     }
     if let Some(bug) = &args.bug {
-        scenario.bug = Some(bug.clone());
+        scenario
+            .set_bug(bug)
+            .map_err(|e| crate::UsageError(format!("--bug: {e}")))?;
     }
     let stdout: Rc<RefCell<dyn Write>> = Rc::new(RefCell::new(io::stdout()));
     let mut session = Session::new(scenario, args.log_level, stdout.clone())?;
+    crate::run::warn(session.warnings());
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = Arc::clone(&stop);

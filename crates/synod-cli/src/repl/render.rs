@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 use synod_check::recorder::RecordedOp;
-use synod_core::{ClientResult, NodeId};
+use synod_core::{ClientResult, NodeId, ShowStore};
 use synod_sim::{PendingKind, Simulation};
 
 fn name(names: &[String], id: NodeId) -> &str {
@@ -26,16 +26,6 @@ pub fn describe(what: &PendingKind, names: &[String]) -> String {
             format!("request: {} to {text}", name(names, *node))
         }
     }
-}
-
-/// The number of keys of a store as the KV contract prints it (`{a: val_1, c: val_7}`).
-fn store_size(shown: &str) -> Option<usize> {
-    let inner = shown.strip_prefix('{')?.strip_suffix('}')?;
-    Some(if inner.is_empty() {
-        0
-    } else {
-        inner.matches(": ").count()
-    })
 }
 
 /// `status`: one line per node, then messages in flight and the next timers.
@@ -61,12 +51,10 @@ pub fn status(sim: &dyn Simulation, names: &[String]) -> String {
             Some(s) => {
                 let mut parts = Vec::new();
                 if !s.role.is_empty() {
-                    parts.push(if s.leader && s.role != "leader" {
-                        format!("{} (leads)", s.role)
-                    } else {
-                        s.role.clone()
-                    });
-                } else if s.leader {
+                    parts.push(s.role.clone());
+                }
+                if s.leader {
+                    // Whatever the protocol calls its role: `crash leader` strikes this node.
                     parts.push("leads".into());
                 }
                 if !s.epoch.is_empty() {
@@ -76,12 +64,18 @@ pub fn status(sim: &dyn Simulation, names: &[String]) -> String {
                     if format!("{k} {v}") == s.epoch {
                         continue; // the epoch, already shown
                     }
-                    parts.push(match (*k, store_size(v)) {
-                        ("store", Some(n)) => {
-                            format!("store {v} ({n} key{})", if n == 1 { "" } else { "s" })
-                        }
-                        _ => format!("{k} {v}"),
-                    });
+                    parts.push(format!("{k} {v}"));
+                }
+                if let Some(store) = &s.store {
+                    let n = store.len();
+                    parts.push(format!(
+                        "store {} ({n} key{})",
+                        ShowStore(store),
+                        if n == 1 { "" } else { "s" }
+                    ));
+                }
+                if let Some(d) = &s.decision {
+                    parts.push(format!("decided {d}"));
                 }
                 line.push_str(&parts.join(", "));
             }

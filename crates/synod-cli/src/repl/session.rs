@@ -16,8 +16,10 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use synod_core::{ClientOp, Event, EventKind, Level, NodeId, Observer, Time, Violation};
-use synod_protocols::harness::Checks;
+use synod_core::{
+    ClientOp, Event, EventKind, Leadership, Level, NodeId, Observer, Time, Violation,
+};
+use synod_protocols::judge::Checks;
 use synod_protocols::scenario::Scenario;
 use synod_protocols::system::{self, System};
 use synod_sim::trace_out::{HumanPrinter, JsonTrace, json_header};
@@ -81,8 +83,9 @@ impl Observer for Watch {
                 self.decisions += 1
             }
             EventKind::Role {
-                role: "leader",
                 epoch,
+                leadership: Leadership::Leads,
+                ..
             } => {
                 self.leaders += 1;
                 self.last_leader = (ev.node, epoch.to_string());
@@ -155,7 +158,7 @@ impl Session {
     fn build(scenario: &Scenario, level: Level) -> Result<Live, UsageError> {
         let mut system = system::build(scenario).map_err(|e| UsageError(e.to_string()))?;
         let names: Vec<String> = system.sim.specs().iter().map(|s| s.name.clone()).collect();
-        let header = json_header(scenario.seed, &scenario.protocol, system.sim.specs());
+        let header = json_header(scenario.seed, scenario.protocol.name, system.sim.specs());
         let trace = Shared::new(
             JsonTrace::new(Vec::new(), &header).map_err(|e| UsageError(e.to_string()))?,
         );
@@ -173,6 +176,11 @@ impl Session {
             watch,
             times: Vec::new(),
         })
+    }
+
+    /// What looks wrong in the scenario without being an error.
+    pub fn warnings(&self) -> &[synod_protocols::scenario::ScenarioError] {
+        &self.live.system.warnings
     }
 
     /// Node names, by id (for completion).
@@ -423,6 +431,16 @@ impl Session {
         if let Some(note) = self.violation_note() {
             say!(self, "{note}");
             return;
+        }
+        if let Fault::Restart(Target::Node(id)) = fault {
+            if self.sim().is_up(id) {
+                say!(
+                    self,
+                    "warning: {} is up; restart does nothing (it restarts a crashed node)",
+                    self.names[id.index()]
+                );
+                return;
+            }
         }
         if let Fault::Crash(Target::Leader) | Fault::Restart(Target::Leader) = fault {
             let leads = self.sim().statuses().iter().flatten().any(|s| s.leader);
@@ -697,13 +715,9 @@ impl Session {
         let statuses = self.sim().statuses();
         let mut stores: Vec<(String, String)> = Vec::new();
         for id in &self.live.system.servers {
-            if let Some(store) = statuses[id.index()].as_ref().and_then(|s| {
-                s.facts
-                    .iter()
-                    .find(|(k, _)| *k == "store")
-                    .map(|(_, v)| v.clone())
-            }) {
-                stores.push((self.names[id.index()].clone(), store));
+            if let Some(store) = statuses[id.index()].as_ref().and_then(|s| s.store.as_ref()) {
+                let shown = synod_core::ShowStore(store).to_string();
+                stores.push((self.names[id.index()].clone(), shown));
             }
         }
         let distinct: std::collections::BTreeSet<&String> = stores.iter().map(|(_, s)| s).collect();
@@ -730,7 +744,7 @@ impl Session {
             }
         }
         let history = self.live.checks.history();
-        let _ = match synod_protocols::harness::linearizability(&history) {
+        let _ = match synod_protocols::judge::linearizability(&history) {
             None => write!(
                 o,
                 "linearizability: nothing to check yet (no client operations)"

@@ -7,7 +7,7 @@ use crate::UsageError;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use synod_check::{Budget, ModelKind, Verdict, check_history, parse_trace};
-use synod_protocols::harness::LIN_STEP_BUDGET;
+use synod_protocols::judge::LIN_STEP_BUDGET;
 
 /// A node of the run, from the trace's header.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]

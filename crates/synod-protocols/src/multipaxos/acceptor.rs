@@ -103,7 +103,6 @@ impl Acceptor {
         NodeStatus {
             role: "acceptor".into(),
             epoch: format!("promised {}", self.promised),
-            leader: false,
             facts: vec![
                 ("promised", self.promised.to_string()),
                 (
@@ -115,6 +114,7 @@ impl Acceptor {
                         .to_string(),
                 ),
             ],
+            ..NodeStatus::default()
         }
     }
 }

@@ -74,11 +74,11 @@ impl Leader {
     /// Leader number `index` (1-based), fresh (`None`) or restarted from what it kept.
     pub fn new(cfg: Arc<Config>, index: u32, durable: Option<LeaderDurable>) -> Leader {
         Leader {
+            learner: Learner::new(false, cfg.first_client()),
             cfg,
             index,
             restarted: durable.is_some(),
             durable: durable.unwrap_or_default(),
-            learner: Learner::new(false),
             mode: Mode::Standby,
             ballot: Ballot::ZERO,
             highest: Ballot::ZERO,
@@ -248,7 +248,7 @@ impl Leader {
         self.inflight.clear();
         self.from_slot = self.learner.prefix() + 1;
         self.prepare_sent = ctx.now();
-        ctx.role("candidate", &Epoch(self.ballot));
+        ctx.seeks("candidate", &Epoch(self.ballot));
         ctx.info(format_args!(
             "Phase 1: Prepare(ballot {}) to {} acceptors, asking what they accepted from slot {} on",
             self.ballot,
@@ -298,7 +298,7 @@ impl Leader {
         if let Some(t) = self.timeout.take() {
             ctx.cancel_timer(t);
         }
-        ctx.role("leader", &Epoch(self.ballot));
+        ctx.leads("leader", &Epoch(self.ballot));
         ctx.info(format_args!(
             "Phase 1 complete: {} promises (need {}): leading in ballot {}",
             self.promised_by.len(),
@@ -641,8 +641,9 @@ impl Leader {
                 ("chosen", self.learner.prefix().to_string()),
                 ("in flight", self.inflight.len().to_string()),
                 ("applied", self.learner.applied().to_string()),
-                ("store", self.learner.store().to_string()),
             ],
+            store: Some(self.learner.store().data().clone()),
+            decision: None,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use super::types::{Entry, Msg, Slot, Timer};
 use crate::kv::{Sessions, Store};
+use std::fmt;
 use synod_core::view::{Changed, StateView};
 use synod_core::{ClientResult, Ctx};
 
@@ -27,13 +28,34 @@ pub struct Learner {
     applied_count: u64,
     /// For the view: the first slot learned since the last report (see `view.rs`).
     view: Changed,
+    /// The node id of `client 1`, to name clients in `decide` and `apply` events.
+    first_client: u32,
+}
+
+/// An entry as `decide` and `apply` events carry it: `PUT "a" = "val_3" (client 2 #4)`, the
+/// command and the request it came from, so that two different requests never look the same.
+struct Shown<'a>(&'a Entry, u32);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Shown(entry, first_client) = self;
+        match entry.origin {
+            Some((client, req)) => match client.0.checked_sub(*first_client) {
+                Some(i) => write!(f, "{} (client {} #{req})", entry.cmd, i + 1),
+                None => write!(f, "{} (node {client} #{req})", entry.cmd),
+            },
+            None => entry.cmd.fmt(f),
+        }
+    }
 }
 
 impl Learner {
-    /// An empty learner; `out_of_order` plants the bug `replica-out-of-order`.
-    pub fn new(out_of_order: bool) -> Learner {
+    /// An empty learner of a cluster whose clients start at node `first_client`;
+    /// `out_of_order` plants the bug `replica-out-of-order`.
+    pub fn new(out_of_order: bool, first_client: u32) -> Learner {
         Learner {
             out_of_order,
+            first_client,
             ..Learner::default()
         }
     }
@@ -80,7 +102,7 @@ impl Learner {
         if slot == 0 || self.knows(slot) {
             return false;
         }
-        ctx.decide(slot, &entry);
+        ctx.decide(slot, &Shown(&entry, self.first_client));
         let i = slot as usize - 1;
         if self.log.len() <= i {
             self.log.resize(i + 1, None);
@@ -136,7 +158,7 @@ impl Learner {
                     entry.cmd
                 ));
             }
-            ctx.apply(slot, entry, &result);
+            ctx.apply(slot, &Shown(entry, self.first_client), &result);
             on_apply(ctx, entry, &result);
         }
     }

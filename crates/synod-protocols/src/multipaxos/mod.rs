@@ -14,10 +14,12 @@
 //! - [`learner`]: the log and the store, shared by leaders and replicas.
 //! - `view`: the state `synod view` draws (slot tables, stores).
 //!
-//! Nodes are laid out `acceptor 1..`, `leader 1..`, `replica 1..`, then `client 1..`.
+//! Nodes are laid out `acceptor 1..`, `leader 1..`, `replica 1..`, then `client 1..`
+//! ([`build`], which also lists the scenario keys it takes).
 //! docs/protocols/multipaxos.md maps the code to Paxos Made Simple.
 
 pub mod acceptor;
+pub mod build;
 pub mod leader;
 pub mod learner;
 pub mod replica;
@@ -28,62 +30,63 @@ mod view;
 mod tests;
 
 pub use acceptor::Acceptor;
+pub use build::PROTOCOL;
 pub use leader::{Leader, LeaderDurable, Mode};
 pub use replica::Replica;
 pub use types::{BUGS, Ballot, Bug, Config, Entry, Epoch, Msg, Slot, Timer};
 
-use crate::kv::KvClient;
+use crate::kv::KvNode;
 use synod_core::view::StateView;
-use synod_core::{ClientOp, Ctx, NodeId, NodeStatus, Process};
+use synod_core::{Ctx, NodeId, NodeStatus, Process};
 
-/// A node of a Multi-Paxos KV cluster.
+/// A server of a Multi-Paxos KV cluster: an acceptor, a leader or a replica.
 #[derive(Clone, Debug)]
-pub enum Node {
+pub enum Server {
     /// An acceptor.
     Acceptor(Acceptor),
     /// A leader (active or standby).
     Leader(Box<Leader>),
     /// A replica.
     Replica(Replica),
-    /// A client (the shared KV workload).
-    Client(KvClient),
 }
 
-/// What a node keeps across a crash.
+/// A node of a Multi-Paxos KV cluster: a server, or a client (the shared KV workload).
+pub type Node = KvNode<Server>;
+
+/// What a server keeps across a crash.
 #[derive(Clone, Debug)]
 pub enum Durable {
     /// An acceptor keeps everything: its promise and what it accepted.
     Acceptor(Acceptor),
     /// A leader keeps the highest round it used.
     Leader(LeaderDurable),
-    /// Replicas and clients keep nothing (replicas catch up from the leader).
+    /// Replicas keep nothing (they catch up from the leader).
     Nothing,
 }
 
-impl Process for Node {
+impl Process for Server {
     type Msg = Msg;
     type Timer = Timer;
     type Durable = Durable;
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Msg, Timer>) {
         match self {
-            Node::Acceptor(a) if a.promised == Ballot::ZERO => {
+            Server::Acceptor(a) if a.promised == Ballot::ZERO => {
                 ctx.info(format_args!("starting: nothing promised or accepted yet"))
             }
-            Node::Acceptor(a) => ctx.info(format_args!(
+            Server::Acceptor(a) => ctx.info(format_args!(
                 "starting from disk: promised ballot {}, {} slot(s) accepted",
                 a.promised,
                 a.accepted.iter().filter(|x| x.is_some()).count()
             )),
-            Node::Leader(l) => l.on_start(ctx),
-            Node::Replica(r) => r.on_start(ctx),
-            Node::Client(c) => c.on_start(ctx),
+            Server::Leader(l) => l.on_start(ctx),
+            Server::Replica(r) => r.on_start(ctx),
         }
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, Msg, Timer>, from: NodeId, msg: Msg) {
         match self {
-            Node::Acceptor(a) => match msg {
+            Server::Acceptor(a) => match msg {
                 Msg::Prepare { ballot, from_slot } => {
                     a.handle_prepare(ctx, from, ballot, from_slot)
                 }
@@ -94,48 +97,34 @@ impl Process for Node {
                 } => a.handle_accept(ctx, from, ballot, slot, entry),
                 other => ctx.debug(format_args!("ignoring unexpected {other}")),
             },
-            Node::Leader(l) => l.on_message(ctx, from, msg),
-            Node::Replica(r) => r.on_message(ctx, from, msg),
-            Node::Client(c) => match msg {
-                Msg::Reply(reply) => c.on_reply(ctx, from, reply),
-                other => ctx.debug(format_args!("ignoring unexpected {other}")),
-            },
+            Server::Leader(l) => l.on_message(ctx, from, msg),
+            Server::Replica(r) => r.on_message(ctx, from, msg),
         }
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Msg, Timer>, timer: Timer) {
-        match (self, timer) {
-            (Node::Client(c), Timer::Client(t)) => c.on_timer(ctx, t),
-            (Node::Leader(l), t) => l.on_timer(ctx, t),
-            _ => {}
+        if let Server::Leader(l) = self {
+            l.on_timer(ctx, timer);
         }
     }
 
     fn durable(&self) -> Durable {
         match self {
-            Node::Acceptor(a) => Durable::Acceptor(a.clone()),
-            Node::Leader(l) => Durable::Leader(l.durable()),
-            Node::Replica(_) | Node::Client(_) => Durable::Nothing,
+            Server::Acceptor(a) => Durable::Acceptor(a.clone()),
+            Server::Leader(l) => Durable::Leader(l.durable()),
+            Server::Replica(_) => Durable::Nothing,
         }
     }
 
     fn view(&self, v: &mut StateView) {
-        Node::view(self, v);
+        Server::view(self, v);
     }
 
     fn status(&self) -> NodeStatus {
         match self {
-            Node::Acceptor(a) => a.status(),
-            Node::Leader(l) => l.status(),
-            Node::Replica(r) => r.status(),
-            Node::Client(c) => c.status(),
-        }
-    }
-
-    fn on_client_request(&mut self, ctx: &mut Ctx<'_, Msg, Timer>, op: ClientOp) -> bool {
-        match self {
-            Node::Client(c) => c.request(ctx, &op),
-            _ => false,
+            Server::Acceptor(a) => a.status(),
+            Server::Leader(l) => l.status(),
+            Server::Replica(r) => r.status(),
         }
     }
 }

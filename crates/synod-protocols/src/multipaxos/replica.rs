@@ -23,8 +23,8 @@ impl Replica {
     pub fn new(cfg: Arc<Config>) -> Replica {
         let out_of_order = cfg.bug == Some(Bug::ReplicaOutOfOrder);
         Replica {
+            learner: Learner::new(out_of_order, cfg.first_client()),
             cfg,
-            learner: Learner::new(out_of_order),
             leader: None,
             chosen_hint: 0,
         }
@@ -104,10 +104,9 @@ impl Replica {
             role: "replica".into(),
             epoch: String::new(),
             leader: false,
-            facts: vec![
-                ("applied", self.learner.applied().to_string()),
-                ("store", self.learner.store().to_string()),
-            ],
+            facts: vec![("applied", self.learner.applied().to_string())],
+            store: Some(self.learner.store().data().clone()),
+            decision: None,
         }
     }
 }

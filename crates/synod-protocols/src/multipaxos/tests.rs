@@ -61,8 +61,8 @@ fn accepts(sent: &[(NodeId, Msg)]) -> Vec<(Slot, String)> {
     v
 }
 
-fn acceptor() -> Harness<Node> {
-    let mut h = Harness::new(A1, Node::Acceptor(Acceptor::default()), 1);
+fn acceptor() -> Harness<Server> {
+    let mut h = Harness::new(A1, Server::Acceptor(Acceptor::default()), 1);
     h.start().clear();
     h
 }
@@ -137,16 +137,16 @@ fn an_acceptor_refuses_ballots_lower_than_its_promise() {
             .all(|(to, m)| *to == L1 && matches!(m, Msg::Nack { promised } if *promised == b(2, 2))),
         "{sent:?}"
     );
-    let Node::Acceptor(state) = &a.process else {
+    let Server::Acceptor(state) = &a.process else {
         unreachable!()
     };
     assert!(state.accepted.is_empty());
 }
 
-fn active_leader(window: usize, bug: Option<Bug>) -> Harness<Node> {
+fn active_leader(window: usize, bug: Option<Bug>) -> Harness<Server> {
     let mut h = Harness::new(
         L1,
-        Node::Leader(Box::new(Leader::new(cfg(window, bug), 1, None))),
+        Server::Leader(Box::new(Leader::new(cfg(window, bug), 1, None))),
         1,
     );
     h.start();
@@ -159,7 +159,11 @@ fn active_leader(window: usize, bug: Option<Bug>) -> Harness<Node> {
             },
         );
     }
-    assert!(h.out.events.contains(&"role leader ballot 1.1".to_string()));
+    assert!(
+        h.out
+            .events
+            .contains(&"role leader ballot 1.1 (leads)".to_string())
+    );
     h.clear();
     h.take_sent();
     h
@@ -172,14 +176,14 @@ fn a_new_leader_reproposes_the_highest_ballot_value_and_fills_gaps_with_noops() 
     let durable = LeaderDurable { max_round: 5 };
     let mut h = Harness::new(
         L2,
-        Node::Leader(Box::new(Leader::new(cfg(10, None), 2, Some(durable)))),
+        Server::Leader(Box::new(Leader::new(cfg(10, None), 2, Some(durable)))),
         1,
     );
     h.start().fire(Timer::LeaderTimeout);
     assert!(
         h.out
             .events
-            .contains(&"role candidate ballot 6.2".to_string())
+            .contains(&"role candidate ballot 6.2 (seeks)".to_string())
     );
     h.take_sent();
     h.deliver(
@@ -217,7 +221,7 @@ fn a_new_leader_reproposes_the_highest_ballot_value_and_fills_gaps_with_noops() 
 fn with_the_planted_bug_a_new_leader_reuses_reported_slots() {
     let mut h = Harness::new(
         L2,
-        Node::Leader(Box::new(Leader::new(
+        Server::Leader(Box::new(Leader::new(
             cfg(10, Some(Bug::SkipPhase1Values)),
             2,
             None,
@@ -314,7 +318,7 @@ fn a_leader_that_meets_a_higher_ballot_steps_down_and_redirects_clients() {
     assert!(
         h.out
             .events
-            .contains(&"role step down ballot 1.1".to_string())
+            .contains(&"role step down ballot 1.1 (follows)".to_string())
     );
     assert!(!h.process.status().leader);
     h.take_sent();
@@ -333,7 +337,7 @@ fn a_leader_that_meets_a_higher_ballot_steps_down_and_redirects_clients() {
 
 #[test]
 fn a_replica_waits_on_a_gap_then_applies_in_slot_order_and_catches_up() {
-    let mut r = Harness::new(R1, Node::Replica(Replica::new(cfg(10, None))), 1);
+    let mut r = Harness::new(R1, Server::Replica(Replica::new(cfg(10, None))), 1);
     r.start().clear();
     r.deliver(
         L1,
@@ -377,15 +381,15 @@ fn a_replica_waits_on_a_gap_then_applies_in_slot_order_and_catches_up() {
     assert_eq!(
         applies,
         vec![
-            r#"apply 1 PUT "a" = "first" (node 6 #1) -> OK"#,
-            r#"apply 2 PUT "a" = "second" (node 6 #2) -> ERROR key already exists: a"#
+            r#"apply 1 PUT "a" = "first" (client 1 #1) -> OK"#,
+            r#"apply 2 PUT "a" = "second" (client 1 #2) -> ERROR key already exists: a"#
         ]
     );
 }
 
 #[test]
 fn a_retried_put_chosen_twice_is_answered_from_memory_not_applied_twice() {
-    let mut r = Harness::new(R1, Node::Replica(Replica::new(cfg(10, None))), 1);
+    let mut r = Harness::new(R1, Server::Replica(Replica::new(cfg(10, None))), 1);
     r.start().clear();
     r.deliver(
         L1,
@@ -410,8 +414,8 @@ fn a_retried_put_chosen_twice_is_answered_from_memory_not_applied_twice() {
     assert_eq!(
         applies,
         vec![
-            r#"apply 1 PUT "a" = "v" (node 6 #1) -> OK"#,
-            r#"apply 2 PUT "a" = "v" (node 6 #1) -> OK"#
+            r#"apply 1 PUT "a" = "v" (client 1 #1) -> OK"#,
+            r#"apply 2 PUT "a" = "v" (client 1 #1) -> OK"#
         ]
     );
 }
@@ -420,7 +424,7 @@ fn a_retried_put_chosen_twice_is_answered_from_memory_not_applied_twice() {
 fn a_standby_that_hears_heartbeats_does_not_take_over() {
     let mut h = Harness::new(
         L2,
-        Node::Leader(Box::new(Leader::new(cfg(10, None), 2, None))),
+        Server::Leader(Box::new(Leader::new(cfg(10, None), 2, None))),
         1,
     );
     h.start();
@@ -438,6 +442,6 @@ fn a_standby_that_hears_heartbeats_does_not_take_over() {
     assert!(
         h.out
             .events
-            .contains(&"role candidate ballot 2.2".to_string())
+            .contains(&"role candidate ballot 2.2 (seeks)".to_string())
     );
 }

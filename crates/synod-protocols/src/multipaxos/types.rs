@@ -1,7 +1,7 @@
 //! The numbers and values Multi-Paxos passes around: ballots, log entries, messages, timers and
 //! the configuration every process shares.
 
-use crate::kv::{ClientTimer, Command, Reply, Request};
+use crate::kv::{ClientTimer, Command, KvMessage, KvTimer, Reply, Request};
 use serde::Serialize;
 use std::fmt;
 use std::ops::Deref;
@@ -91,8 +91,8 @@ impl Serialize for Entry {
 }
 
 impl fmt::Display for Entry {
-    /// `PUT "a" = "val_3" (node 7 #2)`: the command and the request it came from. This is what
-    /// `apply` and `decide` events carry, so two different requests never look the same.
+    /// `PUT "a" = "val_3" (node 7 #2)`: the command and the request it came from, by node id
+    /// (the events name the client: see the learner).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.origin {
             Some((client, req)) => write!(f, "{} (node {client} #{req})", self.cmd),
@@ -171,6 +171,15 @@ pub enum Msg {
     },
 }
 
+impl KvMessage for Msg {
+    fn into_reply(self) -> Result<Reply, Msg> {
+        match self {
+            Msg::Reply(r) => Ok(r),
+            other => Err(other),
+        }
+    }
+}
+
 impl From<Request> for Msg {
     fn from(r: Request) -> Self {
         Msg::Request(r)
@@ -241,42 +250,29 @@ pub enum Timer {
     LeaderTimeout,
 }
 
+impl KvTimer for Timer {
+    fn into_client(self) -> Result<ClientTimer, Timer> {
+        match self {
+            Timer::Client(t) => Ok(t),
+            other => Err(other),
+        }
+    }
+}
+
 impl From<ClientTimer> for Timer {
     fn from(t: ClientTimer) -> Self {
         Timer::Client(t)
     }
 }
 
-/// A deliberately broken variant, to show the checks catch it.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Bug {
-    /// A new leader ignores the values reported in Phase 1 and proposes fresh commands in
-    /// their slots.
-    SkipPhase1Values,
-    /// Replicas apply decisions as they arrive instead of in slot order.
-    ReplicaOutOfOrder,
-}
-
-/// The planted bugs, by name, with what they break.
-pub const BUGS: &[(&str, &str)] = &[
-    (
-        "skip-phase1-values",
-        "a new leader skips re-proposing the values acceptors reported in Phase 1 and reuses their slots",
-    ),
-    (
-        "replica-out-of-order",
-        "replicas apply chosen commands as they arrive instead of in slot order",
-    ),
-];
-
-impl Bug {
-    /// The bug called `name` in [`BUGS`].
-    pub fn from_name(name: &str) -> Option<Bug> {
-        match name {
-            "skip-phase1-values" => Some(Bug::SkipPhase1Values),
-            "replica-out-of-order" => Some(Bug::ReplicaOutOfOrder),
-            _ => None,
-        }
+crate::planted_bugs! {
+    /// A deliberately broken variant, to show the checks catch it. Run with `bug = "NAME"`.
+    pub enum Bug {
+        /// A new leader ignores the values reported in Phase 1 and proposes fresh commands in
+        /// their slots.
+        SkipPhase1Values = "skip-phase1-values": "a new leader skips re-proposing the values acceptors reported in Phase 1 and reuses their slots",
+        /// Replicas apply decisions as they arrive instead of in slot order.
+        ReplicaOutOfOrder = "replica-out-of-order": "replicas apply chosen commands as they arrive instead of in slot order",
     }
 }
 
@@ -305,6 +301,11 @@ impl Config {
     /// Acceptors needed for a quorum: a majority.
     pub fn quorum(&self) -> usize {
         self.acceptors.len() / 2 + 1
+    }
+
+    /// The node id of `client 1`: clients come after every server.
+    pub fn first_client(&self) -> u32 {
+        (self.acceptors.len() + self.leaders.len() + self.replicas.len()) as u32
     }
 
     /// The node of the leader owning `ballot`.

@@ -3,7 +3,7 @@
 //! ballot and proposals in flight; and, for leaders and replicas, the chosen slots and the
 //! store they were applied to.
 
-use super::Node;
+use super::Server;
 use super::acceptor::Acceptor;
 use super::leader::{Leader, Mode};
 use super::learner::Learner;
@@ -11,14 +11,14 @@ use super::replica::Replica;
 use crate::view::{entry_stamp, store};
 use synod_core::view::StateView;
 
-impl Node {
-    /// Report this node's state (see [`synod_core::view`]); clients report nothing.
+impl Server {
+    /// Report this server's state (see [`synod_core::view`]); clients report nothing
+    /// ([`crate::kv::KvNode`]).
     pub fn view(&self, v: &mut StateView) {
         match self {
-            Node::Acceptor(a) => acceptor(v, a),
-            Node::Leader(l) => leader(v, l),
-            Node::Replica(r) => replica(v, r),
-            Node::Client(_) => {}
+            Server::Acceptor(a) => acceptor(v, a),
+            Server::Leader(l) => leader(v, l),
+            Server::Replica(r) => replica(v, r),
         }
     }
 }
@@ -108,7 +108,7 @@ mod tests {
 
     /// After each input, the state replayed from the node's incremental reports equals a whole
     /// report of a copy of it (a copy reports whole tables: `Changed` does not clone).
-    fn check(h: &mut Harness<Node>, inputs: Vec<(NodeId, Msg)>) {
+    fn check(h: &mut Harness<Server>, inputs: Vec<(NodeId, Msg)>) {
         let mut view = StateView::default();
         let mut replayed = BTreeMap::new();
         for (from, msg) in inputs {
@@ -141,7 +141,7 @@ mod tests {
             entry,
         };
         // Slots out of order, a gap, and a slot accepted again in a higher ballot.
-        let mut a = Harness::new(NodeId(0), Node::Acceptor(Acceptor::default()), 1);
+        let mut a = Harness::new(NodeId(0), Server::Acceptor(Acceptor::default()), 1);
         check(
             &mut a,
             vec![
@@ -162,7 +162,7 @@ mod tests {
             catch_up_batch: 64,
             bug: None,
         });
-        let mut r = Harness::new(NodeId(5), Node::Replica(Replica::new(cfg)), 1);
+        let mut r = Harness::new(NodeId(5), Server::Replica(Replica::new(cfg)), 1);
         let decide = |slot, entry| Msg::Decision { slot, entry };
         check(
             &mut r,

@@ -6,40 +6,12 @@
 //! out as proposers, then acceptors, then learners, named p1.., a1.., l1... `names` renames
 //! the nodes in that order; `values` gives each proposer its value (default: its name).
 
-use super::BUGS;
+use super::Bug;
 use super::msg::Value;
 use crate::scenario::{Scenario, ScenarioError};
+use crate::settings::{Invalid, Kind, Setting, Settings};
 use synod_core::{NodeId, Time};
 use synod_sim::NodeSpec;
-
-/// Planted bugs switched on for a run.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Bugs {
-    /// `ignore-p1b-values`: proposers ignore the values reported in p1b.
-    pub ignore_p1b_values: bool,
-    /// `forget-promise`: acceptors lose their state on restart.
-    pub forget_promise: bool,
-}
-
-impl Bugs {
-    /// The bug named `name`, or an error listing the valid names.
-    pub fn parse(name: Option<&str>) -> Result<Bugs, String> {
-        let mut bugs = Bugs::default();
-        match name {
-            None => {}
-            Some("ignore-p1b-values") => bugs.ignore_p1b_values = true,
-            Some("forget-promise") => bugs.forget_promise = true,
-            Some(other) => {
-                let valid: Vec<&str> = BUGS.iter().map(|(n, _)| *n).collect();
-                return Err(format!(
-                    "unknown bug `{other}` for protocol paxos (valid: {})",
-                    valid.join(", ")
-                ));
-            }
-        }
-        Ok(bugs)
-    }
-}
 
 /// What every node of a run shares: the layout, the values, timing and bugs.
 #[derive(Clone, Debug, PartialEq)]
@@ -58,8 +30,8 @@ pub struct Config {
     pub start_delay: (Time, Time),
     /// A proposer's retry timeout is drawn from this range, times 2^failures (at most 8x).
     pub timeout: (Time, Time),
-    /// Planted bugs.
-    pub bugs: Bugs,
+    /// The planted bug, if any.
+    pub bug: Option<Bug>,
 }
 
 impl Config {
@@ -75,7 +47,7 @@ impl Config {
             learners: all,
             start_delay: DEFAULT_START_DELAY,
             timeout: DEFAULT_TIMEOUT,
-            bugs: Bugs::default(),
+            bug: None,
         }
     }
 
@@ -136,35 +108,199 @@ pub const DEFAULT_START_DELAY: (Time, Time) = (Time::ms(5), Time::ms(100));
 /// Default retry timeout: 60-120 ms, enough for two round trips at the default latency.
 pub const DEFAULT_TIMEOUT: (Time, Time) = (Time::ms(60), Time::ms(120));
 
+/// The most nodes a Paxos scenario may have: every proposer sends each phase to every acceptor
+/// and the live checks read every node after each event (500 nodes decide in about a second
+/// of wall time; 1,000 take more than ten).
+pub const MAX_NODES: u64 = 500;
+
+const WHY_MAX: &str = "every proposer sends each phase to every acceptor, and the live checks read every node after each event";
+
+/// `cluster.nodes`.
+pub const NODES: Setting = Setting {
+    key: "cluster.nodes",
+    kind: Kind::Count {
+        default: 5,
+        min: 1,
+        max: MAX_NODES,
+        why_max: WHY_MAX,
+    },
+    doc: "nodes that each play all three roles (`n1`..`nN`); or give the roles' counts instead",
+};
+
+/// `cluster.proposers`.
+pub const PROPOSERS: Setting = Setting {
+    key: "cluster.proposers",
+    kind: Kind::Count {
+        default: 3,
+        min: 1,
+        max: MAX_NODES,
+        why_max: WHY_MAX,
+    },
+    doc: "proposers `p1`.., when roles are separate",
+};
+
+/// `cluster.acceptors`.
+pub const ACCEPTORS: Setting = Setting {
+    key: "cluster.acceptors",
+    kind: Kind::Count {
+        default: 3,
+        min: 1,
+        max: MAX_NODES,
+        why_max: WHY_MAX,
+    },
+    doc: "acceptors `a1`.., when roles are separate",
+};
+
+/// `cluster.learners`.
+pub const LEARNERS: Setting = Setting {
+    key: "cluster.learners",
+    kind: Kind::Count {
+        default: 3,
+        min: 1,
+        max: MAX_NODES,
+        why_max: WHY_MAX,
+    },
+    doc: "learners `l1`.., when roles are separate",
+};
+
+/// `cluster.names`.
+pub const NAMES: Setting = Setting {
+    key: "cluster.names",
+    kind: Kind::Names,
+    doc: "the nodes' names, in order (proposers, then acceptors, then learners when roles are separate)",
+};
+
+/// `cluster.values`.
+pub const VALUES: Setting = Setting {
+    key: "cluster.values",
+    kind: Kind::Strings { default: &[] },
+    doc: "the value each proposer proposes, in order (default: its name)",
+};
+
+/// `timing.start_delay_ms`.
+pub const START_DELAY: Setting = Setting {
+    key: "timing.start_delay_ms",
+    kind: Kind::RangeMs {
+        default: (5.0, 100.0),
+    },
+    doc: "a proposer's delay before its first attempt",
+};
+
+/// `timing.proposer_timeout_ms`.
+pub const PROPOSER_TIMEOUT: Setting = Setting {
+    key: "timing.proposer_timeout_ms",
+    kind: Kind::RangeMs {
+        default: (60.0, 120.0),
+    },
+    doc: "a proposer's retry timeout, doubled on each retry (at most 8x); max above 0",
+};
+
+/// Paxos's keys.
+pub const SETTINGS: &[Setting] = &[
+    NODES,
+    PROPOSERS,
+    ACCEPTORS,
+    LEARNERS,
+    NAMES,
+    VALUES,
+    START_DELAY,
+    PROPOSER_TIMEOUT,
+];
+
+/// Whether the roles are laid out separately (a role's count is given).
+fn separate(s: &Settings) -> bool {
+    s.given(&PROPOSERS) || s.given(&ACCEPTORS) || s.given(&LEARNERS)
+}
+
+/// The node count and the proposer count of the layout the settings ask for.
+fn counts(s: &Settings) -> (u64, u64) {
+    if separate(s) {
+        let p = s.count(&PROPOSERS);
+        (p + s.count(&ACCEPTORS) + s.count(&LEARNERS), p)
+    } else {
+        let n = match (s.given(&NODES), s.strings(&NAMES)) {
+            (false, Some(names)) => names.len() as u64,
+            _ => s.count(&NODES),
+        };
+        (n, n)
+    }
+}
+
+/// Paxos's rules across keys.
+pub fn validate(s: &Settings) -> Result<(), Invalid> {
+    if separate(s) && s.given(&NODES) {
+        return Err(Invalid {
+            key: NODES.key,
+            message: "give either `cluster.nodes` (every node plays all three roles) or separate \
+                      `cluster.proposers`, `cluster.acceptors` and `cluster.learners`, not both"
+                .into(),
+        });
+    }
+    let (nodes, proposers) = counts(s);
+    if nodes > MAX_NODES {
+        return Err(Invalid {
+            key: NODES.key,
+            message: format!("{nodes} nodes in all; at most {MAX_NODES} ({WHY_MAX})"),
+        });
+    }
+    if let Some(names) = s.strings(&NAMES) {
+        if names.len() as u64 != nodes {
+            return Err(Invalid {
+                key: NAMES.key,
+                message: format!(
+                    "{} names given for {nodes} nodes ({})",
+                    names.len(),
+                    if separate(s) {
+                        "proposers, then acceptors, then learners"
+                    } else {
+                        "every node plays all three roles"
+                    }
+                ),
+            });
+        }
+    }
+    if let Some(values) = s.strings(&VALUES) {
+        if values.len() as u64 != proposers {
+            return Err(Invalid {
+                key: VALUES.key,
+                message: format!(
+                    "{} values given for {proposers} proposers (one each, in order)",
+                    values.len()
+                ),
+            });
+        }
+    }
+    if s.range(&PROPOSER_TIMEOUT).1 == Time::ZERO {
+        return Err(Invalid {
+            key: PROPOSER_TIMEOUT.key,
+            message: "max must be > 0, or proposers would retry forever at once".into(),
+        });
+    }
+    Ok(())
+}
+
 /// Lay out the cluster a scenario describes.
 pub fn layout(s: &Scenario) -> Result<Config, ScenarioError> {
-    let c = &s.cluster;
-    let separate = c.proposers.is_some() || c.acceptors.is_some() || c.learners.is_some();
-    let (names, proposers, acceptors, learners) = if separate {
-        if c.nodes.is_some() {
-            return Err(s.error(
-                None,
-                "give either `cluster.nodes` (every node plays all three roles) or separate \
-                 `cluster.proposers`, `cluster.acceptors` and `cluster.learners`, not both",
-            ));
-        }
+    let st = &s.settings;
+    let ids = |from: u64, n: u64| {
+        (from..from + n)
+            .map(|i| NodeId(i as u32))
+            .collect::<Vec<_>>()
+    };
+    let (names, proposers, acceptors, learners) = if separate(st) {
         let (p, a, l) = (
-            c.proposers.unwrap_or(3),
-            c.acceptors.unwrap_or(3),
-            c.learners.unwrap_or(3),
+            st.count(&PROPOSERS),
+            st.count(&ACCEPTORS),
+            st.count(&LEARNERS),
         );
         let mut names = Vec::new();
         names.extend((1..=p).map(|i| format!("p{i}")));
         names.extend((1..=a).map(|i| format!("a{i}")));
         names.extend((1..=l).map(|i| format!("l{i}")));
-        let ids = |from: u32, n: u32| (from..from + n).map(NodeId).collect::<Vec<_>>();
         (names, ids(0, p), ids(p, a), ids(p + a, l))
     } else {
-        let n = c
-            .nodes
-            .or(c.names.as_ref().map(|n| n.len() as u32))
-            .unwrap_or(5);
-        let all: Vec<NodeId> = (0..n).map(NodeId).collect();
+        let (n, _) = counts(st);
+        let all = ids(0, n);
         (
             (1..=n).map(|i| format!("n{i}")).collect(),
             all.clone(),
@@ -172,40 +308,12 @@ pub fn layout(s: &Scenario) -> Result<Config, ScenarioError> {
             all,
         )
     };
-    let names = match &c.names {
-        Some(given) if given.len() != names.len() => {
-            return Err(s.error(
-                None,
-                format!(
-                    "key `cluster.names`: {} names given for {} nodes ({})",
-                    given.len(),
-                    names.len(),
-                    if separate {
-                        "proposers, then acceptors, then learners"
-                    } else {
-                        "every node plays all three roles"
-                    }
-                ),
-            ));
-        }
-        Some(given) => given.clone(),
-        None => names,
-    };
+    let names = st.strings(&NAMES).unwrap_or(names);
     let mut values = vec![String::new(); names.len()];
-    match &c.values {
-        Some(v) if v.len() != proposers.len() => {
-            return Err(s.error(
-                None,
-                format!(
-                    "key `cluster.values`: {} values given for {} proposers (one each, in order)",
-                    v.len(),
-                    proposers.len()
-                ),
-            ));
-        }
+    match st.strings(&VALUES) {
         Some(v) => {
             for (p, val) in proposers.iter().zip(v) {
-                values[p.index()] = val.clone();
+                values[p.index()] = val;
             }
         }
         None => {
@@ -214,23 +322,14 @@ pub fn layout(s: &Scenario) -> Result<Config, ScenarioError> {
             }
         }
     }
-    let bugs = Bugs::parse(s.bug.as_deref()).map_err(|m| s.error(None, m))?;
-    let t = &s.timing;
-    let timeout = t.proposer_timeout_ms.map_or(DEFAULT_TIMEOUT, |r| r.times());
-    if timeout.1 == Time::ZERO {
-        return Err(s.error(
-            None,
-            "key `timing.proposer_timeout_ms`: max must be > 0, or proposers would retry forever at once",
-        ));
-    }
     Ok(Config {
         names,
         proposers,
         acceptors,
         learners,
         values,
-        start_delay: t.start_delay_ms.map_or(DEFAULT_START_DELAY, |r| r.times()),
-        timeout,
-        bugs,
+        start_delay: st.range(&START_DELAY),
+        timeout: st.range(&PROPOSER_TIMEOUT),
+        bug: s.planted(Bug::from_name)?,
     })
 }

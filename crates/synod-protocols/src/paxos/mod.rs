@@ -10,7 +10,8 @@
 //! - [`proposer`]: the two phases, the value rule (P2c), start delay, timeout and backoff.
 //! - [`node`]: [`PaxosNode`], one process holding optional proposer, acceptor and learner
 //!   parts; its handlers narrate what each role does and why.
-//! - [`layout`]: from a scenario to nodes, names, values and timing ([`Config`]).
+//! - [`mod@layout`]: its keys, and from a scenario to nodes, names, values and timing ([`Config`]).
+//! - [`build`]: the scenario keys it takes, and the system it builds ([`PROTOCOL`]).
 //! - [`check`]: the validity state check.
 //! - [`sweep`]: one seed of a randomized fault sweep (tests, the benchmark).
 //! - `view`: the state `synod view` draws (ballots, promises, what was accepted and decided).
@@ -18,6 +19,7 @@
 //! docs/protocols/paxos.md maps the code to the paper.
 
 pub mod acceptor;
+pub mod build;
 pub mod check;
 pub mod layout;
 pub mod msg;
@@ -26,18 +28,17 @@ pub mod proposer;
 pub mod sweep;
 mod view;
 
-pub use layout::{Bugs, Config, layout};
+pub use build::PROTOCOL;
+pub use layout::{Config, layout};
 pub use msg::{Ballot, Msg, Value};
 pub use node::{Durable, PaxosNode, Timer};
 
-/// The planted bugs of this protocol: (name, what is wrong). Run with `bug = "NAME"`.
-pub const BUGS: &[(&str, &str)] = &[
-    (
-        "ignore-p1b-values",
-        "a proposer ignores the values reported in p1b and always proposes its own (breaks P2c)",
-    ),
-    (
-        "forget-promise",
-        "an acceptor restarts with no memory of its promise or of what it accepted (its state is not durable)",
-    ),
-];
+crate::planted_bugs! {
+    /// A planted bug of single-decree Paxos. Run with `bug = "NAME"`.
+    pub enum Bug {
+        /// `ignore-p1b-values`: proposers ignore the values reported in p1b.
+        IgnoreP1bValues = "ignore-p1b-values": "a proposer ignores the values reported in p1b and always proposes its own (breaks P2c)",
+        /// `forget-promise`: acceptors lose their state on restart.
+        ForgetPromise = "forget-promise": "an acceptor restarts with no memory of its promise or of what it accepted (its state is not durable)",
+    }
+}

@@ -2,13 +2,14 @@
 //! handlers dispatch each message to the role it is for, and narrate what that role does and
 //! why, under the role's name (`[acceptor Taziri]`, `[proposer Amastan]`, `[learner Itri]`).
 
+use super::Bug;
 use super::acceptor::Acceptor;
 use super::layout::Config;
 use super::msg::{Ballot, Epoch, Msg, ShowAccepted, ShowBallot, Value};
 use super::proposer::{Phase, Proposer};
 use std::fmt;
 use std::rc::Rc;
-use synod_core::{Ctx, Level, NodeId, NodeStatus, Process, Time, TimerId};
+use synod_core::{Ctx, Decision, Level, NodeId, NodeStatus, Process, Time, TimerId};
 
 /// What a node's timers carry.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,7 +94,7 @@ impl PaxosNode {
         let restarted = durable.is_some();
         let d = durable.unwrap_or_default();
         let acceptor = cfg.acceptors.contains(&id).then(|| {
-            if cfg.bugs.forget_promise {
+            if cfg.bug == Some(Bug::ForgetPromise) {
                 Acceptor::default()
             } else {
                 d.acceptor.clone()
@@ -288,7 +289,7 @@ impl PaxosNode {
         };
         p.leader = false;
         let value = p.value.clone();
-        ctx.role("proposer", &Epoch(ballot));
+        ctx.seeks("proposer", &Epoch(ballot));
         say(
             ctx,
             Level::Info,
@@ -351,7 +352,7 @@ impl PaxosNode {
         if n > quorum {
             return;
         }
-        let (value, at) = p.value_to_propose(cfg.bugs.ignore_p1b_values);
+        let (value, at) = p.value_to_propose(cfg.bug == Some(Bug::IgnoreP1bValues));
         let reported = match &p.phase {
             Phase::Preparing { highest, .. } => highest.clone(),
             _ => None,
@@ -361,7 +362,7 @@ impl PaxosNode {
             accepted: Vec::new(),
         };
         p.leader = true;
-        ctx.role("leader", &Epoch(ballot));
+        ctx.leads("leader", &Epoch(ballot));
         let me = cfg.name(self.id);
         match (at, reported) {
             (Some(at), _) => say(
@@ -624,7 +625,7 @@ impl Process for PaxosNode {
         let me = cfg.name(self.id);
         if self.restarted {
             if let Some(a) = &self.acceptor {
-                if cfg.bugs.forget_promise {
+                if cfg.bug == Some(Bug::ForgetPromise) {
                     say(
                         ctx,
                         Level::Warn,
@@ -753,12 +754,10 @@ impl Process for PaxosNode {
             if st.role.is_empty() {
                 st.role = "learner".into();
             }
-            st.facts.push((
-                "decided",
-                self.decided
-                    .as_ref()
-                    .map_or_else(|| "-".to_string(), |v| format!("{v:?}")),
-            ));
+            st.decision = Some(match &self.decided {
+                Some(v) => Decision::Decided(v.clone()),
+                None => Decision::Pending,
+            });
         }
         st
     }
@@ -837,7 +836,10 @@ mod tests {
             .collect();
         assert_eq!(
             roles,
-            ["role proposer ballot 1.1", "role leader ballot 1.1"]
+            [
+                "role proposer ballot 1.1 (seeks)",
+                "role leader ballot 1.1 (leads)"
+            ]
         );
     }
 
@@ -893,7 +895,7 @@ mod tests {
         assert!(
             h.out
                 .events
-                .contains(&"role step down ballot 1.1".to_string())
+                .contains(&"role step down ballot 1.1 (follows)".to_string())
         );
         let p = h.process.proposer.as_ref().unwrap();
         assert_eq!(p.phase, Phase::Waiting);
@@ -945,7 +947,7 @@ mod tests {
     fn acceptor_promise_survives_a_crash_unless_the_bug_is_planted() {
         for (forget, want_reject) in [(false, true), (true, false)] {
             let mut cfg = Config::symmetric(3);
-            cfg.bugs.forget_promise = forget;
+            cfg.bug = forget.then_some(Bug::ForgetPromise);
             let cfg = Rc::new(cfg);
             let mut h = Harness::new(NodeId(1), PaxosNode::new(cfg.clone(), NodeId(1), None), 1);
             h.start()

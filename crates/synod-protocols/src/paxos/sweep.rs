@@ -2,10 +2,10 @@
 //! duplication, delays, slow and held nodes) during a fault window, after which everything is
 //! repaired. A run passes if no safety check failed and every learner decided.
 
-use crate::harness::Checks;
+use crate::judge::Checks;
 use crate::scenario::Scenario;
 use crate::system;
-use synod_core::{NodeId, Time};
+use synod_core::{Decision, NodeId, Time};
 use synod_sim::{EndReason, FaultKind, FaultPlan, random_faults};
 
 /// What a sweep seed throws at the cluster.
@@ -63,7 +63,9 @@ pub struct SeedRun {
 /// Run the default 5-node Paxos cluster on `seed` under `plan`, with planted `bug` if any.
 /// `Err` says why the seed failed: a safety violation, or learners that never decided.
 pub fn run_seed(seed: u64, bug: Option<&str>, plan: &SweepPlan) -> Result<SeedRun, String> {
-    let mut base = Scenario::builtin("paxos").map_err(|e| e.to_string())?;
+    let mut base = crate::PROTOCOLS
+        .scenario("paxos")
+        .map_err(|e| e.to_string())?;
     base.bug = bug.map(str::to_string);
     run_seed_on(&base, seed, plan)
 }
@@ -98,7 +100,7 @@ pub fn run_seed_on(base: &Scenario, seed: u64, plan: &SweepPlan) -> Result<SeedR
         .zip(sys.sim.specs())
         .filter(|(st, _)| {
             st.as_ref()
-                .is_none_or(|st| st.facts.iter().any(|(k, v)| *k == "decided" && v == "-"))
+                .is_none_or(|st| st.decision == Some(Decision::Pending))
         })
         .map(|(_, spec)| spec.name.clone())
         .collect();

@@ -15,6 +15,7 @@
 use super::RaftNode;
 use super::log::Entry;
 use super::node::{CLEAN, Role};
+use crate::kv::KvNode;
 use std::collections::BTreeMap;
 
 /// Incremental state of the Raft-specific live checks.
@@ -28,16 +29,20 @@ pub struct RaftChecker {
     seen_commit: Vec<u64>,
     /// For each server leading now: (term, log length, last term) when last looked.
     leading: Vec<Option<(u64, u64, u64)>>,
+    /// The servers' names, by node id, for the violations' details.
+    names: Vec<String>,
 }
 
 impl RaftChecker {
-    /// A checker for `servers` servers (nodes `0..servers`).
-    pub fn new(servers: usize) -> Self {
+    /// A checker for the servers named `names` (nodes `0..names.len()`).
+    pub fn new(names: Vec<String>) -> Self {
+        let servers = names.len();
         RaftChecker {
             entries: BTreeMap::new(),
             committed: Vec::new(),
             seen_commit: vec![0; servers],
             leading: vec![None; servers],
+            names,
         }
     }
 
@@ -48,12 +53,12 @@ impl RaftChecker {
     ) -> Option<(String, String)> {
         let fail = |p: &str, d: String| Some((p.to_string(), d));
         for (i, node) in nodes.into_iter().enumerate().take(self.seen_commit.len()) {
-            let Some(RaftNode::Server(s)) = node else {
+            let Some(KvNode::Server(s)) = node else {
                 self.leading[i] = None;
                 continue;
             };
             let log = s.log();
-            let who = i + 1;
+            let who = &self.names[i];
 
             // Log matching, on the entries changed since the last look.
             let from = s.dirty_from.get();
@@ -70,7 +75,7 @@ impl RaftChecker {
                             return fail(
                                 "log matching",
                                 format!(
-                                    "node {who} holds {e} at index {idx} after an entry of term {prev_term}, but another log holds {first} there after term {pt}"
+                                    "{who} holds {e} at index {idx} after an entry of term {prev_term}, but another log holds {first} there after term {pt}"
                                 ),
                             );
                         }
@@ -92,8 +97,8 @@ impl RaftChecker {
                         return fail(
                             "state machine safety",
                             format!(
-                                "index {idx} committed with term {t0} by node {} but with term {t} by node {who}",
-                                by + 1
+                                "index {idx} committed with term {t0} by {} but with term {t} by {who}",
+                                self.names[by]
                             ),
                         );
                     }
@@ -115,7 +120,7 @@ impl RaftChecker {
                         return fail(
                             "leader append-only",
                             format!(
-                                "node {who}, leader of term {term}, had {l} entries (last of term {lt}) and now has {len}"
+                                "{who}, leader of term {term}, had {l} entries (last of term {lt}) and now has {len}"
                             ),
                         );
                     }
@@ -127,8 +132,8 @@ impl RaftChecker {
                             return fail(
                                 "leader completeness",
                                 format!(
-                                    "node {who} leads term {term} but its log lacks index {idx} (term {t}), committed by node {}",
-                                    by + 1
+                                    "{who} leads term {term} but its log lacks index {idx} (term {t}), committed by {}",
+                                    self.names[by]
                                 ),
                             );
                         }

@@ -1,7 +1,7 @@
 //! The messages of Raft (Figure 2) and of its clients.
 
 use super::log::Entry;
-use crate::kv::{Reply, Request};
+use crate::kv::{KvMessage, Reply, Request};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use synod_core::Message;
@@ -60,6 +60,15 @@ pub enum RaftMsg {
     Request(Request),
     /// A reply to a client.
     Reply(Reply),
+}
+
+impl KvMessage for RaftMsg {
+    fn into_reply(self) -> Result<Reply, RaftMsg> {
+        match self {
+            RaftMsg::Reply(r) => Ok(r),
+            other => Err(other),
+        }
+    }
 }
 
 impl From<Request> for RaftMsg {

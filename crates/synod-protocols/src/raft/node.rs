@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::Rc;
 use synod_core::view::Changed;
-use synod_core::{Ctx, Level, NodeId, NodeStatus, Time};
+use synod_core::{Ctx, Level, NodeId, NodeStatus, Process, Time};
 
 type RCtx<'a, 'b> = Ctx<'a, RaftMsg, RaftTimer>;
 
@@ -193,9 +193,9 @@ impl RaftServer {
         &self.store
     }
 
-    /// What survives a crash.
-    pub fn durable(&self) -> Durable {
-        self.d.clone()
+    /// A server's name, as the scenario names it (`n3`, `Taziri`).
+    fn name(&self, id: NodeId) -> &str {
+        self.cfg.names.get(id.index()).map_or("?", String::as_str)
     }
 
     fn majority(&self) -> usize {
@@ -211,8 +211,8 @@ impl RaftServer {
 
     fn set_label(&self, ctx: &mut RCtx<'_, '_>) {
         ctx.set_label(format_args!(
-            "node {} {} t{}",
-            self.me.0 + 1,
+            "{} {} t{}",
+            self.name(self.me),
             self.role.name(),
             self.d.current_term
         ));
@@ -233,125 +233,6 @@ impl RaftServer {
         if !self.election_armed {
             self.election_armed = true;
             ctx.set_timer(after, RaftTimer::Election);
-        }
-    }
-
-    /// Start, or restart from disk.
-    pub fn on_start(&mut self, ctx: &mut RCtx<'_, '_>) {
-        self.set_label(ctx);
-        if self.d.log.last_index() == 0 && self.d.current_term == 0 {
-            ctx.info("starting as a follower, empty log");
-        } else {
-            ctx.info(format_args!(
-                "restarting from disk: term {}, voted for {}, log of {} entries (last term {}); commit index and store are rebuilt",
-                self.d.current_term,
-                self.d.voted_for.map_or("nobody".to_string(), |v| format!("node {}", v.0 + 1)),
-                self.d.log.last_index(),
-                self.d.log.last_term()
-            ));
-        }
-        self.reset_election_timer(ctx);
-    }
-
-    /// A timer fired.
-    pub fn on_timer(&mut self, ctx: &mut RCtx<'_, '_>, timer: RaftTimer) {
-        match timer {
-            RaftTimer::Election => {
-                self.election_armed = false;
-                if self.role == Role::Leader {
-                    return;
-                }
-                let now = ctx.now();
-                if now >= self.election_deadline {
-                    self.start_election(ctx);
-                } else {
-                    self.election_armed = true;
-                    ctx.set_timer(self.election_deadline - now, RaftTimer::Election);
-                }
-            }
-            RaftTimer::Heartbeat(term) => {
-                if self.role == Role::Leader && term == self.d.current_term {
-                    for p in self.peers() {
-                        self.progress[p.index()].inflight = 0;
-                        self.send_append(ctx, p);
-                    }
-                    ctx.set_timer(self.cfg.heartbeat, RaftTimer::Heartbeat(term));
-                }
-            }
-            RaftTimer::Client(_) => {}
-        }
-    }
-
-    /// A message arrived.
-    pub fn on_message(&mut self, ctx: &mut RCtx<'_, '_>, from: NodeId, msg: RaftMsg) {
-        // All servers: a higher term makes this node a follower of that term.
-        let term = match &msg {
-            RaftMsg::RequestVote { term, .. }
-            | RaftMsg::Vote { term, .. }
-            | RaftMsg::AppendEntries { term, .. }
-            | RaftMsg::AppendReply { term, .. } => Some(*term),
-            _ => None,
-        };
-        if let Some(t) = term {
-            if t > self.d.current_term {
-                if ctx.log_enabled(Level::Info) {
-                    let what = match self.role {
-                        Role::Follower => "adopts it",
-                        Role::Candidate => "gives up its candidacy, follower",
-                        Role::Leader => "steps down to follower",
-                    };
-                    ctx.info(format_args!(
-                        "sees term {t} from node {} (was t{}): {what}",
-                        from.0 + 1,
-                        self.d.current_term
-                    ));
-                }
-                self.become_follower(ctx, t, None);
-            }
-        }
-        match msg {
-            RaftMsg::RequestVote {
-                term,
-                last_log_index,
-                last_log_term,
-            } => self.handle_request_vote(ctx, from, term, last_log_index, last_log_term),
-            RaftMsg::Vote { term, granted } => self.handle_vote(ctx, from, term, granted),
-            RaftMsg::AppendEntries {
-                term,
-                prev_log_index,
-                prev_log_term,
-                entries,
-                leader_commit,
-            } => self.handle_append_entries(
-                ctx,
-                from,
-                term,
-                prev_log_index,
-                prev_log_term,
-                entries,
-                leader_commit,
-            ),
-            RaftMsg::AppendReply {
-                term,
-                success,
-                prev_log_index,
-                len,
-                match_index,
-                conflict_index,
-                conflict_term,
-            } => self.handle_append_reply(
-                ctx,
-                from,
-                term,
-                success,
-                prev_log_index,
-                len,
-                match_index,
-                conflict_index,
-                conflict_term,
-            ),
-            RaftMsg::Request(req) => self.handle_request(ctx, req),
-            RaftMsg::Reply(r) => ctx.debug(format_args!("ignoring unexpected {r}")),
         }
     }
 
@@ -383,7 +264,7 @@ impl RaftServer {
         self.leader = None;
         self.votes.iter_mut().for_each(|v| *v = false);
         self.votes[self.me.index()] = true;
-        ctx.role("candidate", &TermEpoch(self.d.current_term));
+        ctx.seeks("candidate", &TermEpoch(self.d.current_term));
         self.set_label(ctx);
         ctx.warn(format_args!(
             "election timeout: no leader heard from; starts election for term {} (last log {}@t{})",
@@ -428,8 +309,8 @@ impl RaftServer {
                 format!("no: its term {term} is stale")
             } else if !free {
                 format!(
-                    "no: already voted for node {} in term {cur}",
-                    self.d.voted_for.map_or(0, |v| v.0 + 1)
+                    "no: already voted for {} in term {cur}",
+                    self.d.voted_for.map_or("nobody", |v| self.name(v))
                 )
             } else if !up_to_date {
                 format!(
@@ -441,8 +322,8 @@ impl RaftServer {
                 format!("yes (its log {last_log_index}@t{last_log_term} is up to date)")
             };
             ctx.info(format_args!(
-                "RequestVote from node {} for term {term}: {why}",
-                from.0 + 1
+                "RequestVote from {} for term {term}: {why}",
+                self.name(from)
             ));
         }
         ctx.send(from, RaftMsg::Vote { term: cur, granted });
@@ -450,7 +331,7 @@ impl RaftServer {
 
     fn handle_vote(&mut self, ctx: &mut RCtx<'_, '_>, from: NodeId, term: u64, granted: bool) {
         if self.role != Role::Candidate || term != self.d.current_term {
-            ctx.debug(format_args!("ignoring stale vote from node {}", from.0 + 1));
+            ctx.debug(format_args!("ignoring stale vote from {}", self.name(from)));
             return;
         }
         if !granted {
@@ -482,7 +363,7 @@ impl RaftServer {
             };
         }
         self.in_log.clear();
-        ctx.role("leader", &TermEpoch(self.d.current_term));
+        ctx.leads("leader", &TermEpoch(self.d.current_term));
         self.set_label(ctx);
         let idx = self.d.log.push(Entry {
             term: self.d.current_term,
@@ -555,8 +436,8 @@ impl RaftServer {
         };
         if term < cur {
             ctx.debug(format_args!(
-                "ignoring AppendEntries from node {} of stale term {term}",
-                from.0 + 1
+                "ignoring AppendEntries from {} of stale term {term}",
+                self.name(from)
             ));
             ctx.send(from, reject(0, 0));
             return;
@@ -564,23 +445,23 @@ impl RaftServer {
         if self.role == Role::Leader {
             // Two leaders in one term: election safety is broken (a planted bug); ignore.
             ctx.warn(format_args!(
-                "AppendEntries from node {}, another leader of term {term}!",
-                from.0 + 1
+                "AppendEntries from {}, another leader of term {term}!",
+                self.name(from)
             ));
             return;
         }
         if self.role == Role::Candidate {
             ctx.info(format_args!(
-                "AppendEntries from node {}, leader of term {term}: steps down",
-                from.0 + 1
+                "AppendEntries from {}, leader of term {term}: steps down",
+                self.name(from)
             ));
             self.become_follower(ctx, term, Some(from));
         }
         if self.leader != Some(from) {
             self.leader = Some(from);
             ctx.info(format_args!(
-                "follows node {}, leader of term {term}",
-                from.0 + 1
+                "follows {}, leader of term {term}",
+                self.name(from)
             ));
         }
         self.reset_election_timer(ctx);
@@ -593,7 +474,7 @@ impl RaftServer {
                 if ctx.log_enabled(Level::Info) {
                     ctx.info(format_args!(
                         "AppendEntries from {} after index {prev}, which it lacks (log ends at {last}): refused, asks for {}",
-                        from.0 + 1,
+                        self.name(from),
                         last + 1
                     ));
                 }
@@ -605,7 +486,7 @@ impl RaftServer {
                 if ctx.log_enabled(Level::Info) {
                     ctx.info(format_args!(
                         "AppendEntries from {} after index {prev}@t{prev_term}, but its entry {prev} has term {t}: refused (its term-{t} entries start at {first})",
-                        from.0 + 1
+                        self.name(from)
                     ));
                 }
                 ctx.send(from, reject(first, t));
@@ -677,7 +558,7 @@ impl RaftServer {
                 level,
                 format_args!(
                     "AppendEntries from {}: {entries}, commit {leader_commit}{replaced}{applied}",
-                    from.0 + 1
+                    self.name(from)
                 ),
             );
         }
@@ -762,8 +643,8 @@ impl RaftServer {
         let next = next.max(pr.matched + 1);
         if ctx.log_enabled(Level::Debug) {
             ctx.debug(format_args!(
-                "node {} has no match at {prev}: backs off to {next}",
-                from.0 + 1
+                "{} has no match at {prev}: backs off to {next}",
+                self.name(from)
             ));
         }
         let pr = &mut self.progress[i];
@@ -852,8 +733,7 @@ impl RaftServer {
             if ctx.log_enabled(Level::Debug) {
                 ctx.debug(format_args!(
                     "{req} from a client, but not the leader: hints {}",
-                    self.leader
-                        .map_or("nobody".to_string(), |l| format!("node {}", l.0 + 1))
+                    self.leader.map_or("nobody", |l| self.name(l))
                 ));
             }
             ctx.send(
@@ -900,9 +780,139 @@ impl RaftServer {
         }
         self.maybe_commit(ctx);
     }
+}
+
+impl Process for RaftServer {
+    type Msg = RaftMsg;
+    type Timer = RaftTimer;
+    type Durable = Durable;
+
+    /// Start, or restart from disk.
+    fn on_start(&mut self, ctx: &mut RCtx<'_, '_>) {
+        self.set_label(ctx);
+        if self.d.log.last_index() == 0 && self.d.current_term == 0 {
+            ctx.info("starting as a follower, empty log");
+        } else {
+            ctx.info(format_args!(
+                "restarting from disk: term {}, voted for {}, log of {} entries (last term {}); commit index and store are rebuilt",
+                self.d.current_term,
+                self.d.voted_for.map_or("nobody", |v| self.name(v)),
+                self.d.log.last_index(),
+                self.d.log.last_term()
+            ));
+        }
+        self.reset_election_timer(ctx);
+    }
+
+    /// A timer fired.
+    fn on_timer(&mut self, ctx: &mut RCtx<'_, '_>, timer: RaftTimer) {
+        match timer {
+            RaftTimer::Election => {
+                self.election_armed = false;
+                if self.role == Role::Leader {
+                    return;
+                }
+                let now = ctx.now();
+                if now >= self.election_deadline {
+                    self.start_election(ctx);
+                } else {
+                    self.election_armed = true;
+                    ctx.set_timer(self.election_deadline - now, RaftTimer::Election);
+                }
+            }
+            RaftTimer::Heartbeat(term) => {
+                if self.role == Role::Leader && term == self.d.current_term {
+                    for p in self.peers() {
+                        self.progress[p.index()].inflight = 0;
+                        self.send_append(ctx, p);
+                    }
+                    ctx.set_timer(self.cfg.heartbeat, RaftTimer::Heartbeat(term));
+                }
+            }
+            RaftTimer::Client(_) => {}
+        }
+    }
+
+    /// A message arrived.
+    fn on_message(&mut self, ctx: &mut RCtx<'_, '_>, from: NodeId, msg: RaftMsg) {
+        // All servers: a higher term makes this node a follower of that term.
+        let term = match &msg {
+            RaftMsg::RequestVote { term, .. }
+            | RaftMsg::Vote { term, .. }
+            | RaftMsg::AppendEntries { term, .. }
+            | RaftMsg::AppendReply { term, .. } => Some(*term),
+            _ => None,
+        };
+        if let Some(t) = term {
+            if t > self.d.current_term {
+                if ctx.log_enabled(Level::Info) {
+                    let what = match self.role {
+                        Role::Follower => "adopts it",
+                        Role::Candidate => "gives up its candidacy, follower",
+                        Role::Leader => "steps down to follower",
+                    };
+                    ctx.info(format_args!(
+                        "sees term {t} from {} (was t{}): {what}",
+                        self.name(from),
+                        self.d.current_term
+                    ));
+                }
+                self.become_follower(ctx, t, None);
+            }
+        }
+        match msg {
+            RaftMsg::RequestVote {
+                term,
+                last_log_index,
+                last_log_term,
+            } => self.handle_request_vote(ctx, from, term, last_log_index, last_log_term),
+            RaftMsg::Vote { term, granted } => self.handle_vote(ctx, from, term, granted),
+            RaftMsg::AppendEntries {
+                term,
+                prev_log_index,
+                prev_log_term,
+                entries,
+                leader_commit,
+            } => self.handle_append_entries(
+                ctx,
+                from,
+                term,
+                prev_log_index,
+                prev_log_term,
+                entries,
+                leader_commit,
+            ),
+            RaftMsg::AppendReply {
+                term,
+                success,
+                prev_log_index,
+                len,
+                match_index,
+                conflict_index,
+                conflict_term,
+            } => self.handle_append_reply(
+                ctx,
+                from,
+                term,
+                success,
+                prev_log_index,
+                len,
+                match_index,
+                conflict_index,
+                conflict_term,
+            ),
+            RaftMsg::Request(req) => self.handle_request(ctx, req),
+            RaftMsg::Reply(r) => ctx.debug(format_args!("ignoring unexpected {r}")),
+        }
+    }
+
+    /// What survives a crash.
+    fn durable(&self) -> Durable {
+        self.d.clone()
+    }
 
     /// What a status display shows.
-    pub fn status(&self) -> NodeStatus {
+    fn status(&self) -> NodeStatus {
         NodeStatus {
             role: self.role.name().into(),
             epoch: format!("term {}", self.d.current_term),
@@ -918,8 +928,13 @@ impl RaftServer {
                 ),
                 ("commit", self.commit_index.to_string()),
                 ("applied", self.last_applied.to_string()),
-                ("store", self.store.to_string()),
             ],
+            store: Some(self.store.data().clone()),
+            decision: None,
         }
+    }
+    /// What `synod view` draws (`view.rs`).
+    fn view(&self, v: &mut synod_core::view::StateView) {
+        RaftServer::view(self, v);
     }
 }

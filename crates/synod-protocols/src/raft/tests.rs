@@ -3,7 +3,9 @@
 
 use super::*;
 use crate::kv::{Command, Reply, Request};
+use std::rc::Rc;
 use synod_core::testing::Harness;
+use synod_core::{NodeId, Process};
 
 fn cfg(bug: Option<Bug>) -> Rc<RaftConfig> {
     Rc::new(RaftConfig {
@@ -30,7 +32,7 @@ fn log_of(terms: &[u64]) -> Log {
 
 /// Node `id` (0-based) of a 5-node cluster, started from `durable`.
 fn node(id: u32, durable: Option<Durable>, bug: Option<Bug>) -> Harness<RaftNode> {
-    let p = RaftNode::Server(Box::new(RaftServer::new(cfg(bug), NodeId(id), durable)));
+    let p = RaftNode::Server(RaftServer::new(cfg(bug), NodeId(id), durable));
     let mut h = Harness::new(NodeId(id), p, 7);
     h.start();
     h
@@ -214,7 +216,11 @@ fn a_candidate_with_a_majority_becomes_leader_and_appends_a_no_op_5_2() {
         s.log().get(1).map(|e| (e.term, &e.cmd)),
         Some((1, &Command::Noop))
     );
-    assert!(h.out.events.contains(&"role leader term 1".to_string()));
+    assert!(
+        h.out
+            .events
+            .contains(&"role leader term 1 (leads)".to_string())
+    );
     let sent = h.take_sent();
     assert_eq!(sent.len(), 4);
     assert!(
@@ -413,11 +419,11 @@ fn servers(logs: &[(u64, &[u64])]) -> Vec<RaftNode> {
     logs.iter()
         .enumerate()
         .map(|(i, (term, terms))| {
-            RaftNode::Server(Box::new(RaftServer::new(
+            RaftNode::Server(RaftServer::new(
                 cfg(None),
                 NodeId(i as u32),
                 durable(*term, None, terms),
-            )))
+            ))
         })
         .collect()
 }
@@ -427,16 +433,18 @@ fn the_log_matching_check_flags_one_index_and_term_after_different_entries() {
     // Figure 3, log matching: (index 3, term 2) after a term-1 entry on one node and after a
     // term-2 entry on another cannot both exist.
     let nodes = servers(&[(2, &[1, 1, 2]), (2, &[1, 2, 2])]);
-    let mut checker = RaftChecker::new(2);
+    let mut checker = RaftChecker::new(vec!["n1".into(), "Taziri".into()]);
     let live: Vec<Option<&RaftNode>> = nodes.iter().map(Some).collect();
-    let v = checker.check(live.iter().copied());
-    assert_eq!(v.map(|(p, _)| p), Some("log matching".to_string()));
+    let (property, detail) = checker.check(live.iter().copied()).unwrap();
+    assert_eq!(property, "log matching");
+    // The detail names the server as the scenario does.
+    assert!(detail.starts_with("Taziri holds"), "{detail}");
 }
 
 #[test]
 fn the_log_matching_check_accepts_logs_that_agree_up_to_where_they_end() {
     let nodes = servers(&[(3, &[1, 1, 2, 3]), (2, &[1, 1, 2]), (1, &[1])]);
-    let mut checker = RaftChecker::new(3);
+    let mut checker = RaftChecker::new(vec!["n1".into(), "n2".into(), "n3".into()]);
     let live: Vec<Option<&RaftNode>> = nodes.iter().map(Some).collect();
     assert_eq!(checker.check(live.iter().copied()), None);
     assert_eq!(

@@ -1,4 +1,5 @@
-//! Run a system with every check on and judge the scenario's expectations. `synod run`,
+//! Judge a run: attach every live check and the history recorder to a system, then judge the
+//! scenario's expectations (and linearizability) when it ends. `synod run`,
 //! `synod check`, the REPL and the web game all judge runs this way.
 
 use crate::scenario::Scenario;
@@ -7,7 +8,7 @@ use std::collections::BTreeMap;
 use synod_check::invariants::{Agreement, ElectionSafety, StateMachineSafety};
 use synod_check::recorder::{HistoryRecorder, RecordedOp};
 use synod_check::{Budget, ModelKind, Verdict as LinVerdict, check_history};
-use synod_core::{ClientResult, NodeStatus, Time};
+use synod_core::{ClientResult, Decision, NodeStatus, ShowStore, Time};
 use synod_sim::{EndReason, Shared, Stats};
 
 /// One expectation and whether it held.
@@ -72,13 +73,6 @@ impl Checks {
     pub fn history(&self) -> Vec<RecordedOp> {
         self.history.borrow().ops.clone()
     }
-}
-
-fn fact<'a>(s: &'a NodeStatus, key: &str) -> Option<&'a str> {
-    s.facts
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map(|(_, v)| v.as_str())
 }
 
 /// Judge a finished run against the scenario's expectations.
@@ -161,13 +155,16 @@ pub fn judge(system: &System, checks: &Checks, scenario: &Scenario, end: EndReas
     }
 
     if let Some(want) = e.converged {
-        let stores: BTreeMap<&str, Vec<&str>> =
-            servers.iter().fold(BTreeMap::new(), |mut m, (name, st)| {
-                if let Some(store) = st.as_ref().and_then(|s| fact(s, "store")) {
-                    m.entry(store).or_insert_with(Vec::new).push(name.as_str());
+        // The stores of the servers that are up, grouped: one group when they converged.
+        let mut stores: Vec<(&BTreeMap<String, String>, Vec<&str>)> = Vec::new();
+        for (name, st) in &servers {
+            if let Some(store) = st.as_ref().and_then(|s| s.store.as_ref()) {
+                match stores.iter_mut().find(|(s, _)| *s == store) {
+                    Some((_, who)) => who.push(name.as_str()),
+                    None => stores.push((store, vec![name.as_str()])),
                 }
-                m
-            });
+            }
+        }
         let converged = stores.len() <= 1;
         verdicts.push(Verdict {
             name: "converged".into(),
@@ -177,7 +174,7 @@ pub fn judge(system: &System, checks: &Checks, scenario: &Scenario, end: EndReas
             } else {
                 let groups: Vec<String> = stores
                     .iter()
-                    .map(|(store, who)| format!("{} has {store}", who.join(", ")))
+                    .map(|(store, who)| format!("{} has {}", who.join(", "), ShowStore(store)))
                     .collect();
                 format!("stores differ: {}", groups.join("; "))
             },
@@ -191,7 +188,7 @@ pub fn judge(system: &System, checks: &Checks, scenario: &Scenario, end: EndReas
             .zip(&statuses)
             .filter_map(|(spec, st)| {
                 let st = st.as_ref()?;
-                (fact(st, "decided") == Some("-")).then_some(spec.name.as_str())
+                (st.decision == Some(Decision::Pending)).then_some(spec.name.as_str())
             })
             .collect();
         let decided = undecided.is_empty();

@@ -1,0 +1,412 @@
+//! The client workload every KV protocol shares: each client issues random requests one at a
+//! time, follows "not the leader" hints, retries on timeout with the same request id (so that a
+//! retry is never applied twice), and records each operation's invocation and return: the
+//! history the linearizability checker reads.
+
+use super::contract::{Command, Reply, Request};
+use crate::settings::{Kind, Setting, Settings};
+use std::rc::Rc;
+use synod_core::{ClientOp, Ctx, Message, NodeId, NodeStatus, Time, TimerId};
+use synod_sim::NodeSpec;
+
+/// How much a client does, and with what.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Workload {
+    /// Requests each client issues, one at a time.
+    pub requests_per_client: u32,
+    /// The keys requests pick from.
+    pub keys: Vec<String>,
+    /// Values are `val_0` .. `val_{values-1}`.
+    pub values: u32,
+    /// Relative weights of get, put and delete.
+    pub mix: [u32; 3],
+    /// How long a client waits for a reply before retrying at the next server.
+    pub timeout: Time,
+}
+
+impl Default for Workload {
+    fn default() -> Self {
+        Workload {
+            requests_per_client: 5,
+            keys: ["a", "b", "c", "d", "e"].map(String::from).to_vec(),
+            values: 100,
+            mix: [1, 1, 1],
+            timeout: Time::ms(500),
+        }
+    }
+}
+
+/// The most clients a scenario may have. Each client is a few hundred bytes and a run of this
+/// many finishes in seconds; the limit keeps a typo from asking for millions.
+pub const MAX_CLIENTS: u64 = 10_000;
+
+/// `cluster.clients`: how many clients.
+pub const CLIENTS: Setting = Setting {
+    key: "cluster.clients",
+    kind: Kind::Count {
+        default: 3,
+        min: 1,
+        max: MAX_CLIENTS,
+        why_max: "a limit against typos: a run of 10000 clients takes seconds already",
+    },
+    doc: "clients",
+};
+
+/// `workload.requests_per_client`.
+pub const REQUESTS: Setting = Setting {
+    key: "workload.requests_per_client",
+    kind: Kind::Count {
+        default: 5,
+        min: 0,
+        max: 1_000_000,
+        why_max: "a limit against typos",
+    },
+    doc: "requests each client issues, one at a time",
+};
+
+/// `workload.keys`.
+pub const KEYS: Setting = Setting {
+    key: "workload.keys",
+    kind: Kind::Strings {
+        default: &["a", "b", "c", "d", "e"],
+    },
+    doc: "the keys requests pick from",
+};
+
+/// `workload.values`.
+pub const VALUES: Setting = Setting {
+    key: "workload.values",
+    kind: Kind::Count {
+        default: 100,
+        min: 1,
+        max: u32::MAX as u64,
+        why_max: "values are numbered with 32 bits",
+    },
+    doc: "values are `val_0` .. `val_{N-1}`",
+};
+
+/// `workload.mix`.
+pub const MIX: Setting = Setting {
+    key: "workload.mix",
+    kind: Kind::Weights {
+        names: &["get", "put", "delete"],
+        default: &[1, 1, 1],
+    },
+    doc: "relative weights of the operations (a missing one weighs 0)",
+};
+
+/// `workload.client_timeout_ms`.
+pub const CLIENT_TIMEOUT: Setting = Setting {
+    key: "workload.client_timeout_ms",
+    kind: Kind::Ms { default: 500.0 },
+    doc: "how long a client waits for a reply before retrying at the next server",
+};
+
+/// The keys of every KV protocol's clients: `cluster.clients` and `[workload]`.
+pub const CLIENT_SETTINGS: &[Setting] = &[CLIENTS, REQUESTS, KEYS, VALUES, MIX, CLIENT_TIMEOUT];
+
+/// The workload a scenario's settings describe.
+pub fn workload(s: &Settings) -> Workload {
+    let mix = s.weights(&MIX);
+    Workload {
+        requests_per_client: s.count(&REQUESTS) as u32,
+        keys: s.strings(&KEYS).unwrap_or_default(),
+        values: s.count(&VALUES) as u32,
+        mix: [mix[0] as u32, mix[1] as u32, mix[2] as u32],
+        timeout: s.time(&CLIENT_TIMEOUT),
+    }
+}
+
+/// The node specs of `n` clients, named `client 1` .. `client N`: every KV protocol lays them
+/// out after its servers.
+pub fn client_specs(n: u32) -> Vec<NodeSpec> {
+    (1..=n)
+        .map(|i| NodeSpec {
+            name: format!("client {i}"),
+            role: "client".into(),
+            client: true,
+        })
+        .collect()
+}
+
+/// A timer of the KV client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientTimer {
+    /// The request waited for.
+    pub req_id: u64,
+}
+
+/// The client workload, shared by every KV protocol: issues random requests one at a time to
+/// its servers, follows "not the leader" hints, retries on timeout with the same request id,
+/// and records each operation's invocation and return (the history).
+#[derive(Clone, Debug)]
+pub struct KvClient {
+    workload: Workload,
+    /// The servers it may ask, shared by every client of a run.
+    servers: Rc<[NodeId]>,
+    target: usize,
+    issued: u32,
+    outstanding: Option<(u64, Command, TimerId)>,
+    completed: u32,
+    next_req: u64,
+    external: Vec<Command>,
+    /// Names to narrate servers by (`leader 2`, `n3`), indexed by node id and shared by every
+    /// client of a run; ids when empty.
+    server_names: Rc<[String]>,
+    /// The outstanding request's timer is a pause (no leader known), not a reply timeout.
+    pausing: bool,
+}
+
+impl KvClient {
+    /// A client of `servers`; its first contact is `servers[0]`.
+    pub fn new(workload: Workload, servers: impl Into<Rc<[NodeId]>>) -> Self {
+        KvClient {
+            workload,
+            servers: servers.into(),
+            target: 0,
+            issued: 0,
+            outstanding: None,
+            completed: 0,
+            next_req: 0,
+            external: Vec::new(),
+            server_names: Rc::from(Vec::new()),
+            pausing: false,
+        }
+    }
+
+    /// Narrate servers by these names (indexed by node id) instead of by id.
+    pub fn with_names(mut self, names: impl Into<Rc<[String]>>) -> Self {
+        self.server_names = names.into();
+        self
+    }
+
+    /// How long to wait before retrying when no server knows a leader.
+    fn no_leader_pause(&self) -> Time {
+        Time::micros((self.workload.timeout.as_micros() / 5).max(1))
+    }
+
+    fn name(&self, id: NodeId) -> String {
+        self.server_names
+            .get(id.index())
+            .cloned()
+            .unwrap_or_else(|| format!("node {id}"))
+    }
+
+    /// Requests completed so far.
+    pub fn completed(&self) -> u32 {
+        self.completed
+    }
+
+    /// Whether every request of the workload has completed.
+    pub fn is_done(&self) -> bool {
+        self.issued >= self.workload.requests_per_client
+            && self.outstanding.is_none()
+            && self.external.is_empty()
+    }
+
+    fn random_command<M, T>(&self, ctx: &mut Ctx<'_, M, T>) -> Command
+    where
+        M: Clone,
+    {
+        let w = &self.workload;
+        let total: u32 = w.mix.iter().sum::<u32>().max(1);
+        let mut roll = ctx.rng().below(total as u64) as u32;
+        let mut which = 0;
+        for (i, weight) in w.mix.iter().enumerate() {
+            if roll < *weight {
+                which = i;
+                break;
+            }
+            roll -= weight;
+        }
+        let key = ctx
+            .rng()
+            .pick(&w.keys)
+            .cloned()
+            .unwrap_or_else(|| "a".to_string());
+        match which {
+            0 => Command::Get { key },
+            1 => {
+                let v = ctx.rng().below(w.values.max(1) as u64);
+                Command::Put {
+                    key,
+                    value: format!("val_{v}"),
+                }
+            }
+            _ => Command::Delete { key },
+        }
+    }
+
+    /// Start: say what it will do and issue the first request.
+    pub fn on_start<M, T>(&mut self, ctx: &mut Ctx<'_, M, T>)
+    where
+        M: Message + From<Request>,
+        T: From<ClientTimer>,
+    {
+        if self.outstanding.is_none() && self.issued == 0 {
+            ctx.info(format_args!(
+                "starting: will send {} requests",
+                self.workload.requests_per_client
+            ));
+        }
+        self.next(ctx);
+    }
+
+    fn next<M, T>(&mut self, ctx: &mut Ctx<'_, M, T>)
+    where
+        M: Message + From<Request>,
+        T: From<ClientTimer>,
+    {
+        if self.outstanding.is_some() {
+            return;
+        }
+        let cmd = if !self.external.is_empty() {
+            self.external.remove(0)
+        } else if self.issued < self.workload.requests_per_client {
+            self.issued += 1;
+            self.random_command(ctx)
+        } else {
+            return;
+        };
+        self.next_req += 1;
+        let req_id = self.next_req;
+        if let Some(op) = cmd.to_op() {
+            ctx.invoke(req_id, &op);
+        }
+        self.send(ctx, req_id, cmd);
+    }
+
+    fn send<M, T>(&mut self, ctx: &mut Ctx<'_, M, T>, req_id: u64, cmd: Command)
+    where
+        M: Message + From<Request>,
+        T: From<ClientTimer>,
+    {
+        let Some(&server) = self.servers.get(self.target % self.servers.len().max(1)) else {
+            return;
+        };
+        let timer = ctx.set_timer(self.workload.timeout, T::from(ClientTimer { req_id }));
+        ctx.send(
+            server,
+            M::from(Request {
+                client: ctx.id(),
+                req_id,
+                cmd: cmd.clone(),
+            }),
+        );
+        self.outstanding = Some((req_id, cmd, timer));
+    }
+
+    /// A reply arrived.
+    pub fn on_reply<M, T>(&mut self, ctx: &mut Ctx<'_, M, T>, from: NodeId, reply: Reply)
+    where
+        M: Message + From<Request>,
+        T: From<ClientTimer>,
+    {
+        let Some((req_id, cmd, timer)) = self.outstanding.take() else {
+            return;
+        };
+        match reply {
+            Reply::Done { req_id: r, result } if r == req_id => {
+                ctx.cancel_timer(timer);
+                ctx.info(format_args!("{cmd} -> {result}"));
+                ctx.complete(req_id, &result);
+                self.completed += 1;
+                if self.is_done() {
+                    ctx.info(format_args!(
+                        "finished all {} requests",
+                        self.workload.requests_per_client
+                    ));
+                    ctx.client_done();
+                } else {
+                    self.next(ctx);
+                }
+            }
+            Reply::NotLeader { req_id: r, leader } if r == req_id => {
+                ctx.cancel_timer(timer);
+                let from = self.name(from);
+                match leader.and_then(|l| self.servers.iter().position(|s| *s == l)) {
+                    Some(i) => {
+                        self.target = i;
+                        let to = self.name(self.servers[i]);
+                        ctx.debug(format_args!(
+                            "{from} is not the leader: retrying {cmd} at {to}"
+                        ));
+                        self.send(ctx, req_id, cmd);
+                    }
+                    None => {
+                        // Nobody knows a leader yet (an election is under way): wait a little
+                        // before asking the next server, rather than spinning through them.
+                        let pause = self.no_leader_pause();
+                        ctx.debug(format_args!(
+                            "{from} knows no leader: retrying {cmd} in {pause}"
+                        ));
+                        let timer = ctx.set_timer(pause, T::from(ClientTimer { req_id }));
+                        self.outstanding = Some((req_id, cmd, timer));
+                        self.pausing = true;
+                    }
+                }
+            }
+            _ => self.outstanding = Some((req_id, cmd, timer)),
+        }
+    }
+
+    /// A timer fired: retry the outstanding request at the next server.
+    pub fn on_timer<M, T>(&mut self, ctx: &mut Ctx<'_, M, T>, t: ClientTimer)
+    where
+        M: Message + From<Request>,
+        T: From<ClientTimer>,
+    {
+        match self.outstanding.take() {
+            Some((req_id, cmd, _)) if req_id == t.req_id => {
+                self.target += 1;
+                let to = self.name(self.servers[self.target % self.servers.len()]);
+                if std::mem::take(&mut self.pausing) {
+                    ctx.debug(format_args!("{cmd}: asking {to}"));
+                } else {
+                    ctx.warn(format_args!(
+                        "{cmd}: no reply in {}, retrying at {to}",
+                        self.workload.timeout
+                    ));
+                }
+                self.send(ctx, req_id, cmd);
+            }
+            other => self.outstanding = other,
+        }
+    }
+
+    /// An operation asked for from outside (REPL, web page): queued after the current one.
+    pub fn request<M, T>(&mut self, ctx: &mut Ctx<'_, M, T>, op: &ClientOp) -> bool
+    where
+        M: Message + From<Request>,
+        T: From<ClientTimer>,
+    {
+        match Command::from_op(op) {
+            Some(cmd) => {
+                self.external.push(cmd);
+                self.next(ctx);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// What a status display shows.
+    pub fn status(&self) -> NodeStatus {
+        NodeStatus {
+            role: "client".into(),
+            facts: vec![
+                (
+                    "done",
+                    format!("{}/{}", self.completed, self.workload.requests_per_client),
+                ),
+                (
+                    "waiting",
+                    self.outstanding
+                        .as_ref()
+                        .map_or("-".to_string(), |(id, cmd, _)| format!("#{id} {cmd}")),
+                ),
+            ],
+            ..NodeStatus::default()
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! The KV contract every synod store keeps: the commands, the store that applies them with its
+//! exact results and error strings, exactly-once sessions, and the request and reply every KV
+//! protocol carries between clients and servers.
+//!
+//! - `put(key, value)` fails with `key already exists: <key>` if the key is present;
+//! - `get(key)` returns the value, or fails with `key not found: <key>`;
+//! - `delete(key)` fails with `key not found: <key>` if the key is absent.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use synod_core::{ClientOp, ClientResult, NodeId, ShowStore};
+
+/// A command of the replicated state machine.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Command {
+    /// Store `value` under `key` if the key is absent.
+    Put {
+        /// The key.
+        key: String,
+        /// The value.
+        value: String,
+    },
+    /// Read `key`.
+    Get {
+        /// The key.
+        key: String,
+    },
+    /// Remove `key` if present.
+    Delete {
+        /// The key.
+        key: String,
+    },
+    /// Does nothing (fills gaps in a Multi-Paxos log; a new Raft leader's first entry).
+    Noop,
+}
+
+impl Command {
+    /// The command for a client operation, or `None` for an operation the store does not know.
+    pub fn from_op(op: &ClientOp) -> Option<Command> {
+        let key = op.key.clone();
+        match (op.f.as_str(), &op.value) {
+            ("put", Some(value)) => Some(Command::Put {
+                key,
+                value: value.clone(),
+            }),
+            ("get", None) => Some(Command::Get { key }),
+            ("delete", None) => Some(Command::Delete { key }),
+            _ => None,
+        }
+    }
+
+    /// The client operation this command carries out (`None` for a no-op).
+    pub fn to_op(&self) -> Option<ClientOp> {
+        let (f, key, value) = match self {
+            Command::Put { key, value } => ("put", key, Some(value.clone())),
+            Command::Get { key } => ("get", key, None),
+            Command::Delete { key } => ("delete", key, None),
+            Command::Noop => return None,
+        };
+        Some(ClientOp {
+            f: f.into(),
+            key: key.clone(),
+            value,
+        })
+    }
+}
+
+impl fmt::Display for Command {
+    /// `PUT "a" = "val_3"`, `GET "a"`, `DELETE "a"`, `NOOP`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Command::Put { key, value } => write!(f, "PUT {key:?} = {value:?}"),
+            Command::Get { key } => write!(f, "GET {key:?}"),
+            Command::Delete { key } => write!(f, "DELETE {key:?}"),
+            Command::Noop => f.write_str("NOOP"),
+        }
+    }
+}
+
+/// A store's answer, printed as the emulations print it: `OK`, `"val_3"`, `ERROR key not found: a`.
+pub struct Answer<'a>(pub &'a ClientResult);
+
+impl fmt::Display for Answer<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The state machine: one copy of the store.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Store {
+    data: BTreeMap<String, String>,
+}
+
+impl Store {
+    /// Apply `cmd`, returning the result a client sees.
+    pub fn apply(&mut self, cmd: &Command) -> ClientResult {
+        match cmd {
+            Command::Put { key, value } => {
+                if self.data.contains_key(key) {
+                    ClientResult::Error {
+                        error: format!("key already exists: {key}"),
+                    }
+                } else {
+                    self.data.insert(key.clone(), value.clone());
+                    ClientResult::Ok { value: None }
+                }
+            }
+            Command::Get { key } => match self.data.get(key) {
+                Some(v) => ClientResult::Ok {
+                    value: Some(v.clone()),
+                },
+                None => ClientResult::Error {
+                    error: format!("key not found: {key}"),
+                },
+            },
+            Command::Delete { key } => match self.data.remove(key) {
+                Some(_) => ClientResult::Ok { value: None },
+                None => ClientResult::Error {
+                    error: format!("key not found: {key}"),
+                },
+            },
+            Command::Noop => ClientResult::Ok { value: None },
+        }
+    }
+
+    /// The number of keys.
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Whether the store is empty.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The contents, in key order.
+    pub fn data(&self) -> &BTreeMap<String, String> {
+        &self.data
+    }
+}
+
+impl fmt::Display for Store {
+    /// `{a: val_1, c: val_7}`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        ShowStore(&self.data).fmt(f)
+    }
+}
+
+/// Exactly-once application: the state machine remembers each client's last request and its
+/// result, so a retried request is answered from memory instead of being applied twice (a
+/// retried put would otherwise answer "key already exists").
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sessions {
+    last: BTreeMap<NodeId, (u64, ClientResult)>,
+}
+
+impl Sessions {
+    /// Apply `cmd` for request `req_id` of `client` unless it was applied already; returns the
+    /// result and whether it was applied now. Clients issue one request at a time with
+    /// increasing ids, so remembering the last one per client is enough.
+    pub fn apply(
+        &mut self,
+        store: &mut Store,
+        client: NodeId,
+        req_id: u64,
+        cmd: &Command,
+    ) -> (ClientResult, bool) {
+        if let Some((last, result)) = self.last.get(&client) {
+            if *last >= req_id {
+                return (result.clone(), false);
+            }
+        }
+        let result = store.apply(cmd);
+        self.last.insert(client, (req_id, result.clone()));
+        (result, true)
+    }
+}
+
+/// A client request, as every KV protocol carries it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    /// The client that asks.
+    pub client: NodeId,
+    /// Increasing per client; a retry keeps the id.
+    pub req_id: u64,
+    /// What to do.
+    pub cmd: Command,
+}
+
+/// A server's reply to a client.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Reply {
+    /// The request took effect with this result.
+    Done {
+        /// The request answered.
+        req_id: u64,
+        /// Its result.
+        result: ClientResult,
+    },
+    /// This server cannot serve requests; try `leader` if known.
+    NotLeader {
+        /// The request refused.
+        req_id: u64,
+        /// The leader this server knows of.
+        leader: Option<NodeId>,
+    },
+}
+
+impl fmt::Display for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Request #{} {}", self.req_id, self.cmd)
+    }
+}
+
+impl fmt::Display for Reply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reply::Done { req_id, result } => write!(f, "Reply #{req_id} {result}"),
+            Reply::NotLeader {
+                req_id,
+                leader: Some(l),
+            } => write!(f, "NotLeader #{req_id}, try {l}"),
+            Reply::NotLeader {
+                req_id,
+                leader: None,
+            } => write!(f, "NotLeader #{req_id}, leader unknown"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_keeps_the_exact_contract() {
+        let mut s = Store::default();
+        let put = |k: &str, v: &str| Command::Put {
+            key: k.into(),
+            value: v.into(),
+        };
+        assert_eq!(
+            s.apply(&put("a", "val_1")),
+            ClientResult::Ok { value: None }
+        );
+        assert_eq!(
+            s.apply(&put("a", "val_2")),
+            ClientResult::Error {
+                error: "key already exists: a".into()
+            }
+        );
+        assert_eq!(
+            s.apply(&Command::Get { key: "a".into() }),
+            ClientResult::Ok {
+                value: Some("val_1".into())
+            }
+        );
+        assert_eq!(
+            s.apply(&Command::Get { key: "b".into() }),
+            ClientResult::Error {
+                error: "key not found: b".into()
+            }
+        );
+        assert_eq!(
+            s.apply(&Command::Delete { key: "b".into() }),
+            ClientResult::Error {
+                error: "key not found: b".into()
+            }
+        );
+        assert_eq!(
+            s.apply(&Command::Delete { key: "a".into() }),
+            ClientResult::Ok { value: None }
+        );
+        assert!(s.is_empty());
+    }
+
+    #[test]
+    fn a_retried_put_is_answered_from_memory_not_applied_twice() {
+        let mut store = Store::default();
+        let mut sessions = Sessions::default();
+        let put = Command::Put {
+            key: "a".into(),
+            value: "v".into(),
+        };
+        let c = NodeId(3);
+        assert_eq!(
+            sessions.apply(&mut store, c, 1, &put),
+            (ClientResult::Ok { value: None }, true)
+        );
+        assert_eq!(
+            sessions.apply(&mut store, c, 1, &put),
+            (ClientResult::Ok { value: None }, false)
+        );
+        assert_eq!(store.len(), 1);
+    }
+}

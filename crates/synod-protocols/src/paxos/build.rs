@@ -1,0 +1,39 @@
+//! Single-decree Paxos as the registry lists it: the scenario keys it takes and the system it
+//! builds (every node a server; no clients).
+
+use super::node::PaxosNode;
+use super::{BUGS, check, layout};
+use crate::protocol::Protocol;
+use crate::scenario::{Scenario, ScenarioError};
+use crate::system::{System, sim_config};
+use std::rc::Rc;
+use synod_core::NodeId;
+use synod_sim::Sim;
+
+/// Single-decree Paxos, as the registry lists it.
+pub const PROTOCOL: Protocol = Protocol {
+    name: "paxos",
+    summary: "single-decree Paxos: proposers, acceptors and learners agree on one value",
+    docs: "docs/protocols/paxos.md",
+    bugs: BUGS,
+    checks: &["validity"],
+    settings: &[layout::SETTINGS],
+    validate: layout::validate,
+    faults: &[],
+    build,
+};
+
+fn build(s: &Scenario) -> Result<System, ScenarioError> {
+    let cfg = Rc::new(layout::layout(s)?);
+    let specs = cfg.specs();
+    let servers = (0..specs.len() as u32).map(NodeId).collect();
+    let check = check::validity(cfg.candidates(), cfg.names.clone());
+    let shared = cfg.clone();
+    let mut sim = Sim::<PaxosNode>::new(
+        sim_config(s),
+        specs,
+        Box::new(move |id, durable| PaxosNode::new(shared.clone(), id, durable)),
+    );
+    sim.set_state_check(Box::new(check));
+    Ok(System::new(sim, servers))
+}

@@ -1,0 +1,330 @@
+//! What a protocol tells synod about itself ([`Protocol`]), and the registry of protocols
+//! ([`Registry`]) that the command line, the scenario parser and the documentation read.
+//!
+//! A protocol is one folder and one descriptor: a `pub const PROTOCOL: Protocol` in its
+//! `mod.rs`. Every field is required, so a protocol that forgets a piece (its planted bugs, its
+//! settings, its builder) does not compile. The list of protocols synod ships is
+//! [`crate::PROTOCOLS`]; `synod run --help`, `synod check --bug list`, the scenario parser and
+//! the tables in README.md and docs/scenarios.md all derive from it.
+
+use crate::scenario::{Scenario, ScenarioError};
+use crate::settings::{Invalid, Kind, Setting, Settings};
+use crate::system::System;
+use std::fmt;
+use synod_sim::Fault;
+
+/// A deliberately broken variant of a protocol, for teaching and for trusting the checks.
+#[derive(Debug, PartialEq, Eq)]
+pub struct PlantedBug {
+    /// Its name (`bug = "NAME"`, `--bug NAME`).
+    pub name: &'static str,
+    /// What it breaks, in one line.
+    pub breaks: &'static str,
+}
+
+/// Declares a protocol's planted bugs once: an enum the protocol's code matches on, and the
+/// [`PlantedBug`] table its descriptor lists.
+///
+/// ```
+/// synod_protocols::planted_bugs! {
+///     /// The planted bugs of this protocol.
+///     pub enum Bug {
+///         /// `forget-vote`.
+///         ForgetVote = "forget-vote": "the vote is not kept across a restart",
+///     }
+/// }
+/// assert_eq!(Bug::from_name("forget-vote"), Some(Bug::ForgetVote));
+/// assert_eq!(BUGS[0].breaks, "the vote is not kept across a restart");
+/// assert_eq!(Bug::ForgetVote.name(), "forget-vote");
+/// ```
+#[macro_export]
+macro_rules! planted_bugs {
+    (
+        $(#[$doc:meta])*
+        pub enum $Bug:ident {
+            $( $(#[$vdoc:meta])* $Variant:ident = $name:literal : $breaks:literal ),+ $(,)?
+        }
+    ) => {
+        $(#[$doc])*
+        #[derive(Copy, Clone, Debug, PartialEq, Eq)]
+        pub enum $Bug {
+            $( $(#[$vdoc])* $Variant ),+
+        }
+
+        /// The planted bugs, by name, with what each breaks.
+        pub const BUGS: &[$crate::protocol::PlantedBug] = &[
+            $( $crate::protocol::PlantedBug { name: $name, breaks: $breaks } ),+
+        ];
+
+        impl $Bug {
+            /// The bug called `name`.
+            pub fn from_name(name: &str) -> Option<$Bug> {
+                match name {
+                    $( $name => Some($Bug::$Variant), )+
+                    _ => None,
+                }
+            }
+
+            /// Its name.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $( $Bug::$Variant => $name, )+
+                }
+            }
+        }
+    };
+}
+
+/// Everything synod needs to know about a protocol. Each protocol folder declares one, as
+/// `pub const PROTOCOL: Protocol`, and [`crate::PROTOCOLS`] lists them.
+pub struct Protocol {
+    /// The name scenarios and the command line use (`protocol = "raft"`, `synod run raft`).
+    pub name: &'static str,
+    /// One line: what it is. `synod run --help` and the docs tables show it.
+    pub summary: &'static str,
+    /// Its documentation page, from the repository root (`docs/protocols/raft.md`); empty if
+    /// it has none.
+    pub docs: &'static str,
+    /// Its planted bugs (see [`planted_bugs!`]).
+    pub bugs: &'static [PlantedBug],
+    /// The names of the live checks it adds to the generic ones (the properties its state
+    /// checks report), so that `expect.violation` can name them.
+    pub checks: &'static [&'static str],
+    /// The keys it takes in `[cluster]`, `[timing]`, `[workload]` and sections of its own,
+    /// with their defaults and checks, in groups (the KV protocols share
+    /// [`crate::kv::CLIENT_SETTINGS`]). Keys it does not list are rejected.
+    pub settings: &'static [&'static [Setting]],
+    /// Its rules across settings (a heartbeat below the election timeout, as many names as
+    /// nodes), run after each value passed its own checks. `Err` names the key to report.
+    pub validate: fn(&Settings) -> Result<(), Invalid>,
+    /// Fault actions of its own, beyond the simulator's (`[[fault]]` keys), if any.
+    pub faults: &'static [FaultVerb],
+    /// Build the system a scenario describes: the processes laid out as nodes and its own state
+    /// checks attached. The scenario's faults and requests are scheduled by
+    /// [`crate::system::build`], against the node names.
+    pub build: fn(&Scenario) -> Result<System, ScenarioError>,
+}
+
+/// A `[[fault]]` action a protocol adds (`isolate = "n1"`): it stands for faults of the
+/// simulator's vocabulary, worked out from its value and the node names when the system is
+/// built.
+pub struct FaultVerb {
+    /// The key in a `[[fault]]` table.
+    pub key: &'static str,
+    /// What it does, for the docs and messages.
+    pub doc: &'static str,
+    /// The faults it stands for, given its value (a string) and the node names; `Err` says why
+    /// the value is unusable.
+    pub expand: fn(value: &str, names: &[String]) -> Result<Vec<Fault>, String>,
+}
+
+/// No cross-field rules: a protocol whose settings are independent of each other.
+pub fn no_rules(_: &Settings) -> Result<(), Invalid> {
+    Ok(())
+}
+
+/// The properties every run is checked for, whatever the protocol: the generic live checks and
+/// the simulator's message-storm bound. `expect.violation` may name these and the protocol's own
+/// [`Protocol::checks`].
+pub const GENERIC_CHECKS: &[&str] = &[
+    synod_check::invariants::AGREEMENT,
+    synod_check::invariants::STABILITY,
+    synod_check::invariants::STATE_MACHINE_SAFETY,
+    synod_check::invariants::ELECTION_SAFETY,
+    synod_sim::sim::MESSAGE_STORM,
+];
+
+impl Protocol {
+    /// The planted bug called `name`.
+    pub fn bug(&self, name: &str) -> Option<&'static PlantedBug> {
+        self.bugs.iter().find(|b| b.name == name)
+    }
+
+    /// Every key it takes, in order.
+    pub fn all_settings(&self) -> impl Iterator<Item = &'static Setting> {
+        self.settings.iter().flat_map(|group| group.iter())
+    }
+
+    /// The tables its keys live in (`cluster`, `timing`, ...), in the order it declares them.
+    pub fn tables(&self) -> Vec<&'static str> {
+        let mut tables = Vec::new();
+        for s in self.all_settings() {
+            if !tables.contains(&s.table()) {
+                tables.push(s.table());
+            }
+        }
+        tables
+    }
+
+    /// The setting called `key` (`cluster.nodes`).
+    pub fn setting(&self, key: &str) -> Option<&'static Setting> {
+        self.all_settings().find(|s| s.key == key)
+    }
+
+    /// The properties `expect.violation` may name for this protocol.
+    pub fn properties(&self) -> Vec<&'static str> {
+        GENERIC_CHECKS
+            .iter()
+            .chain(self.checks)
+            .copied()
+            .fold(Vec::new(), |mut v, p| {
+                if !v.contains(&p) {
+                    v.push(p);
+                }
+                v
+            })
+    }
+
+    /// The names of its planted bugs, for messages.
+    pub fn bug_names(&self) -> String {
+        self.bugs
+            .iter()
+            .map(|b| b.name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl fmt::Display for Protocol {
+    /// Its name.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+impl fmt::Debug for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Protocol({})", self.name)
+    }
+}
+
+impl PartialEq for Protocol {
+    /// Protocols are told apart by name: a registry holds one of each.
+    fn eq(&self, other: &Protocol) -> bool {
+        self.name == other.name
+    }
+}
+
+/// A list of protocols. [`crate::PROTOCOLS`] is the one synod ships; a program that adds its
+/// own protocol builds another (see `tests/registry.rs` and docs/writing-a-protocol.md).
+#[derive(Clone, Copy)]
+pub struct Registry<'a> {
+    list: &'a [&'static Protocol],
+}
+
+impl<'a> Registry<'a> {
+    /// A registry of `list`, in the order listings show them.
+    pub const fn new(list: &'a [&'static Protocol]) -> Self {
+        Registry { list }
+    }
+
+    /// The protocols, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &'static Protocol> + 'a {
+        self.list.iter().copied()
+    }
+
+    /// The protocol called `name`.
+    pub fn get(&self, name: &str) -> Option<&'static Protocol> {
+        self.iter().find(|p| p.name == name)
+    }
+
+    /// The names, comma-separated, for messages and help.
+    pub fn names(&self) -> String {
+        self.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+    }
+
+    /// Parse and validate a scenario whose protocol is one of these. `file` is used in
+    /// messages only.
+    pub fn parse(&self, file: &str, text: &str) -> Result<Scenario, ScenarioError> {
+        crate::scenario::parse(self, file, text)
+    }
+
+    /// The built-in scenario of the protocol called `name`: its defaults, as `synod run NAME`
+    /// runs it.
+    pub fn scenario(&self, name: &str) -> Result<Scenario, ScenarioError> {
+        self.parse(
+            &format!("<built-in {name}>"),
+            &format!("protocol = {name:?}\n"),
+        )
+    }
+
+    /// `synod check --bug list`: one line per planted bug (`protocol  name  what it breaks`),
+    /// of every protocol or only of `only`.
+    pub fn bug_list(&self, only: Option<&str>) -> String {
+        let mut out = String::new();
+        for p in self.iter().filter(|p| only.is_none_or(|o| o == p.name)) {
+            if p.bugs.is_empty() && only.is_some() {
+                out.push_str(&format!("protocol {} has no planted bugs\n", p.name));
+            }
+            for b in p.bugs {
+                out.push_str(&format!("{:<11} {:<32} {}\n", p.name, b.name, b.breaks));
+            }
+        }
+        out
+    }
+
+    /// The protocols as a Markdown table (`| name | what | docs |`), as README.md shows it.
+    pub fn markdown_table(&self) -> String {
+        let mut out = String::from("| name | what | planted bugs | docs |\n|---|---|---|---|\n");
+        for p in self.iter() {
+            let docs = if p.docs.is_empty() {
+                String::new()
+            } else {
+                format!("[{}]({})", p.docs, p.docs)
+            };
+            let bugs = if p.bugs.is_empty() {
+                "none".to_string()
+            } else {
+                p.bugs
+                    .iter()
+                    .map(|b| format!("`{}`", b.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            out.push_str(&format!(
+                "| `{}` | {} | {bugs} | {docs} |\n",
+                p.name, p.summary
+            ));
+        }
+        out
+    }
+
+    /// The keys each protocol takes, one Markdown table per protocol, as docs/scenarios.md
+    /// shows them (a test keeps the two equal).
+    pub fn settings_tables(&self) -> String {
+        let mut out = String::new();
+        for p in self.iter() {
+            out.push_str(&format!(
+                "### `{}`\n\n| key | default | meaning |\n|---|---|---|\n",
+                p.name
+            ));
+            for s in p.all_settings() {
+                let range = match s.kind {
+                    Kind::Count { min, max, .. } => format!("; {min} to {max}"),
+                    _ => String::new(),
+                };
+                let default = s.default_text();
+                let default = if default.is_empty() {
+                    String::new()
+                } else {
+                    format!("`{default}`")
+                };
+                out.push_str(&format!("| `{}` | {default} | {}{range} |\n", s.key, s.doc));
+            }
+            for v in p.faults {
+                out.push_str(&format!("| `fault.{}` | | {} |\n", v.key, v.doc));
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The protocols for `--help`: one line each, name and summary.
+    pub fn help(&self) -> String {
+        let width = self.iter().map(|p| p.name.len()).max().unwrap_or(0);
+        self.iter()
+            .map(|p| format!("  {:<width$}  {}", p.name, p.summary))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}

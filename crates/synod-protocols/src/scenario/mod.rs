@@ -1,0 +1,473 @@
+//! Scenarios: TOML files that say which protocol to run, with how many processes of each role,
+//! what the clients do, how the network behaves, which faults strike when, and what the run is
+//! expected to show. Every key has a default. docs/scenarios.md documents every key.
+//!
+//! Errors name the file, the line and the key: a scenario is user input, and a person should be
+//! able to fix it from the message alone.
+//!
+//! - this file: the [`Scenario`] and what is done with one (overrides, resolving node names,
+//!   warnings);
+//! - [`source`]: reading the TOML document with its spans, in the user's words;
+//! - `parse`: the scenario format, one section at a time, and the protocol's own keys;
+//! - `write`: [`Scenario::to_toml`], for saved and shrunk scenarios.
+
+mod parse;
+pub mod source;
+mod write;
+
+pub use parse::{CORE_KEYS, parse, parse_ms};
+
+use crate::protocol::Protocol;
+use crate::settings::{Kind, Settings, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use synod_core::{ClientOp, NodeId, Time};
+use synod_sim::{Fault, NetConfig, NodeSpec, ScheduledFault, Target};
+
+/// The protocol `synod run` runs with no argument: the richest one synod has.
+pub const DEFAULT_PROTOCOL: &str = "raft";
+
+/// The largest scenario file synod reads: 16 MiB. Parsing is linear in the size, but a file
+/// this large is a mistake (a generated schedule gone wrong), and refusing it keeps memory
+/// bounded by a number the user did not have to type.
+pub const MAX_BYTES: usize = 16 << 20;
+
+/// A scenario that cannot be used, and where (also used for warnings).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ScenarioError {
+    /// The file (or `<built-in NAME>`).
+    pub file: String,
+    /// The 1-based line, when the problem has one.
+    pub line: Option<usize>,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(l) => write!(f, "{}:{}: {}", self.file, l, self.message),
+            None => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+/// A client request from outside the workload (`[[request]]`, as `synod repl`'s `save`
+/// writes them), waiting for node names to be known.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequestSpec {
+    /// When the client is asked.
+    pub at: Time,
+    /// The client, by name.
+    pub client: String,
+    /// The operation (`put`, `get`, `delete`, with its key and value).
+    pub op: ClientOp,
+    /// The line of its `[[request]]` table.
+    pub line: usize,
+}
+
+/// What a run is expected to show. Unset expectations are not checked.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Expect {
+    /// Every client request returned (none pending or timed out at the end).
+    pub all_requests_complete: Option<bool>,
+    /// The client history is linearizable.
+    pub linearizable: Option<bool>,
+    /// The stores of the servers that are up are identical at the end.
+    pub converged: Option<bool>,
+    /// Single-decree Paxos: every live learner decided.
+    pub decided: Option<bool>,
+    /// The run must stop on a violation of this property (for planted-bug scenarios).
+    pub violation: Option<String>,
+}
+
+/// A fault as written, waiting for node names to be known.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultSpec {
+    /// When it fires.
+    pub at: Time,
+    /// The fault, with nodes still named.
+    pub action: FaultAction,
+    /// The line of its action's key (0 for faults not read from a file).
+    pub line: usize,
+}
+
+/// A fault with its nodes named as written.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultAction {
+    /// `crash = "n1"` or `"leader"`.
+    Crash(String),
+    /// `restart = "n1"`.
+    Restart(String),
+    /// `partition = "n1,n2 | n3,n4,n5"` or `[["n1","n2"],["n3","n4","n5"]]`.
+    Partition(Vec<Vec<String>>),
+    /// `one_way = { from = [..], to = [..] }`.
+    OneWay(Vec<String>, Vec<String>),
+    /// `heal = true`.
+    Heal,
+    /// `hold = "n1"`.
+    Hold(String),
+    /// `release = "n1"`.
+    Release(String),
+    /// `slow = { node = "n1", factor = 5 }`.
+    Slow(String, f64),
+    /// `loss = 0.2`.
+    Loss(f64),
+    /// `duplicate = 0.1`.
+    Duplicate(f64),
+    /// `latency_ms = { min, max }`.
+    Latency(Time, Time),
+    /// A fault action of the protocol's own (a [`crate::protocol::FaultVerb`]): its key and
+    /// value.
+    Protocol(&'static str, String),
+}
+
+impl FaultAction {
+    /// The fault as a scenario writes it, with nodes named (for saved and shrunk scenarios).
+    pub fn from_fault(fault: &Fault, names: &[String]) -> FaultAction {
+        let name = |t: &Target| match t {
+            Target::Node(id) => names
+                .get(id.index())
+                .cloned()
+                .unwrap_or_else(|| format!("#{id}")),
+            Target::Leader => "leader".to_string(),
+        };
+        let group = |g: &[Target]| g.iter().map(name).collect::<Vec<_>>();
+        match fault {
+            Fault::Crash(t) => FaultAction::Crash(name(t)),
+            Fault::Restart(t) => FaultAction::Restart(name(t)),
+            Fault::Partition(gs) => FaultAction::Partition(gs.iter().map(|g| group(g)).collect()),
+            Fault::OneWay { from, to } => FaultAction::OneWay(group(from), group(to)),
+            Fault::Heal => FaultAction::Heal,
+            Fault::Hold(t) => FaultAction::Hold(name(t)),
+            Fault::Release(t) => FaultAction::Release(name(t)),
+            Fault::Slow(t, x) => FaultAction::Slow(name(t), *x),
+            Fault::Loss(p) => FaultAction::Loss(*p),
+            Fault::Duplicate(p) => FaultAction::Duplicate(*p),
+            Fault::Latency(a, b) => FaultAction::Latency(*a, *b),
+        }
+    }
+}
+
+/// A validated scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    /// Where it came from (a path, or `<built-in NAME>`), for messages.
+    pub file: String,
+    /// Its name.
+    pub name: String,
+    /// What it shows, for a person.
+    pub description: String,
+    /// The protocol.
+    pub protocol: &'static Protocol,
+    /// The seed: any of 0 ..= 18446744073709551615, the same range as `--seed`.
+    pub seed: u64,
+    /// The time limit.
+    pub until: Time,
+    /// How long to run on after every client is done.
+    pub settle: Time,
+    /// A planted bug to run with (see `synod check --bug list`).
+    pub bug: Option<String>,
+    /// The protocol's own keys (`[cluster]`, `[timing]`, `[workload]`, ...), as given.
+    pub settings: Settings,
+    /// The network.
+    pub net: NetConfig,
+    /// The fault schedule.
+    pub faults: Vec<FaultSpec>,
+    /// Client requests from outside the workload.
+    pub requests: Vec<RequestSpec>,
+    /// Expectations.
+    pub expect: Expect,
+}
+
+impl Scenario {
+    /// The defaults of `protocol`, read from `file` (for messages).
+    pub fn defaults(file: &str, protocol: &'static Protocol) -> Scenario {
+        Scenario {
+            file: file.to_string(),
+            name: protocol.name.to_string(),
+            description: String::new(),
+            protocol,
+            seed: 1,
+            until: Time::ms(10_000),
+            settle: Time::ms(500),
+            bug: None,
+            settings: Settings::default(),
+            net: NetConfig::default(),
+            faults: Vec::new(),
+            requests: Vec::new(),
+            expect: Expect::default(),
+        }
+    }
+
+    /// Run with the planted bug `name` (`--bug NAME`): refused if the protocol has no such bug.
+    pub fn set_bug(&mut self, name: &str) -> Result<(), String> {
+        let p = self.protocol;
+        if p.bug(name).is_none() {
+            return Err(if p.bugs.is_empty() {
+                format!("protocol {p} has no planted bugs")
+            } else {
+                format!(
+                    "protocol {p} has no planted bug `{name}` (it has: {})",
+                    p.bug_names()
+                )
+            });
+        }
+        self.bug = Some(name.to_string());
+        Ok(())
+    }
+
+    /// The planted bug to run with, as the protocol's own type (its `Bug::from_name`, see
+    /// [`crate::planted_bugs!`]); an error if `bug` names none of the protocol's bugs.
+    pub fn planted<B>(&self, from_name: fn(&str) -> Option<B>) -> Result<Option<B>, ScenarioError> {
+        match &self.bug {
+            None => Ok(None),
+            Some(name) => match from_name(name) {
+                Some(b) => Ok(Some(b)),
+                None => Err(self.error(
+                    None,
+                    format!(
+                        "protocol {} has no planted bug `{name}` (it has: {})",
+                        self.protocol,
+                        self.protocol.bug_names()
+                    ),
+                )),
+            },
+        }
+    }
+
+    /// Set the protocol's whole-number setting `key` (`cluster.nodes`) to `n`, as a command-line
+    /// flag (`--nodes`) asks: refused, with the reason, if the protocol does not take the key,
+    /// the value is out of range, or a rule across settings breaks.
+    pub fn set_count(&mut self, key: &str, n: u64, flag: &str) -> Result<(), String> {
+        let p = self.protocol;
+        let Some(setting) = p.setting(key) else {
+            let table = key.split_once('.').map_or("", |(t, _)| t);
+            let taken: Vec<&str> = p
+                .all_settings()
+                .filter(|s| s.table() == table && matches!(s.kind, Kind::Count { .. }))
+                .map(|s| s.name())
+                .collect();
+            return Err(format!(
+                "{flag}: protocol {p} has no `{key}` (its [{table}] counts: {})",
+                if taken.is_empty() {
+                    "none".to_string()
+                } else {
+                    taken.join(", ")
+                }
+            ));
+        };
+        let value = Value::Count(n);
+        setting
+            .check(&value)
+            .map_err(|e| format!("{flag}: key `{key}`: {e}"))?;
+        let mut settings = self.settings.clone();
+        settings.set(setting, value, None);
+        (p.validate)(&settings).map_err(|e| format!("{flag}: key `{}`: {}", e.key, e.message))?;
+        self.settings = settings;
+        Ok(())
+    }
+
+    /// An error about this scenario at `line`.
+    pub fn error(&self, line: Option<usize>, message: impl Into<String>) -> ScenarioError {
+        ScenarioError {
+            file: self.file.clone(),
+            line,
+            message: message.into(),
+        }
+    }
+
+    /// Resolve the `[[request]]` tables against the node names of the built cluster.
+    pub fn resolve_requests(
+        &self,
+        names: &[String],
+    ) -> Result<Vec<(Time, NodeId, ClientOp)>, ScenarioError> {
+        let index = Names::new(names);
+        self.requests
+            .iter()
+            .map(|r| match index.get(&r.client) {
+                Some(id) => Ok((r.at, id, r.op.clone())),
+                None => Err(self.error(
+                    Some(r.line),
+                    format!(
+                        "request names client `{}`, which does not exist (nodes: {})",
+                        r.client,
+                        index.list()
+                    ),
+                )),
+            })
+            .collect()
+    }
+
+    /// Resolve the fault schedule against the node names of the built cluster.
+    pub fn resolve_faults(&self, names: &[String]) -> Result<Vec<ScheduledFault>, ScenarioError> {
+        let index = Names::new(names);
+        let mut out = Vec::with_capacity(self.faults.len());
+        for f in &self.faults {
+            let l = f.line;
+            let target = |name: &str| -> Result<Target, ScenarioError> {
+                if name == "leader" {
+                    return Ok(Target::Leader);
+                }
+                match index.get(name) {
+                    Some(id) => Ok(Target::Node(id)),
+                    None => Err(self.error(
+                        Some(l),
+                        format!(
+                            "fault names node `{name}`, which does not exist (nodes: {}; or \"leader\")",
+                            index.list()
+                        ),
+                    )),
+                }
+            };
+            let group = |g: &[String]| -> Result<Vec<Target>, ScenarioError> {
+                g.iter().map(|n| target(n)).collect()
+            };
+            let fault = match &f.action {
+                FaultAction::Crash(n) => Fault::Crash(target(n)?),
+                FaultAction::Restart(n) => Fault::Restart(target(n)?),
+                FaultAction::Partition(gs) => {
+                    Fault::Partition(gs.iter().map(|g| group(g)).collect::<Result<_, _>>()?)
+                }
+                FaultAction::OneWay(a, b) => Fault::OneWay {
+                    from: group(a)?,
+                    to: group(b)?,
+                },
+                FaultAction::Heal => Fault::Heal,
+                FaultAction::Hold(n) => Fault::Hold(target(n)?),
+                FaultAction::Release(n) => Fault::Release(target(n)?),
+                FaultAction::Slow(n, x) => Fault::Slow(target(n)?, *x),
+                FaultAction::Loss(p) => Fault::Loss(*p),
+                FaultAction::Duplicate(p) => Fault::Duplicate(*p),
+                FaultAction::Latency(a, b) => Fault::Latency(*a, *b),
+                FaultAction::Protocol(key, value) => {
+                    let verb = self.protocol.faults.iter().find(|v| v.key == *key);
+                    let faults = match verb {
+                        Some(v) => (v.expand)(value, names)
+                            .map_err(|e| self.error(Some(l), format!("key `fault.{key}`: {e}")))?,
+                        None => {
+                            return Err(self.error(
+                                Some(l),
+                                format!(
+                                    "key `fault.{key}`: protocol {} has no such fault",
+                                    self.protocol
+                                ),
+                            ));
+                        }
+                    };
+                    out.extend(
+                        faults
+                            .into_iter()
+                            .map(|fault| ScheduledFault { at: f.at, fault }),
+                    );
+                    continue;
+                }
+            };
+            out.push(ScheduledFault { at: f.at, fault });
+        }
+        Ok(out)
+    }
+
+    /// What is suspicious but not wrong in this scenario, for the nodes `specs` it builds:
+    /// a restart of a node that no fault crashed before, a fault or request after the time
+    /// limit, a request to a node that is not a client. Each names the file and the line.
+    /// (A second restart after one crash is not flagged: a campaign's final repair restarts
+    /// every server, whether or not it is down.)
+    pub fn warnings(&self, specs: &[NodeSpec]) -> Vec<ScenarioError> {
+        let mut out = Vec::new();
+        let mut order: Vec<&FaultSpec> = self.faults.iter().collect();
+        order.sort_by_key(|f| f.at);
+        let mut crashed: BTreeSet<&str> = BTreeSet::new();
+        for f in order {
+            match &f.action {
+                FaultAction::Crash(n) => {
+                    crashed.insert(n);
+                }
+                FaultAction::Restart(n)
+                    if n != "leader"
+                        && !crashed.contains(n.as_str())
+                        && !crashed.contains("leader") =>
+                {
+                    out.push(self.error(
+                        Some(f.line),
+                        format!(
+                            "restart of `{n}` at {}, which is up then (no crash before it): it does nothing",
+                            f.at
+                        ),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        for f in &self.faults {
+            if f.at > self.until {
+                out.push(self.error(
+                    Some(f.line),
+                    format!(
+                        "a fault at {}, after the run ends (until {}): it never strikes",
+                        f.at, self.until
+                    ),
+                ));
+            }
+        }
+        let servers: BTreeSet<&str> = specs
+            .iter()
+            .filter(|s| !s.client)
+            .map(|s| s.name.as_str())
+            .collect();
+        for r in &self.requests {
+            if r.at > self.until {
+                out.push(self.error(
+                    Some(r.line),
+                    format!(
+                        "a request at {}, after the run ends (until {}): it is never made",
+                        r.at, self.until
+                    ),
+                ));
+            }
+            if servers.contains(r.client.as_str()) {
+                out.push(self.error(
+                    Some(r.line),
+                    format!(
+                        "a request to `{}`, which is a server, not a client: it is skipped",
+                        r.client
+                    ),
+                ));
+            }
+        }
+        out.sort_by_key(|w| w.line);
+        out
+    }
+}
+
+/// Node names and their ids, looked up in logarithmic time (a schedule may name nodes many
+/// thousands of times).
+struct Names<'a> {
+    names: &'a [String],
+    index: BTreeMap<&'a str, NodeId>,
+}
+
+impl<'a> Names<'a> {
+    fn new(names: &'a [String]) -> Self {
+        let index = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), NodeId(i as u32)))
+            .collect();
+        Names { names, index }
+    }
+
+    fn get(&self, name: &str) -> Option<NodeId> {
+        self.index.get(name).copied()
+    }
+
+    /// The names, for a message: all of them, or the first few.
+    fn list(&self) -> String {
+        const SHOWN: usize = 12;
+        let mut s = self.names[..self.names.len().min(SHOWN)].join(", ");
+        if self.names.len() > SHOWN {
+            s.push_str(&format!(", ... ({} in all)", self.names.len()));
+        }
+        s
+    }
+}

@@ -1,0 +1,356 @@
+//! Protocol-owned scenario settings: the keys a protocol takes in `[cluster]`, `[timing]`,
+//! `[workload]` and any section of its own, each with its default and its checks.
+//!
+//! A protocol declares its keys as [`Setting`] constants and lists them in its descriptor
+//! ([`crate::protocol::Protocol::settings`]); the scenario parser reads exactly those keys,
+//! checks each value against its [`Kind`] with the file, line and key in every message, rejects
+//! keys the protocol does not take, and then runs the protocol's own cross-field rules
+//! ([`crate::protocol::Protocol::validate`]). The builder reads the values back through the same
+//! constants ([`Settings::count`], [`Settings::range`], ...), so a key's name is written once.
+
+use std::fmt;
+use synod_core::Time;
+
+/// The largest time a scenario may name, in milliseconds: the simulator's clock counts
+/// microseconds in 64 bits, so anything later cannot be represented.
+pub const MAX_MS: f64 = u64::MAX as f64 / 1000.0;
+
+/// One key a protocol takes.
+#[derive(Debug)]
+pub struct Setting {
+    /// `table.key`, as docs/scenarios.md writes it: `cluster.nodes`, `timing.heartbeat_ms`.
+    pub key: &'static str,
+    /// What a value may be, and the default.
+    pub kind: Kind,
+    /// What it means, in a few words (the docs table shows it).
+    pub doc: &'static str,
+}
+
+/// What values a setting takes, and its default.
+#[derive(Debug)]
+pub enum Kind {
+    /// A whole number from `min` to `max`. `why_max` says why the limit is where it is (shown
+    /// when a value exceeds it).
+    Count {
+        /// Used when the key is not given.
+        default: u64,
+        /// The smallest value.
+        min: u64,
+        /// The largest value.
+        max: u64,
+        /// Why no more: `each server keeps state for every other`.
+        why_max: &'static str,
+    },
+    /// A time in milliseconds, above zero (fractions allowed).
+    Ms {
+        /// Used when the key is not given.
+        default: f64,
+    },
+    /// A range of milliseconds, `{ min = 150, max = 300 }`, with `0 <= min <= max`.
+    RangeMs {
+        /// Used when the key is not given.
+        default: (f64, f64),
+    },
+    /// Names for nodes, in order: distinct, not empty, without surrounding spaces, without `,`
+    /// or `|` (the partition syntax uses them), and not `leader` (a fault target).
+    Names,
+    /// A list of strings, none empty.
+    Strings {
+        /// Used when the key is not given; empty: no default (the protocol decides).
+        default: &'static [&'static str],
+    },
+    /// Relative weights by name, `{ get = 1, put = 2 }`: whole numbers, at least one positive.
+    Weights {
+        /// The names it takes, in order.
+        names: &'static [&'static str],
+        /// Used when the key is not given (one per name).
+        default: &'static [u64],
+    },
+}
+
+impl Setting {
+    /// The table it lives in: `cluster` for `cluster.nodes`.
+    pub fn table(&self) -> &'static str {
+        self.key.split_once('.').map_or("", |(t, _)| t)
+    }
+
+    /// Its name within the table: `nodes` for `cluster.nodes`.
+    pub fn name(&self) -> &'static str {
+        self.key.split_once('.').map_or(self.key, |(_, k)| k)
+    }
+
+    /// Its default as a scenario would write it, for the docs (`5`, `{ min = 150, max = 300 }`).
+    pub fn default_text(&self) -> String {
+        match &self.kind {
+            Kind::Count { default, .. } => default.to_string(),
+            Kind::Ms { default } => ms_text(*default),
+            Kind::RangeMs { default: (a, b) } => {
+                format!("{{ min = {}, max = {} }}", ms_text(*a), ms_text(*b))
+            }
+            Kind::Names => String::new(),
+            Kind::Strings { default: [] } => String::new(),
+            Kind::Strings { default } => {
+                let quoted: Vec<String> = default.iter().map(|s| format!("{s:?}")).collect();
+                format!("[{}]", quoted.join(", "))
+            }
+            Kind::Weights { names, default } => {
+                let parts: Vec<String> = names
+                    .iter()
+                    .zip(default.iter())
+                    .map(|(n, w)| format!("{n} = {w}"))
+                    .collect();
+                format!("{{ {} }}", parts.join(", "))
+            }
+        }
+    }
+
+    /// Check `value` against this setting's kind: `Err` says what is wrong (without the key,
+    /// which the caller adds).
+    pub fn check(&self, value: &Value) -> Result<(), String> {
+        match (&self.kind, value) {
+            (
+                Kind::Count {
+                    min, max, why_max, ..
+                },
+                Value::Count(n),
+            ) => {
+                if n < min || n > max {
+                    let why = if n > max && !why_max.is_empty() {
+                        format!(" ({why_max})")
+                    } else {
+                        String::new()
+                    };
+                    Err(format!("must be between {min} and {max}, got {n}{why}"))
+                } else {
+                    Ok(())
+                }
+            }
+            (Kind::Ms { .. }, Value::Ms(x)) => {
+                if *x > 0.0 {
+                    Ok(())
+                } else {
+                    Err(format!("must be a time above 0 ms, got {}", ms_text(*x)))
+                }
+            }
+            (Kind::RangeMs { .. }, Value::RangeMs(a, b)) => {
+                if a > b {
+                    Err(format!(
+                        "min ({}) is greater than max ({})",
+                        ms_text(*a),
+                        ms_text(*b)
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+            (Kind::Names, Value::List(names)) => check_names(names),
+            (Kind::Strings { .. }, Value::List(items)) => {
+                if items.is_empty() {
+                    Err("give at least one".into())
+                } else if items.iter().any(|s| s.trim().is_empty()) {
+                    Err("an entry is empty".into())
+                } else {
+                    Ok(())
+                }
+            }
+            (Kind::Weights { .. }, Value::Weights(w)) => {
+                if w.iter().all(|x| *x == 0) {
+                    Err("at least one weight must be positive".into())
+                } else {
+                    Ok(())
+                }
+            }
+            (kind, value) => Err(format!("expected {}, got {value:?}", kind.expected())),
+        }
+    }
+}
+
+/// Node names must be usable everywhere a scenario and the REPL name nodes.
+fn check_names(names: &[String]) -> Result<(), String> {
+    if names.is_empty() {
+        return Err("give at least one name".into());
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for n in names {
+        if n.is_empty() || n.trim() != n {
+            return Err(format!(
+                "`{n}`: a name must not be empty or begin or end with a space"
+            ));
+        }
+        if n.contains(',') || n.contains('|') {
+            return Err(format!(
+                "`{n}`: a name cannot contain `,` or `|` (a partition is written `n1,n2 | n3`)"
+            ));
+        }
+        if n == "leader" {
+            return Err(
+                "`leader` is reserved: a fault aimed at `leader` strikes whichever node leads"
+                    .into(),
+            );
+        }
+        if !seen.insert(n) {
+            return Err(format!("`{n}` appears twice"));
+        }
+    }
+    Ok(())
+}
+
+impl Kind {
+    /// What a value of this kind looks like, for messages.
+    pub fn expected(&self) -> &'static str {
+        match self {
+            Kind::Count { .. } => "a whole number",
+            Kind::Ms { .. } => "a time in milliseconds",
+            Kind::RangeMs { .. } => "a range `{ min = .., max = .. }` in milliseconds",
+            Kind::Names | Kind::Strings { .. } => "a list of strings",
+            Kind::Weights { .. } => "a table of weights",
+        }
+    }
+}
+
+/// A milliseconds value as a scenario writes it: `50`, `0.5`.
+pub fn ms_text(ms: f64) -> String {
+    if ms.fract() == 0.0 && ms.abs() < 1e15 {
+        format!("{}", ms as i64)
+    } else {
+        format!("{ms}")
+    }
+}
+
+/// A setting's value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// A whole number.
+    Count(u64),
+    /// Milliseconds.
+    Ms(f64),
+    /// A range of milliseconds.
+    RangeMs(f64, f64),
+    /// Names or strings.
+    List(Vec<String>),
+    /// Weights, in the order of the kind's names.
+    Weights(Vec<u64>),
+}
+
+impl fmt::Display for Value {
+    /// As a scenario writes it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Count(n) => write!(f, "{n}"),
+            Value::Ms(x) => f.write_str(&ms_text(*x)),
+            Value::RangeMs(a, b) => write!(f, "{{ min = {}, max = {} }}", ms_text(*a), ms_text(*b)),
+            Value::List(items) => {
+                let quoted: Vec<String> = items.iter().map(|s| format!("{s:?}")).collect();
+                write!(f, "[{}]", quoted.join(", "))
+            }
+            Value::Weights(w) => {
+                let parts: Vec<String> = w.iter().map(u64::to_string).collect();
+                write!(f, "[{}]", parts.join(", "))
+            }
+        }
+    }
+}
+
+/// A cross-field rule that failed: the key it is reported at, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invalid {
+    /// The key (`timing.heartbeat_ms`).
+    pub key: &'static str,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+/// The settings of one scenario: the values given (with the line each was given at), and the
+/// protocol's defaults for the rest.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    given: Vec<(&'static Setting, Value, Option<usize>)>,
+}
+
+impl PartialEq for Settings {
+    /// The same keys with the same values (lines do not matter).
+    fn eq(&self, other: &Settings) -> bool {
+        fn strip(s: &Settings) -> Vec<(&str, &Value)> {
+            let mut v: Vec<(&str, &Value)> = s.given.iter().map(|(k, v, _)| (k.key, v)).collect();
+            v.sort_by(|a, b| a.0.cmp(b.0));
+            v
+        }
+        strip(self) == strip(other)
+    }
+}
+
+impl Settings {
+    fn find(&self, s: &Setting) -> Option<&(&'static Setting, Value, Option<usize>)> {
+        self.given.iter().find(|(k, _, _)| k.key == s.key)
+    }
+
+    /// Set `setting` to `value`, given at `line` (`None`: from the command line). The caller
+    /// has checked the value.
+    pub fn set(&mut self, setting: &'static Setting, value: Value, line: Option<usize>) {
+        self.given.retain(|(k, _, _)| k.key != setting.key);
+        self.given.push((setting, value, line));
+    }
+
+    /// Whether the scenario gave `s`.
+    pub fn given(&self, s: &Setting) -> bool {
+        self.find(s).is_some()
+    }
+
+    /// The line `s` was given at.
+    pub fn line(&self, s: &Setting) -> Option<usize> {
+        self.find(s).and_then(|(_, _, l)| *l)
+    }
+
+    /// The values given, in the order they were given.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static Setting, &Value)> {
+        self.given.iter().map(|(k, v, _)| (*k, v))
+    }
+
+    /// A [`Kind::Count`] setting: its value, or its default.
+    pub fn count(&self, s: &Setting) -> u64 {
+        match (self.find(s), &s.kind) {
+            (Some((_, Value::Count(n), _)), _) => *n,
+            (_, Kind::Count { default, .. }) => *default,
+            _ => 0,
+        }
+    }
+
+    /// A [`Kind::Ms`] setting as a time.
+    pub fn time(&self, s: &Setting) -> Time {
+        match (self.find(s), &s.kind) {
+            (Some((_, Value::Ms(x), _)), _) => Time::ms_f64(*x),
+            (_, Kind::Ms { default }) => Time::ms_f64(*default),
+            _ => Time::ZERO,
+        }
+    }
+
+    /// A [`Kind::RangeMs`] setting as times.
+    pub fn range(&self, s: &Setting) -> (Time, Time) {
+        match (self.find(s), &s.kind) {
+            (Some((_, Value::RangeMs(a, b), _)), _) => (Time::ms_f64(*a), Time::ms_f64(*b)),
+            (_, Kind::RangeMs { default: (a, b) }) => (Time::ms_f64(*a), Time::ms_f64(*b)),
+            _ => (Time::ZERO, Time::ZERO),
+        }
+    }
+
+    /// A [`Kind::Names`] or [`Kind::Strings`] setting: the list given, or its default (`None`
+    /// for no default).
+    pub fn strings(&self, s: &Setting) -> Option<Vec<String>> {
+        match (self.find(s), &s.kind) {
+            (Some((_, Value::List(items), _)), _) => Some(items.clone()),
+            (_, Kind::Strings { default }) if !default.is_empty() => {
+                Some(default.iter().map(|x| x.to_string()).collect())
+            }
+            _ => None,
+        }
+    }
+
+    /// A [`Kind::Weights`] setting, in the order of its names.
+    pub fn weights(&self, s: &Setting) -> Vec<u64> {
+        match (self.find(s), &s.kind) {
+            (Some((_, Value::Weights(w), _)), _) => w.clone(),
+            (_, Kind::Weights { default, .. }) => default.to_vec(),
+            _ => Vec::new(),
+        }
+    }
+}
