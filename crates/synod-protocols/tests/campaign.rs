@@ -85,6 +85,8 @@ fn a_fault_and_its_undoing_count_as_one_fault() {
     assert!(strikes(&FaultAction::Loss(0.2), s));
     assert!(!strikes(&FaultAction::Loss(0.0), s));
     assert!(!strikes(&FaultAction::Slow("n1".into(), 1.0), s));
+    // A protocol's own fault verb stands for simulator faults that strike (`isolate`).
+    assert!(strikes(&FaultAction::Protocol("isolate", "n1".into()), s));
     assert!(!strikes(
         &FaultAction::Latency(s.net.latency_min, s.net.latency_max),
         s
