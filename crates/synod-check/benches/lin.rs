@@ -141,11 +141,11 @@ fn synthetic_kv(label: &str, shape: synth::Shape) {
             Some(peak) => println!(
                 "  peak memory: {:.1} MiB RSS for the whole process so far (history, trace text and check), largest memo table {:.1} KiB",
                 peak as f64 / 1024.0,
-                report.peak_memo_bytes.max(bad.peak_memo_bytes) as f64 / 1024.0
+                report.peak_bytes.max(bad.peak_bytes) as f64 / 1024.0
             ),
             None => println!(
                 "  largest memo table {:.1} KiB (no /proc/self/status here for the process's peak)",
-                report.peak_memo_bytes.max(bad.peak_memo_bytes) as f64 / 1024.0
+                report.peak_bytes.max(bad.peak_bytes) as f64 / 1024.0
             ),
         }
     }

@@ -1,0 +1,634 @@
+//! The search of one partition (one key): Wing & Gong's algorithm as Lowe improved it, over a
+//! doubly linked list of call and return entries, resumable in slices of steps and bounded in
+//! memory.
+//!
+//! At a call entry the search tries to linearize the operation now (step the model, remove
+//! the call and its return from the list, start again from the head); at a return entry it
+//! backtracks, since that operation should have been linearized before. On top of that:
+//!
+//! - **Memoization.** A configuration (set of linearized operations, model state) is explored
+//!   once. The sets are compressed (leading all-ones words are not stored), so a configuration
+//!   of a partition with thousands of operations takes a few words.
+//! - **Reads first, without branching.** An operation that never changes the state (a read,
+//!   a failed compare-and-set, a put that found the key taken: [`Model::is_read_only`]) and
+//!   can be linearized now is linearized now, and the search does not try the alternatives:
+//!   whatever completes the configuration without it completes the configuration with it,
+//!   since moving it to the front of any completion changes no state and breaks no real-time
+//!   order (every operation that returned before it was invoked is already linearized). This
+//!   is Lowe's "linearize reads as soon as possible" made exact; it collapses the orderings
+//!   of concurrent reads, which are most of the search on histories with many clients.
+//! - **Pending operations** (indefinite outputs) have no return entry: the search succeeds
+//!   once every definite operation is linearized. Two pending operations with equal inputs
+//!   are interchangeable, so the later-invoked one is only tried after the earlier one.
+//! - **Dominance.** Pending operations are optional, so a configuration that has used a
+//!   superset of another's pending operations, with the same definite operations and state,
+//!   can reach nothing the other cannot: it is not explored.
+//! - **Two orders.** An eager search tries candidates in history order (quick to find a
+//!   linearization where indefinite operations took effect soon after their invocation); a
+//!   lazy one tries definite candidates before pending ones (configurations with fewer pending
+//!   operations come first and dominate the rest, which makes exhausting a non-linearizable
+//!   history fast). With pending operations both run, alternating in chunks of steps, and the
+//!   first to finish gives the outcome: at most twice the work of the better one, and the
+//!   result is deterministic.
+
+use crate::history::History;
+use crate::memo::{Dominance, Insert, Memo, Room, hash_state, mix};
+use crate::model::Model;
+use std::mem::size_of;
+
+/// One partition's operations, encoded.
+pub(crate) struct Partition<I, O> {
+    pub(crate) key: Option<String>,
+    /// Index in the history of each operation.
+    pub(crate) ops: Vec<usize>,
+    pub(crate) inputs: Vec<I>,
+    pub(crate) outputs: Vec<Option<O>>,
+}
+
+impl<I, O> Partition<I, O> {
+    pub(crate) fn new(key: Option<String>) -> Self {
+        Partition {
+            key,
+            ops: Vec::new(),
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+        }
+    }
+
+    /// Bytes of the encoded operations.
+    pub(crate) fn bytes(&self) -> usize {
+        self.ops.capacity() * size_of::<usize>()
+            + self.inputs.capacity() * size_of::<I>()
+            + self.outputs.capacity() * size_of::<Option<O>>()
+    }
+}
+
+/// How a partition's search ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// A linearization of every definite operation (and the pending ones it uses), as
+    /// partition-local indices in order.
+    Linearizable(Vec<u32>),
+    /// No linearization: the longest linearizable prefix found.
+    Violation(Vec<u32>),
+    /// The tables could not grow within the memory the search was given.
+    OutOfMemory,
+}
+
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// The call/return entries of a partition in history order, as a doubly linked list with a
+/// head sentinel (0) and a tail sentinel (`len + 1`).
+#[derive(Clone)]
+struct Entries {
+    next: Vec<u32>,
+    prev: Vec<u32>,
+    /// The partition-local operation of each entry.
+    op: Vec<u32>,
+    /// For a call entry, its return entry (0 if the operation is pending); `NONE` for a
+    /// return entry.
+    ret_of: Vec<u32>,
+}
+
+impl Entries {
+    /// The list of `events` (which must end with a return).
+    fn new(events: &[(u64, bool, u32)], ops: usize) -> Self {
+        let m = events.len();
+        let mut entries = Entries {
+            next: (1..=m as u32 + 1).chain([NONE]).collect(),
+            prev: [NONE].into_iter().chain(0..=m as u32).collect(),
+            op: Vec::with_capacity(m + 2),
+            ret_of: vec![NONE; m + 2],
+        };
+        entries.op.push(NONE);
+        let mut call_entry = vec![NONE; ops];
+        for (k, &(_, is_ret, op)) in events.iter().enumerate() {
+            let e = k + 1;
+            entries.op.push(op);
+            if is_ret {
+                entries.ret_of[call_entry[op as usize] as usize] = e as u32;
+            } else {
+                call_entry[op as usize] = e as u32;
+                entries.ret_of[e] = 0;
+            }
+        }
+        entries.op.push(NONE);
+        entries
+    }
+
+    /// Removes call entry `e` and its return entry from the list.
+    #[inline]
+    fn lift(&mut self, e: usize) {
+        let (p, n) = (self.prev[e] as usize, self.next[e]);
+        self.next[p] = n;
+        self.prev[n as usize] = p as u32;
+        let r = self.ret_of[e] as usize;
+        if r != 0 {
+            let (p, n) = (self.prev[r] as usize, self.next[r]);
+            self.next[p] = n;
+            self.prev[n as usize] = p as u32;
+        }
+    }
+
+    /// Puts back what `lift(e)` removed (entries are restored in reverse order of removal).
+    #[inline]
+    fn unlift(&mut self, e: usize) {
+        let r = self.ret_of[e] as usize;
+        if r != 0 {
+            self.next[self.prev[r] as usize] = r as u32;
+            self.prev[self.next[r] as usize] = r as u32;
+        }
+        self.next[self.prev[e] as usize] = e as u32;
+        self.prev[self.next[e] as usize] = e as u32;
+    }
+
+    fn bytes(&self) -> usize {
+        (self.next.capacity() + self.prev.capacity() + self.op.capacity() + self.ret_of.capacity())
+            * 4
+    }
+}
+
+/// The order of events in a partition: (point, is return, local op). At equal points calls
+/// come before returns, so operations touching at one point count as concurrent.
+pub(crate) fn events<I, O>(history: &History, part: &Partition<I, O>) -> Vec<(u64, bool, u32)> {
+    let mut ev = Vec::with_capacity(part.ops.len() * 2);
+    for (i, &h) in part.ops.iter().enumerate() {
+        let op = &history.operations[h];
+        ev.push((op.call, false, i as u32));
+        if part.outputs[i].is_some() {
+            ev.push((op.ret.unwrap_or(u64::MAX), true, i as u32));
+        }
+    }
+    ev.sort_unstable();
+    ev
+}
+
+/// What the searches of a partition share: the operations' bit positions, hash keys and
+/// symmetry constraints.
+struct Layout {
+    /// Whether each operation is pending (no definite output).
+    pending: Vec<bool>,
+    /// Whether each operation leaves every state it is possible in unchanged.
+    read_only: Vec<bool>,
+    /// Bit position of each operation: definite ones in the first `dwords` words, pending
+    /// ones after, so that the two sets can be compared separately.
+    pos: Vec<usize>,
+    dwords: usize,
+    pwords: usize,
+    /// Per-operation keys of the incremental (Zobrist) hash of the linearized set.
+    zobrist: Vec<u64>,
+    /// For a pending operation, the previous pending operation with an equal input (tried
+    /// first, since the two are interchangeable), or `NONE`.
+    same_before: Vec<u32>,
+    /// Definite operations, each of which must be linearized.
+    returns: usize,
+}
+
+impl Layout {
+    fn new<M: Model>(
+        model: &M,
+        part: &Partition<M::Input, M::Output>,
+        events: &[(u64, bool, u32)],
+    ) -> Layout {
+        let n = part.ops.len();
+        let pending: Vec<bool> = part.outputs.iter().map(Option::is_none).collect();
+        let read_only = (0..n)
+            .map(|o| {
+                part.outputs[o]
+                    .as_ref()
+                    .is_some_and(|out| model.is_read_only(&part.inputs[o], out))
+            })
+            .collect();
+        let nd = pending.iter().filter(|p| !**p).count();
+        let dwords = nd.div_ceil(64).max(1);
+        let pwords = (n - nd).div_ceil(64);
+        let mut pos = vec![0usize; n];
+        let (mut next_d, mut next_p) = (0, dwords * 64);
+        for (o, p) in pos.iter_mut().enumerate() {
+            let counter = if pending[o] { &mut next_p } else { &mut next_d };
+            *p = *counter;
+            *counter += 1;
+        }
+        let mut same_before = vec![NONE; n];
+        let mut last_of_input: Vec<(&M::Input, u32)> = Vec::new();
+        for &(_, is_ret, op) in events {
+            let o = op as usize;
+            if is_ret || !pending[o] {
+                continue;
+            }
+            match last_of_input
+                .iter_mut()
+                .find(|(i, _)| **i == part.inputs[o])
+            {
+                Some(slot) => {
+                    same_before[o] = slot.1;
+                    slot.1 = op;
+                }
+                None => last_of_input.push((&part.inputs[o], op)),
+            }
+        }
+        Layout {
+            pending,
+            read_only,
+            pos,
+            dwords,
+            pwords,
+            zobrist: (0..n as u64).map(|i| mix(i ^ 0x5eed)).collect(),
+            same_before,
+            returns: events.iter().filter(|e| e.1).count(),
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        self.pending.capacity()
+            + self.read_only.capacity()
+            + self.pos.capacity() * size_of::<usize>()
+            + self.zobrist.capacity() * 8
+            + self.same_before.capacity() * 4
+    }
+}
+
+/// In what order a search tries the candidates of a configuration.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub(crate) enum Order {
+    /// In history order, pending operations among the definite ones: finds linearizations
+    /// where indefinite operations took effect soon after their invocation quickly.
+    Eager,
+    /// Definite operations first, then pending ones: configurations that use fewer pending
+    /// operations come first and dominate those that use more, which makes exhaustive
+    /// searches (violations) fast.
+    Lazy,
+}
+
+/// Which candidates a scan of the current configuration tries.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+enum Pass {
+    /// Looks for a read-only operation to linearize without branching.
+    Reads,
+    /// Tries the definite operations that change the state (and, in the eager order, the
+    /// pending ones among them).
+    Definite,
+    /// Lazy order only: tries the pending operations.
+    Pending,
+}
+
+/// An entry of the search stack: the call entry linearized, the state before it, and
+/// whether it was forced (a read linearized without branching: backtracking goes past it).
+struct Placed<S> {
+    entry: u32,
+    forced: bool,
+    before: S,
+}
+
+/// One depth-first search over a partition in one order, resumable.
+struct Search<S> {
+    order: Order,
+    entries: Entries,
+    bits: Vec<u64>,
+    /// Explored configurations when there are no pending operations.
+    memo: Memo<S>,
+    /// Explored configurations, with dominance, when there are.
+    dominance: Dominance<S>,
+    remaining: usize,
+    stack: Vec<Placed<S>>,
+    best: Vec<u32>,
+    unsaved_max: bool,
+    state: S,
+    /// Incremental hash of the linearized definite operations.
+    zob: u64,
+    pass: Pass,
+    entry: usize,
+}
+
+/// What one run of steps ended with.
+enum Step {
+    /// The slice of steps is used up.
+    Paused,
+    Done(Outcome),
+}
+
+impl<S: Clone + Eq + std::hash::Hash> Search<S> {
+    fn new(layout: &Layout, entries: Entries, order: Order, init: S, ops: usize) -> Self {
+        let entry = entries.next[0] as usize;
+        Search {
+            order,
+            entries,
+            bits: vec![0; layout.dwords + layout.pwords],
+            memo: Memo::new(),
+            dominance: Dominance::new(),
+            remaining: layout.returns,
+            stack: Vec::with_capacity(ops),
+            best: Vec::with_capacity(ops),
+            unsaved_max: false,
+            state: init,
+            zob: 0,
+            pass: Pass::Reads,
+            entry,
+        }
+    }
+
+    fn bytes(&self, heap: usize) -> usize {
+        self.memo.bytes()
+            + self.dominance.bytes()
+            + self.entries.bytes()
+            + self.bits.capacity() * 8
+            + self.stack.capacity() * (size_of::<Placed<S>>() + heap)
+            + self.best.capacity() * 4
+    }
+
+    /// The partition-local operations linearized now, in order.
+    fn placed(&self) -> Vec<u32> {
+        let ops = &self.entries.op;
+        self.stack.iter().map(|p| ops[p.entry as usize]).collect()
+    }
+
+    /// The longest linearizable prefix found so far.
+    fn longest(&self) -> Vec<u32> {
+        if self.unsaved_max || self.stack.len() > self.best.len() {
+            self.placed()
+        } else {
+            self.best.clone()
+        }
+    }
+
+    /// Runs at most `steps` steps (counting them in `used`).
+    fn run<M: Model<State = S>>(
+        &mut self,
+        model: &M,
+        part: &Partition<M::Input, M::Output>,
+        layout: &Layout,
+        steps: u64,
+        used: &mut u64,
+        room: &mut Room,
+    ) -> Step {
+        let (dwords, pwords) = (layout.dwords, layout.pwords);
+        let lazy = self.order == Order::Lazy && pwords > 0;
+        let head = |s: &Self| s.entries.next[0] as usize;
+        for _ in 0..steps {
+            if self.remaining == 0 {
+                return Step::Done(Outcome::Linearizable(self.placed()));
+            }
+            *used += 1;
+            let entry = self.entry;
+            let op = self.entries.op[entry] as usize;
+            let is_call = self.entries.ret_of[entry] != NONE;
+            if !is_call {
+                // The first return of the list: every candidate of this pass was tried.
+                match self.pass {
+                    Pass::Reads => {
+                        self.pass = Pass::Definite;
+                        self.entry = head(self);
+                        continue;
+                    }
+                    Pass::Definite if lazy => {
+                        self.pass = Pass::Pending;
+                        self.entry = head(self);
+                        continue;
+                    }
+                    _ => {}
+                }
+                if let Some(outcome) = self.backtrack(layout) {
+                    return Step::Done(outcome);
+                }
+                continue;
+            }
+            let read_only = layout.read_only[op];
+            let pending = layout.pending[op];
+            let tried = match self.pass {
+                Pass::Reads => read_only,
+                Pass::Definite => !(read_only || lazy && pending),
+                Pass::Pending => pending,
+            };
+            if !tried {
+                self.entry = self.entries.next[entry] as usize;
+                continue;
+            }
+            let prior = layout.same_before[op];
+            let allowed = prior == NONE || {
+                let b = layout.pos[prior as usize];
+                self.bits[b / 64] >> (b % 64) & 1 == 1
+            };
+            let next_state = if allowed {
+                model.step(&self.state, &part.inputs[op], part.outputs[op].as_ref())
+            } else {
+                None
+            };
+            let Some(next_state) = next_state else {
+                self.entry = self.entries.next[entry] as usize;
+                continue;
+            };
+            let b = layout.pos[op];
+            self.bits[b / 64] |= 1 << (b % 64);
+            let z = if pending {
+                self.zob
+            } else {
+                self.zob ^ layout.zobrist[op]
+            };
+            let h = mix(z ^ hash_state(&next_state));
+            let heap = model.state_heap_bytes(&next_state);
+            let inserted = if pwords == 0 {
+                self.memo.insert(h, &self.bits, &next_state, heap, room)
+            } else {
+                let (d, p) = self.bits.split_at(dwords);
+                self.dominance.insert(h, d, &next_state, heap, p, room)
+            };
+            match inserted {
+                Insert::Fresh => {
+                    let before = std::mem::replace(&mut self.state, next_state);
+                    self.stack.push(Placed {
+                        entry: entry as u32,
+                        forced: self.pass == Pass::Reads,
+                        before,
+                    });
+                    self.zob = z;
+                    self.entries.lift(entry);
+                    if !pending {
+                        self.remaining -= 1;
+                    }
+                    if self.stack.len() > self.best.len() {
+                        self.unsaved_max = true;
+                    }
+                    self.pass = Pass::Reads;
+                    self.entry = head(self);
+                }
+                Insert::Seen if self.pass == Pass::Reads => {
+                    // The configuration with this read was explored and failed, so this one
+                    // fails too (it completes exactly when that one does).
+                    self.bits[b / 64] &= !(1 << (b % 64));
+                    if let Some(outcome) = self.backtrack(layout) {
+                        return Step::Done(outcome);
+                    }
+                }
+                Insert::Seen => {
+                    self.bits[b / 64] &= !(1 << (b % 64));
+                    self.entry = self.entries.next[entry] as usize;
+                }
+                Insert::Full => {
+                    self.bits[b / 64] &= !(1 << (b % 64));
+                    return Step::Done(Outcome::OutOfMemory);
+                }
+            }
+        }
+        Step::Paused
+    }
+
+    /// No candidate of the current configuration leads to a linearization: undo the last
+    /// choice (and the reads forced after it) and go on with the next candidate. `Some` when
+    /// there is nothing left to undo: the partition is not linearizable.
+    fn backtrack(&mut self, layout: &Layout) -> Option<Outcome> {
+        if self.unsaved_max {
+            self.best = self.placed();
+            self.unsaved_max = false;
+        }
+        loop {
+            let Some(placed) = self.stack.pop() else {
+                return Some(Outcome::Violation(std::mem::take(&mut self.best)));
+            };
+            let e = placed.entry as usize;
+            let op = self.entries.op[e] as usize;
+            let b = layout.pos[op];
+            self.bits[b / 64] &= !(1 << (b % 64));
+            let pending = layout.pending[op];
+            if !pending {
+                self.zob ^= layout.zobrist[op];
+                self.remaining += 1;
+            }
+            self.state = placed.before;
+            self.entries.unlift(e);
+            if placed.forced {
+                continue;
+            }
+            self.pass = if pending && self.order == Order::Lazy {
+                Pass::Pending
+            } else {
+                Pass::Definite
+            };
+            self.entry = self.entries.next[e] as usize;
+            return None;
+        }
+    }
+}
+
+/// Steps each order runs before the other gets its turn.
+const CHUNK: u64 = 1 << 14;
+
+/// The search of one partition, resumable in slices: with pending operations, two searches
+/// (eager and lazy order) run in alternating chunks and the first to finish gives the
+/// outcome. The alternation does not depend on how the work is sliced, so the outcome is the
+/// same however the caller slices it.
+pub(crate) struct KeySearch<S> {
+    layout: Layout,
+    searches: Vec<Search<S>>,
+    /// The search whose chunk is running, and the steps left in its chunk.
+    turn: usize,
+    chunk_left: u64,
+    /// Steps used so far.
+    pub(crate) steps: u64,
+    /// Bytes of the partition's encoded operations (counted with the search).
+    part_bytes: usize,
+    /// The heap bytes of a state (for the stack's accounting).
+    state_heap: usize,
+}
+
+/// The start of a partition's search, or its outcome when there is nothing to search.
+pub(crate) enum Start<S> {
+    Search(Box<KeySearch<S>>),
+    Done(Outcome),
+}
+
+impl<S: Clone + Eq + std::hash::Hash> KeySearch<S> {
+    /// Prepares the search of `part` in the given orders (the first is used alone when
+    /// nothing is pending).
+    pub(crate) fn start<M: Model<State = S>>(
+        model: &M,
+        history: &History,
+        part: &Partition<M::Input, M::Output>,
+        orders: &[Order],
+    ) -> Start<S> {
+        let mut ev = events(history, part);
+        // A pending operation invoked after the last return can always be left out.
+        let Some(last_ret) = ev.iter().rposition(|e| e.1) else {
+            return Start::Done(Outcome::Linearizable(Vec::new()));
+        };
+        ev.truncate(last_ret + 1);
+        let layout = Layout::new(model, part, &ev);
+        let entries = Entries::new(&ev, part.ops.len());
+        let orders = if layout.pwords == 0 {
+            &orders[..1]
+        } else {
+            orders
+        };
+        let init = model.init();
+        let state_heap = model.state_heap_bytes(&init);
+        let searches = orders
+            .iter()
+            .map(|&order| {
+                Search::new(
+                    &layout,
+                    entries.clone(),
+                    order,
+                    init.clone(),
+                    part.ops.len(),
+                )
+            })
+            .collect();
+        Start::Search(Box::new(KeySearch {
+            layout,
+            searches,
+            turn: 0,
+            chunk_left: CHUNK,
+            steps: 0,
+            part_bytes: part.bytes(),
+            state_heap,
+        }))
+    }
+
+    /// Runs up to `steps` more steps; `None` if the search is not over. The tables grow by
+    /// at most `room` bytes.
+    pub(crate) fn run<M: Model<State = S>>(
+        &mut self,
+        model: &M,
+        part: &Partition<M::Input, M::Output>,
+        steps: u64,
+        room: &mut Room,
+    ) -> Option<Outcome> {
+        let mut left = steps;
+        while left > 0 {
+            let n = left.min(self.chunk_left);
+            let mut used = 0;
+            let search = &mut self.searches[self.turn];
+            let step = search.run(model, part, &self.layout, n, &mut used, room);
+            self.steps += used;
+            left -= n.min(used.max(1));
+            if let Step::Done(outcome) = step {
+                return Some(outcome);
+            }
+            self.chunk_left -= n;
+            if self.chunk_left == 0 {
+                self.chunk_left = CHUNK;
+                self.turn = (self.turn + 1) % self.searches.len();
+            }
+        }
+        None
+    }
+
+    /// Bytes held by the search: its tables, lists, stacks and the encoded operations.
+    pub(crate) fn bytes(&self) -> usize {
+        self.part_bytes
+            + self.layout.bytes()
+            + self
+                .searches
+                .iter()
+                .map(|s| s.bytes(self.state_heap))
+                .sum::<usize>()
+    }
+
+    /// The longest linearizable prefix any of its orders has found so far.
+    pub(crate) fn longest(&self) -> Vec<u32> {
+        self.searches
+            .iter()
+            .map(Search::longest)
+            .max_by_key(Vec::len)
+            .unwrap_or_default()
+    }
+}
