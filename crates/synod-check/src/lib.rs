@@ -32,7 +32,7 @@
 //! let report = check_history(&history, ModelKind::CasRegister, &mut Budget::unlimited()).unwrap();
 //! let Verdict::NotLinearizable(why) = report.verdict else { panic!("stale read accepted") };
 //! assert_eq!(why.blocked.to_string(), "client 1: read -> ok");
-//! assert_eq!(why.state, "1");
+//! assert_eq!(why.state, "1 (no read returns it)");
 //! ```
 
 mod edn;

@@ -184,6 +184,18 @@ pub struct Explanation {
     /// Every operation not in the prefix that was invoked before `blocked` returned
     /// (including `blocked`), in order of invocation.
     pub candidates: Vec<Candidate>,
+    /// Set when `blocked` is possible in no state that any order of the partition's
+    /// operations reaches (found before searching; the prefix is then empty).
+    pub never_possible: Option<NeverPossible>,
+}
+
+/// The states an operation was tried in, when it is possible in none of them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NeverPossible {
+    /// How many states some order of the partition's operations reaches.
+    pub reachable: usize,
+    /// A few of them, as the model shows them.
+    pub examples: Vec<String>,
 }
 
 impl Explanation {
@@ -198,6 +210,21 @@ impl Explanation {
             "  {place} is not linearizable under the {} model ({} operations)\n",
             self.model, self.operations
         ));
+        if let Some(never) = &self.never_possible {
+            let more = if never.reachable > never.examples.len() {
+                ", ..."
+            } else {
+                ""
+            };
+            out.push_str(&format!(
+                "  this operation is possible in no state that any order of the key's operations reaches:\n    {}  {}\n  ({} states reachable: {}{more})\n",
+                span(&self.blocked),
+                self.blocked,
+                never.reachable,
+                never.examples.join(", ")
+            ));
+            return out;
+        }
         out.push_str(&format!(
             "  longest linearizable prefix: {} operations, starting from state {}\n",
             self.prefix.len(),
@@ -392,6 +419,9 @@ pub trait Work: Sync {
     /// Works on the check until there is nothing left to do or `stop` (asked between slices)
     /// says so.
     fn work(&self, stop: &mut dyn FnMut() -> bool);
+
+    /// Keys with a search to run: more threads than this cannot help.
+    fn keys(&self) -> usize;
 }
 
 impl<M: Model> Work for Check<'_, M>
@@ -403,6 +433,10 @@ where
 {
     fn work(&self, stop: &mut dyn FnMut() -> bool) {
         Check::work(self, stop);
+    }
+
+    fn keys(&self) -> usize {
+        self.searching()
     }
 }
 
@@ -495,32 +529,41 @@ fn report<M: Model>(check: &Check<'_, M>, detail: Detail) -> CheckReport {
     let mut undecided = Vec::new();
     let mut linearizable = 0;
     for (k, (part, end)) in check.parts.iter().zip(&finished.ends).enumerate() {
+        let impossible;
         let (status, order) = match end {
+            KeyEnd::Impossible(op) if finished.refuted == Some(k) => {
+                impossible = [*op];
+                (KeyStatus::NotLinearizable, &impossible[..])
+            }
+            KeyEnd::Impossible(op) => {
+                impossible = [*op];
+                (KeyStatus::Skipped, &impossible[..0])
+            }
             KeyEnd::Linearizable(order) => {
                 linearizable += 1;
-                (KeyStatus::Linearizable, order)
+                (KeyStatus::Linearizable, &order[..])
             }
             KeyEnd::Violation(best) if finished.refuted == Some(k) => {
-                (KeyStatus::NotLinearizable, best)
+                (KeyStatus::NotLinearizable, &best[..])
             }
             // Refuted too, but after the key the verdict explains: the verdict did not need
             // it (and a single worker would not have got there).
-            KeyEnd::Violation(best) => (KeyStatus::Skipped, best),
+            KeyEnd::Violation(best) => (KeyStatus::Skipped, &best[..]),
             KeyEnd::GaveUp(why, longest) => {
                 undecided.push((part.key.clone(), *why));
-                (KeyStatus::GaveUp(*why), longest)
+                (KeyStatus::GaveUp(*why), &longest[..])
             }
             KeyEnd::Unfinished(longest) if finished.refuted.is_some() => {
-                (KeyStatus::Skipped, longest)
+                (KeyStatus::Skipped, &longest[..])
             }
             KeyEnd::Unfinished(longest) => {
                 undecided.push((part.key.clone(), GaveUp::Stopped));
-                (KeyStatus::GaveUp(GaveUp::Stopped), longest)
+                (KeyStatus::GaveUp(GaveUp::Stopped), &longest[..])
             }
         };
         let states = match detail {
             Detail::Verdicts => Vec::new(),
-            Detail::States => replay(model, part, order),
+            Detail::States => replay(model, history, part, order),
         };
         keys.push(KeyReport {
             key: part.key.clone(),
@@ -534,10 +577,12 @@ fn report<M: Model>(check: &Check<'_, M>, detail: Detail) -> CheckReport {
     }
     let verdict = match finished.refuted {
         Some(k) => {
-            let KeyEnd::Violation(best) = &finished.ends[k] else {
-                unreachable!("the refuted key ended in a violation")
-            };
-            Verdict::NotLinearizable(Box::new(explain(model, history, &check.parts[k], best)))
+            let part = &check.parts[k];
+            Verdict::NotLinearizable(Box::new(match &finished.ends[k] {
+                KeyEnd::Impossible(op) => explain_impossible(model, history, part, *op),
+                KeyEnd::Violation(best) => explain(model, history, part, best),
+                _ => unreachable!("the refuted key ended in a violation"),
+            }))
         }
         None if undecided.is_empty() => Verdict::Linearizable,
         None => Verdict::Unknown(Incomplete {
@@ -556,23 +601,79 @@ fn report<M: Model>(check: &Check<'_, M>, detail: Detail) -> CheckReport {
 }
 
 /// The state after each operation of `order` (which the search placed in this order, so each
-/// step succeeds).
+/// step succeeds), as a person reads it, and the state after all of them.
+fn states_along<M: Model>(
+    model: &M,
+    history: &History,
+    part: &Partition<M::Input, M::Output>,
+    order: &[u32],
+) -> (Vec<String>, String) {
+    let mut state = model.init();
+    let mut writer: Option<&Operation> = None;
+    let show = |state: &M::State, writer: Option<&Operation>| match writer {
+        Some(op) => model.show_state_written(state, op),
+        None => model.show_state(state),
+    };
+    let mut shown = Vec::with_capacity(order.len());
+    for &i in order {
+        let i = i as usize;
+        let (input, output) = (&part.inputs[i], part.outputs[i].as_ref());
+        if let Some(next) = model.step(&state, input, output) {
+            // The operation that put the partition in its state: the last that changed it,
+            // or a definite write (of the same state).
+            let writes = output.is_some_and(|o| !model.is_read_only(input, o));
+            if next != state || writes {
+                writer = Some(&history.operations[part.ops[i]]);
+            }
+            state = next;
+        }
+        shown.push(show(&state, writer));
+    }
+    let last = show(&state, writer);
+    (shown, last)
+}
+
+/// The states along `order`, for a report with [`Detail::States`].
 fn replay<M: Model>(
     model: &M,
+    history: &History,
     part: &Partition<M::Input, M::Output>,
     order: &[u32],
 ) -> Vec<String> {
-    let mut state = model.init();
-    order
-        .iter()
-        .map(|&i| {
-            let i = i as usize;
-            if let Some(next) = model.step(&state, &part.inputs[i], part.outputs[i].as_ref()) {
-                state = next;
-            }
-            model.show_state(&state)
-        })
-        .collect()
+    states_along(model, history, part, order).0
+}
+
+/// The explanation of an operation that is possible in no reachable state.
+fn explain_impossible<M: Model>(
+    model: &M,
+    history: &History,
+    part: &Partition<M::Input, M::Output>,
+    op: u32,
+) -> Explanation {
+    let blocked = history.operations[part.ops[op as usize]].clone();
+    let states = search::reachable_states(model, part).unwrap_or_default();
+    const EXAMPLES: usize = 6;
+    Explanation {
+        model: model.name(),
+        partition: part.key.clone(),
+        operations: part.ops.len(),
+        initial_state: model.show_state(&model.init()),
+        prefix: Vec::new(),
+        state: model.show_state(&model.init()),
+        candidates: vec![Candidate {
+            op: blocked.clone(),
+            possible: false,
+        }],
+        blocked,
+        never_possible: Some(NeverPossible {
+            reachable: states.len(),
+            examples: states
+                .iter()
+                .take(EXAMPLES)
+                .map(|s| model.show_state(s))
+                .collect(),
+        }),
+    }
 }
 
 /// Builds the explanation of a violation from the longest prefix the search found.
@@ -590,20 +691,23 @@ fn explain<M: Model>(
         .rposition(|&i| part.outputs[i as usize].is_some())
         .map_or(0, |last| last + 1);
     let best = &best[..keep];
-    let mut state = model.init();
-    let mut prefix = Vec::with_capacity(best.len());
+    let (states, state) = states_along(model, history, part, best);
     let mut placed = vec![false; part.ops.len()];
+    let mut prefix = Vec::with_capacity(best.len());
+    for (&i, state_after) in best.iter().zip(states) {
+        placed[i as usize] = true;
+        prefix.push(PrefixStep {
+            op: op_of(i as usize),
+            state_after,
+        });
+    }
+    // The model state after the prefix, to ask which candidates could come next.
+    let mut model_state = model.init();
     for &i in best {
         let i = i as usize;
-        placed[i] = true;
-        // The search stepped these in this order, so each step succeeds.
-        if let Some(next) = model.step(&state, &part.inputs[i], part.outputs[i].as_ref()) {
-            state = next;
+        if let Some(next) = model.step(&model_state, &part.inputs[i], part.outputs[i].as_ref()) {
+            model_state = next;
         }
-        prefix.push(PrefixStep {
-            op: op_of(i),
-            state_after: model.show_state(&state),
-        });
     }
     let ev = search::events(history, part);
     let blocked_pos = ev
@@ -620,7 +724,7 @@ fn explain<M: Model>(
                     Candidate {
                         op: op_of(i),
                         possible: model
-                            .step(&state, &part.inputs[i], part.outputs[i].as_ref())
+                            .step(&model_state, &part.inputs[i], part.outputs[i].as_ref())
                             .is_some(),
                     }
                 })
@@ -636,9 +740,10 @@ fn explain<M: Model>(
         operations: part.ops.len(),
         initial_state: model.show_state(&model.init()),
         prefix,
-        state: model.show_state(&state),
+        state,
         blocked,
         candidates,
+        never_possible: None,
     }
 }
 
@@ -658,7 +763,8 @@ mod tests {
             return [true, true];
         };
         [search::Order::Eager, search::Order::Lazy].map(|order| {
-            let mut search = match search::KeySearch::start(&model, history, part, &[order]) {
+            let start = search::KeySearch::start_with(&model, history, part, &[order], false);
+            let mut search = match start {
                 search::Start::Done(outcome) => {
                     return matches!(outcome, search::Outcome::Linearizable(_));
                 }
@@ -669,7 +775,9 @@ mod tests {
                 match search.run(&model, part, 1000, &mut room) {
                     None => continue,
                     Some(search::Outcome::Linearizable(_)) => return true,
-                    Some(search::Outcome::Violation(_)) => return false,
+                    Some(search::Outcome::Violation(_) | search::Outcome::Impossible(_)) => {
+                        return false;
+                    }
                     Some(search::Outcome::OutOfMemory) => unreachable!("no bound"),
                 }
             }
@@ -767,6 +875,48 @@ mod tests {
             }
         }
         assert!(altered > 1000);
+    }
+
+    #[test]
+    fn an_operation_no_reachable_state_allows_is_refuted_before_searching() {
+        let log = |lines: &[&str]| -> History {
+            let text: String = lines
+                .iter()
+                .map(|l| format!("INFO  jepsen.util - {l}\n"))
+                .collect();
+            parse_jepsen_log("h.log", &text).expect("parses")
+        };
+        // A read of 7, and nobody writes 7: impossible whatever the order.
+        let never = log(&[
+            "0\t:invoke\t:write\t1",
+            "1\t:invoke\t:read\tnil",
+            "1\t:ok\t:read\t7",
+            "0\t:ok\t:write\t1",
+        ]);
+        let report = check(&mut CasRegister::new(), &never, &mut Budget::unlimited()).unwrap();
+        let Verdict::NotLinearizable(why) = &report.verdict else {
+            panic!("read of an unwritten value accepted")
+        };
+        let never = why.never_possible.as_ref().expect("found before searching");
+        assert_eq!(never.reachable, 2, "nil and 1");
+        assert_eq!(report.steps, 0, "no search step");
+        assert!(why.to_string().contains("possible in no state"), "{why}");
+        // A stale read of a value that was written is possible in some state: the search,
+        // not the shortcut, refutes it.
+        let stale = log(&[
+            "0\t:invoke\t:write\t1",
+            "0\t:ok\t:write\t1",
+            "0\t:invoke\t:write\t2",
+            "0\t:ok\t:write\t2",
+            "1\t:invoke\t:read\tnil",
+            "1\t:ok\t:read\t1",
+        ]);
+        let report = check(&mut CasRegister::new(), &stale, &mut Budget::unlimited()).unwrap();
+        let Verdict::NotLinearizable(why) = &report.verdict else {
+            panic!("stale read accepted")
+        };
+        assert!(why.never_possible.is_none());
+        assert!(report.steps > 0);
     }
 
     #[test]

@@ -72,10 +72,25 @@ impl std::fmt::Display for GaveUp {
 pub(crate) enum KeyEnd {
     Linearizable(Vec<u32>),
     Violation(Vec<u32>),
+    /// Refuted before searching: this operation is possible in no reachable state.
+    Impossible(u32),
     GaveUp(GaveUp, Vec<u32>),
     /// Not finished when the workers stopped: the caller stopped the check, or another key
     /// was refuted first. The longest prefix found so far.
     Unfinished(Vec<u32>),
+}
+
+impl KeyEnd {
+    /// The end of a search that ended with `outcome`; `longest` is its longest prefix and
+    /// `bytes` what it held, for when it ran out of memory.
+    fn from_outcome(outcome: Outcome, longest: impl FnOnce() -> Vec<u32>, bytes: usize) -> Self {
+        match outcome {
+            Outcome::Linearizable(order) => KeyEnd::Linearizable(order),
+            Outcome::Violation(best) => KeyEnd::Violation(best),
+            Outcome::Impossible(op) => KeyEnd::Impossible(op),
+            Outcome::OutOfMemory => KeyEnd::GaveUp(GaveUp::Memory(bytes), longest()),
+        }
+    }
 }
 
 /// Steps of slice `round` of a key.
@@ -144,6 +159,7 @@ impl<'a, M: Model> Check<'a, M> {
         let mut searches = Vec::with_capacity(n);
         let mut ready = BTreeSet::new();
         let mut bytes = vec![0; n];
+        let mut best = None;
         for (k, part) in parts.iter().enumerate() {
             match KeySearch::start(model, history, part, &[Order::Lazy, Order::Eager]) {
                 Start::Search(search) => {
@@ -152,11 +168,11 @@ impl<'a, M: Model> Check<'a, M> {
                     ready.insert((0, k as u32));
                 }
                 Start::Done(outcome) => {
-                    ends[k] = Some(match outcome {
-                        Outcome::Linearizable(order) => KeyEnd::Linearizable(order),
-                        Outcome::Violation(best) => KeyEnd::Violation(best),
-                        Outcome::OutOfMemory => KeyEnd::GaveUp(GaveUp::Memory(0), Vec::new()),
-                    });
+                    // Decided before any slice: as if by its first one, task (0, k).
+                    if matches!(outcome, Outcome::Impossible(_)) && best.is_none() {
+                        best = Some((0, k as u32));
+                    }
+                    ends[k] = Some(KeyEnd::from_outcome(outcome, Vec::new, 0));
                     searches.push(Mutex::new(None));
                 }
             }
@@ -177,7 +193,7 @@ impl<'a, M: Model> Check<'a, M> {
                 bytes,
                 total,
                 peak: total,
-                best: None,
+                best,
                 stopped: false,
                 ends,
                 steps: vec![0; n],
@@ -213,11 +229,7 @@ impl<'a, M: Model> Check<'a, M> {
             let bytes = search.bytes();
             let used = search.steps - before;
             let end = match outcome {
-                Some(Outcome::Linearizable(order)) => Some(KeyEnd::Linearizable(order)),
-                Some(Outcome::Violation(best)) => Some(KeyEnd::Violation(best)),
-                Some(Outcome::OutOfMemory) => {
-                    Some(KeyEnd::GaveUp(GaveUp::Memory(bytes), search.longest()))
-                }
+                Some(outcome) => Some(KeyEnd::from_outcome(outcome, || search.longest(), bytes)),
                 None if self.limits.max_steps.is_some_and(|max| search.steps >= max) => Some(
                     KeyEnd::GaveUp(GaveUp::Steps(search.steps), search.longest()),
                 ),
@@ -323,6 +335,11 @@ impl<'a, M: Model> Check<'a, M> {
             peak: b.peak,
             refuted,
         }
+    }
+
+    /// Keys whose search has not ended.
+    pub(crate) fn searching(&self) -> usize {
+        self.board().ends.iter().filter(|e| e.is_none()).count()
     }
 
     /// The history being checked.

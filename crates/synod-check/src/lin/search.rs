@@ -34,6 +34,8 @@
 use crate::history::History;
 use crate::memo::{Dominance, Insert, Memo, Room, hash_state, mix};
 use crate::model::Model;
+use std::collections::BTreeMap;
+use std::hash::Hash;
 use std::mem::size_of;
 
 /// One partition's operations, encoded.
@@ -71,6 +73,9 @@ pub(crate) enum Outcome {
     Linearizable(Vec<u32>),
     /// No linearization: the longest linearizable prefix found.
     Violation(Vec<u32>),
+    /// No linearization, found before searching: this operation is possible in no state
+    /// that any order of the partition's operations reaches (see [`never_possible`]).
+    Impossible(u32),
     /// The tables could not grow within the memory the search was given.
     OutOfMemory,
 }
@@ -177,8 +182,9 @@ struct Layout {
     pwords: usize,
     /// Per-operation keys of the incremental (Zobrist) hash of the linearized set.
     zobrist: Vec<u64>,
-    /// For a pending operation, the previous pending operation with an equal input (tried
-    /// first, since the two are interchangeable), or `NONE`.
+    /// An operation that must be linearized before this one, since the two are
+    /// interchangeable and this order is always possible (see `symmetric_predecessors`), or
+    /// `NONE`.
     same_before: Vec<u32>,
     /// Definite operations, each of which must be linearized.
     returns: usize,
@@ -199,6 +205,7 @@ impl Layout {
                     .is_some_and(|out| model.is_read_only(&part.inputs[o], out))
             })
             .collect();
+        let read_only: Vec<bool> = read_only;
         let nd = pending.iter().filter(|p| !**p).count();
         let dwords = nd.div_ceil(64).max(1);
         let pwords = (n - nd).div_ceil(64);
@@ -209,24 +216,7 @@ impl Layout {
             *p = *counter;
             *counter += 1;
         }
-        let mut same_before = vec![NONE; n];
-        let mut last_of_input: Vec<(&M::Input, u32)> = Vec::new();
-        for &(_, is_ret, op) in events {
-            let o = op as usize;
-            if is_ret || !pending[o] {
-                continue;
-            }
-            match last_of_input
-                .iter_mut()
-                .find(|(i, _)| **i == part.inputs[o])
-            {
-                Some(slot) => {
-                    same_before[o] = slot.1;
-                    slot.1 = op;
-                }
-                None => last_of_input.push((&part.inputs[o], op)),
-            }
-        }
+        let same_before = symmetric_predecessors(part, events, &read_only);
         Layout {
             pending,
             read_only,
@@ -246,6 +236,61 @@ impl Layout {
             + self.zobrist.capacity() * 8
             + self.same_before.capacity() * 4
     }
+}
+
+/// For each operation, an identical one (same input, same output) that may be required to be
+/// linearized first, or `NONE`.
+///
+/// Two identical operations X and Y with X invoked first and returning first (or both never
+/// returning, like every pending operation) can swap places in any linearization: the model
+/// sees the same sequence of steps, X fits where Y was (later than Y's invocation, which is
+/// after X's) and Y where X was (before X's return, which is before Y's). So some
+/// linearization, if any exists, has X before Y, and the search only tries Y once X is placed.
+/// Swapping a pair of identical operations that violates such a constraint lowers the number
+/// of inversions against the order of invocation, so all the constraints can hold at once.
+/// Pending operations are optional, and the constraint also covers using one of them and not
+/// the other: the earlier-invoked one can always stand in for the later.
+///
+/// Reads are left out (they are placed without branching anyway). Each operation points at
+/// the latest earlier identical one that returns before it, looked for among the last few.
+fn symmetric_predecessors<I: Eq + Hash, O: Eq + Hash>(
+    part: &Partition<I, O>,
+    events: &[(u64, bool, u32)],
+    read_only: &[bool],
+) -> Vec<u32> {
+    const LOOK_BACK: usize = 32;
+    let n = part.ops.len();
+    // Rank of each operation's return in the list (pending: never).
+    let mut ret_rank = vec![usize::MAX; n];
+    for (rank, &(_, is_ret, op)) in events.iter().enumerate() {
+        if is_ret {
+            ret_rank[op as usize] = rank;
+        }
+    }
+    let mut same_before = vec![NONE; n];
+    let mut groups: BTreeMap<u64, Vec<u32>> = BTreeMap::new();
+    for &(_, is_ret, op) in events {
+        let o = op as usize;
+        if is_ret || read_only[o] {
+            continue;
+        }
+        let h = hash_state(&(&part.inputs[o], &part.outputs[o]));
+        let members = groups.entry(h).or_default();
+        same_before[o] = members
+            .iter()
+            .rev()
+            .take(LOOK_BACK)
+            .find(|&&x| {
+                let x = x as usize;
+                part.inputs[x] == part.inputs[o]
+                    && part.outputs[x] == part.outputs[o]
+                    && ret_rank[x] <= ret_rank[o]
+            })
+            .copied()
+            .unwrap_or(NONE);
+        members.push(op);
+    }
+    same_before
 }
 
 /// In what order a search tries the candidates of a configuration.
@@ -509,6 +554,104 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
     }
 }
 
+/// Model steps the check for impossible operations may take before it gives up (it is a
+/// shortcut: without it the search finds the same answer, slower).
+const REACH_STEPS: usize = 1 << 18;
+
+/// Every state that some sequence of the partition's operations reaches from the initial
+/// state, in any order and ignoring real time (pending operations taking effect or not), or
+/// `None` if finding them takes more than [`REACH_STEPS`] model steps.
+pub(crate) fn reachable_states<M: Model>(
+    model: &M,
+    part: &Partition<M::Input, M::Output>,
+) -> Option<Vec<M::State>> {
+    let mut budget = REACH_STEPS;
+    // The operations that can change a state, one of each kind.
+    let mut seen_ops: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+    let mut writes = Vec::new();
+    for o in 0..part.ops.len() {
+        if let Some(out) = &part.outputs[o]
+            && model.is_read_only(&part.inputs[o], out)
+        {
+            continue;
+        }
+        let same = seen_ops
+            .entry(hash_state(&(&part.inputs[o], &part.outputs[o])))
+            .or_default();
+        if !same
+            .iter()
+            .any(|&x| part.inputs[x] == part.inputs[o] && part.outputs[x] == part.outputs[o])
+        {
+            same.push(o);
+            writes.push(o);
+        }
+    }
+    let mut states = vec![model.init()];
+    let mut index: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+    index.insert(hash_state(&states[0]), vec![0]);
+    let mut next = 0;
+    while next < states.len() {
+        for &w in &writes {
+            budget = budget.checked_sub(1)?;
+            let Some(after) = model.step(&states[next], &part.inputs[w], part.outputs[w].as_ref())
+            else {
+                continue;
+            };
+            let same = index.entry(hash_state(&after)).or_default();
+            if !same.iter().any(|&i| states[i] == after) {
+                same.push(states.len());
+                states.push(after);
+            }
+        }
+        next += 1;
+    }
+    Some(states)
+}
+
+/// A definite operation that is possible in none of the [`reachable_states`]: whatever order
+/// the operations take, this one cannot, so the partition is not linearizable. The one that
+/// returns first, if several. A cheap exact shortcut for reads of values nobody wrote.
+fn never_possible<M: Model>(
+    model: &M,
+    part: &Partition<M::Input, M::Output>,
+    events: &[(u64, bool, u32)],
+) -> Option<u32> {
+    let states = reachable_states(model, part)?;
+    let mut budget = REACH_STEPS;
+    let mut checked: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+    for &(_, is_ret, op) in events {
+        let o = op as usize;
+        if !is_ret {
+            continue;
+        }
+        let same = checked
+            .entry(hash_state(&(&part.inputs[o], &part.outputs[o])))
+            .or_default();
+        if same
+            .iter()
+            .any(|&x| part.inputs[x] == part.inputs[o] && part.outputs[x] == part.outputs[o])
+        {
+            continue;
+        }
+        same.push(o);
+        let mut possible = false;
+        for s in &states {
+            budget = budget.checked_sub(1)?;
+            if model
+                .step(s, &part.inputs[o], part.outputs[o].as_ref())
+                .is_some()
+            {
+                possible = true;
+                break;
+            }
+        }
+        if !possible {
+            return Some(op);
+        }
+    }
+    None
+}
+
 /// Steps each order runs before the other gets its turn.
 const CHUNK: u64 = 1 << 14;
 
@@ -538,12 +681,23 @@ pub(crate) enum Start<S> {
 
 impl<S: Clone + Eq + std::hash::Hash> KeySearch<S> {
     /// Prepares the search of `part` in the given orders (the first is used alone when
-    /// nothing is pending).
+    /// nothing is pending), unless an operation is possible in no reachable state.
     pub(crate) fn start<M: Model<State = S>>(
         model: &M,
         history: &History,
         part: &Partition<M::Input, M::Output>,
         orders: &[Order],
+    ) -> Start<S> {
+        KeySearch::start_with(model, history, part, orders, true)
+    }
+
+    /// [`KeySearch::start`], with or without the shortcut for impossible operations.
+    pub(crate) fn start_with<M: Model<State = S>>(
+        model: &M,
+        history: &History,
+        part: &Partition<M::Input, M::Output>,
+        orders: &[Order],
+        shortcut: bool,
     ) -> Start<S> {
         let mut ev = events(history, part);
         // A pending operation invoked after the last return can always be left out.
@@ -551,6 +705,9 @@ impl<S: Clone + Eq + std::hash::Hash> KeySearch<S> {
             return Start::Done(Outcome::Linearizable(Vec::new()));
         };
         ev.truncate(last_ret + 1);
+        if let Some(op) = never_possible(model, part, &ev).filter(|_| shortcut) {
+            return Start::Done(Outcome::Impossible(op));
+        }
         let layout = Layout::new(model, part, &ev);
         let entries = Entries::new(&ev, part.ops.len());
         let orders = if layout.pwords == 0 {

@@ -104,7 +104,7 @@ pub struct AppendKv {
 }
 
 /// An `append-kv` operation's input.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum AppendKvInput {
     /// Read the key.
     Get,
@@ -237,7 +237,7 @@ pub struct ListAppend {
 }
 
 /// One step of a list-append operation.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Micro {
     /// Append an element (interned).
     Append(u32),

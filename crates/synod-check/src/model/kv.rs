@@ -21,7 +21,7 @@ pub struct KvModel {
 }
 
 /// A KV operation's input.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum KvInput {
     /// Store a value (interned id) if the key is absent.
     Put(u32),
@@ -32,7 +32,7 @@ pub enum KvInput {
 }
 
 /// A KV operation's output.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum KvOutput {
     /// `ok` without a value (put, delete).
     Ok,
@@ -104,12 +104,14 @@ impl Model for KvModel {
                 ));
             }
         };
-        let pending = op.ret.is_none() || op.output == Output::Unknown;
+        // A value no get returns can only be told apart from another such value by a get,
+        // and none does: every put of one (taking effect or not, definite or not) writes the
+        // same state, which makes the puts interchangeable for the search.
         let unread = || {
             KvModel::value_text(&op.value).is_some_and(|t| !self.read.contains(&(key.clone(), t)))
         };
         let input = match input {
-            KvInput::Put(_) if pending && unread() => KvInput::Put(UNREAD),
+            KvInput::Put(_) if unread() => KvInput::Put(UNREAD),
             _ => input,
         };
         let output = match (&op.output, input) {
@@ -169,6 +171,13 @@ impl Model for KvModel {
         }
     }
 
+    fn show_state_written(&self, state: &u32, writer: &Operation) -> String {
+        match (*state, KvModel::value_text(&writer.value)) {
+            (UNREAD, Some(v)) if writer.f == "put" => format!("{v:?} (no get returns it)"),
+            _ => self.show_state(state),
+        }
+    }
+
     /// A get, and a put or delete that failed, change nothing.
     fn is_read_only(&self, input: &KvInput, output: &KvOutput) -> bool {
         !matches!(
@@ -192,9 +201,21 @@ mod tests {
             Value::Str("v".into()),
             Output::Ok { value: Value::Nil },
         );
+        let read_v = Output::Ok {
+            value: Value::Str("v".into()),
+        };
+        m.observe(&op("get", Some("a"), Value::Nil, read_v));
         let e = m.encode(&put).unwrap().unwrap();
         let s = m.step(&m.init(), &e.input, e.output.as_ref()).unwrap();
         assert_eq!(m.show_state(&s), "\"v\"");
+        let mut unread = put.clone();
+        unread.value = Value::Str("never read".into());
+        let u = m.encode(&unread).unwrap().unwrap();
+        assert_eq!(
+            u.input,
+            KvInput::Put(UNREAD),
+            "a definite put of a value no get returns"
+        );
         let exists = op(
             "put",
             Some("a"),

@@ -56,7 +56,7 @@ pub struct Encoded<I, O> {
 ///
 /// struct Counter;
 ///
-/// #[derive(Clone, Debug, PartialEq, Eq)]
+/// #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 /// enum Input { Add(i64), Read }
 ///
 /// impl Model for Counter {
@@ -98,9 +98,9 @@ pub struct Encoded<I, O> {
 /// ```
 pub trait Model {
     /// An operation's input, as the model reads it.
-    type Input: Clone + Eq + fmt::Debug;
+    type Input: Clone + Eq + Hash + fmt::Debug;
     /// An operation's output, as the model reads it.
-    type Output: Clone + fmt::Debug;
+    type Output: Clone + Eq + Hash + fmt::Debug;
     /// The state of one partition (one key, one register). Small and cheap to clone is
     /// best (the search stores one per configuration it explores); a state that holds heap
     /// memory says how much in [`state_heap_bytes`](Model::state_heap_bytes).
@@ -146,6 +146,14 @@ pub trait Model {
 
     /// The state as a person reads it: `nil`, `3`, `absent`, `"val_3"`.
     fn show_state(&self, state: &Self::State) -> String;
+
+    /// The state as a person reads it, knowing `writer`, the operation that put the
+    /// partition in this state. Models that merge values nobody can tell apart into one state
+    /// use it to name the value anyway: `"val_3" (no get returns it)`.
+    fn show_state_written(&self, state: &Self::State, writer: &Operation) -> String {
+        let _ = writer;
+        self.show_state(state)
+    }
 
     /// True if an operation with this input and definite output leaves the state unchanged
     /// in every state where it is possible (a read, a failed compare-and-set). The search

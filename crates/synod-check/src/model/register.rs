@@ -20,7 +20,7 @@ pub struct CasRegister {
 }
 
 /// A register operation's input (values interned, 0 is `nil`).
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum CasInput {
     /// Read the value.
     Read,
@@ -31,7 +31,7 @@ pub enum CasInput {
 }
 
 /// A register operation's output.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum CasOutput {
     /// A read returned this value (0 is `nil`).
     Read(u32),
@@ -89,10 +89,11 @@ impl CasRegister {
         }
     }
 
-    /// The id a pending operation writes `v` as: `UNREAD` if no read returns it and no cas
-    /// compares with it.
-    fn written_id(&mut self, key: &Option<String>, v: &Value, pending: bool) -> u32 {
-        if pending && *v != Value::Nil && !self.observed.contains(&(key.clone(), v.clone())) {
+    /// The id an operation writes `v` as: `UNREAD` if no read returns it and no cas compares
+    /// with it. Such values cannot be told apart by any operation of the history, so all of
+    /// them are one state, and writes of them are interchangeable for the search.
+    fn written_id(&mut self, key: &Option<String>, v: &Value) -> u32 {
+        if *v != Value::Nil && !self.observed.contains(&(key.clone(), v.clone())) {
             UNREAD
         } else {
             self.id(v)
@@ -173,13 +174,12 @@ impl Model for CasRegister {
                 if failed {
                     return Ok(None);
                 }
-                CasInput::Write(self.written_id(&key, value, !definite))
+                CasInput::Write(self.written_id(&key, value))
             }
             "cas" => match value {
-                Value::List(pair) if pair.len() == 2 => CasInput::Cas(
-                    self.id(&pair[0]),
-                    self.written_id(&key, &pair[1], !definite),
-                ),
+                Value::List(pair) if pair.len() == 2 => {
+                    CasInput::Cas(self.id(&pair[0]), self.written_id(&key, &pair[1]))
+                }
                 other => return Err(format!("cas needs a value [from to], not {other}")),
             },
             other => {
@@ -220,6 +220,21 @@ impl Model for CasRegister {
                 .values
                 .get(state)
                 .map_or_else(|| "?".to_string(), |v| v.to_string()),
+        }
+    }
+
+    fn show_state_written(&self, state: &u32, writer: &Operation) -> String {
+        let written = match independent(writer) {
+            Some((_, v, _)) => v,
+            None => &writer.value,
+        };
+        let written = match (writer.f.as_str(), written) {
+            ("cas", Value::List(pair)) if pair.len() == 2 => &pair[1],
+            _ => written,
+        };
+        match *state {
+            UNREAD => format!("{written} (no read returns it)"),
+            _ => self.show_state(state),
         }
     }
 
@@ -286,6 +301,10 @@ impl Model for Register {
         self.inner.show_state(state)
     }
 
+    fn show_state_written(&self, state: &u32, writer: &Operation) -> String {
+        self.inner.show_state_written(state, writer)
+    }
+
     fn is_read_only(&self, input: &CasInput, output: &CasOutput) -> bool {
         self.inner.is_read_only(input, output)
     }
@@ -342,6 +361,14 @@ mod tests {
     #[test]
     fn register_reads_and_writes_but_refuses_cas() {
         let mut m = Register::new();
+        m.observe(&op(
+            "read",
+            None,
+            Value::Nil,
+            Output::Ok {
+                value: Value::Int(3),
+            },
+        ));
         let w = op(
             "write",
             None,

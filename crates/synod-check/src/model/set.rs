@@ -25,7 +25,7 @@ pub struct SetModel {
 }
 
 /// A set operation's input.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum SetInput {
     /// Add the element with this bit.
     Add(u32),
