@@ -181,7 +181,7 @@ struct Slots {
 impl Slots {
     fn new() -> Self {
         Slots {
-            slots: vec![(0, 0); 1024],
+            slots: vec![(0, 0); 64],
         }
     }
 

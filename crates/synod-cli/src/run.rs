@@ -142,9 +142,19 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
             .finish()
             .map_err(|e| UsageError(format!("cannot write trace file `{path}`: {e}")))?;
     }
+    // Judging includes the linearizability check of the client history, which can dwarf the
+    // run itself with many clients: say how long it took.
+    let judging = Instant::now();
     let report = harness::judge(&system, &checks, &scenario, end);
+    let judged = judging.elapsed();
     let mut out = io::stdout().lock();
-    print_summary(&mut out, &scenario, &report, wall.as_secs_f64())?;
+    print_summary(
+        &mut out,
+        &scenario,
+        &report,
+        wall.as_secs_f64(),
+        judged.as_secs_f64(),
+    )?;
     if let Some((path, _)) = &json {
         writeln!(out, "trace written to {path}")?;
     }
@@ -161,6 +171,7 @@ pub fn print_summary(
     scenario: &Scenario,
     r: &Report,
     wall_secs: f64,
+    judge_secs: f64,
 ) -> io::Result<()> {
     writeln!(out)?;
     writeln!(
@@ -174,9 +185,10 @@ pub fn print_summary(
     }
     writeln!(
         out,
-        "wall time: {:.1} ms for {} events",
+        "wall time: {:.1} ms for {} events, then {:.1} ms for the end-of-run checks (linearizability)",
         wall_secs * 1000.0,
-        r.stats.events
+        r.stats.events,
+        judge_secs * 1000.0
     )?;
 
     // Requests by kind: issued, ok, error, unfinished.

@@ -93,6 +93,20 @@ impl KeyEnd {
     }
 }
 
+/// A slice to run: slice `round` of key `k`, which may grow the key's search structures by
+/// `share` bytes (`reserved` of them counted against the bound while it runs), and what the
+/// search held before it.
+struct Task {
+    round: u32,
+    k: u32,
+    share: usize,
+    reserved: usize,
+    held_before: usize,
+}
+
+/// The orders each key is searched in (see `search`).
+const ORDERS: [Order; 2] = [Order::Lazy, Order::Eager];
+
 /// Steps of slice `round` of a key.
 fn slice_steps(round: u32) -> u64 {
     const FIRST: u64 = 1 << 12;
@@ -100,8 +114,14 @@ fn slice_steps(round: u32) -> u64 {
     FIRST.checked_shl(round).map_or(LARGEST, |s| s.min(LARGEST))
 }
 
-/// A key's search while it runs (`None` once it is over: its tables are freed).
-type Slot<S> = Mutex<Option<Box<KeySearch<S>>>>;
+/// A key's search: started at its first slice (so that it allocates only when its turn
+/// comes and its lists fit under the memory bound), dropped when it is over (freeing its
+/// tables for the others).
+enum Slot<S> {
+    NotStarted,
+    Running(Box<KeySearch<S>>),
+    Over,
+}
 
 /// The shared state of the workers.
 struct Board {
@@ -128,7 +148,7 @@ pub struct Check<'a, M: Model> {
     history: &'a History,
     /// Partitions, smallest first.
     pub(crate) parts: Vec<Partition<M::Input, M::Output>>,
-    searches: Vec<Slot<M::State>>,
+    searches: Vec<Mutex<Slot<M::State>>>,
     limits: Limits,
     workers: usize,
     board: Mutex<Board>,
@@ -155,47 +175,24 @@ impl<'a, M: Model> Check<'a, M> {
     ) -> Self {
         parts.sort_by(|a, b| a.ops.len().cmp(&b.ops.len()).then(a.key.cmp(&b.key)));
         let n = parts.len();
-        let mut ends = vec![None; n];
-        let mut searches = Vec::with_capacity(n);
-        let mut ready = BTreeSet::new();
-        let mut bytes = vec![0; n];
-        let mut best = None;
-        for (k, part) in parts.iter().enumerate() {
-            match KeySearch::start(model, history, part, &[Order::Lazy, Order::Eager]) {
-                Start::Search(search) => {
-                    bytes[k] = search.bytes();
-                    searches.push(Mutex::new(Some(search)));
-                    ready.insert((0, k as u32));
-                }
-                Start::Done(outcome) => {
-                    // Decided before any slice: as if by its first one, task (0, k).
-                    if matches!(outcome, Outcome::Impossible(_)) && best.is_none() {
-                        best = Some((0, k as u32));
-                    }
-                    ends[k] = Some(KeyEnd::from_outcome(outcome, Vec::new, 0));
-                    searches.push(Mutex::new(None));
-                }
-            }
-        }
-        let total = bytes.iter().sum();
         Check {
             model,
             history,
             parts,
-            searches,
+            searches: (0..n).map(|_| Mutex::new(Slot::NotStarted)).collect(),
             limits,
             workers: workers.max(1),
             board: Mutex::new(Board {
-                ready,
+                ready: (0..n as u32).map(|k| (0, k)).collect(),
                 running: 0,
                 reserved: 0,
-                key_peak: bytes.clone(),
-                bytes,
-                total,
-                peak: total,
-                best,
+                key_peak: vec![0; n],
+                bytes: vec![0; n],
+                total: 0,
+                peak: 0,
+                best: None,
                 stopped: false,
-                ends,
+                ends: vec![None; n],
                 steps: vec![0; n],
             }),
         }
@@ -211,10 +208,40 @@ impl<'a, M: Model> Check<'a, M> {
     /// every key is done, a refutation makes the rest moot, or `stop` (asked after every
     /// slice) says so. Call it from each of the caller's threads, `workers` of them.
     pub fn work(&self, stop: &mut dyn FnMut() -> bool) {
-        while let Some((round, k, share, reserved)) = self.next_task() {
+        while let Some(Task {
+            round,
+            k,
+            share,
+            reserved,
+            held_before,
+        }) = self.next_task()
+        {
             let ku = k as usize;
+            let part = &self.parts[ku];
             let mut slot = self.searches[ku].lock().unwrap_or_else(|e| e.into_inner());
-            let Some(search) = slot.as_mut() else {
+            if matches!(*slot, Slot::NotStarted) {
+                let need = KeySearch::start_bytes(self.model, part);
+                *slot = if need > share {
+                    Slot::Over
+                } else {
+                    match KeySearch::start(self.model, self.history, part, &ORDERS) {
+                        Start::Search(search) => Slot::Running(search),
+                        Start::Done(outcome) => {
+                            drop(slot);
+                            let end = KeyEnd::from_outcome(outcome, Vec::new, 0);
+                            self.end_task(round, k, reserved, 0, 0, Some(end));
+                            continue;
+                        }
+                    }
+                };
+                if matches!(*slot, Slot::Over) {
+                    drop(slot);
+                    let end = KeyEnd::GaveUp(GaveUp::Memory(need), Vec::new());
+                    self.end_task(round, k, reserved, 0, 0, Some(end));
+                    continue;
+                }
+            }
+            let Slot::Running(search) = &mut *slot else {
                 drop(slot);
                 self.end_task(round, k, reserved, 0, 0, None);
                 continue;
@@ -224,8 +251,9 @@ impl<'a, M: Model> Check<'a, M> {
             if let Some(max) = self.limits.max_steps {
                 steps = steps.min(max.saturating_sub(search.steps));
             }
-            let mut room = Room(share);
-            let outcome = search.run(self.model, &self.parts[ku], steps, &mut room);
+            let held = search.bytes();
+            let mut room = Room(share.saturating_sub(held.saturating_sub(held_before)));
+            let outcome = search.run(self.model, part, steps, &mut room);
             let bytes = search.bytes();
             let used = search.steps - before;
             let end = match outcome {
@@ -236,7 +264,7 @@ impl<'a, M: Model> Check<'a, M> {
                 None => None,
             };
             if end.is_some() {
-                *slot = None; // frees the key's tables for the others
+                *slot = Slot::Over; // frees the key's tables for the others
             }
             drop(slot);
             self.end_task(round, k, reserved, bytes, used, end);
@@ -247,9 +275,8 @@ impl<'a, M: Model> Check<'a, M> {
         }
     }
 
-    /// The next task to run, the room it may grow by and the part of it reserved under the
-    /// bound; `None` when this worker is done.
-    fn next_task(&self) -> Option<(u32, u32, usize, usize)> {
+    /// The next task to run; `None` when this worker is done.
+    fn next_task(&self) -> Option<Task> {
         let mut b = self.board();
         if b.stopped {
             return None;
@@ -271,7 +298,13 @@ impl<'a, M: Model> Check<'a, M> {
         };
         b.running += 1;
         b.reserved += reserved;
-        Some((round, k, share, reserved))
+        Some(Task {
+            round,
+            k,
+            share,
+            reserved,
+            held_before: b.bytes[k as usize],
+        })
     }
 
     /// Records the end of slice `(round, k)`.
@@ -300,9 +333,8 @@ impl<'a, M: Model> Check<'a, M> {
             Some(end) => {
                 b.total -= bytes;
                 b.bytes[ku] = 0;
-                if matches!(end, KeyEnd::Violation(_))
-                    && b.best.is_none_or(|best| (round, k) < best)
-                {
+                let refuted = matches!(end, KeyEnd::Violation(_) | KeyEnd::Impossible(_));
+                if refuted && b.best.is_none_or(|best| (round, k) < best) {
                     b.best = Some((round, k));
                 }
                 b.ends[ku] = Some(end);
@@ -323,7 +355,10 @@ impl<'a, M: Model> Check<'a, M> {
                 Some(end) => end,
                 None => {
                     let slot = self.searches[k].lock().unwrap_or_else(|e| e.into_inner());
-                    KeyEnd::Unfinished(slot.as_ref().map(|s| s.longest()).unwrap_or_default())
+                    KeyEnd::Unfinished(match &*slot {
+                        Slot::Running(search) => search.longest(),
+                        Slot::NotStarted | Slot::Over => Vec::new(),
+                    })
                 }
             };
             ends.push(end);

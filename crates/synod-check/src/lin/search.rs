@@ -56,13 +56,6 @@ impl<I, O> Partition<I, O> {
             outputs: Vec::new(),
         }
     }
-
-    /// Bytes of the encoded operations.
-    pub(crate) fn bytes(&self) -> usize {
-        self.ops.capacity() * size_of::<usize>()
-            + self.inputs.capacity() * size_of::<I>()
-            + self.outputs.capacity() * size_of::<Option<O>>()
-    }
 }
 
 /// How a partition's search ended.
@@ -522,7 +515,12 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
     /// there is nothing left to undo: the partition is not linearizable.
     fn backtrack(&mut self, layout: &Layout) -> Option<Outcome> {
         if self.unsaved_max {
-            self.best = self.placed();
+            // In place: the list keeps the capacity it was made with, which the memory
+            // accounting counted.
+            let ops = &self.entries.op;
+            self.best.clear();
+            self.best
+                .extend(self.stack.iter().map(|p| ops[p.entry as usize]));
             self.unsaved_max = false;
         }
         loop {
@@ -667,8 +665,6 @@ pub(crate) struct KeySearch<S> {
     chunk_left: u64,
     /// Steps used so far.
     pub(crate) steps: u64,
-    /// Bytes of the partition's encoded operations (counted with the search).
-    part_bytes: usize,
     /// The heap bytes of a state (for the stack's accounting).
     state_heap: usize,
 }
@@ -735,7 +731,6 @@ impl<S: Clone + Eq + std::hash::Hash> KeySearch<S> {
             turn: 0,
             chunk_left: CHUNK,
             steps: 0,
-            part_bytes: part.bytes(),
             state_heap,
         }))
     }
@@ -769,10 +764,26 @@ impl<S: Clone + Eq + std::hash::Hash> KeySearch<S> {
         None
     }
 
-    /// Bytes held by the search: its tables, lists, stacks and the encoded operations.
+    /// An upper bound on the bytes a search of `part` holds before its first step (what
+    /// [`KeySearch::bytes`] says right after [`KeySearch::start`]), to be checked against the
+    /// memory bound before anything is allocated.
+    pub(crate) fn start_bytes<M: Model<State = S>>(
+        model: &M,
+        part: &Partition<M::Input, M::Output>,
+    ) -> usize {
+        let n = part.ops.len();
+        let entries = (2 * n + 2) * 4 * 4;
+        let words = (n.div_ceil(64) + 2) * 8;
+        let stack = n * (size_of::<Placed<S>>() + model.state_heap_bytes(&model.init()));
+        let tables = 2 * Memo::<S>::new().bytes() + Dominance::<S>::new().bytes() * 2;
+        let search = entries + words + stack + n * 4 + tables;
+        let layout = n * (2 + 2 * size_of::<usize>() + 4 + 8);
+        layout + 2 * search
+    }
+
+    /// Bytes held by the search: its tables, lists and stacks.
     pub(crate) fn bytes(&self) -> usize {
-        self.part_bytes
-            + self.layout.bytes()
+        self.layout.bytes()
             + self
                 .searches
                 .iter()
