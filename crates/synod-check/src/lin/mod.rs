@@ -352,6 +352,8 @@ pub struct KeyReport {
     pub order: Vec<usize>,
     /// With [`Detail::States`], the model's state after each operation of `order`.
     pub states: Vec<String>,
+    /// The state before any operation, as the model shows it.
+    pub initial_state: String,
 }
 
 /// How much a report says about each key.
@@ -529,22 +531,18 @@ fn report<M: Model>(check: &Check<'_, M>, detail: Detail) -> CheckReport {
     let mut undecided = Vec::new();
     let mut linearizable = 0;
     for (k, (part, end)) in check.parts.iter().zip(&finished.ends).enumerate() {
-        let impossible;
         let (status, order) = match end {
-            KeyEnd::Impossible(op) if finished.refuted == Some(k) => {
-                impossible = [*op];
-                (KeyStatus::NotLinearizable, &impossible[..])
+            // Refuted before searching: there is no prefix to show.
+            KeyEnd::Impossible(_) if finished.refuted == Some(k) => {
+                (KeyStatus::NotLinearizable, &[][..])
             }
-            KeyEnd::Impossible(op) => {
-                impossible = [*op];
-                (KeyStatus::Skipped, &impossible[..0])
-            }
+            KeyEnd::Impossible(_) => (KeyStatus::Skipped, &[][..]),
             KeyEnd::Linearizable(order) => {
                 linearizable += 1;
                 (KeyStatus::Linearizable, &order[..])
             }
             KeyEnd::Violation(best) if finished.refuted == Some(k) => {
-                (KeyStatus::NotLinearizable, &best[..])
+                (KeyStatus::NotLinearizable, without_pending_tail(part, best))
             }
             // Refuted too, but after the key the verdict explains: the verdict did not need
             // it (and a single worker would not have got there).
@@ -573,6 +571,7 @@ fn report<M: Model>(check: &Check<'_, M>, detail: Detail) -> CheckReport {
             peak_bytes: finished.key_peak[k],
             order: order.iter().map(|&i| part.ops[i as usize]).collect(),
             states,
+            initial_state: model.show_state(&model.init()),
         });
     }
     let verdict = match finished.refuted {
@@ -643,6 +642,17 @@ fn replay<M: Model>(
     states_along(model, history, part, order).0
 }
 
+/// The longest prefix without the pending operations at its end: they explain nothing (they
+/// are optional, and the search places them eagerly), so the explanation shows them among the
+/// candidates instead.
+fn without_pending_tail<'b, I, O>(part: &Partition<I, O>, best: &'b [u32]) -> &'b [u32] {
+    let keep = best
+        .iter()
+        .rposition(|&i| part.outputs[i as usize].is_some())
+        .map_or(0, |last| last + 1);
+    &best[..keep]
+}
+
 /// The explanation of an operation that is possible in no reachable state.
 fn explain_impossible<M: Model>(
     model: &M,
@@ -684,13 +694,7 @@ fn explain<M: Model>(
     best: &[u32],
 ) -> Explanation {
     let op_of = |i: usize| history.operations[part.ops[i]].clone();
-    // Pending operations at the end of the prefix explain nothing (they are optional, and
-    // the search places them eagerly): show them among the candidates instead.
-    let keep = best
-        .iter()
-        .rposition(|&i| part.outputs[i as usize].is_some())
-        .map_or(0, |last| last + 1);
-    let best = &best[..keep];
+    let best = without_pending_tail(part, best);
     let (states, state) = states_along(model, history, part, best);
     let mut placed = vec![false; part.ops.len()];
     let mut prefix = Vec::with_capacity(best.len());

@@ -64,6 +64,9 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(t.len());
     let (number, unit) = t.split_at(split);
+    if number.is_empty() {
+        return Err(format!("`{s}` is not a memory size (for example 512M, 2G)"));
+    }
     let shift = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 0,
         "k" | "kb" | "kib" => 10,
