@@ -101,7 +101,8 @@ fn reserve<T>(v: &mut Vec<T>, extra: usize, room: &mut Room) -> bool {
 
 /// Where a compressed bitset lives in an [`Arena`]: `lo` leading words that are all ones
 /// (not stored), then `len` stored words, then zeros. The form is canonical (the first stored
-/// word is not all ones, the last is not zero), so equal sets have equal spans and words.
+/// word is not all ones, the last is not zero; see [`Bits`]), so equal sets have equal spans
+/// and words.
 ///
 /// The linearized set of a configuration is nearly always "every operation up to some point,
 /// and a few around it", so a set over thousands of operations takes a word or two.
@@ -119,19 +120,9 @@ struct Arena {
 }
 
 impl Arena {
-    /// The span `bits` would have, before storing: (lo, stored words).
-    fn shape(bits: &[u64]) -> (usize, &[u64]) {
-        let lo = bits.iter().take_while(|w| **w == !0).count();
-        let hi = bits
-            .iter()
-            .rposition(|w| *w != 0)
-            .map_or(lo, |h| (h + 1).max(lo));
-        (lo, &bits[lo..hi])
-    }
-
-    /// Stores `bits`; `None` (storing nothing) if there is no room for it.
-    fn push(&mut self, bits: &[u64], room: &mut Room) -> Option<Span> {
-        let (lo, stored) = Arena::shape(bits);
+    /// Stores the set `bits`; `None` (storing nothing) if there is no room for it.
+    fn push(&mut self, bits: &Bits, room: &mut Room) -> Option<Span> {
+        let (lo, stored) = bits.shape();
         let offset = u32::try_from(self.words.len()).ok()?;
         u32::try_from(self.words.len() + stored.len()).ok()?;
         if !reserve(&mut self.words, stored.len(), room) {
@@ -149,23 +140,113 @@ impl Arena {
         &self.words[span.offset as usize..(span.offset + span.len) as usize]
     }
 
-    fn equals(&self, span: Span, bits: &[u64]) -> bool {
-        let (lo, stored) = Arena::shape(bits);
+    fn equals(&self, span: Span, bits: &Bits) -> bool {
+        let (lo, stored) = bits.shape();
         span.lo as usize == lo && self.stored(span) == stored
     }
 
     /// True if the set at `span` is a subset of `bits`.
-    fn subset_of(&self, span: Span, bits: &[u64]) -> bool {
-        let lo = span.lo as usize;
-        bits[..lo].iter().all(|w| *w == !0)
-            && self
-                .stored(span)
-                .iter()
-                .zip(&bits[lo..])
-                .all(|(s, b)| s & !b == 0)
+    fn subset_of(&self, span: Span, bits: &Bits) -> bool {
+        let (lo, stored) = bits.shape();
+        let span_lo = span.lo as usize;
+        // The span's leading full words must be full in `bits` too.
+        if span_lo > lo {
+            return false;
+        }
+        // Word `span_lo + i` of `bits`: full below `lo`, then its stored words, then zeros.
+        self.stored(span).iter().enumerate().all(|(i, s)| {
+            let j = span_lo + i;
+            let b = if j < lo {
+                !0
+            } else {
+                stored.get(j - lo).copied().unwrap_or(0)
+            };
+            s & !b == 0
+        })
     }
 
     fn bytes(&self) -> usize {
+        self.words.capacity() * 8
+    }
+}
+
+/// A set of operations (bit positions) that keeps its compressed shape as it changes: `lo`
+/// leading words that are all ones, and `hi` one past the last word that is not zero (at least
+/// `lo`). A configuration's set differs from the one before by one bit, so keeping the shape
+/// costs a few word reads per change, where finding it would read every word: the memo stores
+/// and compares only the words in between.
+#[derive(Clone, Debug)]
+pub(crate) struct Bits {
+    words: Vec<u64>,
+    lo: usize,
+    hi: usize,
+}
+
+impl Bits {
+    /// The empty set over `n` positions.
+    pub(crate) fn new(n: usize) -> Self {
+        Bits {
+            words: vec![0; n.div_ceil(64)],
+            lo: 0,
+            hi: 0,
+        }
+    }
+
+    /// The set with these words.
+    #[cfg(test)]
+    pub(crate) fn from_words(words: &[u64]) -> Self {
+        let lo = words.iter().take_while(|w| **w == !0).count();
+        let hi = words
+            .iter()
+            .rposition(|w| *w != 0)
+            .map_or(lo, |h| (h + 1).max(lo));
+        Bits {
+            words: words.to_vec(),
+            lo,
+            hi,
+        }
+    }
+
+    /// (leading full words, the words after them up to the last that is not zero).
+    fn shape(&self) -> (usize, &[u64]) {
+        (self.lo, &self.words[self.lo..self.hi])
+    }
+
+    #[inline]
+    pub(crate) fn contains(&self, i: usize) -> bool {
+        self.words[i / 64] >> (i % 64) & 1 == 1
+    }
+
+    #[inline]
+    pub(crate) fn insert(&mut self, i: usize) {
+        let w = i / 64;
+        self.words[w] |= 1 << (i % 64);
+        if w >= self.hi {
+            self.hi = w + 1;
+        }
+        if w == self.lo && self.words[w] == !0 {
+            while self.lo < self.words.len() && self.words[self.lo] == !0 {
+                self.lo += 1;
+            }
+            self.hi = self.hi.max(self.lo);
+        }
+    }
+
+    #[inline]
+    pub(crate) fn remove(&mut self, i: usize) {
+        let w = i / 64;
+        self.words[w] &= !(1 << (i % 64));
+        if w < self.lo {
+            // A full word is full no more (and is not zero: it lost one bit).
+            self.lo = w;
+        } else if self.words[w] == 0 && w + 1 == self.hi {
+            while self.hi > self.lo && self.words[self.hi - 1] == 0 {
+                self.hi -= 1;
+            }
+        }
+    }
+
+    pub(crate) fn bytes(&self) -> usize {
         self.words.capacity() * 8
     }
 }
@@ -278,7 +359,7 @@ impl<S: Clone + Eq> Memo<S> {
     pub(crate) fn insert(
         &mut self,
         hash: u64,
-        bits: &[u64],
+        bits: &Bits,
         state: &S,
         state_heap: usize,
         room: &mut Room,
@@ -357,14 +438,14 @@ impl<S: Clone + Eq> Dominance<S> {
     }
 
     /// The slot of key (dbits, state), and whether it holds it (else it is empty).
-    fn slot(&self, hash: u64, dbits: &[u64], state: &S) -> (usize, bool) {
+    fn slot(&self, hash: u64, dbits: &Bits, state: &S) -> (usize, bool) {
         self.slots.probe(hash, |k| {
             self.key_state[k] == *state && self.arena.equals(self.key_bits[k], dbits)
         })
     }
 
     /// True if key `k` holds a subset of `pbits`.
-    fn key_dominates(&self, k: usize, pbits: &[u64]) -> bool {
+    fn key_dominates(&self, k: usize, pbits: &Bits) -> bool {
         let mut set = self.key_head[k];
         while set != u32::MAX {
             if self.arena.subset_of(self.set_bits[set as usize], pbits) {
@@ -378,7 +459,7 @@ impl<S: Clone + Eq> Dominance<S> {
     /// True if a configuration with the same definite set and state, and a subset of
     /// `pbits` as its pending set, was recorded.
     #[cfg(test)]
-    fn dominated(&self, hash: u64, dbits: &[u64], state: &S, pbits: &[u64]) -> bool {
+    fn dominated(&self, hash: u64, dbits: &Bits, state: &S, pbits: &Bits) -> bool {
         let (i, found) = self.slot(hash, dbits, state);
         found && self.key_dominates((self.slots.slots[i].1 - 1) as usize, pbits)
     }
@@ -388,10 +469,10 @@ impl<S: Clone + Eq> Dominance<S> {
     pub(crate) fn insert(
         &mut self,
         hash: u64,
-        dbits: &[u64],
+        dbits: &Bits,
         state: &S,
         state_heap: usize,
-        pbits: &[u64],
+        pbits: &Bits,
         room: &mut Room,
     ) -> Insert {
         let (i, found) = self.slot(hash, dbits, state);
@@ -462,23 +543,33 @@ mod tests {
     fn memo_finds_exact_configurations_even_with_equal_hashes() {
         let mut room = ROOM;
         let mut m = Memo::new();
-        assert_eq!(m.insert(42, &[1, 0], &7u32, 0, &mut room), Insert::Fresh);
-        assert_eq!(m.insert(42, &[1, 0], &7, 0, &mut room), Insert::Seen);
+        let b = Bits::from_words;
         assert_eq!(
-            m.insert(42, &[1, 1], &7, 0, &mut room),
+            m.insert(42, &b(&[1, 0]), &7u32, 0, &mut room),
+            Insert::Fresh
+        );
+        assert_eq!(m.insert(42, &b(&[1, 0]), &7, 0, &mut room), Insert::Seen);
+        assert_eq!(
+            m.insert(42, &b(&[1, 1]), &7, 0, &mut room),
             Insert::Fresh,
             "same hash, different set"
         );
         assert_eq!(
-            m.insert(42, &[1, 0], &8, 0, &mut room),
+            m.insert(42, &b(&[1, 0]), &8, 0, &mut room),
             Insert::Fresh,
             "same hash, different state"
         );
         for i in 0..5000u64 {
-            assert_eq!(m.insert(mix(i), &[i, 0], &0, 0, &mut room), Insert::Fresh);
+            assert_eq!(
+                m.insert(mix(i), &b(&[i, 0]), &0, 0, &mut room),
+                Insert::Fresh
+            );
         }
         for i in 0..5000u64 {
-            assert_eq!(m.insert(mix(i), &[i, 0], &0, 0, &mut room), Insert::Seen);
+            assert_eq!(
+                m.insert(mix(i), &b(&[i, 0]), &0, 0, &mut room),
+                Insert::Seen
+            );
         }
         assert!(m.bytes() > 5000 * 16);
     }
@@ -492,7 +583,13 @@ mod tests {
         let mut m = Memo::new();
         let mut recorded = 0u64;
         loop {
-            match m.insert(mix(recorded), &[recorded, 1], &0u32, 0, &mut room) {
+            match m.insert(
+                mix(recorded),
+                &Bits::from_words(&[recorded, 1]),
+                &0u32,
+                0,
+                &mut room,
+            ) {
                 Insert::Fresh => recorded += 1,
                 Insert::Full => break,
                 Insert::Seen => unreachable!("distinct configurations"),
@@ -507,13 +604,17 @@ mod tests {
             start + 64 * 1024
         );
         for i in 0..recorded {
-            assert_eq!(m.insert(mix(i), &[i, 1], &0, 0, &mut room), Insert::Seen);
+            let bits = Bits::from_words(&[i, 1]);
+            assert_eq!(m.insert(mix(i), &bits, &0, 0, &mut room), Insert::Seen);
         }
         // The index filled past half before giving up rather than stop at its last doubling.
         let mut d = Dominance::new();
         let mut room = Room(0);
         let mut n = 0u64;
-        while d.insert(mix(n), &[n], &0u32, 0, &[0], &mut room) == Insert::Fresh {
+        let empty = Bits::from_words(&[0]);
+        while d.insert(mix(n), &Bits::from_words(&[n]), &0u32, 0, &empty, &mut room)
+            == Insert::Fresh
+        {
             n += 1;
         }
         assert!(n == 0 || n >= 1, "no room, no growth");
@@ -523,60 +624,86 @@ mod tests {
     fn compressed_sets_compare_exactly() {
         let mut room = ROOM;
         let mut a = Arena::default();
-        let full_prefix = [!0u64, !0, 0b101, 0, 0];
+        let b = Bits::from_words;
+        let full_prefix = b(&[!0u64, !0, 0b101, 0, 0]);
         let span = a.push(&full_prefix, &mut room).unwrap();
         assert_eq!((span.lo, span.len), (2, 1));
         assert!(a.equals(span, &full_prefix));
-        assert!(!a.equals(span, &[!0, !0, 0b101, 1, 0]));
-        assert!(!a.equals(span, &[!0, !0 - 1, 0b101, 0, 0]));
-        assert!(a.subset_of(span, &[!0, !0, 0b111, 0, 4]));
-        assert!(!a.subset_of(span, &[!0, !0 - 1, 0b111, 0, 0]));
-        let empty = a.push(&[0, 0], &mut room).unwrap();
+        assert!(!a.equals(span, &b(&[!0, !0, 0b101, 1, 0])));
+        assert!(!a.equals(span, &b(&[!0, !0 - 1, 0b101, 0, 0])));
+        assert!(a.subset_of(span, &b(&[!0, !0, 0b111, 0, 4])));
+        assert!(
+            a.subset_of(span, &b(&[!0, !0, !0, 0, 4])),
+            "a full word holds any"
+        );
+        assert!(!a.subset_of(span, &b(&[!0, !0 - 1, 0b111, 0, 0])));
+        let empty = a.push(&b(&[0, 0]), &mut room).unwrap();
         assert_eq!((empty.lo, empty.len), (0, 0));
-        assert!(a.equals(empty, &[0, 0]) && a.subset_of(empty, &[0, 0]));
-        let all = a.push(&[!0, !0], &mut room).unwrap();
+        assert!(a.equals(empty, &b(&[0, 0])) && a.subset_of(empty, &b(&[0, 0])));
+        let all = a.push(&b(&[!0, !0]), &mut room).unwrap();
         assert_eq!((all.lo, all.len), (2, 0));
-        assert!(a.equals(all, &[!0, !0]) && !a.equals(all, &[!0, 0]));
-        assert!(a.subset_of(all, &[!0, !0]) && !a.subset_of(all, &[!0, 7]));
+        assert!(a.equals(all, &b(&[!0, !0])) && !a.equals(all, &b(&[!0, 0])));
+        assert!(a.subset_of(all, &b(&[!0, !0])) && !a.subset_of(all, &b(&[!0, 7])));
+    }
+
+    #[test]
+    fn bits_keep_their_shape_as_they_change() {
+        // Against the shape found by scanning, over a walk of inserts and removes.
+        let mut bits = Bits::new(300);
+        let mut x = 7u64;
+        for _ in 0..20_000 {
+            x = mix(x);
+            // Mostly a growing prefix, as a search's linearized set is.
+            let i = (x % 300) as usize;
+            let i = if x % 3 == 0 { i } else { i / 2 };
+            if bits.contains(i) && x % 5 < 2 {
+                bits.remove(i);
+            } else {
+                bits.insert(i);
+            }
+            let scanned = Bits::from_words(&bits.words);
+            assert_eq!((bits.lo, bits.hi), (scanned.lo, scanned.hi));
+        }
     }
 
     #[test]
     fn dominance_prunes_supersets_of_failed_pending_sets() {
         let mut room = ROOM;
         let mut d = Dominance::new();
-        assert!(!d.dominated(5, &[0b1], &3u32, &[0b000]));
+        let b = |w: u64| Bits::from_words(&[w]);
+        assert!(!d.dominated(5, &b(0b1), &3u32, &b(0b000)));
         assert_eq!(
-            d.insert(5, &[0b1], &3, 0, &[0b010], &mut room),
+            d.insert(5, &b(0b1), &3, 0, &b(0b010), &mut room),
             Insert::Fresh
         );
         assert_eq!(
-            d.insert(5, &[0b1], &3, 0, &[0b110], &mut room),
+            d.insert(5, &b(0b1), &3, 0, &b(0b110), &mut room),
             Insert::Seen,
             "dominated: not recorded"
         );
-        assert!(d.dominated(5, &[0b1], &3, &[0b010]));
-        assert!(d.dominated(5, &[0b1], &3, &[0b110]), "a superset");
-        assert!(!d.dominated(5, &[0b1], &3, &[0b100]), "not a superset");
-        assert!(!d.dominated(5, &[0b1], &4, &[0b110]), "another state");
+        assert!(d.dominated(5, &b(0b1), &3, &b(0b010)));
+        assert!(d.dominated(5, &b(0b1), &3, &b(0b110)), "a superset");
+        assert!(!d.dominated(5, &b(0b1), &3, &b(0b100)), "not a superset");
+        assert!(!d.dominated(5, &b(0b1), &4, &b(0b110)), "another state");
         assert!(
-            !d.dominated(5, &[0b11], &3, &[0b110]),
+            !d.dominated(5, &b(0b11), &3, &b(0b110)),
             "another definite set"
         );
         assert_eq!(
-            d.insert(5, &[0b1], &3, 0, &[0b000], &mut room),
+            d.insert(5, &b(0b1), &3, 0, &b(0b000), &mut room),
             Insert::Fresh
         );
         assert!(
-            d.dominated(5, &[0b1], &3, &[0b100]),
+            d.dominated(5, &b(0b1), &3, &b(0b100)),
             "the empty set fails: all fail"
         );
         for i in 0..3000u64 {
             assert_eq!(
-                d.insert(mix(i), &[i], &0, 0, &[1], &mut room),
+                d.insert(mix(i), &b(i), &0, 0, &b(1), &mut room),
                 Insert::Fresh
             );
         }
-        assert!(d.dominated(mix(77), &[77], &0, &[3]));
+        assert!(d.dominated(mix(77), &b(77), &0, &b(3)));
         assert!(d.bytes() > 3000 * 16);
     }
 }

@@ -8,7 +8,8 @@
 //!
 //! - **Memoization.** A configuration (set of linearized operations, model state) is explored
 //!   once. The sets are compressed (leading all-ones words are not stored), so a configuration
-//!   of a partition with thousands of operations takes a few words.
+//!   of a partition with thousands of operations takes a few words. Only stable configurations
+//!   are recorded, those where no read can be placed (below): they are the branch points.
 //! - **Reads first, without branching.** An operation that never changes the state (a read,
 //!   a failed compare-and-set, a put that found the key taken: [`Model::is_read_only`]) and
 //!   can be linearized now is linearized now, and the search does not try the alternatives:
@@ -32,7 +33,7 @@
 //!   result is deterministic.
 
 use crate::history::History;
-use crate::memo::{Dominance, Insert, Memo, Room, hash_state, mix};
+use crate::memo::{Bits, Dominance, Insert, Memo, Room, hash_state, mix};
 use crate::model::Model;
 use std::collections::BTreeMap;
 use std::hash::Hash;
@@ -168,11 +169,12 @@ struct Layout {
     pending: Vec<bool>,
     /// Whether each operation leaves every state it is possible in unchanged.
     read_only: Vec<bool>,
-    /// Bit position of each operation: definite ones in the first `dwords` words, pending
-    /// ones after, so that the two sets can be compared separately.
+    /// Bit position of each operation in its set: definite operations and pending ones are
+    /// numbered separately, so that the two sets can be compared separately.
     pos: Vec<usize>,
-    dwords: usize,
-    pwords: usize,
+    /// Definite and pending operations.
+    definite: usize,
+    pendings: usize,
     /// Per-operation keys of the incremental (Zobrist) hash of the linearized set.
     zobrist: Vec<u64>,
     /// An operation that must be linearized before this one, since the two are
@@ -199,13 +201,14 @@ impl Layout {
             })
             .collect();
         let read_only: Vec<bool> = read_only;
-        let nd = pending.iter().filter(|p| !**p).count();
-        let dwords = nd.div_ceil(64).max(1);
-        let pwords = (n - nd).div_ceil(64);
         let mut pos = vec![0usize; n];
-        let (mut next_d, mut next_p) = (0, dwords * 64);
+        let (mut definite, mut pendings) = (0, 0);
         for (o, p) in pos.iter_mut().enumerate() {
-            let counter = if pending[o] { &mut next_p } else { &mut next_d };
+            let counter = if pending[o] {
+                &mut pendings
+            } else {
+                &mut definite
+            };
             *p = *counter;
             *counter += 1;
         }
@@ -214,8 +217,8 @@ impl Layout {
             pending,
             read_only,
             pos,
-            dwords,
-            pwords,
+            definite,
+            pendings,
             zobrist: (0..n as u64).map(|i| mix(i ^ 0x5eed)).collect(),
             same_before,
             returns: events.iter().filter(|e| e.1).count(),
@@ -322,7 +325,9 @@ struct Placed<S> {
 struct Search<S> {
     order: Order,
     entries: Entries,
-    bits: Vec<u64>,
+    /// The linearized definite operations, and the pending ones.
+    dbits: Bits,
+    pbits: Bits,
     /// Explored configurations when there are no pending operations.
     memo: Memo<S>,
     /// Explored configurations, with dominance, when there are.
@@ -351,7 +356,8 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
         Search {
             order,
             entries,
-            bits: vec![0; layout.dwords + layout.pwords],
+            dbits: Bits::new(layout.definite),
+            pbits: Bits::new(layout.pendings),
             memo: Memo::new(),
             dominance: Dominance::new(),
             remaining: layout.returns,
@@ -369,7 +375,8 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
         self.memo.bytes()
             + self.dominance.bytes()
             + self.entries.bytes()
-            + self.bits.capacity() * 8
+            + self.dbits.bytes()
+            + self.pbits.bytes()
             + self.stack.capacity() * (size_of::<Placed<S>>() + heap)
             + self.best.capacity() * 4
     }
@@ -399,8 +406,8 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
         used: &mut u64,
         room: &mut Room,
     ) -> Step {
-        let (dwords, pwords) = (layout.dwords, layout.pwords);
-        let lazy = self.order == Order::Lazy && pwords > 0;
+        let any_pending = layout.pendings > 0;
+        let lazy = self.order == Order::Lazy && any_pending;
         let head = |s: &Self| s.entries.next[0] as usize;
         for _ in 0..steps {
             if self.remaining == 0 {
@@ -414,9 +421,27 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
                 // The first return of the list: every candidate of this pass was tried.
                 match self.pass {
                     Pass::Reads => {
-                        self.pass = Pass::Definite;
-                        self.entry = head(self);
-                        continue;
+                        // No read can be placed: the configuration is stable, a branch point.
+                        // Only these are memoized (the reads forced on the way here follow
+                        // from the configuration they were forced in, without choice).
+                        let h = mix(self.zob ^ hash_state(&self.state));
+                        let heap = model.state_heap_bytes(&self.state);
+                        let inserted = if any_pending {
+                            let (d, p) = (&self.dbits, &self.pbits);
+                            self.dominance.insert(h, d, &self.state, heap, p, room)
+                        } else {
+                            self.memo.insert(h, &self.dbits, &self.state, heap, room)
+                        };
+                        match inserted {
+                            Insert::Fresh => {
+                                self.pass = Pass::Definite;
+                                self.entry = head(self);
+                                continue;
+                            }
+                            // Explored before, and failed (or dominated by one that did).
+                            Insert::Seen => {}
+                            Insert::Full => return Step::Done(Outcome::OutOfMemory),
+                        }
                     }
                     Pass::Definite if lazy => {
                         self.pass = Pass::Pending;
@@ -442,10 +467,7 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
                 continue;
             }
             let prior = layout.same_before[op];
-            let allowed = prior == NONE || {
-                let b = layout.pos[prior as usize];
-                self.bits[b / 64] >> (b % 64) & 1 == 1
-            };
+            let allowed = prior == NONE || self.placed_op(layout, prior as usize);
             let next_state = if allowed {
                 model.step(&self.state, &part.inputs[op], part.outputs[op].as_ref())
             } else {
@@ -455,59 +477,51 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
                 self.entry = self.entries.next[entry] as usize;
                 continue;
             };
-            let b = layout.pos[op];
-            self.bits[b / 64] |= 1 << (b % 64);
-            let z = if pending {
-                self.zob
-            } else {
-                self.zob ^ layout.zobrist[op]
-            };
-            let h = mix(z ^ hash_state(&next_state));
-            let heap = model.state_heap_bytes(&next_state);
-            let inserted = if pwords == 0 {
-                self.memo.insert(h, &self.bits, &next_state, heap, room)
-            } else {
-                let (d, p) = self.bits.split_at(dwords);
-                self.dominance.insert(h, d, &next_state, heap, p, room)
-            };
-            match inserted {
-                Insert::Fresh => {
-                    let before = std::mem::replace(&mut self.state, next_state);
-                    self.stack.push(Placed {
-                        entry: entry as u32,
-                        forced: self.pass == Pass::Reads,
-                        before,
-                    });
-                    self.zob = z;
-                    self.entries.lift(entry);
-                    if !pending {
-                        self.remaining -= 1;
-                    }
-                    if self.stack.len() > self.best.len() {
-                        self.unsaved_max = true;
-                    }
-                    self.pass = Pass::Reads;
-                    self.entry = head(self);
-                }
-                Insert::Seen if self.pass == Pass::Reads => {
-                    // The configuration with this read was explored and failed, so this one
-                    // fails too (it completes exactly when that one does).
-                    self.bits[b / 64] &= !(1 << (b % 64));
-                    if let Some(outcome) = self.backtrack(layout) {
-                        return Step::Done(outcome);
-                    }
-                }
-                Insert::Seen => {
-                    self.bits[b / 64] &= !(1 << (b % 64));
-                    self.entry = self.entries.next[entry] as usize;
-                }
-                Insert::Full => {
-                    self.bits[b / 64] &= !(1 << (b % 64));
-                    return Step::Done(Outcome::OutOfMemory);
-                }
+            self.mark(layout, op, true);
+            if !pending {
+                self.zob ^= layout.zobrist[op];
+                self.remaining -= 1;
             }
+            let before = std::mem::replace(&mut self.state, next_state);
+            self.stack.push(Placed {
+                entry: entry as u32,
+                forced: self.pass == Pass::Reads,
+                before,
+            });
+            self.entries.lift(entry);
+            if self.stack.len() > self.best.len() {
+                self.unsaved_max = true;
+            }
+            self.pass = Pass::Reads;
+            self.entry = head(self);
         }
         Step::Paused
+    }
+
+    /// Whether operation `op` is linearized.
+    #[inline]
+    fn placed_op(&self, layout: &Layout, op: usize) -> bool {
+        let set = if layout.pending[op] {
+            &self.pbits
+        } else {
+            &self.dbits
+        };
+        set.contains(layout.pos[op])
+    }
+
+    /// Marks operation `op` linearized (or not).
+    #[inline]
+    fn mark(&mut self, layout: &Layout, op: usize, placed: bool) {
+        let set = if layout.pending[op] {
+            &mut self.pbits
+        } else {
+            &mut self.dbits
+        };
+        if placed {
+            set.insert(layout.pos[op]);
+        } else {
+            set.remove(layout.pos[op]);
+        }
     }
 
     /// No candidate of the current configuration leads to a linearization: undo the last
@@ -529,8 +543,7 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
             };
             let e = placed.entry as usize;
             let op = self.entries.op[e] as usize;
-            let b = layout.pos[op];
-            self.bits[b / 64] &= !(1 << (b % 64));
+            self.mark(layout, op, false);
             let pending = layout.pending[op];
             if !pending {
                 self.zob ^= layout.zobrist[op];
@@ -706,7 +719,7 @@ impl<S: Clone + Eq + std::hash::Hash> KeySearch<S> {
         }
         let layout = Layout::new(model, part, &ev);
         let entries = Entries::new(&ev, part.ops.len());
-        let orders = if layout.pwords == 0 {
+        let orders = if layout.pendings == 0 {
             &orders[..1]
         } else {
             orders
