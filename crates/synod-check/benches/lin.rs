@@ -333,6 +333,34 @@ fn raft() {
             show_bytes(one.peak_bytes),
             show_bytes(one.keys.iter().map(|k| k.peak_bytes).max().unwrap_or(0)),
         );
+        if h.operations.len() == 10_000 {
+            // The case: one impossible read planted on key "e", under a 50 ms deadline.
+            let reads: Vec<usize> = synth::definite_reads(&h)
+                .into_iter()
+                .filter(|&i| h.operations[i].key.as_deref() == Some("e"))
+                .filter(|&i| matches!(h.operations[i].output, synod_check::Output::Ok { .. }))
+                .collect();
+            let planted = synth::with_impossible_read(&h, reads[reads.len() / 2]);
+            let mut times = Vec::new();
+            let mut verdict = String::new();
+            for _ in 0..rounds {
+                let deadline = Some(Duration::from_millis(50));
+                let (report, took) = check_on(
+                    &planted,
+                    ModelKind::Kv,
+                    threads,
+                    Limits::default(),
+                    deadline,
+                );
+                times.push(took);
+                verdict = report.summary();
+            }
+            println!(
+                "  {:<22} one impossible read planted on key \"e\", deadline 50 ms, {threads} threads: {}   {verdict}",
+                "",
+                show(&mut times)
+            );
+        }
         if h.operations.len() >= 100_000 {
             let bound = 16 << 20;
             let limits = Limits {
