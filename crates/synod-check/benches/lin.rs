@@ -81,6 +81,43 @@ fn check_on(
     (report, start.elapsed())
 }
 
+/// Times `rounds` checks on one thread and `rounds` on every core, which must agree; returns
+/// the one-thread report and the figures as text.
+fn one_and_all(
+    history: &History,
+    kind: ModelKind,
+    rounds: usize,
+    name: &str,
+) -> (CheckReport, String) {
+    let threads = cores();
+    let (one, mut t1) = time_checks(history, kind, 1, rounds);
+    let (all, mut tn) = time_checks(history, kind, threads, rounds);
+    assert_eq!(
+        one.verdict, all.verdict,
+        "{name}: same verdict on any thread count"
+    );
+    let text = format!(
+        "1 thread: {}   {threads} threads: {}",
+        show(&mut t1),
+        show(&mut tn)
+    );
+    (one, text)
+}
+
+/// Times `rounds` KV checks under a 50 ms deadline (as `synod lin --timeout 0.05`); returns the
+/// times and the last verdict.
+fn under_deadline(history: &History, threads: usize, rounds: usize) -> (Vec<Duration>, String) {
+    let mut times = Vec::with_capacity(rounds);
+    let mut verdict = String::new();
+    for _ in 0..rounds {
+        let deadline = Some(Duration::from_millis(50));
+        let (report, took) = check_on(history, ModelKind::Kv, threads, Limits::default(), deadline);
+        times.push(took);
+        verdict = report.summary();
+    }
+    (times, verdict)
+}
+
 /// Times `rounds` checks on `threads` threads; every run must reach the same verdict.
 fn time_checks(
     history: &History,
@@ -187,20 +224,13 @@ fn porcupine() {
             let t = Instant::now();
             let h = parse_edn(&file, &text).expect("parses");
             let parse = t.elapsed();
-            let (one, mut t1) = time_checks(&h, ModelKind::AppendKv, 1, ROUNDS);
-            let (all, mut tn) = time_checks(&h, ModelKind::AppendKv, threads, ROUNDS);
+            let (one, times) = one_and_all(&h, ModelKind::AppendKv, ROUNDS, &file);
             assert_eq!(one.verdict.is_linearizable(), linearizable, "{file}");
-            assert_eq!(
-                one.verdict, all.verdict,
-                "{file}: same verdict on any thread count"
-            );
             println!(
-                "  {file:<12} {:>5} ops  {:<16}  parse {:>8}   1 thread: {}   {threads} threads: {}   ({} steps)",
+                "  {file:<12} {:>5} ops  {:<16}  parse {:>8}   {times}   ({} steps)",
                 h.operations.len(),
                 one.verdict.label(),
                 ms(parse),
-                show(&mut t1),
-                show(&mut tn),
                 one.steps
             );
         }
@@ -247,11 +277,8 @@ fn synthetic_kv(label: &str, shape: synth::Shape) {
 /// key searched last, checked under a 50 ms deadline on one thread and on every core.
 fn planted_read() {
     let shape = synth::Shape {
-        ops: 10_000,
-        keys: 5,
-        clients: 100,
-        unknown_percent: 0,
         max_duration: 400,
+        ..synth::Shape::hundred_clients(0)
     };
     let h = synth::kv_history(7, shape);
     let last_key = {
@@ -268,15 +295,7 @@ fn planted_read() {
         last_key.as_deref().unwrap_or("?")
     );
     for threads in [1, cores()] {
-        let mut times = Vec::new();
-        let mut verdict = String::new();
-        for _ in 0..ROUNDS {
-            let deadline = Some(Duration::from_millis(50));
-            let (report, took) =
-                check_on(&broken, ModelKind::Kv, threads, Limits::default(), deadline);
-            times.push(took);
-            verdict = report.summary();
-        }
+        let (mut times, verdict) = under_deadline(&broken, threads, ROUNDS);
         println!("  {threads} thread(s): {}   {verdict}", show(&mut times));
     }
 }
@@ -312,19 +331,12 @@ fn raft() {
             println!("  {file}: missing (skipped)");
             continue;
         };
-        let (one, mut t1) = time_checks(&h, ModelKind::Kv, 1, rounds);
-        let (all, mut tn) = time_checks(&h, ModelKind::Kv, threads, rounds);
-        assert_eq!(
-            one.verdict, all.verdict,
-            "{file}: same verdict on any thread count"
-        );
+        let (one, times) = one_and_all(&h, ModelKind::Kv, rounds, file);
         println!(
-            "  {file:<22} {:>6} ops  {:<12}  parse {:>10}   1 thread: {}   {threads} threads: {}",
+            "  {file:<22} {:>6} ops  {:<12}  parse {:>10}   {times}",
             h.operations.len(),
             one.verdict.label(),
             ms(parse),
-            show(&mut t1),
-            show(&mut tn),
         );
         println!(
             "  {:<22} {} steps, search structures at most {} at once (largest key {})",
@@ -341,20 +353,7 @@ fn raft() {
                 .filter(|&i| matches!(h.operations[i].output, synod_check::Output::Ok { .. }))
                 .collect();
             let planted = synth::with_impossible_read(&h, reads[reads.len() / 2]);
-            let mut times = Vec::new();
-            let mut verdict = String::new();
-            for _ in 0..rounds {
-                let deadline = Some(Duration::from_millis(50));
-                let (report, took) = check_on(
-                    &planted,
-                    ModelKind::Kv,
-                    threads,
-                    Limits::default(),
-                    deadline,
-                );
-                times.push(took);
-                verdict = report.summary();
-            }
+            let (mut times, verdict) = under_deadline(&planted, threads, rounds);
             println!(
                 "  {:<22} one impossible read planted on key \"e\", deadline 50 ms, {threads} threads: {}   {verdict}",
                 "",

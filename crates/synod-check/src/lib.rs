@@ -12,7 +12,7 @@
 //!   [`detect_format`]).
 //! - [`model`]: the [`Model`] trait (initial state, a step that checks an output, a
 //!   partition function) and six models: [`KvModel`] (synod's KV contract), [`CasRegister`]
-//!   and [`Register`] (Jepsen's registers), [`AppendKv`] (Porcupine's key-value store),
+//!   (Jepsen's registers, with and without cas), [`AppendKv`] (Porcupine's key-value store),
 //!   [`ListAppend`] and [`SetModel`] (Jepsen's list-append and set).
 //! - [`lin`]: the checker ([`check`] on the caller's thread, [`check_with`] on the caller's
 //!   threads), its [`Budget`] and [`Limits`], [`Verdict`] and [`Explanation`].
@@ -51,9 +51,7 @@ pub use lin::{
     Budget, Candidate, CheckReport, Detail, Explanation, GaveUp, Incomplete, KeyReport, KeyStatus,
     Limits, ModelError, PrefixStep, Verdict, Work, check, check_with, show_bytes,
 };
-pub use model::{
-    AppendKv, CasRegister, Encoded, KvModel, ListAppend, Model, ModelKind, Register, SetModel,
-};
+pub use model::{AppendKv, CasRegister, Encoded, KvModel, ListAppend, Model, ModelKind, SetModel};
 
 /// Checks `history` with the model `kind` names, on the caller's thread: the entry point for
 /// `synod run`'s `linearizable` expectation, the REPL and `synod check`.
@@ -65,7 +63,7 @@ pub fn check_history(
     match kind {
         ModelKind::Kv => check(&mut KvModel::new(), history, budget),
         ModelKind::CasRegister => check(&mut CasRegister::new(), history, budget),
-        ModelKind::Register => check(&mut Register::new(), history, budget),
+        ModelKind::Register => check(&mut CasRegister::plain(), history, budget),
         ModelKind::AppendKv => check(&mut AppendKv::new(), history, budget),
         ModelKind::ListAppend => check(&mut ListAppend::new(), history, budget),
         ModelKind::Set => check(&mut SetModel::new(), history, budget),
@@ -86,7 +84,7 @@ pub fn check_history_with(
     match kind {
         ModelKind::Kv => check_with(&mut KvModel::new(), h, l, w, d, drive),
         ModelKind::CasRegister => check_with(&mut CasRegister::new(), h, l, w, d, drive),
-        ModelKind::Register => check_with(&mut Register::new(), h, l, w, d, drive),
+        ModelKind::Register => check_with(&mut CasRegister::plain(), h, l, w, d, drive),
         ModelKind::AppendKv => check_with(&mut AppendKv::new(), h, l, w, d, drive),
         ModelKind::ListAppend => check_with(&mut ListAppend::new(), h, l, w, d, drive),
         ModelKind::Set => check_with(&mut SetModel::new(), h, l, w, d, drive),

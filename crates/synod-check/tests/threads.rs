@@ -127,13 +127,7 @@ fn the_verdict_does_not_depend_on_the_number_of_threads() {
 fn a_memory_bound_ends_the_check_cleanly_with_unknown() {
     // 10,000 operations from 100 clients over 5 keys: the search needs a few MiB; give it
     // 1 MiB.
-    let shape = synth::Shape {
-        ops: 10_000,
-        keys: 5,
-        clients: 100,
-        unknown_percent: 2,
-        max_duration: 300,
-    };
+    let shape = synth::Shape::hundred_clients(2);
     let h = synth::kv_history(3, shape);
     let bound = 1 << 20;
     let limits = Limits {

@@ -3,19 +3,13 @@
 
 #![allow(clippy::disallowed_methods)]
 
+mod lin_support;
 #[path = "../../synod-check/tests/support/synth.rs"]
 mod synth;
 
-use std::path::{Path, PathBuf};
+use lin_support::data;
+use std::path::PathBuf;
 use std::process::Command;
-
-fn data(rel: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../synod-check/tests/data")
-        .join(rel)
-        .display()
-        .to_string()
-}
 
 fn temp(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("lin-cli");
@@ -83,13 +77,7 @@ fn porcupine_histories_get_their_verdicts_with_the_guessed_model() {
 fn a_planted_impossible_read_on_one_key_is_refuted_whatever_the_threads() {
     // 10,000 operations from 100 clients over 5 keys, one get on one key altered to a value
     // that no put writes.
-    let shape = synth::Shape {
-        ops: 10_000,
-        keys: 5,
-        clients: 100,
-        unknown_percent: 0,
-        max_duration: 300,
-    };
+    let shape = synth::Shape::hundred_clients(0);
     let h = synth::kv_history(11, shape);
     let target = h
         .operations
@@ -128,13 +116,7 @@ fn a_planted_impossible_read_on_one_key_is_refuted_whatever_the_threads() {
 
 #[test]
 fn a_small_memory_bound_gives_a_clean_unknown_naming_the_keys() {
-    let shape = synth::Shape {
-        ops: 10_000,
-        keys: 5,
-        clients: 100,
-        unknown_percent: 2,
-        max_duration: 300,
-    };
+    let shape = synth::Shape::hundred_clients(2);
     let trace = write("hard.jsonl", &synth::to_trace(&synth::kv_history(3, shape)));
     let (code, out, err) = lin(&["--max-memory", "1M", "--keys", &trace]);
     assert_eq!(code, 1, "unknown is not a pass: {out}{err}");

@@ -7,36 +7,12 @@
 //! Needs Debian's chromium, chromium-driver and python3-selenium; without them the test fails
 //! and says how to install them.
 
+mod browser;
+mod lin_support;
+
+use lin_support::data;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-
-fn found(cmd: &str) -> Option<String> {
-    let out = Command::new("sh")
-        .args(["-c", &format!("command -v {cmd}")])
-        .output()
-        .ok()?;
-    let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    (out.status.success() && !path.is_empty()).then_some(path)
-}
-
-/// Debian's Python, which python3-selenium installs into.
-fn python_with_selenium() -> Option<&'static str> {
-    Command::new("/usr/bin/python3")
-        .args(["-c", "import selenium"])
-        .stderr(Stdio::null())
-        .status()
-        .ok()
-        .filter(|s| s.success())
-        .map(|_| "/usr/bin/python3")
-}
-
-fn data(rel: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../synod-check/tests/data")
-        .join(rel)
-        .display()
-        .to_string()
-}
+use std::process::Command;
 
 /// `synod lin FILE --html PAGE`; returns the page's text.
 fn page(history: &str, page: &Path, want_code: i32) -> String {
@@ -61,16 +37,6 @@ fn page(history: &str, page: &Path, want_code: i32) -> String {
 
 #[test]
 fn pages_in_headless_chromium() {
-    const HOW: &str = "install them with: apt-get update && apt-get install -y chromium chromium-driver python3-selenium";
-    let chromium = found("chromium")
-        .unwrap_or_else(|| panic!("the browser tests need `chromium`, which is missing; {HOW}"));
-    let driver = found("chromedriver").unwrap_or_else(|| {
-        panic!("the browser tests need `chromedriver`, which is missing; {HOW}")
-    });
-    let python = python_with_selenium().unwrap_or_else(|| {
-        panic!("the browser tests need Python's selenium, which is missing; {HOW}")
-    });
-
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("lin-pages");
     std::fs::create_dir_all(&dir).unwrap();
     let refuted = dir.join("c10-bad.html");
@@ -113,26 +79,15 @@ fn pages_in_headless_chromium() {
         );
     }
 
-    // CARGO_TARGET_TMPDIR is <target>/tmp: screenshots go beside it.
-    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .unwrap()
-        .join("e2e-screenshots");
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/e2e/lin_e2e.py");
-    let out = Command::new(python)
-        .arg(&script)
-        .arg(&shots)
-        .args([&refuted, &register, &linearizable, &never])
-        .env("CHROMIUM", &chromium)
-        .env("CHROMEDRIVER", &driver)
-        .output()
-        .expect("run the browser script");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "the browser test failed (screenshots in {}):\n{stdout}\n{stderr}",
-        shots.display()
+    let shots = browser::shots();
+    browser::run_script(
+        "lin_e2e.py",
+        &[
+            shots.as_os_str(),
+            refuted.as_os_str(),
+            register.as_os_str(),
+            linearizable.as_os_str(),
+            never.as_os_str(),
+        ],
     );
-    assert!(stdout.contains("e2e: all passed"), "{stdout}");
 }

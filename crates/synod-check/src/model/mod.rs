@@ -10,7 +10,7 @@
 //! - [`CasRegister`] (`cas-register`): Jepsen's compare-and-set register (read, write, cas),
 //!   the model of Jepsen's etcd test and Maelstrom's `lin-kv` workload, partitioned by key
 //!   when operations have keys;
-//! - [`Register`] (`register`): the same without cas;
+//! - [`CasRegister::plain`] (`register`): the same without cas;
 //! - [`AppendKv`] (`append-kv`): Porcupine's key-value store, strings with put, get, append;
 //! - [`ListAppend`] (`list-append`): Jepsen's list-append, single-key transactions;
 //! - [`SetModel`] (`set`): Jepsen's set, add and read.
@@ -25,7 +25,7 @@ mod set;
 
 pub use append::{AppendKv, AppendKvInput, DEAD, ListAppend, Micro};
 pub use kv::{KvInput, KvModel, KvOutput};
-pub use register::{CasInput, CasOutput, CasRegister, Register};
+pub use register::{CasInput, CasOutput, CasRegister};
 pub use set::{SetInput, SetModel};
 
 use crate::history::{History, Operation};
@@ -220,7 +220,7 @@ pub enum ModelKind {
     Kv,
     /// [`CasRegister`].
     CasRegister,
-    /// [`Register`].
+    /// [`CasRegister::plain`].
     Register,
     /// [`AppendKv`].
     AppendKv,

@@ -12,11 +12,27 @@ use std::collections::BTreeSet;
 /// that never returned is dropped too. Operations with a `:key`, or with Jepsen's independent
 /// tuples as values (`[key value]`, `[key [from to]]`, as Maelstrom's `lin-kv` writes them),
 /// are partitioned by key; otherwise the history is one register.
-#[derive(Clone, Debug, Default)]
+///
+/// [`CasRegister::plain`] is the read/write register without compare-and-set (Jepsen's
+/// `register` workloads, Knossos's `register` model, `--model register`): the same formats,
+/// and a `cas` is refused.
+#[derive(Clone, Debug)]
 pub struct CasRegister {
     values: Interner<Value>,
     /// (key, value) pairs a definite read returned or a cas compared with.
     observed: BTreeSet<(Option<String>, Value)>,
+    /// False for the plain register.
+    cas: bool,
+}
+
+impl Default for CasRegister {
+    fn default() -> Self {
+        CasRegister {
+            values: Interner::default(),
+            observed: BTreeSet::new(),
+            cas: true,
+        }
+    }
 }
 
 /// A register operation's input (values interned, 0 is `nil`).
@@ -75,10 +91,33 @@ fn independent(op: &Operation) -> Option<(String, &Value, Option<&Value>)> {
     Some((key, v, result))
 }
 
+/// An operation's input value and, if it returned `:ok`, what it returned: from its value and
+/// output, or from inside Jepsen's independent tuples.
+fn value_and_result(op: &Operation) -> (&Value, Option<&Value>) {
+    match independent(op) {
+        Some((_, v, r)) => (v, r),
+        None => (
+            &op.value,
+            match &op.output {
+                Output::Ok { value } => Some(value),
+                _ => None,
+            },
+        ),
+    }
+}
+
 impl CasRegister {
     /// A register model with no values seen yet.
     pub fn new() -> Self {
         CasRegister::default()
+    }
+
+    /// The read/write register: a `cas` is an operation it does not know.
+    pub fn plain() -> Self {
+        CasRegister {
+            cas: false,
+            ..CasRegister::default()
+        }
     }
 
     fn id(&mut self, v: &Value) -> u32 {
@@ -107,7 +146,7 @@ impl Model for CasRegister {
     type State = u32;
 
     fn name(&self) -> &'static str {
-        "cas-register"
+        if self.cas { "cas-register" } else { "register" }
     }
 
     fn partition(&self, op: &Operation) -> Option<String> {
@@ -118,16 +157,7 @@ impl Model for CasRegister {
 
     fn observe(&mut self, op: &Operation) {
         let key = self.partition(op);
-        let (value, result) = match independent(op) {
-            Some((_, v, r)) => (v, r),
-            None => (
-                &op.value,
-                match &op.output {
-                    Output::Ok { value } => Some(value),
-                    _ => None,
-                },
-            ),
-        };
+        let (value, result) = value_and_result(op);
         match op.f.as_str() {
             "read" => {
                 if let Some(r) = result {
@@ -146,16 +176,7 @@ impl Model for CasRegister {
     }
 
     fn encode(&mut self, op: &Operation) -> Result<Option<Encoded<CasInput, CasOutput>>, String> {
-        let (value, result) = match independent(op) {
-            Some((_, v, r)) => (v, r),
-            None => (
-                &op.value,
-                match &op.output {
-                    Output::Ok { value } => Some(value),
-                    _ => None,
-                },
-            ),
-        };
+        let (value, result) = value_and_result(op);
         let key = self.partition(op);
         let definite = op.ret.is_some() && op.output != Output::Unknown;
         let failed = definite && matches!(op.output, Output::Fail { .. });
@@ -175,6 +196,13 @@ impl Model for CasRegister {
                     return Ok(None);
                 }
                 CasInput::Write(self.written_id(&key, value))
+            }
+            "cas" if !self.cas => {
+                return Err(
+                    "unknown operation `cas` (the register model knows read and write; \
+                     cas needs --model cas-register)"
+                        .into(),
+                );
             }
             "cas" => match value {
                 Value::List(pair) if pair.len() == 2 => {
@@ -247,69 +275,6 @@ impl Model for CasRegister {
     }
 }
 
-/// A read/write register without compare-and-set (Jepsen's `register` workloads, Knossos's
-/// `register` model): `read` returns the value (initially `nil`), `write v` sets it. The same
-/// history formats as [`CasRegister`]; a `cas` is refused (use `cas-register`).
-#[derive(Clone, Debug, Default)]
-pub struct Register {
-    inner: CasRegister,
-}
-
-impl Register {
-    /// A register model with no values seen yet.
-    pub fn new() -> Self {
-        Register::default()
-    }
-}
-
-impl Model for Register {
-    type Input = CasInput;
-    type Output = CasOutput;
-    type State = u32;
-
-    fn name(&self) -> &'static str {
-        "register"
-    }
-
-    fn partition(&self, op: &Operation) -> Option<String> {
-        self.inner.partition(op)
-    }
-
-    fn observe(&mut self, op: &Operation) {
-        self.inner.observe(op);
-    }
-
-    fn encode(&mut self, op: &Operation) -> Result<Option<Encoded<CasInput, CasOutput>>, String> {
-        match op.f.as_str() {
-            "read" | "write" => self.inner.encode(op),
-            other => Err(format!(
-                "unknown operation `{other}` (the register model knows read and write; \
-                 cas needs --model cas-register)"
-            )),
-        }
-    }
-
-    fn init(&self) -> u32 {
-        0
-    }
-
-    fn step(&self, state: &u32, input: &CasInput, output: Option<&CasOutput>) -> Option<u32> {
-        self.inner.step(state, input, output)
-    }
-
-    fn show_state(&self, state: &u32) -> String {
-        self.inner.show_state(state)
-    }
-
-    fn show_state_written(&self, state: &u32, writer: &Operation) -> String {
-        self.inner.show_state_written(state, writer)
-    }
-
-    fn is_read_only(&self, input: &CasInput, output: &CasOutput) -> bool {
-        self.inner.is_read_only(input, output)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -360,7 +325,7 @@ mod tests {
 
     #[test]
     fn register_reads_and_writes_but_refuses_cas() {
-        let mut m = Register::new();
+        let mut m = CasRegister::plain();
         m.observe(&op(
             "read",
             None,
