@@ -166,3 +166,33 @@ fn a_memory_bound_ends_the_check_cleanly_with_unknown() {
     assert!(matches!(report.verdict, Verdict::Unknown(_)));
     assert!(report.peak_bytes <= bound);
 }
+
+#[test]
+fn a_single_key_gets_the_whole_memory_bound_whatever_the_threads() {
+    // One key: extra threads have nothing to do, and must not shrink its share of the bound.
+    let shape = synth::Shape {
+        ops: 2000,
+        keys: 1,
+        clients: 10,
+        unknown_percent: 5,
+        max_duration: 60,
+    };
+    let h = synth::kv_history(5, shape);
+    let free = on_threads(&h, ModelKind::Kv, 1, Limits::default());
+    assert_eq!(free.verdict, Verdict::Linearizable);
+    // Room for what it needs, but not for twice that.
+    let bound = free.peak_bytes * 3 / 2;
+    let limits = Limits {
+        max_steps: None,
+        max_memory: Some(bound),
+    };
+    for threads in [1, 2, 8] {
+        let report = on_threads(&h, ModelKind::Kv, threads, limits);
+        assert_eq!(
+            report.verdict,
+            Verdict::Linearizable,
+            "{threads} threads, bound {bound}: {}",
+            report.summary()
+        );
+    }
+}

@@ -496,8 +496,8 @@ pub fn check<M: Model>(
 }
 
 /// Checks `history` against `model` on threads the caller starts: `drive` is handed the
-/// work and must run [`Work::work`] on each of `workers` threads (or fewer; on its own thread
-/// for one) and return when they are done.
+/// work and must run [`Work::work`] on each of `workers` threads (no more than
+/// [`Work::keys`] are useful; on its own thread for one) and return when they are done.
 ///
 /// The verdict and its explanation do not depend on `workers` or on how the threads are
 /// scheduled, unless the caller's `stop` or the memory bound cuts the check short (which can
@@ -518,6 +518,9 @@ where
 {
     let parts = partitions(model, history)?;
     let model: &M = model;
+    // More workers than keys find nothing to do; counting them would shrink the memory each
+    // slice may use.
+    let workers = workers.clamp(1, parts.len().max(1));
     let check = Check::new(model, history, parts, limits, workers);
     drive(&check);
     Ok(report(&check, detail))

@@ -565,9 +565,11 @@ impl<S: Clone + Eq + std::hash::Hash> Search<S> {
     }
 }
 
-/// Model steps the check for impossible operations may take before it gives up (it is a
-/// shortcut: without it the search finds the same answer, slower).
+/// Model steps the check for impossible operations may take, and bytes of states it may
+/// hold, before it gives up (it is a shortcut: without it the search finds the same answer,
+/// slower; and it runs outside the memory bound, so it stays small).
 const REACH_STEPS: usize = 1 << 18;
+const REACH_BYTES: usize = 8 << 20;
 
 /// Every state that some sequence of the partition's operations reaches from the initial
 /// state, in any order and ignoring real time (pending operations taking effect or not), or
@@ -598,6 +600,8 @@ pub(crate) fn reachable_states<M: Model>(
         }
     }
     let mut states = vec![model.init()];
+    let state_bytes = |s: &M::State| size_of::<M::State>() + model.state_heap_bytes(s) + 16;
+    let mut bytes = state_bytes(&states[0]);
     let mut index: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
     index.insert(hash_state(&states[0]), vec![0]);
     let mut next = 0;
@@ -610,6 +614,10 @@ pub(crate) fn reachable_states<M: Model>(
             };
             let same = index.entry(hash_state(&after)).or_default();
             if !same.iter().any(|&i| states[i] == after) {
+                bytes += state_bytes(&after);
+                if bytes > REACH_BYTES {
+                    return None;
+                }
                 same.push(states.len());
                 states.push(after);
             }
