@@ -11,9 +11,11 @@
 //!   log lines and Jepsen EDN maps ([`parse_trace`], [`parse_jepsen_log`], [`parse_edn`],
 //!   [`detect_format`]).
 //! - [`model`]: the [`Model`] trait (initial state, a step that checks an output, a
-//!   partition function) and two models, [`KvModel`] (synod's KV contract) and
-//!   [`CasRegister`] (Jepsen's compare-and-set register).
-//! - [`lin`]: the checker ([`check`]), its [`Budget`], [`Verdict`] and [`Explanation`].
+//!   partition function) and six models: [`KvModel`] (synod's KV contract), [`CasRegister`]
+//!   (Jepsen's registers, with and without cas), [`AppendKv`] (Porcupine's key-value store),
+//!   [`ListAppend`] and [`SetModel`] (Jepsen's list-append and set).
+//! - [`lin`]: the checker ([`check`] on the caller's thread, [`check_with`] on the caller's
+//!   threads), its [`Budget`] and [`Limits`], [`Verdict`] and [`Explanation`].
 //! - [`invariants`]: live safety checks over protocol events: agreement, state machine
 //!   safety, election safety.
 //! - [`recorder`]: collects the client history (invocations and returns) of a run.
@@ -30,7 +32,7 @@
 //! let report = check_history(&history, ModelKind::CasRegister, &mut Budget::unlimited()).unwrap();
 //! let Verdict::NotLinearizable(why) = report.verdict else { panic!("stale read accepted") };
 //! assert_eq!(why.blocked.to_string(), "client 1: read -> ok");
-//! assert_eq!(why.state, "1");
+//! assert_eq!(why.state, "1 (no read returns it)");
 //! ```
 
 mod edn;
@@ -46,12 +48,13 @@ pub use history::{
     parse_auto, parse_edn, parse_jepsen_log, parse_trace,
 };
 pub use lin::{
-    Budget, Candidate, CheckReport, Explanation, Incomplete, ModelError, PrefixStep, Verdict, check,
+    Budget, Candidate, CheckReport, Detail, Explanation, GaveUp, Incomplete, KeyReport, KeyStatus,
+    Limits, ModelError, PrefixStep, Verdict, Work, check, check_with, show_bytes,
 };
-pub use model::{CasRegister, Encoded, KvModel, Model, ModelKind};
+pub use model::{AppendKv, CasRegister, Encoded, KvModel, ListAppend, Model, ModelKind, SetModel};
 
-/// Checks `history` with the model `kind` names: the entry point for the CLI's `synod lin`
-/// and for `synod run`'s `linearizable` expectation.
+/// Checks `history` with the model `kind` names, on the caller's thread: the entry point for
+/// `synod run`'s `linearizable` expectation, the REPL and `synod check`.
 pub fn check_history(
     history: &History,
     kind: ModelKind,
@@ -60,5 +63,30 @@ pub fn check_history(
     match kind {
         ModelKind::Kv => check(&mut KvModel::new(), history, budget),
         ModelKind::CasRegister => check(&mut CasRegister::new(), history, budget),
+        ModelKind::Register => check(&mut CasRegister::plain(), history, budget),
+        ModelKind::AppendKv => check(&mut AppendKv::new(), history, budget),
+        ModelKind::ListAppend => check(&mut ListAppend::new(), history, budget),
+        ModelKind::Set => check(&mut SetModel::new(), history, budget),
+    }
+}
+
+/// Checks `history` with the model `kind` names on threads the caller starts (see
+/// [`check_with`]): the entry point for `synod lin`.
+pub fn check_history_with(
+    history: &History,
+    kind: ModelKind,
+    limits: Limits,
+    workers: usize,
+    detail: Detail,
+    drive: &mut dyn FnMut(&dyn Work),
+) -> Result<CheckReport, ModelError> {
+    let (h, l, w, d) = (history, limits, workers, detail);
+    match kind {
+        ModelKind::Kv => check_with(&mut KvModel::new(), h, l, w, d, drive),
+        ModelKind::CasRegister => check_with(&mut CasRegister::new(), h, l, w, d, drive),
+        ModelKind::Register => check_with(&mut CasRegister::plain(), h, l, w, d, drive),
+        ModelKind::AppendKv => check_with(&mut AppendKv::new(), h, l, w, d, drive),
+        ModelKind::ListAppend => check_with(&mut ListAppend::new(), h, l, w, d, drive),
+        ModelKind::Set => check_with(&mut SetModel::new(), h, l, w, d, drive),
     }
 }

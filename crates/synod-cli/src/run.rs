@@ -217,13 +217,17 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
             .map_err(|e| UsageError(format!("cannot write trace file `{path}`: {e}")))?;
     }
     let interrupted = end.is_none();
-    // An interrupted run is judged as it stands, as if its time limit were now.
+    // Judging includes the linearizability check of the client history, which can dwarf the
+    // run itself with many clients: say how long it took. An interrupted run is judged as it
+    // stands, as if its time limit were now.
+    let judging = Instant::now();
     let report = judge::judge(
         &system,
         &checks,
         &scenario,
         end.unwrap_or(EndReason::TimeLimit),
     );
+    let judged = judging.elapsed();
     let mut out = io::stdout().lock();
     print_summary(
         &mut out,
@@ -231,6 +235,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         &report,
         wall.as_secs_f64(),
         interrupted,
+        judged.as_secs_f64(),
     )?;
     if let Some((path, _)) = &json {
         writeln!(out, "trace written to {path}")?;
@@ -267,6 +272,7 @@ pub fn print_summary(
     r: &Report,
     wall_secs: f64,
     interrupted: bool,
+    judge_secs: f64,
 ) -> io::Result<()> {
     writeln!(out)?;
     writeln!(
@@ -288,9 +294,10 @@ pub fn print_summary(
     }
     writeln!(
         out,
-        "wall time: {:.1} ms for {} events",
+        "wall time: {:.1} ms for {} events, then {:.1} ms for the end-of-run checks (linearizability)",
         wall_secs * 1000.0,
-        r.stats.events
+        r.stats.events,
+        judge_secs * 1000.0
     )?;
 
     // Requests by kind: issued, ok, error, unfinished.

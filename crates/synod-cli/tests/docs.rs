@@ -458,3 +458,44 @@ fn the_protocol_guide_quotes_code_that_exists() {
     }
     assert!(blocks >= 10, "{blocks} blocks");
 }
+
+#[test]
+fn every_lin_option_and_model_is_documented() {
+    let doc = repo("docs/lin.md");
+    let help = Command::new(env!("CARGO_BIN_EXE_synod"))
+        .args(["lin", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    let options: Vec<&str> = help
+        .split_whitespace()
+        .filter(|w| w.starts_with("--") && *w != "--help")
+        .map(|w| w.trim_end_matches(|c: char| !c.is_ascii_alphanumeric()))
+        .collect();
+    assert!(options.contains(&"--max-memory") && options.contains(&"--html"));
+    for option in options {
+        assert!(
+            doc.contains(&format!("`{option}")),
+            "docs/lin.md does not document `{option}`"
+        );
+    }
+    for model in synod_check::ModelKind::ALL {
+        assert!(
+            doc.contains(&format!("**{}**", model.name())),
+            "docs/lin.md does not describe the `{}` model",
+            model.name()
+        );
+        assert!(
+            help.contains(model.name()),
+            "`synod lin --help` names {model}"
+        );
+    }
+    for image in doc.split("](").skip(1).filter_map(|s| s.split(')').next()) {
+        if image.ends_with(".png") {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../docs")
+                .join(image);
+            assert!(path.exists(), "docs/lin.md shows {image}, which is missing");
+        }
+    }
+}

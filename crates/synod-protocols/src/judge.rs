@@ -214,10 +214,15 @@ pub fn judge(system: &System, checks: &Checks, scenario: &Scenario, end: EndReas
     }
 }
 
-/// Search steps the linearizability check of one run may take before it answers "unknown".
-/// Histories synod makes are checked in far fewer; the bound keeps a pathological one from
-/// stalling a campaign.
+/// Search steps each key of a run's history may take in the linearizability check before it
+/// gives up (the answer is then "unknown", unless another key is refuted). Histories synod
+/// makes are checked in far fewer; the bound keeps a pathological one from stalling a
+/// campaign.
 pub const LIN_STEP_BUDGET: u64 = 20_000_000;
+
+/// Bytes the linearizability check of one run may hold in search structures: a key whose
+/// search would need more gives up cleanly, as under `synod lin --max-memory`.
+pub const LIN_MEMORY_BUDGET: usize = 1 << 30;
 
 /// Check the client history with the KV model: (linearizable, summary, explanation).
 pub fn linearizability(history: &[RecordedOp]) -> Option<(bool, String, Option<String>)> {
@@ -228,7 +233,9 @@ pub fn linearizability(history: &[RecordedOp]) -> Option<(bool, String, Option<S
         Ok(h) => h,
         Err(e) => return Some((false, format!("unusable history: {e}"), None)),
     };
-    let mut budget = Budget::unlimited().with_max_steps(LIN_STEP_BUDGET);
+    let mut budget = Budget::unlimited()
+        .with_max_steps(LIN_STEP_BUDGET)
+        .with_max_memory(LIN_MEMORY_BUDGET);
     Some(match check_history(&h, ModelKind::Kv, &mut budget) {
         Ok(report) => {
             let why = match &report.verdict {

@@ -40,6 +40,20 @@ pub struct Shape {
     pub max_duration: u64,
 }
 
+impl Shape {
+    /// 10,000 operations from 100 clients over 5 keys, with long intervals: the shape of a
+    /// Raft run with many clients, hard enough to need a few MiB of search.
+    pub fn hundred_clients(unknown_percent: u64) -> Shape {
+        Shape {
+            ops: 10_000,
+            keys: 5,
+            clients: 100,
+            unknown_percent,
+            max_duration: 300,
+        }
+    }
+}
+
 /// An operation before execution: client, interval and effect point.
 struct Slot {
     client: u64,

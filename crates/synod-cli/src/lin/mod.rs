@@ -1,19 +1,28 @@
-//! `synod lin FILE... [--model kv|cas-register] [--format auto|trace|jepsen-log|edn]
-//! [--timeout SECS]`: check recorded histories for linearizability.
+//! `synod lin FILE... [--model M] [--format F] [--timeout SECS] [--max-memory SIZE]
+//! [--threads N] [--keys] [--html PATH]`: check recorded histories for linearizability.
 //!
 //! One verdict line per file (`linearizable`, `NOT linearizable` or `unknown`, with the number
-//! of operations and the check time), the explanation after a `NOT linearizable`, and a summary
-//! line when there are several files. Exit status: 0 if every file is linearizable, 1 if any is
-//! not (or the timeout left one unknown), 2 if any input is unusable (unreadable, unknown
-//! format, malformed, or an operation the model does not know). Every file is checked even
-//! after a bad one.
+//! of operations and the check time), the explanation after a `NOT linearizable`, each key's
+//! outcome with `--keys`, and a summary line when there are several files. Exit status: 0 if
+//! every file is linearizable, 1 if any is not (or a bound left one unknown), 2 if any input is
+//! unusable (unreadable, unknown format, malformed, or an operation the model does not know).
+//! Every file is checked even after a bad one.
+//!
+//! The keys of a history are searched on `--threads` threads (this is where the threads of
+//! the checker live: `synod-check` hands out the work, see `synod_check::Work`), with the same
+//! verdict whatever their number.
+
+mod html;
 
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
-use synod_check::{Budget, Format, ModelKind, Verdict, check_history, detect_format};
+use synod_check::{
+    CheckReport, Detail, Format, History, KeyStatus, Limits, ModelKind, Verdict, Work,
+    check_history_with, detect_format, show_bytes,
+};
 
 /// The history format, or `auto` to recognise it from the file's first line.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -48,22 +57,101 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(secs).map_err(|_| format!("timeout `{s}` is too large"))
 }
 
+/// A memory size: bytes, or a number with a binary unit: `512M`, `2G`, `1.5GiB`, `64k`.
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    if number.is_empty() {
+        return Err(format!("`{s}` is not a memory size (for example 512M, 2G)"));
+    }
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        other => {
+            return Err(format!(
+                "unknown unit `{other}` in `{s}` (expected a number of bytes, or K, M, G, T)"
+            ));
+        }
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{s}` is not a memory size (for example 512M, 2G)"))?;
+    let bytes = value * (1u64 << shift) as f64;
+    if !bytes.is_finite() || bytes < 1.0 || bytes > usize::MAX as f64 / 2.0 {
+        return Err(format!("memory size `{s}` is out of range"));
+    }
+    Ok(bytes as usize)
+}
+
+fn parse_threads(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=1024).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "threads must be a number from 1 to 1024, not `{s}`"
+        )),
+    }
+}
+
+/// The default memory bound: a quarter of the machine's memory (4 GiB if it cannot be read).
+pub fn default_max_memory() -> usize {
+    let total_kib = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
+        m.lines()
+            .find(|l| l.starts_with("MemTotal:"))?
+            .split_whitespace()
+            .nth(1)?
+            .parse::<usize>()
+            .ok()
+    });
+    total_kib.map_or(4 << 30, |kib| kib * 1024 / 4)
+}
+
+/// The default number of threads: the machine's cores.
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// Arguments of `synod lin`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct LinArgs {
     /// History files: synod traces (JSON lines), Jepsen log lines or Jepsen EDN maps.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// The data type: `kv` (synod's store) or `cas-register` (Jepsen's); by default `kv` for
-    /// synod traces and `cas-register` for Jepsen histories.
+    /// The data type: kv (synod's store), cas-register, register, append-kv (Porcupine's kv),
+    /// list-append or set (Jepsen's); by default kv for synod traces, and for Jepsen
+    /// histories guessed from the operations (cas-register for read/write/cas).
     #[arg(long, value_name = "MODEL", value_parser = |s: &str| s.parse::<ModelKind>())]
     pub model: Option<ModelKind>,
     /// The input format: auto, trace, jepsen-log or edn.
     #[arg(long, value_name = "FORMAT", default_value = "auto", value_parser = |s: &str| s.parse::<FormatChoice>())]
     pub format: FormatChoice,
-    /// Give up on a file after this many seconds; its verdict is then `unknown`.
+    /// Give up on a file after this many seconds; its verdict is then `unknown` (unless a key
+    /// was refuted by then).
     #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
     pub timeout: Option<Duration>,
+    /// Memory the search structures of a file may hold (512M, 2G, ...); a key whose search
+    /// would need more gives up, and the verdict is `unknown` unless another key is refuted.
+    /// Default: a quarter of the machine's memory.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<usize>,
+    /// Threads searching the keys of a history. Default: the machine's cores. The verdict is
+    /// the same for any number.
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
+    pub threads: Option<usize>,
+    /// Print each key's outcome: operations, verdict, search steps, memory.
+    #[arg(long)]
+    pub keys: bool,
+    /// Write a self-contained HTML page of the history (each key's client lanes, the
+    /// linearization or the longest linearizable prefix with its states, and the operation
+    /// that cannot be placed). With several files, PATH is a directory and each file gets
+    /// PATH/NAME.html.
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
 }
 
 /// Runs `synod lin`, printing to stdout (verdicts, explanations) and stderr (unusable input).
@@ -83,6 +171,12 @@ enum FileOutcome {
 /// Checks every file, writing verdicts to `out` and input errors to `err`; returns the exit
 /// status.
 pub fn execute(args: &LinArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
+    if let Some(dir) = args.html.as_ref().filter(|_| args.files.len() > 1)
+        && let Err(e) = std::fs::create_dir_all(dir)
+    {
+        writeln!(err, "error: cannot create directory {}: {e}", dir.display())?;
+        return Ok(2);
+    }
     let mut outcomes = Vec::with_capacity(args.files.len());
     let mut total_check = Duration::ZERO;
     for path in &args.files {
@@ -116,9 +210,36 @@ fn millis(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1e3)
 }
 
+/// Checks `history` with `model` on `threads` threads within the bounds; returns the report
+/// and the wall time it took.
+pub fn check_threaded(
+    history: &History,
+    model: ModelKind,
+    limits: Limits,
+    threads: usize,
+    timeout: Option<Duration>,
+    detail: Detail,
+) -> Result<(CheckReport, Duration), synod_check::ModelError> {
+    let start = Instant::now();
+    // A timeout beyond what the clock can represent is no timeout.
+    let deadline = timeout.and_then(|t| start.checked_add(t));
+    let past_deadline = move || deadline.is_some_and(|d| Instant::now() >= d);
+    let mut drive = |work: &dyn Work| {
+        let n = threads.min(work.keys()).max(1);
+        std::thread::scope(|scope| {
+            for _ in 1..n {
+                scope.spawn(move || work.work(&mut { past_deadline }));
+            }
+            work.work(&mut { past_deadline });
+        });
+    };
+    let report = check_history_with(history, model, limits, threads, detail, &mut drive)?;
+    Ok((report, start.elapsed()))
+}
+
 fn check_file(
     args: &LinArgs,
-    path: &PathBuf,
+    path: &Path,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<(FileOutcome, Duration)> {
@@ -134,33 +255,35 @@ fn check_file(
         FormatChoice::Fixed(f) => Ok(f),
         FormatChoice::Auto => detect_format(&name, &text),
     };
-    let history = match format.and_then(|f| f.parse(&name, &text).map(|h| (f, h))) {
+    let (format, history) = match format.and_then(|f| f.parse(&name, &text).map(|h| (f, h))) {
         Ok(parsed) => parsed,
         Err(e) => {
             writeln!(err, "error: {e}")?;
             return Ok((FileOutcome::Unusable, Duration::ZERO));
         }
     };
-    let (format, history) = history;
-    let model = args.model.unwrap_or(ModelKind::default_for(format));
-
-    let start = Instant::now();
-    let mut budget = match args.timeout {
-        // A timeout beyond what the clock can represent is no timeout.
-        Some(limit) => match start.checked_add(limit) {
-            Some(deadline) => Budget::unlimited().with_stop(move || Instant::now() >= deadline),
-            None => Budget::unlimited(),
-        },
-        None => Budget::unlimited(),
+    drop(text);
+    let model = args
+        .model
+        .unwrap_or_else(|| ModelKind::guess(format, &history));
+    let limits = Limits {
+        max_steps: None,
+        max_memory: Some(args.max_memory.unwrap_or_else(default_max_memory)),
     };
-    let report = match check_history(&history, model, &mut budget) {
-        Ok(report) => report,
-        Err(e) => {
-            writeln!(err, "error: {e}")?;
-            return Ok((FileOutcome::Unusable, Duration::ZERO));
-        }
+    let threads = args.threads.unwrap_or_else(default_threads);
+    let detail = if args.html.is_some() {
+        Detail::States
+    } else {
+        Detail::Verdicts
     };
-    let took = start.elapsed();
+    let (report, took) =
+        match check_threaded(&history, model, limits, threads, args.timeout, detail) {
+            Ok(done) => done,
+            Err(e) => {
+                writeln!(err, "error: {e}")?;
+                return Ok((FileOutcome::Unusable, Duration::ZERO));
+            }
+        };
     let ops = report.operations;
     let outcome = match &report.verdict {
         Verdict::Linearizable => {
@@ -180,21 +303,77 @@ fn check_file(
             write!(out, "{why}")?;
             FileOutcome::NotLinearizable
         }
-        Verdict::Unknown(stopped) => {
-            let place = stopped
-                .partition
-                .as_ref()
-                .map_or(String::new(), |k| format!(" in key {k:?}"));
+        Verdict::Unknown(why) => {
             writeln!(
                 out,
-                "{name}: unknown ({ops} operations, {}: gave up{place} after {} search steps; try a longer --timeout)",
+                "{name}: unknown ({ops} operations, {}: {why})",
                 millis(took),
-                report.steps
             )?;
             FileOutcome::Unknown
         }
     };
+    if args.keys {
+        write_keys(out, &report, model)?;
+    }
+    if let Some(target) = &args.html {
+        let page = if args.files.len() > 1 {
+            let file = path.file_name().map_or_else(
+                || "history".to_string(),
+                |f| f.to_string_lossy().into_owned(),
+            );
+            target.join(format!("{file}.html"))
+        } else {
+            target.clone()
+        };
+        let html = html::page(&name, &history, model, &report, took);
+        if let Err(e) = std::fs::write(&page, html) {
+            writeln!(err, "error: cannot write {}: {e}", page.display())?;
+            return Ok((FileOutcome::Unusable, took));
+        }
+        writeln!(out, "  page written to {}", page.display())?;
+    }
     Ok((outcome, took))
+}
+
+/// `--keys`: one line per key, in the order they were searched.
+fn write_keys(out: &mut dyn Write, report: &CheckReport, model: ModelKind) -> io::Result<()> {
+    writeln!(
+        out,
+        "  {} keys under the {model} model; search structures peaked at {}",
+        report.partitions,
+        show_bytes(report.peak_bytes)
+    )?;
+    let width = report
+        .keys
+        .iter()
+        .map(|k| key_name(&k.key).len())
+        .max()
+        .unwrap_or(0);
+    for k in &report.keys {
+        let status = match &k.status {
+            KeyStatus::Linearizable => "linearizable".to_string(),
+            KeyStatus::NotLinearizable => "NOT linearizable".to_string(),
+            KeyStatus::GaveUp(why) => format!("unknown: {why}"),
+            KeyStatus::Skipped => "skipped (another key was refuted first)".to_string(),
+        };
+        writeln!(
+            out,
+            "    {:width$}  {:>6} operations  {:>12} steps  {:>10}  {status}",
+            key_name(&k.key),
+            k.operations.len(),
+            k.steps,
+            show_bytes(k.peak_bytes),
+        )?;
+    }
+    Ok(())
+}
+
+/// `key "a"`, or `(one object)` for a history without keys.
+pub fn key_name(key: &Option<String>) -> String {
+    match key {
+        Some(k) => format!("key {k:?}"),
+        None => "(one object)".to_string(),
+    }
 }
 
 #[cfg(test)]
