@@ -90,7 +90,7 @@ impl fmt::Display for Answer<'_> {
 }
 
 /// The state machine: one copy of the store.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct Store {
     data: BTreeMap<String, String>,
 }
@@ -160,7 +160,7 @@ impl fmt::Display for Store {
 /// Exactly-once application: the state machine remembers each client's last request and its
 /// result, so a retried request is answered from memory instead of being applied twice (a
 /// retried put would otherwise answer "key already exists").
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Sessions {
     last: BTreeMap<NodeId, (u64, ClientResult)>,
 }
@@ -188,7 +188,7 @@ impl Sessions {
 }
 
 /// A client request, as every KV protocol carries it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Request {
     /// The client that asks.
     pub client: NodeId,
@@ -199,7 +199,7 @@ pub struct Request {
 }
 
 /// A server's reply to a client.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Reply {
     /// The request took effect with this result.
     Done {
@@ -240,7 +240,7 @@ impl fmt::Display for Reply {
 }
 
 /// How much a client does, and with what.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Workload {
     /// Requests each client issues, one at a time.
     pub requests_per_client: u32,
@@ -267,7 +267,7 @@ impl Default for Workload {
 }
 
 /// A timer of the KV client.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ClientTimer {
     /// The request waited for.
     pub req_id: u64,
@@ -276,7 +276,7 @@ pub struct ClientTimer {
 /// The client workload, shared by every KV protocol: issues random requests one at a time to
 /// its servers, follows "not the leader" hints, retries on timeout with the same request id,
 /// and records each operation's invocation and return (the history).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct KvClient {
     workload: Workload,
     servers: Vec<NodeId>,

@@ -8,6 +8,8 @@
 //! - [`multipaxos`]: the KV store replicated with Multi-Paxos (acceptors, leaders, replicas).
 //! - [`paxos`]: single-decree Paxos (proposers, acceptors, learners agreeing on one value).
 //! - [`raft`]: Raft (Ongaro and Ousterhout, 2014) replicating the KV store.
+//! - [`register`]: single-decree Paxos serving a register, Stateright's model (for the
+//!   side-by-side of `synod explore`).
 //! - [`scenario`]: the scenario format (docs/scenarios.md).
 //! - [`system`]: from a scenario to a runnable system; the one place protocols meet the
 //!   simulator.
@@ -19,6 +21,7 @@ pub mod kv;
 pub mod multipaxos;
 pub mod paxos;
 pub mod raft;
+pub mod register;
 pub mod scenario;
 pub mod system;
 

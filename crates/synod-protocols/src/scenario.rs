@@ -13,7 +13,7 @@ use synod_sim::{Fault, NetConfig, ScheduledFault, Target};
 use toml::Spanned;
 
 /// The protocols synod runs, by name.
-pub const PROTOCOLS: &[&str] = &["kv", "paxos", "multipaxos", "raft"];
+pub const PROTOCOLS: &[&str] = &["kv", "paxos", "multipaxos", "raft", "register"];
 
 /// The protocol `synod run` runs with no argument: the richest one synod has.
 pub const DEFAULT_PROTOCOL: &str = "raft";

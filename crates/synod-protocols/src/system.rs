@@ -6,7 +6,7 @@ use crate::kv::{KvClient, KvNode, KvServer};
 use crate::paxos::{self, PaxosNode};
 use crate::raft;
 use crate::scenario::{Scenario, ScenarioError};
-use std::rc::Rc;
+use std::sync::Arc;
 use synod_core::{NodeId, Time};
 use synod_sim::{NodeSpec, Sim, SimConfig, Simulation};
 
@@ -30,7 +30,7 @@ pub fn sim_config(s: &Scenario) -> SimConfig {
 
 /// Reject counts the protocol has no use for, so a typo'd scenario does not silently run
 /// something else.
-fn only_counts(s: &Scenario, allowed: &[&str]) -> Result<(), ScenarioError> {
+pub(crate) fn only_counts(s: &Scenario, allowed: &[&str]) -> Result<(), ScenarioError> {
     let c = &s.cluster;
     let given = [
         ("nodes", c.nodes.is_some()),
@@ -120,7 +120,7 @@ fn paxos(s: &Scenario) -> Result<System, ScenarioError> {
             "values",
         ],
     )?;
-    let cfg = Rc::new(paxos::layout(s)?);
+    let cfg = Arc::new(paxos::layout(s)?);
     let specs = cfg.specs();
     let faults = s.resolve_faults(&cfg.names)?;
     let servers = (0..specs.len() as u32).map(NodeId).collect();
@@ -361,6 +361,7 @@ fn build_protocol(s: &Scenario) -> Result<System, ScenarioError> {
         "paxos" => paxos(s),
         "raft" => raft(s),
         "multipaxos" => multipaxos(s),
+        "register" => crate::register::system(s),
         other => Err(s.error(None, format!("protocol `{other}` is not available"))),
     }
 }

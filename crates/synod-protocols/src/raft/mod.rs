@@ -28,7 +28,7 @@ pub use msg::RaftMsg;
 pub use node::{Durable, RaftServer, Role};
 
 use crate::kv::{ClientTimer, KvClient, Workload};
-use std::rc::Rc;
+use std::sync::Arc;
 use synod_core::{ClientOp, Ctx, NodeId, NodeStatus, Process, Time};
 use synod_sim::{NodeSpec, Sim, SimConfig};
 
@@ -111,7 +111,7 @@ impl Default for RaftConfig {
 }
 
 /// The timers of a Raft system.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum RaftTimer {
     /// Check whether the election timeout has passed.
     Election,
@@ -128,7 +128,7 @@ impl From<ClientTimer> for RaftTimer {
 }
 
 /// A node of a Raft system: a server or a client.
-#[derive(Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 // A handful of nodes per run: the size of the client variant does not matter.
 #[allow(clippy::large_enum_variant)]
 pub enum RaftNode {
@@ -212,7 +212,7 @@ pub fn simulation(
     workload: Workload,
     checks: bool,
 ) -> Sim<RaftNode> {
-    let cfg = Rc::new(cfg);
+    let cfg = Arc::new(cfg);
     let servers: Vec<NodeId> = (0..cfg.servers as u32).map(NodeId).collect();
     let n = cfg.servers;
     let build_cfg = cfg.clone();

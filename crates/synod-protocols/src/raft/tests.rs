@@ -5,8 +5,8 @@ use super::*;
 use crate::kv::{Command, Reply, Request};
 use synod_core::testing::Harness;
 
-fn cfg(bug: Option<Bug>) -> Rc<RaftConfig> {
-    Rc::new(RaftConfig {
+fn cfg(bug: Option<Bug>) -> Arc<RaftConfig> {
+    Arc::new(RaftConfig {
         bug,
         ..RaftConfig::default()
     })
