@@ -9,7 +9,7 @@ use crate::kv::Workload;
 use serde::Deserialize;
 use std::fmt;
 use synod_core::{ClientOp, NodeId, Time};
-use synod_sim::{Fault, NetConfig, ScheduledFault, Target};
+use synod_sim::{Fault, NetConfig, ScheduleStep, ScheduledFault, Target};
 use toml::Spanned;
 
 /// The protocols synod runs, by name.
@@ -178,6 +178,116 @@ pub struct RequestSpec {
     pub line: usize,
 }
 
+/// One step of an exact schedule, with nodes named: `deliver 12`, `deliver 12 keep`,
+/// `drop 12`, `fire 7`, `crash n2`, `restart n2` (docs/scenarios.md, `schedule`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StepSpec {
+    /// Deliver message `msg_id` (a copy stays in flight with `keep`).
+    Deliver {
+        /// The message, by its trace id.
+        msg_id: u64,
+        /// Whether a copy stays in flight.
+        keep: bool,
+    },
+    /// Lose message `msg_id`.
+    Drop {
+        /// The message, by its trace id.
+        msg_id: u64,
+    },
+    /// Fire timer `timer`.
+    Fire {
+        /// The timer, by its trace id.
+        timer: u64,
+    },
+    /// Crash the named node.
+    Crash(String),
+    /// Restart the named node.
+    Restart(String),
+}
+
+impl StepSpec {
+    /// Parse a step as a scenario writes it.
+    pub fn parse(text: &str) -> Result<StepSpec, String> {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let id = |w: &str| -> Result<u64, String> {
+            w.parse::<u64>().map_err(|_| {
+                format!(
+                    "`{w}` is not an id (a whole number, as the trace numbers messages and timers)"
+                )
+            })
+        };
+        match words.as_slice() {
+            ["deliver", m] => Ok(StepSpec::Deliver {
+                msg_id: id(m)?,
+                keep: false,
+            }),
+            ["deliver", m, "keep"] => Ok(StepSpec::Deliver {
+                msg_id: id(m)?,
+                keep: true,
+            }),
+            ["drop", m] => Ok(StepSpec::Drop { msg_id: id(m)? }),
+            ["fire", t] => Ok(StepSpec::Fire { timer: id(t)? }),
+            ["crash", n] => Ok(StepSpec::Crash((*n).to_string())),
+            ["restart", n] => Ok(StepSpec::Restart((*n).to_string())),
+            _ => Err(format!(
+                "unknown step `{text}` (expected `deliver ID`, `deliver ID keep`, `drop ID`, `fire ID`, `crash NODE` or `restart NODE`)"
+            )),
+        }
+    }
+
+    /// The step `step` of the simulator, with nodes named.
+    pub fn from_step(step: &ScheduleStep, names: &[String]) -> StepSpec {
+        let name = |id: &NodeId| {
+            names
+                .get(id.index())
+                .cloned()
+                .unwrap_or_else(|| format!("#{id}"))
+        };
+        match step {
+            ScheduleStep::Deliver { msg_id, keep } => StepSpec::Deliver {
+                msg_id: *msg_id,
+                keep: *keep,
+            },
+            ScheduleStep::Drop { msg_id } => StepSpec::Drop { msg_id: *msg_id },
+            ScheduleStep::Fire { timer } => StepSpec::Fire { timer: timer.0 },
+            ScheduleStep::Crash(n) => StepSpec::Crash(name(n)),
+            ScheduleStep::Restart(n) => StepSpec::Restart(name(n)),
+        }
+    }
+}
+
+impl fmt::Display for StepSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StepSpec::Deliver { msg_id, keep } => {
+                write!(f, "deliver {msg_id}{}", if *keep { " keep" } else { "" })
+            }
+            StepSpec::Drop { msg_id } => write!(f, "drop {msg_id}"),
+            StepSpec::Fire { timer } => write!(f, "fire {timer}"),
+            StepSpec::Crash(n) => write!(f, "crash {n}"),
+            StepSpec::Restart(n) => write!(f, "restart {n}"),
+        }
+    }
+}
+
+/// A step of a scenario's `schedule`, where it was written, and the comment written after it.
+/// Two specs are equal when their steps are: the line and the comment do not change the run.
+#[derive(Clone, Debug)]
+pub struct ScheduleSpec {
+    /// The step.
+    pub step: StepSpec,
+    /// A comment to write after it (what the step does, for a person reading the file).
+    pub note: Option<String>,
+    /// The line it was written on (0 if it was not read from a file).
+    pub line: usize,
+}
+
+impl PartialEq for ScheduleSpec {
+    fn eq(&self, other: &Self) -> bool {
+        self.step == other.step
+    }
+}
+
 /// What a run is expected to show. Unset expectations are not checked.
 #[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -204,6 +314,7 @@ struct RawScenario {
     until_ms: Option<Spanned<f64>>,
     settle_ms: Option<Spanned<f64>>,
     bug: Option<Spanned<String>>,
+    schedule: Option<Vec<Spanned<String>>>,
     // The Gleam emulations' own keys, kept working.
     num_nodes: Option<Spanned<i64>>,
     num_clients: Option<Spanned<i64>>,
@@ -342,6 +453,9 @@ pub struct Scenario {
     pub faults: Vec<FaultSpec>,
     /// Client requests from outside the workload.
     pub requests: Vec<RequestSpec>,
+    /// An exact schedule to follow instead of the clock (a counterexample of `synod explore`);
+    /// empty for an ordinary timed run.
+    pub schedule: Vec<ScheduleSpec>,
     /// Expectations.
     pub expect: Expect,
 }
@@ -362,6 +476,42 @@ impl Scenario {
             line,
             message: message.into(),
         }
+    }
+
+    /// Resolve the `schedule` against the node names of the built cluster.
+    pub fn resolve_schedule(&self, names: &[String]) -> Result<Vec<ScheduleStep>, ScenarioError> {
+        let node = |n: &str, line: usize| -> Result<NodeId, ScenarioError> {
+            names
+                .iter()
+                .position(|x| x == n)
+                .map(|i| NodeId(i as u32))
+                .ok_or_else(|| {
+                    self.error(
+                        Some(line),
+                        format!(
+                            "key `schedule`: step names node `{n}`, which does not exist (nodes: {})",
+                            names.join(", ")
+                        ),
+                    )
+                })
+        };
+        self.schedule
+            .iter()
+            .map(|s| {
+                Ok(match &s.step {
+                    StepSpec::Deliver { msg_id, keep } => ScheduleStep::Deliver {
+                        msg_id: *msg_id,
+                        keep: *keep,
+                    },
+                    StepSpec::Drop { msg_id } => ScheduleStep::Drop { msg_id: *msg_id },
+                    StepSpec::Fire { timer } => ScheduleStep::Fire {
+                        timer: synod_core::TimerId(*timer),
+                    },
+                    StepSpec::Crash(n) => ScheduleStep::Crash(node(n, s.line)?),
+                    StepSpec::Restart(n) => ScheduleStep::Restart(node(n, s.line)?),
+                })
+            })
+            .collect()
     }
 
     /// Resolve the `[[request]]` tables against the node names of the built cluster.
@@ -822,6 +972,18 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
         });
     }
 
+    let mut schedule = Vec::new();
+    for step in raw.schedule.iter().flatten() {
+        let line = line_of(text, step.span().start);
+        let parsed = StepSpec::parse(step.get_ref())
+            .map_err(|m| err(Some(line), format!("key `schedule`: {m}")))?;
+        schedule.push(ScheduleSpec {
+            step: parsed,
+            note: None,
+            line,
+        });
+    }
+
     let bug = raw.bug.as_ref().map(|b| b.get_ref().clone());
     Ok(Scenario {
         file: file.to_string(),
@@ -838,6 +1000,7 @@ pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
         timing: raw.timing,
         faults,
         requests,
+        schedule,
         expect: raw.expect,
     })
 }
@@ -876,6 +1039,22 @@ impl Scenario {
         let _ = writeln!(o, "settle_ms = {}", ms(self.settle));
         if let Some(b) = &self.bug {
             let _ = writeln!(o, "bug = {}", toml_str(b));
+        }
+        if !self.schedule.is_empty() {
+            o.push_str("schedule = [\n");
+            for s in &self.schedule {
+                let entry = toml_str(&s.step.to_string());
+                match &s.note {
+                    Some(n) => {
+                        let note = n.replace(['\n', '\r'], " ");
+                        let _ = writeln!(o, "  {entry:<22} # {note}", entry = format!("{entry},"));
+                    }
+                    None => {
+                        let _ = writeln!(o, "  {entry},");
+                    }
+                }
+            }
+            o.push_str("]\n");
         }
         let c = &self.cluster;
         let counts = [

@@ -352,6 +352,9 @@ pub fn build(s: &Scenario) -> Result<System, ScenarioError> {
     for (at, client, op) in s.resolve_requests(&names)? {
         system.sim.schedule_request(at, client, op);
     }
+    if !s.schedule.is_empty() {
+        system.sim.set_schedule(s.resolve_schedule(&names)?);
+    }
     Ok(system)
 }
 

@@ -11,6 +11,8 @@
 //! - [`net`]: latency, loss, duplication and the topology (cut links, held and slow nodes).
 //! - [`fault`]: the fault vocabulary, in pairs: crash / restart, partition / heal,
 //!   hold / release.
+//! - [`schedule`]: an exact schedule of deliveries, drops, timers, crashes and restarts (the
+//!   replay of an explorer's counterexample).
 //! - [`stats`]: counters of a run.
 //! - [`trace_out`]: the JSON-lines trace and the narrated human form, written to a writer the
 //!   caller gives.
@@ -21,6 +23,7 @@
 pub mod campaign;
 pub mod fault;
 pub mod net;
+pub mod schedule;
 pub mod shared;
 pub mod sim;
 pub mod stats;
@@ -29,6 +32,7 @@ pub mod trace_out;
 pub use campaign::{FaultKind, FaultPlan, random_faults};
 pub use fault::{Fault, ScheduledFault, Target};
 pub use net::{NetConfig, Topology};
+pub use schedule::{ScheduleStep, StepDisplay};
 pub use shared::Shared;
 pub use sim::{
     Builder, EndReason, NodeSpec, Pending, PendingKind, Sim, SimConfig, Simulation, StateCheck,
