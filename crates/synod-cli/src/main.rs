@@ -4,6 +4,7 @@
 //! the outcome to an exit code: 0 expectations held, 1 a check failed, 2 unusable input.
 
 mod check;
+mod explore;
 mod lin;
 mod play;
 mod repl;
@@ -28,6 +29,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Step, inspect, break and rewind a running protocol from the terminal.
     Repl(repl::ReplArgs),
+    /// Search every interleaving of a protocol within bounds; print the shortest counterexample.
+    Explore(explore::ExploreArgs),
     /// Check client histories for linearizability (synod traces, Jepsen logs, EDN).
     Lin(lin::LinArgs),
     /// Play BeatPaxos or BeatRaft in the browser against the real protocols.
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::check(args),
         Command::Repl(args) => repl::repl(args),
+        Command::Explore(args) => explore::explore(args),
         Command::Lin(args) => lin::run(args),
         Command::Play(args) => play::play(args),
     };

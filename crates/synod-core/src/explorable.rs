@@ -30,10 +30,12 @@
 //!   measured as `ctx.now() - then` is zero. Protocols whose safety rests on measured time
 //!   (leases) cannot be explored faithfully; timeouts that only trigger retries and elections
 //!   can.
-//! - *Randomness is part of the state.* Each node draws from the same stream as in the
-//!   simulator (derived from the seed and its id); how far it has drawn is part of the
-//!   explored state, so a draw is a deterministic function of the state and a counterexample
-//!   replays in the simulator with the same draws.
+//! - *Randomness is a per-state deterministic stream.* A handler's `ctx.rng()` is derived from
+//!   the seed and the fingerprint of the node's state before the handler
+//!   ([`fingerprint::of`](crate::fingerprint::of)), so what it draws is a function of the
+//!   state and need not be remembered apart from it; the simulator does the same when it
+//!   replays a counterexample, so the replay draws the same values. A randomized timeout only
+//!   delays a timer, and under the explorer every order of timers is tried anyway.
 //! - *Timer ids are reused.* A node's timers get the smallest ids free at that node, so that
 //!   two schedules reaching the same state give it the same ids. Treat a [`TimerId`](crate::TimerId)
 //!   as a handle for `cancel_timer` only, as the simulator's docs already ask.

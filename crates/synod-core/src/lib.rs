@@ -171,13 +171,14 @@
 //! by them (the [`explorable`] module says more). **Time is abstracted**: any timer that is
 //! set may fire at any step, and handlers read the clock as [`Time::MAX`], so a deadline
 //! computed from `ctx.now()` has passed whenever its timer fires. **Randomness is a
-//! per-state deterministic stream**: `ctx.rng()` is the node's stream from the seed, as in the
-//! simulator, and how far it has been drawn is part of the explored state; a value drawn
-//! therefore depends only on the state, and a counterexample replays in the simulator with the
-//! same draws. A randomized election timeout only delays a timer, so under the explorer it
-//! changes nothing: every order of timeouts is tried anyway.
+//! per-state deterministic stream**: `ctx.rng()` is derived from the seed and the fingerprint
+//! of the node's state before the handler, so a value drawn depends only on the state, and a
+//! counterexample replays in the simulator (which derives it the same way under a schedule)
+//! with the same draws. A randomized election timeout only delays a timer, so under the
+//! explorer it changes nothing: every order of timeouts is tried anyway.
 
 pub mod explorable;
+pub mod fingerprint;
 mod ids;
 pub mod observe;
 mod process;

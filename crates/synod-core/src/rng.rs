@@ -25,21 +25,6 @@ impl SimRng {
         SimRng(rng)
     }
 
-    /// How far this generator has advanced: the number of 32-bit words drawn from its stream.
-    /// Together with the seed and the stream it identifies the generator's state exactly,
-    /// which is how the explorer (synod-explore) keeps a node's generator in a state.
-    pub fn position(&self) -> u128 {
-        self.0.get_word_pos()
-    }
-
-    /// Move this generator to `position` (as [`SimRng::position`] returned it), so that it
-    /// draws what the generator it was taken from would have drawn next.
-    pub fn seek(&mut self, position: u128) {
-        if self.0.get_word_pos() != position {
-            self.0.set_word_pos(position);
-        }
-    }
-
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         self.0.next_u64()
@@ -136,20 +121,6 @@ mod tests {
         assert!(seen.iter().all(|&c| (800..1200).contains(&c)), "{seen:?}");
         assert_eq!(r.range_inclusive(5, 5), 5);
         assert_eq!(r.range_inclusive(9, 2), 9);
-    }
-
-    #[test]
-    fn a_generator_sought_to_a_position_draws_what_the_original_draws_next() {
-        let mut a = SimRng::derive(9, 3);
-        assert_eq!(a.position(), 0);
-        a.below(10);
-        a.unit();
-        let at = a.position();
-        assert!(at > 0);
-        let mut b = SimRng::derive(9, 3);
-        b.seek(at);
-        assert_eq!(b.position(), at);
-        assert_eq!(a.next_u64(), b.next_u64());
     }
 
     #[test]

@@ -76,7 +76,7 @@ impl History {
     }
 
     fn rehash(&mut self) {
-        self.hash = crate::fingerprint::of(&self.clients);
+        self.hash = synod_core::fingerprint::of(&self.clients);
     }
 
     /// The fingerprint of this history.

@@ -9,10 +9,10 @@
 //! nothing observable depends on them. Fingerprints use each value's content hash, kept next
 //! to it, and the order of a state's arrays follows the (deterministic) search, not the ids.
 
-use crate::fingerprint;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
+use synod_core::fingerprint;
 
 const SEGMENTS: usize = 27; // segment s holds 2^(s+5) values: 2^32 in all
 const INDEX_SHARDS: usize = 64;

@@ -14,7 +14,6 @@
 //! - [`table`]: the concurrent table of visited fingerprints.
 //! - [`intern`]: the stores of distinct node states, messages and histories that states
 //!   refer to by id.
-//! - [`fingerprint`]: the fixed 64-bit hash.
 //! - [`protocols`]: paxos, raft and the register, wired with their properties.
 //!
 //! docs/explore.md says what is explored, what is not, and how the explorer compares with
@@ -23,7 +22,6 @@
 //! **Contract:** no clock, no IO, no OS randomness. Threads, yes: the search starts scoped
 //! threads and joins them before it returns; its results do not depend on how many.
 
-pub mod fingerprint;
 pub mod history;
 pub mod intern;
 pub mod model;

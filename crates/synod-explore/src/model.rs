@@ -1,24 +1,25 @@
 //! The explored system: its states, the choices each state offers (actions), and the step that
 //! runs the protocol's own handler for a choice.
 //!
-//! A state holds every node (its process, or the durable state of a crashed one, and how far
-//! its random stream has been drawn), the messages in flight, the timers set, the client
+//! A state holds every node (its process, or the durable state of a crashed one), the
+//! messages in flight, the timers set, the client
 //! history (as [`History`] keeps it) and how much of each fault budget the path to it spent.
 //! The choices: deliver any message in flight (on an ordered network, only the oldest of each
 //! link), deliver a copy and keep it in flight, lose it, fire any timer, crash a node, restart
 //! a crashed one; the budgets bound the faults.
 //!
-//! A delivery that changes nothing (same process, nothing sent, no timer touched, nothing
-//! drawn) is not a step: the message stays in flight, as in Stateright. Properties that read
+//! A delivery that changes nothing (same process, nothing sent, no timer touched) is not a
+//! step: the message stays in flight, as in Stateright. Properties that read
 //! only the nodes and the history cannot tell the difference, and the search saves a state per
 //! ignored message.
 
-use crate::fingerprint::{self, finish, mix};
 use crate::history::History;
 use crate::intern::Interner;
 use std::fmt;
 use std::hash::Hash;
+use std::marker::PhantomData;
 use synod_check::ModelKind;
+use synod_core::fingerprint::{self, finish, mix};
 use synod_core::{
     ClientEvent, ClientOp, ClientResult, Ctx, Env, Explorable, Level, NodeId, ProtocolEvent,
     SimRng, Time, TimerId,
@@ -144,20 +145,19 @@ pub struct Spec<P: Explorable> {
     pub bounds: Bounds,
 }
 
-/// A node in a state: running, or crashed with what it kept; and how many words it has
-/// drawn from its random stream.
+/// A node in a state: running, or crashed with what it kept.
 pub enum NodeVal<P: Explorable> {
     /// Running.
-    Up(P, u64),
+    Up(P),
     /// Crashed, with what it kept.
-    Down(P::Durable, u64),
+    Down(P::Durable),
 }
 
 impl<P: Explorable> PartialEq for NodeVal<P> {
     fn eq(&self, o: &Self) -> bool {
         match (self, o) {
-            (NodeVal::Up(a, x), NodeVal::Up(b, y)) => x == y && a == b,
-            (NodeVal::Down(a, x), NodeVal::Down(b, y)) => x == y && a == b,
+            (NodeVal::Up(a), NodeVal::Up(b)) => a == b,
+            (NodeVal::Down(a), NodeVal::Down(b)) => a == b,
             _ => false,
         }
     }
@@ -168,24 +168,14 @@ impl<P: Explorable> Eq for NodeVal<P> {}
 impl<P: Explorable> Hash for NodeVal<P> {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
         match self {
-            NodeVal::Up(p, r) => {
+            NodeVal::Up(p) => {
                 h.write_u8(1);
                 p.hash(h);
-                h.write_u64(*r);
             }
-            NodeVal::Down(d, r) => {
+            NodeVal::Down(d) => {
                 h.write_u8(2);
                 d.hash(h);
-                h.write_u64(*r);
             }
-        }
-    }
-}
-
-impl<P: Explorable> NodeVal<P> {
-    fn rng(&self) -> u64 {
-        match self {
-            NodeVal::Up(_, r) | NodeVal::Down(_, r) => *r,
         }
     }
 }
@@ -202,7 +192,7 @@ pub struct Envelope<M> {
 }
 
 /// A timer set and not yet fired or cancelled.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct PendingTimer<T> {
     /// Its node.
     pub node: NodeId,
@@ -210,7 +200,6 @@ pub struct PendingTimer<T> {
     pub id: TimerId,
     /// What it carries.
     pub timer: T,
-    hash: u64,
 }
 
 /// How much of each fault budget a path has spent.
@@ -230,11 +219,13 @@ pub struct Spent {
 pub struct State<P: Explorable> {
     /// One id per node, then one per message in flight.
     ids: Vec<u32>,
-    timers: Vec<PendingTimer<P::Timer>>,
+    /// The timers set, as interned ids.
+    timers: Vec<u32>,
     history: u32,
     spent: Spent,
     net_hash: u64,
     timer_hash: u64,
+    _p: PhantomData<fn() -> P>,
 }
 
 impl<P: Explorable> Clone for State<P> {
@@ -246,6 +237,7 @@ impl<P: Explorable> Clone for State<P> {
             spent: self.spent,
             net_hash: self.net_hash,
             timer_hash: self.timer_hash,
+            _p: PhantomData,
         }
     }
 }
@@ -284,8 +276,8 @@ impl<'a, P: Explorable> View<'a, P> {
             .enumerate()
             .map(move |(i, id)| {
                 let v = match ex.nodes.get(*id) {
-                    NodeVal::Up(p, _) => NodeView::Up(p),
-                    NodeVal::Down(d, _) => NodeView::Down(d),
+                    NodeVal::Up(p) => NodeView::Up(p),
+                    NodeVal::Down(d) => NodeView::Down(d),
                 };
                 (NodeId(i as u32), v)
             })
@@ -376,7 +368,12 @@ impl<M, T> Effects<M, T> {
         }
     }
 
-    fn reset<X>(&mut self, me: NodeId, nodes: usize, pending: &[PendingTimer<X>]) {
+    fn reset<'t, X: 't>(
+        &mut self,
+        me: NodeId,
+        nodes: usize,
+        pending: impl Iterator<Item = &'t PendingTimer<X>>,
+    ) {
         self.me = me;
         self.nodes = nodes;
         self.sends.clear();
@@ -385,7 +382,7 @@ impl<M, T> Effects<M, T> {
         self.cancels.clear();
         self.used.clear();
         self.used
-            .extend(pending.iter().filter(|t| t.node == me).map(|t| t.id.0));
+            .extend(pending.filter(|t| t.node == me).map(|t| t.id.0));
         self.client.clear();
     }
 
@@ -475,22 +472,18 @@ pub struct Explorer<'a, P: Explorable> {
     nodes: Interner<NodeVal<P>>,
     msgs: Interner<Envelope<P::Msg>>,
     hists: Interner<History>,
-    /// Each node's random stream at its start, as the simulator derives it.
-    rngs: Vec<SimRng>,
+    timers: Interner<PendingTimer<P::Timer>>,
 }
 
 impl<'a, P: Explorable> Explorer<'a, P> {
     /// An explorer of `spec`, with empty stores.
     pub fn new(spec: &'a Spec<P>) -> Self {
         Explorer {
-            rngs: (0..spec.names.len())
-                // The simulator's stream for node i (see synod-sim's `Sim::new`).
-                .map(|i| SimRng::derive(spec.seed, i as u64 + 1))
-                .collect(),
             spec,
             nodes: Interner::default(),
             msgs: Interner::default(),
             hists: Interner::default(),
+            timers: Interner::default(),
         }
     }
 
@@ -557,7 +550,7 @@ impl<'a, P: Explorable> Explorer<'a, P> {
         let mut ids = Vec::with_capacity(n);
         for i in 0..n {
             let p = (self.spec.build)(NodeId(i as u32), None);
-            ids.push(self.nodes.intern(NodeVal::Up(p, 0)));
+            ids.push(self.nodes.intern(NodeVal::Up(p)));
         }
         let history = self
             .hists
@@ -569,24 +562,27 @@ impl<'a, P: Explorable> Explorer<'a, P> {
             spent: Spent::default(),
             net_hash: 0,
             timer_hash: 0,
+            _p: PhantomData,
         };
         let mut scratch = Scratch::default();
         for i in 0..n {
             let id = NodeId(i as u32);
-            let NodeVal::Up(p, _) = self.nodes.get(state.ids[i]) else {
+            let NodeVal::Up(p) = self.nodes.get(state.ids[i]) else {
                 continue;
             };
             let mut p = p.clone();
-            let pos = self.run(&state, id, &mut p, &mut scratch, |p, ctx| p.on_start(ctx));
+            self.run(&state, id, &mut p, &mut scratch, |p, ctx| p.on_start(ctx));
             state = self
-                .apply(&state, id, p, pos, &scratch, None, track.as_deref_mut())
+                .apply(&state, id, p, &scratch, None, track.as_deref_mut())
                 .state;
         }
         state
     }
 
-    /// Run one handler of node `id` (whose process is `p`) in `state`; returns the position
-    /// of its random stream afterwards. What it did is left in `scratch`.
+    /// Run one handler of node `id` (whose process is `p`) in `state`. What it did is left
+    /// in `scratch`. Its random generator is derived from the seed and the fingerprint of
+    /// the node's state, as the simulator derives it under a schedule
+    /// (`Sim::seed_handlers_from_state`): draws are a function of the state.
     fn run(
         &self,
         state: &State<P>,
@@ -594,28 +590,24 @@ impl<'a, P: Explorable> Explorer<'a, P> {
         p: &mut P,
         scratch: &mut Scratch<P>,
         f: impl FnOnce(&mut P, &mut Ctx<'_, P::Msg, P::Timer>),
-    ) -> u64 {
-        let before = self.nodes.get(state.ids[id.index()]).rng();
-        let mut rng = self.rngs[id.index()].clone();
-        rng.seek(u128::from(before));
-        scratch.fx.reset(id, self.n(), &state.timers);
-        {
-            let mut ctx = Ctx::new(id, Time::MAX, &mut rng, &mut scratch.fx);
-            f(p, &mut ctx);
-        }
-        rng.position() as u64
+    ) {
+        let mut rng = SimRng::derive(self.spec.seed, fingerprint::of(&*p));
+        scratch.fx.reset(
+            id,
+            self.n(),
+            state.timers.iter().map(|t| self.timers.get(*t)),
+        );
+        let mut ctx = Ctx::new(id, Time::MAX, &mut rng, &mut scratch.fx);
+        f(p, &mut ctx);
     }
 
     /// The successor of `state` after node `id` ran a handler that left it as `p`, with its
-    /// stream at `pos` and its effects in `scratch`; `remove` is the message delivered (not
-    /// kept in flight), if any.
-    #[allow(clippy::too_many_arguments)]
+    /// effects in `scratch`; `remove` is the message delivered (not kept in flight), if any.
     fn apply(
         &self,
         state: &State<P>,
         id: NodeId,
         p: P,
-        pos: u64,
         scratch: &Scratch<P>,
         remove: Option<usize>,
         track: Option<&mut Track>,
@@ -625,7 +617,7 @@ impl<'a, P: Explorable> Explorer<'a, P> {
         let dup = self.spec.bounds.network == NetworkKind::Duplicating;
         let mut ids = Vec::with_capacity(state.ids.len() + fx.sends.len());
         ids.extend_from_slice(&state.ids[..n]);
-        ids[id.index()] = self.nodes.intern(NodeVal::Up(p, pos));
+        ids[id.index()] = self.nodes.intern(NodeVal::Up(p));
         // Messages: what was in flight, less the one delivered, plus what was sent.
         let mut net_hash = state.net_hash;
         for (i, m) in state.ids[n..].iter().enumerate() {
@@ -656,21 +648,21 @@ impl<'a, P: Explorable> Explorer<'a, P> {
         let mut timers = Vec::with_capacity(state.timers.len() + fx.sets.len());
         let mut timer_hash = state.timer_hash;
         for t in &state.timers {
-            if t.node == id && fx.cancels.contains(&t.id) {
-                timer_hash = timer_hash.wrapping_sub(t.hash);
+            let pt = self.timers.get(*t);
+            if pt.node == id && fx.cancels.contains(&pt.id) {
+                timer_hash = timer_hash.wrapping_sub(self.timers.hash(*t));
             } else {
-                timers.push(t.clone());
+                timers.push(*t);
             }
         }
         for (tid, timer, _) in &fx.sets {
-            let hash = fingerprint::of(&(id, tid, timer));
-            timer_hash = timer_hash.wrapping_add(hash);
-            timers.push(PendingTimer {
+            let t = self.timers.intern(PendingTimer {
                 node: id,
                 id: *tid,
                 timer: timer.clone(),
-                hash,
             });
+            timer_hash = timer_hash.wrapping_add(self.timers.hash(t));
+            timers.push(t);
         }
         if let Some(t) = track {
             // Mirror the same edits on the simulator's ids.
@@ -688,7 +680,10 @@ impl<'a, P: Explorable> Explorer<'a, P> {
                 .timers
                 .iter()
                 .zip(&t.timers)
-                .filter(|(p, _)| !(p.node == id && fx.cancels.contains(&p.id)))
+                .filter(|(p, _)| {
+                    let p = self.timers.get(**p);
+                    !(p.node == id && fx.cancels.contains(&p.id))
+                })
                 .map(|(_, s)| *s)
                 .collect();
             tids.extend(fx.sets.iter().map(|(_, _, k)| t.next_timer + k));
@@ -718,13 +713,14 @@ impl<'a, P: Explorable> Explorer<'a, P> {
                 spent: state.spent,
                 net_hash,
                 timer_hash,
+                _p: PhantomData,
             },
             returned,
         }
     }
 
     fn is_up(&self, state: &State<P>, id: NodeId) -> bool {
-        matches!(self.nodes.get(state.ids[id.index()]), NodeVal::Up(..))
+        matches!(self.nodes.get(state.ids[id.index()]), NodeVal::Up(_))
     }
 
     /// The choices `state` offers, in a fixed order.
@@ -793,21 +789,20 @@ impl<'a, P: Explorable> Explorer<'a, P> {
         match action {
             Action::Deliver(i) | Action::DeliverCopy(i) => {
                 let e = self.msgs.get(state.ids[n + i]);
-                let NodeVal::Up(before, was) = self.nodes.get(state.ids[e.to.index()]) else {
+                let NodeVal::Up(before) = self.nodes.get(state.ids[e.to.index()]) else {
                     return None;
                 };
                 let mut p = before.clone();
                 let (from, msg) = (e.from, e.msg.clone());
-                let pos = self.run(state, e.to, &mut p, scratch, |p, ctx| {
+                self.run(state, e.to, &mut p, scratch, |p, ctx| {
                     p.on_message(ctx, from, msg)
                 });
-                if scratch.fx.is_empty() && pos == *was && p == *before {
+                if scratch.fx.is_empty() && p == *before {
                     return None;
                 }
                 let keep = matches!(action, Action::DeliverCopy(_))
                     || self.spec.bounds.network == NetworkKind::Duplicating;
-                let mut next =
-                    self.apply(state, e.to, p, pos, scratch, (!keep).then_some(i), track);
+                let mut next = self.apply(state, e.to, p, scratch, (!keep).then_some(i), track);
                 if matches!(action, Action::DeliverCopy(_)) {
                     next.state.spent.duplicates += 1;
                 }
@@ -827,40 +822,40 @@ impl<'a, P: Explorable> Explorer<'a, P> {
                 })
             }
             Action::Fire(j) => {
-                let t = &state.timers[j];
-                let NodeVal::Up(before, _) = self.nodes.get(state.ids[t.node.index()]) else {
+                let fired = self.timers.get(state.timers[j]);
+                let NodeVal::Up(before) = self.nodes.get(state.ids[fired.node.index()]) else {
                     return None;
                 };
                 // The timer is gone once it fires: take it out before the handler runs, so
                 // that its id is free for the handler to reuse.
                 let mut without = state.clone();
-                let fired = without.timers.remove(j);
-                without.timer_hash = without.timer_hash.wrapping_sub(fired.hash);
+                let t = without.timers.remove(j);
+                without.timer_hash = without.timer_hash.wrapping_sub(self.timers.hash(t));
                 let mut track = track;
                 if let Some(tr) = track.as_deref_mut() {
                     tr.timers.remove(j);
                 }
                 let mut p = before.clone();
                 let timer = fired.timer.clone();
-                let pos = self.run(&without, fired.node, &mut p, scratch, |p, ctx| {
+                self.run(&without, fired.node, &mut p, scratch, |p, ctx| {
                     p.on_timer(ctx, timer)
                 });
-                let mut next = self.apply(&without, fired.node, p, pos, scratch, None, track);
+                let mut next = self.apply(&without, fired.node, p, scratch, None, track);
                 next.state.spent.timers += 1;
                 Some(next)
             }
             Action::Crash(id) => {
                 let i = id.index();
-                let NodeVal::Up(p, rng) = self.nodes.get(state.ids[i]) else {
+                let NodeVal::Up(p) = self.nodes.get(state.ids[i]) else {
                     return None;
                 };
                 let mut next = state.clone();
-                next.ids[i] = self.nodes.intern(NodeVal::Down(p.durable(), *rng));
+                next.ids[i] = self.nodes.intern(NodeVal::Down(p.durable()));
                 let mut kept = Vec::with_capacity(next.timers.len());
                 let mut kept_at = Vec::new();
                 for (k, t) in next.timers.drain(..).enumerate() {
-                    if t.node == id {
-                        next.timer_hash = next.timer_hash.wrapping_sub(t.hash);
+                    if self.timers.get(t).node == id {
+                        next.timer_hash = next.timer_hash.wrapping_sub(self.timers.hash(t));
                     } else {
                         kept.push(t);
                         kept_at.push(k);
@@ -878,12 +873,12 @@ impl<'a, P: Explorable> Explorer<'a, P> {
                 })
             }
             Action::Restart(id) => {
-                let NodeVal::Down(d, _) = self.nodes.get(state.ids[id.index()]) else {
+                let NodeVal::Down(d) = self.nodes.get(state.ids[id.index()]) else {
                     return None;
                 };
                 let mut p = (self.spec.build)(id, Some(d.clone()));
-                let pos = self.run(state, id, &mut p, scratch, |p, ctx| p.on_start(ctx));
-                Some(self.apply(state, id, p, pos, scratch, None, track))
+                self.run(state, id, &mut p, scratch, |p, ctx| p.on_start(ctx));
+                Some(self.apply(state, id, p, scratch, None, track))
             }
         }
     }
@@ -941,7 +936,7 @@ impl<'a, P: Explorable> Explorer<'a, P> {
                 )
             }
             Action::Fire(j) => {
-                let t = &state.timers[j];
+                let t = self.timers.get(state.timers[j]);
                 let id = TimerId(track.timers[j]);
                 (
                     ScheduleStep::Fire { timer: id },

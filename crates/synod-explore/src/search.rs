@@ -286,10 +286,24 @@ fn bfs<P: Explorable>(ex: &Explorer<'_, P>, opts: &Options) -> Outcome {
         let chunks: Vec<Mutex<Chunk<P>>> = level.into_iter().map(Mutex::new).collect();
         let next_chunk = AtomicU64::new(0);
         let next_depth = depth + 1;
+        // States at the depth bound are never expanded: keep their fingerprints only.
+        let keep = spec.bounds.max_depth.is_none_or(|m| next_depth < m);
         let work = || {
             let mut scratch = Scratch::<P>::default();
             let mut choices = Vec::new();
-            let mut out: Vec<(u64, u64, State<P>)> = Vec::new();
+            // (key, fingerprint, index in `kept`): the states themselves only when they will
+            // be expanded.
+            let mut out: Vec<(u64, u64, u32)> = Vec::new();
+            let mut kept: Vec<Option<State<P>>> = Vec::new();
+            let mut push = |k: u64, nfp: u64, state: State<P>| {
+                let slot = if keep {
+                    kept.push(Some(state));
+                    kept.len() as u32 - 1
+                } else {
+                    u32::MAX
+                };
+                out.push((k, nfp, slot));
+            };
             let mut found: Vec<Found> = Vec::new();
             let mut bits = 0u64;
             let mut generated = 0u64;
@@ -317,7 +331,7 @@ fn bfs<P: Explorable>(ex: &Explorer<'_, P>, opts: &Options) -> Outcome {
                         let k = key(next_depth, index, a);
                         match table.insert(nfp, fp, k) {
                             Insert::Known => {}
-                            Insert::Improved => out.push((k, nfp, next.state)),
+                            Insert::Improved => push(k, nfp, next.state),
                             Insert::New => {
                                 if let Some((property, detail)) =
                                     broken(ex, &next.state, next.returned, &lin_cache)
@@ -330,7 +344,7 @@ fn bfs<P: Explorable>(ex: &Explorer<'_, P>, opts: &Options) -> Outcome {
                                     });
                                 }
                                 bits |= reached(ex, &next.state);
-                                out.push((k, nfp, next.state));
+                                push(k, nfp, next.state);
                                 progress.unique.fetch_add(1, Ordering::Relaxed);
                             }
                         }
@@ -341,7 +355,8 @@ fn bfs<P: Explorable>(ex: &Explorer<'_, P>, opts: &Options) -> Outcome {
                 }
                 progress.table_bytes.store(table.bytes(), Ordering::Relaxed);
             }
-            (out, found, bits, too_many)
+            drop(push);
+            (out, kept, found, bits, too_many)
         };
         let results: Vec<_> = if threads == 1 {
             vec![work()]
@@ -354,15 +369,18 @@ fn bfs<P: Explorable>(ex: &Explorer<'_, P>, opts: &Options) -> Outcome {
                     .collect()
             })
         };
-        let mut all: Vec<(u64, u64, State<P>)> = Vec::new();
+        // (key, fingerprint, thread, index in that thread's states)
+        let mut all: Vec<(u64, u64, u32, u32)> = Vec::new();
+        let mut stores: Vec<Vec<Option<State<P>>>> = Vec::new();
         let mut found: Vec<Found> = Vec::new();
         let mut bits = 0;
         let mut too_many = false;
-        for (o, f, b, t) in results {
-            all.extend(o);
+        for (t, (o, kept, f, b, many)) in results.into_iter().enumerate() {
+            all.extend(o.into_iter().map(|(k, fp, slot)| (k, fp, t as u32, slot)));
+            stores.push(kept);
             found.extend(f);
             bits |= b;
-            too_many |= t;
+            too_many |= many;
         }
         outcome.generated = 1 + progress.generated.load(Ordering::Relaxed);
         if opts.stop.load(Ordering::Relaxed) || too_many {
@@ -374,8 +392,8 @@ fn bfs<P: Explorable>(ex: &Explorer<'_, P>, opts: &Options) -> Outcome {
         outcome.depth = depth;
         mark(&mut sometimes, bits, depth);
         // Keep the winning copy of each state, in key order.
-        all.sort_unstable_by_key(|(k, _, _)| *k);
-        all.retain(|(k, fp, _)| table.get(*fp).is_some_and(|(_, best)| best == *k));
+        all.sort_unstable_by_key(|e| e.0);
+        all.retain(|(k, fp, _, _)| table.get(*fp).is_some_and(|(_, best)| best == *k));
         // The counterexample: the violating state with the smallest key.
         let best = found
             .into_iter()
@@ -402,7 +420,18 @@ fn bfs<P: Explorable>(ex: &Explorer<'_, P>, opts: &Options) -> Outcome {
         }
         level = Vec::with_capacity(all.len() / CHUNK + 1);
         let mut chunk = Vec::with_capacity(CHUNK);
-        for (_, fp, s) in all {
+        if spec.bounds.max_depth.is_some_and(|m| depth >= m) {
+            // States at the depth bound were counted and checked; none is expanded.
+            outcome.at_bound = all.len() as u64;
+            return finish(outcome, sometimes);
+        }
+        for (_, fp, t, slot) in all {
+            let Some(s) = stores[t as usize]
+                .get_mut(slot as usize)
+                .and_then(Option::take)
+            else {
+                continue;
+            };
             chunk.push((fp, s));
             if chunk.len() == CHUNK {
                 level.push(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)));

@@ -169,12 +169,12 @@ mod tests {
     fn it_grows_and_finds_everything_again() {
         let t = Table::new();
         for i in 0..100_000u64 {
-            let fp = crate::fingerprint::of(&i);
+            let fp = synod_core::fingerprint::of(&i);
             assert_eq!(t.insert(fp, i, i), Insert::New);
         }
         assert_eq!(t.len(), 100_000);
         for i in 0..100_000u64 {
-            assert_eq!(t.get(crate::fingerprint::of(&i)), Some((i, i)));
+            assert_eq!(t.get(synod_core::fingerprint::of(&i)), Some((i, i)));
         }
         assert!(t.bytes() >= 100_000 * 24);
         // fingerprint 0 is stored, as 1

@@ -132,6 +132,7 @@ fn paxos(s: &Scenario) -> Result<System, ScenarioError> {
         Box::new(move |id, durable| PaxosNode::new(shared.clone(), id, durable)),
     );
     sim.set_state_check(Box::new(check));
+    sim.seed_handlers_from_state();
     for f in faults {
         sim.schedule(f);
     }

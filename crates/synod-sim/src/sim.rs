@@ -495,7 +495,12 @@ pub struct Sim<P: Process> {
     last_fault: Time,
     /// An exact schedule, and how many of its steps were taken.
     schedule: Option<(Vec<ScheduleStep>, usize)>,
+    /// Under a schedule: each handler's generator comes from the fingerprint of its node.
+    state_rng: Option<StateRng<P>>,
 }
+
+/// The fingerprint a handler's generator is derived from, under a schedule.
+type StateRng<P> = Box<dyn Fn(&P) -> u64>;
 
 impl<P: Process> Sim<P> {
     /// A cluster of `specs.len()` nodes, built by `build`, each started at time zero in id
@@ -553,6 +558,7 @@ impl<P: Process> Sim<P> {
             ended: None,
             last_fault: Time::ZERO,
             schedule: None,
+            state_rng: None,
         }
     }
 
@@ -971,6 +977,9 @@ impl<P: Process> Sim<P> {
     fn call(&mut self, node: NodeId, f: impl FnOnce(&mut P, &mut Ctx<'_, P::Msg, P::Timer>)) {
         let i = node.index();
         if let Slot::Up(p) = &mut self.nodes[i] {
+            if let (true, Some(f)) = (self.world.scheduled, &self.state_rng) {
+                self.rngs[i] = SimRng::derive(self.config.seed, f(p));
+            }
             let now = self.world.handler_now();
             let mut ctx = Ctx::new(node, now, &mut self.rngs[i], &mut self.world);
             f(p, &mut ctx);
@@ -1104,6 +1113,9 @@ impl<P: Process> Sim<P> {
         let i = id.index();
         let mut accepted = false;
         if let Some(Slot::Up(p)) = self.nodes.get_mut(i) {
+            if let (true, Some(f)) = (self.world.scheduled, &self.state_rng) {
+                self.rngs[i] = SimRng::derive(self.config.seed, f(p));
+            }
             let now = self.world.handler_now();
             let mut ctx = Ctx::new(id, now, &mut self.rngs[i], &mut self.world);
             accepted = p.on_client_request(&mut ctx, op);
@@ -1302,6 +1314,16 @@ impl<P: Process> Sim<P> {
                 .emit(&self.world.labels, now, Some(id), EventKind::Restart);
             self.call(id, |p, ctx| p.on_start(ctx));
         }
+    }
+}
+
+impl<P: Process + std::hash::Hash> Sim<P> {
+    /// Under a schedule, give each handler a generator derived from the seed and the
+    /// fingerprint of its node's state before the handler, as the explorer does, so that a
+    /// counterexample replays with the draws it was found with. (Timed runs keep one stream
+    /// per node.) Protocols the explorer searches turn this on when they are built.
+    pub fn seed_handlers_from_state(&mut self) {
+        self.state_rng = Some(Box::new(|p: &P| synod_core::fingerprint::of(p)));
     }
 }
 

@@ -234,6 +234,7 @@ pub fn simulation(
             }
         }),
     );
+    s.seed_handlers_from_state();
     if checks {
         let mut checker = RaftChecker::new(n);
         s.set_state_check(Box::new(move |nodes| checker.check(nodes)));

@@ -174,6 +174,7 @@ pub fn system(s: &Scenario) -> Result<System, ScenarioError> {
         layout.specs,
         Box::new(move |id, durable| build.node(id, durable.flatten())),
     );
+    sim.seed_handlers_from_state();
     for f in faults {
         sim.schedule(f);
     }

@@ -1,5 +1,7 @@
-//! Fingerprints: a state is remembered by a 64-bit hash of its contents, computed with a
-//! fixed hasher so that it is the same on every run, thread and machine of one build.
+//! Fingerprints: a 64-bit hash of a value's contents, computed with a fixed hasher so that it
+//! is the same on every run, thread and machine of one build. The explorer remembers states
+//! by fingerprint, and under the explorer (and a schedule replaying its counterexamples) a
+//! handler's random generator is derived from the fingerprint of the node's state.
 //!
 //! The mixing step is a folded multiply (the 128-bit product of the running value and a
 //! constant, high half xor low half), the core of foldhash and wyhash; a final avalanche
