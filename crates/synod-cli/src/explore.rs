@@ -123,12 +123,6 @@ fn scenario(args: &ExploreArgs) -> Result<Scenario, UsageError> {
     if let Some(b) = &args.bug {
         s.bug = Some(b.clone());
     }
-    if !s.schedule.is_empty() {
-        return Err(UsageError(format!(
-            "{}: this scenario has a `schedule` (it replays one path); explore the scenario without it",
-            s.file
-        )));
-    }
     Ok(s)
 }
 
@@ -243,6 +237,12 @@ pub fn explore(args: &ExploreArgs) -> Result<ExitCode> {
         if args.dfs { 1 } else { threads },
         if !args.dfs && threads > 1 { "s" } else { "" }
     );
+    if !s.schedule.is_empty() {
+        println!(
+            "  starting from the state after the scenario's schedule ({} steps); depths count from there",
+            s.schedule.len()
+        );
+    }
     let started = Instant::now();
     let done = Arc::new(AtomicBool::new(false));
     let live = !args.quiet && io::stderr().is_terminal();
@@ -303,6 +303,9 @@ pub fn explore(args: &ExploreArgs) -> Result<ExitCode> {
         rss_mb("VmHWM:")
     );
     let code = match &o.end {
+        End::BadPrefix(why) => {
+            return Err(UsageError(format!("{}: key `schedule`: {why}", s.file)).into());
+        }
         End::Exhausted => {
             let bound = if o.at_bound > 0 {
                 format!(
@@ -354,7 +357,15 @@ pub fn explore(args: &ExploreArgs) -> Result<ExitCode> {
                 cx.detail
             )?;
             writeln!(out, "  after {coverage}")?;
-            writeln!(out, "counterexample (after every node started):")?;
+            writeln!(
+                out,
+                "counterexample (after every node started{}):",
+                if s.schedule.is_empty() {
+                    String::new()
+                } else {
+                    format!(" and the scenario's {} scheduled steps", s.schedule.len())
+                }
+            )?;
             for (i, p) in cx.path.iter().enumerate() {
                 writeln!(out, "  {:>3}. {}", i + 1, p.text)?;
             }

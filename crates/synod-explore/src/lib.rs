@@ -89,24 +89,26 @@ pub fn counterexample_scenario(
         .collect();
     s.name = format!("{}-{slug}", scenario.name);
     s.description = format!(
-        "Found by synod explore: {} violated after {} steps ({})",
+        "Found by synod explore: {} violated after {} steps{} ({})",
         cx.property,
         cx.path.len(),
+        if scenario.schedule.is_empty() {
+            String::new()
+        } else {
+            format!(" that follow the scenario's {}", scenario.schedule.len())
+        },
         cx.detail
     );
     s.faults.clear();
     s.requests.clear();
     s.net.loss = 0.0;
     s.net.duplicate = 0.0;
-    s.schedule = cx
-        .path
-        .iter()
-        .map(|p| ScheduleSpec {
-            step: StepSpec::from_step(&p.step, names),
-            note: Some(p.text.clone()),
-            line: 0,
-        })
-        .collect();
+    // The scenario's own schedule (the prefix the search started from), then the path.
+    s.schedule.extend(cx.path.iter().map(|p| ScheduleSpec {
+        step: StepSpec::from_step(&p.step, names),
+        note: Some(p.text.clone()),
+        line: 0,
+    }));
     s.expect = if cx.property == "linearizability" {
         Expect {
             linearizable: Some(false),

@@ -143,6 +143,9 @@ pub struct Spec<P: Explorable> {
     pub lin: Option<ModelKind>,
     /// The bounds.
     pub bounds: Bounds,
+    /// Steps taken before the search starts (a scenario's `schedule`): the search explores
+    /// every continuation of the state they lead to.
+    pub prefix: Vec<ScheduleStep>,
 }
 
 /// A node in a state: running, or crashed with what it kept.
@@ -543,9 +546,35 @@ impl<'a, P: Explorable> Explorer<'a, P> {
         finish(h)
     }
 
+    /// Where the search starts: the initial state, then the prefix's steps. With `track`,
+    /// the simulator's ids are recorded. `Err` names a prefix step that cannot be taken.
+    pub fn start(&self, track: Option<&mut Track>) -> Result<State<P>, String> {
+        let mut own = Track::default();
+        let track = track.unwrap_or(&mut own);
+        let mut state = self.init(Some(&mut *track));
+        let mut scratch = Scratch::default();
+        let mut choices = Vec::new();
+        for (k, want) in self.spec.prefix.iter().enumerate() {
+            self.actions(&state, &mut choices);
+            let action = choices
+                .iter()
+                .copied()
+                .find(|a| self.describe(&state, *a, track).0 == *want);
+            let next = action.and_then(|a| self.step(&state, a, &mut scratch, Some(&mut *track)));
+            let Some(next) = next else {
+                return Err(format!(
+                    "step {} of the schedule cannot be taken there (nothing it names is pending, it changes nothing, or a bound forbids it)",
+                    k + 1
+                ));
+            };
+            state = next.state;
+        }
+        Ok(state)
+    }
+
     /// The initial state: every node built and started, in id order, as the simulator starts
     /// them at time zero. With `track`, the simulator's ids are recorded.
-    pub fn init(&self, mut track: Option<&mut Track>) -> State<P> {
+    fn init(&self, mut track: Option<&mut Track>) -> State<P> {
         let n = self.n();
         let mut ids = Vec::with_capacity(n);
         for i in 0..n {

@@ -166,6 +166,7 @@ pub fn paxos(s: &Scenario, bounds: Bounds) -> Result<Spec<PaxosNode>, ScenarioEr
             ),
         ],
         lin: None,
+        prefix: s.resolve_schedule(&names)?,
         names,
         bounds,
     })
@@ -340,6 +341,7 @@ pub fn raft(s: &Scenario, bounds: Bounds) -> Result<Spec<RaftNode>, ScenarioErro
             }),
         ],
         lin: Some(ModelKind::Kv),
+        prefix: s.resolve_schedule(&all)?,
         names: all,
         bounds,
     })
@@ -398,6 +400,7 @@ pub fn register(s: &Scenario, bounds: Bounds) -> Result<Spec<RegisterNode>, Scen
             ),
         ],
         lin: Some(ModelKind::Kv),
+        prefix: s.resolve_schedule(&names)?,
         names,
         bounds,
     })

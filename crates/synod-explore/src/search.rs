@@ -100,6 +100,8 @@ pub enum End {
     Violation(Counterexample),
     /// Stopped before the end (Ctrl-C, the memory bound).
     Stopped,
+    /// The scenario's schedule (the prefix) cannot be followed; nothing was explored.
+    BadPrefix(String),
 }
 
 /// What a search found.
@@ -185,7 +187,9 @@ fn reached<P: Explorable>(ex: &Explorer<'_, P>, s: &State<P>) -> u64 {
 /// Replay `actions` from the initial state, tracking the simulator's ids, and write the path.
 fn path_of<P: Explorable>(ex: &Explorer<'_, P>, actions: &[usize]) -> Vec<PathStep> {
     let mut track = Track::default();
-    let mut state = ex.init(Some(&mut track));
+    let Ok(mut state) = ex.start(Some(&mut track)) else {
+        return Vec::new();
+    };
     let mut scratch = Scratch::default();
     let mut choices = Vec::new();
     let mut out = Vec::new();
@@ -202,6 +206,22 @@ fn path_of<P: Explorable>(ex: &Explorer<'_, P>, actions: &[usize]) -> Vec<PathSt
     out
 }
 
+/// The outcome when the prefix cannot be followed.
+fn unusable<P: Explorable>(spec: &Spec<P>, why: String) -> Outcome {
+    Outcome {
+        end: End::BadPrefix(why),
+        unique: 0,
+        generated: 0,
+        depth: 0,
+        at_bound: 0,
+        sometimes: spec
+            .sometimes
+            .iter()
+            .map(|s| (s.name.clone(), None))
+            .collect(),
+    }
+}
+
 struct Found {
     key: u64,
     fp: u64,
@@ -213,7 +233,10 @@ fn bfs<P: Explorable>(ex: &Explorer<'_, P>, opts: &Options) -> Outcome {
     let spec = ex.spec;
     let table = Table::new();
     let lin_cache = Table::new();
-    let init = ex.init(None);
+    let init = match ex.start(None) {
+        Ok(s) => s,
+        Err(e) => return unusable(spec, e),
+    };
     let fp0 = ex.fingerprint(&init);
     table.insert(fp0, 0, 0);
     let progress = &opts.progress;
@@ -458,7 +481,10 @@ fn dfs<P: Explorable>(ex: &Explorer<'_, P>, opts: &Options) -> Outcome {
     let lin_cache = Table::new();
     let progress = &opts.progress;
     let mut scratch = Scratch::<P>::default();
-    let init = ex.init(None);
+    let init = match ex.start(None) {
+        Ok(s) => s,
+        Err(e) => return unusable(spec, e),
+    };
     table.insert(ex.fingerprint(&init), 0, 0);
     let mut sometimes: Vec<Option<u32>> = vec![None; spec.sometimes.len()];
     let mut outcome = Outcome {
