@@ -39,19 +39,22 @@ pub struct ExploreArgs {
     #[arg(long, value_name = "KIND")]
     pub network: Option<String>,
     /// Crashes along one path (a crashed server may restart at any step).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
+    #[arg(long, value_name = "N", allow_negative_numbers = true,
+          value_parser = clap::value_parser!(u32).range(0..=100))]
     pub max_crashes: Option<u32>,
     /// Messages lost along one path.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
+    #[arg(long, value_name = "N", allow_negative_numbers = true,
+          value_parser = clap::value_parser!(u32).range(0..=100))]
     pub max_drops: Option<u32>,
     /// Extra copies of a message delivered along one path.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
+    #[arg(long, value_name = "N", allow_negative_numbers = true,
+          value_parser = clap::value_parser!(u32).range(0..=100))]
     pub max_duplicates: Option<u32>,
     /// Timer firings along one path (`none`: no bound).
-    #[arg(long, value_name = "N|none")]
+    #[arg(long, value_name = "N|none", allow_hyphen_values = true)]
     pub max_timers: Option<String>,
     /// Steps from the initial state (`none`: no bound).
-    #[arg(long, value_name = "N|none")]
+    #[arg(long, value_name = "N|none", allow_hyphen_values = true)]
     pub max_depth: Option<String>,
     /// Stop when the process uses more than this much memory, in MB.
     #[arg(long, value_name = "MB", default_value_t = 4096,

@@ -51,8 +51,9 @@ pub fn small_defaults(s: &mut Scenario) {
 ///
 /// - paxos: an unordered network, one crash, one timer firing (one ballot, which crashes
 ///   and restarts may interrupt anywhere).
-/// - raft: an unordered network, no crash, four timer firings and 16 steps: elections, a
-///   leader's replication and a client request, within a depth that exhausts in seconds.
+/// - raft: an unordered network, no crash, four timer firings and 10 steps: elections, a
+///   leader's replication and the client's request completing, within a depth that
+///   exhausts in seconds (each further step multiplies the states by about 2.5).
 /// - register: Stateright's model exactly: an unordered network, no faults, no bound.
 pub fn default_bounds(protocol: &str) -> Bounds {
     match protocol {
@@ -63,7 +64,7 @@ pub fn default_bounds(protocol: &str) -> Bounds {
         },
         "raft" => Bounds {
             max_timers: Some(4),
-            max_depth: Some(16),
+            max_depth: Some(10),
             ..Bounds::default()
         },
         _ => Bounds::default(),
