@@ -378,7 +378,6 @@ fn bfs<P: Explorable>(ex: &Explorer<'_, P>, opts: &Options) -> Outcome {
                 }
                 progress.table_bytes.store(table.bytes(), Ordering::Relaxed);
             }
-            drop(push);
             (out, kept, found, bits, too_many)
         };
         let results: Vec<_> = if threads == 1 {
