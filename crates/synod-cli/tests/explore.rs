@@ -361,3 +361,14 @@ fn ctrl_c_prints_what_was_covered() {
     assert!(t.contains("stopped (interrupted): covered"), "{t}");
     assert!(t.contains("unique states"), "{t}");
 }
+
+/// The register (Stateright's model) also runs in the simulator: one put is chosen, its client
+/// reads it back, and the history is linearizable; the other client waits, by design.
+#[test]
+fn the_register_runs_in_the_simulator() {
+    let o = synod(&["run", "register", "--log-level", "error"]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert!(t.contains("linearizability: linearizable"), "{t}");
+    assert!(t.contains("get         1 issued    1 ok"), "{t}");
+}

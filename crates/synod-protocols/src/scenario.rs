@@ -15,6 +15,12 @@ use toml::Spanned;
 /// The protocols synod runs, by name.
 pub const PROTOCOLS: &[&str] = &["kv", "paxos", "multipaxos", "raft", "register"];
 
+/// Protocols that are reference models rather than stores: they run and are explored, but a
+/// client may wait forever by design (the register answers only the put that is chosen) and
+/// they take no requests from outside, so fault campaigns and scripted store sessions leave
+/// them out.
+pub const MODELS: &[&str] = &["register"];
+
 /// The protocol `synod run` runs with no argument: the richest one synod has.
 pub const DEFAULT_PROTOCOL: &str = "raft";
 
