@@ -222,6 +222,30 @@ fn unusable<P: Explorable>(spec: &Spec<P>, why: String) -> Outcome {
     }
 }
 
+impl Outcome {
+    /// Before the first step: the initial state, found and generated.
+    fn start() -> Outcome {
+        Outcome {
+            end: End::Exhausted,
+            unique: 1,
+            generated: 1,
+            depth: 0,
+            at_bound: 0,
+            sometimes: Vec::new(),
+        }
+    }
+}
+
+/// Record that the sometimes-properties in `bits` were reached at `depth` (keeping the
+/// smallest depth each was reached at).
+fn mark(sometimes: &mut [Option<u32>], bits: u64, depth: u32) {
+    for (i, s) in sometimes.iter_mut().enumerate() {
+        if bits & (1 << i) != 0 && s.is_none_or(|d| depth < d) {
+            *s = Some(depth);
+        }
+    }
+}
+
 struct Found {
     key: u64,
     fp: u64,
@@ -242,22 +266,8 @@ fn bfs<P: Explorable>(ex: &Explorer<'_, P>, opts: &Options) -> Outcome {
     let progress = &opts.progress;
     progress.unique.store(1, Ordering::Relaxed);
     let mut sometimes: Vec<Option<u32>> = vec![None; spec.sometimes.len()];
-    let mark = |sometimes: &mut Vec<Option<u32>>, bits: u64, depth: u32| {
-        for (i, s) in sometimes.iter_mut().enumerate() {
-            if bits & (1 << i) != 0 && s.is_none() {
-                *s = Some(depth);
-            }
-        }
-    };
     mark(&mut sometimes, reached(ex, &init), 0);
-    let mut outcome = Outcome {
-        end: End::Exhausted,
-        unique: 1,
-        generated: 1,
-        depth: 0,
-        at_bound: 0,
-        sometimes: Vec::new(),
-    };
+    let mut outcome = Outcome::start();
     let finish = |mut o: Outcome, sometimes: Vec<Option<u32>>| {
         o.unique = table.len();
         o.sometimes = spec
@@ -486,21 +496,7 @@ fn dfs<P: Explorable>(ex: &Explorer<'_, P>, opts: &Options) -> Outcome {
     };
     table.insert(ex.fingerprint(&init), 0, 0);
     let mut sometimes: Vec<Option<u32>> = vec![None; spec.sometimes.len()];
-    let mut outcome = Outcome {
-        end: End::Exhausted,
-        unique: 1,
-        generated: 1,
-        depth: 0,
-        at_bound: 0,
-        sometimes: Vec::new(),
-    };
-    let mark = |sometimes: &mut Vec<Option<u32>>, bits: u64, depth: u32| {
-        for (i, s) in sometimes.iter_mut().enumerate() {
-            if bits & (1 << i) != 0 && s.is_none_or(|d| depth < d) {
-                *s = Some(depth);
-            }
-        }
-    };
+    let mut outcome = Outcome::start();
     mark(&mut sometimes, reached(ex, &init), 0);
     let violation = broken(ex, &init, false, &lin_cache);
     let mut stack: Vec<Frame<P>> = Vec::new();

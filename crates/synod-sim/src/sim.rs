@@ -238,27 +238,19 @@ impl<M: Message, T> World<M, T> {
             self.drop_msg(from, to, msg_id, &msg, DropReason::Partitioned);
             return not_before;
         }
-        if self.scheduled {
-            // The schedule says when it arrives, if ever.
-            let at = self.now.max(not_before);
-            self.push(
-                at,
-                Ev::Deliver {
-                    from,
-                    to,
-                    msg_id,
-                    msg,
-                },
-            );
-            return at;
-        }
-        if self.net_rng.chance(self.net.loss) {
+        // Under a schedule the schedule says when a message arrives, if ever: no loss, no
+        // duplicate, no latency drawn.
+        if !self.scheduled && self.net_rng.chance(self.net.loss) {
             self.drop_msg(from, to, msg_id, &msg, DropReason::Lost);
             return not_before;
         }
-        let at = (self.now + delay + self.topo.latency(&self.net, &mut self.net_rng, from, to))
-            .max(not_before);
-        if self.net_rng.chance(self.net.duplicate) {
+        let at = if self.scheduled {
+            self.now.max(not_before)
+        } else {
+            (self.now + delay + self.topo.latency(&self.net, &mut self.net_rng, from, to))
+                .max(not_before)
+        };
+        if !self.scheduled && self.net_rng.chance(self.net.duplicate) {
             self.stats.duplicated(msg.kind());
             let again =
                 self.now + delay + self.topo.latency(&self.net, &mut self.net_rng, from, to);
@@ -702,16 +694,7 @@ impl<P: Process> Sim<P> {
                     ScheduleStep::Restart(_) => "the node is not down",
                 }
             );
-            let now = self.world.now;
-            self.world.tracer.emit(
-                &self.world.labels,
-                now,
-                None,
-                EventKind::Log {
-                    level: Level::Warn,
-                    text: &text,
-                },
-            );
+            self.warn(&text);
             if let Some((steps, k)) = &mut self.schedule {
                 *k = steps.len();
             }
@@ -1269,11 +1252,16 @@ impl<P: Process> Sim<P> {
     }
 
     fn note_skipped(&mut self, fault: &Fault, names: &[String]) {
-        let now = self.world.now;
         let text = format!(
             "fault skipped: `{}` names no node right now",
             FaultDisplay { fault, names }
         );
+        self.warn(&text);
+    }
+
+    /// A warning in the narration, from no node (a skipped fault, a schedule that stops).
+    fn warn(&mut self, text: &str) {
+        let now = self.world.now;
         self.world.tracer.emit(
             &self.world.labels,
             now,
