@@ -215,6 +215,8 @@ pub const PROTOCOL: Protocol = Protocol {
     validate: no_rules,
     faults: &[ISOLATE],
     build,
+    reference_model: false,
+    explore: None,
 };
 
 fn build(s: &Scenario) -> Result<System, ScenarioError> {

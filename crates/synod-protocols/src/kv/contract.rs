@@ -88,7 +88,7 @@ impl fmt::Display for Answer<'_> {
 }
 
 /// The state machine: one copy of the store.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct Store {
     data: BTreeMap<String, String>,
 }
@@ -151,7 +151,7 @@ impl fmt::Display for Store {
 /// Exactly-once application: the state machine remembers each client's last request and its
 /// result, so a retried request is answered from memory instead of being applied twice (a
 /// retried put would otherwise answer "key already exists").
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Sessions {
     last: BTreeMap<NodeId, (u64, ClientResult)>,
 }
@@ -179,7 +179,7 @@ impl Sessions {
 }
 
 /// A client request, as every KV protocol carries it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Request {
     /// The client that asks.
     pub client: NodeId,
@@ -190,7 +190,7 @@ pub struct Request {
 }
 
 /// A server's reply to a client.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Reply {
     /// The request took effect with this result.
     Done {

@@ -106,6 +106,8 @@ pub const PROTOCOL: Protocol = Protocol {
     validate,
     faults: &[],
     build,
+    reference_model: false,
+    explore: None,
 };
 
 /// Multi-Paxos's rules across keys.

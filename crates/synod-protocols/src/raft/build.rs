@@ -7,7 +7,7 @@ use crate::protocol::Protocol;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::settings::{Invalid, Kind, Setting, Settings};
 use crate::system::{System, sim_config};
-use std::rc::Rc;
+use std::sync::Arc;
 use synod_core::{NodeId, Time};
 use synod_sim::{NodeSpec, Sim, SimConfig};
 
@@ -89,6 +89,8 @@ pub const PROTOCOL: Protocol = Protocol {
     validate,
     faults: &[],
     build,
+    reference_model: false,
+    explore: Some(super::explore::EXPLORE),
 };
 
 /// Raft's rules across keys.
@@ -140,18 +142,25 @@ fn server_names(s: &Settings) -> Vec<String> {
         .unwrap_or_else(|| (1..=s.count(&NODES)).map(|i| format!("n{i}")).collect())
 }
 
-fn build(s: &Scenario) -> Result<System, ScenarioError> {
+/// The configuration the servers of a scenario share (the explorer builds them from it too).
+pub(super) fn config(s: &Scenario) -> Result<RaftConfig, ScenarioError> {
     let bug = s.planted(Bug::from_name)?;
     let st = &s.settings;
     let names = server_names(st);
-    let cfg = RaftConfig {
+    Ok(RaftConfig {
         servers: names.len(),
-        names: names.clone(),
+        names,
         election_timeout: st.range(&ELECTION_TIMEOUT),
         heartbeat: st.time(&HEARTBEAT),
         max_entries: st.count(&MAX_APPEND_ENTRIES) as usize,
         bug,
-    };
+    })
+}
+
+fn build(s: &Scenario) -> Result<System, ScenarioError> {
+    let cfg = config(s)?;
+    let st = &s.settings;
+    let names = cfg.names.clone();
     let servers = (0..names.len() as u32).map(NodeId).collect();
     let sim = simulation(
         sim_config(s),
@@ -188,7 +197,7 @@ pub fn simulation(
     workload: Workload,
     checks: bool,
 ) -> Sim<RaftNode> {
-    let cfg = Rc::new(cfg);
+    let cfg = Arc::new(cfg);
     let n = cfg.servers;
     let names = cfg.names.clone();
     let contacts: Vec<NodeId> = (0..n as u32).map(NodeId).collect();
@@ -200,6 +209,8 @@ pub fn simulation(
         workload,
         move |id, durable| RaftServer::new(cfg.clone(), id, durable),
     );
+    // Under a schedule (an explorer's counterexample), handlers draw as the explorer did.
+    s.seed_handlers_from_state();
     if checks {
         let mut checker = RaftChecker::new(names);
         s.set_state_check(Box::new(move |nodes| checker.check(nodes)));

@@ -17,6 +17,7 @@ use super::log::Entry;
 use super::node::{CLEAN, Role};
 use crate::kv::KvNode;
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 
 /// Incremental state of the Raft-specific live checks.
 #[derive(Debug)]
@@ -61,9 +62,9 @@ impl RaftChecker {
             let who = &self.names[i];
 
             // Log matching, on the entries changed since the last look.
-            let from = s.dirty_from.get();
+            let from = s.dirty_from.load(Ordering::Relaxed);
             if from != CLEAN {
-                s.dirty_from.set(CLEAN);
+                s.dirty_from.store(CLEAN, Ordering::Relaxed);
                 for idx in from..=log.last_index() {
                     let Some(e) = log.get(idx) else { break };
                     let prev_term = log.term_at(idx - 1).unwrap_or(0);

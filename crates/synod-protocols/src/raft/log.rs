@@ -8,7 +8,7 @@ use synod_core::NodeId;
 
 /// One log entry: a command, the term in which a leader created it, and the client request it
 /// carries out (`None` for a leader's no-op).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Entry {
     /// The term of the leader that created the entry.
     pub term: u64,
@@ -26,7 +26,7 @@ impl fmt::Display for Entry {
 }
 
 /// A log: entries at indices `1..=last_index()`; index 0 is the empty prefix, with term 0.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct Log {
     entries: Vec<Entry>,
 }

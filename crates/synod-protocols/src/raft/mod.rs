@@ -14,10 +14,12 @@
 //!
 //! Files: [`log`] (the log), [`msg`] (messages), [`node`] (one server), `check` (the live
 //! Figure 3 checks that need the servers' logs), [`build`] (the scenario keys it takes and the
-//! system it builds), `view` (the state `synod view` draws).
+//! system it builds), [`explore`] (how `synod explore` searches it), `view` (the state
+//! `synod view` draws).
 
 pub mod build;
 mod check;
+pub mod explore;
 pub mod log;
 pub mod msg;
 pub mod node;
@@ -79,7 +81,7 @@ impl Default for RaftConfig {
 }
 
 /// The timers of a Raft system.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum RaftTimer {
     /// Check whether the election timeout has passed.
     Election,

@@ -7,7 +7,7 @@ use std::fmt;
 use synod_core::Message;
 
 /// A message between Raft nodes, or between a node and a client.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum RaftMsg {
     /// A candidate asks for a vote (section 5.2).
     RequestVote {

@@ -3,12 +3,12 @@
 
 use super::*;
 use crate::kv::{Command, Reply, Request};
-use std::rc::Rc;
+use std::sync::Arc;
 use synod_core::testing::Harness;
 use synod_core::{NodeId, Process};
 
-fn cfg(bug: Option<Bug>) -> Rc<RaftConfig> {
-    Rc::new(RaftConfig {
+fn cfg(bug: Option<Bug>) -> Arc<RaftConfig> {
+    Arc::new(RaftConfig {
         bug,
         ..RaftConfig::default()
     })

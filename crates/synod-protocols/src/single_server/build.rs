@@ -20,6 +20,8 @@ pub const PROTOCOL: Protocol = Protocol {
     validate: no_rules,
     faults: &[],
     build,
+    reference_model: false,
+    explore: None,
 };
 
 fn build(s: &Scenario) -> Result<System, ScenarioError> {
