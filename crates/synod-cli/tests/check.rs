@@ -58,6 +58,27 @@ fn a_correct_protocol_survives_a_campaign() {
     }
 }
 
+/// A reference model (the register: a client waits forever by design) is refused, with the
+/// command that does search it.
+#[test]
+fn a_reference_model_is_refused() {
+    let models: Vec<&str> = synod_protocols::PROTOCOLS
+        .iter()
+        .filter(|p| p.reference_model)
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(models, ["register"]);
+    let o = synod(&["check", "register", "--seeds", "5"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(
+            "protocol register is a reference model: its clients may wait forever by design"
+        ) && err.contains("`synod explore register`"),
+        "{err}"
+    );
+}
+
 #[test]
 fn bad_campaign_arguments_exit_2() {
     let cases: &[(&[&str], &str)] = &[

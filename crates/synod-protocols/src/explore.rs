@@ -25,8 +25,11 @@ pub struct Explore {
     pub bounds: Bounds,
     /// The system a scenario describes, as the explorer searches it within `bounds`: its
     /// nodes, built as the protocol's builder builds them, and its properties.
-    pub build: fn(&Scenario, Bounds) -> Result<Box<dyn Search>, ScenarioError>,
+    pub build: BuildSearch,
 }
+
+/// Builds the system a scenario describes, as the explorer searches it within the bounds.
+pub type BuildSearch = fn(&Scenario, Bounds) -> Result<Box<dyn Search>, ScenarioError>;
 
 /// The hook of `s`'s protocol, or an error naming the protocols of `explorable` (a
 /// comma-separated list, [`crate::protocol::Registry::explorable`]) that have one.

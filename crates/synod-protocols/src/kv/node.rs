@@ -109,30 +109,32 @@ where
     }
 }
 
-/// The nodes of a KV system: the `servers` first (node ids `0..servers.len()`, each built by
-/// `server` from scratch or from what it kept across a crash), then `clients` clients named
-/// `client 1`.. that send to `contacts` (first contact: `contacts[0]`) and narrate nodes by
-/// their names. Returns the node specs and the function that builds node `id` (from what it
-/// kept, after a crash): what the simulator and the explorer both build from.
-pub fn nodes<S>(
-    servers: Vec<NodeSpec>,
-    clients: u32,
-    contacts: Vec<NodeId>,
-    workload: Workload,
-    server: impl Fn(NodeId, Option<S::Durable>) -> S,
-) -> (
-    Vec<NodeSpec>,
-    impl Fn(NodeId, Option<Option<S::Durable>>) -> KvNode<S>,
-)
-where
-    S: Process,
-{
-    let n = servers.len();
+/// The nodes of a KV system: the `servers` first (node ids `0..servers.len()`), then `clients`
+/// clients named `client 1`...
+pub fn layout(servers: Vec<NodeSpec>, clients: u32) -> Vec<NodeSpec> {
     let mut specs = servers;
     specs.extend(client_specs(clients));
+    specs
+}
+
+/// How the nodes `specs` of a KV system (as [`layout`] lays them out) are built: a server by
+/// `server`, from scratch or from what it kept across a crash; a client of the shared workload
+/// that sends to `contacts` (first contact: `contacts[0]`) and narrates nodes by their names.
+/// What the simulator and the explorer both build from.
+pub fn nodes<S, F>(
+    specs: &[NodeSpec],
+    contacts: Vec<NodeId>,
+    workload: Workload,
+    server: F,
+) -> impl Fn(NodeId, Option<Option<S::Durable>>) -> KvNode<S> + use<S, F>
+where
+    S: Process,
+    F: Fn(NodeId, Option<S::Durable>) -> S,
+{
+    let n = specs.iter().take_while(|s| !s.client).count();
     let names: Arc<[String]> = specs.iter().map(|s| s.name.clone()).collect();
     let contacts: Arc<[NodeId]> = contacts.into();
-    let build = move |id: NodeId, durable: Option<Option<S::Durable>>| {
+    move |id: NodeId, durable: Option<Option<S::Durable>>| {
         if id.index() < n {
             KvNode::Server(server(id, durable.flatten()))
         } else {
@@ -140,11 +142,11 @@ where
                 KvClient::new(workload.clone(), contacts.clone()).with_names(names.clone()),
             )
         }
-    };
-    (specs, build)
+    }
 }
 
-/// The simulation of a KV system, laid out by [`nodes`].
+/// The simulation of a KV system: the `servers` first, each built by `server`, then `clients`
+/// clients ([`layout`], [`nodes`]).
 pub fn simulation<S>(
     config: SimConfig,
     servers: Vec<NodeSpec>,
@@ -158,6 +160,7 @@ where
     S::Msg: KvMessage,
     S::Timer: KvTimer,
 {
-    let (specs, build) = nodes(servers, clients, contacts, workload, server);
+    let specs = layout(servers, clients);
+    let build = nodes(&specs, contacts, workload, server);
     Sim::new(config, specs, Box::new(build))
 }

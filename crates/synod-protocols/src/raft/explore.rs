@@ -71,13 +71,10 @@ fn build(s: &Scenario, bounds: Bounds) -> Result<Box<dyn Search>, ScenarioError>
     let n = cfg.servers;
     let contacts: Vec<NodeId> = (0..n as u32).map(NodeId).collect();
     let build_cfg = cfg.clone();
-    let (all, build) = kv::nodes(
-        specs(&cfg.names),
-        st.count(&kv::CLIENTS) as u32,
-        contacts,
-        kv::workload(st),
-        move |id, durable| RaftServer::new(build_cfg.clone(), id, durable),
-    );
+    let all = kv::layout(specs(&cfg.names), st.count(&kv::CLIENTS) as u32);
+    let build = kv::nodes(&all, contacts, kv::workload(st), move |id, durable| {
+        RaftServer::new(build_cfg.clone(), id, durable)
+    });
     let names: Vec<String> = all.iter().map(|n| n.name.clone()).collect();
     let name = move |id: NodeId| -> String { server_names[id.index()].clone() };
     let (n1, n2, n3, n4) = (name.clone(), name.clone(), name.clone(), name);
