@@ -27,7 +27,8 @@ fn main() {
         let mut sim = vr::simulation(
             config,
             VrConfig::default(),
-            vr::specs(&names, clients),
+            vr::specs(&names),
+            clients,
             workload,
             checks,
         );
@@ -37,10 +38,11 @@ fn main() {
         let requests = f64::from(clients * per_client);
         let stats = sim.stats();
         println!(
-            "vr, 5 replicas, {clients} clients, {requests} requests, tracing off, live checks {}: {:.0} requests/s ({wall:.2} s wall, {} events, {} virtual; {end})",
+            "vr, 5 replicas, {clients} clients, {requests} requests, tracing off, live checks {}: {:.0} requests/s ({wall:.2} s wall, {} events, {:.0} events/s, {} virtual; {end})",
             if checks { "on" } else { "off" },
             requests / wall,
             stats.events,
+            stats.events as f64 / wall,
             sim.now(),
         );
         if !checks {

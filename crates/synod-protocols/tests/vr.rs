@@ -4,45 +4,24 @@
 // The tests read scenario files and golden traces; the library itself does no IO.
 #![allow(clippy::disallowed_methods)]
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use support::{assert_golden, load, narrate, run, scenario_files};
 use synod_core::Level;
+use synod_protocols::PROTOCOLS;
 use synod_protocols::campaign::{self, Plan};
-use synod_protocols::harness::{self, Checks};
-use synod_protocols::scenario::{self, Scenario};
-use synod_protocols::system;
-use synod_sim::trace_out::HumanPrinter;
-use synod_sim::{EndReason, Shared};
+use synod_protocols::scenario::Scenario;
+use synod_sim::EndReason;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn load(file: &str) -> Scenario {
-    let text = std::fs::read_to_string(repo().join("scenarios").join(file)).unwrap();
-    scenario::parse(file, &text).unwrap()
-}
-
-/// The run's narration at `info`, and whether it met its expectations.
-fn narrate(s: &Scenario) -> (String, bool) {
-    let mut sys = system::build(s).unwrap();
-    let names: Vec<String> = sys.sim.specs().iter().map(|n| n.name.clone()).collect();
-    let printer = Shared::new(HumanPrinter::new(Vec::new(), Level::Info, &names));
-    sys.sim.add_observer(Box::new(printer.clone()));
-    let checks = Checks::attach(&mut sys);
-    let end = sys.sim.run();
-    let passed = harness::judge(&sys, &checks, s, end).passed();
-    let text = String::from_utf8(printer.borrow_mut().writer().clone()).unwrap();
-    (text, passed)
+/// The run narrated at `info`, and whether it met its expectations.
+fn story(s: &Scenario) -> (String, bool) {
+    let (text, report) = narrate(s, Some(Level::Info));
+    (text, report.passed())
 }
 
 #[test]
 fn every_vr_scenario_meets_its_expectations() {
-    let mut files: Vec<String> = std::fs::read_dir(repo().join("scenarios"))
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.starts_with("vr-") && n.ends_with(".toml"))
-        .collect();
-    files.sort();
+    let files = scenario_files("vr-");
     for must in [
         "vr-fault-free.toml",
         "vr-primary-crash.toml",
@@ -55,34 +34,25 @@ fn every_vr_scenario_meets_its_expectations() {
     for file in files {
         let s = load(&file);
         assert!(!s.description.is_empty(), "{file} has no description");
-        let r = campaign::run_judged(&s).unwrap();
+        let r = run(&s);
         assert!(r.passed(), "{file}: {:?} ({})", r.verdicts, r.end);
     }
 }
 
 #[test]
 fn golden_trace_of_the_fault_free_run() {
-    let (got, passed) = narrate(&load("vr-fault-free.toml"));
+    let (got, passed) = story(&load("vr-fault-free.toml"));
     assert!(passed);
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/vr.txt");
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, &got).unwrap();
-    }
-    let want = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        got == want,
-        "narration differs from {} (UPDATE_GOLDEN=1 to accept):\n{got}",
-        path.display()
-    );
+    assert_golden("vr.txt", &got);
 }
 
 #[test]
 fn same_seed_same_narration_and_another_seed_differs() {
     let mut s = load("vr-primary-crash.toml");
-    let a = narrate(&s).0;
-    assert_eq!(a, narrate(&s).0);
+    let a = story(&s).0;
+    assert_eq!(a, story(&s).0);
     s.seed += 1;
-    assert_ne!(a, narrate(&s).0);
+    assert_ne!(a, story(&s).0);
 }
 
 #[test]
@@ -92,7 +62,7 @@ fn a_fault_free_run_never_changes_views() {
     for seed in 1..=20 {
         let mut s = load("vr-fault-free.toml");
         s.seed = seed;
-        let (text, passed) = narrate(&s);
+        let (text, passed) = story(&s);
         assert!(passed, "seed {seed}:\n{text}");
         assert!(!text.contains("view change"), "seed {seed}:\n{text}");
     }
@@ -103,11 +73,11 @@ fn each_recovery_draws_a_fresh_nonce() {
     // Section 4.3: the nonce tells answers to this recovery from answers to an earlier one. It
     // comes from the node's random stream, which survives the crash: n3 restarts twice with
     // two different nonces, and recovers each time.
-    let (text, passed) = narrate(&load("vr-backup-recovery.toml"));
+    let (text, passed) = story(&load("vr-backup-recovery.toml"));
     assert!(passed);
     let nonces: Vec<&str> = text
         .lines()
-        .filter(|l| l.contains("[node 3 recovering]") && l.contains("nonce "))
+        .filter(|l| l.contains("[n3 recovering]") && l.contains("nonce "))
         .filter_map(|l| l.split("nonce ").nth(1)?.split(' ').next())
         .map(|n| n.trim_end_matches(['(', ' ']))
         .collect();
@@ -118,7 +88,7 @@ fn each_recovery_draws_a_fresh_nonce() {
 
 /// A campaign run of the built-in `vr` for `seed`, as `synod check vr` draws it.
 fn sweep(seeds: std::ops::Range<u64>) {
-    let base = Scenario::builtin("vr").unwrap();
+    let base = PROTOCOLS.scenario("vr").unwrap();
     for seed in seeds {
         let s = campaign::scenario_for(&base, &Plan::default(), seed).unwrap();
         let r = campaign::run_judged(&s).unwrap();
@@ -156,7 +126,7 @@ fn caught_on(correct: &str, buggy: &str) -> Vec<(u64, String)> {
     for seed in 0..10 {
         let mut ok = load(correct);
         ok.seed = seed;
-        let r = campaign::run_judged(&ok).unwrap();
+        let r = run(&ok);
         assert!(
             !matches!(r.end, EndReason::Violation(_)),
             "{correct} seed {seed}: {}",
@@ -164,7 +134,7 @@ fn caught_on(correct: &str, buggy: &str) -> Vec<(u64, String)> {
         );
         let mut bad = load(buggy);
         bad.seed = seed;
-        if let EndReason::Violation(v) = campaign::run_judged(&bad).unwrap().end {
+        if let EndReason::Violation(v) = run(&bad).end {
             caught.push((seed, v.property));
         }
     }
@@ -208,13 +178,13 @@ fn planted_bug_recovery_answer_in_view_change_is_caught_during_a_view_change() {
 /// The first seed of `1..=100` of the default campaign (`synod check vr --bug BUG`) on which
 /// the planted bug breaks a property, with the property.
 fn first_caught_by_the_default_campaign(bug: &str) -> Option<(u64, String)> {
-    let mut base = Scenario::builtin("vr").unwrap();
-    base.bug = Some(bug.into());
+    let mut base = PROTOCOLS.scenario("vr").unwrap();
+    base.set_bug(bug).unwrap();
     (1..=100).find_map(|seed| {
         let s = campaign::scenario_for(&base, &Plan::default(), seed).unwrap();
         match campaign::judge_scenario(&s).unwrap().outcome {
             campaign::Outcome::Fail { property, .. } => Some((seed, property)),
-            campaign::Outcome::Pass => None,
+            campaign::Outcome::Pass | campaign::Outcome::Aborted { .. } => None,
         }
     })
 }
@@ -242,32 +212,40 @@ fn planted_bug_no_client_table_is_caught_by_the_default_campaign() {
 #[test]
 fn bad_input_is_refused_with_a_clear_message() {
     let cases: &[(&str, &str)] = &[
-        ("[cluster]\nnodes = 0", "cluster.nodes"),
+        ("[cluster]\nnodes = 0", "bad.toml:3: key `cluster.nodes`"),
         (
-            "[timing]\nheartbeat_ms = 150",
-            "must be above 0 and below the view-change timeout",
+            "[timing]\ncommit_interval_ms = 150",
+            "bad.toml:3: key `timing.commit_interval_ms`: the commit interval (150.0ms) must be below the view-change timeout's minimum (150.0ms)",
         ),
         (
-            "[timing]\nelection_timeout_ms = { min = 0, max = 10 }",
-            "the view-change timeout",
+            "[timing]\nview_change_timeout_ms = { min = 40, max = 60 }",
+            "bad.toml:3: key `timing.view_change_timeout_ms`: the commit interval (50.0ms) must be below",
+        ),
+        (
+            "[timing]\nview_change_timeout_ms = { min = 0, max = 10 }",
+            "key `timing.view_change_timeout_ms`: min must be above 0",
         ),
         (
             "bug = \"nope\"",
             "protocol vr has no planted bug `nope` (it has: ignore-last-normal-view, recovery-answer-in-view-change, prepare-out-of-order, no-client-table)",
         ),
         ("[cluster]\nacceptors = 3", "does not apply to protocol vr"),
+        // Raft's keys are Raft's: VR's timeouts have their own names.
+        ("[timing]\nheartbeat_ms = 40", "`timing.heartbeat_ms`"),
         (
-            "[timing]\nmax_append_entries = 4",
-            "key `timing.max_append_entries` does not apply to protocol vr",
+            "[timing]\nelection_timeout_ms = { min = 1, max = 2 }",
+            "`timing.election_timeout_ms`",
         ),
         (
             "[cluster]\nnodes = 3\nnames = [\"a\", \"b\"]",
-            "lists 2 names but `cluster.nodes` is 3",
+            "bad.toml:4: key `cluster.names`: 2 names given, but `cluster.nodes` is 3",
         ),
     ];
     for (text, want) in cases {
         let text = format!("protocol = \"vr\"\n{text}\n");
-        let err = scenario::parse("bad.toml", &text).and_then(|s| system::build(&s).map(|_| ()));
+        let err = PROTOCOLS
+            .parse("bad.toml", &text)
+            .and_then(|s| synod_protocols::system::build(&s).map(|_| ()));
         match err {
             Err(e) => assert!(e.to_string().contains(want), "{text}: got `{e}`"),
             Ok(()) => panic!("{text}: accepted"),

@@ -14,12 +14,21 @@
 
 use super::VrNode;
 use super::replica::VrReplica;
-use crate::kv::Request;
+use crate::kv::{KvNode, Request};
 use std::collections::BTreeMap;
+
+/// The property a replica's log breaks when it disagrees with a committed op.
+pub const STATE_MACHINE_SAFETY: &str = synod_check::invariants::STATE_MACHINE_SAFETY;
+/// The property a new primary breaks when its log lacks a committed op (4.2).
+pub const PRIMARY_COMPLETENESS: &str = "primary completeness";
+/// The property two replicas acting as primary of one view break.
+pub const ONE_PRIMARY_PER_VIEW: &str = "one primary per view";
 
 /// Incremental state of the VR live checks.
 #[derive(Debug)]
 pub struct VrChecker {
+    /// The replicas' names, by node id, as the details name them.
+    names: Vec<String>,
     /// The committed ops, by op-number (1 first), and who committed each first.
     committed: Vec<(Request, usize)>,
     /// Per replica: (log generation, commit-number) when last looked.
@@ -31,9 +40,11 @@ pub struct VrChecker {
 }
 
 impl VrChecker {
-    /// A checker for `replicas` replicas (nodes `0..replicas`).
-    pub fn new(replicas: usize) -> Self {
+    /// A checker for the replicas named `names` (nodes `0..names.len()`).
+    pub fn new(names: Vec<String>) -> Self {
+        let replicas = names.len();
         VrChecker {
+            names,
             committed: Vec::new(),
             seen: vec![None; replicas],
             leading: vec![None; replicas],
@@ -47,7 +58,7 @@ impl VrChecker {
         nodes: impl IntoIterator<Item = Option<&'a VrNode>>,
     ) -> Option<(String, String)> {
         for (i, node) in nodes.into_iter().enumerate().take(self.seen.len()) {
-            let Some(VrNode::Replica(r)) = node else {
+            let Some(KvNode::Server(r)) = node else {
                 self.seen[i] = None;
                 self.leading[i] = None;
                 continue;
@@ -64,13 +75,13 @@ impl VrChecker {
             return Some(v);
         }
         let fail = |p: &str, d: String| Some((p.to_string(), d));
-        let who = i + 1;
+        let who = &self.names[i];
         let (log, commit) = (r.log(), r.commit());
         if commit > log.len() as u64 {
             return fail(
-                "state machine safety",
+                STATE_MACHINE_SAFETY,
                 format!(
-                    "node {who} executed {commit} ops but its log holds only {}",
+                    "{who} executed {commit} ops but its log holds only {}",
                     log.len()
                 ),
             );
@@ -85,12 +96,10 @@ impl VrChecker {
                 None => self.committed.push((op.clone(), i)),
                 Some((first, by)) if first != op => {
                     return fail(
-                        "state machine safety",
+                        STATE_MACHINE_SAFETY,
                         format!(
-                            "op {n} committed as {} by node {} but node {who} holds {} there, up to its commit-number {commit}",
-                            first.cmd,
-                            by + 1,
-                            op.cmd
+                            "op {n} committed as {} by {} but {who} holds {} there, up to its commit-number {commit}",
+                            first.cmd, self.names[*by], op.cmd
                         ),
                     );
                 }
@@ -104,7 +113,7 @@ impl VrChecker {
     /// One primary per view, and primary completeness, when a replica starts leading a view.
     fn check_primary(&mut self, i: usize, r: &VrReplica) -> Option<(String, String)> {
         let fail = |p: &str, d: String| Some((p.to_string(), d));
-        let who = i + 1;
+        let who = &self.names[i];
         if !r.is_primary() {
             self.leading[i] = None;
             return None;
@@ -117,10 +126,10 @@ impl VrChecker {
         match self.primaries.get(&view) {
             Some(&other) if other != i => {
                 return fail(
-                    "one primary per view",
+                    ONE_PRIMARY_PER_VIEW,
                     format!(
-                        "node {who} and node {} both act as primary of view {view}",
-                        other + 1
+                        "{who} and {} both act as primary of view {view}",
+                        self.names[other]
                     ),
                 );
             }
@@ -132,12 +141,12 @@ impl VrChecker {
         for (k, (op, by)) in self.committed.iter().enumerate() {
             if log.get(k) != Some(op) {
                 return fail(
-                    "primary completeness",
+                    PRIMARY_COMPLETENESS,
                     format!(
-                        "node {who} is primary of view {view} but its log lacks op {} ({}), committed by node {}",
+                        "{who} is primary of view {view} but its log lacks op {} ({}), committed by {}",
                         k + 1,
                         op.cmd,
-                        by + 1
+                        self.names[*by]
                     ),
                 );
             }

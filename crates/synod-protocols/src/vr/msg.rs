@@ -5,7 +5,7 @@
 //! A log entry is the client's request itself (the paper's `m`): who asked, its request number
 //! and the command. Its position in the log is its op-number, counted from 1.
 
-use crate::kv::{Reply, Request};
+use crate::kv::{KvMessage, Reply, Request};
 use serde::Serialize;
 use std::fmt;
 use synod_core::Message;
@@ -115,6 +115,15 @@ pub enum VrMsg {
 impl From<Request> for VrMsg {
     fn from(r: Request) -> Self {
         VrMsg::Request(r)
+    }
+}
+
+impl KvMessage for VrMsg {
+    fn into_reply(self) -> Result<Reply, VrMsg> {
+        match self {
+            VrMsg::Reply(r) => Ok(r),
+            other => Err(other),
+        }
     }
 }
 

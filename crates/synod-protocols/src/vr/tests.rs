@@ -361,7 +361,7 @@ fn a_backup_that_hears_nothing_from_the_primary_starts_a_view_change_4_2() {
     assert!(
         h.out
             .events
-            .contains(&"role view-change view 1".to_string())
+            .contains(&"role view-change view 1 (seeks)".to_string())
     );
 }
 
@@ -438,7 +438,12 @@ fn the_new_primary_takes_the_log_with_the_largest_last_normal_view_4_2() {
     assert!(r.is_primary());
     assert_eq!((r.view(), r.last_normal(), r.log()), (3, 3, &newer[..]));
     assert_eq!(r.commit(), 2, "the largest commit-number received");
-    assert!(h.out.events.contains(&"role leader view 3".to_string()));
+    // The typed contract: the primary of view 3 leads it (election safety reads this).
+    assert!(
+        h.out
+            .events
+            .contains(&"role primary view 3 (leads)".to_string())
+    );
     let starts: Vec<(u32, &str)> = sent(&mut h)
         .into_iter()
         .filter(|(_, k)| *k == "StartView")
@@ -586,7 +591,7 @@ fn a_restarted_replica_keeps_nothing_and_asks_every_replica_with_a_nonce_4_3() {
     let r = &h.process;
     assert_eq!((r.status(), r.op(), r.commit()), (Status::Recovering, 0, 0));
     assert_eq!(nonce, r.nonce());
-    assert!(!r.node_status().leader);
+    assert!(!synod_core::Process::status(r).leader);
     // Its resends carry the same nonce: they belong to the same recovery.
     h.fire(VrTimer::Tick);
     assert!(
@@ -791,11 +796,12 @@ fn get_state_is_answered_only_in_normal_status_and_the_askers_view_5_2() {
 // The live checks catch real violations.
 
 fn node(h: Harness<VrReplica>) -> VrNode {
-    VrNode::Replica(Box::new(h.process))
+    VrNode::Server(h.process)
 }
 
 fn check(nodes: &[VrNode]) -> Option<String> {
-    let mut checker = VrChecker::new(nodes.len());
+    let names = (1..=nodes.len()).map(|i| format!("n{i}")).collect();
+    let mut checker = VrChecker::new(names);
     checker.check(nodes.iter().map(Some)).map(|(p, _)| p)
 }
 
@@ -873,4 +879,116 @@ fn a_backup_whose_primary_asks_for_recovery_starts_a_view_change_at_once_4_2() {
     b.deliver(NodeId(3), VrMsg::Recovery { nonce: 9 });
     assert_eq!(sent(&mut b), [(3, "RecoveryResponse")]);
     assert_eq!(b.process.status(), Status::Normal);
+}
+
+// -------------------------------------------------------------------------------------------
+// What `synod view` draws.
+
+/// Apply one report's changes to `state` (`field` or `table/key` -> cells).
+fn replay(
+    state: &mut std::collections::BTreeMap<String, Vec<String>>,
+    changes: &[synod_core::view::StateChange],
+) {
+    use synod_core::view::StateChange;
+    for c in changes {
+        let (key, value) = match c {
+            StateChange::Field { name, value } => {
+                (name.to_string(), value.clone().map(|v| vec![v]))
+            }
+            StateChange::Row { table, key, cells } => (format!("{table}/{key}"), cells.clone()),
+        };
+        match value {
+            Some(v) => state.insert(key, v),
+            None => state.remove(&key),
+        };
+    }
+}
+
+/// The state a replica's view must add up to: Figure 2's fields, the log by op-number and the
+/// store, read from the replica itself.
+fn expected(r: &VrReplica) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut want = std::collections::BTreeMap::new();
+    let mut put = |k: String, v: Vec<String>| {
+        want.insert(k, v);
+    };
+    let status = match r.status() {
+        Status::Normal => "normal",
+        Status::ViewChange => "view-change",
+        Status::Recovering => "recovering",
+    };
+    put("status".into(), vec![status.into()]);
+    put("view".into(), vec![r.view().to_string()]);
+    put(
+        "primary".into(),
+        vec![format!("n{}", r.primary_of(r.view()).0 + 1)],
+    );
+    put("last_normal".into(), vec![r.last_normal().to_string()]);
+    put("op".into(), vec![r.op().to_string()]);
+    put("commit".into(), vec![r.commit().to_string()]);
+    for (i, req) in r.log().iter().enumerate() {
+        let Command::Put { key, .. } = &req.cmd else {
+            panic!("puts only")
+        };
+        put(
+            format!("log/{}", i + 1),
+            vec![format!("P {key}"), req.cmd.to_string()],
+        );
+    }
+    for (k, v) in r.store().data() {
+        put(format!("store/{k}"), vec![v.clone()]);
+    }
+    want
+}
+
+#[test]
+fn the_view_reports_the_log_from_its_first_change_and_adds_up_to_the_replicas_state() {
+    // A backup appends ops (reported from the new op on), executes some, then takes a shorter
+    // log of another view from StartView (the replaced ops must go) and fetches the rest.
+    let mut h = replica(1, false, None);
+    let mut view = synod_core::view::StateView::default();
+    let mut state = std::collections::BTreeMap::new();
+    let mut step = |h: &mut Harness<VrReplica>, what: &str| {
+        let changes = view.report(|v| h.process.report_view(v)).to_vec();
+        replay(&mut state, &changes);
+        assert_eq!(state, expected(&h.process), "after {what}: {changes:?}");
+        changes.len()
+    };
+    step(&mut h, "start");
+    let log = log_of(&["a", "b", "c"]);
+    for (i, e) in log.iter().enumerate() {
+        h.deliver(NodeId(0), prepare(0, i as u64 + 1, e.clone(), i as u64));
+        // The op-number, the new row, and the commit-number and store once ops commit.
+        assert!(step(&mut h, "a prepare") <= 4);
+    }
+    assert_eq!(h.process.commit(), 2);
+    let newer = [log[0].clone(), log[1].clone(), put(9, 1, "x")];
+    h.deliver(NodeId(2), VrMsg::StartViewChange { view: 2 });
+    step(&mut h, "a view change");
+    h.deliver(
+        NodeId(2),
+        VrMsg::StartView {
+            view: 2,
+            op: 2,
+            log: newer[..2].to_vec(),
+            commit: 2,
+        },
+    );
+    step(&mut h, "StartView with a shorter log");
+    h.deliver(
+        NodeId(2),
+        VrMsg::NewState {
+            view: 2,
+            after: 2,
+            entries: newer[2..].to_vec(),
+            op: 3,
+            commit: 3,
+        },
+    );
+    step(&mut h, "NewState");
+    assert_eq!(h.process.log(), &newer[..]);
+    assert_eq!(
+        state["log/3"],
+        ["P x".to_string(), newer[2].cmd.to_string()]
+    );
+    assert_eq!(state["primary"], ["n3"]);
 }

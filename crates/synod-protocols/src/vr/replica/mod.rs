@@ -1,8 +1,8 @@
 //! One VR replica (section 4, Figure 2): its state, and a handler per message of the paper.
 //!
-//! The replica is a [`Process`] over [`VrMsg`] and its own [`VrTimer`]. Its handlers are
-//! generic over the context's timer type (`T: From<VrTimer>`), like the shared `KvClient`'s, so
-//! that a node that is either a replica or a client can run it with a timer type of its own.
+//! The replica is a [`Process`] over [`VrMsg`] and [`VrTimer`]; a node of a run is a
+//! [`crate::kv::KvNode`] of it (a replica, or a client of the shared workload). Nodes are named
+//! in narration as the scenario names them (`n3`, `Taziri`).
 //!
 //! This file holds the state (Figure 2), the timers and the dispatch; the handlers are grouped
 //! by the paper's sections, one file each: `normal.rs` (normal operation, 4.1),
@@ -15,14 +15,15 @@ mod view_change;
 
 use super::client_table::ClientTable;
 use super::msg::VrMsg;
-use super::{Bug, VrConfig};
+use super::{Bug, VrConfig, VrTimer};
 use crate::kv::{Request, Store};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::rc::Rc;
-use synod_core::{ClientOp, Ctx, Level, NodeId, NodeStatus, Process, Time};
+use synod_core::view::{Changed, StateView};
+use synod_core::{Ctx, Level, NodeId, NodeStatus, Process, Time};
 
-pub(super) type VCtx<'a, T> = Ctx<'a, VrMsg, T>;
+pub(super) type VCtx<'a> = Ctx<'a, VrMsg, VrTimer>;
 
 /// What a replica keeps across a crash: none of its protocol state. VR needs no disk (section
 /// 4.3): a replica that restarts recovers its state from the others. The value only tells the
@@ -42,21 +43,10 @@ pub enum Status {
     Recovering,
 }
 
-/// The timers of a replica.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum VrTimer {
-    /// Every heartbeat interval: an idle primary sends `Commit` and resends unacknowledged
-    /// `Prepare`s; a replica in a view change or recovering resends its messages.
-    Tick,
-    /// Check the view-change deadline: a backup that heard nothing from its primary, or a view
-    /// change that did not complete, moves on to the next view (4.2).
-    Deadline,
-}
-
 /// At most this many out-of-order `Prepare`s a backup keeps while it waits for an earlier one.
 pub const MAX_PENDING: usize = 1024;
 
-/// At most this many `Prepare`s the primary resends to one silent backup per heartbeat.
+/// At most this many `Prepare`s the primary resends to one silent backup per commit interval.
 pub const MAX_RESEND: u64 = 8;
 
 /// A `view N` epoch as printed in role events.
@@ -65,15 +55,6 @@ struct ViewEpoch(u64);
 impl fmt::Display for ViewEpoch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "view {}", self.0)
-    }
-}
-
-/// `node 3` for narration.
-pub(super) struct Who(NodeId);
-
-impl fmt::Display for Who {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "node {}", self.0.0 + 1)
     }
 }
 
@@ -128,10 +109,10 @@ pub struct VrReplica {
     /// While primary: the highest op each replica acknowledged in this view (its own: its
     /// op-number). Empty otherwise, so that only primaries hold a table the size of the group.
     acked: Vec<u64>,
-    /// The op-number at the previous heartbeat: a backup that still lacks one of those ops
+    /// The op-number at the previous tick: a backup that still lacks one of those ops
     /// has lost a `Prepare` (or its `PrepareOk` was lost).
     op_at_tick: u64,
-    /// Whether a `Prepare` went out since the last heartbeat (then no `Commit` is needed).
+    /// Whether a `Prepare` went out since the last tick (then no `Commit` is needed).
     sent_since_tick: bool,
 
     // Backup.
@@ -140,7 +121,7 @@ pub struct VrReplica {
     known_commit: u64,
     /// `Prepare`s that arrived before an earlier one, by op-number.
     pending: BTreeMap<u64, Request>,
-    /// When this backup last sent `GetState` (at most one per heartbeat).
+    /// When this backup last sent `GetState` (at most one per commit interval).
     state_asked: Option<Time>,
 
     // View change.
@@ -158,6 +139,9 @@ pub struct VrReplica {
 
     deadline: Time,
     deadline_armed: bool,
+
+    /// The first op-number changed since the last report to `synod view` (see `view.rs`).
+    pub(super) view_log: Changed,
 }
 
 impl fmt::Debug for VrReplica {
@@ -209,6 +193,7 @@ impl VrReplica {
             responses: BTreeMap::new(),
             deadline: Time::ZERO,
             deadline_armed: false,
+            view_log: Changed::default(),
         }
     }
 
@@ -283,40 +268,51 @@ impl VrReplica {
             .filter(move |p| *p != me)
     }
 
-    fn set_label<T>(&self, ctx: &mut VCtx<'_, T>) {
-        let who = self.me.0 + 1;
+    /// The name of replica `id`, as the scenario names it.
+    pub(super) fn name(&self, id: NodeId) -> &str {
+        self.cfg.names.get(id.index()).map_or("?", String::as_str)
+    }
+
+    /// The role as narration, the status and the trace name it.
+    pub fn role_name(&self) -> &'static str {
         match self.status {
-            Status::Recovering => ctx.set_label(format_args!("node {who} recovering")),
-            Status::ViewChange => {
-                ctx.set_label(format_args!("node {who} view-change v{}", self.view))
-            }
-            Status::Normal if self.is_primary() => {
-                ctx.set_label(format_args!("node {who} primary v{}", self.view))
-            }
-            Status::Normal => ctx.set_label(format_args!("node {who} backup v{}", self.view)),
+            Status::Recovering => "recovering",
+            Status::ViewChange => "view-change",
+            Status::Normal if self.is_primary() => "primary",
+            Status::Normal => "backup",
         }
     }
 
-    /// Announce the role (the checkers know the primary as `leader`) and relabel.
-    fn announce<T>(&self, ctx: &mut VCtx<'_, T>) {
-        let role = match self.status {
-            Status::Recovering => "recovering",
-            Status::ViewChange => "view-change",
-            Status::Normal if self.is_primary() => "leader",
-            Status::Normal => "backup",
-        };
-        ctx.role(role, &ViewEpoch(self.view));
+    fn set_label(&self, ctx: &mut VCtx<'_>) {
+        let (me, role) = (self.name(self.me), self.role_name());
+        if self.status == Status::Recovering {
+            ctx.set_label(format_args!("{me} {role}"));
+        } else {
+            ctx.set_label(format_args!("{me} {role} v{}", self.view));
+        }
+    }
+
+    /// Announce the role through the typed contract and relabel: the primary of a view leads
+    /// it (election safety holds VR to one per view, and a fault aimed at `leader` strikes
+    /// it); a replica changing views seeks to start the new one; a backup follows.
+    fn announce(&self, ctx: &mut VCtx<'_>) {
+        let (role, epoch) = (self.role_name(), ViewEpoch(self.view));
+        match self.status {
+            Status::Normal if self.is_primary() => ctx.leads(role, &epoch),
+            Status::ViewChange => ctx.seeks(role, &epoch),
+            _ => ctx.role(role, &epoch),
+        }
         self.set_label(ctx);
     }
 
     /// Whether this replica ignores a `what` of `view` from `from`: it is recovering and takes
     /// part in nothing (4.3), or the view is older than its own (4.2).
-    fn ignores<T>(&self, ctx: &mut VCtx<'_, T>, from: NodeId, view: u64, what: &str) -> bool {
+    fn ignores(&self, ctx: &mut VCtx<'_>, from: NodeId, view: u64, what: &str) -> bool {
         let ignore = self.status == Status::Recovering || view < self.view;
         if ignore {
             ctx.debug(format_args!(
                 "ignoring {what} of view {view} from {}",
-                Who(from)
+                self.name(from)
             ));
         }
         ignore
@@ -334,20 +330,27 @@ impl VrReplica {
     /// backups acknowledged was about the old one.
     fn replace_log(&mut self, log: Vec<Request>) {
         self.log = log;
+        self.view_log.mark(1);
         self.acked = Vec::new();
         self.generation += 1;
         self.pending.clear();
         self.table.rebuild(&self.log);
     }
 
+    /// Append `req` to the log: it takes the next op-number.
+    fn append(&mut self, req: Request) {
+        self.log.push(req);
+        self.view_log.mark(self.op());
+    }
+
     /// Draw a new view-change deadline from the configured range.
-    fn reset_deadline<T: From<VrTimer>>(&mut self, ctx: &mut VCtx<'_, T>) {
+    fn reset_deadline(&mut self, ctx: &mut VCtx<'_>) {
         let (lo, hi) = self.cfg.view_change_timeout;
         let after = Time::micros(ctx.rng().range_inclusive(lo.as_micros(), hi.as_micros()));
         self.deadline = ctx.now() + after;
         if !self.deadline_armed {
             self.deadline_armed = true;
-            ctx.set_timer(after, T::from(VrTimer::Deadline));
+            ctx.set_timer(after, VrTimer::Deadline);
         }
     }
 
@@ -355,9 +358,9 @@ impl VrReplica {
     // Start, timers, dispatch.
 
     /// Start: in view 0 with an empty log, or recovering after a crash (4.3).
-    pub fn on_start<T: From<VrTimer>>(&mut self, ctx: &mut VCtx<'_, T>) {
+    pub fn on_start(&mut self, ctx: &mut VCtx<'_>) {
         self.set_label(ctx);
-        ctx.set_timer(self.cfg.heartbeat, T::from(VrTimer::Tick));
+        ctx.set_timer(self.cfg.commit_interval, VrTimer::Tick);
         if self.status == Status::Recovering {
             // The nonce comes from the node's seeded random stream, which the simulator keeps
             // across crashes: each recovery draws a fresh one, and a seed replays the run.
@@ -373,7 +376,7 @@ impl VrReplica {
         }
         if self.is_primary() {
             self.reset_acks();
-            ctx.role("leader", &ViewEpoch(0));
+            ctx.leads(self.role_name(), &ViewEpoch(0));
             ctx.info(format_args!(
                 "starting in view 0 as its primary (view 0 mod {} = replica {}), empty log",
                 self.cfg.replicas,
@@ -382,17 +385,17 @@ impl VrReplica {
         } else {
             ctx.info(format_args!(
                 "starting in view 0 as a backup of {}, empty log",
-                Who(self.primary_of(0))
+                self.name(self.primary_of(0))
             ));
             self.reset_deadline(ctx);
         }
     }
 
     /// A timer fired.
-    pub fn on_timer<T: From<VrTimer>>(&mut self, ctx: &mut VCtx<'_, T>, timer: VrTimer) {
+    pub fn on_timer(&mut self, ctx: &mut VCtx<'_>, timer: VrTimer) {
         match timer {
             VrTimer::Tick => {
-                ctx.set_timer(self.cfg.heartbeat, T::from(VrTimer::Tick));
+                ctx.set_timer(self.cfg.commit_interval, VrTimer::Tick);
                 self.tick(ctx);
             }
             VrTimer::Deadline => {
@@ -403,14 +406,14 @@ impl VrReplica {
                 let now = ctx.now();
                 if now < self.deadline {
                     self.deadline_armed = true;
-                    ctx.set_timer(self.deadline - now, T::from(VrTimer::Deadline));
+                    ctx.set_timer(self.deadline - now, VrTimer::Deadline);
                     return;
                 }
                 let next = self.view + 1;
                 if self.status == Status::Normal {
                     ctx.warn(format_args!(
                         "no word from its primary {} within the view-change timeout: starts a view change to view {next} (4.2)",
-                        Who(self.primary_of(self.view))
+                        self.name(self.primary_of(self.view))
                     ));
                 } else {
                     ctx.warn(format_args!(
@@ -420,10 +423,12 @@ impl VrReplica {
                 }
                 self.start_view_change(ctx, next);
             }
+            // A client's timer: a replica sets none.
+            VrTimer::Client(_) => {}
         }
     }
 
-    fn tick<T: From<VrTimer>>(&mut self, ctx: &mut VCtx<'_, T>) {
+    fn tick(&mut self, ctx: &mut VCtx<'_>) {
         match self.status {
             Status::Normal if self.is_primary() => {
                 // 4.1, step 6: an idle primary tells the backups the commit-number.
@@ -435,7 +440,7 @@ impl VrReplica {
                     ctx.broadcast(self.peers(), &msg);
                 }
                 self.sent_since_tick = false;
-                // A backup that has not acknowledged an op a heartbeat old lost its Prepare (or
+                // A backup that has not acknowledged an op a commit interval old lost its Prepare (or
                 // the PrepareOk was lost): send it the uncommitted ops it lacks again. (Ops up
                 // to the commit-number it fetches itself, by state transfer.)
                 let old = self.op_at_tick;
@@ -447,7 +452,7 @@ impl VrReplica {
                         if ctx.log_enabled(Level::Debug) {
                             ctx.debug(format_args!(
                                 "{} has not acknowledged {}: sends it again",
-                                Who(b),
+                                self.name(b),
                                 Ops(from, to)
                             ));
                         }
@@ -482,12 +487,7 @@ impl VrReplica {
     }
 
     /// A message arrived.
-    pub fn on_message<T: From<VrTimer>>(
-        &mut self,
-        ctx: &mut VCtx<'_, T>,
-        from: NodeId,
-        msg: VrMsg,
-    ) {
+    pub fn on_message(&mut self, ctx: &mut VCtx<'_>, from: NodeId, msg: VrMsg) {
         if from.index() >= self.cfg.replicas && !matches!(msg, VrMsg::Request(_)) {
             ctx.debug(format_args!("ignoring unexpected {msg}"));
             return;
@@ -537,30 +537,6 @@ impl VrReplica {
             VrMsg::Reply(r) => ctx.debug(format_args!("ignoring unexpected {r}")),
         }
     }
-
-    /// What a status display shows.
-    pub fn node_status(&self) -> NodeStatus {
-        NodeStatus {
-            role: match self.status {
-                Status::Normal if self.is_primary() => "primary",
-                Status::Normal => "backup",
-                Status::ViewChange => "view-change",
-                Status::Recovering => "recovering",
-            }
-            .into(),
-            epoch: if self.status == Status::Recovering {
-                String::new()
-            } else {
-                format!("view {}", self.view)
-            },
-            leader: self.is_primary(),
-            facts: vec![
-                ("op", self.op().to_string()),
-                ("commit", self.commit.to_string()),
-                ("store", self.store.to_string()),
-            ],
-        }
-    }
 }
 
 impl Process for VrReplica {
@@ -568,15 +544,15 @@ impl Process for VrReplica {
     type Timer = VrTimer;
     type Durable = Durable;
 
-    fn on_start(&mut self, ctx: &mut VCtx<'_, VrTimer>) {
+    fn on_start(&mut self, ctx: &mut VCtx<'_>) {
         VrReplica::on_start(self, ctx);
     }
 
-    fn on_message(&mut self, ctx: &mut VCtx<'_, VrTimer>, from: NodeId, msg: VrMsg) {
+    fn on_message(&mut self, ctx: &mut VCtx<'_>, from: NodeId, msg: VrMsg) {
         VrReplica::on_message(self, ctx, from, msg);
     }
 
-    fn on_timer(&mut self, ctx: &mut VCtx<'_, VrTimer>, timer: VrTimer) {
+    fn on_timer(&mut self, ctx: &mut VCtx<'_>, timer: VrTimer) {
         VrReplica::on_timer(self, ctx, timer);
     }
 
@@ -584,11 +560,28 @@ impl Process for VrReplica {
         Durable
     }
 
+    /// The role, the view (none while recovering: the replica does not know it), whether it
+    /// acts as the primary, the store, and the op- and commit-numbers for people.
     fn status(&self) -> NodeStatus {
-        self.node_status()
+        NodeStatus {
+            role: self.role_name().into(),
+            epoch: if self.status == Status::Recovering {
+                String::new()
+            } else {
+                format!("view {}", self.view)
+            },
+            leader: self.is_primary(),
+            store: Some(self.store.data().clone()),
+            decision: None,
+            facts: vec![
+                ("op", self.op().to_string()),
+                ("commit", self.commit.to_string()),
+                ("last normal", format!("view {}", self.last_normal)),
+            ],
+        }
     }
 
-    fn on_client_request(&mut self, _ctx: &mut VCtx<'_, VrTimer>, _op: ClientOp) -> bool {
-        false
+    fn view(&self, v: &mut StateView) {
+        self.report_view(v);
     }
 }

@@ -2,7 +2,7 @@
 //! append them strictly in order, and an op prepared on `f + 1` replicas is committed and
 //! executed.
 
-use super::{MAX_PENDING, Ops, Status, VCtx, VrReplica, VrTimer, Who};
+use super::{MAX_PENDING, Ops, Status, VCtx, VrReplica};
 use crate::kv::{Reply, Request};
 use crate::vr::Bug;
 use crate::vr::client_table::Admission;
@@ -12,14 +12,14 @@ use synod_core::{Level, NodeId};
 impl VrReplica {
     /// Steps 1-3: only the primary takes requests; it consults the client table, gives a new
     /// request the next op-number and sends `Prepare` to the backups.
-    pub(super) fn on_request<T: From<VrTimer>>(&mut self, ctx: &mut VCtx<'_, T>, req: Request) {
+    pub(super) fn on_request(&mut self, ctx: &mut VCtx<'_>, req: Request) {
         if !self.is_primary() {
             // The client learns the primary from the view-number, as in the paper's replies.
             let primary = (self.status == Status::Normal).then(|| self.primary_of(self.view));
             if ctx.log_enabled(Level::Debug) {
                 ctx.debug(format_args!(
                     "{req} from a client, but not the primary: hints {}",
-                    primary.map_or("nobody".to_string(), |p| Who(p).to_string())
+                    primary.map_or("nobody".to_string(), |p| self.name(p).to_string())
                 ));
             }
             ctx.send(
@@ -60,7 +60,7 @@ impl VrReplica {
                 );
             }
             Admission::New => {
-                self.log.push(req);
+                self.append(req);
                 let op = self.op();
                 if let Some(req) = self.log.last() {
                     self.table.prepared(req, op);
@@ -80,7 +80,7 @@ impl VrReplica {
         }
     }
 
-    pub(super) fn send_prepare<T>(&self, ctx: &mut VCtx<'_, T>, to: NodeId, op: u64) {
+    pub(super) fn send_prepare(&self, ctx: &mut VCtx<'_>, to: NodeId, op: u64) {
         if let Some(entry) = self.log.get(op as usize - 1) {
             ctx.send(
                 to,
@@ -96,9 +96,9 @@ impl VrReplica {
 
     /// Step 4: a backup appends ops strictly in order (a later one waits for the earlier
     /// ones) and acknowledges with `PrepareOk`.
-    pub(super) fn on_prepare<T: From<VrTimer>>(
+    pub(super) fn on_prepare(
         &mut self,
-        ctx: &mut VCtx<'_, T>,
+        ctx: &mut VCtx<'_>,
         from: NodeId,
         view: u64,
         op: u64,
@@ -116,7 +116,7 @@ impl VrReplica {
             ));
         } else if op == last + 1 || self.bug(Bug::PrepareOutOfOrder) {
             // (The planted bug appends an early op at once, in the place of a missing one.)
-            self.log.push(entry);
+            self.append(entry);
             self.prepared_last();
             let at = self.op();
             let added = self.drain_pending();
@@ -134,7 +134,7 @@ impl VrReplica {
                     };
                     ctx.info(format_args!(
                         "Prepare from {}: op {op}: {}{misplaced}{more}; PrepareOk",
-                        Who(from),
+                        self.name(from),
                         e.cmd
                     ));
                 }
@@ -172,7 +172,7 @@ impl VrReplica {
     pub(super) fn drain_pending(&mut self) -> u64 {
         let mut added = 0;
         while let Some(e) = self.pending.remove(&(self.op() + 1)) {
-            self.log.push(e);
+            self.append(e);
             self.prepared_last();
             added += 1;
         }
@@ -185,9 +185,9 @@ impl VrReplica {
     /// primary of a view at least as recent as this replica's. A primary of a later view, or
     /// of this view while this replica still changes views, means that view started without
     /// this replica: it joins by state transfer (5.2). Returns whether to go on.
-    pub(super) fn accept_from_primary<T: From<VrTimer>>(
+    pub(super) fn accept_from_primary(
         &mut self,
-        ctx: &mut VCtx<'_, T>,
+        ctx: &mut VCtx<'_>,
         from: NodeId,
         view: u64,
         what: &str,
@@ -198,7 +198,7 @@ impl VrReplica {
         if from != self.primary_of(view) {
             ctx.warn(format_args!(
                 "{what} of view {view} from {}, which is not its primary: ignored",
-                Who(from)
+                self.name(from)
             ));
             return false;
         }
@@ -211,17 +211,11 @@ impl VrReplica {
 
     /// Step 5: the primary counts `PrepareOk`s; an op prepared on `f + 1` replicas (itself
     /// included) is committed, with every earlier op.
-    pub(super) fn on_prepare_ok<T: From<VrTimer>>(
-        &mut self,
-        ctx: &mut VCtx<'_, T>,
-        from: NodeId,
-        view: u64,
-        op: u64,
-    ) {
+    pub(super) fn on_prepare_ok(&mut self, ctx: &mut VCtx<'_>, from: NodeId, view: u64, op: u64) {
         if !self.is_primary() || view != self.view {
             ctx.debug(format_args!(
                 "ignoring PrepareOk of view {view} from {}",
-                Who(from)
+                self.name(from)
             ));
             return;
         }
@@ -235,7 +229,7 @@ impl VrReplica {
     }
 
     /// Commit the highest op a quorum holds, and execute up to it.
-    pub(super) fn maybe_commit<T: From<VrTimer>>(&mut self, ctx: &mut VCtx<'_, T>) {
+    pub(super) fn maybe_commit(&mut self, ctx: &mut VCtx<'_>) {
         if self.acked.len() != self.cfg.replicas {
             self.reset_acks();
         }
@@ -260,7 +254,7 @@ impl VrReplica {
 
     /// Steps 5 and 7: execute the committed ops in order; the primary replies to the clients
     /// and records the results in the client table.
-    pub(super) fn execute_up_to<T>(&mut self, ctx: &mut VCtx<'_, T>, k: u64) {
+    pub(super) fn execute_up_to(&mut self, ctx: &mut VCtx<'_>, k: u64) {
         let k = k.min(self.op());
         if k <= self.commit {
             return;
@@ -306,25 +300,19 @@ impl VrReplica {
     }
 
     /// Step 7: a backup learns the commit-number and executes what it holds up to it.
-    pub(super) fn learn_commit<T: From<VrTimer>>(&mut self, ctx: &mut VCtx<'_, T>, commit: u64) {
+    pub(super) fn learn_commit(&mut self, ctx: &mut VCtx<'_>, commit: u64) {
         self.known_commit = self.known_commit.max(commit);
         self.execute_up_to(ctx, self.known_commit);
     }
 
     /// Step 6's `Commit`, at a backup.
-    pub(super) fn on_commit<T: From<VrTimer>>(
-        &mut self,
-        ctx: &mut VCtx<'_, T>,
-        from: NodeId,
-        view: u64,
-        commit: u64,
-    ) {
+    pub(super) fn on_commit(&mut self, ctx: &mut VCtx<'_>, from: NodeId, view: u64, commit: u64) {
         if !self.accept_from_primary(ctx, from, view, "Commit") {
             return;
         }
         ctx.debug(format_args!(
             "Commit from {}: commit-number {commit}",
-            Who(from)
+            self.name(from)
         ));
         self.learn_commit(ctx, commit);
         if self.known_commit > self.op() && !self.pending.contains_key(&(self.op() + 1)) {

@@ -1,7 +1,7 @@
 //! Recovery (section 4.3): a replica that restarted with nothing gets its state back from
 //! `f + 1` replicas in normal status, one of them the primary of the latest view.
 
-use super::{Answer, Status, VCtx, VrReplica, VrTimer, Who};
+use super::{Answer, Status, VCtx, VrReplica};
 use crate::kv::{Request, Store};
 use crate::vr::Bug;
 use crate::vr::client_table::ClientTable;
@@ -10,18 +10,13 @@ use synod_core::NodeId;
 
 impl VrReplica {
     /// Step 2: only a replica in normal status answers, and only the primary sends its state.
-    pub(super) fn on_recovery<T: From<VrTimer>>(
-        &mut self,
-        ctx: &mut VCtx<'_, T>,
-        from: NodeId,
-        nonce: u64,
-    ) {
+    pub(super) fn on_recovery(&mut self, ctx: &mut VCtx<'_>, from: NodeId, nonce: u64) {
         let answers = self.status == Status::Normal
             || (self.status == Status::ViewChange && self.bug(Bug::RecoveryAnswerInViewChange));
         if !answers {
             ctx.debug(format_args!(
                 "Recovery from {}: does not answer while {} (4.3)",
-                Who(from),
+                self.name(from),
                 match self.status {
                     Status::ViewChange => "changing views",
                     _ => "recovering itself",
@@ -38,7 +33,7 @@ impl VrReplica {
         }
         ctx.info(format_args!(
             "Recovery from {}: answers with view {}{}{}",
-            Who(from),
+            self.name(from),
             self.view,
             if primary {
                 format!(" and its state (op {}, commit {})", self.op(), self.commit)
@@ -66,7 +61,7 @@ impl VrReplica {
             // timeout.
             ctx.warn(format_args!(
                 "its primary {} is recovering: starts a view change to view {} (4.2)",
-                Who(from),
+                self.name(from),
                 self.view + 1
             ));
             self.start_view_change(ctx, self.view + 1);
@@ -75,9 +70,9 @@ impl VrReplica {
 
     /// Step 3: with `f + 1` answers to its nonce, one of them from the primary of the latest
     /// view they name, the replica takes that primary's state and is normal again.
-    pub(super) fn on_recovery_response<T: From<VrTimer>>(
+    pub(super) fn on_recovery_response(
         &mut self,
-        ctx: &mut VCtx<'_, T>,
+        ctx: &mut VCtx<'_>,
         from: NodeId,
         view: u64,
         nonce: u64,
@@ -86,7 +81,7 @@ impl VrReplica {
         if self.status != Status::Recovering || nonce != self.nonce {
             ctx.debug(format_args!(
                 "ignoring RecoveryResponse from {} (not for this recovery)",
-                Who(from)
+                self.name(from)
             ));
             return;
         }
@@ -116,7 +111,7 @@ impl VrReplica {
         else {
             ctx.debug(format_args!(
                 "{answered} answers, the latest view {latest}: waits for its primary {}",
-                Who(p)
+                self.name(p)
             ));
             return;
         };
@@ -135,7 +130,7 @@ impl VrReplica {
             "{} answers to nonce {:016x}, the latest view {latest} from its primary {}: takes its log of {op} ops, commit {commit}; normal again as a backup (4.3)",
             answered,
             self.nonce,
-            Who(p)
+            self.name(p)
         ));
         self.reset_deadline(ctx);
         self.execute_up_to(ctx, commit);

@@ -1,7 +1,7 @@
 //! State transfer (section 5.2): a replica that lacks ops, or hears from the primary of a view
 //! it was not part of, fetches them with `GetState` and `NewState`.
 
-use super::{Ops, Status, VCtx, VrReplica, VrTimer, Who};
+use super::{Ops, Status, VCtx, VrReplica};
 use crate::kv::Request;
 use crate::vr::msg::VrMsg;
 use synod_core::NodeId;
@@ -10,15 +10,15 @@ impl VrReplica {
     /// A replica that hears from the primary of a view it is not normal in: ops after its
     /// commit-number may not be in that view's log, so it keeps the committed prefix (which
     /// every later view's log starts with), is normal in the view, and asks for the rest.
-    pub(super) fn join_by_state_transfer<T: From<VrTimer>>(
+    pub(super) fn join_by_state_transfer(
         &mut self,
-        ctx: &mut VCtx<'_, T>,
+        ctx: &mut VCtx<'_>,
         primary: NodeId,
         view: u64,
     ) {
         ctx.info(format_args!(
             "hears from {}, primary of view {view}, while {} view {}: keeps its {} committed ops and asks for the rest (GetState, 5.2)",
-            Who(primary),
+            self.name(primary),
             match self.status {
                 Status::ViewChange => "changing to",
                 _ => "normal in",
@@ -38,12 +38,12 @@ impl VrReplica {
         self.ask_state(ctx);
     }
 
-    /// Send `GetState` to the primary, at most once per heartbeat.
-    pub(super) fn ask_state<T>(&mut self, ctx: &mut VCtx<'_, T>) {
+    /// Send `GetState` to the primary, at most once per commit interval.
+    pub(super) fn ask_state(&mut self, ctx: &mut VCtx<'_>) {
         let now = ctx.now();
         if self
             .state_asked
-            .is_some_and(|t| now < t + self.cfg.heartbeat)
+            .is_some_and(|t| now < t + self.cfg.commit_interval)
         {
             return;
         }
@@ -51,7 +51,7 @@ impl VrReplica {
         let p = self.primary_of(self.view);
         ctx.debug(format_args!(
             "asks {} for the ops after {} (GetState)",
-            Who(p),
+            self.name(p),
             self.op()
         ));
         ctx.send(
@@ -64,17 +64,11 @@ impl VrReplica {
     }
 
     /// A replica answers `GetState` only in normal status and in the asker's view.
-    pub(super) fn on_get_state<T>(
-        &mut self,
-        ctx: &mut VCtx<'_, T>,
-        from: NodeId,
-        view: u64,
-        op: u64,
-    ) {
+    pub(super) fn on_get_state(&mut self, ctx: &mut VCtx<'_>, from: NodeId, view: u64, op: u64) {
         if self.status != Status::Normal || view != self.view {
             ctx.debug(format_args!(
                 "ignoring GetState of view {view} from {}",
-                Who(from)
+                self.name(from)
             ));
             return;
         }
@@ -93,9 +87,9 @@ impl VrReplica {
 
     /// `NewState`: append the ops this replica lacks, acknowledge them, execute what is
     /// committed.
-    pub(super) fn on_new_state<T: From<VrTimer>>(
+    pub(super) fn on_new_state(
         &mut self,
-        ctx: &mut VCtx<'_, T>,
+        ctx: &mut VCtx<'_>,
         from: NodeId,
         view: u64,
         after: u64,
@@ -109,14 +103,14 @@ impl VrReplica {
         {
             ctx.debug(format_args!(
                 "ignoring NewState of view {view} from {}",
-                Who(from)
+                self.name(from)
             ));
             return;
         }
         let before = self.op();
         for (k, e) in entries.into_iter().enumerate() {
             if after + 1 + k as u64 > self.op() {
-                self.log.push(e);
+                self.append(e);
                 self.prepared_last();
             }
         }
@@ -125,7 +119,7 @@ impl VrReplica {
         if self.op() > before {
             ctx.info(format_args!(
                 "NewState from {}: {}, commit {commit}",
-                Who(from),
+                self.name(from),
                 Ops(before + 1, self.op())
             ));
         }

@@ -1,7 +1,7 @@
 //! View changes (section 4.2): `StartViewChange`, `DoViewChange`, `StartView`; the new
 //! primary takes the log with the largest last-normal view, then the largest op-number.
 
-use super::{DoViewChange, Status, VCtx, VrReplica, VrTimer, Who};
+use super::{DoViewChange, Status, VCtx, VrReplica};
 use crate::kv::Request;
 use crate::vr::Bug;
 use crate::vr::msg::VrMsg;
@@ -9,7 +9,7 @@ use synod_core::{Level, NodeId};
 
 impl VrReplica {
     /// Step 1: move to `view` with status view-change and tell every replica.
-    pub(super) fn start_view_change<T: From<VrTimer>>(&mut self, ctx: &mut VCtx<'_, T>, view: u64) {
+    pub(super) fn start_view_change(&mut self, ctx: &mut VCtx<'_>, view: u64) {
         self.view = view;
         self.status = Status::ViewChange;
         self.svc_from.clear();
@@ -28,9 +28,9 @@ impl VrReplica {
     /// Step 1 also: a `StartViewChange` (or `DoViewChange`) of a later view makes a replica
     /// join that view change. Returns whether the message is for the view change this
     /// replica is in now.
-    pub(super) fn join_view_change<T: From<VrTimer>>(
+    pub(super) fn join_view_change(
         &mut self,
-        ctx: &mut VCtx<'_, T>,
+        ctx: &mut VCtx<'_>,
         from: NodeId,
         view: u64,
         what: &str,
@@ -41,7 +41,7 @@ impl VrReplica {
         if view > self.view {
             ctx.info(format_args!(
                 "{what} for view {view} from {}: joins the view change (4.2)",
-                Who(from)
+                self.name(from)
             ));
             self.start_view_change(ctx, view);
             return true;
@@ -51,7 +51,7 @@ impl VrReplica {
             if self.is_primary() {
                 ctx.debug(format_args!(
                     "{what} of view {view} from {}, which started: sends StartView again",
-                    Who(from)
+                    self.name(from)
                 ));
                 let msg = self.start_view_msg();
                 ctx.send(from, msg);
@@ -61,12 +61,7 @@ impl VrReplica {
         true
     }
 
-    pub(super) fn on_start_view_change<T: From<VrTimer>>(
-        &mut self,
-        ctx: &mut VCtx<'_, T>,
-        from: NodeId,
-        view: u64,
-    ) {
+    pub(super) fn on_start_view_change(&mut self, ctx: &mut VCtx<'_>, from: NodeId, view: u64) {
         if self.join_view_change(ctx, from, view, "StartViewChange") {
             self.svc_from.insert(from);
             self.maybe_send_do_view_change(ctx);
@@ -94,7 +89,7 @@ impl VrReplica {
 
     /// Step 2: with `StartViewChange` from `f` others, send `DoViewChange` (the log, the last
     /// normal view, the op- and commit-numbers) to the primary of the new view.
-    pub(super) fn maybe_send_do_view_change<T: From<VrTimer>>(&mut self, ctx: &mut VCtx<'_, T>) {
+    pub(super) fn maybe_send_do_view_change(&mut self, ctx: &mut VCtx<'_>) {
         if self.status != Status::ViewChange || self.dvc_sent {
             return;
         }
@@ -110,7 +105,7 @@ impl VrReplica {
                 if p == self.me {
                     "itself".to_string()
                 } else {
-                    Who(p).to_string()
+                    self.name(p).to_string()
                 },
                 self.view,
                 self.last_normal,
@@ -135,9 +130,9 @@ impl VrReplica {
     }
 
     /// Step 3: the new primary collects `DoViewChange` messages.
-    pub(super) fn on_do_view_change<T: From<VrTimer>>(
+    pub(super) fn on_do_view_change(
         &mut self,
-        ctx: &mut VCtx<'_, T>,
+        ctx: &mut VCtx<'_>,
         from: NodeId,
         view: u64,
         dvc: DoViewChange,
@@ -158,7 +153,7 @@ impl VrReplica {
     /// primary takes the log of the one with the largest last-normal view, and among those
     /// the largest op-number; the commit-number is the largest received. Then steps 4 and 5:
     /// it is normal, sends `StartView`, and executes the committed ops it had not.
-    pub(super) fn maybe_start_view<T: From<VrTimer>>(&mut self, ctx: &mut VCtx<'_, T>) {
+    pub(super) fn maybe_start_view(&mut self, ctx: &mut VCtx<'_>) {
         let me = self.me;
         if self.status != Status::ViewChange
             || self.primary_of(self.view) != me
@@ -187,14 +182,14 @@ impl VrReplica {
             return;
         };
         if ctx.log_enabled(Level::Info) {
-            let senders: Vec<String> = senders.iter().map(|&j| Who(j).to_string()).collect();
+            let senders: Vec<String> = senders.iter().map(|&j| self.name(j).to_string()).collect();
             ctx.info(format_args!(
                 "DoViewChange from {}: takes {} (last normal view {}, op {}), commit {commit}{}",
                 senders.join(", "),
                 if best == me {
                     "its own log".to_string()
                 } else {
-                    format!("the log of {}", Who(best))
+                    format!("the log of {}", self.name(best))
                 },
                 chosen.last_normal,
                 chosen.log.len(),
@@ -227,9 +222,9 @@ impl VrReplica {
 
     /// Step 5: a replica takes the new view's log from `StartView`, executes what is
     /// committed, and acknowledges the ops that are not yet committed with `PrepareOk`.
-    pub(super) fn on_start_view<T: From<VrTimer>>(
+    pub(super) fn on_start_view(
         &mut self,
-        ctx: &mut VCtx<'_, T>,
+        ctx: &mut VCtx<'_>,
         from: NodeId,
         view: u64,
         log: Vec<Request>,
@@ -244,7 +239,7 @@ impl VrReplica {
         if stale {
             ctx.debug(format_args!(
                 "ignoring StartView of view {view} from {}",
-                Who(from)
+                self.name(from)
             ));
             return;
         }
@@ -258,7 +253,7 @@ impl VrReplica {
         let op = self.op();
         ctx.info(format_args!(
             "StartView from {}: view {view}, log of {op} ops, commit {commit}; normal as a backup",
-            Who(from)
+            self.name(from)
         ));
         self.reset_deadline(ctx);
         self.execute_up_to(ctx, self.known_commit);
