@@ -98,6 +98,8 @@ def figure8(d):
     check(commits["n1"] == 7, f"the leader does not commit index 8: {commits}", d, "f8-commit")
     check(f["n1"]["role"] == "leader" and f["n1"]["term"] == "6", f["n1"])
     check(f["n5"]["down"], "n5 is down at 931.5 ms")
+    title = js(d, "document.getElementById('grid-title').textContent")
+    check(title == "Log (cells: term; bar: commit index)", title, d, "f8-grid-title")
     shot(d, "raft-figure8-c-not-committed")
 
     # Keyboard steps: Right moves to the next event and shows it.
@@ -227,6 +229,10 @@ def vr(d):
     legend = js(d, "document.getElementById('legend').textContent")
     check(all(r in legend for r in ["primary", "backup", "view-change", "recovering"]), legend)
     js(d, "synodView.setView(0, 1000000)")
+    js(d, "synodView.setCursorTime(0)")
+    # At the start every log is empty; the title still says what VR's cells are.
+    title = js(d, "document.getElementById('grid-title').textContent")
+    check(title == "Log (cells: command; bar: commit index)", title, d, "vr-grid-title-start")
     js(d, "synodView.setCursorTime(450000)")
     marks = js(d, "[...document.querySelectorAll('.lane-mark')].map(e => e.textContent)")
     check(marks[:3] == ["\u2716", "\u265b", ""], f"n1 down, n2 wears the crown: {marks}", d, "vr-crown")

@@ -96,6 +96,12 @@
       t.order = [...t.rows.keys()].sort(t.numeric ? (a, b) => a - b : undefined);
     }
   }
+  // A log whose cells start with a term (Raft) is coloured by term; one whose cells are
+  // commands (VR's log carries no epoch) by command. Decided once, from every cell the trace
+  // ever holds, so that the grid's title does not change with the cursor (an empty log at the
+  // start says nothing).
+  const logByCommand = state.some(st => st.tables.has('log') &&
+    [...st.tables.get('log').rows.values()].some(h => h.v.some(v => v >= 0 && !/^\d/.test(S[v]))));
   function valueAt(h, c) {
     if (!h) return undefined;
     let lo = 0, hi = h.e.length - 1, found = -1;
@@ -734,10 +740,7 @@
       return { r, dn, commit, cells };
     });
     for (const k of chosen) sig += '|c' + k;
-    // A log whose cells start with a term (Raft) is coloured by term; one whose cells are
-    // commands (VR's log carries no epoch) by command.
-    const byCommand = drawn.some(d => d.r.table === 'log' && d.cells.some(v => v !== undefined && !/^\d/.test(v)));
-    const title = tables.includes('log') ? `Log (cells: ${byCommand ? 'command' : 'term'}; bar: commit index)` : 'Slots (' + tables.join(', ') + '; cells: ballot or command)';
+    const title = tables.includes('log') ? `Log (cells: ${logByCommand ? 'command' : 'term'}; bar: commit index)` : 'Slots (' + tables.join(', ') + '; cells: ballot or command)';
     if ($('grid-title').textContent !== title) $('grid-title').textContent = title;
     const paint = sig !== gridSig;
     gridSig = sig;
