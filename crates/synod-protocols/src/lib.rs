@@ -9,8 +9,8 @@
 //! - One folder per protocol, each with its descriptor and builder in `build.rs`:
 //!   [`single_server`] (`kv`, the baseline the replicated stores must behave like),
 //!   [`paxos`] (single-decree Paxos), [`multipaxos`] (Multi-Paxos KV), [`raft`] (Raft KV),
-//!   [`register`] (single-decree Paxos serving a register: Stateright's model, a reference
-//!   model for `synod explore`'s side-by-side).
+//!   [`vr`] (Viewstamped Replication KV), [`register`] (single-decree Paxos serving a register:
+//!   Stateright's model, a reference model for `synod explore`'s side-by-side).
 //! - [`scenario`]: the scenario format (docs/scenarios.md); [`settings`]: the keys each protocol
 //!   owns in it, with their defaults and checks.
 //! - [`system`]: from a scenario to a runnable system.
@@ -36,5 +36,6 @@ pub mod settings;
 pub mod single_server;
 pub mod system;
 pub mod view;
+pub mod vr;
 
 pub use registry::PROTOCOLS;
