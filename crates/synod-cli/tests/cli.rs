@@ -197,7 +197,7 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
             "unknown-key",
             Some("protocol = \"kv\"\ncolour = \"red\"\n"),
             &[],
-            "unknown-key.toml:2: unknown key `colour` (valid here: name, description, protocol, seed, until_ms, settle_ms, bug, num_nodes, num_clients; tables: network, fault, request, expect, cluster, workload)",
+            "unknown-key.toml:2: unknown key `colour` (valid here: name, description, protocol, seed, until_ms, settle_ms, bug, num_nodes, num_clients; tables: network, fault, request, note, expect, cluster, workload)",
         ),
         // Type errors in the user's words.
         (
@@ -274,6 +274,30 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
             ),
             &[],
             "request-time.toml:3: key `request.at_ms`: a request cannot happen at a negative time (-1)",
+        ),
+        (
+            "note-text",
+            Some("protocol = \"kv\"\n[[note]]\nat_ms = 5\n"),
+            &[],
+            "note-text.toml:2: a [[note]] needs `text` (it takes at_ms and text)",
+        ),
+        (
+            "note-empty",
+            Some("protocol = \"kv\"\n[[note]]\nat_ms = 5\ntext = \"  \"\n"),
+            &[],
+            "note-empty.toml:4: key `note.text`: a note says something: the text is empty",
+        ),
+        (
+            "note-time",
+            Some("protocol = \"kv\"\n[[note]]\nat_ms = -2\ntext = \"hi\"\n"),
+            &[],
+            "note-time.toml:3: key `note.at_ms`: a note cannot happen at a negative time (-2)",
+        ),
+        (
+            "note-key",
+            Some("protocol = \"kv\"\n[[note]]\nat_ms = 2\ntext = \"hi\"\nnode = \"server\"\n"),
+            &[],
+            "note-key.toml:5: unknown key `note.node` (valid here: at_ms, text)",
         ),
         (
             "latency-range",
@@ -549,7 +573,8 @@ fn suspicious_schedules_warn_with_the_line_and_still_run() {
         "protocol = \"kv\"\nuntil_ms = 3000\n\
          [[fault]]\nat_ms = 5\nrestart = \"server\"\n\
          [[fault]]\nat_ms = 4000\ncrash = \"server\"\n\
-         [[request]]\nat_ms = 10\nclient = \"server\"\nop = \"get\"\nkey = \"a\"\n",
+         [[request]]\nat_ms = 10\nclient = \"server\"\nop = \"get\"\nkey = \"a\"\n\
+         [[note]]\nat_ms = 3500\ntext = \"too late\"\n",
     )
     .unwrap();
     let o = synod(&["run", path.to_str().unwrap(), "--log-level", "error"]);
@@ -559,6 +584,7 @@ fn suspicious_schedules_warn_with_the_line_and_still_run() {
         "suspicious.toml:5: restart of `server` at 5.0ms, which is up then (no crash before it): it does nothing",
         "suspicious.toml:8: a fault at 4000.0ms, after the run ends (until 3000.0ms): it never strikes",
         "suspicious.toml:11: a request to `server`, which is a server, not a client: it is skipped",
+        "suspicious.toml:15: a note at 3500.0ms, after the run ends (until 3000.0ms): it is never shown",
     ] {
         assert!(
             err.lines()

@@ -117,6 +117,7 @@ fn every_event_a_run_writes_is_documented_with_its_fields() {
         "role",
         "commit",
         "decide",
+        "note",
     ] {
         assert!(
             seen.contains_key(kind),
