@@ -157,6 +157,69 @@ fn every_example_scenario_meets_its_expectations() {
     assert!(seen >= 3);
 }
 
+/// The legend of the notations is printed once at the start of a narrated run: by default at
+/// info and more detailed levels, at any level with `--legend`, never with `--no-legend`.
+#[test]
+fn the_legend_is_printed_at_info_or_when_asked() {
+    let has = |args: &[&str]| {
+        let o = synod(args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let out = stdout(&o);
+        (out.matches("legend:\n").count(), out)
+    };
+    let (n, out) = has(&["run", "raft", "--until", "10"]);
+    assert_eq!(n, 1, "{out}");
+    let legend = out.split("legend:\n").nth(1).unwrap();
+    for want in [
+        "  [observer]  ",
+        "  [note]  ",
+        "  9@t1  ",
+        "the end of a log: index 9, an entry of term 1",
+    ] {
+        assert!(legend.contains(want), "{want}:\n{out}");
+    }
+    assert!(!legend.contains("-> n2: ..."), "arrows only from debug on");
+    let (n, out) = has(&["run", "paxos", "--log-level", "debug", "--until", "10"]);
+    assert_eq!(n, 1);
+    assert!(out.contains("\n  -> n2: ...  ") && out.contains("\n  1.4   "), "{out}");
+    assert_eq!(has(&["run", "paxos", "--log-level", "warn"]).0, 0);
+    let (n, out) = has(&["run", "multipaxos", "--log-level", "warn", "--legend"]);
+    assert_eq!(n, 1);
+    assert!(out.contains("  slot 3  "), "{out}");
+    assert_eq!(has(&["run", "raft", "--no-legend", "--until", "10"]).0, 0);
+    let o = synod(&["run", "raft", "--legend", "--no-legend"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// A scenario's notes are printed inline at their times, wrapped, at every level from warn.
+#[test]
+fn notes_are_printed_inline_at_their_time() {
+    let o = synod(&["run", "scenarios/raft-figure8.toml", "--log-level", "warn"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out.matches("  [note]  ").count(), 10, "{out}");
+    let at = out.find("  931.5ms  [note]  ").expect(&out);
+    let next = &out[at..];
+    let second = next.lines().nth(1).unwrap();
+    assert!(second.starts_with("                "), "wrapped: {next}");
+    // Every line of a note holds at most 80 characters of its text.
+    let indent = second.len() - second.trim_start().len();
+    let mut in_note = false;
+    for l in out.lines() {
+        if l.contains("  [note]  ") {
+            in_note = true;
+            let text = l.split("  [note]  ").nth(1).unwrap().trim_start();
+            assert!(text.chars().count() <= 80, "{l}");
+        } else if in_note && l.starts_with(&" ".repeat(indent)) {
+            assert!(l.chars().count() <= indent + 80, "{l}");
+        } else {
+            in_note = false;
+        }
+    }
+    let o = synod(&["run", "scenarios/raft-figure8.toml", "--log-level", "error"]);
+    assert!(!stdout(&o).contains("[note]"));
+}
+
 #[test]
 fn an_unmet_expectation_exits_1() {
     let path = scratch().join("unmet.toml");

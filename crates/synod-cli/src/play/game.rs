@@ -1164,6 +1164,20 @@ pub(crate) mod tests {
             .unwrap();
         assert_eq!(notes, sc.notes.len());
         assert!(notes >= 5, "{notes}");
+        let first = callouts.iter().find(|c| c["rule"] == "note").unwrap();
+        let text = first["text"].as_str().unwrap();
+        assert!(
+            text.contains("are red, green, blue, orange and purple here"),
+            "{text}"
+        );
+        let a = callouts
+            .iter()
+            .find(|c| c["rule"] == "note" && c["t"] == 244.0)
+            .unwrap();
+        assert!(
+            a["text"].as_str().unwrap().starts_with("(a) Red leads term 1"),
+            "{a}"
+        );
         // The moment of Figure 8: index 8 of term 1 on a majority, not committed.
         let fig8: Vec<_> = callouts.iter().filter(|c| c["rule"] == "r-fig8").collect();
         let text = fig8[0]["text"].as_str().unwrap();

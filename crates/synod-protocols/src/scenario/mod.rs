@@ -74,7 +74,7 @@ pub struct NoteSpec {
     pub at: Time,
     /// What it says (runs of white space, line breaks included, read as one space).
     pub text: String,
-    /// The line of its `[[note]]` table (0 for notes not read from a file).
+    /// The line of its `at_ms` (0 for notes not read from a file).
     pub line: usize,
 }
 

@@ -581,15 +581,15 @@ fn notes(src: &Source<'_>, e: &Entry<'_, '_>) -> Result<Vec<NoteSpec>, super::Sc
     let tables = e.tables().map_err(|m| src.at(e, m))?;
     let mut out = Vec::with_capacity(tables.len());
     for mut t in tables {
-        let line = src.line(t.span.start);
+        let header = src.line(t.span.start);
         let missing = |k: &str| {
             src.error(
-                Some(line),
+                Some(header),
                 format!("a [[note]] needs `{k}` (it takes at_ms and text)"),
             )
         };
-        let at = match t.take("at_ms") {
-            Some(a) => at_ms(src, &a, "a note")?,
+        let (at, line) = match t.take("at_ms") {
+            Some(a) => (at_ms(src, &a, "a note")?, src.line(a.key_span.start)),
             None => return Err(missing("at_ms")),
         };
         let text = t.take("text").ok_or_else(|| missing("text"))?;
