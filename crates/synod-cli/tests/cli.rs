@@ -181,7 +181,10 @@ fn the_legend_is_printed_at_info_or_when_asked() {
     assert!(!legend.contains("-> n2: ..."), "arrows only from debug on");
     let (n, out) = has(&["run", "paxos", "--log-level", "debug", "--until", "10"]);
     assert_eq!(n, 1);
-    assert!(out.contains("\n  -> n2: ...  ") && out.contains("\n  1.4   "), "{out}");
+    assert!(
+        out.contains("\n  -> n2: ...  ") && out.contains("\n  1.4   "),
+        "{out}"
+    );
     assert_eq!(has(&["run", "paxos", "--log-level", "warn"]).0, 0);
     let (n, out) = has(&["run", "multipaxos", "--log-level", "warn", "--legend"]);
     assert_eq!(n, 1);

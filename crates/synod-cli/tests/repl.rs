@@ -659,3 +659,32 @@ fn every_fault_kind_typed_at_the_prompt_is_saved_exactly() {
         );
     }
 }
+
+/// A scenario's notes are printed when the clock passes them, before the events due then,
+/// and again when a rewound session passes them again.
+#[test]
+fn notes_are_printed_when_the_clock_passes_them() {
+    let o = repl(
+        &["scenarios/raft-figure8.toml"],
+        "log warn\nrun 243\nrun 7\ngoto 100\nrun 305\n",
+    );
+    let out = text(&o.stdout);
+    let at = |s: &str| out.find(s).unwrap_or_else(|| panic!("{s}:\n{out}"));
+    assert_eq!(out.matches("[note]").count(), 1 + 2 + 1, "{out}");
+    assert!(
+        out.contains("    0.0ms  [note]      Figure 8 of the Raft paper"),
+        "{out}"
+    );
+    // (a) comes only with the second `run`, which passes 244 ms, and before the partition.
+    let reached = at("-- reached 243.0ms");
+    let a = at("  244.0ms  [note]             (a) n1 leads term 1;");
+    assert!(
+        reached < a && a < at("  244.0ms  [fault]            *** partition"),
+        "{out}"
+    );
+    // After the rewind to 100 ms the clock passes 244 ms again: (a) is told again.
+    let after = at("-- back");
+    let back = out[after..].find("(a) n1 leads term 1;").map(|i| i + after);
+    assert!(back.is_some(), "{out}");
+    assert!(out.contains("(b) n5 times out first"), "{out}");
+}

@@ -294,7 +294,8 @@ pub fn legend(protocol: &[(&str, &str)], level: Level) -> String {
 pub const NOTE_WIDTH: usize = 80;
 
 /// `text` in lines of at most `width` characters, broken at spaces (a longer word stands alone).
-fn wrap(text: &str, width: usize) -> Vec<String> {
+/// The narration wraps notes with it; `synod view --svg` the notes it lists under the picture.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
     for word in text.split_whitespace() {

@@ -1175,7 +1175,10 @@ pub(crate) mod tests {
             .find(|c| c["rule"] == "note" && c["t"] == 244.0)
             .unwrap();
         assert!(
-            a["text"].as_str().unwrap().starts_with("(a) Red leads term 1"),
+            a["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("(a) Red leads term 1"),
             "{a}"
         );
         // The moment of Figure 8: index 8 of term 1 on a majority, not committed.
