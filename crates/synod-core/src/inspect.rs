@@ -177,6 +177,17 @@ impl<'a> Inspect<'a> {
             .unwrap_or_else(|| format!("node {}", id.0 + 1))
     }
 
+    /// Nodes by name, `n1, n3` (or `none`): a quorum, the promises a proposer holds.
+    pub fn names(&self, ids: &[NodeId]) -> String {
+        if ids.is_empty() {
+            return "none".into();
+        }
+        ids.iter()
+            .map(|id| self.name(*id))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// Start a part of the node (`proposer`, `acceptor`): the items after it belong to it.
     pub fn part(&mut self, name: impl fmt::Display) -> &mut Self {
         self.out.items.push(Item::Part(name.to_string()));
@@ -311,6 +322,15 @@ mod tests {
             "{shown}"
         );
         assert!(shown.ends_with("    100:1\n"));
+    }
+
+    #[test]
+    fn nodes_are_named_as_the_narration_names_them() {
+        let names: Vec<String> = vec!["n1".into(), "acceptor 2".into()];
+        let out = Inspect::new(&names);
+        assert_eq!(out.names(&[NodeId(1), NodeId(0)]), "acceptor 2, n1");
+        assert_eq!(out.names(&[]), "none");
+        assert_eq!(out.name(NodeId(6)), "node 7");
     }
 
     #[test]

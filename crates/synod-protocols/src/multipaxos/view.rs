@@ -10,7 +10,6 @@ use super::learner::Learner;
 use super::replica::Replica;
 use super::{Durable, Server};
 use crate::view::{entry_stamp, inspect_state_machine, store};
-use synod_core::NodeId;
 use synod_core::inspect::Inspect;
 use synod_core::view::StateView;
 
@@ -53,16 +52,6 @@ pub(super) fn inspect_durable(d: &Durable, out: &mut Inspect<'_>) {
     }
 }
 
-fn names(out: &Inspect<'_>, ids: &[NodeId]) -> String {
-    if ids.is_empty() {
-        return "none".into();
-    }
-    ids.iter()
-        .map(|id| out.name(*id))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// An acceptor: its promise, and what it accepted in each slot (all of it durable).
 fn inspect_acceptor(out: &mut Inspect<'_>, a: &Acceptor) {
     out.field("promised", a.promised);
@@ -87,7 +76,7 @@ fn inspect_leader(out: &mut Inspect<'_>, l: &Leader) {
     out.field("maxRound", l.max_round());
     match l.mode() {
         Mode::Candidate => {
-            let by = names(out, l.promised_by());
+            let by = out.names(l.promised_by());
             out.field("promised by", by);
         }
         Mode::Standby => {
@@ -99,7 +88,7 @@ fn inspect_leader(out: &mut Inspect<'_>, l: &Leader) {
     }
     let rows: Vec<(u64, String, String)> = l
         .in_flight_by()
-        .map(|(slot, e, acks)| (slot, e.cmd.to_string(), names(out, acks)))
+        .map(|(slot, e, acks)| (slot, e.cmd.to_string(), out.names(acks)))
         .collect();
     let mut t = out.table("proposed", &["slot", "command", "accepted by"]);
     for (slot, cmd, by) in rows {

@@ -7,7 +7,6 @@ use super::acceptor::Acceptor;
 use super::msg::{ShowAccepted, ShowBallot};
 use super::node::{Durable, PaxosNode};
 use super::proposer::Phase;
-use synod_core::NodeId;
 use synod_core::inspect::Inspect;
 use synod_core::view::StateView;
 
@@ -42,17 +41,6 @@ impl PaxosNode {
     }
 }
 
-/// Nodes by name, `a, b` (or `none`).
-fn named(out: &Inspect<'_>, ids: &[NodeId]) -> String {
-    if ids.is_empty() {
-        return "none".into();
-    }
-    ids.iter()
-        .map(|id| out.name(*id))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// An acceptor's state: all of it is what it keeps on disk (2.3).
 fn acceptor(out: &mut Inspect<'_>, a: &Acceptor) {
     out.part("acceptor");
@@ -72,13 +60,13 @@ impl PaxosNode {
                 Phase::Waiting => "waiting (start delay or retry timeout)".to_string(),
                 Phase::Preparing { promises, highest } => format!(
                     "1: promised by {} ({} of {quorum} needed); highest reported {}",
-                    named(out, promises),
+                    out.names(promises),
                     promises.len(),
                     ShowAccepted(highest.as_ref())
                 ),
                 Phase::Accepting { value, accepted } => format!(
                     "2: proposing {value:?}, accepted by {} ({} of {quorum} needed)",
-                    named(out, accepted),
+                    out.names(accepted),
                     accepted.len()
                 ),
                 Phase::Done => "done: it knows the chosen value".to_string(),
