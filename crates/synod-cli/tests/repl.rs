@@ -569,6 +569,16 @@ fn inspect_speaks_the_papers_language_for_every_protocol() {
                 "kept  nothing: a replica catches up from the leader",
             ],
         ),
+        (
+            "vr",
+            "run 30\ninspect n1\ncrash n2\ninspect n2\nrestart n2\ninspect n2\n",
+            &[
+                "n1:\nstatus            normal\nview-number       0\nprimary           n1\nlast-normal-view  0\nop-number         6\ncommit-number     4\n",
+                "log (op-number:request), 6 rows\n  1:GET \"d\" (client 2 #1)\n",
+                "kept  nothing: VR keeps no state on disk; on restart the replica recovers it from the others (4.3)",
+                "n2:\nstatus            recovering\nview-number       unknown until f + 1 answers",
+            ],
+        ),
     ];
     for (protocol, script, wants) in cases {
         let o = repl(&[protocol, "--log-level", "error"], script);

@@ -326,3 +326,33 @@ fn notes_are_told_at_their_time_and_change_nothing() {
     };
     assert_eq!(strip(&text), strip(&without));
 }
+
+/// Every protocol explains its own notations in the legend (a protocol added later, as VR was,
+/// must too), and each notation it lists appears in its narration of the built-in scenario
+/// (messages included, as `debug` shows them).
+#[test]
+fn every_protocol_has_a_legend_of_what_its_narration_shows() {
+    // Every number a 0: `t3` and `t1` have one shape.
+    let shape = |w: &str| {
+        w.chars()
+            .map(|c| if c.is_ascii_digit() { '0' } else { c })
+            .collect::<String>()
+    };
+    for p in PROTOCOLS.iter() {
+        assert!(!p.legend.is_empty(), "{} has no legend", p.name);
+        let s = PROTOCOLS.scenario(p.name).unwrap();
+        let shaped = shape(&narrate(&s, Some(Level::Debug)).0);
+        for (notation, meaning) in p.legend {
+            assert!(!meaning.is_empty(), "{}: {notation}", p.name);
+            // A notation's first word (`[n4`, `t3`, `9@t1`, `p1a`) is in the narration, up to
+            // its numbers.
+            let word = notation
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .trim_end_matches([',', ':']);
+            let in_story = shaped.contains(&shape(word));
+            assert!(in_story, "{}: `{notation}` is not in its narration", p.name);
+        }
+    }
+}
