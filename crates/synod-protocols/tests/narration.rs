@@ -356,3 +356,43 @@ fn every_protocol_has_a_legend_of_what_its_narration_shows() {
         }
     }
 }
+
+/// VR's planted bugs say what they skip, as Raft's do: the view change that does not compare
+/// last normal views, the answer to Recovery during a view change, the Prepare appended before
+/// the ops it follows.
+#[test]
+fn vr_bugs_say_what_they_skip() {
+    for (file, said) in [
+        (
+            "vr-bug-ignore-last-normal-view.toml",
+            "(BUG ignore-last-normal-view: last normal views not compared, the longest log wins)",
+        ),
+        (
+            "vr-bug-recovery-answer-in-view-change.toml",
+            "(BUG recovery-answer-in-view-change: answers while changing views, a view that has not started)",
+        ),
+    ] {
+        let text = story(&load(file));
+        assert!(!lines(&text, said).is_empty(), "{file}:\n{text}");
+    }
+    let s = faulty(
+        "vr",
+        "prepare-out-of-order",
+        1,
+        &[FaultKind::Loss],
+        20,
+        "[network]\nloss = 0.2\n",
+    );
+    let text = story(&s);
+    let early = lines(&text, "(BUG prepare-out-of-order: ");
+    assert!(!early.is_empty(), "{text}");
+    assert!(
+        early
+            .iter()
+            .all(|l| l.contains("Prepare from ") && l.contains(" appended as op ")),
+        "{early:?}"
+    );
+    // Without the bug, nothing says BUG.
+    let text = story(&PROTOCOLS.scenario("vr").unwrap());
+    assert!(!text.contains("BUG"), "{text}");
+}
