@@ -180,6 +180,7 @@
 pub mod explorable;
 pub mod fingerprint;
 mod ids;
+pub mod inspect;
 pub mod observe;
 mod process;
 mod rng;

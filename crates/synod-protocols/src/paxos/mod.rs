@@ -14,6 +14,7 @@
 //! - [`build`]: the scenario keys it takes, and the system it builds ([`PROTOCOL`]).
 //! - [`check`]: the validity state check.
 //! - [`explore`]: how `synod explore` searches it (its properties in state form, its bounds).
+//! - [`observer`]: the narration of the moment a value is chosen.
 //! - [`sweep`]: one seed of a randomized fault sweep (tests, the benchmark).
 //! - `view`: the state `synod view` draws (ballots, promises, what was accepted and decided).
 //!
@@ -26,6 +27,7 @@ pub mod explore;
 pub mod layout;
 pub mod msg;
 pub mod node;
+pub mod observer;
 pub mod proposer;
 pub mod sweep;
 mod view;

@@ -13,9 +13,9 @@
 //!   ids make retries exactly-once, reads go through the log.
 //!
 //! Files: [`log`] (the log), [`msg`] (messages), [`node`] (one server), `check` (the live
-//! Figure 3 checks that need the servers' logs), [`build`] (the scenario keys it takes and the
-//! system it builds), [`explore`] (how `synod explore` searches it), `view` (the state
-//! `synod view` draws).
+//! Figure 3 checks that need the servers' logs), `observer` (the narration of the moment an
+//! entry becomes committed), [`build`] (the scenario keys it takes and the system it builds),
+//! [`explore`] (how `synod explore` searches it), `view` (the state `synod view` draws).
 
 pub mod build;
 mod check;
@@ -23,6 +23,7 @@ pub mod explore;
 pub mod log;
 pub mod msg;
 pub mod node;
+mod observer;
 #[cfg(test)]
 mod tests;
 mod view;
@@ -32,6 +33,7 @@ pub use check::RaftChecker;
 pub use log::{Entry, Log};
 pub use msg::RaftMsg;
 pub use node::{Durable, RaftServer, Role};
+pub use observer::CommitObserver;
 
 use crate::kv::{ClientTimer, KvNode, KvTimer};
 use synod_core::Time;

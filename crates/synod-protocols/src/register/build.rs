@@ -44,6 +44,28 @@ pub const PROTOCOL: Protocol = Protocol {
     settings: &[&[NODES, CLIENTS]],
     validate: no_rules,
     faults: &[],
+    legend: &[
+        (
+            "1.0",
+            "ballot 1.0: round 1 led by the server of node id 0, n1 (the higher round wins, then the higher id)",
+        ),
+        (
+            "#3",
+            "request 3: a client's put is its node id, its get twice that",
+        ),
+        (
+            "'A'",
+            "a value: each client puts its own letter (client 1 `A`, client 2 `B`, ...)",
+        ),
+        (
+            "p1a, p1b",
+            "Phase 1: Prepare(ballot), and the Prepared that reports what was accepted",
+        ),
+        (
+            "p2a, p2b",
+            "Phase 2: Accept(ballot, proposal), and Accepted; then Decided to the others",
+        ),
+    ],
     build,
     reference_model: true,
     explore: Some(super::explore::EXPLORE),
