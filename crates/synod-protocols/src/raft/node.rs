@@ -12,6 +12,7 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::Rc;
+use std::sync::Arc;
 use synod_core::view::Changed;
 use synod_core::{Ctx, Level, NodeId, NodeStatus, Process, Time};
 
@@ -420,7 +421,7 @@ impl RaftServer {
         term: u64,
         prev: u64,
         prev_term: u64,
-        entries: Vec<Entry>,
+        entries: Vec<Arc<Entry>>,
         leader_commit: u64,
     ) {
         let cur = self.d.current_term;
@@ -506,10 +507,10 @@ impl RaftServer {
                 Some(_) => {
                     replaced.get_or_insert((idx, self.d.log.last_index()));
                     self.d.log.truncate_from(idx);
-                    self.d.log.push(e);
+                    self.d.log.push_shared(e);
                 }
                 None => {
-                    self.d.log.push(e);
+                    self.d.log.push_shared(e);
                 }
             }
             self.mark_dirty(idx);
@@ -704,15 +705,20 @@ impl RaftServer {
             let Some(e) = self.d.log.get(idx) else {
                 break;
             };
+            // Every server applies; only the leader answers, so only it copies the result.
+            let noop;
             let result = match e.req {
                 Some((client, req_id)) => {
                     self.sessions
-                        .apply(&mut self.store, client, req_id, &e.cmd)
+                        .apply_ref(&mut self.store, client, req_id, &e.cmd)
                         .0
                 }
-                None => self.store.apply(&e.cmd),
+                None => {
+                    noop = self.store.apply(&e.cmd);
+                    &noop
+                }
             };
-            ctx.apply(idx, &e.cmd, &result);
+            ctx.apply(idx, &e.cmd, result);
             if self.role == Role::Leader {
                 if let Some((client, req_id)) = e.req {
                     if ctx.log_enabled(Level::Info) {
@@ -721,6 +727,7 @@ impl RaftServer {
                             e.cmd
                         ));
                     }
+                    let result = result.clone();
                     ctx.send(client, RaftMsg::Reply(Reply::Done { req_id, result }));
                 }
             }
