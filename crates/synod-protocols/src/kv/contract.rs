@@ -196,6 +196,11 @@ impl Sessions {
             Entry::Vacant(e) => (&e.insert((req_id, store.apply(cmd))).1, true),
         }
     }
+
+    /// Each client's last request applied and its result, by client.
+    pub fn iter(&self) -> impl Iterator<Item = (NodeId, u64, &ClientResult)> {
+        self.last.iter().map(|(c, (r, res))| (*c, *r, res))
+    }
 }
 
 /// A client request, as every KV protocol carries it.

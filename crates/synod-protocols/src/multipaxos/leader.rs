@@ -47,13 +47,16 @@ struct InFlight {
 }
 
 /// The acceptors that accepted a slot, in the order they answered. A slot needs a majority,
-/// so a handful are kept inline, without the allocation a `Vec` makes for every slot; more
-/// (a cluster of more than [`Acks::INLINE`] acceptors) go to a vector. Prints as a list.
+/// so a handful are kept inline, without the allocation a `Vec` makes for every slot; past
+/// [`Acks::INLINE`] (a cluster of more acceptors) they all move to a vector, so the list is
+/// always one slice. Prints as a list.
 #[derive(Clone)]
 struct Acks {
+    /// The first `len` acceptors, while they fit.
     first: [NodeId; Acks::INLINE],
     len: usize,
-    more: Vec<NodeId>,
+    /// All of them, once they do not fit in `first` (empty until then).
+    spilled: Vec<NodeId>,
 }
 
 impl Default for Acks {
@@ -61,7 +64,7 @@ impl Default for Acks {
         Acks {
             first: [NodeId(0); Acks::INLINE],
             len: 0,
-            more: Vec::new(),
+            spilled: Vec::new(),
         }
     }
 }
@@ -73,19 +76,30 @@ impl Acks {
         self.len
     }
 
+    fn as_slice(&self) -> &[NodeId] {
+        if self.len <= Self::INLINE {
+            &self.first[..self.len]
+        } else {
+            &self.spilled
+        }
+    }
+
     fn iter(&self) -> impl Iterator<Item = &NodeId> {
-        let inline = &self.first[..self.len.min(Self::INLINE)];
-        inline.iter().chain(&self.more)
+        self.as_slice().iter()
     }
 
     fn contains(&self, id: &NodeId) -> bool {
-        self.iter().any(|a| a == id)
+        self.as_slice().contains(id)
     }
 
     fn push(&mut self, id: NodeId) {
-        match self.first.get_mut(self.len) {
-            Some(slot) => *slot = id,
-            None => self.more.push(id),
+        if self.len < Self::INLINE {
+            self.first[self.len] = id;
+        } else {
+            if self.len == Self::INLINE {
+                self.spilled.extend_from_slice(&self.first);
+            }
+            self.spilled.push(id);
         }
         self.len += 1;
     }
@@ -168,6 +182,39 @@ impl Leader {
     /// What it learned: the chosen slots and its copy of the store.
     pub fn learner(&self) -> &Learner {
         &self.learner
+    }
+
+    /// The leader it believes active (itself when active).
+    pub fn known_leader(&self) -> Option<NodeId> {
+        self.known_leader
+    }
+
+    /// The highest round it has started Phase 1 in (kept on disk).
+    pub fn max_round(&self) -> u64 {
+        self.durable.max_round
+    }
+
+    /// A candidate's promises so far: the acceptors that promised its ballot.
+    pub fn promised_by(&self) -> &[NodeId] {
+        &self.promised_by
+    }
+
+    /// The next slot it will propose a new request in.
+    pub fn next_slot(&self) -> Slot {
+        self.next_slot
+    }
+
+    /// The requests waiting for a free slot of the window.
+    pub fn queued(&self) -> impl Iterator<Item = &Request> {
+        self.queue.iter()
+    }
+
+    /// The slots it proposed and has not seen chosen yet, with the acceptors that accepted
+    /// each.
+    pub fn in_flight_by(&self) -> impl Iterator<Item = (Slot, &Entry, &[NodeId])> {
+        self.inflight
+            .iter()
+            .map(|(slot, f)| (*slot, &f.entry, f.acks.as_slice()))
     }
 
     /// The slots it proposed and has not seen chosen yet: slot, entry, acceptors that
@@ -367,6 +414,15 @@ impl Leader {
             .max(self.learner.top());
         if self.cfg.bug == Some(Bug::SkipPhase1Values) {
             // Planted bug: the reported values are dropped and their slots reused.
+            if !reported.is_empty() {
+                ctx.warn(format_args!(
+                    "BUG skip-phase1-values: the {} proposal(s) the acceptors reported accepted (in slots {}..{}) are dropped, and slots from {} on are reused for new requests; Paxos requires re-proposing them",
+                    reported.len(),
+                    reported.keys().next().copied().unwrap_or(0),
+                    reported.keys().next_back().copied().unwrap_or(0),
+                    self.from_slot
+                ));
+            }
             self.next_slot = self.from_slot;
         } else {
             let mut reported = reported;
@@ -928,6 +984,7 @@ mod dense_map_tests {
             acks.push(NodeId(i));
             model.push(NodeId(i));
             assert_eq!(acks.len(), model.len());
+            assert_eq!(acks.as_slice(), model.as_slice());
             assert_eq!(format!("{acks:?}"), format!("{model:?}"));
             assert_eq!(format!("{acks:#?}"), format!("{model:#?}"));
         }
