@@ -10,11 +10,7 @@
 
 mod common;
 
-use std::time::Instant;
-use synod_core::Time;
-use synod_protocols::kv::Workload;
 use synod_protocols::raft::{self, RaftConfig};
-use synod_sim::SimConfig;
 
 const CLIENTS: u32 = 50;
 const PER_CLIENT: u32 = 2_000;
@@ -31,42 +27,18 @@ fn main() {
 /// kind. Returns the wall time in seconds.
 fn run(checks: bool, kinds: bool) -> f64 {
     let names: Vec<String> = (1..=5).map(|i| format!("n{i}")).collect();
-    let workload = Workload {
-        requests_per_client: PER_CLIENT,
-        ..Workload::default()
-    };
-    let config = SimConfig {
-        seed: 1,
-        until: Time::ms(10_000_000),
-        ..SimConfig::default()
-    };
     let mut sim = raft::simulation(
-        config,
+        common::config(),
         RaftConfig::default(),
         raft::specs(&names),
         CLIENTS,
-        workload,
+        common::workload(PER_CLIENT),
         checks,
     );
-    let started = Instant::now();
-    let end = sim.run();
-    let wall = started.elapsed().as_secs_f64();
-    assert!(sim.clients_done(), "run ended early: {end}");
     let requests = f64::from(CLIENTS * PER_CLIENT);
-    let stats = sim.stats();
-    println!(
-        "raft, 5 nodes, {CLIENTS} clients, {requests} requests, tracing off, live log checks {}: {:.0} requests/s ({:.2} s wall, {} events, {:.0} events/s, {} virtual; {end})",
-        if checks { "on" } else { "off" },
-        requests / wall,
-        wall,
-        stats.events,
-        stats.events as f64 / wall,
-        sim.now(),
+    let on = if checks { "on" } else { "off" };
+    let what = format!(
+        "raft, 5 nodes, {CLIENTS} clients, {requests} requests, tracing off, live log checks {on}"
     );
-    if kinds {
-        for k in &stats.kinds {
-            println!("  {:<14} {:>9} delivered", k.kind, k.delivered);
-        }
-    }
-    wall
+    common::timed(&what, requests, &mut sim, kinds)
 }

@@ -93,3 +93,49 @@ pub fn memory_line(requests: f64) -> String {
         None => "peak RSS unknown on this OS".to_string(),
     }
 }
+
+/// The simulator settings of the Raft and VR benches: seed 1, time enough for every request.
+pub fn config() -> synod_sim::SimConfig {
+    synod_sim::SimConfig {
+        seed: 1,
+        until: synod_core::Time::ms(10_000_000),
+        ..synod_sim::SimConfig::default()
+    }
+}
+
+/// The workload of the Raft and VR benches: `per_client` requests per client.
+pub fn workload(per_client: u32) -> synod_protocols::kv::Workload {
+    synod_protocols::kv::Workload {
+        requests_per_client: per_client,
+        ..synod_protocols::kv::Workload::default()
+    }
+}
+
+/// Run `sim` to its end and time it: print a line (`what`, then the rate, the wall time, the
+/// events and the virtual time), and with `kinds` the messages delivered by kind. Panics if a
+/// client did not finish (the rate would be wrong). Returns the wall time in seconds.
+pub fn timed<P: synod_core::Process>(
+    what: &str,
+    requests: f64,
+    sim: &mut synod_sim::Sim<P>,
+    kinds: bool,
+) -> f64 {
+    let started = std::time::Instant::now();
+    let end = sim.run();
+    let wall = started.elapsed().as_secs_f64();
+    assert!(sim.clients_done(), "run ended early: {end}");
+    let stats = sim.stats();
+    println!(
+        "{what}: {:.0} requests/s ({wall:.2} s wall, {} events, {:.0} events/s, {} virtual; {end})",
+        requests / wall,
+        stats.events,
+        stats.events as f64 / wall,
+        sim.now(),
+    );
+    if kinds {
+        for k in &stats.kinds {
+            println!("  {:<17} {:>9} delivered", k.kind, k.delivered);
+        }
+    }
+    wall
+}
