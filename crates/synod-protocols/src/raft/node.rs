@@ -533,7 +533,7 @@ impl RaftServer {
         term: u64,
         prev: u64,
         prev_term: u64,
-        entries: Vec<Entry>,
+        entries: Vec<Arc<Entry>>,
         leader_commit: u64,
     ) {
         let cur = self.d.current_term;
@@ -627,10 +627,10 @@ impl RaftServer {
                 Some(_) => {
                     replaced.get_or_insert((idx, self.d.log.last_index()));
                     self.d.log.truncate_from(idx);
-                    self.d.log.push(e);
+                    self.d.log.push_shared(e);
                 }
                 None => {
-                    self.d.log.push(e);
+                    self.d.log.push_shared(e);
                 }
             }
             self.mark_dirty(idx);
@@ -829,15 +829,20 @@ impl RaftServer {
             let Some(e) = self.d.log.get(idx) else {
                 break;
             };
+            // Every server applies; only the leader answers, so only it copies the result.
+            let noop;
             let result = match e.req {
                 Some((client, req_id)) => {
                     self.sessions
-                        .apply(&mut self.store, client, req_id, &e.cmd)
+                        .apply_ref(&mut self.store, client, req_id, &e.cmd)
                         .0
                 }
-                None => self.store.apply(&e.cmd),
+                None => {
+                    noop = self.store.apply(&e.cmd);
+                    &noop
+                }
             };
-            ctx.apply(idx, &e.cmd, &result);
+            ctx.apply(idx, &e.cmd, result);
             // Every server narrates what it applies (no-ops change nothing and are left out);
             // the leader also answers the client.
             let Some((client, req_id)) = e.req else {
@@ -849,6 +854,7 @@ impl RaftServer {
                 ctx.info(format_args!("applies {idx}: {} -> {result}{reply}", e.cmd));
             }
             if leads {
+                let result = result.clone();
                 ctx.send(client, RaftMsg::Reply(Reply::Done { req_id, result }));
             }
         }
