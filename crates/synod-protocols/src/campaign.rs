@@ -270,7 +270,7 @@ pub fn strikes(action: &FaultAction, s: &Scenario) -> bool {
         | FaultAction::Hold(_)
         | FaultAction::Protocol(..) => true,
         FaultAction::Restart(_) | FaultAction::Heal | FaultAction::Release(_) => false,
-        FaultAction::Slow(_, factor) => *factor != 1.0,
+        FaultAction::Slow(_, factor) | FaultAction::Skew(_, factor) => *factor != 1.0,
         FaultAction::Loss(p) | FaultAction::Duplicate(p) => *p > 0.0,
         FaultAction::Latency(min, max) => (*min, *max) != (s.net.latency_min, s.net.latency_max),
     }

@@ -231,6 +231,46 @@ struct World<M, T> {
     clients_left: usize,
     clients_done_at: Option<Time>,
     last_leader: Option<NodeId>,
+    /// Each node's clock (see [`Fault::Skew`]).
+    clocks: Vec<Clock>,
+}
+
+/// A node's clock: it read `base_local` at real time `base_real`, and since then runs
+/// `factor` times slower than real time (1.0: a true clock, which reads real time exactly).
+#[derive(Clone, Copy, Debug)]
+struct Clock {
+    base_real: Time,
+    base_local: Time,
+    factor: f64,
+}
+
+impl Clock {
+    const TRUE: Clock = Clock {
+        base_real: Time::ZERO,
+        base_local: Time::ZERO,
+        factor: 1.0,
+    };
+
+    /// What the clock reads at real time `now` (rounded down, so that a timer set for `d`
+    /// never finds less than `d` elapsed when it fires).
+    fn local(&self, now: Time) -> Time {
+        let real = now.as_micros().saturating_sub(self.base_real.as_micros());
+        let elapsed = if self.factor == 1.0 {
+            real
+        } else {
+            (real as f64 / self.factor).floor() as u64
+        };
+        self.base_local + Time::micros(elapsed)
+    }
+
+    /// The real time a timer set for `after` on this clock takes (rounded up).
+    fn real(&self, after: Time) -> Time {
+        if self.factor == 1.0 {
+            after
+        } else {
+            Time::micros((after.as_micros() as f64 * self.factor).ceil() as u64)
+        }
+    }
 }
 
 impl<M: Message, T> World<M, T> {
@@ -361,7 +401,7 @@ impl<M: Message, T: fmt::Debug> Env<M, T> for World<M, T> {
         let id = TimerId(self.next_timer);
         self.timers
             .insert(id, (node, self.incarnation[node.index()], timer));
-        let at = self.now + after;
+        let at = self.now + self.clocks[node.index()].real(after);
         self.push(at, Ev::Timer(id));
         id
     }
@@ -573,6 +613,7 @@ impl<P: Process> Sim<P> {
             clients_left,
             clients_done_at: None,
             last_leader: None,
+            clocks: vec![Clock::TRUE; n],
         };
         for i in 0..n {
             world.push(Time::ZERO, Ev::Start(NodeId(i as u32)));
@@ -867,7 +908,8 @@ impl<P: Process> Sim<P> {
         // The input being handled (a delivery, a timer, a start) was emitted just before.
         let input = self.world.tracer.seq;
         if let Slot::Up(p) = &mut self.nodes[i] {
-            let mut ctx = Ctx::new(node, self.world.now, &mut self.rngs[i], &mut self.world);
+            let now = self.world.clocks[i].local(self.world.now);
+            let mut ctx = Ctx::new(node, now, &mut self.rngs[i], &mut self.world);
             f(p, &mut ctx);
         }
         if self.world.tracer.wants_state {
@@ -1024,7 +1066,8 @@ impl<P: Process> Sim<P> {
         let mut accepted = false;
         let input = self.world.tracer.seq;
         if let Some(Slot::Up(p)) = self.nodes.get_mut(i) {
-            let mut ctx = Ctx::new(id, self.world.now, &mut self.rngs[i], &mut self.world);
+            let now = self.world.clocks[i].local(self.world.now);
+            let mut ctx = Ctx::new(id, now, &mut self.rngs[i], &mut self.world);
             accepted = p.on_client_request(&mut ctx, op);
         }
         if accepted && self.world.tracer.wants_state {
@@ -1160,7 +1203,55 @@ impl<P: Process> Sim<P> {
                 self.world.net.latency_min = *lo;
                 self.world.net.latency_max = *hi;
             }
+            Fault::Skew(t, factor) => match self.resolve(t) {
+                Some(id) => {
+                    let now = self.world.now;
+                    let clock = &mut self.world.clocks[id.index()];
+                    *clock = Clock {
+                        base_real: now,
+                        base_local: clock.local(now),
+                        factor: *factor,
+                    };
+                }
+                None => self.note_skipped(fault, &names),
+            },
+            Fault::Admin { to, verb, arg } => {
+                let taken = match self.resolve(to) {
+                    Some(id) => self.admin(id, verb, arg),
+                    None => false,
+                };
+                if !taken {
+                    let now = self.world.now;
+                    let text = format!(
+                        "fault skipped: `{}`: no such node is up, or it takes no orders",
+                        FaultDisplay {
+                            fault,
+                            names: &names
+                        }
+                    );
+                    self.world.tracer.emit(
+                        &self.world.labels,
+                        now,
+                        None,
+                        EventKind::Log {
+                            level: Level::Warn,
+                            text: &text,
+                        },
+                    );
+                }
+            }
         }
+    }
+
+    /// Hand an operator's order to `id` (see [`Fault::Admin`]); false if it is down or does
+    /// not take orders.
+    fn admin(&mut self, id: NodeId, verb: &str, arg: &str) -> bool {
+        if !self.is_up(id) {
+            return false;
+        }
+        let mut taken = false;
+        self.call(id, |p, ctx| taken = p.on_admin(ctx, verb, arg));
+        taken
     }
 
     fn note_skipped(&mut self, fault: &Fault, names: &[String]) {

@@ -1,6 +1,7 @@
 //! A Raft server's state as `synod view` draws it: the fields of Figure 2 (role, current
-//! term, vote, commit index, last applied), the log as a table (index -> term, command; the
-//! viewer's log grid colours cells by term, as Figure 8 does) and the store.
+//! term, vote, commit index, last applied, the snapshot's last index and the configuration when
+//! they matter), the log as a table (index -> term, command; the viewer's log grid colours
+//! cells by term, as Figure 8 does) and the store.
 
 use super::node::RaftServer;
 use crate::view::{entry_stamp, store};
@@ -25,12 +26,26 @@ impl RaftServer {
         v.field("commit", self.commit_index());
         v.field("applied", self.last_applied());
         let log = self.log();
+        if log.snapshot_index() > 0 {
+            v.field("snapshot", log.snapshot_index());
+        }
+        if self.config() != &self.cfg().initial {
+            v.field("config", self.config());
+        }
         let from = self.view_log.first(v).max(1);
         v.rows_from("log", from);
-        for i in from..=log.last_index() {
+        // Entries compacted into the snapshot are not listed: their rows go.
+        for i in from.max(log.first_index())..=log.last_index() {
             let Some(e) = log.get(i) else { break };
             v.row("log", i, entry_stamp(&[e.term], e.req), |c| {
-                c.cell(e.term).cell(&e.cmd);
+                match &e.config {
+                    Some(m) => {
+                        c.cell(e.term).cell(format_args!("CONFIG {m}"));
+                    }
+                    None => {
+                        c.cell(e.term).cell(&e.cmd);
+                    }
+                }
             });
         }
         store(v, self.store());
