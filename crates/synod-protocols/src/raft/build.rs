@@ -153,7 +153,7 @@ pub const ADD: FaultVerb = FaultVerb {
 /// `remove = "n2"`: a membership change (dissertation 4.1).
 pub const REMOVE: FaultVerb = FaultVerb {
     key: "remove",
-    doc: "tell the leader to remove this server from the configuration (the leader itself too: it steps down once that is committed)",
+    doc: "tell the leader to remove this server from the configuration; `\"leader\"` removes the leader itself, which steps down once that is committed",
     expand: |node, names| admin("remove", node, names),
 };
 
@@ -166,7 +166,8 @@ pub const TRANSFER: FaultVerb = FaultVerb {
 
 /// An order to the leader, once the server it names is known to exist.
 fn admin(verb: &'static str, node: &str, names: &[String]) -> Result<Vec<Fault>, String> {
-    if !names.iter().any(|n| n == node) {
+    let leader = verb == "remove" && node == "leader";
+    if !leader && !names.iter().any(|n| n == node) {
         return Err(format!("no server `{node}` (nodes: {})", names.join(", ")));
     }
     Ok(vec![Fault::Admin {

@@ -23,11 +23,15 @@ impl RaftServer {
         if !matches!(verb, "add" | "remove" | "transfer") {
             return false;
         }
-        let Some(who) = (self.cfg.names.iter())
-            .position(|n| n == arg)
-            .filter(|i| *i < self.cfg.servers)
-            .map(|i| NodeId(i as u32))
-        else {
+        let who = if verb == "remove" && arg == "leader" {
+            Some(self.me)
+        } else {
+            (self.cfg.names.iter())
+                .position(|n| n == arg)
+                .filter(|i| *i < self.cfg.servers)
+                .map(|i| NodeId(i as u32))
+        };
+        let Some(who) = who else {
             ctx.warn(format_args!("{verb} {arg}: no server is called `{arg}`"));
             return true;
         };
