@@ -160,6 +160,7 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
     crate::run::warn(&built.warnings);
     let kinds =
         campaign::parse_kinds(&args.faults).map_err(|e| UsageError(format!("--faults: {e}")))?;
+    campaign::check_kinds(&kinds, &base).map_err(|e| UsageError(format!("--faults: {e}")))?;
     let shard = args
         .shard
         .as_deref()

@@ -24,6 +24,16 @@ pub enum FaultKind {
     Slow,
     /// A node's messages are held for a while, then released.
     Hold,
+    /// A node's clock runs fast or slow for a while (within a factor of 1.25 either way, so
+    /// that two skewed clocks stay within a drift bound of 100%), then true again. Opt-in.
+    Skew,
+    /// An operator's membership change: the leader is told to remove a server, and to add it
+    /// back when the fault ends (`remove` / `add` orders, [`Fault::Admin`]). Opt-in, for
+    /// protocols that take those orders.
+    Membership,
+    /// An operator's leadership transfer: the leader is told to hand over to a server
+    /// (`transfer` order). Opt-in, for protocols that take it.
+    Transfer,
 }
 
 impl FaultKind {
@@ -37,6 +47,22 @@ impl FaultKind {
         (FaultKind::Slow, "slow"),
         (FaultKind::Hold, "hold"),
     ];
+
+    /// Kinds drawn only when asked for (`--faults skew,membership,transfer`): clock skew, and
+    /// the operator's orders of protocols that take them. Not in [`FaultKind::ALL`], so that
+    /// the default campaign of every protocol draws what it always drew.
+    pub const OPT_IN: [(FaultKind, &'static str); 3] = [
+        (FaultKind::Skew, "skew"),
+        (FaultKind::Membership, "membership"),
+        (FaultKind::Transfer, "transfer"),
+    ];
+
+    /// Its name on the command line.
+    pub fn name(self) -> &'static str {
+        (Self::ALL.iter().chain(&Self::OPT_IN))
+            .find(|(k, _)| *k == self)
+            .map_or("?", |(_, n)| n)
+    }
 }
 
 /// What a random schedule may contain.
@@ -52,6 +78,9 @@ pub struct FaultPlan {
     pub max_duration: Time,
     /// The network's latency range, restored after a delay burst.
     pub latency: (Time, Time),
+    /// The servers' names by node id: orders ([`FaultKind::Membership`],
+    /// [`FaultKind::Transfer`]) name the server they are about. Empty: those kinds are skipped.
+    pub names: Vec<String>,
 }
 
 /// Draw a fault schedule for `servers` from `seed`. At most a minority of servers is down at
@@ -126,6 +155,33 @@ pub fn random_faults(seed: u64, servers: &[NodeId], plan: &FaultPlan) -> Vec<Sch
                 push(at, Fault::Hold(Target::Node(n)));
                 push(end, Fault::Release(Target::Node(n)));
             }
+            FaultKind::Skew => {
+                let n = node(&mut rng);
+                // 0.8 to 1.25: a clock at most 25% fast or slow.
+                let factor = 1.25f64.powf(2.0 * rng.unit() - 1.0);
+                push(
+                    at,
+                    Fault::Skew(Target::Node(n), (factor * 100.0).round() / 100.0),
+                );
+                push(end, Fault::Skew(Target::Node(n), 1.0));
+            }
+            FaultKind::Membership | FaultKind::Transfer => {
+                let n = node(&mut rng);
+                let Some(name) = plan.names.get(n.index()) else {
+                    continue;
+                };
+                let order = |verb: &'static str| Fault::Admin {
+                    to: Target::Leader,
+                    verb,
+                    arg: name.clone(),
+                };
+                if kind == FaultKind::Transfer {
+                    push(at, order("transfer"));
+                } else {
+                    push(at, order("remove"));
+                    push(end, order("add"));
+                }
+            }
         }
     }
     // Repair everything at the end of the window, whatever was drawn.
@@ -147,6 +203,12 @@ pub fn random_faults(seed: u64, servers: &[NodeId], plan: &FaultPlan) -> Vec<Sch
             at: w,
             fault: Fault::Slow(Target::Node(s), 1.0),
         });
+        if plan.kinds.contains(&FaultKind::Skew) {
+            out.push(ScheduledFault {
+                at: w,
+                fault: Fault::Skew(Target::Node(s), 1.0),
+            });
+        }
     }
     out.push(ScheduledFault {
         at: w,

@@ -1092,6 +1092,12 @@ impl RaftServer {
         let hint = match (self.role, self.transfer) {
             (Role::Leader, None) => None,
             (Role::Leader, Some(t)) => Some(Some(t.to)),
+            // A server outside the configuration (removed, or a spare) that knows no leader
+            // points at a member: clients that picked it would otherwise go round the
+            // servers that are out and never reach the ones that are in.
+            _ if self.leader.is_none() && !self.config.contains(self.me) => {
+                Some(self.config.iter().next())
+            }
             _ => Some(self.leader),
         };
         if let Some(hint) = hint {
@@ -1289,6 +1295,9 @@ impl Process for RaftServer {
         // Snapshots are taken between events, as a real server takes them in the background,
         // not in the middle of a commit (the live checks then see every committed entry).
         self.maybe_snapshot(ctx);
+        if let RaftMsg::PreVote { .. } | RaftMsg::RequestVote { .. } = &msg {
+            self.tell_removed(ctx, from);
+        }
         // Dissertation 4.2.3 (with CheckQuorum): a request for votes while a leader is heard
         // is disregarded, its higher term included, unless the leader itself asked for the
         // election (a leadership transfer).

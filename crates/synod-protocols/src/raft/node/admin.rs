@@ -142,6 +142,33 @@ impl RaftServer {
         }
     }
 
+    /// Dissertation 4.2.3: a server that asks for votes but is outside the (committed)
+    /// configuration missed its own removal (it was down or cut off when the change committed,
+    /// and the leader stopped replicating to it). Its votes are not counted, but left alone it
+    /// would campaign forever and believe itself a member with a stale store. The leader sends
+    /// it the log from the end backwards, as to any follower, so that it learns the
+    /// configuration that leaves it out; its answers count for nothing.
+    pub(super) fn tell_removed(&mut self, ctx: &mut RCtx<'_, '_>, from: NodeId) {
+        if self.role != Role::Leader
+            || self.config.contains(from)
+            || self.peers.contains(&from)
+            || from.index() >= self.cfg.servers
+        {
+            return;
+        }
+        ctx.info(format_args!(
+            "{} asks for votes from outside the configuration {}: it missed its removal, sends it the log (4.2.3)",
+            self.name(from),
+            self.config.named(&self.cfg.names)
+        ));
+        self.progress[from.index()] = Progress {
+            next: self.d.log.last_index() + 1,
+            probing: true,
+            ..Progress::default()
+        };
+        self.send_append(ctx, from);
+    }
+
     /// Dissertation 3.10: stop taking requests, bring the target's log up to date, then tell it
     /// to start an election at once (`TimeoutNow`). Abandoned after an election timeout.
     fn start_transfer(&mut self, ctx: &mut RCtx<'_, '_>, to: NodeId) {
