@@ -24,8 +24,8 @@ pub enum FaultKind {
     Slow,
     /// A node's messages are held for a while, then released.
     Hold,
-    /// A node's clock runs fast or slow for a while (within a factor of 1.25 either way, so
-    /// that two skewed clocks stay within a drift bound of 100%), then true again. Opt-in.
+    /// A node's clock runs slow for a while (up to twice slow, never fast, so that any two
+    /// clocks stay within a drift of 100%), then true again. Opt-in.
     Skew,
     /// An operator's membership change: the leader is told to remove a server, and to add it
     /// back when the fault ends (`remove` / `add` orders, [`Fault::Admin`]). Opt-in, for
@@ -157,8 +157,10 @@ pub fn random_faults(seed: u64, servers: &[NodeId], plan: &FaultPlan) -> Vec<Sch
             }
             FaultKind::Skew => {
                 let n = node(&mut rng);
-                // 0.8 to 1.25: a clock at most 25% fast or slow.
-                let factor = 1.25f64.powf(2.0 * rng.unit() - 1.0);
+                // 1 to 2: a clock up to twice slow, never fast, so that any two clocks (even
+                // two skewed at once) differ by at most 100%, the drift Raft's leases assume
+                // by default (`timing.clock_drift_percent`).
+                let factor = 1.0 + rng.unit();
                 push(
                     at,
                     Fault::Skew(Target::Node(n), (factor * 100.0).round() / 100.0),
