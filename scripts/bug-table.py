@@ -27,6 +27,8 @@ CAMPAIGNS = {
         "scenarios/raft-vote-storm.toml",
         ["--faults", "crash", "--intensity", "30", "--max-fault", "20"],
     ),
+    "ignore-last-normal-view": ("scenarios/vr-stale-primary-view-change.toml", []),
+    "recovery-answer-in-view-change": ("scenarios/vr-recovery-during-view-change.toml", []),
 }
 
 

@@ -5,7 +5,7 @@
 
 use crate::UsageError;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use synod_check::{Budget, ModelKind, Verdict, check_history, parse_trace};
 use synod_protocols::judge::LIN_STEP_BUDGET;
 
@@ -47,8 +47,9 @@ pub enum Kind {
     Decide(u64, String),
     /// A replica applies a command: index, `command -> result`.
     Apply(u64, String),
-    /// A node takes a role: role, epoch.
-    Role(String, String),
+    /// A node takes a role: role, epoch, and what the role means (`leads`, `seeks`, `follows`:
+    /// the trace's `leadership`).
+    Role(String, String, String),
     /// Raft's commit index advances.
     Commit(u64),
     /// A kind this viewer does not know (a newer trace): shown by name.
@@ -168,6 +169,9 @@ pub struct Segment {
     pub role: String,
     /// `t3` (a term) or `1.2` (a ballot); empty if none.
     pub epoch: String,
+    /// What the role means, as role events say it: `leads`, `seeks`, `follows`; empty if the
+    /// trace never said (a role only state fields name).
+    pub leadership: String,
 }
 
 /// A partition in force over a time span: the groups that cannot reach each other.
@@ -272,6 +276,7 @@ struct Line {
     command: Option<String>,
     role: Option<String>,
     epoch: Option<String>,
+    leadership: Option<String>,
     set: Option<serde_json::Map<String, serde_json::Value>>,
     unset: Option<Vec<String>>,
     property: Option<String>,
@@ -571,7 +576,11 @@ impl Model {
                             .unwrap_or_default()
                     ),
                 ),
-                "role" => Kind::Role(l.role.unwrap_or_default(), l.epoch.unwrap_or_default()),
+                "role" => Kind::Role(
+                    l.role.unwrap_or_default(),
+                    l.epoch.unwrap_or_default(),
+                    l.leadership.unwrap_or_default(),
+                ),
                 "commit" => Kind::Commit(l.index.unwrap_or(0)),
                 other => Kind::Other(other.to_string()),
             };
@@ -647,9 +656,18 @@ impl Model {
 
     /// Each node's roles over time: from its `role` and `term`/`ballot` state fields when it
     /// reports them (a Raft follower that never changed role has no `role` event), otherwise
-    /// from its `role` events. A segment lasts until the next one.
+    /// from its `role` events. A segment lasts until the next one. Its leadership is what the
+    /// trace's `role` events say that role means (a protocol's role name means one thing), so
+    /// that a viewer marks who leads without knowing any protocol's names for it.
     pub fn role_segments(&self) -> Vec<Vec<Segment>> {
         let n = self.nodes.len();
+        let mut meaning: BTreeMap<&str, &str> = BTreeMap::new();
+        for e in &self.events {
+            if let Kind::Role(role, _, leadership) = &e.kind {
+                meaning.insert(role, leadership);
+            }
+        }
+        let meaning = |role: &str| meaning.get(role).map_or("", |l| *l).to_string();
         let mut out: Vec<Vec<Segment>> = vec![Vec::new(); n];
         let reports: Vec<bool> = (0..n as u32)
             .map(|id| self.states.iter().any(|c| c.node == id && c.key == "role"))
@@ -667,11 +685,13 @@ impl Model {
                 Some(s) if s.from == at => {
                     s.role = role.to_string();
                     s.epoch = epoch.to_string();
+                    s.leadership = meaning(role);
                 }
                 _ => segs.push(Segment {
                     from: at,
                     role: role.to_string(),
                     epoch: epoch.to_string(),
+                    leadership: meaning(role),
                 }),
             }
         };
@@ -692,7 +712,7 @@ impl Model {
             push(&mut out, node, self.events[c.event].time, &role, &epoch);
         }
         for e in &self.events {
-            if let (Kind::Role(role, epoch), Some(node)) = (&e.kind, e.node) {
+            if let (Kind::Role(role, epoch, _), Some(node)) = (&e.kind, e.node) {
                 if !reports[node as usize] {
                     let epoch = epoch
                         .strip_prefix("term ")
@@ -804,6 +824,45 @@ mod tests {
             .collect::<Vec<_>>()
             .join("\n");
         Model::parse("t.jsonl", &text).map_err(|e| e.0)
+    }
+
+    /// Who leads is what the trace's role events say, whatever the role is called: a `primary`
+    /// that leads is marked so from its role events, and a role only state fields name (Raft's
+    /// `role` field) takes the meaning its role events gave that name.
+    #[test]
+    fn role_segments_carry_what_each_role_means_whatever_its_name() {
+        let m = parse(&[
+            r#"{"seq":1,"time_us":0,"node":0,"kind":"start"}"#,
+            r#"{"seq":2,"time_us":0,"node":0,"kind":"role","role":"primary","epoch":"view 0","leadership":"leads"}"#,
+            r#"{"seq":3,"time_us":5,"node":0,"kind":"role","role":"view-change","epoch":"view 1","leadership":"seeks"}"#,
+            r#"{"seq":4,"time_us":9,"node":1,"kind":"start"}"#,
+            r#"{"seq":4,"time_us":9,"node":1,"kind":"state","set":{"role":"primary","term":"2"},"unset":[]}"#,
+        ])
+        .unwrap();
+        let segs = m.role_segments();
+        let of = |n: usize| -> Vec<(&str, &str, &str)> {
+            segs[n]
+                .iter()
+                .map(|g| (g.role.as_str(), g.epoch.as_str(), g.leadership.as_str()))
+                .collect()
+        };
+        assert_eq!(
+            of(0),
+            [
+                ("primary", "view 0", "leads"),
+                ("view-change", "view 1", "seeks")
+            ]
+        );
+        assert_eq!(of(1), [("primary", "t2", "leads")]);
+        assert_eq!(
+            super::super::svg::role_colour("primary", "leads"),
+            "#f2b705"
+        );
+        assert_eq!(
+            super::super::svg::role_colour("view-change", "seeks"),
+            "#ef7d14"
+        );
+        assert_eq!(super::super::svg::role_colour("leader", ""), "#f2b705");
     }
 
     #[test]

@@ -87,7 +87,7 @@ pub fn data(m: &Model, title: &str, about: &str) -> Value {
             Kind::Timer(t) | Kind::Fault(t) | Kind::Other(t) => (s.id(t), 0),
             Kind::Decide(i, v) => (*i as i64, s.id(v)),
             Kind::Apply(i, v) => (*i as i64, s.id(v)),
-            Kind::Role(r, ep) => (s.id(r), s.id(ep)),
+            Kind::Role(r, ep, _) => (s.id(r), s.id(ep)),
             Kind::Commit(i) => (*i as i64, 0),
             Kind::Start | Kind::Crash | Kind::Restart => (0, 0),
         };
@@ -154,7 +154,7 @@ pub fn data(m: &Model, title: &str, about: &str) -> Value {
         .iter()
         .map(|segs| {
             segs.iter()
-                .map(|g| json!([g.from, s.id(&g.role), s.id(&g.epoch)]))
+                .map(|g| json!([g.from, s.id(&g.role), s.id(&g.epoch), s.id(&g.leadership)]))
                 .collect()
         })
         .collect();

@@ -14,14 +14,18 @@ const RIGHT: f64 = 36.0;
 const TOP: f64 = 56.0;
 const LANE: f64 = 34.0;
 
-/// The colour of a role band (the page uses the same, view.js `ROLE_COLOURS`).
-pub fn role_colour(role: &str) -> &'static str {
-    match role {
-        "leader" => "#f2b705",
-        "candidate" => "#ef7d14",
-        "follower" => "#9cc3e6",
-        "standby" => "#c9c9c9",
-        "proposer" => "#b9a4d6",
+/// The colour of a role band (the page uses the same, view.js `ROLE_COLOURS` and
+/// `LEADERSHIP_COLOURS`): by the role's name when it is one of these, otherwise by what it
+/// means (`leadership`: a role that leads is drawn as a leader, one that seeks to lead as a
+/// candidate).
+pub fn role_colour(role: &str, leadership: &str) -> &'static str {
+    match (role, leadership) {
+        ("leader", _) | (_, "leads") => "#f2b705",
+        ("candidate", _) | (_, "seeks") => "#ef7d14",
+        ("follower", _) => "#9cc3e6",
+        ("standby", _) => "#c9c9c9",
+        ("proposer", _) => "#b9a4d6",
+        (_, "follows") => "#9cc3e6",
         _ => "#d9d9d9",
     }
 }
@@ -138,7 +142,7 @@ pub fn render(m: &Model, title: &str, from: u64, to: u64) -> String {
                 r#"<rect x="{:.1}" y="{y}" width="{:.1}" height="7" fill="{}"/>"#,
                 x(a),
                 x(e) - x(a),
-                role_colour(&g.role)
+                role_colour(&g.role, &g.leadership)
             );
             let label = format!("{} {}", g.role, g.epoch);
             if x(e) - x(a) > 40.0 && x(a) >= free_from {

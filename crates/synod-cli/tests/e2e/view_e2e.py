@@ -98,6 +98,8 @@ def figure8(d):
     check(commits["n1"] == 7, f"the leader does not commit index 8: {commits}", d, "f8-commit")
     check(f["n1"]["role"] == "leader" and f["n1"]["term"] == "6", f["n1"])
     check(f["n5"]["down"], "n5 is down at 931.5 ms")
+    title = js(d, "document.getElementById('grid-title').textContent")
+    check(title == "Log (cells: term; bar: commit index)", title, d, "f8-grid-title")
     shot(d, "raft-figure8-c-not-committed")
 
     # Keyboard steps: Right moves to the next event and shows it.
@@ -217,6 +219,44 @@ def paxos(d):
     shot(d, "paxos-duel-decided")
 
 
+def vr(d):
+    # VR calls its leader a primary: the page marks it by what its role events say the role
+    # means (it leads), not by its name, and draws VR's log as commands with the commit-number
+    # as the bar. n1, the primary of view 0, crashes at 200 ms; n2 leads view 1 from 396 ms.
+    load(d, "vr-primary-crash.html")
+    lanes = [l["name"] for l in scene(d)["lanes"]]
+    check(lanes[:5] == ["n1", "n2", "n3", "n4", "n5"], lanes)
+    legend = js(d, "document.getElementById('legend').textContent")
+    check(all(r in legend for r in ["primary", "backup", "view-change", "recovering"]), legend)
+    js(d, "synodView.setView(0, 1000000)")
+    js(d, "synodView.setCursorTime(0)")
+    # At the start every log is empty; the title still says what VR's cells are.
+    title = js(d, "document.getElementById('grid-title').textContent")
+    check(title == "Log (cells: command; bar: commit index)", title, d, "vr-grid-title-start")
+    js(d, "synodView.setCursorTime(450000)")
+    marks = js(d, "[...document.querySelectorAll('.lane-mark')].map(e => e.textContent)")
+    check(marks[:3] == ["\u2716", "\u265b", ""], f"n1 down, n2 wears the crown: {marks}", d, "vr-crown")
+    f = fields(d)
+    check(f["n2"]["status"] == "normal" and f["n2"]["view"] == "1" and f["n3"]["primary"] == "n2", f)
+    s = scene(d)
+    lane = {l["name"]: l for l in s["lanes"]}["n2"]
+    # Messages to n1, which is down, cross n2's band here and there: most of it shows.
+    band = [pixel(d, "diagram", round(js(d, f"synodView.x({t})")), round(lane["top"] + 4))
+            for t in range(420000, 1000000, 20000)]
+    gold = [p for p in band if p[0] > 200 and p[1] > 150 and p[2] < 80]
+    check(len(gold) * 2 > len(band), f"n2's role band is a leader's gold: {band}", d, "vr-band")
+    title = js(d, "document.getElementById('grid-title').textContent")
+    check(title == "Log (cells: command; bar: commit index)", title, d, "vr-grid-title")
+    grid_now = grid(d)
+    commits = {c["name"]: c["commit"] for c in s["commits"]}
+    check(commits["n2"] >= 30, commits)
+    shared = [k for (n, t, k) in grid_now if n == "n2" and t == "log" and k <= commits["n3"]]
+    check(len(shared) >= 5 and all(grid_now[("n2", "log", k)] == grid_now[("n3", "log", k)] for k in shared),
+          f"n2 and n3 hold the same committed ops: {grid_now}", d, "vr-grid")
+    check(all(len(grid_now[("n2", "log", k)].split(" ")) == 2 for k in shared), grid_now)
+    shot(d, "vr-primary-crash-view-1")
+
+
 def not_linearizable(d):
     load(d, "not-linearizable.html")
     badge = js(d, "document.getElementById('lin').textContent")
@@ -246,6 +286,7 @@ def main():
         figure8_bug(d)
         multipaxos(d)
         paxos(d)
+        vr(d)
         not_linearizable(d)
         svg(d)
     finally:

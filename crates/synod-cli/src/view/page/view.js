@@ -16,6 +16,10 @@
   const K = {}; KINDS.forEach((k, i) => { K[k] = i; });
   const ROLE_COLOURS = { leader: '#f2b705', candidate: '#ef7d14', follower: '#9cc3e6',
     standby: '#c9c9c9', proposer: '#b9a4d6' };
+  // A role known by no name above is coloured by what it means (the trace's leadership): a
+  // primary that leads as a leader does, a replica that seeks to lead as a candidate.
+  const LEADERSHIP_COLOURS = { leads: ROLE_COLOURS.leader, seeks: ROLE_COLOURS.candidate, follows: ROLE_COLOURS.follower };
+  function roleColour(g) { return ROLE_COLOURS[g.role] || LEADERSHIP_COLOURS[g.lead] || '#d9d9d9'; }
   const OP_COLOURS = ['#24a35a', '#ef9314', '#8a8f98', '#c7cad0'];
   const OP_CLASSES = ['ok', 'error', 'unknown (timed out)', 'pending'];
   // Colours of terms and ballots in the log grid and slot table (Figure 8 colours each term).
@@ -92,6 +96,12 @@
       t.order = [...t.rows.keys()].sort(t.numeric ? (a, b) => a - b : undefined);
     }
   }
+  // A log whose cells start with a term (Raft) is coloured by term; one whose cells are
+  // commands (VR's log carries no epoch) by command. Decided once, from every cell the trace
+  // ever holds, so that the grid's title does not change with the cursor (an empty log at the
+  // start says nothing).
+  const logByCommand = state.some(st => st.tables.has('log') &&
+    [...st.tables.get('log').rows.values()].some(h => h.v.some(v => v >= 0 && !/^\d/.test(S[v]))));
   function valueAt(h, c) {
     if (!h) return undefined;
     let lo = 0, hi = h.e.length - 1, found = -1;
@@ -110,7 +120,7 @@
   // Down times and role segments, per node (computed by the CLI).
   // A node still down at the end of the trace stays down forever.
   const down = D.down.map(spans => spans.map(([a, b]) => [a, b < 0 ? Infinity : b]));
-  const roles = D.roles.map(segs => segs.map(([t, r, e]) => ({ t, role: S[r], epoch: S[e] })));
+  const roles = D.roles.map(segs => segs.map(([t, r, e, l]) => ({ t, role: S[r], epoch: S[e], lead: S[l] })));
   function isDown(n, t) { return down[n].some(([a, b]) => a <= t && t < b); }
   function roleAt(n, t) {
     const segs = roles[n]; let cur = null;
@@ -260,12 +270,13 @@
         const a = segs[i].t, b = i + 1 < segs.length ? segs[i + 1].t : END;
         if (b < ui.t0 || a > ui.t1) continue;
         const xa = Math.max(x0, tx(a)), xb = Math.min(x1, tx(b));
-        ctx.fillStyle = ROLE_COLOURS[segs[i].role] || '#d9d9d9';
+        ctx.fillStyle = roleColour(segs[i]);
         ctx.fillRect(xa, laneTop(l) + 1, Math.max(1, xb - xa), 6);
         scene.roleSegments++;
         if (xb - xa > 30) {
-          ctx.fillStyle = segs[i].role === 'leader' ? '#7a5a00' : '#555';
-          const label = (segs[i].role === 'leader' ? '\u265b ' : '') + segs[i].role + ' ' + segs[i].epoch;
+          const leads = segs[i].lead === 'leads';
+          ctx.fillStyle = leads ? '#7a5a00' : '#555';
+          const label = (leads ? '\u265b ' : '') + segs[i].role + ' ' + segs[i].epoch;
           ctx.fillText(fit(ctx, label, xb - xa - 5), xa + 3, laneTop(l) + 8);
         }
       }
@@ -551,7 +562,7 @@
         marks[l] = document.createElement('span'); marks[l].className = 'lane-mark'; wrap.appendChild(marks[l]);
       }
       const n = ui.lanes[l], r = roleAt(n, t);
-      const mark = isDown(n, t) ? '\u2716' : r && r.role === 'leader' ? '\u265b' : '';
+      const mark = isDown(n, t) ? '\u2716' : r && r.lead === 'leads' ? '\u265b' : '';
       if (marks[l].textContent !== mark) {
         marks[l].textContent = mark;
         marks[l].className = 'lane-mark' + (mark === '\u265b' ? ' crown' : '');
@@ -729,7 +740,7 @@
       return { r, dn, commit, cells };
     });
     for (const k of chosen) sig += '|c' + k;
-    const title = tables.includes('log') ? 'Log (cells: term; bar: commit index)' : 'Slots (' + tables.join(', ') + '; cells: ballot or command)';
+    const title = tables.includes('log') ? `Log (cells: ${logByCommand ? 'command' : 'term'}; bar: commit index)` : 'Slots (' + tables.join(', ') + '; cells: ballot or command)';
     if ($('grid-title').textContent !== title) $('grid-title').textContent = title;
     const paint = sig !== gridSig;
     gridSig = sig;
@@ -892,9 +903,9 @@
     // What the colours of roles and operations mean.
     const legend = $('legend');
     const swatch = (c, label) => `<span class="key"><i style="background:${c}"></i>${esc(label)}</span>`;
-    const roleNames = new Set();
-    for (const segs of roles) for (const g of segs) roleNames.add(g.role);
-    let lg = [...roleNames].filter(r => r).map(r => swatch(ROLE_COLOURS[r] || '#d9d9d9', r)).join('');
+    const roleNames = new Map();
+    for (const segs of roles) for (const g of segs) if (g.role && !roleNames.has(g.role)) roleNames.set(g.role, g);
+    let lg = [...roleNames].map(([r, g]) => swatch(roleColour(g), r)).join('');
     if (NO) lg += '<span class="sep"></span>' + OP_CLASSES.map((c, i) => swatch(OP_COLOURS[i], c)).join('');
     legend.innerHTML = lg;
     const kf = $('kind-filter');
