@@ -117,6 +117,7 @@ fn every_event_a_run_writes_is_documented_with_its_fields() {
         "role",
         "commit",
         "decide",
+        "note",
     ] {
         assert!(
             seen.contains_key(kind),
@@ -366,6 +367,40 @@ fn every_option_of_synod_view_and_run_html_is_documented() {
         repo("README.md").contains("synod view"),
         "the README's tour mentions synod view"
     );
+}
+
+/// The README's tour of `synod run` names every option it takes (`--legend` and `--no-legend`
+/// included), and the scenario docs' `[[note]]` section names every place a note is shown.
+#[test]
+fn every_option_of_synod_run_is_in_the_readme_tour() {
+    let readme = repo("README.md");
+    let tour = readme
+        .split("- `synod run [PROTOCOL | SCENARIO.toml]`")
+        .nth(1)
+        .and_then(|t| t.split("\n- `synod check").next())
+        .expect("the README's tour describes synod run");
+    let opts = options("run");
+    assert!(opts.contains(&"--no-legend".to_string()), "{opts:?}");
+    for opt in opts {
+        assert!(
+            tour.contains(&format!("`{opt}")),
+            "the README's tour of synod run does not name `{opt}`"
+        );
+    }
+    let notes = repo("docs/scenarios.md");
+    let notes = notes
+        .split("## `[[note]]`")
+        .nth(1)
+        .and_then(|t| t.split("\n## ").next())
+        .expect("docs/scenarios.md has a [[note]] section");
+    for shown in [
+        "`synod run`",
+        "`synod view`",
+        "`synod repl`",
+        "`synod play`",
+    ] {
+        assert!(notes.contains(shown), "the [[note]] section names {shown}");
+    }
 }
 
 /// The block of `file` between `<!-- NAME:start -->` and `<!-- NAME:end -->` is `want`;

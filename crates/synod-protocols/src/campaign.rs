@@ -8,7 +8,7 @@ use crate::judge::{self, Checks, Report};
 use crate::scenario::{FaultAction, FaultSpec, Scenario};
 use crate::system;
 use synod_core::{NodeId, Time};
-use synod_sim::{EndReason, FaultKind, FaultPlan, NodeSpec, OVERLOADED, random_faults};
+use synod_sim::{EndReason, FaultKind, FaultPlan, NodeSpec, OVERLOADED, random_faults_named};
 
 /// The least time a campaign run goes on after its last repair and its last request.
 pub const CATCH_UP: Time = Time::ms(1_500);
@@ -139,7 +139,6 @@ pub fn scenario_for(base: &Scenario, plan: &Plan, seed: u64) -> Result<Scenario,
         count: plan.intensity,
         max_duration: plan.max_fault,
         latency: (s.net.latency_min, s.net.latency_max),
-        names: Vec::new(),
     };
     let (mut s, specs) = drawn_into(s, &plan)?;
     let has_clients = specs.iter().any(|sp| sp.client);
@@ -170,12 +169,8 @@ fn drawn_into(mut s: Scenario, plan: &FaultPlan) -> Result<(Scenario, Vec<NodeSp
         .map(|(i, _)| NodeId(i as u32))
         .collect();
     let names: Vec<String> = specs.iter().map(|sp| sp.name.clone()).collect();
-    let plan = FaultPlan {
-        names: names.clone(),
-        ..plan.clone()
-    };
     s.faults.extend(
-        random_faults(s.seed, &servers, &plan)
+        random_faults_named(s.seed, &servers, &names, plan)
             .iter()
             .map(|f| FaultSpec {
                 at: f.at,

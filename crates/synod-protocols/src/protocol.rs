@@ -99,6 +99,10 @@ pub struct Protocol {
     pub validate: fn(&Settings) -> Result<(), Invalid>,
     /// Fault actions of its own, beyond the simulator's (`[[fault]]` keys), if any.
     pub faults: &'static [FaultVerb],
+    /// The notations its narration uses, each with what it means (`t3`: term 3; `1.4`:
+    /// ballot 1.4): printed once at the start of a narrated run, after the notations every
+    /// run shares (`synod run --legend`).
+    pub legend: &'static [(&'static str, &'static str)],
     /// Build the system a scenario describes: the processes laid out as nodes and its own state
     /// checks attached. The scenario's faults and requests are scheduled by
     /// [`crate::system::build`], against the node names.

@@ -166,7 +166,6 @@ fn sweep_run(seed: u64, bug: Option<&str>) -> Outcome {
         count: 5,
         max_duration: Time::ms(800),
         latency: (Time::ms(1), Time::ms(10)),
-        names: Vec::new(),
     };
     // `report` judges safety, linearizability (the scenario expects it), completion and
     // convergence; the history is kept to check that every request got a definite answer.
@@ -246,7 +245,6 @@ fn varied_configurations_survive_heavier_random_faults() {
             count: 10,
             max_duration: Time::ms(1000),
             latency: (Time::ms(1), Time::ms(10)),
-            names: Vec::new(),
         };
         let report =
             campaign::run_judged(&campaign::with_random_faults(&s, &plan).unwrap()).unwrap();

@@ -105,7 +105,6 @@ fn sweep_run(seed: u64, setup: &SweepSetup<'_>) -> Report {
         count: setup.count,
         max_duration: setup.max_duration,
         latency: (Time::ms(1), Time::ms(10)),
-        names: Vec::new(),
     };
     campaign::run_judged(&campaign::with_random_faults(&s, &plan).unwrap()).unwrap()
 }

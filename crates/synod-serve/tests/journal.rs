@@ -64,7 +64,6 @@ fn run_seed(seed: u64) -> Seen {
         count: 14,
         max_duration: Time::ms(1_500),
         latency: (Time::ms(1), Time::ms(10)),
-        names: Vec::new(),
     };
     for f in random_faults(seed, &ids, &plan) {
         sim.schedule(f);

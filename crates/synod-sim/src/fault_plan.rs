@@ -78,14 +78,22 @@ pub struct FaultPlan {
     pub max_duration: Time,
     /// The network's latency range, restored after a delay burst.
     pub latency: (Time, Time),
-    /// The servers' names by node id: orders ([`FaultKind::Membership`],
-    /// [`FaultKind::Transfer`]) name the server they are about. Empty: those kinds are skipped.
-    pub names: Vec<String>,
 }
 
 /// Draw a fault schedule for `servers` from `seed`. At most a minority of servers is down at
 /// any moment, so a correct protocol can always make progress once messages flow.
 pub fn random_faults(seed: u64, servers: &[NodeId], plan: &FaultPlan) -> Vec<ScheduledFault> {
+    random_faults_named(seed, servers, &[], plan)
+}
+
+/// [`random_faults`], with the nodes' names by id: the orders ([`FaultKind::Membership`],
+/// [`FaultKind::Transfer`]) name the server they are about, and are skipped without names.
+pub fn random_faults_named(
+    seed: u64,
+    servers: &[NodeId],
+    names: &[String],
+    plan: &FaultPlan,
+) -> Vec<ScheduledFault> {
     let mut rng = SimRng::derive(seed, u64::MAX);
     let mut out = Vec::new();
     if plan.kinds.is_empty() || servers.is_empty() || plan.window == Time::ZERO {
@@ -169,7 +177,7 @@ pub fn random_faults(seed: u64, servers: &[NodeId], plan: &FaultPlan) -> Vec<Sch
             }
             FaultKind::Membership | FaultKind::Transfer => {
                 let n = node(&mut rng);
-                let Some(name) = plan.names.get(n.index()) else {
+                let Some(name) = names.get(n.index()) else {
                     continue;
                 };
                 let order = |verb: &'static str| Fault::Admin {

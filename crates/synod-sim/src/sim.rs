@@ -7,6 +7,7 @@ use crate::stats::Stats;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::fmt;
+use synod_core::inspect::{Inspect, Inspection};
 use synod_core::view::StateView;
 use synod_core::{
     ClientEvent, Ctx, DropReason, Env, Event, EventKind, Leadership, Level, Message, NodeId,
@@ -166,13 +167,34 @@ impl Tracer {
         let label = node
             .and_then(|n| labels.get(n.index()))
             .map_or("", String::as_str);
-        let ev = Event {
+        self.fan_out(Event {
             seq,
             time,
             node,
             label,
             kind,
-        };
+        });
+    }
+
+    /// Emit a line of narration that no node says: a cluster observer's (`label` names the
+    /// speaker). It carries the number of the event being handled, as log lines do.
+    fn emit_said(&mut self, label: &str, time: Time, text: &dyn fmt::Display) {
+        if self.observers.is_empty() {
+            return;
+        }
+        self.fan_out(Event {
+            seq: self.seq,
+            time,
+            node: None,
+            label,
+            kind: EventKind::Log {
+                level: Level::Info,
+                text,
+            },
+        });
+    }
+
+    fn fan_out(&mut self, ev: Event<'_>) {
         let mut found = None;
         for o in &mut self.observers {
             if let Err(v) = o.event(&ev) {
@@ -497,6 +519,18 @@ enum Slot<P: Process> {
 /// Builds a node: from scratch (`None`) or, after a crash, from the durable state it kept.
 pub type Builder<P> = Box<dyn FnMut(NodeId, Option<<P as Process>::Durable>) -> P>;
 
+/// A protocol's observer of the whole cluster, run after every input a node handles when
+/// narration at `info` is wanted: given the node that just handled it and every node in id
+/// order (`None` for a node that is down), it pushes lines that no single node could say (a
+/// value is chosen the moment a majority of acceptors accepted it, before anyone knows). The
+/// simulator prints them as said by [`OBSERVER`]. It knows the protocol's types; the simulator
+/// knows none.
+pub type ClusterNarrator<P> =
+    Box<dyn FnMut(NodeId, &mut dyn Iterator<Item = Option<&P>>, &mut Vec<String>)>;
+
+/// Who speaks the lines of a [`ClusterNarrator`] in the narration (`[observer]`).
+pub const OBSERVER: &str = "observer";
+
 /// A state check run after every step over every node in id order (`None` for a node that is
 /// down), for protocol invariants that need the processes' state, such as Raft's log matching.
 /// Returns (property, detail). The nodes come as an iterator so that the check costs no
@@ -566,6 +600,12 @@ pub struct Sim<P: Process> {
     build: Builder<P>,
     world: World<P::Msg, P::Timer>,
     state_check: Option<StateCheck<P>>,
+    narrator: Option<ClusterNarrator<P>>,
+    /// The narrator's lines of the current input.
+    said: Vec<String>,
+    /// The scenario's notes, by time, and the first not shown yet.
+    notes: Vec<(Time, String)>,
+    next_note: usize,
     /// Each node's last reported protocol state (only when an observer wants states).
     views: Vec<StateView>,
     ended: Option<EndReason>,
@@ -626,6 +666,10 @@ impl<P: Process> Sim<P> {
             build,
             world,
             state_check: None,
+            narrator: None,
+            said: Vec::new(),
+            notes: Vec::new(),
+            next_note: 0,
             views: (0..n).map(|_| StateView::default()).collect(),
             ended: None,
             last_fault: Time::ZERO,
@@ -643,6 +687,34 @@ impl<P: Process> Sim<P> {
     /// Check the processes' state after every step.
     pub fn set_state_check(&mut self, check: StateCheck<P>) {
         self.state_check = Some(check);
+    }
+
+    /// Narrate what the whole cluster shows after every step (see [`ClusterNarrator`]).
+    pub fn set_narrator(&mut self, narrator: ClusterNarrator<P>) {
+        self.narrator = Some(narrator);
+    }
+
+    /// Show `text` when the clock reaches `at` (a scenario's `[[note]]`): a `note` event
+    /// before the events due at that time. A note takes no place in the queue: it neither
+    /// keeps a run going nor changes what happens, and one due after the run ends is never
+    /// shown. Notes at one time are shown in the order they were added.
+    pub fn schedule_note(&mut self, at: Time, text: String) {
+        let pos = self.notes[self.next_note..].partition_point(|(t, _)| *t <= at);
+        self.notes.insert(self.next_note + pos, (at, text));
+    }
+
+    /// Show the notes due at or before `t`.
+    fn notes_until(&mut self, t: Time) {
+        while let Some((at, text)) = self.notes.get(self.next_note) {
+            if *at > t {
+                break;
+            }
+            let time = (*at).max(self.world.now);
+            self.world
+                .tracer
+                .emit(&self.world.labels, time, None, EventKind::Note { text });
+            self.next_note += 1;
+        }
     }
 
     /// Schedule a fault. A run whose clients are done still waits for every scheduled fault
@@ -758,6 +830,11 @@ impl<P: Process> Sim<P> {
     }
 
     fn finish(&mut self, reason: EndReason) -> Step {
+        if matches!(reason, EndReason::TimeLimit | EndReason::ClientsDone) {
+            // The clock stands at the deadline: the notes it passed are shown.
+            let now = self.world.now;
+            self.notes_until(now);
+        }
         self.ended = Some(reason.clone());
         Step::End(reason)
     }
@@ -823,6 +900,7 @@ impl<P: Process> Sim<P> {
             self.world.now = self.world.now.max(deadline);
             return self.finish(why);
         }
+        self.notes_until(next_time);
         let Some(q) = self.world.queue.pop() else {
             return self.finish(EndReason::Quiescent);
         };
@@ -914,6 +992,19 @@ impl<P: Process> Sim<P> {
         }
         if self.world.tracer.wants_state {
             self.report_state(node, input);
+        }
+        if let Some(narrate) = &mut self.narrator {
+            if self.world.log_enabled(Level::Info) {
+                let mut live = self.nodes.iter().map(|s| match s {
+                    Slot::Up(p) => Some(p),
+                    Slot::Down(_) => None,
+                });
+                narrate(node, &mut live, &mut self.said);
+                let now = self.world.now;
+                for text in self.said.drain(..) {
+                    self.world.tracer.emit_said(OBSERVER, now, &text);
+                }
+            }
         }
         if let Some(check) = &mut self.state_check {
             let mut live = self.nodes.iter().map(|s| match s {
@@ -1102,6 +1193,7 @@ impl<P: Process> Sim<P> {
         if t < self.world.now || self.next_due().is_some_and(|due| due < t) {
             return false;
         }
+        self.notes_until(t);
         self.world.now = t;
         true
     }
@@ -1316,6 +1408,8 @@ pub trait Simulation {
     fn schedule(&mut self, f: ScheduledFault);
     /// Schedule a client request.
     fn schedule_request(&mut self, at: Time, node: NodeId, op: synod_core::ClientOp);
+    /// Show a note when the clock reaches `at`.
+    fn schedule_note(&mut self, at: Time, text: String);
     /// Apply a fault now.
     fn apply_fault(&mut self, f: &Fault);
     /// The nodes.
@@ -1340,10 +1434,11 @@ pub trait Simulation {
     fn drop_pending(&mut self, id: u64) -> bool;
     /// Ask a client to perform an operation.
     fn client_request(&mut self, id: NodeId, op: synod_core::ClientOp) -> bool;
-    /// A node's full state, pretty-printed (`None` when down).
-    fn inspect(&self, id: NodeId) -> Option<String>;
-    /// What a crashed node kept (its durable state), pretty-printed (`None` when up).
-    fn inspect_durable(&self, id: NodeId) -> Option<String>;
+    /// A node's state, described by its protocol for people (`None` when down).
+    fn inspect(&self, id: NodeId) -> Option<Inspection>;
+    /// What a crashed node kept (its durable state), described by its protocol (`None` when
+    /// up).
+    fn inspect_durable(&self, id: NodeId) -> Option<Inspection>;
     /// Crash a node now.
     fn crash(&mut self, id: NodeId);
     /// Restart a crashed node now.
@@ -1364,7 +1459,7 @@ pub trait Simulation {
     fn advance_to(&mut self, t: Time) -> bool;
 }
 
-impl<P: Process + fmt::Debug> Simulation for Sim<P> {
+impl<P: Process> Simulation for Sim<P> {
     fn pending(&self) -> Vec<Pending> {
         Sim::pending(self)
     }
@@ -1377,14 +1472,21 @@ impl<P: Process + fmt::Debug> Simulation for Sim<P> {
     fn client_request(&mut self, id: NodeId, op: synod_core::ClientOp) -> bool {
         Sim::client_request(self, id, op)
     }
-    fn inspect(&self, id: NodeId) -> Option<String> {
-        self.process(id).map(|p| format!("{p:#?}"))
+    fn inspect(&self, id: NodeId) -> Option<Inspection> {
+        let p = self.process(id)?;
+        let names = self.names();
+        let mut out = Inspect::new(&names);
+        p.inspect(&mut out);
+        Some(out.finish())
     }
-    fn inspect_durable(&self, id: NodeId) -> Option<String> {
-        match self.nodes.get(id.index()) {
-            Some(Slot::Down(d)) => Some(format!("{d:#?}")),
-            _ => None,
-        }
+    fn inspect_durable(&self, id: NodeId) -> Option<Inspection> {
+        let Some(Slot::Down(d)) = self.nodes.get(id.index()) else {
+            return None;
+        };
+        let names = self.names();
+        let mut out = Inspect::new(&names);
+        P::inspect_durable(d, &mut out);
+        Some(out.finish())
     }
     fn crash(&mut self, id: NodeId) {
         Sim::crash(self, id)
@@ -1427,6 +1529,9 @@ impl<P: Process + fmt::Debug> Simulation for Sim<P> {
     }
     fn schedule(&mut self, f: ScheduledFault) {
         Sim::schedule(self, f)
+    }
+    fn schedule_note(&mut self, at: Time, text: String) {
+        Sim::schedule_note(self, at, text)
     }
     fn apply_fault(&mut self, f: &Fault) {
         Sim::apply_fault(self, f)

@@ -52,6 +52,8 @@ pub enum Kind {
     Role(String, String, String),
     /// Raft's commit index advances.
     Commit(u64),
+    /// A note of the scenario (`[[note]]`) is shown: its text.
+    Note(String),
     /// A kind this viewer does not know (a newer trace): shown by name.
     Other(String),
 }
@@ -63,7 +65,7 @@ pub struct Event {
     pub seq: u64,
     /// Virtual time, microseconds.
     pub time: u64,
-    /// Where it happened (`None` for faults).
+    /// Where it happened (`None` for faults and notes).
     pub node: Option<u32>,
     /// What it is.
     pub kind: Kind,
@@ -141,6 +143,9 @@ pub struct Op {
 pub struct LogLine {
     /// The event it belongs to.
     pub event: usize,
+    /// Who says it: `None` for the protocol's observer of the whole cluster (or the
+    /// simulator, about a fault it skipped).
+    pub node: Option<u32>,
     /// 0 error .. 4 trace.
     pub level: u8,
     /// Its text.
@@ -405,6 +410,7 @@ impl Model {
                     if !m.events.is_empty() {
                         m.logs.push(LogLine {
                             event: attach(&m, l.seq),
+                            node: l.node,
                             level: level_of(l.level.as_deref().unwrap_or("info")),
                             text: l.text.unwrap_or_default(),
                         });
@@ -582,6 +588,7 @@ impl Model {
                     l.leadership.unwrap_or_default(),
                 ),
                 "commit" => Kind::Commit(l.index.unwrap_or(0)),
+                "note" => Kind::Note(l.text.unwrap_or_default()),
                 other => Kind::Other(other.to_string()),
             };
             by_seq.insert(l.seq, idx);
@@ -894,9 +901,16 @@ mod tests {
             r#"{"seq":3,"time_us":3,"node":0,"kind":"send","to":1,"msg_id":1,"msg_kind":"Ping","msg":{}}"#,
             r#"{"seq":2,"time_us":3,"node":0,"kind":"state","set":{"term":"1","log/1":["1","NOOP"]},"unset":["old"]}"#,
             r#"{"seq":3,"time_us":3,"kind":"violation","property":"agreement","detail":"two values"}"#,
+            r#"{"seq":3,"time_us":3,"kind":"log","level":"info","text":"chosen: a majority accepted"}"#,
+            r#"{"seq":4,"time_us":5,"kind":"note","text":"(a) the story so far"}"#,
         ])
         .unwrap();
-        assert_eq!(m.logs[0].event, 0);
+        assert_eq!((m.logs[0].event, m.logs[0].node), (0, Some(0)));
+        // The cluster observer's line: no node, attached to the event it followed.
+        assert_eq!((m.logs[1].event, m.logs[1].node), (2, None));
+        let note = &m.events[3];
+        assert_eq!((note.time, note.node), (5, None));
+        assert_eq!(note.kind, Kind::Note("(a) the story so far".into()));
         assert!(m.states.iter().all(|s| s.event == 1), "{:?}", m.states);
         let log = m.states.iter().find(|s| s.key == "log/1").unwrap();
         assert_eq!(log.value.as_deref(), Some("1\u{1f}NOOP"));

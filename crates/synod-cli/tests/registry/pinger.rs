@@ -214,6 +214,7 @@ pub const PROTOCOL: Protocol = Protocol {
     settings: &[&[NODES, INTERVAL]],
     validate: no_rules,
     faults: &[ISOLATE],
+    legend: &[("Pong(3)", "a reply to the ping numbered 3")],
     build,
 };
 

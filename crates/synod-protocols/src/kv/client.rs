@@ -6,6 +6,7 @@
 use super::contract::{Command, Reply, Request};
 use crate::settings::{Kind, Setting, Settings};
 use std::rc::Rc;
+use synod_core::inspect::Inspect;
 use synod_core::{ClientOp, Ctx, Message, NodeId, NodeStatus, Time, TimerId};
 use synod_sim::NodeSpec;
 
@@ -387,6 +388,40 @@ impl KvClient {
                 true
             }
             None => false,
+        }
+    }
+
+    /// What `inspect` shows: the workload's progress, the request waited for and where it
+    /// went, and the requests asked for from outside.
+    pub fn inspect(&self, out: &mut Inspect<'_>) {
+        out.field(
+            "requests",
+            format_args!(
+                "{} of {} issued, {} completed",
+                self.issued, self.workload.requests_per_client, self.completed
+            ),
+        );
+        let target = self.servers.get(self.target % self.servers.len().max(1));
+        match &self.outstanding {
+            Some((id, cmd, _)) if self.pausing => out.field(
+                "waiting",
+                format_args!("#{id} {cmd}: no leader known, pausing"),
+            ),
+            Some((id, cmd, _)) => out.field(
+                "waiting",
+                format_args!(
+                    "#{id} {cmd}, sent to {}",
+                    target.map_or_else(|| "nobody".to_string(), |t| out.name(*t))
+                ),
+            ),
+            None => out.field("waiting", "for nothing"),
+        };
+        out.node("asks", target.copied());
+        let mut t = out.table("queued", &["command"]);
+        for cmd in &self.external {
+            t.row(|r| {
+                r.cell(cmd);
+            });
         }
     }
 

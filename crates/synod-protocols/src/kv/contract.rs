@@ -243,6 +243,11 @@ impl Sessions {
         self.last.insert(client, (req_id, result.clone()));
         (result, true)
     }
+
+    /// Each client's last request applied and its result, by client.
+    pub fn iter(&self) -> impl Iterator<Item = (NodeId, u64, &ClientResult)> {
+        self.last.iter().map(|(c, (r, res))| (*c, *r, res))
+    }
 }
 
 /// A client request, as every KV protocol carries it.

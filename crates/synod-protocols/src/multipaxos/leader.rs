@@ -117,6 +117,39 @@ impl Leader {
         &self.learner
     }
 
+    /// The leader it believes active (itself when active).
+    pub fn known_leader(&self) -> Option<NodeId> {
+        self.known_leader
+    }
+
+    /// The highest round it has started Phase 1 in (kept on disk).
+    pub fn max_round(&self) -> u64 {
+        self.durable.max_round
+    }
+
+    /// A candidate's promises so far: the acceptors that promised its ballot.
+    pub fn promised_by(&self) -> &[NodeId] {
+        &self.promised_by
+    }
+
+    /// The next slot it will propose a new request in.
+    pub fn next_slot(&self) -> Slot {
+        self.next_slot
+    }
+
+    /// The requests waiting for a free slot of the window.
+    pub fn queued(&self) -> impl Iterator<Item = &Request> {
+        self.queue.iter()
+    }
+
+    /// The slots it proposed and has not seen chosen yet, with the acceptors that accepted
+    /// each.
+    pub fn in_flight_by(&self) -> impl Iterator<Item = (Slot, &Entry, &[NodeId])> {
+        self.inflight
+            .iter()
+            .map(|(slot, f)| (*slot, &f.entry, f.acks.as_slice()))
+    }
+
     /// The slots it proposed and has not seen chosen yet: slot, entry, acceptors that
     /// accepted it.
     pub fn in_flight(&self) -> impl Iterator<Item = (Slot, &Entry, usize)> {
@@ -314,6 +347,15 @@ impl Leader {
             .max(self.learner.top());
         if self.cfg.bug == Some(Bug::SkipPhase1Values) {
             // Planted bug: the reported values are dropped and their slots reused.
+            if !reported.is_empty() {
+                ctx.warn(format_args!(
+                    "BUG skip-phase1-values: the {} proposal(s) the acceptors reported accepted (in slots {}..{}) are dropped, and slots from {} on are reused for new requests; Paxos requires re-proposing them",
+                    reported.len(),
+                    reported.keys().next().copied().unwrap_or(0),
+                    reported.keys().next_back().copied().unwrap_or(0),
+                    self.from_slot
+                ));
+            }
             self.next_slot = self.from_slot;
         } else {
             let mut reported = reported;

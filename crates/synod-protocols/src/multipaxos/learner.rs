@@ -97,6 +97,11 @@ impl Learner {
         &self.store
     }
 
+    /// The exactly-once sessions of the store.
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
+    }
+
     /// Learn that `entry` is chosen in `slot` (emits `decide`). Returns false if it was known.
     pub fn learn(&mut self, ctx: &mut Ctx<'_, Msg, Timer>, slot: Slot, entry: Entry) -> bool {
         if slot == 0 || self.knows(slot) {
@@ -150,7 +155,13 @@ impl Learner {
                 }
                 None => (self.store.apply(&entry.cmd), true),
             };
-            if fresh {
+            if fresh && self.out_of_order && slot > self.prefix {
+                ctx.warn(format_args!(
+                    "slot {slot}: {} -> {result} (BUG replica-out-of-order: applied on arrival, before slot {} is known)",
+                    entry.cmd,
+                    self.prefix + 1
+                ));
+            } else if fresh {
                 ctx.info(format_args!("slot {slot}: {} -> {result}", entry.cmd));
             } else if let Some((_, req)) = entry.origin {
                 ctx.info(format_args!(

@@ -85,7 +85,6 @@ pub fn run_seed_on(base: &Scenario, seed: u64, plan: &SweepPlan) -> Result<SeedR
         count: plan.count,
         max_duration: plan.max_duration,
         latency: (s.net.latency_min, s.net.latency_max),
-        names: Vec::new(),
     };
     for f in random_faults(seed, &servers, &faults) {
         sys.sim.schedule(f);

@@ -27,7 +27,8 @@
 //!
 //! Files: [`log`] (the log and the snapshot), [`config`] (configurations), [`msg`]
 //! (messages), [`node`] (one server, with `snapshot`, `admin` and `reads`), `check` (the live
-//! Figure 3 checks that need the servers' logs), [`build`] (the scenario keys it takes and the
+//! Figure 3 checks that need the servers' logs), `observer` (the narration of the moment an
+//! entry becomes committed), [`build`] (the scenario keys it takes and the
 //! system it builds), `view` (the state `synod view` draws).
 
 pub mod build;
@@ -38,6 +39,7 @@ mod later_tests;
 pub mod log;
 pub mod msg;
 pub mod node;
+mod observer;
 #[cfg(test)]
 mod tests;
 mod view;
@@ -48,6 +50,7 @@ pub use config::Members;
 pub use log::{Entry, Log, Snapshot};
 pub use msg::RaftMsg;
 pub use node::{Durable, RaftServer, Role};
+pub use observer::CommitObserver;
 
 use crate::kv::{ClientTimer, KvNode, KvTimer};
 use synod_core::Time;

@@ -19,6 +19,10 @@ pub const PROTOCOL: Protocol = Protocol {
     settings: &[kv::CLIENT_SETTINGS],
     validate: no_rules,
     faults: &[],
+    legend: &[(
+        "PUT \"a\" = \"v\" -> OK",
+        "a command and the store's answer (a value, OK or ERROR ...)",
+    )],
     build,
 };
 

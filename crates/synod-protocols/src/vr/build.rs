@@ -71,6 +71,23 @@ pub const PROTOCOL: Protocol = Protocol {
     settings: &[SETTINGS, kv::CLIENT_SETTINGS],
     validate,
     faults: &[],
+    legend: &[
+        (
+            "[n2 primary v1]",
+            "n2 speaks, as primary of view 1 (or backup, view-change, recovering)",
+        ),
+        (
+            "v1",
+            "view 1, whose primary is replica 1 mod n + 1 (n2 of 5)",
+        ),
+        ("op 7", "op-number 7: the 7th operation of the log"),
+        ("commit 27", "commit-number 27: ops up to 27 are committed"),
+        (
+            "3/5",
+            "3 of the 5 replicas: PrepareOks, or answers in a view change",
+        ),
+        ("ops 2..3", "ops 2 to 3, both included"),
+    ],
     build,
 };
 

@@ -1,12 +1,15 @@
 //! A VR replica's state as `synod view` draws it: the fields of Figure 2 (status, view-number,
 //! op-number, commit-number) with the last normal view and the primary of the view, the log as a
 //! table (op-number -> the request, short and in full; the viewer's log grid draws it with the
-//! commit-number as its bar) and the store.
+//! commit-number as its bar) and the store; and the same state described for people (the REPL's
+//! `inspect`), by the paper's names.
 
 use super::replica::{Status, VrReplica};
 use crate::kv::Command;
 use crate::view::{entry_stamp, store};
 use std::fmt;
+use synod_core::ShowStore;
+use synod_core::inspect::Inspect;
 use synod_core::view::StateView;
 
 /// A command in a grid cell's width: `P a`, `G a`, `D a` (the viewer shows the first cell of a
@@ -58,5 +61,48 @@ impl VrReplica {
             });
         }
         store(v, self.store());
+    }
+}
+
+impl VrReplica {
+    /// Describe this replica for people (the REPL's `inspect`): Figure 2's state under the
+    /// paper's names (view-number, status, op-number, commit-number), with the last normal view
+    /// (4.2) and the primary by name, the log as `op-number:request` rows, and the store.
+    pub fn inspect(&self, out: &mut Inspect<'_>) {
+        let status = match self.status() {
+            Status::Normal => "normal",
+            Status::ViewChange => "view-change",
+            Status::Recovering => "recovering",
+        };
+        out.field("status", status);
+        if self.status() == Status::Recovering {
+            out.field(
+                "view-number",
+                "unknown until f + 1 answers to its Recovery come in (4.3)",
+            );
+            out.field("nonce", format_args!("{:016x}", self.nonce()));
+        } else {
+            out.field("view-number", self.view());
+            out.node("primary", Some(self.primary_of(self.view())));
+        }
+        out.field("last-normal-view", self.last_normal());
+        out.field("op-number", self.op());
+        out.field("commit-number", self.commit());
+        let rows: Vec<(usize, String)> = self
+            .log()
+            .iter()
+            .enumerate()
+            .map(|(i, req)| {
+                let who = out.name(req.client);
+                (i + 1, format!("{} ({who} #{})", req.cmd, req.req_id))
+            })
+            .collect();
+        let mut t = out.table("log", &["op-number", "request"]);
+        for (op, req) in rows {
+            t.row(|r| {
+                r.cell(op).cell(req);
+            });
+        }
+        out.field("store", ShowStore(self.store().data()));
     }
 }

@@ -20,6 +20,7 @@ use crate::kv::{Request, Store};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::rc::Rc;
+use synod_core::inspect::Inspect;
 use synod_core::view::{Changed, StateView};
 use synod_core::{Ctx, Level, NodeId, NodeStatus, Process, Time};
 
@@ -583,5 +584,16 @@ impl Process for VrReplica {
 
     fn view(&self, v: &mut StateView) {
         self.report_view(v);
+    }
+
+    fn inspect(&self, out: &mut Inspect<'_>) {
+        VrReplica::inspect(self, out);
+    }
+
+    fn inspect_durable(_: &Durable, out: &mut Inspect<'_>) {
+        out.field(
+            "kept",
+            "nothing: VR keeps no state on disk; on restart the replica recovers it from the others (4.3)",
+        );
     }
 }

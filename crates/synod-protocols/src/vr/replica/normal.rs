@@ -130,7 +130,14 @@ impl VrReplica {
                     let misplaced = if at == op {
                         String::new()
                     } else {
-                        format!(" (appended as op {at}!)")
+                        let missing = if at + 1 == op {
+                            format!("op {at}")
+                        } else {
+                            format!("ops {at}..{}", op - 1)
+                        };
+                        format!(
+                            " appended as op {at} (BUG prepare-out-of-order: {missing} missing, not waited for)"
+                        )
                     };
                     ctx.info(format_args!(
                         "Prepare from {}: op {op}: {}{misplaced}{more}; PrepareOk",

@@ -41,7 +41,7 @@ impl VrReplica {
                 String::new()
             },
             if self.status == Status::ViewChange {
-                ", though that view has not started!"
+                " (BUG recovery-answer-in-view-change: answers while changing views, a view that has not started)"
             } else {
                 ""
             }

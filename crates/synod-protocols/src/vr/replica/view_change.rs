@@ -194,7 +194,7 @@ impl VrReplica {
                 chosen.last_normal,
                 chosen.log.len(),
                 if ignore_views {
-                    ": chosen by op-number alone!"
+                    " (BUG ignore-last-normal-view: last normal views not compared, the longest log wins)"
                 } else {
                     ""
                 }
