@@ -1313,7 +1313,6 @@ impl<P: Process> Sim<P> {
                     None => false,
                 };
                 if !taken {
-                    let now = self.world.now;
                     let text = format!(
                         "fault skipped: `{}`: no such node is up, or it takes no orders",
                         FaultDisplay {
@@ -1321,15 +1320,7 @@ impl<P: Process> Sim<P> {
                             names: &names
                         }
                     );
-                    self.world.tracer.emit(
-                        &self.world.labels,
-                        now,
-                        None,
-                        EventKind::Log {
-                            level: Level::Warn,
-                            text: &text,
-                        },
-                    );
+                    self.warn_now(&text);
                 }
             }
         }
@@ -1347,11 +1338,16 @@ impl<P: Process> Sim<P> {
     }
 
     fn note_skipped(&mut self, fault: &Fault, names: &[String]) {
-        let now = self.world.now;
         let text = format!(
             "fault skipped: `{}` names no node right now",
             FaultDisplay { fault, names }
         );
+        self.warn_now(&text);
+    }
+
+    /// A warning of the driver's (a fault it skips), at the current time.
+    fn warn_now(&mut self, text: &str) {
+        let now = self.world.now;
         self.world.tracer.emit(
             &self.world.labels,
             now,
