@@ -188,6 +188,12 @@ pub trait Env<M, T> {
     fn cancel_timer(&mut self, node: NodeId, id: TimerId);
     /// Whether narration at `level` is wanted (lets a process skip formatting).
     fn log_enabled(&self, level: Level) -> bool;
+    /// Whether anyone observes the events processes emit (a trace, a checker, a history
+    /// recorder). When nobody does, a process may skip building what it would emit only for
+    /// them. Defaults to true.
+    fn observed(&self) -> bool {
+        true
+    }
     /// A line of narration.
     fn log(&mut self, node: NodeId, level: Level, text: &dyn fmt::Display);
     /// A structured protocol event.
@@ -255,6 +261,11 @@ impl<'a, M: Clone, T> Ctx<'a, M, T> {
     /// Whether narration at `level` will be shown (to skip costly formatting).
     pub fn log_enabled(&self, level: Level) -> bool {
         self.env.log_enabled(level)
+    }
+
+    /// Whether anyone observes this run's events (to skip building what only observers see).
+    pub fn observed(&self) -> bool {
+        self.env.observed()
     }
 
     /// Narrate at `level`. Pass `format_args!(..)` to format only when the level is enabled.

@@ -3,9 +3,9 @@
 
 use crate::fault::{Fault, FaultDisplay, ScheduledFault, Target};
 use crate::net::{NetConfig, Topology};
-use crate::stats::Stats;
-use std::cmp::Ordering;
-use std::collections::{BTreeMap, BinaryHeap};
+use crate::queue::{Lane, Queue, Queued};
+use crate::stats::{KindMemo, Stats};
+use crate::timers::TimerIndex;
 use std::fmt;
 use synod_core::inspect::{Inspect, Inspection};
 use synod_core::view::StateView;
@@ -97,7 +97,7 @@ pub enum Step {
     End(EndReason),
 }
 
-enum Ev<M> {
+enum Ev<M, T> {
     Start(NodeId),
     Deliver {
         from: NodeId,
@@ -105,33 +105,11 @@ enum Ev<M> {
         msg_id: u64,
         msg: M,
     },
-    Timer(TimerId),
+    /// A timer: its owner, the owner's incarnation when it was set, and its payload; `None`
+    /// once cancelled (it stays queued until its time, and is then discarded).
+    Timer(TimerId, Option<(NodeId, u32, T)>),
     Fault(Fault),
     Request(NodeId, synod_core::ClientOp),
-}
-
-struct Queued<M> {
-    time: Time,
-    seq: u64,
-    ev: Ev<M>,
-}
-
-impl<M> PartialEq for Queued<M> {
-    fn eq(&self, other: &Self) -> bool {
-        self.seq == other.seq
-    }
-}
-impl<M> Eq for Queued<M> {}
-impl<M> PartialOrd for Queued<M> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<M> Ord for Queued<M> {
-    /// Reversed, so the max-heap pops the earliest (time, seq) first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
-    }
 }
 
 /// Fans events out to observers and numbers them.
@@ -145,6 +123,9 @@ struct Tracer {
 }
 
 impl Tracer {
+    /// Number the event and show it to the observers. Inlined, so that with no observers (a
+    /// benchmark, a fast campaign) an event costs an increment and a test, and is never built.
+    #[inline]
     fn emit(&mut self, labels: &[String], time: Time, node: Option<NodeId>, kind: EventKind<'_>) {
         if !matches!(kind, EventKind::Log { .. }) {
             self.seq += 1;
@@ -153,6 +134,7 @@ impl Tracer {
     }
 
     /// Emit an event that carries `seq` rather than a number of its own (log, state).
+    #[inline]
     fn emit_at(
         &mut self,
         seq: u64,
@@ -161,9 +143,21 @@ impl Tracer {
         node: Option<NodeId>,
         kind: EventKind<'_>,
     ) {
-        if self.observers.is_empty() {
-            return;
+        if !self.observers.is_empty() {
+            self.dispatch(seq, labels, time, node, kind);
         }
+    }
+
+    /// Show the event to every observer.
+    #[inline(never)]
+    fn dispatch(
+        &mut self,
+        seq: u64,
+        labels: &[String],
+        time: Time,
+        node: Option<NodeId>,
+        kind: EventKind<'_>,
+    ) {
         let label = node
             .and_then(|n| labels.get(n.index()))
             .map_or("", String::as_str);
@@ -233,11 +227,12 @@ impl Tracer {
 struct World<M, T> {
     now: Time,
     qseq: u64,
-    queue: BinaryHeap<Queued<M>>,
+    queue: Queue<Ev<M, T>>,
     net: NetConfig,
     topo: Topology,
     net_rng: SimRng,
-    timers: BTreeMap<TimerId, (NodeId, u32, T)>,
+    /// The queue slot of every live timer, for `cancel_timer`.
+    timers: TimerIndex,
     next_timer: u64,
     next_msg: u64,
     held: Vec<Vec<(NodeId, u64, M)>>,
@@ -248,6 +243,7 @@ struct World<M, T> {
     labels: Vec<String>,
     tracer: Tracer,
     stats: Stats,
+    kind_memo: KindMemo,
     is_client: Vec<bool>,
     done: Vec<bool>,
     clients_left: usize,
@@ -296,13 +292,25 @@ impl Clock {
 }
 
 impl<M: Message, T> World<M, T> {
-    fn push(&mut self, time: Time, ev: Ev<M>) {
+    fn push(&mut self, time: Time, ev: Ev<M, T>) {
         self.qseq += 1;
-        self.queue.push(Queued {
+        self.enqueue(Queued {
             time,
             seq: self.qseq,
             ev,
         });
+    }
+
+    /// Queue an entry (new, or put back), keeping the index of live timers up to date.
+    fn enqueue(&mut self, q: Queued<Ev<M, T>>) {
+        let (lane, live_timer) = match &q.ev {
+            Ev::Timer(id, live) => (Lane::Timers, live.is_some().then_some(*id)),
+            _ => (Lane::Main, None),
+        };
+        let slot = self.queue.push(q, lane);
+        if let Some(id) = live_timer {
+            self.timers.put(id.0, slot);
+        }
     }
 
     fn drop_msg(&mut self, from: NodeId, to: NodeId, msg_id: u64, msg: &M, reason: DropReason) {
@@ -385,7 +393,7 @@ impl<M: Message, T> World<M, T> {
 
 impl<M: Message, T: fmt::Debug> Env<M, T> for World<M, T> {
     fn send(&mut self, from: NodeId, to: NodeId, msg: M) {
-        self.stats.sent(msg.kind());
+        self.stats.counters(&mut self.kind_memo, msg.kind()).sent += 1;
         self.next_msg += 1;
         let msg_id = self.next_msg;
         let now = self.now;
@@ -421,25 +429,34 @@ impl<M: Message, T: fmt::Debug> Env<M, T> for World<M, T> {
     fn set_timer(&mut self, node: NodeId, after: Time, timer: T) -> TimerId {
         self.next_timer += 1;
         let id = TimerId(self.next_timer);
-        self.timers
-            .insert(id, (node, self.incarnation[node.index()], timer));
         let at = self.now + self.clocks[node.index()].real(after);
-        self.push(at, Ev::Timer(id));
+        let owner = (node, self.incarnation[node.index()], timer);
+        self.push(at, Ev::Timer(id, Some(owner)));
         id
     }
 
     fn cancel_timer(&mut self, node: NodeId, id: TimerId) {
-        if self
-            .timers
-            .get(&id)
-            .is_some_and(|(owner, _, _)| *owner == node)
+        let Some(slot) = self.timers.get(id.0) else {
+            return;
+        };
+        if let Some(Queued {
+            ev: Ev::Timer(_, live @ Some(_)),
+            ..
+        }) = self.queue.get_mut(slot)
         {
-            self.timers.remove(&id);
+            if live.as_ref().is_some_and(|(owner, _, _)| *owner == node) {
+                *live = None;
+                self.timers.remove(id.0);
+            }
         }
     }
 
     fn log_enabled(&self, level: Level) -> bool {
         self.tracer.level.is_some_and(|max| level <= max)
+    }
+
+    fn observed(&self) -> bool {
+        !self.tracer.observers.is_empty()
     }
 
     fn log(&mut self, node: NodeId, level: Level, text: &dyn fmt::Display) {
@@ -628,11 +645,11 @@ impl<P: Process> Sim<P> {
         let mut world = World {
             now: Time::ZERO,
             qseq: 0,
-            queue: BinaryHeap::new(),
+            queue: Queue::new(),
             net: config.net.clone(),
             topo: Topology::new(n),
             net_rng: SimRng::new(config.seed),
-            timers: BTreeMap::new(),
+            timers: TimerIndex::default(),
             next_timer: 0,
             next_msg: 0,
             held: (0..n).map(|_| Vec::new()).collect(),
@@ -648,6 +665,7 @@ impl<P: Process> Sim<P> {
                 violation: None,
             },
             stats: Stats::default(),
+            kind_memo: KindMemo::default(),
             is_client,
             done: vec![false; n],
             clients_left,
@@ -851,12 +869,10 @@ impl<P: Process> Sim<P> {
         // Cancelled timers stay queued until their time; discard them here so that a run whose
         // only pending events are cancelled timers is quiescent.
         while let Some(Queued {
-            ev: Ev::Timer(id), ..
+            ev: Ev::Timer(_, None),
+            ..
         }) = self.world.queue.peek()
         {
-            if self.world.timers.contains_key(id) {
-                break;
-            }
             self.world.queue.pop();
         }
         if self.world.queue.len() > MAX_QUEUED {
@@ -909,7 +925,7 @@ impl<P: Process> Sim<P> {
     }
 
     /// Process one queued entry at its time.
-    fn handle(&mut self, q: Queued<P::Msg>) {
+    fn handle(&mut self, q: Queued<Ev<P::Msg, P::Timer>>) {
         self.world.now = q.time;
         self.world.stats.events += 1;
         match q.ev {
@@ -930,7 +946,8 @@ impl<P: Process> Sim<P> {
                     self.world
                         .drop_msg(from, to, msg_id, &msg, DropReason::NodeDown);
                 } else {
-                    self.world.stats.delivered(msg.kind());
+                    let w = &mut self.world;
+                    w.stats.counters(&mut w.kind_memo, msg.kind()).delivered += 1;
                     let now = self.world.now;
                     self.world.tracer.emit(
                         &self.world.labels,
@@ -945,8 +962,9 @@ impl<P: Process> Sim<P> {
                     self.call(to, |p, ctx| p.on_message(ctx, from, msg));
                 }
             }
-            Ev::Timer(id) => {
-                if let Some((node, inc, timer)) = self.world.timers.remove(&id) {
+            Ev::Timer(id, live) => {
+                self.world.timers.remove(id.0);
+                if let Some((node, inc, timer)) = live {
                     let i = node.index();
                     if self.world.up[i] && self.world.incarnation[i] == inc {
                         let now = self.world.now;
@@ -1067,8 +1085,8 @@ impl<P: Process> Sim<P> {
                         kind: msg.kind(),
                         text: msg.to_string(),
                     },
-                    Ev::Timer(id) => {
-                        let (node, inc, t) = self.world.timers.get(id)?;
+                    Ev::Timer(_, live) => {
+                        let (node, inc, t) = live.as_ref()?;
                         if self.world.incarnation[node.index()] != *inc {
                             return None;
                         }
@@ -1098,12 +1116,8 @@ impl<P: Process> Sim<P> {
             .collect()
     }
 
-    fn take_queued(&mut self, id: u64) -> Option<Queued<P::Msg>> {
-        let mut items = std::mem::take(&mut self.world.queue).into_vec();
-        let pos = items.iter().position(|q| q.seq == id);
-        let taken = pos.map(|i| items.swap_remove(i));
-        self.world.queue = BinaryHeap::from(items);
-        taken
+    fn take_queued(&mut self, id: u64) -> Option<Queued<Ev<P::Msg, P::Timer>>> {
+        self.world.queue.remove(id)
     }
 
     /// Process queued entry `id` now, ahead of its turn (a hand-driven schedule: the REPL's
@@ -1117,7 +1131,7 @@ impl<P: Process> Sim<P> {
                 true
             }
             Some(q) => {
-                self.world.queue.push(q);
+                self.world.enqueue(q);
                 false
             }
             None => false,
@@ -1143,7 +1157,7 @@ impl<P: Process> Sim<P> {
                 true
             }
             Some(other) => {
-                self.world.queue.push(other);
+                self.world.enqueue(other);
                 false
             }
             None => false,
@@ -1174,10 +1188,8 @@ impl<P: Process> Sim<P> {
             .queue
             .iter()
             .filter(|q| match &q.ev {
-                Ev::Timer(id) => self
-                    .world
-                    .timers
-                    .get(id)
+                Ev::Timer(_, live) => live
+                    .as_ref()
                     .is_some_and(|(node, inc, _)| self.world.incarnation[node.index()] == *inc),
                 _ => true,
             })

@@ -148,12 +148,16 @@ impl Learner {
             let Some(entry) = self.log[slot as usize - 1].as_ref() else {
                 continue;
             };
+            let noop;
             let (result, fresh) = match entry.origin {
                 Some((client, req)) => {
                     self.sessions
-                        .apply(&mut self.store, client, req, &entry.cmd)
+                        .apply_ref(&mut self.store, client, req, &entry.cmd)
                 }
-                None => (self.store.apply(&entry.cmd), true),
+                None => {
+                    noop = self.store.apply(&entry.cmd);
+                    (&noop, true)
+                }
             };
             if fresh && self.out_of_order && slot > self.prefix {
                 ctx.warn(format_args!(
@@ -169,8 +173,8 @@ impl Learner {
                     entry.cmd
                 ));
             }
-            ctx.apply(slot, &Shown(entry, self.first_client), &result);
-            on_apply(ctx, entry, &result);
+            ctx.apply(slot, &Shown(entry, self.first_client), result);
+            on_apply(ctx, entry, result);
         }
     }
 

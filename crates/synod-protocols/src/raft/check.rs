@@ -24,6 +24,7 @@ use super::log::Entry;
 use super::node::{CLEAN, Role};
 use crate::kv::KvNode;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The term of a committed index the checker could not read: the server that committed it
 /// first had compacted it already. (Servers compact in the event after a commit, so this does
@@ -33,8 +34,9 @@ const UNKNOWN: u64 = u64::MAX;
 /// Incremental state of the Raft-specific live checks.
 #[derive(Debug)]
 pub struct RaftChecker {
-    /// (index, term) -> (term of the entry before, the entry).
-    entries: BTreeMap<(u64, u64), (u64, Entry)>,
+    /// (index, term) -> (term of the entry before, the entry), shared with the log that held
+    /// it first.
+    entries: BTreeMap<(u64, u64), (u64, Arc<Entry>)>,
     /// The committed indices as runs: (first index, term, who committed it first). A log's
     /// terms never decrease along it, so a run per term keeps this small.
     committed: Vec<(u64, u64, usize)>,
@@ -108,11 +110,12 @@ impl RaftChecker {
             if from != CLEAN {
                 s.dirty_from.set(CLEAN);
                 for idx in from.max(log.first_index())..=log.last_index() {
-                    let Some(e) = log.get(idx) else { break };
+                    let Some(e) = log.get_shared(idx) else { break };
                     let prev_term = log.term_at(idx - 1).unwrap_or(0);
                     match self.entries.get(&(idx, e.term)) {
                         None => {
-                            self.entries.insert((idx, e.term), (prev_term, e.clone()));
+                            self.entries
+                                .insert((idx, e.term), (prev_term, Arc::clone(e)));
                         }
                         Some((pt, first)) if *pt != prev_term || first != e => {
                             return fail(

@@ -71,13 +71,17 @@ pub struct Snapshot {
 
 /// A log: entries at indices `first_index()..=last_index()`; the ones before were compacted
 /// into a snapshot ending at `first_index() - 1` (index 0, term 0 when there is none).
+///
+/// Entries are immutable once created, so they are shared rather than copied: the leader's
+/// log, its `AppendEntries` and every follower's log hold one allocation per entry (copying
+/// entries into each `AppendEntries` was the costliest part of replication).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Log {
     /// The index just before the first entry held: the snapshot's last index, or 0.
     offset: u64,
     /// The term at `offset` (0 when `offset` is 0).
     offset_term: u64,
-    entries: Vec<Entry>,
+    entries: Vec<Arc<Entry>>,
 }
 
 impl Log {
@@ -127,6 +131,11 @@ impl Log {
 
     /// The entry at `index`, if the log holds it.
     pub fn get(&self, index: u64) -> Option<&Entry> {
+        self.get_shared(index).map(|e| &**e)
+    }
+
+    /// The entry at `index`, as shared, if the log holds it.
+    pub fn get_shared(&self, index: u64) -> Option<&Arc<Entry>> {
         if index <= self.offset {
             return None;
         }
@@ -135,6 +144,11 @@ impl Log {
 
     /// Append an entry; returns its index.
     pub fn push(&mut self, e: Entry) -> u64 {
+        self.push_shared(Arc::new(e))
+    }
+
+    /// Append a shared entry (one received in an `AppendEntries`); returns its index.
+    pub fn push_shared(&mut self, e: Arc<Entry>) -> u64 {
         self.entries.push(e);
         self.last_index()
     }
@@ -157,9 +171,9 @@ impl Log {
         self.offset_term = term;
     }
 
-    /// Copies of at most `max` entries starting at `from`, which must not be before
-    /// `first_index()`.
-    pub fn slice(&self, from: u64, max: usize) -> Vec<Entry> {
+    /// At most `max` entries starting at `from`, which must not be before `first_index()`,
+    /// shared with this log.
+    pub fn slice(&self, from: u64, max: usize) -> Vec<Arc<Entry>> {
         if from <= self.offset {
             return Vec::new();
         }

@@ -4,6 +4,7 @@ use super::log::{Entry, SharedSnapshot};
 use crate::kv::{KvMessage, Reply, Request};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 use synod_core::Message;
 
 /// A message between Raft nodes, or between a node and a client.
@@ -54,8 +55,8 @@ pub enum RaftMsg {
         prev_log_index: u64,
         /// The term of that entry (the consistency check).
         prev_log_term: u64,
-        /// The entries to store (empty for a heartbeat).
-        entries: Vec<Entry>,
+        /// The entries to store (empty for a heartbeat), shared with the leader's log.
+        entries: Vec<Arc<Entry>>,
         /// The leader's commit index.
         leader_commit: u64,
         /// The leader's latest read round (echoed, it confirms leadership for reads, 6.4).

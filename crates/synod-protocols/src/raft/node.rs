@@ -21,6 +21,7 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::Rc;
+use std::sync::Arc;
 use synod_core::view::Changed;
 use synod_core::{ClientResult, Ctx, Level, NodeId, NodeStatus, Process, Time};
 
@@ -753,7 +754,7 @@ impl RaftServer {
         term: u64,
         prev: u64,
         prev_term: u64,
-        mut entries: Vec<Entry>,
+        mut entries: Vec<Arc<Entry>>,
         leader_commit: u64,
         round: u64,
     ) {
@@ -843,11 +844,11 @@ impl RaftServer {
                     config_changed |= idx <= self.config_index;
                     self.d.log.truncate_from(idx);
                     config_changed |= e.config.is_some();
-                    self.d.log.push(e);
+                    self.d.log.push_shared(e);
                 }
                 None => {
                     config_changed |= e.config.is_some();
-                    self.d.log.push(e);
+                    self.d.log.push_shared(e);
                 }
             }
             self.mark_dirty(idx);
@@ -1122,15 +1123,20 @@ impl RaftServer {
             let Some(e) = self.d.log.get(idx) else {
                 break;
             };
+            // Every server applies; only the leader answers, so only it copies the result.
+            let noop;
             let result = match e.req {
                 Some((client, req_id)) => {
                     self.sessions
-                        .apply(&mut self.store, client, req_id, &e.cmd)
+                        .apply_ref(&mut self.store, client, req_id, &e.cmd)
                         .0
                 }
-                None => self.store.apply(&e.cmd),
+                None => {
+                    noop = self.store.apply(&e.cmd);
+                    &noop
+                }
             };
-            ctx.apply(idx, &Payload(e), &result);
+            ctx.apply(idx, &Payload(e), result);
             // Every server narrates what it applies (no-ops change nothing and are left out);
             // the leader also answers the client.
             let Some((client, req_id)) = e.req else {
@@ -1142,6 +1148,7 @@ impl RaftServer {
                 ctx.info(format_args!("applies {idx}: {} -> {result}{reply}", e.cmd));
             }
             if leads {
+                let result = result.clone();
                 ctx.send(client, RaftMsg::Reply(Reply::Done { req_id, result }));
             }
         }

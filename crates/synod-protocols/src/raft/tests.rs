@@ -95,7 +95,7 @@ pub(super) fn append(
         term,
         prev_log_index: prev,
         prev_log_term: prev_term,
-        entries,
+        entries: entries.into_iter().map(std::sync::Arc::new).collect(),
         leader_commit: commit,
         round: 0,
     }
