@@ -20,6 +20,9 @@ STEP = 50
 CAMPAIGNS = {
     "forget-promise": ("paxos", ["--faults", "crash", "--intensity", "30"]),
     "commit-old-term": ("scenarios/raft-figure8.toml", []),
+    "change-before-term-commit": ("scenarios/raft-membership-overlap.toml", []),
+    "snapshot-drops-sessions": ("scenarios/raft-snapshot-retries.toml", []),
+    "stale-lease-read": ("scenarios/raft-lease-read.toml", []),
     "forget-vote-on-restart": (
         "scenarios/raft-vote-storm.toml",
         ["--faults", "crash", "--intensity", "30", "--max-fault", "20"],

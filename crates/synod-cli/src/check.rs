@@ -36,7 +36,9 @@ pub struct CheckArgs {
     /// After the fault window, how long every request has to complete (virtual ms).
     #[arg(long, value_name = "MS", default_value_t = 4000)]
     pub liveness: u64,
-    /// Fault kinds to draw: crash,restart,partition,loss,duplicate,delay,slow,hold.
+    /// Fault kinds to draw: crash,restart,partition,loss,duplicate,delay,slow,hold; and, only
+    /// when named, skew (slow clocks) and the operator's orders membership and transfer (for
+    /// protocols that take them, such as Raft).
     #[arg(
         long,
         default_value = "crash,restart,partition,loss,duplicate,delay,slow,hold"
@@ -167,6 +169,7 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
     crate::run::warn(&built.warnings);
     let kinds =
         campaign::parse_kinds(&args.faults).map_err(|e| UsageError(format!("--faults: {e}")))?;
+    campaign::check_kinds(&kinds, &base).map_err(|e| UsageError(format!("--faults: {e}")))?;
     let shard = args
         .shard
         .as_deref()

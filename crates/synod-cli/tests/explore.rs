@@ -71,7 +71,7 @@ const BUGS: &[(&str, &[&str], &str, usize)] = &[
             "none",
         ],
         "election safety",
-        8,
+        12,
     ),
     (
         "vote-without-up-to-date-check",
@@ -85,14 +85,12 @@ const BUGS: &[(&str, &[&str], &str, usize)] = &[
             "none",
         ],
         "leader completeness",
-        8,
+        12,
     ),
     (
         "no-consistency-check",
         &[
-            "raft",
-            "--requests",
-            "0",
+            "scenarios/raft-explore-paper.toml",
             "--max-timers",
             "3",
             "--max-depth",
@@ -101,6 +99,44 @@ const BUGS: &[(&str, &[&str], &str, usize)] = &[
         "state machine safety",
         10,
     ),
+    (
+        "pre-vote-grants-real-vote",
+        &[
+            "raft",
+            "--requests",
+            "0",
+            "--max-timers",
+            "2",
+            "--max-depth",
+            "none",
+        ],
+        "election safety",
+        6,
+    ),
+    (
+        "snapshot-drops-sessions",
+        &[
+            "scenarios/raft-explore-snapshot-sessions.toml",
+            "--max-crashes",
+            "1",
+            "--max-timers",
+            "4",
+            "--max-depth",
+            "none",
+        ],
+        "linearizability",
+        8,
+    ),
+];
+
+/// The planted bugs `synod explore` does not find, each with a word of the reason that
+/// docs/explore.md's row for it gives. Such a bug needs what the search does not enumerate.
+const NOT_FOUND: &[(&str, &str)] = &[
+    // A membership change is an operator's order; the search issues none (it clears a
+    // scenario's faults and orders).
+    ("change-before-term-commit", "orders"),
+    // The lease is a timing argument; the search abstracts time.
+    ("stale-lease-read", "time"),
 ];
 
 /// Explore, check the violation and its length, replay the written scenario with `synod run`.
@@ -127,12 +163,13 @@ fn found_and_replayed(bug: &str, args: &[&str], property: &str, steps: usize) {
     let run = synod(&["run", out.to_str().unwrap(), "--log-level", "error"]);
     let r = text(&run);
     assert_eq!(run.status.code(), Some(0), "{bug}: replay failed:\n{r}");
-    assert!(
-        r.contains(&format!(
-            "violation: expected {property}, got {property} violated"
-        )),
-        "{bug}: {r}"
-    );
+    let expected = if property == "linearizability" {
+        // The replay expects the history not to be linearizable (and passes when it is not).
+        "ok    linearizable: NOT linearizable".to_string()
+    } else {
+        format!("violation: expected {property}, got {property} violated")
+    };
+    assert!(r.contains(&expected), "{bug}: {r}");
 }
 
 #[test]
@@ -141,7 +178,7 @@ fn every_planted_safety_bug_of_paxos_and_raft_is_found_and_replayed() {
         found_and_replayed(bug, args, property, *steps);
     }
     // commit-old-term from the Figure 8 set-up, five steps further along the path the full
-    // search finds (docs/explore.md: from the set-up itself it takes 3.7 million states).
+    // search finds (docs/explore.md: from the set-up itself it takes 4.1 million states).
     let base = std::fs::read_to_string(root().join("scenarios/raft-explore-figure8.toml")).unwrap();
     let later = base.replace(
         r#""deliver 8", "deliver 9"]"#,
@@ -165,23 +202,46 @@ fn every_planted_safety_bug_of_paxos_and_raft_is_found_and_replayed() {
 }
 
 /// Every bug `synod check --bug list` marks as a paxos or raft bug is in the table above: a
-/// new planted bug must come with its exploration.
+/// new planted bug must come with its exploration, or with an explicit row in docs/explore.md
+/// saying that explore does not find it, and why.
 #[test]
 fn the_table_covers_every_planted_bug_of_paxos_and_raft() {
+    let doc = std::fs::read_to_string(root().join("docs/explore.md")).unwrap();
     let o = synod(&["check", "--bug", "list"]);
     let list = text(&o);
+    let mut seen = 0;
     for line in list.lines() {
         let mut words = line.split_whitespace();
         let (Some(protocol), Some(bug)) = (words.next(), words.next()) else {
             continue;
         };
-        if protocol == "paxos" || protocol == "raft" {
-            assert!(
-                bug == "commit-old-term" || BUGS.iter().any(|(b, _, _, _)| *b == bug),
-                "{protocol} bug {bug} has no exploration"
-            );
+        if protocol != "paxos" && protocol != "raft" {
+            continue;
+        }
+        seen += 1;
+        let explored = bug == "commit-old-term" || BUGS.iter().any(|(b, _, _, _)| *b == bug);
+        let row = doc
+            .lines()
+            .find(|l| l.starts_with(&format!("| {protocol} | `{bug}` |")));
+        let row = row.unwrap_or_else(|| panic!("docs/explore.md has no row for {protocol} {bug}"));
+        match NOT_FOUND.iter().find(|(b, _)| *b == bug) {
+            Some((_, why)) => {
+                assert!(!explored, "{bug} is both explored and listed as not found");
+                assert!(
+                    row.contains("not found by explore") && row.contains(why),
+                    "{bug}: its row must say it is not found by explore, and why: {row}"
+                );
+            }
+            None => {
+                assert!(explored, "{protocol} bug {bug} has no exploration");
+                assert!(!row.contains("not found"), "{bug}: {row}");
+            }
         }
     }
+    assert!(
+        seen >= 11,
+        "synod check --bug list lists too few bugs:\n{list}"
+    );
 }
 
 #[test]
@@ -205,10 +265,11 @@ fn the_defaults_exhaust_without_violation() {
         "{t}"
     );
     assert!(
-        t.contains("ok     a leader is elected (first at depth 3)"),
+        t.contains("ok     a leader is elected (first at depth 5)"),
         "{t}"
     );
-    // A client's request takes 8 steps: at depth 7 it never completes, a weak model.
+    // A client's request takes 10 steps (PreVote adds two): at depth 7 it never completes, a
+    // weak model.
     assert!(t.contains("NEVER  a client request completes"), "{t}");
     assert!(t.contains("weak model"), "{t}");
 }
@@ -251,7 +312,7 @@ fn a_counterexample_steps_through_in_the_repl() {
         .unwrap();
     let o = child.wait_with_output().unwrap();
     let t = text(&o);
-    assert!(t.contains("*** crash n2"), "{t}");
+    assert!(t.contains("*** crash n3"), "{t}");
     assert!(
         t.contains("SAFETY VIOLATION: election safety"),
         "the REPL reaches the same violation: {t}"

@@ -135,10 +135,10 @@ fn ctrl_c_keeps_the_failures_found_and_the_scenarios_written() {
     assert!(out.contains("interrupted (Ctrl-C): "), "{out}");
     assert!(out.contains("violations by property:"), "{out}");
     assert!(
-        out.contains("    first: seed 48: leader completeness violated"),
+        out.contains("    first: seed 152: leader completeness violated"),
         "{out}"
     );
-    let file = dir.join("raft-seed48-leader-completeness.toml");
+    let file = dir.join("raft-seed152-leader-completeness.toml");
     assert!(
         out.contains(&format!("      replay: synod run {}", file.display())),
         "{out}"

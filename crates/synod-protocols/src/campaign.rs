@@ -8,7 +8,7 @@ use crate::judge::{self, Checks, Report};
 use crate::scenario::{FaultAction, FaultSpec, Scenario};
 use crate::system;
 use synod_core::{NodeId, Time};
-use synod_sim::{EndReason, FaultKind, FaultPlan, NodeSpec, OVERLOADED, random_faults};
+use synod_sim::{EndReason, FaultKind, FaultPlan, NodeSpec, OVERLOADED, random_faults_named};
 
 /// The least time a campaign run goes on after its last repair and its last request.
 pub const CATCH_UP: Time = Time::ms(1_500);
@@ -41,33 +41,56 @@ impl Default for Plan {
 }
 
 /// Parse `crash,partition,loss,...` into fault kinds (`restart` is accepted: crashes always
-/// restart at the end of their fault).
+/// restart at the end of their fault). The opt-in kinds (`skew`, `membership`, `transfer`) are
+/// taken too; whether a protocol takes the orders is checked by [`check_kinds`].
 pub fn parse_kinds(list: &str) -> Result<Vec<FaultKind>, String> {
+    let every = || FaultKind::ALL.iter().chain(&FaultKind::OPT_IN);
+    let valid = || every().map(|(_, n)| *n).collect::<Vec<_>>().join(", ");
     let mut kinds = Vec::new();
     for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         if name == "restart" {
             continue;
         }
-        match FaultKind::ALL.iter().find(|(_, n)| *n == name) {
+        match every().find(|(_, n)| *n == name) {
             Some((k, _)) if !kinds.contains(k) => kinds.push(*k),
             Some(_) => {}
             None => {
-                let valid: Vec<&str> = FaultKind::ALL.iter().map(|(_, n)| *n).collect();
                 return Err(format!(
                     "unknown fault `{name}` (valid: {}, restart)",
-                    valid.join(", ")
+                    valid()
                 ));
             }
         }
     }
     if kinds.is_empty() {
-        let valid: Vec<&str> = FaultKind::ALL.iter().map(|(_, n)| *n).collect();
         return Err(format!(
             "give at least one fault kind (valid: {}, restart)",
-            valid.join(", ")
+            valid()
         ));
     }
     Ok(kinds)
+}
+
+/// The orders (`[[fault]]` verbs of the protocol's own) each opt-in kind needs.
+const ORDERS: &[(FaultKind, &[&str])] = &[
+    (FaultKind::Membership, &["add", "remove"]),
+    (FaultKind::Transfer, &["transfer"]),
+];
+
+/// Refuse kinds whose orders the scenario's protocol does not take (`membership` for Paxos).
+pub fn check_kinds(kinds: &[FaultKind], s: &Scenario) -> Result<(), String> {
+    for (kind, verbs) in ORDERS {
+        let takes = |v: &&str| s.protocol.faults.iter().any(|f| f.key == *v);
+        if kinds.contains(kind) && !verbs.iter().all(takes) {
+            return Err(format!(
+                "`{}`: protocol {} takes no {} orders",
+                kind.name(),
+                s.protocol.name,
+                verbs.join("/")
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// How one seed went.
@@ -147,7 +170,7 @@ fn drawn_into(mut s: Scenario, plan: &FaultPlan) -> Result<(Scenario, Vec<NodeSp
         .collect();
     let names: Vec<String> = specs.iter().map(|sp| sp.name.clone()).collect();
     s.faults.extend(
-        random_faults(s.seed, &servers, plan)
+        random_faults_named(s.seed, &servers, &names, plan)
             .iter()
             .map(|f| FaultSpec {
                 at: f.at,
@@ -260,17 +283,18 @@ impl Seeds {
 
 /// Whether a fault strikes (a crash, a partition, loss, ...) rather than undoes one (a
 /// restart, a heal, loss back to 0, the network's own latency): what "N faults" counts when a
-/// failure is shrunk. A protocol's own fault verb (`isolate = "n1"`) strikes: it stands for
-/// faults of the simulator's vocabulary, and its undoing is one of those (`heal`, `restart`).
+/// failure is shrunk. A protocol's own fault verb (`isolate = "n1"`, `remove = "n2"`) strikes:
+/// it stands for faults of the simulator's vocabulary, and its undoing is one of those (`heal`,
+/// `restart`); except `add`, which undoes a `remove` (the `membership` kind draws the pair).
 pub fn strikes(action: &FaultAction, s: &Scenario) -> bool {
     match action {
         FaultAction::Crash(_)
         | FaultAction::Partition(_)
         | FaultAction::OneWay(..)
-        | FaultAction::Hold(_)
-        | FaultAction::Protocol(..) => true,
+        | FaultAction::Hold(_) => true,
+        FaultAction::Protocol(verb, _) => *verb != "add",
         FaultAction::Restart(_) | FaultAction::Heal | FaultAction::Release(_) => false,
-        FaultAction::Slow(_, factor) => *factor != 1.0,
+        FaultAction::Slow(_, factor) | FaultAction::Skew(_, factor) => *factor != 1.0,
         FaultAction::Loss(p) | FaultAction::Duplicate(p) => *p > 0.0,
         FaultAction::Latency(min, max) => (*min, *max) != (s.net.latency_min, s.net.latency_max),
     }

@@ -59,6 +59,18 @@ pub enum Kind {
         /// Used when the key is not given; empty: no default (the protocol decides).
         default: &'static [&'static str],
     },
+    /// A switch, `true` or `false`.
+    Flag {
+        /// Used when the key is not given.
+        default: bool,
+    },
+    /// One word of a fixed list, `"read_index"`.
+    Choice {
+        /// The words it takes, in the order the docs list them.
+        options: &'static [&'static str],
+        /// Used when the key is not given (one of `options`).
+        default: &'static str,
+    },
     /// Relative weights by name, `{ get = 1, put = 2 }`: whole numbers, at least one positive.
     Weights {
         /// The names it takes, in order.
@@ -88,6 +100,8 @@ impl Setting {
                 format!("{{ min = {}, max = {} }}", ms_text(*a), ms_text(*b))
             }
             Kind::Names => String::new(),
+            Kind::Flag { default } => default.to_string(),
+            Kind::Choice { default, .. } => format!("{default:?}"),
             Kind::Strings { default: [] } => String::new(),
             Kind::Strings { default } => {
                 let quoted: Vec<String> = default.iter().map(|s| format!("{s:?}")).collect();
@@ -153,6 +167,15 @@ impl Setting {
                     Ok(())
                 }
             }
+            (Kind::Flag { .. }, Value::Flag(_)) => Ok(()),
+            (Kind::Choice { options, .. }, Value::Word(w)) => {
+                if options.contains(&w.as_str()) {
+                    Ok(())
+                } else {
+                    let quoted: Vec<String> = options.iter().map(|o| format!("{o:?}")).collect();
+                    Err(format!("`{w}` is not one of {}", quoted.join(", ")))
+                }
+            }
             (Kind::Weights { .. }, Value::Weights(w)) => {
                 if w.iter().all(|x| *x == 0) {
                     Err("at least one weight must be positive".into())
@@ -203,6 +226,8 @@ impl Kind {
             Kind::Ms { .. } => "a time in milliseconds",
             Kind::RangeMs { .. } => "a range `{ min = .., max = .. }` in milliseconds",
             Kind::Names | Kind::Strings { .. } => "a list of strings",
+            Kind::Flag { .. } => "true or false",
+            Kind::Choice { .. } => "a string",
             Kind::Weights { .. } => "a table of weights",
         }
     }
@@ -230,6 +255,10 @@ pub enum Value {
     List(Vec<String>),
     /// Weights, in the order of the kind's names.
     Weights(Vec<u64>),
+    /// A switch.
+    Flag(bool),
+    /// One word of a [`Kind::Choice`].
+    Word(String),
 }
 
 impl fmt::Display for Value {
@@ -247,6 +276,8 @@ impl fmt::Display for Value {
                 let parts: Vec<String> = w.iter().map(u64::to_string).collect();
                 write!(f, "[{}]", parts.join(", "))
             }
+            Value::Flag(b) => write!(f, "{b}"),
+            Value::Word(w) => write!(f, "{w:?}"),
         }
     }
 }
@@ -342,6 +373,24 @@ impl Settings {
                 Some(default.iter().map(|x| x.to_string()).collect())
             }
             _ => None,
+        }
+    }
+
+    /// A [`Kind::Flag`] setting: its value, or its default.
+    pub fn flag(&self, s: &Setting) -> bool {
+        match (self.find(s), &s.kind) {
+            (Some((_, Value::Flag(b), _)), _) => *b,
+            (_, Kind::Flag { default }) => *default,
+            _ => false,
+        }
+    }
+
+    /// A [`Kind::Choice`] setting: the word given, or its default.
+    pub fn choice(&self, s: &Setting) -> &str {
+        match (self.find(s), &s.kind) {
+            (Some((_, Value::Word(w), _)), _) => w,
+            (_, Kind::Choice { default, .. }) => default,
+            _ => "",
         }
     }
 

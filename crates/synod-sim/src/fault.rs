@@ -47,6 +47,22 @@ pub enum Fault {
     Duplicate(f64),
     /// Set the latency range.
     Latency(Time, Time),
+    /// Make a node's clock run slow (`factor` > 1) or fast (< 1): the time it reads and its
+    /// timers run `factor` times slower than real time (1.0 restores a true rate). What a
+    /// protocol assumes of clock drift (a lease) is tested by this.
+    Skew(Target, f64),
+    /// An operator's order to a node, in the protocol's own words (Raft's `add n6`, `remove
+    /// n2`, `transfer n3`): the node carries it out or refuses it ([`synod_core::Process::on_admin`]).
+    /// `verb` is the protocol's fault verb that expands to it (a `[[fault]]` key), `arg` its
+    /// value, so that a saved scenario writes it back as the same verb.
+    Admin {
+        /// The node told (usually the leader).
+        to: Target,
+        /// The verb: `add`, `remove`, `transfer`.
+        verb: &'static str,
+        /// Its argument, as written (a node name).
+        arg: String,
+    },
 }
 
 /// A fault with the time it fires.
@@ -131,6 +147,16 @@ impl fmt::Display for FaultDisplay<'_> {
             Fault::Loss(p) => write!(f, "loss {p}"),
             Fault::Duplicate(p) => write!(f, "duplicate {p}"),
             Fault::Latency(lo, hi) => write!(f, "latency {lo}..{hi}"),
+            Fault::Skew(t, x) => {
+                f.write_str("skew ")?;
+                self.target(f, t)?;
+                write!(f, " x{x}")
+            }
+            Fault::Admin { to, verb, arg } => {
+                write!(f, "{verb} {arg} (told to ")?;
+                self.target(f, to)?;
+                f.write_str(")")
+            }
         }
     }
 }

@@ -35,7 +35,7 @@ mod timers;
 pub mod trace_out;
 
 pub use fault::{Fault, ScheduledFault, Target};
-pub use fault_plan::{FaultKind, FaultPlan, random_faults};
+pub use fault_plan::{FaultKind, FaultPlan, random_faults, random_faults_named};
 pub use net::{NetConfig, Topology};
 pub use schedule::{ScheduleStep, StepDisplay};
 pub use shared::Shared;

@@ -253,13 +253,57 @@ struct World<M, T> {
     /// Under a schedule: the clock handlers read (the end of time), and no random loss,
     /// duplication or latency.
     scheduled: bool,
+    /// Each node's clock (see [`Fault::Skew`]).
+    clocks: Vec<Clock>,
+}
+
+/// A node's clock: it read `base_local` at real time `base_real`, and since then runs
+/// `factor` times slower than real time (1.0: a true clock, which reads real time exactly).
+#[derive(Clone, Copy, Debug)]
+struct Clock {
+    base_real: Time,
+    base_local: Time,
+    factor: f64,
+}
+
+impl Clock {
+    const TRUE: Clock = Clock {
+        base_real: Time::ZERO,
+        base_local: Time::ZERO,
+        factor: 1.0,
+    };
+
+    /// What the clock reads at real time `now` (rounded down, so that a timer set for `d`
+    /// never finds less than `d` elapsed when it fires).
+    fn local(&self, now: Time) -> Time {
+        let real = now.as_micros().saturating_sub(self.base_real.as_micros());
+        let elapsed = if self.factor == 1.0 {
+            real
+        } else {
+            (real as f64 / self.factor).floor() as u64
+        };
+        self.base_local + Time::micros(elapsed)
+    }
+
+    /// The real time a timer set for `after` on this clock takes (rounded up).
+    fn real(&self, after: Time) -> Time {
+        if self.factor == 1.0 {
+            after
+        } else {
+            Time::micros((after.as_micros() as f64 * self.factor).ceil() as u64)
+        }
+    }
 }
 
 impl<M: Message, T> World<M, T> {
-    /// The clock a handler reads: the end of time under a schedule (as under the explorer),
-    /// the simulator's clock otherwise.
-    fn handler_now(&self) -> Time {
-        if self.scheduled { Time::MAX } else { self.now }
+    /// The clock node `i`'s handlers read: the end of time under a schedule (as under the
+    /// explorer, which abstracts timing and so clock skew too), the node's own clock otherwise.
+    fn handler_now(&self, i: usize) -> Time {
+        if self.scheduled {
+            Time::MAX
+        } else {
+            self.clocks[i].local(self.now)
+        }
     }
 
     fn push(&mut self, time: Time, ev: Ev<M, T>) {
@@ -405,7 +449,7 @@ impl<M: Message, T: fmt::Debug> Env<M, T> for World<M, T> {
     fn set_timer(&mut self, node: NodeId, after: Time, timer: T) -> TimerId {
         self.next_timer += 1;
         let id = TimerId(self.next_timer);
-        let at = self.now + after;
+        let at = self.now + self.clocks[node.index()].real(after);
         let owner = (node, self.incarnation[node.index()], timer);
         self.push(at, Ev::Timer(id, Some(owner)));
         id
@@ -655,6 +699,7 @@ impl<P: Process> Sim<P> {
             clients_done_at: None,
             last_leader: None,
             scheduled: false,
+            clocks: vec![Clock::TRUE; n],
         };
         for i in 0..n {
             world.push(Time::ZERO, Ev::Start(NodeId(i as u32)));
@@ -824,7 +869,7 @@ impl<P: Process> Sim<P> {
                     ScheduleStep::Restart(_) => "the node is not down",
                 }
             );
-            self.warn(&text);
+            self.warn_now(&text);
             if let Some((steps, k)) = &mut self.schedule {
                 *k = steps.len();
             }
@@ -1149,7 +1194,7 @@ impl<P: Process> Sim<P> {
             if let (true, Some(f)) = (self.world.scheduled, &self.state_rng) {
                 self.rngs[i] = SimRng::derive(self.config.seed, f(p));
             }
-            let now = self.world.handler_now();
+            let now = self.world.handler_now(i);
             let mut ctx = Ctx::new(node, now, &mut self.rngs[i], &mut self.world);
             f(p, &mut ctx);
         }
@@ -1319,7 +1364,7 @@ impl<P: Process> Sim<P> {
             if let (true, Some(f)) = (self.world.scheduled, &self.state_rng) {
                 self.rngs[i] = SimRng::derive(self.config.seed, f(p));
             }
-            let now = self.world.handler_now();
+            let now = self.world.handler_now(i);
             let mut ctx = Ctx::new(id, now, &mut self.rngs[i], &mut self.world);
             accepted = p.on_client_request(&mut ctx, op);
         }
@@ -1470,7 +1515,46 @@ impl<P: Process> Sim<P> {
                 self.world.net.latency_min = *lo;
                 self.world.net.latency_max = *hi;
             }
+            Fault::Skew(t, factor) => match self.resolve(t) {
+                Some(id) => {
+                    let now = self.world.now;
+                    let clock = &mut self.world.clocks[id.index()];
+                    *clock = Clock {
+                        base_real: now,
+                        base_local: clock.local(now),
+                        factor: *factor,
+                    };
+                }
+                None => self.note_skipped(fault, &names),
+            },
+            Fault::Admin { to, verb, arg } => {
+                let taken = match self.resolve(to) {
+                    Some(id) => self.admin(id, verb, arg),
+                    None => false,
+                };
+                if !taken {
+                    let text = format!(
+                        "fault skipped: `{}`: no such node is up, or it takes no orders",
+                        FaultDisplay {
+                            fault,
+                            names: &names
+                        }
+                    );
+                    self.warn_now(&text);
+                }
+            }
         }
+    }
+
+    /// Hand an operator's order to `id` (see [`Fault::Admin`]); false if it is down or does
+    /// not take orders.
+    fn admin(&mut self, id: NodeId, verb: &str, arg: &str) -> bool {
+        if !self.is_up(id) {
+            return false;
+        }
+        let mut taken = false;
+        self.call(id, |p, ctx| taken = p.on_admin(ctx, verb, arg));
+        taken
     }
 
     fn note_skipped(&mut self, fault: &Fault, names: &[String]) {
@@ -1478,11 +1562,12 @@ impl<P: Process> Sim<P> {
             "fault skipped: `{}` names no node right now",
             FaultDisplay { fault, names }
         );
-        self.warn(&text);
+        self.warn_now(&text);
     }
 
-    /// A warning in the narration, from no node (a skipped fault, a schedule that stops).
-    fn warn(&mut self, text: &str) {
+    /// A warning of the driver's (a fault it skips, a schedule that stops), at the current
+    /// time.
+    fn warn_now(&mut self, text: &str) {
         let now = self.world.now;
         self.world.tracer.emit(
             &self.world.labels,

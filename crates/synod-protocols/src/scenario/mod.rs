@@ -233,6 +233,8 @@ pub enum FaultAction {
     Release(String),
     /// `slow = { node = "n1", factor = 5 }`.
     Slow(String, f64),
+    /// `skew = { node = "n1", factor = 2 }`: the node's clock runs twice as slow.
+    Skew(String, f64),
     /// `loss = 0.2`.
     Loss(f64),
     /// `duplicate = 0.1`.
@@ -267,6 +269,9 @@ impl FaultAction {
             Fault::Loss(p) => FaultAction::Loss(*p),
             Fault::Duplicate(p) => FaultAction::Duplicate(*p),
             Fault::Latency(a, b) => FaultAction::Latency(*a, *b),
+            Fault::Skew(t, x) => FaultAction::Skew(name(t), *x),
+            // A protocol's order is written back as the verb that expands to it.
+            Fault::Admin { verb, arg, .. } => FaultAction::Protocol(verb, arg.clone()),
         }
     }
 }
@@ -499,6 +504,7 @@ impl Scenario {
                 FaultAction::Hold(n) => Fault::Hold(target(n)?),
                 FaultAction::Release(n) => Fault::Release(target(n)?),
                 FaultAction::Slow(n, x) => Fault::Slow(target(n)?, *x),
+                FaultAction::Skew(n, x) => Fault::Skew(target(n)?, *x),
                 FaultAction::Loss(p) => Fault::Loss(*p),
                 FaultAction::Duplicate(p) => Fault::Duplicate(*p),
                 FaultAction::Latency(a, b) => Fault::Latency(*a, *b),

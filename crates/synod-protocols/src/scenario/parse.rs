@@ -337,6 +337,7 @@ const FAULT_ACTIONS: &[&str] = &[
     "hold",
     "release",
     "slow",
+    "skew",
     "loss",
     "duplicate",
     "latency_ms",
@@ -434,35 +435,12 @@ fn fault_action(src: &Source<'_>, a: &Entry<'_, '_>) -> Result<FaultAction, supe
             false => return Err(src.at(a, "write `heal = true`")),
         },
         "slow" => {
-            let mut t = a.table().map_err(|m| src.at(a, m))?;
-            let node = match t.take("node") {
-                Some(v) => v.string().map_err(|m| src.at(&v, m))?,
-                None => {
-                    return Err(src.at(
-                        a,
-                        "give `node` and `factor`: `{ node = \"n1\", factor = 5 }`",
-                    ));
-                }
-            };
-            let factor = match t.take("factor") {
-                Some(v) => {
-                    let x = v.number().map_err(|m| src.at(&v, m))?;
-                    if x <= 0.0 {
-                        return Err(src.at(&v, format!("must be > 0, got {x}")));
-                    }
-                    x
-                }
-                None => {
-                    return Err(src.at(
-                        a,
-                        "give `node` and `factor`: `{ node = \"n1\", factor = 5 }`",
-                    ));
-                }
-            };
-            if let Some(x) = t.rest().into_iter().next() {
-                return Err(src.at(&x, "unknown key (slow takes `node` and `factor`)"));
-            }
+            let (node, factor) = node_factor(src, a, "slow")?;
             FaultAction::Slow(node, factor)
+        }
+        "skew" => {
+            let (node, factor) = node_factor(src, a, "skew")?;
+            FaultAction::Skew(node, factor)
         }
         "loss" => FaultAction::Loss(probability(src, a)?),
         "duplicate" => FaultAction::Duplicate(probability(src, a)?),
@@ -472,6 +450,42 @@ fn fault_action(src: &Source<'_>, a: &Entry<'_, '_>) -> Result<FaultAction, supe
         }
         other => return Err(src.at(a, format!("no fault action `{other}`"))),
     })
+}
+
+/// `{ node = "n1", factor = 5 }` (of `slow` and `skew`): a node and a factor above 0.
+fn node_factor(
+    src: &Source<'_>,
+    a: &Entry<'_, '_>,
+    action: &str,
+) -> Result<(String, f64), super::ScenarioError> {
+    let usage = || {
+        src.at(
+            a,
+            "give `node` and `factor`: `{ node = \"n1\", factor = 5 }`",
+        )
+    };
+    let mut t = a.table().map_err(|m| src.at(a, m))?;
+    let node = match t.take("node") {
+        Some(v) => v.string().map_err(|m| src.at(&v, m))?,
+        None => return Err(usage()),
+    };
+    let factor = match t.take("factor") {
+        Some(v) => {
+            let x = v.number().map_err(|m| src.at(&v, m))?;
+            if !(x > 0.0 && x.is_finite()) {
+                return Err(src.at(&v, format!("must be > 0, got {x}")));
+            }
+            x
+        }
+        None => return Err(usage()),
+    };
+    if let Some(x) = t.rest().into_iter().next() {
+        return Err(src.at(
+            &x,
+            format!("unknown key ({action} takes `node` and `factor`)"),
+        ));
+    }
+    Ok((node, factor))
 }
 
 /// `partition = "n1,n2 | n3"` or `[["n1","n2"],["n3"]]`: two groups at least, none empty, and
@@ -761,6 +775,8 @@ fn value(
             Value::RangeMs(a, b)
         }
         Kind::Names | Kind::Strings { .. } => Value::List(e.strings().map_err(|m| src.at(e, m))?),
+        Kind::Flag { .. } => Value::Flag(e.boolean().map_err(|m| src.at(e, m))?),
+        Kind::Choice { .. } => Value::Word(e.string().map_err(|m| src.at(e, m))?),
         Kind::Weights { names, .. } => {
             let mut t = e.table().map_err(|m| src.at(e, m))?;
             let mut weights = Vec::with_capacity(names.len());

@@ -124,6 +124,9 @@ impl Scenario {
                 FaultAction::Slow(n, x) => {
                     writeln!(o, "slow = {{ node = {}, factor = {x} }}", toml_str(n))
                 }
+                FaultAction::Skew(n, x) => {
+                    writeln!(o, "skew = {{ node = {}, factor = {x} }}", toml_str(n))
+                }
                 FaultAction::Loss(p) => writeln!(o, "loss = {p}"),
                 FaultAction::Duplicate(p) => writeln!(o, "duplicate = {p}"),
                 FaultAction::Latency(a, b) => {
