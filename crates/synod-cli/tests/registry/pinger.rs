@@ -216,6 +216,8 @@ pub const PROTOCOL: Protocol = Protocol {
     faults: &[ISOLATE],
     legend: &[("Pong(3)", "a reply to the ping numbered 3")],
     build,
+    reference_model: false,
+    explore: None,
 };
 
 fn build(s: &Scenario) -> Result<System, ScenarioError> {

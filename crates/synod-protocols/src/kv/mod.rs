@@ -16,4 +16,4 @@ pub use client::{
     CLIENT_SETTINGS, CLIENTS, ClientTimer, KvClient, MAX_CLIENTS, Workload, client_specs, workload,
 };
 pub use contract::{Answer, Command, Reply, Request, Sessions, Store};
-pub use node::{KvMessage, KvNode, KvTimer, simulation};
+pub use node::{KvMessage, KvNode, KvTimer, layout, nodes, simulation};

@@ -121,6 +121,8 @@ pub const PROTOCOL: Protocol = Protocol {
         ),
     ],
     build,
+    reference_model: false,
+    explore: None,
 };
 
 /// Multi-Paxos's rules across keys.

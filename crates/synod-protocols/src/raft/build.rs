@@ -9,7 +9,7 @@ use crate::protocol::{FaultVerb, Protocol};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::settings::{Invalid, Kind, Setting, Settings};
 use crate::system::{System, sim_config};
-use std::rc::Rc;
+use std::sync::Arc;
 use synod_core::{NodeId, Time};
 use synod_sim::{Fault, NodeSpec, Sim, SimConfig, Target};
 
@@ -211,6 +211,8 @@ pub const PROTOCOL: Protocol = Protocol {
         ),
     ],
     build,
+    reference_model: false,
+    explore: Some(super::explore::EXPLORE),
 };
 
 /// Raft's rules across keys.
@@ -330,10 +332,14 @@ pub fn config(st: &Settings, bug: Option<Bug>) -> RaftConfig {
     }
 }
 
+/// The configuration the servers of a scenario share (the explorer builds them from it too).
+pub(super) fn scenario_config(s: &Scenario) -> Result<RaftConfig, ScenarioError> {
+    Ok(config(&s.settings, s.planted(Bug::from_name)?))
+}
+
 fn build(s: &Scenario) -> Result<System, ScenarioError> {
-    let bug = s.planted(Bug::from_name)?;
+    let cfg = scenario_config(s)?;
     let st = &s.settings;
-    let cfg = config(st, bug);
     let names = cfg.names.clone();
     let servers = (0..names.len() as u32).map(NodeId).collect();
     let sim = simulation(
@@ -371,7 +377,7 @@ pub fn simulation(
     workload: Workload,
     checks: bool,
 ) -> Sim<RaftNode> {
-    let cfg = Rc::new(cfg);
+    let cfg = Arc::new(cfg);
     let n = cfg.servers;
     let names = cfg.names.clone();
     let contacts: Vec<NodeId> = (0..n as u32).map(NodeId).collect();
@@ -383,6 +389,8 @@ pub fn simulation(
         workload,
         move |id, durable| RaftServer::new(cfg.clone(), id, durable),
     );
+    // Under a schedule (an explorer's counterexample), handlers draw as the explorer did.
+    s.seed_handlers_from_state();
     let mut observer = CommitObserver::new(names.clone());
     s.set_narrator(Box::new(move |node, nodes, out| {
         observer.observe(node, nodes, out)
