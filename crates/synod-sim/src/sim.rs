@@ -906,7 +906,15 @@ impl<P: Process> Sim<P> {
     }
 
     /// Show the notes due at or before `t`.
+    #[inline]
     fn notes_until(&mut self, t: Time) {
+        // Most runs have no notes, or none left: a test, not a call.
+        if self.next_note < self.notes.len() {
+            self.show_notes_until(t);
+        }
+    }
+
+    fn show_notes_until(&mut self, t: Time) {
         while let Some((at, text)) = self.notes.get(self.next_note) {
             if *at > t {
                 break;

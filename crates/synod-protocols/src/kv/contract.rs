@@ -8,8 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::collections::btree_map::Entry;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use synod_core::{ClientOp, ClientResult, NodeId, ShowStore};
 
 /// A command of the replicated state machine.
@@ -160,10 +160,55 @@ impl fmt::Display for Store {
 /// Exactly-once application: the state machine remembers each client's last request and its
 /// result, so a retried request is answered from memory instead of being applied twice (a
 /// retried put would otherwise answer "key already exists").
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// Every replica looks its client up on every apply, so the sessions are kept by node id in a
+/// vector rather than searched for in a map: node ids are small and dense (a run's clients are
+/// numbered after its servers), and the vector is as long as the highest client id it saw. It
+/// compares, hashes, prints and iterates as the map it replaces did, in client order.
+#[derive(Clone, Default, Serialize, Deserialize)]
 #[serde(into = "Vec<SessionRecord>", from = "Vec<SessionRecord>")]
 pub struct Sessions {
-    last: BTreeMap<NodeId, (u64, ClientResult)>,
+    /// By node id: the client's last request and its result.
+    last: Vec<Option<(u64, ClientResult)>>,
+    /// Clients remembered (the `Some`s of `last`).
+    count: usize,
+}
+
+impl PartialEq for Sessions {
+    fn eq(&self, other: &Self) -> bool {
+        self.count == other.count && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Sessions {}
+
+impl Hash for Sessions {
+    /// As `BTreeMap<NodeId, (u64, ClientResult)>` hashes: the length, then each entry.
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        h.write_usize(self.count);
+        for (client, req, result) in self.iter() {
+            client.hash(h);
+            req.hash(h);
+            result.hash(h);
+        }
+    }
+}
+
+impl fmt::Debug for Sessions {
+    /// As the map printed: `Sessions { last: {NodeId(5): (1, Ok ..)} }`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Map<'a>(&'a Sessions);
+        impl fmt::Debug for Map<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_map()
+                    .entries(self.0.iter().map(|(c, r, res)| (c, (r, res))))
+                    .finish()
+            }
+        }
+        f.debug_struct("Sessions")
+            .field("last", &Map(self))
+            .finish()
+    }
 }
 
 /// One session as written (in a snapshot on disk or on the wire): a plain enum rather than
@@ -186,6 +231,8 @@ impl From<Sessions> for Vec<SessionRecord> {
     fn from(s: Sessions) -> Self {
         s.last
             .into_iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.map(|e| (NodeId(i as u32), e)))
             .map(|(client, (req_id, r))| SessionRecord {
                 client,
                 req_id,
@@ -201,31 +248,38 @@ impl From<Sessions> for Vec<SessionRecord> {
 
 impl From<Vec<SessionRecord>> for Sessions {
     fn from(v: Vec<SessionRecord>) -> Self {
-        Sessions {
-            last: v
-                .into_iter()
-                .map(|s| {
-                    let r = match s.result {
-                        SessionResult::Ok(value) => ClientResult::Ok { value },
-                        SessionResult::Error(error) => ClientResult::Error { error },
-                        SessionResult::Unknown => ClientResult::Unknown,
-                    };
-                    (s.client, (s.req_id, r))
-                })
-                .collect(),
+        let mut sessions = Sessions::default();
+        for s in v {
+            let r = match s.result {
+                SessionResult::Ok(value) => ClientResult::Ok { value },
+                SessionResult::Error(error) => ClientResult::Error { error },
+                SessionResult::Unknown => ClientResult::Unknown,
+            };
+            *sessions.slot(s.client) = Some((s.req_id, r));
         }
+        sessions.count = sessions.last.iter().flatten().count();
+        sessions
     }
 }
 
 impl Sessions {
     /// How many clients it remembers.
     pub fn len(&self) -> usize {
-        self.last.len()
+        self.count
     }
 
     /// Whether it remembers none.
     pub fn is_empty(&self) -> bool {
-        self.last.is_empty()
+        self.count == 0
+    }
+
+    /// The session of `client`, made room for.
+    fn slot(&mut self, client: NodeId) -> &mut Option<(u64, ClientResult)> {
+        let i = client.index();
+        if self.last.len() <= i {
+            self.last.resize_with(i + 1, || None);
+        }
+        &mut self.last[i]
     }
 
     /// Apply `cmd` for request `req_id` of `client` unless it was applied already; returns the
@@ -251,22 +305,22 @@ impl Sessions {
         req_id: u64,
         cmd: &Command,
     ) -> (&ClientResult, bool) {
-        match self.last.entry(client) {
-            Entry::Occupied(e) => {
-                let last = e.into_mut();
-                if last.0 >= req_id {
-                    return (&last.1, false);
-                }
-                *last = (req_id, store.apply(cmd));
-                (&last.1, true)
-            }
-            Entry::Vacant(e) => (&e.insert((req_id, store.apply(cmd))).1, true),
+        let last = self.last.get(client.index()).and_then(Option::as_ref);
+        let stale = last.is_some_and(|(r, _)| *r >= req_id);
+        self.count += usize::from(last.is_none());
+        let session = self.slot(client);
+        if !stale {
+            *session = Some((req_id, store.apply(cmd)));
         }
+        // Some by now: a stale request's session was there, a fresh one's was just written.
+        let (_, result) = session.get_or_insert((req_id, ClientResult::Unknown));
+        (result, !stale)
     }
 
     /// Each client's last request applied and its result, by client.
     pub fn iter(&self) -> impl Iterator<Item = (NodeId, u64, &ClientResult)> {
-        self.last.iter().map(|(c, (r, res))| (*c, *r, res))
+        (self.last.iter().enumerate())
+            .filter_map(|(i, e)| e.as_ref().map(|(r, res)| (NodeId(i as u32), *r, res)))
     }
 }
 
@@ -386,6 +440,62 @@ mod tests {
             (ClientResult::Ok { value: None }, false)
         );
         assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn sessions_behave_hash_and_print_as_the_map_they_replace() {
+        // The sessions were a `BTreeMap<NodeId, (u64, ClientResult)>`: the same answers, the
+        // same order, the same hash (the explorer fingerprints states with it) and the same
+        // `Debug`, whatever order clients come in.
+        use std::hash::{DefaultHasher, Hash, Hasher};
+        fn hash(x: &impl Hash) -> u64 {
+            let mut h = DefaultHasher::new();
+            x.hash(&mut h);
+            h.finish()
+        }
+        let mut rng = synod_core::SimRng::new(9);
+        let (mut store, mut model_store) = (Store::default(), Store::default());
+        let mut sessions = Sessions::default();
+        let mut model: BTreeMap<NodeId, (u64, ClientResult)> = BTreeMap::new();
+        for _ in 0..2_000 {
+            let client = NodeId(rng.below(40) as u32 + 3);
+            let req = rng.below(6);
+            let key = ["a", "b"][rng.below(2) as usize].to_string();
+            let cmd = match rng.below(3) {
+                0 => Command::Get { key },
+                1 => Command::Put {
+                    key,
+                    value: "v".into(),
+                },
+                _ => Command::Delete { key },
+            };
+            let (got, fresh) = sessions.apply_ref(&mut store, client, req, &cmd);
+            let want = match model.get(&client) {
+                Some((r, res)) if *r >= req => (res.clone(), false),
+                _ => {
+                    let res = model_store.apply(&cmd);
+                    model.insert(client, (req, res.clone()));
+                    (res, true)
+                }
+            };
+            assert_eq!((got.clone(), fresh), want);
+            assert_eq!(sessions.len(), model.len());
+            let seen: Vec<_> = sessions.iter().map(|(c, r, x)| (c, r, x.clone())).collect();
+            let expected: Vec<_> = model
+                .iter()
+                .map(|(c, (r, x))| (*c, *r, x.clone()))
+                .collect();
+            assert_eq!(seen, expected);
+        }
+        assert_eq!(hash(&sessions), hash(&model));
+        assert_eq!(
+            format!("{sessions:?}"),
+            format!("Sessions {{ last: {model:?} }}")
+        );
+        let records: Vec<SessionRecord> = sessions.clone().into();
+        assert_eq!(Sessions::from(records), sessions);
+        assert_ne!(Sessions::default(), sessions);
+        assert!(Sessions::default().is_empty());
     }
 
     #[test]
