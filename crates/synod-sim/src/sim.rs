@@ -1080,49 +1080,21 @@ impl<P: Process> Sim<P> {
         }
         // Cancelled timers stay queued until their time; discard them here so that a run whose
         // only pending events are cancelled timers is quiescent.
-        while let Some(Queued {
-            ev: Ev::Timer(_, None),
-            ..
-        }) = self.world.queue.peek()
-        {
-            self.world.queue.pop();
-        }
+        let next_time = loop {
+            match self.world.queue.peek() {
+                Some(Queued {
+                    ev: Ev::Timer(_, None),
+                    ..
+                }) => self.world.queue.discard(),
+                next => break next.map(|q| q.time),
+            }
+        };
         if self.world.queue.len() > MAX_QUEUED {
-            // Who filled the queue decides whose fault it is: counted once, as the run stops.
-            let scheduled = (self.world.queue.iter())
-                .filter(|q| matches!(q.ev, Ev::Fault(_) | Ev::Request(..)))
-                .count();
-            let queued = self.world.queue.len();
-            let (property, detail) = if 2 * scheduled >= queued {
-                (
-                    OVERLOADED,
-                    format!(
-                        "{queued} entries are queued, {scheduled} of them the scenario's scheduled faults and requests: more than the simulator holds at once ({MAX_QUEUED}); the run stops here"
-                    ),
-                )
-            } else {
-                (
-                    MESSAGE_STORM,
-                    format!(
-                        "{queued} entries are queued, {} of them the protocol's messages and timers: more than the simulator holds at once ({MAX_QUEUED}); the protocol sends faster than the network delivers (a message storm); the run stops here",
-                        queued - scheduled
-                    ),
-                )
-            };
-            let t = &mut self.world.tracer;
-            let v = Violation {
-                property: property.into(),
-                seq: t.seq,
-                time: self.world.now,
-                detail,
-            };
-            t.violate(v.clone());
-            return self.finish(EndReason::Violation(v));
+            return self.overflow();
         }
         let (deadline, why) = self.deadline();
-        let next_time = match self.world.queue.peek() {
-            None => return self.finish(EndReason::Quiescent),
-            Some(q) => q.time,
+        let Some(next_time) = next_time else {
+            return self.finish(EndReason::Quiescent);
         };
         if next_time > deadline {
             self.world.now = self.world.now.max(deadline);
@@ -1134,6 +1106,41 @@ impl<P: Process> Sim<P> {
         };
         self.handle(q);
         Step::Event
+    }
+
+    /// The queue holds more than [`MAX_QUEUED`] entries: the run stops with a violation.
+    #[cold]
+    fn overflow(&mut self) -> Step {
+        // Who filled the queue decides whose fault it is: counted once, as the run stops.
+        let scheduled = (self.world.queue.iter())
+            .filter(|q| matches!(q.ev, Ev::Fault(_) | Ev::Request(..)))
+            .count();
+        let queued = self.world.queue.len();
+        let (property, detail) = if 2 * scheduled >= queued {
+            (
+                OVERLOADED,
+                format!(
+                    "{queued} entries are queued, {scheduled} of them the scenario's scheduled faults and requests: more than the simulator holds at once ({MAX_QUEUED}); the run stops here"
+                ),
+            )
+        } else {
+            (
+                MESSAGE_STORM,
+                format!(
+                    "{queued} entries are queued, {} of them the protocol's messages and timers: more than the simulator holds at once ({MAX_QUEUED}); the protocol sends faster than the network delivers (a message storm); the run stops here",
+                    queued - scheduled
+                ),
+            )
+        };
+        let t = &mut self.world.tracer;
+        let v = Violation {
+            property: property.into(),
+            seq: t.seq,
+            time: self.world.now,
+            detail,
+        };
+        t.violate(v.clone());
+        self.finish(EndReason::Violation(v))
     }
 
     /// Process one queued entry at its time.
