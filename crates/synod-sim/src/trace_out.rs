@@ -137,6 +137,15 @@ pub fn json_line(ev: &Event<'_>) -> String {
         EventKind::Commit { index } => {
             let _ = write!(s, ",\"index\":{index}");
         }
+        EventKind::Truncate { from, count } => {
+            let _ = write!(s, ",\"from\":{from},\"count\":{count}");
+        }
+        EventKind::CatchUp { from, to } => {
+            let _ = write!(s, ",\"from\":{from},\"to\":{to}");
+        }
+        EventKind::Dedup { client, req_id } => {
+            let _ = write!(s, ",\"client\":{},\"req_id\":{req_id}", client.0);
+        }
         EventKind::State { changes } => write_state(&mut s, changes),
         EventKind::Violation { property, detail } => {
             let _ = write!(
@@ -291,6 +300,15 @@ pub fn human_line(
             format!("role {role} ({epoch})")
         }
         EventKind::Commit { index } if level >= Level::Trace => format!("commit index {index}"),
+        EventKind::Truncate { from, count } if level >= Level::Trace => {
+            format!("truncate {count} entries from index {from}")
+        }
+        EventKind::CatchUp { from, to } if level >= Level::Trace => {
+            format!("catch up on entries {from}..{to}")
+        }
+        EventKind::Dedup { client, req_id } if level >= Level::Trace => {
+            format!("dedup request #{req_id} of {}", name(client))
+        }
         _ => return None,
     };
     Some(format!(
