@@ -21,6 +21,7 @@ pub mod campaign;
 pub mod judge;
 pub mod kv;
 pub mod multipaxos;
+pub mod nemesis;
 pub mod paxos;
 pub mod protocol;
 pub mod raft;

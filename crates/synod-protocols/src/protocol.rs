@@ -7,10 +7,12 @@
 //! [`crate::PROTOCOLS`]; `synod run --help`, `synod check --bug list`, the scenario parser and
 //! the tables in README.md and docs/scenarios.md all derive from it.
 
+use crate::nemesis::Nemesis;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::settings::{Invalid, Kind, Setting, Settings};
 use crate::system::System;
 use std::fmt;
+use synod_core::Time;
 use synod_sim::Fault;
 
 /// A deliberately broken variant of a protocol, for teaching and for trusting the checks.
@@ -99,10 +101,50 @@ pub struct Protocol {
     pub validate: fn(&Settings) -> Result<(), Invalid>,
     /// Fault actions of its own, beyond the simulator's (`[[fault]]` keys), if any.
     pub faults: &'static [FaultVerb],
+    /// How `synod check NAME` hurts it by default, and the nemeses of its own (a Raft
+    /// membership change, a leadership transfer) that campaigns draw like the built-in ones.
+    pub campaign: Campaign,
     /// Build the system a scenario describes: the processes laid out as nodes and its own state
     /// checks attached. The scenario's faults and requests are scheduled by
     /// [`crate::system::build`], against the node names.
     pub build: fn(&Scenario) -> Result<System, ScenarioError>,
+}
+
+/// The default campaign of a protocol (`synod check NAME` with no fault options), and the
+/// nemeses it adds to the built-in ones (see [`crate::nemesis`]). Most protocols write
+/// `Campaign::DEFAULT`; one whose interesting moments are elsewhere in time changes the window.
+#[derive(Debug)]
+pub struct Campaign {
+    /// Faults strike in `[0, window)`; everything is repaired at `window`; clients keep
+    /// issuing requests until then.
+    pub window: Time,
+    /// Faults drawn per seed.
+    pub intensity: u32,
+    /// The longest a single fault lasts.
+    pub max_fault: Time,
+    /// After the window, how long every request has to complete (the liveness bound).
+    pub liveness: Time,
+    /// Requests per second each client aims at through the window (0: back to back).
+    pub rate: u32,
+    /// The nemesis mix, as `--nemesis` takes it (`swarm`, `all`, a list of names).
+    pub nemesis: &'static str,
+    /// Nemeses of its own, drawn like the built-in ones and named on `--nemesis` (empty for
+    /// most protocols). A nemesis may use the protocol's own `[[fault]]` verbs ([`Protocol::faults`]).
+    pub nemeses: &'static [Nemesis],
+}
+
+impl Campaign {
+    /// The campaign most protocols take: measured on Raft (docs/checking.md, "Choosing the
+    /// default").
+    pub const DEFAULT: Campaign = Campaign {
+        window: Time::ms(1_000),
+        intensity: 6,
+        max_fault: Time::ms(400),
+        liveness: Time::ms(4_000),
+        rate: 0,
+        nemesis: "swarm",
+        nemeses: &[],
+    };
 }
 
 /// A `[[fault]]` action a protocol adds (`isolate = "n1"`): it stands for faults of the

@@ -59,6 +59,13 @@ pub enum Kind {
         /// Used when the key is not given; empty: no default (the protocol decides).
         default: &'static [&'static str],
     },
+    /// One word of a fixed few, `"closed"` or `"open"`.
+    Choice {
+        /// Used when the key is not given.
+        default: &'static str,
+        /// The words it takes, in the order the docs list them.
+        options: &'static [&'static str],
+    },
     /// Relative weights by name, `{ get = 1, put = 2 }`: whole numbers, at least one positive.
     Weights {
         /// The names it takes, in order.
@@ -88,6 +95,7 @@ impl Setting {
                 format!("{{ min = {}, max = {} }}", ms_text(*a), ms_text(*b))
             }
             Kind::Names => String::new(),
+            Kind::Choice { default, .. } => format!("{default:?}"),
             Kind::Strings { default: [] } => String::new(),
             Kind::Strings { default } => {
                 let quoted: Vec<String> = default.iter().map(|s| format!("{s:?}")).collect();
@@ -144,6 +152,14 @@ impl Setting {
                 }
             }
             (Kind::Names, Value::List(names)) => check_names(names),
+            (Kind::Choice { options, .. }, Value::Word(w)) => {
+                if options.contains(&w.as_str()) {
+                    Ok(())
+                } else {
+                    let quoted: Vec<String> = options.iter().map(|o| format!("{o:?}")).collect();
+                    Err(format!("expected one of {}, got {w:?}", quoted.join(", ")))
+                }
+            }
             (Kind::Strings { .. }, Value::List(items)) => {
                 if items.is_empty() {
                     Err("give at least one".into())
@@ -182,11 +198,10 @@ fn check_names(names: &[String]) -> Result<(), String> {
                 "`{n}`: a name cannot contain `,` or `|` (a partition is written `n1,n2 | n3`)"
             ));
         }
-        if n == "leader" {
-            return Err(
-                "`leader` is reserved: a fault aimed at `leader` strikes whichever node leads"
-                    .into(),
-            );
+        if n == "leader" || n == "*" {
+            return Err(format!(
+                "`{n}` is reserved: a fault aimed at `leader` strikes whichever node leads, one aimed at `*` every server"
+            ));
         }
         if !seen.insert(n) {
             return Err(format!("`{n}` appears twice"));
@@ -203,6 +218,7 @@ impl Kind {
             Kind::Ms { .. } => "a time in milliseconds",
             Kind::RangeMs { .. } => "a range `{ min = .., max = .. }` in milliseconds",
             Kind::Names | Kind::Strings { .. } => "a list of strings",
+            Kind::Choice { .. } => "a string",
             Kind::Weights { .. } => "a table of weights",
         }
     }
@@ -228,6 +244,8 @@ pub enum Value {
     RangeMs(f64, f64),
     /// Names or strings.
     List(Vec<String>),
+    /// One word of a [`Kind::Choice`].
+    Word(String),
     /// Weights, in the order of the kind's names.
     Weights(Vec<u64>),
 }
@@ -243,6 +261,7 @@ impl fmt::Display for Value {
                 let quoted: Vec<String> = items.iter().map(|s| format!("{s:?}")).collect();
                 write!(f, "[{}]", quoted.join(", "))
             }
+            Value::Word(w) => write!(f, "{w:?}"),
             Value::Weights(w) => {
                 let parts: Vec<String> = w.iter().map(u64::to_string).collect();
                 write!(f, "[{}]", parts.join(", "))
@@ -342,6 +361,15 @@ impl Settings {
                 Some(default.iter().map(|x| x.to_string()).collect())
             }
             _ => None,
+        }
+    }
+
+    /// A [`Kind::Choice`] setting: the word given, or its default.
+    pub fn choice(&self, s: &Setting) -> &str {
+        match (self.find(s), &s.kind) {
+            (Some((_, Value::Word(w), _)), _) => w,
+            (_, Kind::Choice { default, .. }) => default,
+            _ => "",
         }
     }
 

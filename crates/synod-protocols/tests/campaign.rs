@@ -55,6 +55,7 @@ fn a_run_stopped_by_the_simulators_capacity_is_aborted_not_a_violation() {
     let loss = FaultSpec {
         at: Time::ms(1),
         action: FaultAction::Loss(0.0),
+        lasts: None,
         line: 0,
     };
     s.faults = vec![loss; MAX_QUEUED + 1];
@@ -75,9 +76,17 @@ fn a_fault_and_its_undoing_count_as_one_fault() {
     for seed in 1..20 {
         let s = scenario_for(&base, &plan, seed).unwrap();
         let n = fault_count(&s);
-        assert!((1..=4).contains(&n), "seed {seed}: {n} faults");
-        // The schedule also holds each fault's undoing and the final repair.
-        assert!(s.faults.len() > 2 * n, "seed {seed}");
+        // Swarm testing: 1 to 2 * intensity - 1 draws (a storm draws up to 8 crashes).
+        assert!((1..=7 * 8).contains(&n), "seed {seed}: {n} faults");
+        // Each fault undoes itself (`for_ms`), and one repair ends the window.
+        assert_eq!(s.faults.len(), n + 1, "seed {seed}");
+        assert!(
+            s.faults
+                .iter()
+                .all(|f| f.lasts.is_some() || f.action == FaultAction::Repair)
+        );
+        assert_eq!(s.faults.last().unwrap().action, FaultAction::Repair);
+        assert_eq!(s.faults.last().unwrap().at, plan.window);
     }
     let s = &base;
     assert!(strikes(&FaultAction::Crash("n1".into()), s));
@@ -126,8 +135,18 @@ fn shrinking_stops_when_told_and_keeps_a_failing_scenario() {
     let full = shrink(&failing, &property, &mut || true);
     assert!(full.finished);
     assert!(fault_count(&full.scenario) <= fault_count(&failing));
-    assert!(full.scenario.description.contains(&format!(
-        "shrunk to {} fault(s)",
-        fault_count(&full.scenario)
-    )));
+    // The description says in one sentence what happens: one clause per real fault, the
+    // repair, and the property.
+    let d = &full.scenario.description;
+    assert!(
+        d.starts_with(&format!("Found by synod check (seed {seed}")),
+        "{d}"
+    );
+    assert!(d.contains("everything is repaired at"), "{d}");
+    assert!(d.ends_with(&format!("then {property} fails.")), "{d}");
+    assert_eq!(
+        d.matches("; ").count(),
+        fault_count(&full.scenario) + 1,
+        "{d}"
+    );
 }

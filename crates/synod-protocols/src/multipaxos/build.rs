@@ -6,7 +6,7 @@
 
 use super::{Acceptor, BUGS, Bug, Config, Durable, Leader, Replica, Server};
 use crate::kv;
-use crate::protocol::Protocol;
+use crate::protocol::{Campaign, Protocol};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::settings::{Invalid, Kind, Setting, Settings};
 use crate::system::{System, sim_config};
@@ -105,6 +105,7 @@ pub const PROTOCOL: Protocol = Protocol {
     settings: &[SETTINGS, kv::CLIENT_SETTINGS],
     validate,
     faults: &[],
+    campaign: Campaign::DEFAULT,
     build,
 };
 

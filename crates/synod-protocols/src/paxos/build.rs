@@ -3,7 +3,7 @@
 
 use super::node::PaxosNode;
 use super::{BUGS, check, layout};
-use crate::protocol::Protocol;
+use crate::protocol::{Campaign, Protocol};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::system::{System, sim_config};
 use std::rc::Rc;
@@ -20,6 +20,7 @@ pub const PROTOCOL: Protocol = Protocol {
     settings: &[layout::SETTINGS],
     validate: layout::validate,
     faults: &[],
+    campaign: Campaign::DEFAULT,
     build,
 };
 

@@ -3,7 +3,7 @@
 
 use super::{BUGS, Bug, RaftChecker, RaftConfig, RaftNode, RaftServer};
 use crate::kv::{self, Workload};
-use crate::protocol::Protocol;
+use crate::protocol::{Campaign, Protocol};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::settings::{Invalid, Kind, Setting, Settings};
 use crate::system::{System, sim_config};
@@ -88,6 +88,7 @@ pub const PROTOCOL: Protocol = Protocol {
     settings: &[SETTINGS, kv::CLIENT_SETTINGS],
     validate,
     faults: &[],
+    campaign: Campaign::DEFAULT,
     build,
 };
 

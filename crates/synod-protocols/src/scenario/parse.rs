@@ -38,6 +38,10 @@ pub const CORE_KEYS: &[&str] = &[
     "fault.loss",
     "fault.duplicate",
     "fault.latency_ms",
+    "fault.skew",
+    "fault.ring",
+    "fault.repair",
+    "fault.for_ms",
     "request.at_ms",
     "request.client",
     "request.op",
@@ -299,6 +303,9 @@ const FAULT_ACTIONS: &[&str] = &[
     "loss",
     "duplicate",
     "latency_ms",
+    "skew",
+    "ring",
+    "repair",
 ];
 
 /// `[[fault]]` tables.
@@ -322,6 +329,16 @@ fn faults(
                 ));
             }
         };
+        let lasts = match t.take("for_ms") {
+            Some(a) => {
+                let d = ms(src, &a)?;
+                if d == Time::ZERO {
+                    return Err(src.at(&a, "must be above 0: the time the fault lasts"));
+                }
+                Some(d)
+            }
+            None => None,
+        };
         let mut actions = Vec::new();
         for key in FAULT_ACTIONS {
             if let Some(a) = t.take(key) {
@@ -341,7 +358,7 @@ fn faults(
             return Err(src.error(
                 Some(src.line(x.key_span.start)),
                 format!(
-                    "unknown key `{}` (a [[fault]] takes `at_ms` and one of: {})",
+                    "unknown key `{}` (a [[fault]] takes `at_ms`, `for_ms` and one of: {})",
                     x.path,
                     actions_named.join(", ")
                 ),
@@ -358,7 +375,26 @@ fn faults(
             ));
         }
         let (action, line) = actions.remove(0);
-        out.push(FaultSpec { at, action, line });
+        if lasts.is_some()
+            && matches!(
+                action,
+                FaultAction::Restart(_)
+                    | FaultAction::Heal
+                    | FaultAction::Release(_)
+                    | FaultAction::Repair
+            )
+        {
+            return Err(src.error(
+                Some(line),
+                "`for_ms` makes a fault undo itself; a restart, heal, release or repair undoes faults and has nothing to undo",
+            ));
+        }
+        out.push(FaultSpec {
+            at,
+            action,
+            lasts,
+            line,
+        });
     }
     Ok(out)
 }
@@ -393,35 +429,46 @@ fn fault_action(src: &Source<'_>, a: &Entry<'_, '_>) -> Result<FaultAction, supe
             false => return Err(src.at(a, "write `heal = true`")),
         },
         "slow" => {
-            let mut t = a.table().map_err(|m| src.at(a, m))?;
-            let node = match t.take("node") {
-                Some(v) => v.string().map_err(|m| src.at(&v, m))?,
-                None => {
-                    return Err(src.at(
-                        a,
-                        "give `node` and `factor`: `{ node = \"n1\", factor = 5 }`",
-                    ));
-                }
-            };
-            let factor = match t.take("factor") {
-                Some(v) => {
-                    let x = v.number().map_err(|m| src.at(&v, m))?;
-                    if x <= 0.0 {
-                        return Err(src.at(&v, format!("must be > 0, got {x}")));
-                    }
-                    x
-                }
-                None => {
-                    return Err(src.at(
-                        a,
-                        "give `node` and `factor`: `{ node = \"n1\", factor = 5 }`",
-                    ));
-                }
-            };
-            if let Some(x) = t.rest().into_iter().next() {
-                return Err(src.at(&x, "unknown key (slow takes `node` and `factor`)"));
-            }
+            let (node, factor) = node_factor(src, a, "slow")?;
             FaultAction::Slow(node, factor)
+        }
+        "skew" => {
+            let (node, factor) = node_factor(src, a, "skew")?;
+            FaultAction::Skew(node, factor)
+        }
+        "repair" => match a.boolean().map_err(|m| src.at(a, m))? {
+            true => FaultAction::Repair,
+            false => return Err(src.at(a, "write `repair = true`")),
+        },
+        "ring" => {
+            let ring = match a.string() {
+                Ok(text) => text
+                    .split(',')
+                    .map(|n| n.trim().to_string())
+                    .filter(|n| !n.is_empty())
+                    .collect(),
+                Err(_) => a.strings().map_err(|_| {
+                    src.at(
+                        a,
+                        format!(
+                            "expected \"n1,n2,n3\" or [\"n1\", \"n2\", \"n3\"], got {}",
+                            describe(a.value.get_ref())
+                        ),
+                    )
+                })?,
+            };
+            let ring: Vec<String> = ring;
+            if ring.len() < 3 {
+                return Err(src.at(
+                    a,
+                    "a ring needs at least three nodes, as \"n1,n2,n3,n4,n5\"",
+                ));
+            }
+            let mut seen = std::collections::BTreeSet::new();
+            if let Some(twice) = ring.iter().find(|n| !seen.insert(n.as_str())) {
+                return Err(src.at(a, format!("`{twice}` is in the ring twice")));
+            }
+            FaultAction::Ring(ring)
         }
         "loss" => FaultAction::Loss(probability(src, a)?),
         "duplicate" => FaultAction::Duplicate(probability(src, a)?),
@@ -431,6 +478,34 @@ fn fault_action(src: &Source<'_>, a: &Entry<'_, '_>) -> Result<FaultAction, supe
         }
         other => return Err(src.at(a, format!("no fault action `{other}`"))),
     })
+}
+
+/// `{ node = "n1", factor = 5 }`, as `slow` and `skew` take it: a factor above 0.
+fn node_factor(
+    src: &Source<'_>,
+    a: &Entry<'_, '_>,
+    key: &str,
+) -> Result<(String, f64), super::ScenarioError> {
+    let usage = format!("give `node` and `factor`: `{key} = {{ node = \"n1\", factor = 5 }}`");
+    let mut t = a.table().map_err(|m| src.at(a, m))?;
+    let node = match t.take("node") {
+        Some(v) => v.string().map_err(|m| src.at(&v, m))?,
+        None => return Err(src.at(a, usage)),
+    };
+    let factor = match t.take("factor") {
+        Some(v) => {
+            let x = v.number().map_err(|m| src.at(&v, m))?;
+            if !x.is_finite() || x <= 0.0 {
+                return Err(src.at(&v, format!("must be > 0, got {x}")));
+            }
+            x
+        }
+        None => return Err(src.at(a, usage)),
+    };
+    if let Some(x) = t.rest().into_iter().next() {
+        return Err(src.at(&x, format!("unknown key ({key} takes `node` and `factor`)")));
+    }
+    Ok((node, factor))
 }
 
 /// `partition = "n1,n2 | n3"` or `[["n1","n2"],["n3"]]`: two groups at least, none empty, and
@@ -686,6 +761,7 @@ fn value(
             Value::RangeMs(a, b)
         }
         Kind::Names | Kind::Strings { .. } => Value::List(e.strings().map_err(|m| src.at(e, m))?),
+        Kind::Choice { .. } => Value::Word(e.string().map_err(|m| src.at(e, m))?),
         Kind::Weights { names, .. } => {
             let mut t = e.table().map_err(|m| src.at(e, m))?;
             let mut weights = Vec::with_capacity(names.len());
