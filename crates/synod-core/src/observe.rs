@@ -174,7 +174,7 @@ pub enum EventKind<'a> {
         /// How many.
         count: u64,
     },
-    /// A node that was behind receives entries committed without it.
+    /// A node that was behind catches up on entries committed without it.
     CatchUp {
         /// The first entry received.
         from: u64,

@@ -193,8 +193,9 @@ pub enum ProtocolEvent<'a> {
         /// How many.
         count: u64,
     },
-    /// A node that was behind receives entries `from..=to` that were committed without it (a
-    /// follower back from a crash or a partition, a replica filling a gap).
+    /// A node that was behind catches up on entries `from..=to` that were committed without it
+    /// (a Raft follower back from a crash or a partition receives them, a Multi-Paxos replica
+    /// asks for the gap).
     CatchUp {
         /// The first entry received.
         from: u64,

@@ -107,14 +107,7 @@ impl Store {
                     ClientResult::Ok { value: None }
                 }
             }
-            Command::Get { key } => match self.data.get(key) {
-                Some(v) => ClientResult::Ok {
-                    value: Some(v.clone()),
-                },
-                None => ClientResult::Error {
-                    error: format!("key not found: {key}"),
-                },
-            },
+            Command::Get { key } => self.read(key),
             Command::Delete { key } => match self.data.remove(key) {
                 Some(_) => ClientResult::Ok { value: None },
                 None => ClientResult::Error {
@@ -122,6 +115,18 @@ impl Store {
                 },
             },
             Command::Noop => ClientResult::Ok { value: None },
+        }
+    }
+
+    /// What `get(key)` answers, without changing anything.
+    pub fn read(&self, key: &str) -> ClientResult {
+        match self.data.get(key) {
+            Some(v) => ClientResult::Ok {
+                value: Some(v.clone()),
+            },
+            None => ClientResult::Error {
+                error: format!("key not found: {key}"),
+            },
         }
     }
 

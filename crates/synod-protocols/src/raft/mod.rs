@@ -45,6 +45,8 @@ crate::planted_bugs! {
         ForgetVoteOnRestart = "forget-vote-on-restart": "the vote is not persisted: after a restart a node may vote twice in one term",
         /// `no-consistency-check`.
         NoConsistencyCheck = "no-consistency-check": "a follower accepts AppendEntries without checking prevLogIndex/prevLogTerm (5.3)",
+        /// `keep-leading-on-higher-term`.
+        KeepLeadingOnHigherTerm = "keep-leading-on-higher-term": "a leader that sees a higher term in an AppendEntries reply adopts the term but does not step down (Figure 2: \"convert to follower\")",
     }
 }
 

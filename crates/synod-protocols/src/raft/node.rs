@@ -516,6 +516,14 @@ impl RaftServer {
             fresh += 1;
         }
         let matched = prev + n;
+        // Coverage (what a campaign counts): a discarded suffix, and entries the cluster
+        // committed while this follower was behind.
+        if let Some((i, j)) = replaced {
+            ctx.truncate(i, j + 1 - i);
+        }
+        if fresh > 0 && prev < leader_commit {
+            ctx.catch_up(prev + 1, matched.min(leader_commit));
+        }
         let old_commit = self.commit_index;
         let old_applied = self.last_applied;
         let new_commit = leader_commit.min(matched);
@@ -706,9 +714,12 @@ impl RaftServer {
             };
             let result = match e.req {
                 Some((client, req_id)) => {
-                    self.sessions
-                        .apply(&mut self.store, client, req_id, &e.cmd)
-                        .0
+                    let (result, fresh) =
+                        self.sessions.apply(&mut self.store, client, req_id, &e.cmd);
+                    if !fresh {
+                        ctx.dedup(client, req_id);
+                    }
+                    result
                 }
                 None => self.store.apply(&e.cmd),
             };
@@ -844,7 +855,24 @@ impl Process for RaftServer {
             _ => None,
         };
         if let Some(t) = term {
-            if t > self.d.current_term {
+            if t > self.d.current_term
+                && self.role == Role::Leader
+                && self.cfg.bug == Some(Bug::KeepLeadingOnHigherTerm)
+                && matches!(msg, RaftMsg::AppendReply { .. })
+            {
+                // Planted bug: Figure 2 says "set currentTerm = T, convert to follower"; this
+                // leader does the first half only, and leads on in a term another node won.
+                ctx.warn(format_args!(
+                    "sees term {t} from {} (was t{}): adopts it and keeps leading (bug keep-leading-on-higher-term)",
+                    self.name(from),
+                    self.d.current_term
+                ));
+                self.d.current_term = t;
+                self.d.voted_for = None;
+                ctx.leads("leader", &TermEpoch(t));
+                self.set_label(ctx);
+                ctx.set_timer(self.cfg.heartbeat, RaftTimer::Heartbeat(t));
+            } else if t > self.d.current_term {
                 if ctx.log_enabled(Level::Info) {
                     let what = match self.role {
                         Role::Follower => "adopts it",
