@@ -272,6 +272,7 @@ impl Runner {
         // their stores are compared.
         s.settle = s.settle.max(CATCH_UP);
         let p = s.protocol;
+        (p.campaign.prepare)(&mut s);
         let own_window = crate::kv::WINDOW_SETTINGS
             .iter()
             .any(|k| s.settings.given(k));

@@ -131,7 +131,14 @@ pub struct Campaign {
     /// Nemeses of its own, drawn like the built-in ones and named on `--nemesis` (empty for
     /// most protocols). A nemesis may use the protocol's own `[[fault]]` verbs ([`Protocol::faults`]).
     pub nemeses: &'static [Nemesis],
+    /// Shape the cluster a campaign hurts, where the protocol's defaults are too small to
+    /// fail over (Multi-Paxos's single leader gets a standby): it changes only keys the
+    /// scenario does not give. Most protocols write [`unchanged`].
+    pub prepare: fn(&mut Scenario),
 }
+
+/// A campaign's [`Campaign::prepare`] that leaves the scenario as it is.
+pub fn unchanged(_: &mut Scenario) {}
 
 impl Campaign {
     /// The campaign most protocols take: measured on Raft (docs/checking.md, "Choosing the
@@ -144,6 +151,7 @@ impl Campaign {
         rate: 0,
         nemesis: "swarm",
         nemeses: &[],
+        prepare: unchanged,
     };
 }
 
