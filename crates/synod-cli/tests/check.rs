@@ -191,7 +191,14 @@ fn summary_of(o: &Output) -> Vec<String> {
 fn merged_shards_print_the_summary_of_one_machine() {
     let dir = std::env::temp_dir().join(format!("synod-merge-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let base = ["check", "raft", "--bug", "vote-without-up-to-date-check", "--seeds", "12"];
+    let base = [
+        "check",
+        "raft",
+        "--bug",
+        "vote-without-up-to-date-check",
+        "--seeds",
+        "12",
+    ];
     let whole = synod(&base);
     let mut files = Vec::new();
     for k in 0..3 {
@@ -214,9 +221,21 @@ fn merged_shards_print_the_summary_of_one_machine() {
     assert_eq!(summary_of(&merged), summary_of(&whole));
     // A file from another campaign is refused, naming it.
     let other = dir.join("other.jsonl");
-    let o = synod(&["check", "kv", "--seeds", "2", "--json", other.to_str().unwrap()]);
+    let o = synod(&[
+        "check",
+        "kv",
+        "--seeds",
+        "2",
+        "--json",
+        other.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0));
-    let bad = synod(&["check", "--merge", files[0].to_str().unwrap(), other.to_str().unwrap()]);
+    let bad = synod(&[
+        "check",
+        "--merge",
+        files[0].to_str().unwrap(),
+        other.to_str().unwrap(),
+    ]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&bad.stderr).contains("other.jsonl"),

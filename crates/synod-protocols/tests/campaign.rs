@@ -150,3 +150,20 @@ fn shrinking_stops_when_told_and_keeps_a_failing_scenario() {
         "{d}"
     );
 }
+
+/// A fast clock (timer skew below 1) used to round a short timer down to 0, and Raft, which
+/// re-arms its election timer for what is left until its deadline, then re-armed it for 0 at
+/// one instant forever: this seed of the default campaign never ended.
+#[test]
+fn a_skewed_clock_cannot_stop_time() {
+    let base = PROTOCOLS.scenario("raft").unwrap();
+    let s = scenario_for(&base, &Plan::default(), 99).unwrap();
+    assert!(
+        s.faults
+            .iter()
+            .any(|f| matches!(f.action, FaultAction::Skew(_, x) if x < 1.0)),
+        "seed 99 draws a fast clock"
+    );
+    let r = judge_scenario(&s).unwrap();
+    assert_eq!(r.outcome, Outcome::Pass);
+}

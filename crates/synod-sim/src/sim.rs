@@ -364,11 +364,14 @@ impl<M: Message, T: fmt::Debug> Env<M, T> for World<M, T> {
         self.timers
             .insert(id, (node, self.incarnation[node.index()], timer));
         let skew = self.skew[node.index()];
+        // A skewed timer still takes at least a microsecond: a process that re-arms for what is
+        // left until its own deadline (Raft's election timer) would otherwise, on a fast clock,
+        // re-arm for 0 forever at one instant.
         let at = self.now
-            + if skew == 1.0 {
+            + if skew == 1.0 || after == Time::ZERO {
                 after
             } else {
-                after.scale(skew)
+                after.scale(skew).max(Time::micros(1))
             };
         self.push(at, Ev::Timer(id));
         id

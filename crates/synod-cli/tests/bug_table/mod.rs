@@ -32,7 +32,9 @@ pub fn table() -> Vec<Row> {
     let start = doc
         .find("<!-- bug-table:start -->")
         .expect("table start marker");
-    let end = doc.find("<!-- bug-table:end -->").expect("table end marker");
+    let end = doc
+        .find("<!-- bug-table:end -->")
+        .expect("table end marker");
     doc[start..end]
         .lines()
         .filter(|l| l.starts_with("| ") && l.contains("| `"))
