@@ -82,7 +82,7 @@ def shrunk(binary, target, flags, bug, seed):
     d = tempfile.mkdtemp(prefix="synod-bug-table-")
     try:
         out = run(binary, "check", target, *flags, "--bug", bug, "--from", str(seed),
-                  "--seeds", "1", "--jobs", "1", "--out", d).stdout
+                  "--seeds", "1", "--jobs", "1", "--shrink-time", "20", "--out", d).stdout
         m = re.search(r"^shrunk seed \d+ \(.+\): (\d+) faults? -> (\d+)", out, re.M)
         return f"{m.group(1)} -> {m.group(2)}" if m else "?"
     finally:

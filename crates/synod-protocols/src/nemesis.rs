@@ -94,7 +94,15 @@ impl<'a> Draw<'a> {
     pub fn lasts(&mut self, at: Time) -> Time {
         let max = self.max_fault.as_micros().max(1_000) as f64;
         let d = Time::micros((1_000.0 * (max / 1_000.0).powf(self.rng.unit())).round() as u64);
-        d.min(self.window - at).max(Time::micros(1))
+        // Over strictly before the window ends: an undoing at the same instant as the final
+        // repair would come after it.
+        d.min(self.until_end(at))
+    }
+
+    /// The most a fault striking at `at` may last: until 1 us before the window ends.
+    fn until_end(&self, at: Time) -> Time {
+        let left = self.window.as_micros().saturating_sub(at.as_micros());
+        Time::micros(left.saturating_sub(1).max(1))
     }
 
     /// A server, uniformly.
@@ -233,7 +241,7 @@ fn storm(d: &mut Draw<'_>) {
         let at = start + Time::micros(d.rng.below(span.as_micros().max(1)));
         let node = who[d.rng.below(who.len() as u64) as usize].clone();
         let short = Time::micros(500 + d.rng.below(19_500));
-        let lasts = short.min(d.window - at).max(Time::micros(1));
+        let lasts = short.min(d.until_end(at));
         d.push(at, FaultAction::Crash(node), Some(lasts));
     }
 }

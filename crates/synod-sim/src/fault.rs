@@ -63,8 +63,8 @@ pub enum Fault {
     Repair,
     /// A fault that undoes itself after a while: its targets are resolved when it strikes
     /// (`crash leader` crashes whoever leads then) and the same nodes are restored when it
-    /// ends (a crash by a restart, a cut by a heal, a held node by a release, a speed, skew,
-    /// loss, duplication or latency by the value before it).
+    /// ends (a crash by a restart, a cut by a heal, a held node by a release, a speed or skew
+    /// by 1, loss, duplication or latency by the scenario's network).
     Lasting(Box<Fault>, Time),
 }
 

@@ -1205,14 +1205,8 @@ impl<P: Process> Sim<P> {
                 }
                 for id in ids {
                     let (now, later) = match fault {
-                        Fault::Slow(..) => (
-                            Fault::Slow(node(id), *x),
-                            Fault::Slow(node(id), self.world.topo.slowness(id)),
-                        ),
-                        _ => (
-                            Fault::Skew(node(id), *x),
-                            Fault::Skew(node(id), self.world.skew[id.index()]),
-                        ),
+                        Fault::Slow(..) => (Fault::Slow(node(id), *x), Fault::Slow(node(id), 1.0)),
+                        _ => (Fault::Skew(node(id), *x), Fault::Skew(node(id), 1.0)),
                     };
                     struck.push(now);
                     undo.push(later);
@@ -1240,19 +1234,20 @@ impl<P: Process> Sim<P> {
                 struck.push(Fault::Ring(ring.into_iter().map(node).collect()));
                 undo.push(Fault::Heal);
             }
+            // Back to the scenario's network, not to the value at the strike: two bursts that
+            // overlap would otherwise leave the first one's value behind for good when the
+            // second ends.
             Fault::Loss(p) => {
-                undo.push(Fault::Loss(self.world.net.loss));
+                undo.push(Fault::Loss(self.config.net.loss));
                 struck.push(Fault::Loss(*p));
             }
             Fault::Duplicate(p) => {
-                undo.push(Fault::Duplicate(self.world.net.duplicate));
+                undo.push(Fault::Duplicate(self.config.net.duplicate));
                 struck.push(Fault::Duplicate(*p));
             }
             Fault::Latency(lo, hi) => {
-                undo.push(Fault::Latency(
-                    self.world.net.latency_min,
-                    self.world.net.latency_max,
-                ));
+                let net = &self.config.net;
+                undo.push(Fault::Latency(net.latency_min, net.latency_max));
                 struck.push(Fault::Latency(*lo, *hi));
             }
             // Nothing to undo: these undo faults themselves.
