@@ -135,7 +135,7 @@ def main():
         if only and bug not in only:
             continue
         m = measure(binary, protocol, bug)
-        campaign = " ".join(["synod check", m["target"], *m["flags"]])
+        campaign = "`" + " ".join(["synod check", m["target"], *m["flags"]]) + "`"
         if m["fallback"]:
             campaign += " (the default misses it)"
         pinned = str(m["pinned"][0]) if m["pinned"] else f"not found in {BUDGET}"
@@ -146,7 +146,7 @@ def main():
         faults = "-"
         if m["pinned"] and not a.no_shrink and not a.baseline:
             faults = shrunk(binary, m["target"], m["flags"], bug, m["pinned"][0])
-        rows.append(f"| {protocol} | `{bug}` | {why} | `{campaign}` | {pinned} | {prop} "
+        rows.append(f"| {protocol} | `{bug}` | {why} | {campaign} | {pinned} | {prop} "
                     f"| {median} | {counts} | {secs} | {faults} |")
         print(rows[-1], file=sys.stderr, flush=True)
     table = "\n".join([

@@ -117,6 +117,7 @@ fn a_billion_seed_campaign_runs_in_bounded_memory_and_ctrl_c_summarizes_it() {
 fn ctrl_c_keeps_the_failures_found_and_the_scenarios_written() {
     // The first failure from seed 1: the seed the bug table pins.
     let pinned = bug_table::row("vote-without-up-to-date-check");
+    let seed = pinned.seed.expect("the table pins a seed");
     let dir = std::env::temp_dir().join(format!("synod-check-ctrl-c-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let child = spawn_limited(
@@ -140,14 +141,13 @@ fn ctrl_c_keeps_the_failures_found_and_the_scenarios_written() {
     assert!(out.contains("violations by property:"), "{out}");
     assert!(
         out.contains(&format!(
-            "    first: seed {}: {} violated",
-            pinned.seed, pinned.property
+            "    first: seed {seed}: {} violated",
+            pinned.property
         )),
         "{out}"
     );
     let file = dir.join(format!(
-        "raft-seed{}-{}.toml",
-        pinned.seed,
+        "raft-seed{seed}-{}.toml",
         pinned.property.replace(' ', "-")
     ));
     assert!(

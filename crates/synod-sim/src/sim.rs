@@ -626,7 +626,7 @@ impl<P: Process> Sim<P> {
         let mut end = f.at;
         let mut fault = &f.fault;
         while let Fault::Lasting(inner, d) = fault {
-            end = end + *d;
+            end += *d;
             fault = inner;
         }
         self.last_fault = self.last_fault.max(end);
