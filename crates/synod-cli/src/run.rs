@@ -13,7 +13,7 @@ use synod_core::{ClientResult, Level, Time};
 use synod_protocols::judge::{self, Checks, Report};
 use synod_protocols::scenario::{self, Scenario};
 use synod_protocols::system;
-use synod_sim::trace_out::{HumanPrinter, JsonTrace, json_header};
+use synod_sim::trace_out::{HumanPrinter, JsonTrace, json_header, legend};
 use synod_sim::{EndReason, OVERLOADED, Shared, Step};
 
 /// Arguments of `synod run`.
@@ -53,6 +53,13 @@ pub struct RunArgs {
     /// docs/view.md).
     #[arg(long, value_name = "FILE")]
     pub html: Option<String>,
+    /// Print the legend of the narration's notations at the start, whatever the log level (it
+    /// is printed by default at info and more detailed levels).
+    #[arg(long, conflicts_with = "no_legend")]
+    pub legend: bool,
+    /// Do not print the legend.
+    #[arg(long)]
+    pub no_legend: bool,
 }
 
 /// `--until MS`: milliseconds, fractions allowed, within the simulator's clock.
@@ -194,6 +201,9 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         )?;
         if !scenario.description.is_empty() {
             writeln!(out, "  {}", scenario.description.trim())?;
+        }
+        if args.legend || (args.log_level >= Level::Info && !args.no_legend) {
+            write!(out, "{}", legend(scenario.protocol.legend, args.log_level))?;
         }
         out.flush()?;
     }

@@ -373,6 +373,14 @@ pub struct TortureArgs {
     /// Keys the clients work on.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub keys: u32,
+    /// The kinds of fault to strike, in turn, comma-separated: kill, partition, pause,
+    /// kill-all.
+    #[arg(
+        long,
+        value_name = "LIST",
+        default_value = "kill,partition,pause,kill-all"
+    )]
+    pub faults: String,
     /// Seed of the fault choices and client operations (default: from the OS, printed).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -398,6 +406,19 @@ pub fn torture(a: &TortureArgs) -> Result<ExitCode> {
         .into());
     }
     parse_bug(a.bug.as_deref())?;
+    let faults = a
+        .faults
+        .split(',')
+        .map(|f| {
+            torture::FaultKind::parse(f.trim()).ok_or_else(|| {
+                UsageError(format!(
+                    "--faults {}: `{}` is not a fault (kill, partition, pause, kill-all)",
+                    a.faults,
+                    f.trim()
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let scenario = read_config(a.config.as_deref())?;
     raft::config(&server_names(a.nodes as usize), scenario.as_ref(), None).map_err(usage)?;
     let mut serve_args = Vec::new();
@@ -418,13 +439,20 @@ pub fn torture(a: &TortureArgs) -> Result<ExitCode> {
         keys: a.keys as usize,
         dir: a.dir.clone(),
         serve_args,
+        faults,
     };
     println!(
-        "synod torture: {} servers, {} clients, {} s, a fault every {} s, seed {seed}{}",
+        "synod torture: {} servers, {} clients, {} s, a fault every {} s{}, seed {seed}{}",
         a.nodes,
         a.clients,
         a.duration,
         a.fault_every,
+        if opts.faults[..] == torture::FaultKind::ALL[..] {
+            String::new()
+        } else {
+            let names: Vec<&str> = opts.faults.iter().map(|k| k.name()).collect();
+            format!(" ({})", names.join(", "))
+        },
         a.bug
             .as_ref()
             .map(|b| format!(", planted bug {b}"))

@@ -157,6 +157,72 @@ fn every_example_scenario_meets_its_expectations() {
     assert!(seen >= 3);
 }
 
+/// The legend of the notations is printed once at the start of a narrated run: by default at
+/// info and more detailed levels, at any level with `--legend`, never with `--no-legend`.
+#[test]
+fn the_legend_is_printed_at_info_or_when_asked() {
+    let has = |args: &[&str]| {
+        let o = synod(args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let out = stdout(&o);
+        (out.matches("legend:\n").count(), out)
+    };
+    let (n, out) = has(&["run", "raft", "--until", "10"]);
+    assert_eq!(n, 1, "{out}");
+    let legend = out.split("legend:\n").nth(1).unwrap();
+    for want in [
+        "  [observer]  ",
+        "  [note]  ",
+        "  9@t1  ",
+        "the end of a log: index 9, an entry of term 1",
+    ] {
+        assert!(legend.contains(want), "{want}:\n{out}");
+    }
+    assert!(!legend.contains("-> n2: ..."), "arrows only from debug on");
+    let (n, out) = has(&["run", "paxos", "--log-level", "debug", "--until", "10"]);
+    assert_eq!(n, 1);
+    assert!(
+        out.contains("\n  -> n2: ...  ") && out.contains("\n  1.4   "),
+        "{out}"
+    );
+    assert_eq!(has(&["run", "paxos", "--log-level", "warn"]).0, 0);
+    let (n, out) = has(&["run", "multipaxos", "--log-level", "warn", "--legend"]);
+    assert_eq!(n, 1);
+    assert!(out.contains("  slot 3  "), "{out}");
+    assert_eq!(has(&["run", "raft", "--no-legend", "--until", "10"]).0, 0);
+    let o = synod(&["run", "raft", "--legend", "--no-legend"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// A scenario's notes are printed inline at their times, wrapped, at every level from warn.
+#[test]
+fn notes_are_printed_inline_at_their_time() {
+    let o = synod(&["run", "scenarios/raft-figure8.toml", "--log-level", "warn"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out.matches("  [note]  ").count(), 10, "{out}");
+    let at = out.find("  931.5ms  [note]  ").expect(&out);
+    let next = &out[at..];
+    let second = next.lines().nth(1).unwrap();
+    assert!(second.starts_with("                "), "wrapped: {next}");
+    // Every line of a note holds at most 80 characters of its text.
+    let indent = second.len() - second.trim_start().len();
+    let mut in_note = false;
+    for l in out.lines() {
+        if l.contains("  [note]  ") {
+            in_note = true;
+            let text = l.split("  [note]  ").nth(1).unwrap().trim_start();
+            assert!(text.chars().count() <= 80, "{l}");
+        } else if in_note && l.starts_with(&" ".repeat(indent)) {
+            assert!(l.chars().count() <= indent + 80, "{l}");
+        } else {
+            in_note = false;
+        }
+    }
+    let o = synod(&["run", "scenarios/raft-figure8.toml", "--log-level", "error"]);
+    assert!(!stdout(&o).contains("[note]"));
+}
+
 #[test]
 fn an_unmet_expectation_exits_1() {
     let path = scratch().join("unmet.toml");
@@ -197,7 +263,7 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
             "unknown-key",
             Some("protocol = \"kv\"\ncolour = \"red\"\n"),
             &[],
-            "unknown-key.toml:2: unknown key `colour` (valid here: name, description, protocol, seed, until_ms, settle_ms, bug, num_nodes, num_clients; tables: network, fault, request, expect, cluster, workload)",
+            "unknown-key.toml:2: unknown key `colour` (valid here: name, description, protocol, seed, until_ms, settle_ms, bug, num_nodes, num_clients; tables: network, fault, request, note, expect, cluster, workload)",
         ),
         // Type errors in the user's words.
         (
@@ -274,6 +340,30 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
             ),
             &[],
             "request-time.toml:3: key `request.at_ms`: a request cannot happen at a negative time (-1)",
+        ),
+        (
+            "note-text",
+            Some("protocol = \"kv\"\n[[note]]\nat_ms = 5\n"),
+            &[],
+            "note-text.toml:2: a [[note]] needs `text` (it takes at_ms and text)",
+        ),
+        (
+            "note-empty",
+            Some("protocol = \"kv\"\n[[note]]\nat_ms = 5\ntext = \"  \"\n"),
+            &[],
+            "note-empty.toml:4: key `note.text`: a note says something: the text is empty",
+        ),
+        (
+            "note-time",
+            Some("protocol = \"kv\"\n[[note]]\nat_ms = -2\ntext = \"hi\"\n"),
+            &[],
+            "note-time.toml:3: key `note.at_ms`: a note cannot happen at a negative time (-2)",
+        ),
+        (
+            "note-key",
+            Some("protocol = \"kv\"\n[[note]]\nat_ms = 2\ntext = \"hi\"\nnode = \"server\"\n"),
+            &[],
+            "note-key.toml:5: unknown key `note.node` (valid here: at_ms, text)",
         ),
         (
             "latency-range",
@@ -549,7 +639,8 @@ fn suspicious_schedules_warn_with_the_line_and_still_run() {
         "protocol = \"kv\"\nuntil_ms = 3000\n\
          [[fault]]\nat_ms = 5\nrestart = \"server\"\n\
          [[fault]]\nat_ms = 4000\ncrash = \"server\"\n\
-         [[request]]\nat_ms = 10\nclient = \"server\"\nop = \"get\"\nkey = \"a\"\n",
+         [[request]]\nat_ms = 10\nclient = \"server\"\nop = \"get\"\nkey = \"a\"\n\
+         [[note]]\nat_ms = 3500\ntext = \"too late\"\n",
     )
     .unwrap();
     let o = synod(&["run", path.to_str().unwrap(), "--log-level", "error"]);
@@ -559,6 +650,7 @@ fn suspicious_schedules_warn_with_the_line_and_still_run() {
         "suspicious.toml:5: restart of `server` at 5.0ms, which is up then (no crash before it): it does nothing",
         "suspicious.toml:8: a fault at 4000.0ms, after the run ends (until 3000.0ms): it never strikes",
         "suspicious.toml:11: a request to `server`, which is a server, not a client: it is skipped",
+        "suspicious.toml:15: a note at 3500.0ms, after the run ends (until 3000.0ms): it is never shown",
     ] {
         assert!(
             err.lines()

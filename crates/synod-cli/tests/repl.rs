@@ -332,6 +332,7 @@ fn help_describes_every_command() {
         "loss",
         "duplicate",
         "request",
+        "legend",
         "log",
         "trace",
         "save",
@@ -365,6 +366,7 @@ fn help_describes_every_command() {
         "loss P",
         "duplicate P",
         "request CLIENT",
+        "legend",
         "log LEVEL",
         "trace FILE",
         "save FILE",
@@ -468,7 +470,7 @@ fn the_terminal_interface_completes_and_ctrl_c_pauses_a_run() {
     t.wait_for("server    server, leads, store {} (0 keys)");
     // ... and a node name.
     t.keys(&["inspect ser", "Tab", "Enter"]);
-    t.wait_for("server:\nServer(");
+    t.wait_for("server:\napplied  0\nstore    {}");
     t.keys(&["step 4", "Enter"]);
     t.wait_for("synod 0.0ms #4>");
     // With the server down, the clients retry forever: a run that never ends by itself.
@@ -513,14 +515,81 @@ fn restarting_a_node_that_is_up_warns_and_changes_nothing() {
 fn inspect_shows_the_full_state_or_what_a_crashed_node_kept() {
     let o = repl(
         &["kv"],
-        "step 5\ninspect server\ncrash server\ninspect server\n",
+        "step 12\ninspect server\ninspect client 1\ncrash server\ninspect server\n",
     );
     let out = text(&o.stdout);
-    assert!(out.contains("server:\nServer(\n    Server {"), "{out}");
+    assert!(out.contains("server:\napplied  "), "{out}");
+    assert!(out.contains("\nstore    {"), "{out}");
     assert!(
-        out.contains("server is down; it kept only its durable state, which `restart server` rebuilds it from:\nSome(\n    Durable {"),
+        out.contains("sessions (client:last request:its result)"),
         "{out}"
     );
+    assert!(out.contains("client 1:\nrequests  2 of 5 issued"), "{out}");
+    assert!(out.contains("\nasks      server\n"), "{out}");
+    assert!(
+        out.contains("server is down; it kept only its durable state, which `restart server` rebuilds it from:\napplied  "),
+        "{out}"
+    );
+}
+
+/// `inspect` is for people, for every protocol: nodes by name (never `NodeId(4)`), fields
+/// named as in the papers, logs as `index:term:command` rows, no Rust structures.
+#[test]
+fn inspect_speaks_the_papers_language_for_every_protocol() {
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "raft",
+            "run 600\ninspect n4\ninspect n1\ncrash n1\ninspect n1\n",
+            &[
+                "n4:\nrole         leader\ncurrentTerm  1\nvotedFor     n4\nleader       n4\ncommitIndex  ",
+                "log (index:term:command), 16 rows\n  1:1:NOOP\n  2:1:PUT \"d\" = \"val_87\"\n",
+                "\nnextIndex    n1 17, n2 17, n3 17, n5 17\nmatchIndex   n1 16,",
+                "n1:\nrole         follower\ncurrentTerm  1\nvotedFor     n4\nleader       n4\n",
+                "n1 is down; it kept only its durable state, which `restart n1` rebuilds it from:\ncurrentTerm  1\nvotedFor     n4\nlog (index:term:command), 16 rows\n",
+            ],
+        ),
+        (
+            "paxos",
+            "run 60\ninspect n4\ncrash n3\ninspect n3\n",
+            &[
+                "n4:\nproposer:\n  value     \"n4\"\n  ballot    1.4\n  maxRound  1\n  phase     2: proposing \"n4\", accepted by ",
+                "acceptor:\n  promised  1.4\n  accepted  1.4 \"n4\"\nlearner:\n  decided  ",
+                "n3 is down; it kept only its durable state, which `restart n3` rebuilds it from:\nacceptor:\n  promised  1.4\n",
+            ],
+        ),
+        (
+            "multipaxos",
+            "run 40\ninspect acceptor 1\ninspect leader 1\ninspect replica 1\ncrash replica 1\ninspect replica 1\n",
+            &[
+                "acceptor 1:\npromised  1.1\naccepted (slot:ballot:command), ",
+                "\n  1:1.1:GET \"d\"\n",
+                "leader 1:\nmode      leader (Phase 2)\nballot    1.1\nmaxRound  1\nnextSlot  ",
+                "replica 1:\nleader   leader 1\nchosen   every slot up to ",
+                "log (slot:command)",
+                "kept  nothing: a replica catches up from the leader",
+            ],
+        ),
+        (
+            "vr",
+            "run 30\ninspect n1\ncrash n2\ninspect n2\nrestart n2\ninspect n2\n",
+            &[
+                "n1:\nstatus            normal\nview-number       0\nprimary           n1\nlast-normal-view  0\nop-number         6\ncommit-number     4\n",
+                "log (op-number:request), 6 rows\n  1:GET \"d\" (client 2 #1)\n",
+                "kept  nothing: VR keeps no state on disk; on restart the replica recovers it from the others (4.3)",
+                "n2:\nstatus            recovering\nview-number       unknown until f + 1 answers",
+            ],
+        ),
+    ];
+    for (protocol, script, wants) in cases {
+        let o = repl(&[protocol, "--log-level", "error"], script);
+        let out = text(&o.stdout);
+        for want in *wants {
+            assert!(out.contains(want), "{protocol}: {want:?} in:\n{out}");
+        }
+        for debug in ["NodeId(", "Some(", "{\n", "Changed", "Durable {", "Entry("] {
+            assert!(!out.contains(debug), "{protocol}: `{debug}` in:\n{out}");
+        }
+    }
 }
 
 #[test]
@@ -599,4 +668,33 @@ fn every_fault_kind_typed_at_the_prompt_is_saved_exactly() {
             "{target} seed {seed}: traces differ"
         );
     }
+}
+
+/// A scenario's notes are printed when the clock passes them, before the events due then,
+/// and again when a rewound session passes them again.
+#[test]
+fn notes_are_printed_when_the_clock_passes_them() {
+    let o = repl(
+        &["scenarios/raft-figure8.toml"],
+        "log warn\nrun 243\nrun 7\ngoto 100\nrun 305\n",
+    );
+    let out = text(&o.stdout);
+    let at = |s: &str| out.find(s).unwrap_or_else(|| panic!("{s}:\n{out}"));
+    assert_eq!(out.matches("[note]").count(), 1 + 2 + 1, "{out}");
+    assert!(
+        out.contains("    0.0ms  [note]      Figure 8 of the Raft paper"),
+        "{out}"
+    );
+    // (a) comes only with the second `run`, which passes 244 ms, and before the partition.
+    let reached = at("-- reached 243.0ms");
+    let a = at("  244.0ms  [note]             (a) n1 leads term 1;");
+    assert!(
+        reached < a && a < at("  244.0ms  [fault]            *** partition"),
+        "{out}"
+    );
+    // After the rewind to 100 ms the clock passes 244 ms again: (a) is told again.
+    let after = at("-- back");
+    let back = out[after..].find("(a) n1 leads term 1;").map(|i| i + after);
+    assert!(back.is_some(), "{out}");
+    assert!(out.contains("(b) n5 times out first"), "{out}");
 }

@@ -1,7 +1,8 @@
 //! `synod view` pages in a real browser: writes pages for a Raft Figure 8 run (`synod run
 //! --html`), the same schedule with the planted bug `commit-old-term` (`synod run --trace`, then
-//! `synod view`), a Multi-Paxos leader failover, a Paxos duel, a hand-made history that is not
-//! linearizable, and an SVG window (`synod view --svg`); then tests/e2e/view_e2e.py opens each
+//! `synod view`), a Multi-Paxos leader failover, a Paxos duel, a VR primary crash (a leader
+//! called `primary`, a log of commands), a hand-made history that is not linearizable, and an
+//! SVG window (`synod view --svg`); then tests/e2e/view_e2e.py opens each
 //! from file:// in headless Chromium and checks what is drawn: the lanes, the arrows, the role
 //! bands, the log grid and commit index at a given cursor (Figure 8's uncommitted index 8), the
 //! slot table, the violation marker, the outlined operation, clicks, keys and filters.
@@ -114,6 +115,12 @@ fn pages_of_runs_in_headless_chromium() {
         "scenarios/paxos-dueling.toml",
         "--html",
         &at("paxos-duel.html"),
+    ]);
+    synod(&[
+        "run",
+        "scenarios/vr-primary-crash.toml",
+        "--html",
+        &at("vr-primary-crash.html"),
     ]);
     std::fs::write(dir.join("not-linearizable.jsonl"), NOT_LINEARIZABLE).unwrap();
     synod(&[

@@ -137,6 +137,7 @@
 //! crate and docs/trace.md.
 
 mod ids;
+pub mod inspect;
 pub mod observe;
 mod process;
 mod rng;

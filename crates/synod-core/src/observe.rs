@@ -196,6 +196,12 @@ pub enum EventKind<'a> {
         /// What changed since the node's previous report.
         changes: &'a [StateChange],
     },
+    /// A note of the scenario (`[[note]]`), shown when the clock reaches its time (node is
+    /// `None`): what the scenario's author says is happening.
+    Note {
+        /// The note's text.
+        text: &'a str,
+    },
     /// A safety check failed here and the run stops (node is `None`). It carries the number
     /// of the event at which the violation was detected.
     Violation {
@@ -229,6 +235,7 @@ impl EventKind<'_> {
             EventKind::CatchUp { .. } => "catch-up",
             EventKind::Dedup { .. } => "dedup",
             EventKind::State { .. } => "state",
+            EventKind::Note { .. } => "note",
             EventKind::Violation { .. } => "violation",
         }
     }
@@ -242,9 +249,11 @@ pub struct Event<'a> {
     pub seq: u64,
     /// Virtual time.
     pub time: Time,
-    /// The node it happened at (`None` for faults).
+    /// The node it happened at (`None` for faults, notes, violations and the lines of a
+    /// cluster observer).
     pub node: Option<NodeId>,
-    /// The node's current label for narration (its name, or what it set), `""` for none.
+    /// The node's current label for narration (its name, or what it set); for an event at no
+    /// node, who speaks (`observer`), or `""` for the fault schedule.
     pub label: &'a str,
     /// What happened.
     pub kind: EventKind<'a>,

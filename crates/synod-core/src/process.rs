@@ -2,6 +2,7 @@
 //! world only through its [`Ctx`].
 
 use crate::ids::{NodeId, Time, TimerId};
+use crate::inspect::Inspect;
 use crate::rng::SimRng;
 use crate::trace::{ClientEvent, ClientOp, ClientResult, Leadership, Level, ProtocolEvent};
 use crate::view::StateView;
@@ -61,6 +62,23 @@ pub trait Process: 'static {
     /// every input the node handles, and only when an observer records states (the JSON
     /// trace); the default reports nothing.
     fn view(&self, _view: &mut StateView) {}
+
+    /// Describe this node's state for people (the REPL's `inspect`, see [`crate::inspect`]):
+    /// fields named as the protocol's paper names them, nodes by name (`out.node`), logs as
+    /// `index:term:command` rows. The default shows what [`Process::view`] reports.
+    fn inspect(&self, out: &mut Inspect<'_>) {
+        out.from_view(|v| self.view(v));
+    }
+
+    /// Describe what a crashed node kept (its durable state), as [`Process::inspect`] does a
+    /// live one. The default shows the durable state as `Debug` prints it: a protocol meant
+    /// for people describes it.
+    fn inspect_durable(durable: &Self::Durable, out: &mut Inspect<'_>)
+    where
+        Self: Sized,
+    {
+        out.field("durable", format_args!("{durable:?}"));
+    }
 
     /// A client operation asked for from outside (the REPL's `request`, the web page). Returns
     /// false when this process is not a client that can take it now.
@@ -156,6 +174,12 @@ pub trait Env<M, T> {
     fn cancel_timer(&mut self, node: NodeId, id: TimerId);
     /// Whether narration at `level` is wanted (lets a process skip formatting).
     fn log_enabled(&self, level: Level) -> bool;
+    /// Whether anyone observes the events processes emit (a trace, a checker, a history
+    /// recorder). When nobody does, a process may skip building what it would emit only for
+    /// them. Defaults to true.
+    fn observed(&self) -> bool {
+        true
+    }
     /// A line of narration.
     fn log(&mut self, node: NodeId, level: Level, text: &dyn fmt::Display);
     /// A structured protocol event.
@@ -222,6 +246,11 @@ impl<'a, M: Clone, T> Ctx<'a, M, T> {
     /// Whether narration at `level` will be shown (to skip costly formatting).
     pub fn log_enabled(&self, level: Level) -> bool {
         self.env.log_enabled(level)
+    }
+
+    /// Whether anyone observes this run's events (to skip building what only observers see).
+    pub fn observed(&self) -> bool {
+        self.env.observed()
     }
 
     /// Narrate at `level`. Pass `format_args!(..)` to format only when the level is enabled.

@@ -1,10 +1,14 @@
 //! Multi-Paxos KV throughput: one leader, 3 acceptors, 2 replicas, 50 clients, 100,000
-//! requests, tracing off. Prints simulated requests per wall-clock second: the best of three
-//! runs (the machine may be shared), then one run with the live checks attached.
+//! requests, tracing off. Prints simulated requests per wall-clock second for several runs
+//! (each run, then the best and the median; `-- --runs N` sets how many, default 5), the
+//! peak resident memory of the first run and what it makes per request, then one run with the
+//! live checks attached (`-- --no-checks` leaves it out).
 //!
 //! `cargo bench -p synod-protocols --bench multipaxos`
 #![allow(clippy::disallowed_methods)]
 #![allow(missing_docs)]
+
+mod common;
 
 use std::time::Instant;
 use synod_protocols::PROTOCOLS;
@@ -15,13 +19,7 @@ const CLIENTS: u64 = 50;
 const REQUESTS: u64 = 100_000;
 
 fn main() {
-    let walls: Vec<f64> = (0..3).map(|_| run(false)).collect();
-    let best = walls.iter().copied().fold(f64::INFINITY, f64::min);
-    println!(
-        "multipaxos: best of 3: {:.0} simulated requests per wall second",
-        REQUESTS as f64 / best
-    );
-    run(true);
+    common::bench("multipaxos", REQUESTS as f64, |checks, _| run(checks));
 }
 
 /// One run; `checks` attaches the live safety checks and the history recorder. Returns the

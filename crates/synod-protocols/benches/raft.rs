@@ -1,56 +1,44 @@
 //! Raft throughput: 5 nodes, 50 clients, 100,000 requests, tracing off. Prints simulated
-//! requests per wall-clock second (target: at least 100,000).
+//! requests per wall-clock second for several runs with the live log checks off (each run, then
+//! the best and the median; `-- --runs N` sets how many, default 5), the peak resident
+//! memory of the first run and what it makes per request, then one run with the checks on
+//! (`-- --no-checks` leaves it out).
 //!
 //! `cargo bench -p synod-protocols --bench raft`
 #![allow(clippy::disallowed_methods)]
+#![allow(missing_docs)]
 
-use std::time::Instant;
-use synod_core::Time;
-use synod_protocols::kv::Workload;
+mod common;
+
 use synod_protocols::raft::{self, RaftConfig};
-use synod_sim::SimConfig;
+
+const CLIENTS: u32 = 50;
+const PER_CLIENT: u32 = 2_000;
 
 fn main() {
-    let clients = 50u32;
-    let per_client = 2_000u32;
+    common::bench(
+        "raft, live log checks off",
+        f64::from(CLIENTS * PER_CLIENT),
+        run,
+    );
+}
+
+/// One run; `checks` installs the live log checks, `kinds` prints the messages delivered by
+/// kind. Returns the wall time in seconds.
+fn run(checks: bool, kinds: bool) -> f64 {
     let names: Vec<String> = (1..=5).map(|i| format!("n{i}")).collect();
-    for checks in [false, true] {
-        let workload = Workload {
-            requests_per_client: per_client,
-            ..Workload::default()
-        };
-        let config = SimConfig {
-            seed: 1,
-            until: Time::ms(10_000_000),
-            ..SimConfig::default()
-        };
-        let mut sim = raft::simulation(
-            config,
-            RaftConfig::default(),
-            raft::specs(&names),
-            clients,
-            workload,
-            checks,
-        );
-        let started = Instant::now();
-        let end = sim.run();
-        let wall = started.elapsed().as_secs_f64();
-        let requests = (clients * per_client) as f64;
-        let stats = sim.stats();
-        println!(
-            "raft, 5 nodes, {clients} clients, {} requests, tracing off, live log checks {}: {:.0} requests/s ({:.2} s wall, {} events, {:.0} events/s, {} virtual; {end})",
-            requests,
-            if checks { "on" } else { "off" },
-            requests / wall,
-            wall,
-            stats.events,
-            stats.events as f64 / wall,
-            sim.now(),
-        );
-        if !checks {
-            for k in &stats.kinds {
-                println!("  {:<14} {:>9} delivered", k.kind, k.delivered);
-            }
-        }
-    }
+    let mut sim = raft::simulation(
+        common::config(),
+        RaftConfig::default(),
+        raft::specs(&names),
+        CLIENTS,
+        common::workload(PER_CLIENT),
+        checks,
+    );
+    let requests = f64::from(CLIENTS * PER_CLIENT);
+    let on = if checks { "on" } else { "off" };
+    let what = format!(
+        "raft, 5 nodes, {CLIENTS} clients, {requests} requests, tracing off, live log checks {on}"
+    );
+    common::timed(&what, requests, &mut sim, kinds)
 }

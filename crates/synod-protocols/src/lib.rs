@@ -8,7 +8,8 @@
 //! - [`kv`]: the KV contract and the client workload every store shares.
 //! - One folder per protocol, each with its descriptor and builder in `build.rs`:
 //!   [`single_server`] (`kv`, the baseline the replicated stores must behave like),
-//!   [`paxos`] (single-decree Paxos), [`multipaxos`] (Multi-Paxos KV), [`raft`] (Raft KV).
+//!   [`paxos`] (single-decree Paxos), [`multipaxos`] (Multi-Paxos KV), [`raft`] (Raft KV),
+//!   [`vr`] (Viewstamped Replication KV).
 //! - [`scenario`]: the scenario format (docs/scenarios.md); [`settings`]: the keys each protocol
 //!   owns in it, with their defaults and checks.
 //! - [`system`]: from a scenario to a runnable system.
@@ -31,5 +32,6 @@ pub mod settings;
 pub mod single_server;
 pub mod system;
 pub mod view;
+pub mod vr;
 
 pub use registry::PROTOCOLS;

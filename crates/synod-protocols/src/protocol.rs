@@ -104,6 +104,10 @@ pub struct Protocol {
     /// How `synod check NAME` hurts it by default, and the nemeses of its own (a Raft
     /// membership change, a leadership transfer) that campaigns draw like the built-in ones.
     pub campaign: Campaign,
+    /// The notations its narration uses, each with what it means (`t3`: term 3; `1.4`:
+    /// ballot 1.4): printed once at the start of a narrated run, after the notations every
+    /// run shares (`synod run --legend`).
+    pub legend: &'static [(&'static str, &'static str)],
     /// Build the system a scenario describes: the processes laid out as nodes and its own state
     /// checks attached. The scenario's faults and requests are scheduled by
     /// [`crate::system::build`], against the node names.

@@ -2,7 +2,7 @@
 //! scenario parser and the docs tables all read it, so a protocol added here is everywhere.
 
 use crate::protocol::Registry;
-use crate::{multipaxos, paxos, raft, single_server};
+use crate::{multipaxos, paxos, raft, single_server, vr};
 
 /// Every protocol synod ships, in the order listings show them. Adding a protocol is one line
 /// here (and its folder); docs/writing-a-protocol.md walks through it.
@@ -11,4 +11,5 @@ pub const PROTOCOLS: Registry<'static> = Registry::new(&[
     &paxos::PROTOCOL,
     &multipaxos::PROTOCOL,
     &raft::PROTOCOL,
+    &vr::PROTOCOL,
 ]);

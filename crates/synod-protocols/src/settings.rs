@@ -382,3 +382,98 @@ impl Settings {
         }
     }
 }
+
+/// Servers that a scenario may name: the rule every protocol with a count of servers
+/// (`cluster.nodes`) and their names (`cluster.names`) shares, and the names it runs with.
+impl Settings {
+    /// The rule across `names` and `count`: as many names as `count` says when both are given,
+    /// and no more names than `count` allows (its [`Kind::Count`] maximum). The error is
+    /// reported at `names`.
+    pub fn check_names(
+        &self,
+        names: &'static Setting,
+        count: &'static Setting,
+    ) -> Result<(), Invalid> {
+        let Some(list) = self.strings(names) else {
+            return Ok(());
+        };
+        let n = list.len() as u64;
+        if self.given(count) && n != self.count(count) {
+            return Err(Invalid {
+                key: names.key,
+                message: format!(
+                    "{n} names given, but `{}` is {}",
+                    count.key,
+                    self.count(count)
+                ),
+            });
+        }
+        if let Kind::Count { max, .. } = count.kind
+            && n > max
+        {
+            return Err(Invalid {
+                key: names.key,
+                message: format!("{n} names; at most {max} servers"),
+            });
+        }
+        Ok(())
+    }
+
+    /// The servers' names: `names` as given, or `n1`..`nN` for `count`.
+    pub fn node_names(&self, names: &Setting, count: &Setting) -> Vec<String> {
+        self.strings(names)
+            .unwrap_or_else(|| (1..=self.count(count)).map(|i| format!("n{i}")).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NODES: Setting = Setting {
+        key: "cluster.nodes",
+        kind: Kind::Count {
+            default: 3,
+            min: 1,
+            max: 4,
+            why_max: "",
+        },
+        doc: "",
+    };
+    const NAMES: Setting = Setting {
+        key: "cluster.names",
+        kind: Kind::Names,
+        doc: "",
+    };
+
+    fn names(list: &[&str]) -> Value {
+        Value::List(list.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn servers_are_numbered_unless_named() {
+        let mut s = Settings::default();
+        assert_eq!(s.node_names(&NAMES, &NODES), ["n1", "n2", "n3"]);
+        s.set(&NODES, Value::Count(2), Some(3));
+        assert_eq!(s.node_names(&NAMES, &NODES), ["n1", "n2"]);
+        s.set(&NAMES, names(&["a", "b"]), Some(4));
+        assert_eq!(s.node_names(&NAMES, &NODES), ["a", "b"]);
+        assert_eq!(s.check_names(&NAMES, &NODES), Ok(()));
+    }
+
+    #[test]
+    fn names_must_match_the_count_given_and_its_maximum() {
+        let mut s = Settings::default();
+        s.set(&NAMES, names(&["a", "b"]), Some(4));
+        // No count given: the names decide it.
+        assert_eq!(s.check_names(&NAMES, &NODES), Ok(()));
+        s.set(&NODES, Value::Count(3), Some(3));
+        let e = s.check_names(&NAMES, &NODES).unwrap_err();
+        assert_eq!(e.key, "cluster.names");
+        assert_eq!(e.message, "2 names given, but `cluster.nodes` is 3");
+        let mut s = Settings::default();
+        s.set(&NAMES, names(&["a", "b", "c", "d", "e"]), Some(4));
+        let e = s.check_names(&NAMES, &NODES).unwrap_err();
+        assert_eq!(e.message, "5 names; at most 4 servers");
+    }
+}

@@ -40,7 +40,8 @@ pub fn sim_config(s: &Scenario) -> SimConfig {
 }
 
 /// Build the system a scenario describes: its protocol's builder lays out the nodes, then the
-/// scenario's `[[fault]]`s and `[[request]]`s are scheduled against the node names.
+/// scenario's `[[fault]]`s and `[[request]]`s are scheduled against the node names, and its
+/// `[[note]]`s to be shown at their times.
 pub fn build(s: &Scenario) -> Result<System, ScenarioError> {
     let mut system = (s.protocol.build)(s)?;
     let names: Vec<String> = system.sim.specs().iter().map(|n| n.name.clone()).collect();
@@ -66,6 +67,9 @@ pub fn build(s: &Scenario) -> Result<System, ScenarioError> {
     }
     for (at, client, op) in s.resolve_requests(&names)? {
         system.sim.schedule_request(at, client, op);
+    }
+    for n in &s.notes {
+        system.sim.schedule_note(n.at, n.text.clone());
     }
     Ok(system)
 }

@@ -1,11 +1,14 @@
 //! What every protocol's view (`synod view`'s state at the cursor, [`synod_core::view`])
 //! shares: a store as the `store` table, one row per key, and the stamp of a command by the
-//! request it carries out. The protocol-specific parts are in `raft/view.rs`,
+//! request it carries out; and what their inspections (the REPL's `inspect`,
+//! [`synod_core::inspect`]) share: the store and the exactly-once sessions. The protocol-specific parts are in `raft/view.rs`,
 //! `multipaxos/view.rs`, `paxos/view.rs` and the single server's `view` (`single_server`);
 //! a KV client reports nothing ([`crate::kv::KvNode`]).
 
-use crate::kv::Store;
+use crate::kv::{Sessions, Store};
 use synod_core::NodeId;
+use synod_core::ShowStore;
+use synod_core::inspect::Inspect;
 use synod_core::view::{StateView, stamp};
 
 /// Report `store` as the `store` table: key -> value.
@@ -26,4 +29,20 @@ pub fn entry_stamp(epoch: &[u64], origin: Option<(NodeId, u64)>) -> u64 {
     parts[2] = client;
     parts[3] = req;
     stamp(&parts)
+}
+
+/// Inspect a state machine: its store (`{a: val_1, c: val_7}`) and its sessions, each client's
+/// last request and the result it got (what answers a retry from memory).
+pub fn inspect_state_machine(out: &mut Inspect<'_>, store: &Store, sessions: &Sessions) {
+    out.field("store", ShowStore(store.data()));
+    let mut rows: Vec<(String, u64, String)> = Vec::new();
+    for (client, req, result) in sessions.iter() {
+        rows.push((out.name(client), req, result.to_string()));
+    }
+    let mut t = out.table("sessions", &["client", "last request", "its result"]);
+    for (client, req, result) in rows {
+        t.row(|r| {
+            r.cell(client).cell(format_args!("#{req}")).cell(result);
+        });
+    }
 }

@@ -15,6 +15,9 @@ fn normalized(mut s: Scenario) -> Scenario {
     for r in &mut s.requests {
         r.line = 0;
     }
+    for n in &mut s.notes {
+        n.line = 0;
+    }
     s
 }
 

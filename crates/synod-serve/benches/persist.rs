@@ -54,7 +54,7 @@ fn append(h: &mut Harness<RaftNode>, i: u64) {
             term: 1,
             prev_log_index: i - 1,
             prev_log_term: 1,
-            entries: vec![entry(i)],
+            entries: vec![std::sync::Arc::new(entry(i))],
             leader_commit: 0,
         },
     );

@@ -4,7 +4,7 @@
 //! meanwhile, every `fault_every`, strikes one fault and undoes it: `kill -9` of a minority
 //! (restarted a moment later), `SIGSTOP` of a minority (`SIGCONT` a moment later), a partition
 //! of a minority from the majority (link cuts through each server's admin endpoint), and,
-//! every fourth fault, `kill -9` of every server at once (with fsync before every answer,
+//! every fourth fault, `kill -9` of every server at once (`faults` picks the kinds) (with fsync before every answer,
 //! nothing acknowledged may be lost even then). At the end it heals everything, waits for the
 //! servers to converge (same log, everything applied, same store digest), reads every key once
 //! more, and checks the whole client history with synod's linearizability checker.
@@ -47,6 +47,8 @@ pub struct TortureOptions {
     pub dir: Option<PathBuf>,
     /// More arguments for every `synod serve` (`--bug ack-before-wal`, `--config F`).
     pub serve_args: Vec<String>,
+    /// The kinds of fault the nemesis strikes, in turn (all four by default).
+    pub faults: Vec<FaultKind>,
 }
 
 /// What a torture run found.
@@ -300,6 +302,44 @@ fn converged(st: &[Option<ServerStatus>]) -> Result<String, String> {
 }
 
 /// A fault: which, and on whom.
+/// A kind of fault the nemesis can strike.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum FaultKind {
+    /// `kill -9` of a random minority, restarted a moment later.
+    Kill,
+    /// A random minority cut off from the majority, healed a moment later.
+    Partition,
+    /// `SIGSTOP` of a random minority, `SIGCONT` a moment later.
+    Pause,
+    /// `kill -9` of every server at once, all restarted.
+    KillAll,
+}
+
+impl FaultKind {
+    /// Every kind, in the order the nemesis strikes them by default.
+    pub const ALL: [FaultKind; 4] = [
+        FaultKind::Kill,
+        FaultKind::Partition,
+        FaultKind::Pause,
+        FaultKind::KillAll,
+    ];
+
+    /// The kind's name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::Kill => "kill",
+            FaultKind::Partition => "partition",
+            FaultKind::Pause => "pause",
+            FaultKind::KillAll => "kill-all",
+        }
+    }
+
+    /// The kind named `name`.
+    pub fn parse(name: &str) -> Option<FaultKind> {
+        FaultKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
 #[derive(Clone, Debug)]
 enum Fault {
     Kill(Vec<usize>),
@@ -410,14 +450,20 @@ pub fn run(opts: &TortureOptions) -> Result<TortureReport, String> {
                 break;
             }
             tokio::time::sleep_until(at.into()).await;
-            let fault = if i % 4 == 3 {
-                Fault::KillAll
+            let kinds: &[FaultKind] = if opts.faults.is_empty() {
+                &FaultKind::ALL
             } else {
-                let who = pick_minority(&mut rng, opts.nodes);
-                match i % 4 {
-                    0 => Fault::Kill(who),
-                    1 => Fault::Partition(who),
-                    _ => Fault::Pause(who),
+                &opts.faults
+            };
+            let fault = match kinds[i % kinds.len()] {
+                FaultKind::KillAll => Fault::KillAll,
+                kind => {
+                    let who = pick_minority(&mut rng, opts.nodes);
+                    match kind {
+                        FaultKind::Kill => Fault::Kill(who),
+                        FaultKind::Partition => Fault::Partition(who),
+                        _ => Fault::Pause(who),
+                    }
                 }
             };
             i += 1;

@@ -7,7 +7,8 @@
 //!
 //! The pieces, one concern each:
 //! - [`sim`]: the world, its event queue ordered by (time, sequence number) and the step loop;
-//!   `run` is a loop over `step`.
+//!   `run` is a loop over `step`. The queue (`queue`) keeps the entries in place and heaps
+//!   small keys.
 //! - [`net`]: latency, loss, duplication and the topology (cut links, held and slow nodes).
 //! - [`fault`]: the fault vocabulary, in pairs: crash / restart, partition / heal,
 //!   hold / release.
@@ -23,9 +24,11 @@
 pub mod fault;
 pub mod fault_plan;
 pub mod net;
+mod queue;
 pub mod shared;
 pub mod sim;
 pub mod stats;
+mod timers;
 pub mod trace_out;
 
 pub use fault::{Fault, ScheduledFault, Target};

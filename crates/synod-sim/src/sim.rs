@@ -3,10 +3,11 @@
 
 use crate::fault::{Fault, FaultDisplay, ScheduledFault, Target};
 use crate::net::{NetConfig, Topology};
-use crate::stats::Stats;
-use std::cmp::Ordering;
-use std::collections::{BTreeMap, BinaryHeap};
+use crate::queue::{Lane, Queue, Queued};
+use crate::stats::{KindMemo, Stats};
+use crate::timers::TimerIndex;
 use std::fmt;
+use synod_core::inspect::{Inspect, Inspection};
 use synod_core::view::StateView;
 use synod_core::{
     ClientEvent, Ctx, DropReason, Env, Event, EventKind, Leadership, Level, Message, NodeId,
@@ -96,7 +97,7 @@ pub enum Step {
     End(EndReason),
 }
 
-enum Ev<M> {
+enum Ev<M, T> {
     Start(NodeId),
     Deliver {
         from: NodeId,
@@ -104,33 +105,11 @@ enum Ev<M> {
         msg_id: u64,
         msg: M,
     },
-    Timer(TimerId),
+    /// A timer: its owner, the owner's incarnation when it was set, and its payload; `None`
+    /// once cancelled (it stays queued until its time, and is then discarded).
+    Timer(TimerId, Option<(NodeId, u32, T)>),
     Fault(Fault),
     Request(NodeId, synod_core::ClientOp),
-}
-
-struct Queued<M> {
-    time: Time,
-    seq: u64,
-    ev: Ev<M>,
-}
-
-impl<M> PartialEq for Queued<M> {
-    fn eq(&self, other: &Self) -> bool {
-        self.seq == other.seq
-    }
-}
-impl<M> Eq for Queued<M> {}
-impl<M> PartialOrd for Queued<M> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<M> Ord for Queued<M> {
-    /// Reversed, so the max-heap pops the earliest (time, seq) first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
-    }
 }
 
 /// Fans events out to observers and numbers them.
@@ -144,6 +123,9 @@ struct Tracer {
 }
 
 impl Tracer {
+    /// Number the event and show it to the observers. Inlined, so that with no observers (a
+    /// benchmark, a fast campaign) an event costs an increment and a test, and is never built.
+    #[inline]
     fn emit(&mut self, labels: &[String], time: Time, node: Option<NodeId>, kind: EventKind<'_>) {
         if !matches!(kind, EventKind::Log { .. }) {
             self.seq += 1;
@@ -152,6 +134,7 @@ impl Tracer {
     }
 
     /// Emit an event that carries `seq` rather than a number of its own (log, state).
+    #[inline]
     fn emit_at(
         &mut self,
         seq: u64,
@@ -160,19 +143,52 @@ impl Tracer {
         node: Option<NodeId>,
         kind: EventKind<'_>,
     ) {
-        if self.observers.is_empty() {
-            return;
+        if !self.observers.is_empty() {
+            self.dispatch(seq, labels, time, node, kind);
         }
+    }
+
+    /// Show the event to every observer.
+    #[inline(never)]
+    fn dispatch(
+        &mut self,
+        seq: u64,
+        labels: &[String],
+        time: Time,
+        node: Option<NodeId>,
+        kind: EventKind<'_>,
+    ) {
         let label = node
             .and_then(|n| labels.get(n.index()))
             .map_or("", String::as_str);
-        let ev = Event {
+        self.fan_out(Event {
             seq,
             time,
             node,
             label,
             kind,
-        };
+        });
+    }
+
+    /// Emit a line of narration that no node says: a cluster observer's (`label` names the
+    /// speaker). It carries the number of the event being handled, as log lines do.
+    fn emit_said(&mut self, label: &str, time: Time, text: &dyn fmt::Display) {
+        if self.observers.is_empty() {
+            return;
+        }
+        self.fan_out(Event {
+            seq: self.seq,
+            time,
+            node: None,
+            label,
+            kind: EventKind::Log {
+                level: Level::Info,
+                text,
+            },
+        });
+    }
+
+    fn fan_out(&mut self, ev: Event<'_>) {
         let mut found = None;
         for o in &mut self.observers {
             if let Err(v) = o.event(&ev) {
@@ -211,11 +227,12 @@ impl Tracer {
 struct World<M, T> {
     now: Time,
     qseq: u64,
-    queue: BinaryHeap<Queued<M>>,
+    queue: Queue<Ev<M, T>>,
     net: NetConfig,
     topo: Topology,
     net_rng: SimRng,
-    timers: BTreeMap<TimerId, (NodeId, u32, T)>,
+    /// The queue slot of every live timer, for `cancel_timer`.
+    timers: TimerIndex,
     next_timer: u64,
     next_msg: u64,
     held: Vec<Vec<(NodeId, u64, M)>>,
@@ -226,6 +243,7 @@ struct World<M, T> {
     labels: Vec<String>,
     tracer: Tracer,
     stats: Stats,
+    kind_memo: KindMemo,
     is_client: Vec<bool>,
     done: Vec<bool>,
     clients_left: usize,
@@ -236,13 +254,25 @@ struct World<M, T> {
 }
 
 impl<M: Message, T> World<M, T> {
-    fn push(&mut self, time: Time, ev: Ev<M>) {
+    fn push(&mut self, time: Time, ev: Ev<M, T>) {
         self.qseq += 1;
-        self.queue.push(Queued {
+        self.enqueue(Queued {
             time,
             seq: self.qseq,
             ev,
         });
+    }
+
+    /// Queue an entry (new, or put back), keeping the index of live timers up to date.
+    fn enqueue(&mut self, q: Queued<Ev<M, T>>) {
+        let (lane, live_timer) = match &q.ev {
+            Ev::Timer(id, live) => (Lane::Timers, live.is_some().then_some(*id)),
+            _ => (Lane::Main, None),
+        };
+        let slot = self.queue.push(q, lane);
+        if let Some(id) = live_timer {
+            self.timers.put(id.0, slot);
+        }
     }
 
     fn drop_msg(&mut self, from: NodeId, to: NodeId, msg_id: u64, msg: &M, reason: DropReason) {
@@ -325,7 +355,7 @@ impl<M: Message, T> World<M, T> {
 
 impl<M: Message, T: fmt::Debug> Env<M, T> for World<M, T> {
     fn send(&mut self, from: NodeId, to: NodeId, msg: M) {
-        self.stats.sent(msg.kind());
+        self.stats.counters(&mut self.kind_memo, msg.kind()).sent += 1;
         self.next_msg += 1;
         let msg_id = self.next_msg;
         let now = self.now;
@@ -361,8 +391,6 @@ impl<M: Message, T: fmt::Debug> Env<M, T> for World<M, T> {
     fn set_timer(&mut self, node: NodeId, after: Time, timer: T) -> TimerId {
         self.next_timer += 1;
         let id = TimerId(self.next_timer);
-        self.timers
-            .insert(id, (node, self.incarnation[node.index()], timer));
         let skew = self.skew[node.index()];
         // A skewed timer still takes at least a microsecond: a process that re-arms for what is
         // left until its own deadline (Raft's election timer) would otherwise, on a fast clock,
@@ -373,22 +401,33 @@ impl<M: Message, T: fmt::Debug> Env<M, T> for World<M, T> {
             } else {
                 after.scale(skew).max(Time::micros(1))
             };
-        self.push(at, Ev::Timer(id));
+        let owner = (node, self.incarnation[node.index()], timer);
+        self.push(at, Ev::Timer(id, Some(owner)));
         id
     }
 
     fn cancel_timer(&mut self, node: NodeId, id: TimerId) {
-        if self
-            .timers
-            .get(&id)
-            .is_some_and(|(owner, _, _)| *owner == node)
+        let Some(slot) = self.timers.get(id.0) else {
+            return;
+        };
+        if let Some(Queued {
+            ev: Ev::Timer(_, live @ Some(_)),
+            ..
+        }) = self.queue.get_mut(slot)
         {
-            self.timers.remove(&id);
+            if live.as_ref().is_some_and(|(owner, _, _)| *owner == node) {
+                *live = None;
+                self.timers.remove(id.0);
+            }
         }
     }
 
     fn log_enabled(&self, level: Level) -> bool {
         self.tracer.level.is_some_and(|max| level <= max)
+    }
+
+    fn observed(&self) -> bool {
+        !self.tracer.observers.is_empty()
     }
 
     fn log(&mut self, node: NodeId, level: Level, text: &dyn fmt::Display) {
@@ -471,6 +510,18 @@ enum Slot<P: Process> {
 /// Builds a node: from scratch (`None`) or, after a crash, from the durable state it kept.
 pub type Builder<P> = Box<dyn FnMut(NodeId, Option<<P as Process>::Durable>) -> P>;
 
+/// A protocol's observer of the whole cluster, run after every input a node handles when
+/// narration at `info` is wanted: given the node that just handled it and every node in id
+/// order (`None` for a node that is down), it pushes lines that no single node could say (a
+/// value is chosen the moment a majority of acceptors accepted it, before anyone knows). The
+/// simulator prints them as said by [`OBSERVER`]. It knows the protocol's types; the simulator
+/// knows none.
+pub type ClusterNarrator<P> =
+    Box<dyn FnMut(NodeId, &mut dyn Iterator<Item = Option<&P>>, &mut Vec<String>)>;
+
+/// Who speaks the lines of a [`ClusterNarrator`] in the narration (`[observer]`).
+pub const OBSERVER: &str = "observer";
+
 /// A state check run after every step over every node in id order (`None` for a node that is
 /// down), for protocol invariants that need the processes' state, such as Raft's log matching.
 /// Returns (property, detail). The nodes come as an iterator so that the check costs no
@@ -540,6 +591,12 @@ pub struct Sim<P: Process> {
     build: Builder<P>,
     world: World<P::Msg, P::Timer>,
     state_check: Option<StateCheck<P>>,
+    narrator: Option<ClusterNarrator<P>>,
+    /// The narrator's lines of the current input.
+    said: Vec<String>,
+    /// The scenario's notes, by time, and the first not shown yet.
+    notes: Vec<(Time, String)>,
+    next_note: usize,
     /// Each node's last reported protocol state (only when an observer wants states).
     views: Vec<StateView>,
     ended: Option<EndReason>,
@@ -562,11 +619,11 @@ impl<P: Process> Sim<P> {
         let mut world = World {
             now: Time::ZERO,
             qseq: 0,
-            queue: BinaryHeap::new(),
+            queue: Queue::new(),
             net: config.net.clone(),
             topo: Topology::new(n),
             net_rng: SimRng::new(config.seed),
-            timers: BTreeMap::new(),
+            timers: TimerIndex::default(),
             next_timer: 0,
             next_msg: 0,
             held: (0..n).map(|_| Vec::new()).collect(),
@@ -582,6 +639,7 @@ impl<P: Process> Sim<P> {
                 violation: None,
             },
             stats: Stats::default(),
+            kind_memo: KindMemo::default(),
             is_client,
             done: vec![false; n],
             clients_left,
@@ -600,6 +658,10 @@ impl<P: Process> Sim<P> {
             build,
             world,
             state_check: None,
+            narrator: None,
+            said: Vec::new(),
+            notes: Vec::new(),
+            next_note: 0,
             views: (0..n).map(|_| StateView::default()).collect(),
             ended: None,
             last_fault: Time::ZERO,
@@ -617,6 +679,34 @@ impl<P: Process> Sim<P> {
     /// Check the processes' state after every step.
     pub fn set_state_check(&mut self, check: StateCheck<P>) {
         self.state_check = Some(check);
+    }
+
+    /// Narrate what the whole cluster shows after every step (see [`ClusterNarrator`]).
+    pub fn set_narrator(&mut self, narrator: ClusterNarrator<P>) {
+        self.narrator = Some(narrator);
+    }
+
+    /// Show `text` when the clock reaches `at` (a scenario's `[[note]]`): a `note` event
+    /// before the events due at that time. A note takes no place in the queue: it neither
+    /// keeps a run going nor changes what happens, and one due after the run ends is never
+    /// shown. Notes at one time are shown in the order they were added.
+    pub fn schedule_note(&mut self, at: Time, text: String) {
+        let pos = self.notes[self.next_note..].partition_point(|(t, _)| *t <= at);
+        self.notes.insert(self.next_note + pos, (at, text));
+    }
+
+    /// Show the notes due at or before `t`.
+    fn notes_until(&mut self, t: Time) {
+        while let Some((at, text)) = self.notes.get(self.next_note) {
+            if *at > t {
+                break;
+            }
+            let time = (*at).max(self.world.now);
+            self.world
+                .tracer
+                .emit(&self.world.labels, time, None, EventKind::Note { text });
+            self.next_note += 1;
+        }
     }
 
     /// Schedule a fault. A run whose clients are done still waits for every scheduled fault
@@ -739,6 +829,11 @@ impl<P: Process> Sim<P> {
     }
 
     fn finish(&mut self, reason: EndReason) -> Step {
+        if matches!(reason, EndReason::TimeLimit | EndReason::ClientsDone) {
+            // The clock stands at the deadline: the notes it passed are shown.
+            let now = self.world.now;
+            self.notes_until(now);
+        }
         self.ended = Some(reason.clone());
         Step::End(reason)
     }
@@ -755,12 +850,10 @@ impl<P: Process> Sim<P> {
         // Cancelled timers stay queued until their time; discard them here so that a run whose
         // only pending events are cancelled timers is quiescent.
         while let Some(Queued {
-            ev: Ev::Timer(id), ..
+            ev: Ev::Timer(_, None),
+            ..
         }) = self.world.queue.peek()
         {
-            if self.world.timers.contains_key(id) {
-                break;
-            }
             self.world.queue.pop();
         }
         if self.world.queue.len() > MAX_QUEUED {
@@ -804,6 +897,7 @@ impl<P: Process> Sim<P> {
             self.world.now = self.world.now.max(deadline);
             return self.finish(why);
         }
+        self.notes_until(next_time);
         let Some(q) = self.world.queue.pop() else {
             return self.finish(EndReason::Quiescent);
         };
@@ -812,7 +906,7 @@ impl<P: Process> Sim<P> {
     }
 
     /// Process one queued entry at its time.
-    fn handle(&mut self, q: Queued<P::Msg>) {
+    fn handle(&mut self, q: Queued<Ev<P::Msg, P::Timer>>) {
         self.world.now = q.time;
         self.world.stats.events += 1;
         match q.ev {
@@ -833,7 +927,8 @@ impl<P: Process> Sim<P> {
                     self.world
                         .drop_msg(from, to, msg_id, &msg, DropReason::NodeDown);
                 } else {
-                    self.world.stats.delivered(msg.kind());
+                    let w = &mut self.world;
+                    w.stats.counters(&mut w.kind_memo, msg.kind()).delivered += 1;
                     let now = self.world.now;
                     self.world.tracer.emit(
                         &self.world.labels,
@@ -848,8 +943,9 @@ impl<P: Process> Sim<P> {
                     self.call(to, |p, ctx| p.on_message(ctx, from, msg));
                 }
             }
-            Ev::Timer(id) => {
-                if let Some((node, inc, timer)) = self.world.timers.remove(&id) {
+            Ev::Timer(id, live) => {
+                self.world.timers.remove(id.0);
+                if let Some((node, inc, timer)) = live {
                     let i = node.index();
                     if self.world.up[i] && self.world.incarnation[i] == inc {
                         let now = self.world.now;
@@ -894,6 +990,19 @@ impl<P: Process> Sim<P> {
         }
         if self.world.tracer.wants_state {
             self.report_state(node, input);
+        }
+        if let Some(narrate) = &mut self.narrator {
+            if self.world.log_enabled(Level::Info) {
+                let mut live = self.nodes.iter().map(|s| match s {
+                    Slot::Up(p) => Some(p),
+                    Slot::Down(_) => None,
+                });
+                narrate(node, &mut live, &mut self.said);
+                let now = self.world.now;
+                for text in self.said.drain(..) {
+                    self.world.tracer.emit_said(OBSERVER, now, &text);
+                }
+            }
         }
         if let Some(check) = &mut self.state_check {
             let mut live = self.nodes.iter().map(|s| match s {
@@ -956,8 +1065,8 @@ impl<P: Process> Sim<P> {
                         kind: msg.kind(),
                         text: msg.to_string(),
                     },
-                    Ev::Timer(id) => {
-                        let (node, inc, t) = self.world.timers.get(id)?;
+                    Ev::Timer(_, live) => {
+                        let (node, inc, t) = live.as_ref()?;
                         if self.world.incarnation[node.index()] != *inc {
                             return None;
                         }
@@ -987,12 +1096,8 @@ impl<P: Process> Sim<P> {
             .collect()
     }
 
-    fn take_queued(&mut self, id: u64) -> Option<Queued<P::Msg>> {
-        let mut items = std::mem::take(&mut self.world.queue).into_vec();
-        let pos = items.iter().position(|q| q.seq == id);
-        let taken = pos.map(|i| items.swap_remove(i));
-        self.world.queue = BinaryHeap::from(items);
-        taken
+    fn take_queued(&mut self, id: u64) -> Option<Queued<Ev<P::Msg, P::Timer>>> {
+        self.world.queue.remove(id)
     }
 
     /// Process queued entry `id` now, ahead of its turn (a hand-driven schedule: the REPL's
@@ -1006,7 +1111,7 @@ impl<P: Process> Sim<P> {
                 true
             }
             Some(q) => {
-                self.world.queue.push(q);
+                self.world.enqueue(q);
                 false
             }
             None => false,
@@ -1032,7 +1137,7 @@ impl<P: Process> Sim<P> {
                 true
             }
             Some(other) => {
-                self.world.queue.push(other);
+                self.world.enqueue(other);
                 false
             }
             None => false,
@@ -1062,10 +1167,8 @@ impl<P: Process> Sim<P> {
             .queue
             .iter()
             .filter(|q| match &q.ev {
-                Ev::Timer(id) => self
-                    .world
-                    .timers
-                    .get(id)
+                Ev::Timer(_, live) => live
+                    .as_ref()
                     .is_some_and(|(node, inc, _)| self.world.incarnation[node.index()] == *inc),
                 _ => true,
             })
@@ -1081,6 +1184,7 @@ impl<P: Process> Sim<P> {
         if t < self.world.now || self.next_due().is_some_and(|due| due < t) {
             return false;
         }
+        self.notes_until(t);
         self.world.now = t;
         true
     }
@@ -1458,6 +1562,8 @@ pub trait Simulation {
     fn schedule(&mut self, f: ScheduledFault);
     /// Schedule a client request.
     fn schedule_request(&mut self, at: Time, node: NodeId, op: synod_core::ClientOp);
+    /// Show a note when the clock reaches `at`.
+    fn schedule_note(&mut self, at: Time, text: String);
     /// Apply a fault now.
     fn apply_fault(&mut self, f: &Fault);
     /// The nodes.
@@ -1482,10 +1588,11 @@ pub trait Simulation {
     fn drop_pending(&mut self, id: u64) -> bool;
     /// Ask a client to perform an operation.
     fn client_request(&mut self, id: NodeId, op: synod_core::ClientOp) -> bool;
-    /// A node's full state, pretty-printed (`None` when down).
-    fn inspect(&self, id: NodeId) -> Option<String>;
-    /// What a crashed node kept (its durable state), pretty-printed (`None` when up).
-    fn inspect_durable(&self, id: NodeId) -> Option<String>;
+    /// A node's state, described by its protocol for people (`None` when down).
+    fn inspect(&self, id: NodeId) -> Option<Inspection>;
+    /// What a crashed node kept (its durable state), described by its protocol (`None` when
+    /// up).
+    fn inspect_durable(&self, id: NodeId) -> Option<Inspection>;
     /// Crash a node now.
     fn crash(&mut self, id: NodeId);
     /// Restart a crashed node now.
@@ -1506,7 +1613,7 @@ pub trait Simulation {
     fn advance_to(&mut self, t: Time) -> bool;
 }
 
-impl<P: Process + fmt::Debug> Simulation for Sim<P> {
+impl<P: Process> Simulation for Sim<P> {
     fn pending(&self) -> Vec<Pending> {
         Sim::pending(self)
     }
@@ -1519,14 +1626,21 @@ impl<P: Process + fmt::Debug> Simulation for Sim<P> {
     fn client_request(&mut self, id: NodeId, op: synod_core::ClientOp) -> bool {
         Sim::client_request(self, id, op)
     }
-    fn inspect(&self, id: NodeId) -> Option<String> {
-        self.process(id).map(|p| format!("{p:#?}"))
+    fn inspect(&self, id: NodeId) -> Option<Inspection> {
+        let p = self.process(id)?;
+        let names = self.names();
+        let mut out = Inspect::new(&names);
+        p.inspect(&mut out);
+        Some(out.finish())
     }
-    fn inspect_durable(&self, id: NodeId) -> Option<String> {
-        match self.nodes.get(id.index()) {
-            Some(Slot::Down(d)) => Some(format!("{d:#?}")),
-            _ => None,
-        }
+    fn inspect_durable(&self, id: NodeId) -> Option<Inspection> {
+        let Some(Slot::Down(d)) = self.nodes.get(id.index()) else {
+            return None;
+        };
+        let names = self.names();
+        let mut out = Inspect::new(&names);
+        P::inspect_durable(d, &mut out);
+        Some(out.finish())
     }
     fn crash(&mut self, id: NodeId) {
         Sim::crash(self, id)
@@ -1569,6 +1683,9 @@ impl<P: Process + fmt::Debug> Simulation for Sim<P> {
     }
     fn schedule(&mut self, f: ScheduledFault) {
         Sim::schedule(self, f)
+    }
+    fn schedule_note(&mut self, at: Time, text: String) {
+        Sim::schedule_note(self, at, text)
     }
     fn apply_fault(&mut self, f: &Fault) {
         Sim::apply_fault(self, f)

@@ -147,6 +147,9 @@ pub fn json_line(ev: &Event<'_>) -> String {
             let _ = write!(s, ",\"client\":{},\"req_id\":{req_id}", client.0);
         }
         EventKind::State { changes } => write_state(&mut s, changes),
+        EventKind::Note { text } => {
+            let _ = write!(s, ",\"text\":{}", json_str(text));
+        }
         EventKind::Violation { property, detail } => {
             let _ = write!(
                 s,
@@ -247,10 +250,81 @@ impl<W: Write> Observer for JsonTrace<W> {
     }
 }
 
+/// The notations of every narrated run, each with its meaning (see [`legend`]).
+pub const LEGEND: &[(&str, &str)] = &[
+    (
+        "245.0ms [n1]",
+        "when (virtual time), and who speaks: a node, as it labels itself",
+    ),
+    ("[note]", "the scenario's own commentary, at its time"),
+    (
+        "[observer]",
+        "what the whole cluster shows before any node knows: a value chosen, an entry committed",
+    ),
+    (
+        "[fault] ***",
+        "a fault of the schedule strikes; *** also marks crashes and restarts",
+    ),
+    (
+        "WARN",
+        "something to notice: a timeout, a step-down, a planted BUG at work",
+    ),
+];
+
+/// The notations a run shows from `debug` on.
+pub const LEGEND_DEBUG: &[(&str, &str)] = &[
+    ("-> n2: ...", "a message sent to n2"),
+    ("<- n2: ...", "a message from n2 arrives"),
+    ("-x n2: ...", "a message to n2 is dropped, and why"),
+];
+
+/// The legend printed once at the start of a narrated run: the notations every run shares
+/// (with the message arrows from `debug` on), then the protocol's own.
+pub fn legend(protocol: &[(&str, &str)], level: Level) -> String {
+    let debug: &[(&str, &str)] = if level >= Level::Debug {
+        LEGEND_DEBUG
+    } else {
+        &[]
+    };
+    let all: Vec<&(&str, &str)> = LEGEND.iter().chain(debug).chain(protocol).collect();
+    let width = all
+        .iter()
+        .map(|(n, _)| n.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::from("legend:\n");
+    for (notation, meaning) in all {
+        let _ = writeln!(out, "  {notation:<width$}  {meaning}");
+    }
+    out
+}
+
+/// The widest line of a note's text in the narration.
+pub const NOTE_WIDTH: usize = 80;
+
+/// `text` in lines of at most `width` characters, broken at spaces (a longer word stands alone).
+/// The narration wraps notes with it; `synod view --svg` the notes it lists under the picture.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
+}
+
 /// Renders one event in the narrated human form, or `None` if it is not shown at `level`.
 ///
-/// `info` shows narration, faults, crashes and restarts; `debug` adds every message sent,
-/// delivered and dropped; `trace` adds timers and the protocol events.
+/// `warn` shows the scenario's notes, faults, crashes and restarts and the warnings; `info`
+/// adds the narration; `debug` adds every message sent, delivered and dropped; `trace` adds
+/// timers and the protocol events.
 pub fn human_line(
     ev: &Event<'_>,
     level: Level,
@@ -263,10 +337,10 @@ pub fn human_line(
             .cloned()
             .unwrap_or_else(|| format!("#{n}"))
     };
-    let who = if ev.node.is_some() {
-        format!("[{}]", ev.label)
-    } else {
-        "[fault]".to_string()
+    let who = match ev.kind {
+        EventKind::Note { .. } => "[note]".to_string(),
+        _ if ev.node.is_some() || !ev.label.is_empty() => format!("[{}]", ev.label),
+        _ => "[fault]".to_string(),
     };
     let text = match ev.kind {
         EventKind::Log { level: l, text } if l <= level => match l {
@@ -275,6 +349,11 @@ pub fn human_line(
             _ => text.to_string(),
         },
         EventKind::Fault { fault } if level >= Level::Warn => format!("*** {fault}"),
+        EventKind::Note { text } if level >= Level::Warn => {
+            // A note is prose: wrapped, its lines aligned under its first.
+            let indent = 9 + 2 + label_width + 2 + 2;
+            wrap(text, NOTE_WIDTH).join(&format!("\n{:indent$}", ""))
+        }
         EventKind::Crash if level >= Level::Warn => "*** crashed: volatile state lost".into(),
         EventKind::Restart if level >= Level::Warn => "*** restarted from durable state".into(),
         EventKind::Send { to, msg, .. } if level >= Level::Debug => {

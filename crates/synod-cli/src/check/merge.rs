@@ -289,6 +289,7 @@ pub fn merge(files: &[PathBuf]) -> Result<ExitCode> {
         &Ending {
             interrupted: false,
             planned,
+            bug: header.get("bug").and_then(Value::as_str).map(String::from),
         },
     )
 }

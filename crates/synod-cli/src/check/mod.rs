@@ -380,6 +380,7 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
         &Ending {
             interrupted: interrupt::requested(),
             planned: seeds.len(),
+            bug: base.bug.clone(),
         },
     )
 }

@@ -1,6 +1,7 @@
 //! What the page draws, collected from the simulation's events: each message sent between
 //! servers (labelled as the games label them and coloured by the leader of its ballot or term),
-//! deliveries and drops, crashes, roles, decisions, commits, the narration and the faults. The
+//! deliveries and drops, crashes, roles, decisions, commits, the narration, the faults and the
+//! scenario's notes (as callouts). The
 //! list of records is the game's timeline: the page asks for the records after its cursor.
 //!
 //! The collector also keeps the raw facts of the last step (message bodies, roles, commits)
@@ -388,6 +389,10 @@ impl Observer for Collector {
                 "text": name_nodes(&text.to_string(), &self.names),
             })),
             EventKind::Fault { fault } => Some(json!({"kind": "fault", "text": fault.to_string()})),
+            // A scenario's note, shown as a callout of its own rule.
+            EventKind::Note { text } => {
+                Some(json!({"kind": "callout", "node": -1, "rule": "note", "text": text}))
+            }
             _ => None,
         };
         if let Some(mut r) = record {

@@ -8,7 +8,7 @@
 use super::draw::Collector;
 use super::presets::{self, Preset};
 use super::status;
-use super::teach::{Note, Teacher};
+use super::teach::Teacher;
 use serde_json::{Value as Json, json};
 use std::collections::BTreeMap;
 use synod_core::{NodeId, Time};
@@ -310,7 +310,7 @@ impl Game {
             }
         };
         let names: Vec<String> = NAMES[..spec.nodes].iter().map(|s| s.to_string()).collect();
-        let live = Self::build(&scenario, &spec, preset, &names)?;
+        let live = Self::build(&scenario, &spec, &names)?;
         let mut game = Game {
             spec,
             scenario,
@@ -335,12 +335,7 @@ impl Game {
         Ok(game)
     }
 
-    fn build(
-        scenario: &scenario::Scenario,
-        spec: &Spec,
-        preset: Option<&Preset>,
-        names: &[String],
-    ) -> Result<Live, String> {
+    fn build(scenario: &scenario::Scenario, spec: &Spec, names: &[String]) -> Result<Live, String> {
         let mut system = system::build(scenario).map_err(|e| e.to_string())?;
         let header = json_header(scenario.seed, scenario.protocol.name, system.sim.specs());
         let trace = Shared::new(JsonTrace::new(Vec::new(), &header).map_err(|e| e.to_string())?);
@@ -348,8 +343,7 @@ impl Game {
         let collector = Shared::new(Collector::new(spec.proto, names.to_vec()));
         system.sim.add_observer(Box::new(collector.clone()));
         let checks = Checks::attach(&mut system);
-        let notes: Vec<Note> = preset.map(presets::notes).unwrap_or_default();
-        let teacher = Teacher::new(spec.proto, names.to_vec(), scenario.bug.clone(), notes);
+        let teacher = Teacher::new(spec.proto, names.to_vec(), scenario.bug.clone());
         Ok(Live {
             system,
             _checks: checks,
@@ -363,7 +357,7 @@ impl Game {
 
     /// How long the game takes to decide with no player (same seed, same scenario).
     fn measure_baseline(&self) -> Result<Option<Time>, String> {
-        let mut live = Self::build(&self.scenario, &self.spec, self.preset, &self.names)?;
+        let mut live = Self::build(&self.scenario, &self.spec, &self.names)?;
         let limit = self.limit().min(Time::ms(600_000));
         while live.system.sim.next_due().is_some_and(|d| d <= limit) {
             if live.system.sim.step() != synod_sim::Step::Event {
@@ -450,8 +444,6 @@ impl Game {
             match self.live.system.sim.next_due() {
                 Some(due) if due <= t => {
                     let live = &mut self.live;
-                    live.teacher
-                        .notes_until(&mut live.collector.borrow_mut(), due);
                     live.system.sim.step();
                     live.teacher
                         .after_step(&mut live.collector.borrow_mut(), &*live.system.sim);
@@ -465,10 +457,7 @@ impl Game {
             }
         }
         if !self.stopped() {
-            let live = &mut self.live;
-            live.teacher
-                .notes_until(&mut live.collector.borrow_mut(), t);
-            live.system.sim.advance_to(t);
+            self.live.system.sim.advance_to(t);
         }
     }
 
@@ -534,7 +523,7 @@ impl Game {
     /// `seek {ms}`: rebuild the game and replay its timeline to `ms` (at most its end).
     pub fn seek(&mut self, to: Time) -> Result<(), String> {
         let target = to.min(self.end());
-        self.live = Self::build(&self.scenario, &self.spec, self.preset, &self.names)?;
+        self.live = Self::build(&self.scenario, &self.spec, &self.names)?;
         self.pos = 0;
         self.replay_to(target)
     }
@@ -747,7 +736,9 @@ impl Game {
                     Some(_) => sim.inspect(id),
                     None => sim.inspect_durable(id),
                 };
-                let view = text.map(|t| status::raft_view(&t)).unwrap_or_default();
+                let view = text
+                    .map(|t| status::raft_view(&t, &self.names))
+                    .unwrap_or_default();
                 let col = self.live.collector.borrow();
                 let owner = |term: u64| col.term_owner.get(&term).map_or(-1, |n| *n as i64);
                 let commit = st.and_then(status::raft_commit);
@@ -1166,7 +1157,30 @@ pub(crate) mod tests {
         assert_eq!(u["safety"]["holds"], true);
         let callouts = events_of(&g, "callout");
         let notes = callouts.iter().filter(|c| c["rule"] == "note").count();
-        assert_eq!(notes, presets::find("raft-figure8").unwrap().notes.len());
+        // The scenario's own notes, each once.
+        let sc = presets::find("raft-figure8")
+            .unwrap()
+            .scenario(None)
+            .unwrap();
+        assert_eq!(notes, sc.notes.len());
+        assert!(notes >= 5, "{notes}");
+        let first = callouts.iter().find(|c| c["rule"] == "note").unwrap();
+        let text = first["text"].as_str().unwrap();
+        assert!(
+            text.contains("are red, green, blue, orange and purple here"),
+            "{text}"
+        );
+        let a = callouts
+            .iter()
+            .find(|c| c["rule"] == "note" && c["t"] == 244.0)
+            .unwrap();
+        assert!(
+            a["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("(a) Red leads term 1"),
+            "{a}"
+        );
         // The moment of Figure 8: index 8 of term 1 on a majority, not committed.
         let fig8: Vec<_> = callouts.iter().filter(|c| c["rule"] == "r-fig8").collect();
         let text = fig8[0]["text"].as_str().unwrap();

@@ -2,13 +2,10 @@
 //! with the game's colours, and slowed down for a human (they run on millisecond timescales).
 //!
 //! The servers `n1`..`n5` of a scenario become red, green, blue, orange and purple (the names
-//! are only labels: renaming changes no draw of the simulation). A preset's notes are shown as
-//! callouts at their times; when scenario files carry notes of their own, the scenario's notes
-//! take their place (see [`notes`]).
+//! are only labels: renaming changes no draw of the simulation), in its faults and in its
+//! `[[note]]`s, which the game shows as callouts at their times.
 
 use super::game::{NAMES, Proto};
-use super::teach::Note;
-use synod_core::Time;
 use synod_protocols::PROTOCOLS;
 use synod_protocols::scenario::{FaultAction, Scenario};
 use synod_protocols::settings::Value;
@@ -26,98 +23,7 @@ pub struct Preset {
     pub text: &'static str,
     /// Virtual milliseconds per wall millisecond at 1x.
     pub time_scale: f64,
-    /// Timed notes (virtual ms, text), in the game's colour names.
-    pub notes: &'static [(u64, &'static str)],
 }
-
-const FIGURE8_NOTES: &[(u64, &str)] = &[
-    (
-        1,
-        "Figure 8 of the Raft paper, forced by this scenario's partitions and crashes. Red, green, blue, orange and purple are the paper's S1..S5. One entry per AppendEntries keeps the catch-up slow enough to watch.",
-    ),
-    (
-        244,
-        "(a) Red leads term 1; indices 1..7 are committed everywhere. Red and green are now cut off from the others, just as three client requests reach red: it appends them at 8..10 and can replicate them to green only. No majority, no commit.",
-    ),
-    (
-        395,
-        "(b) Purple times out first on the other side and stands for term 2; blue and orange vote for it (their logs end at 7, as purple's does).",
-    ),
-    (
-        400,
-        "Purple's own messages to blue and orange are cut now, after its RequestVotes left: it wins, but its no-op at index 8 (term 2) stays on purple alone. Purple crashes at 420 ms.",
-    ),
-    (
-        700,
-        "(c) Blue and orange cannot elect anyone without purple, nor after the heal, since red and green refuse their shorter logs (5.4.1).",
-    ),
-    (
-        911,
-        "Red wins term 6 with the votes of green, blue and orange, and appends its no-op at index 11, which reaches green only. It brings blue and orange up to date one entry at a time.",
-    ),
-    (
-        931,
-        "Now index 8 (term 1) is on red, green, blue and orange: a majority. A leader that committed it by counting replicas would do so now. Raft does not (5.4.2): it is not of the current term.",
-    ),
-    (
-        940,
-        "(d) Red and green crash before the term-6 no-op reaches a majority, and purple restarts.",
-    ),
-    (
-        1390,
-        "(e) Purple (last log term 2) is more up to date than blue and orange (term 1): it refuses them, then wins term 8 with their votes and replaces their entries 8 and 9 with its own. Index 8 was never committed, so nothing is lost.",
-    ),
-    (
-        1500,
-        "Red and green restart and have their entries 8..11 overwritten the same way; every request still completes, exactly once.",
-    ),
-];
-
-const FIGURE8_BUG_NOTES: &[(u64, &str)] = &[
-    (
-        1,
-        "Figure 8 with the planted bug commit-old-term: a leader commits an entry of an older term as soon as it is stored on a majority. The schedule is the Figure 8 scenario's.",
-    ),
-    (
-        244,
-        "(a) Red leads term 1 and is cut off with green as three requests arrive: they land at indices 8..10 on red and green only.",
-    ),
-    (
-        400,
-        "(b) Purple wins term 2 with the votes of blue and orange; its no-op at index 8 stays on purple alone, and purple crashes at 420 ms.",
-    ),
-    (
-        911,
-        "(c) Red wins term 6 and catches blue and orange up one entry at a time.",
-    ),
-    (
-        931,
-        "Index 8 (term 1) is now on a majority, and the broken leader commits it by counting replicas: blue and orange apply it. Raft forbids this (5.4.2).",
-    ),
-    (
-        940,
-        "(d) Red and green crash; purple, whose log ends with its own entry 8 of term 2, restarts.",
-    ),
-    (
-        1390,
-        "(e) Purple wins term 8 with the votes of blue and orange, a leader without the committed entry 8: leader completeness breaks, and it would overwrite what blue and orange applied.",
-    ),
-];
-
-const LEADER_CRASH_NOTES: &[(u64, &str)] = &[
-    (
-        1,
-        "The leader will crash at 300 ms while the clients are busy, and restart at 700 ms.",
-    ),
-    (
-        300,
-        "The leader crashes. The followers stop hearing heartbeats; the first whose election timer fires stands for a new term, and its log is up to date, so it wins (5.4.1).",
-    ),
-    (
-        700,
-        "The old leader restarts from disk (term, vote, log) as a follower and catches up from the new leader. Clients retried elsewhere; request ids keep the retries exactly-once.",
-    ),
-];
 
 /// The scenarios the game offers.
 pub const PRESETS: &[Preset] = &[
@@ -127,7 +33,6 @@ pub const PRESETS: &[Preset] = &[
         proto: Proto::Raft,
         text: include_str!("../../../../scenarios/raft-figure8.toml"),
         time_scale: 0.01,
-        notes: FIGURE8_NOTES,
     },
     Preset {
         id: "raft-figure8-commit-old-term",
@@ -135,7 +40,6 @@ pub const PRESETS: &[Preset] = &[
         proto: Proto::Raft,
         text: include_str!("../../../../scenarios/raft-figure8-commit-old-term.toml"),
         time_scale: 0.01,
-        notes: FIGURE8_BUG_NOTES,
     },
     Preset {
         id: "raft-leader-crash",
@@ -143,7 +47,6 @@ pub const PRESETS: &[Preset] = &[
         proto: Proto::Raft,
         text: include_str!("../../../../scenarios/raft-leader-crash.toml"),
         time_scale: 0.01,
-        notes: LEADER_CRASH_NOTES,
     },
 ];
 
@@ -196,6 +99,9 @@ impl Preset {
                 other => other.clone(),
             };
         }
+        for note in &mut sc.notes {
+            note.text = recolour(&note.text, &colour);
+        }
         let colours = NAMES[..n].iter().map(|s| s.to_string()).collect();
         sc.settings.set(names, Value::List(colours), None);
         if let Some(s) = seed {
@@ -211,17 +117,41 @@ pub fn server_names(sc: &Scenario) -> Option<Vec<String>> {
     sc.settings.strings(names)
 }
 
-/// The notes a preset shows. (Scenario files do not carry notes yet; when they do, a
-/// scenario's own notes replace these.)
-pub fn notes(preset: &Preset) -> Vec<Note> {
-    preset
-        .notes
-        .iter()
-        .map(|(at, text)| Note {
-            at: Time::ms(*at),
-            text: text.to_string(),
-        })
-        .collect()
+/// `text` with every server name (`n3`: a whole word) renamed by `colour`; a name at the start
+/// of a sentence is capitalized (`Red leads term 1`).
+fn recolour(text: &str, colour: &dyn Fn(&str) -> String) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if word.is_empty() {
+            return;
+        }
+        let renamed = colour(word);
+        let start = {
+            let before = out.trim_end();
+            before.is_empty() || before.ends_with(['.', ':', '!', '?', ')'])
+        };
+        if renamed != *word && start {
+            let mut c = renamed.chars();
+            if let Some(first) = c.next() {
+                out.extend(first.to_uppercase());
+                out.push_str(c.as_str());
+            }
+        } else {
+            out.push_str(&renamed);
+        }
+        word.clear();
+    };
+    for ch in text.chars() {
+        if ch.is_alphanumeric() {
+            word.push(ch);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(ch);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
 }
 
 #[cfg(test)]
@@ -236,8 +166,34 @@ mod tests {
             assert_eq!(names[0], "red");
             let resolved = sc.resolve_faults(&names).unwrap();
             assert_eq!(resolved.len(), sc.faults.len(), "{}", p.id);
-            assert!(!notes(p).is_empty());
+            // The scenario's own notes, in the game's colours.
+            assert!(!sc.notes.is_empty(), "{}", p.id);
+            assert!(
+                sc.notes.iter().all(|n| !n.text.contains("n1 ")),
+                "{:?}",
+                sc.notes
+            );
         }
         assert!(find("nope").unwrap_err().contains("raft-figure8"));
+    }
+
+    #[test]
+    fn notes_name_servers_by_colour() {
+        let colour = |n: &str| match n {
+            "n1" => "red".to_string(),
+            "n5" => "purple".to_string(),
+            other => other.to_string(),
+        };
+        assert_eq!(
+            recolour(
+                "n1 leads; then n5 (n1's peer) wins. n5 crashes; n10 and an1 stay.",
+                &colour
+            ),
+            "Red leads; then purple (red's peer) wins. Purple crashes; n10 and an1 stay."
+        );
+        assert_eq!(
+            recolour("(b) n5 times out", &colour),
+            "(b) Purple times out"
+        );
     }
 }

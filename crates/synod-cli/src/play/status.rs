@@ -1,12 +1,14 @@
 //! What the game reads from a node beyond the typed contract: the one place that knows how the
 //! `paxos` and `raft` protocols print their epochs and the status facts that are only for
-//! people (`promised`, `accepted`, `commit`, `log`), and how a Raft server prints its log.
+//! people (`promised`, `accepted`, `commit`, `log`), and how a Raft server's inspection names
+//! its log, term and leader.
 //!
 //! Leadership (a role event's [`synod_core::Leadership`]: leads, seeks, follows), the
 //! replicated store and a learner's decision are typed parts of events and of a node's
 //! [`NodeStatus`]; the game reads those directly, and the helpers here that return them
 //! ([`paxos_decided`], [`raft_store`]) only shape them for the page.
 
+use synod_core::inspect::Inspection;
 use synod_core::{Decision, NodeStatus, ShowStore};
 
 /// The Raft term in an epoch as the protocol prints it (`term 3`).
@@ -81,8 +83,8 @@ pub struct LogCell {
     pub what: String,
 }
 
-/// What the game reads from a Raft server's full state (as `Simulation::inspect` or
-/// `inspect_durable` pretty-print it): its log, and the leader it follows.
+/// What the game reads from a Raft server's inspection (`Simulation::inspect`, or
+/// `inspect_durable` for a crashed one): its log, and the leader it follows.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RaftView {
     /// The log, index 1 first.
@@ -93,59 +95,32 @@ pub struct RaftView {
     pub term: Option<u64>,
 }
 
-/// Read a Raft server's log and known leader from its pretty-printed (`{:#?}`) state. The
+/// Read a Raft server's log (the `log` table: index, term, command), known leader (`leader`)
+/// and term (`currentTerm`) from its inspection; `names` are the nodes' names, by id. The
 /// protocol's status has only the log's length and last term; the cells need every term.
-pub fn raft_view(inspect: &str) -> RaftView {
-    let mut view = RaftView::default();
-    let mut lines = inspect.lines().map(str::trim).peekable();
-    let mut in_log = false;
-    while let Some(line) = lines.next() {
-        if let Some(t) = line.strip_prefix("current_term: ") {
-            view.term = t.trim_end_matches(',').parse().ok();
-        } else if line == "entries: [" {
-            in_log = true;
-        } else if in_log && line == "Entry {" {
-            let mut cell = LogCell {
-                term: 0,
-                what: String::new(),
-            };
-            // The entry's fields, up to its closing brace at the same depth.
-            let mut depth = 1;
-            for l in lines.by_ref() {
-                if let Some(t) = l.strip_prefix("term: ") {
-                    if depth == 1 {
-                        cell.term = t.trim_end_matches(',').parse().unwrap_or(0);
-                    }
-                } else if let Some(c) = l.strip_prefix("cmd: ") {
-                    cell.what = c.trim_end_matches([',', '{', ' ']).to_lowercase();
-                } else if let Some(k) = l.strip_prefix("key: ") {
-                    if !cell.what.contains(' ') {
-                        cell.what = format!(
-                            "{} {}",
-                            cell.what,
-                            k.trim_end_matches(',').trim_matches('"')
-                        );
-                    }
-                }
-                depth += l.matches(['{', '(', '[']).count();
-                depth -= l.matches(['}', ')', ']']).count().min(depth);
-                if depth == 0 {
-                    break;
-                }
+pub fn raft_view(inspect: &Inspection, names: &[String]) -> RaftView {
+    let log = inspect
+        .rows("log")
+        .unwrap_or_default()
+        .iter()
+        .map(|row| {
+            let term = row.get(1).and_then(|t| t.parse().ok()).unwrap_or(0);
+            // `PUT "a" = "val_3"` is drawn as `put a`; `NOOP` as `noop`.
+            let mut words = row.get(2).map_or("", String::as_str).split_whitespace();
+            let mut what = words.next().unwrap_or("").to_lowercase();
+            if let Some(key) = words.next() {
+                what = format!("{what} {}", key.trim_matches('"'));
             }
-            view.log.push(cell);
-        } else if in_log && line.starts_with(']') {
-            in_log = false;
-        } else if line == "leader: Some(" {
-            // leader: Some(\n NodeId(\n 3,\n ),\n ),
-            if lines.next() == Some("NodeId(") {
-                view.follows = lines
-                    .next()
-                    .and_then(|n| n.trim_end_matches(',').parse().ok());
-            }
-        }
+            LogCell { term, what }
+        })
+        .collect();
+    RaftView {
+        log,
+        follows: inspect
+            .field("leader")
+            .and_then(|l| names.iter().position(|n| n == l)),
+        term: inspect.field("currentTerm").and_then(|t| t.parse().ok()),
     }
-    view
 }
 
 #[cfg(test)]
@@ -154,8 +129,8 @@ mod tests {
     use synod_core::Time;
     use synod_protocols::{PROTOCOLS, system};
 
-    /// The parser reads the real protocol's output: if the Raft server's `Debug` changes shape,
-    /// this fails rather than the page quietly drawing empty logs.
+    /// The reader reads the real protocol's inspection: if the Raft server's `inspect`
+    /// changes shape, this fails rather than the page quietly drawing empty logs.
     #[test]
     fn reads_a_real_raft_servers_log_and_leader() {
         let sc = PROTOCOLS.parse(
@@ -168,10 +143,14 @@ mod tests {
             sys.sim.step();
         }
         let statuses = sys.sim.statuses();
+        let names: Vec<String> = sys.sim.specs().iter().map(|n| n.name.clone()).collect();
         let mut followers = 0;
         for i in 0..3 {
             let st = statuses[i].as_ref().unwrap();
-            let view = raft_view(&sys.sim.inspect(synod_core::NodeId(i as u32)).unwrap());
+            let view = raft_view(
+                &sys.sim.inspect(synod_core::NodeId(i as u32)).unwrap(),
+                &names,
+            );
             let (len, last) = raft_last_log(st).unwrap();
             assert_eq!(view.log.len() as u64, len, "{view:?}");
             assert_eq!(view.log.last().map_or(0, |c| c.term), last);
@@ -189,7 +168,10 @@ mod tests {
         assert_eq!(followers, 2);
         // A crashed server's durable state has its log too.
         sys.sim.crash(synod_core::NodeId(0));
-        let view = raft_view(&sys.sim.inspect_durable(synod_core::NodeId(0)).unwrap());
+        let view = raft_view(
+            &sys.sim.inspect_durable(synod_core::NodeId(0)).unwrap(),
+            &names,
+        );
         assert!(view.log.len() >= 2, "{view:?}");
         assert!(view.term.is_some_and(|t| t >= 1), "{view:?}");
     }

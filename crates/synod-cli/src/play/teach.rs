@@ -1,7 +1,8 @@
 //! Teaching callouts: after each step of the simulation, say in one sentence what a rule of the
 //! protocol just did ("green heard blue@1.3, so it must propose blue (P2c)", "orange's log is
-//! behind: its vote is refused (5.4.1)"), and show a scenario's timed notes when the clock
-//! passes them. Each callout names a rule of the side pane (`rule`), which the page links to.
+//! behind: its vote is refused (5.4.1)"). Each callout names a rule of the side pane (`rule`),
+//! which the page links to. (A scenario's `[[note]]`s come as `note` events of the run, and
+//! the collector shows them as callouts of the rule `note`.)
 //!
 //! The teacher reads the facts the collector kept for the step (message bodies, roles,
 //! commits) and, where a message does not say enough, the simulation's state right after the
@@ -12,7 +13,7 @@ use super::game::Proto;
 use super::status;
 use serde_json::{Value as Json, json};
 use std::collections::{BTreeMap, BTreeSet};
-use synod_core::{Leadership, NodeId, Time};
+use synod_core::{Leadership, NodeId};
 use synod_sim::Simulation;
 
 /// The rules a callout can point at: (id, protocol, title). The page's rules pane has one
@@ -37,15 +38,6 @@ pub const RULES: &[(&str, &str, &str)] = &[
     ("note", "any", "Scenario notes"),
 ];
 
-/// A scenario's note: a sentence shown when the clock passes `at`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Note {
-    /// When it is shown.
-    pub at: Time,
-    /// What it says.
-    pub text: String,
-}
-
 type Ballot = (u64, u64);
 
 /// What the p1b a proposer received for a ballot reported: the accepted proposal, if any.
@@ -67,8 +59,6 @@ pub struct Teacher {
     proto: Proto,
     names: Vec<String>,
     bug: Option<String>,
-    notes: Vec<Note>,
-    next_note: usize,
     told: BTreeSet<String>,
     // Paxos.
     reports: Reports,
@@ -83,21 +73,12 @@ pub struct Teacher {
 }
 
 impl Teacher {
-    /// A teacher for a game of `proto` with these server names, playing `bug` if any, with a
-    /// scenario's notes (sorted by time here).
-    pub fn new(
-        proto: Proto,
-        names: Vec<String>,
-        bug: Option<String>,
-        mut notes: Vec<Note>,
-    ) -> Teacher {
-        notes.sort_by_key(|n| n.at);
+    /// A teacher for a game of `proto` with these server names, playing `bug` if any.
+    pub fn new(proto: Proto, names: Vec<String>, bug: Option<String>) -> Teacher {
         Teacher {
             proto,
             names,
             bug,
-            notes,
-            next_note: 0,
             told: BTreeSet::new(),
             reports: BTreeMap::new(),
             proposed: BTreeMap::new(),
@@ -115,20 +96,6 @@ impl Teacher {
 
     fn quorum(&self) -> usize {
         self.names.len() / 2 + 1
-    }
-
-    /// Show the notes due at or before `t` (called before each event, and when the clock moves
-    /// between events).
-    pub fn notes_until(&mut self, col: &mut Collector, t: Time) {
-        while let Some(n) = self.notes.get(self.next_note) {
-            if n.at > t {
-                break;
-            }
-            col.events
-                .push(json!({"kind": "callout", "t": n.at.as_ms_f64(), "node": -1,
-                "rule": "note", "text": n.text}));
-            self.next_note += 1;
-        }
     }
 
     /// Explain the step just taken.
@@ -471,7 +438,7 @@ impl Teacher {
                 let term = status::raft_term(&st.epoch).unwrap_or(0);
                 let view = sim
                     .inspect(NodeId(*node as u32))
-                    .map(|s| status::raft_view(&s))
+                    .map(|s| status::raft_view(&s, &self.names))
                     .unwrap_or_default();
                 let at = view.log.get(*index as usize - 1).map_or(term, |c| c.term);
                 let me = self.name(*node).to_string();
@@ -539,7 +506,7 @@ impl Teacher {
         }
         let view = sim
             .inspect(NodeId(leader as u32))
-            .map(|s| status::raft_view(&s))
+            .map(|s| status::raft_view(&s, &self.names))
             .unwrap_or_default();
         let Some(at) = view.log.get(k as usize - 1).map(|c| c.term) else {
             return;

@@ -60,7 +60,14 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &["i"],
         usage: "inspect NODE",
         summary: "a node's full state",
-        detail: "Prints the node's whole state as the protocol's Debug shows it. A crashed node has no state but its durable part, which returns on restart.",
+        detail: "Prints the node's state as its protocol describes it: fields named as in the protocol's paper (Raft's currentTerm, votedFor, commitIndex), nodes by name, logs as index:term:command rows. A crashed node has no state but its durable part, which returns on restart.",
+    },
+    Spec {
+        name: "legend",
+        aliases: &[],
+        usage: "legend",
+        summary: "what the narration's notations mean (t3, 9@t1, 1.4, [observer], ...)",
+        detail: "The legend `synod run` prints at the start: the notations every run shares, then the protocol's own.",
     },
     Spec {
         name: "queue",
@@ -245,6 +252,8 @@ pub enum Command {
     Status,
     /// `inspect NODE`.
     Inspect(NodeId),
+    /// `legend`.
+    Legend,
     /// `queue`.
     Queue,
     /// `history`.
@@ -482,6 +491,7 @@ pub fn parse(line: &str, names: &[String]) -> Result<Command, String> {
         "queue" => no_args(args, usage).map(|_| Command::Queue)?,
         "history" => no_args(args, usage).map(|_| Command::History)?,
         "check" => no_args(args, usage).map(|_| Command::Check)?,
+        "legend" => no_args(args, usage).map(|_| Command::Legend)?,
         "heal" => no_args(args, usage).map(|_| Command::Fault(Fault::Heal))?,
         "quit" => Command::Quit,
         "inspect" => Command::Inspect(node(rest(args, usage)?, names)?),

@@ -167,6 +167,7 @@ fn execute(session: &mut Session, line: &str, stop: &AtomicBool) -> bool {
         Command::Goto(t) => session.goto(t, stop),
         Command::Status => session.status(),
         Command::Inspect(id) => session.inspect(id),
+        Command::Legend => session.legend(),
         Command::Queue => session.queue(),
         Command::History => session.history(),
         Command::Check => session.check(),

@@ -686,15 +686,22 @@ impl Session {
     pub fn inspect(&self, id: NodeId) {
         let name = &self.names[id.index()];
         match self.sim().inspect(id) {
-            Some(state) => say!(self, "{name}:\n{state}"),
+            Some(state) => say!(self, "{name}:\n{}", state.to_string().trim_end()),
             None => {
                 let kept = self.sim().inspect_durable(id).unwrap_or_default();
                 say!(
                     self,
-                    "{name} is down; it kept only its durable state, which `restart {name}` rebuilds it from:\n{kept}"
+                    "{name} is down; it kept only its durable state, which `restart {name}` rebuilds it from:\n{}",
+                    kept.to_string().trim_end()
                 )
             }
         }
+    }
+
+    /// `legend`.
+    pub fn legend(&self) {
+        let text = synod_sim::trace_out::legend(self.scenario.protocol.legend, self.level);
+        say!(self, "{}", text.trim_end());
     }
 
     /// `check`.

@@ -5,7 +5,7 @@
 
 use crate::UsageError;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use synod_check::{Budget, ModelKind, Verdict, check_history, parse_trace};
 use synod_protocols::judge::LIN_STEP_BUDGET;
 
@@ -47,10 +47,13 @@ pub enum Kind {
     Decide(u64, String),
     /// A replica applies a command: index, `command -> result`.
     Apply(u64, String),
-    /// A node takes a role: role, epoch.
-    Role(String, String),
+    /// A node takes a role: role, epoch, and what the role means (`leads`, `seeks`, `follows`:
+    /// the trace's `leadership`).
+    Role(String, String, String),
     /// Raft's commit index advances.
     Commit(u64),
+    /// A note of the scenario (`[[note]]`) is shown: its text.
+    Note(String),
     /// A kind this viewer does not know (a newer trace): shown by name.
     Other(String),
 }
@@ -62,7 +65,7 @@ pub struct Event {
     pub seq: u64,
     /// Virtual time, microseconds.
     pub time: u64,
-    /// Where it happened (`None` for faults).
+    /// Where it happened (`None` for faults and notes).
     pub node: Option<u32>,
     /// What it is.
     pub kind: Kind,
@@ -140,6 +143,9 @@ pub struct Op {
 pub struct LogLine {
     /// The event it belongs to.
     pub event: usize,
+    /// Who says it: `None` for the protocol's observer of the whole cluster (or the
+    /// simulator, about a fault it skipped).
+    pub node: Option<u32>,
     /// 0 error .. 4 trace.
     pub level: u8,
     /// Its text.
@@ -168,6 +174,9 @@ pub struct Segment {
     pub role: String,
     /// `t3` (a term) or `1.2` (a ballot); empty if none.
     pub epoch: String,
+    /// What the role means, as role events say it: `leads`, `seeks`, `follows`; empty if the
+    /// trace never said (a role only state fields name).
+    pub leadership: String,
 }
 
 /// A partition in force over a time span: the groups that cannot reach each other.
@@ -272,6 +281,7 @@ struct Line {
     command: Option<String>,
     role: Option<String>,
     epoch: Option<String>,
+    leadership: Option<String>,
     set: Option<serde_json::Map<String, serde_json::Value>>,
     unset: Option<Vec<String>>,
     property: Option<String>,
@@ -400,6 +410,7 @@ impl Model {
                     if !m.events.is_empty() {
                         m.logs.push(LogLine {
                             event: attach(&m, l.seq),
+                            node: l.node,
                             level: level_of(l.level.as_deref().unwrap_or("info")),
                             text: l.text.unwrap_or_default(),
                         });
@@ -571,8 +582,13 @@ impl Model {
                             .unwrap_or_default()
                     ),
                 ),
-                "role" => Kind::Role(l.role.unwrap_or_default(), l.epoch.unwrap_or_default()),
+                "role" => Kind::Role(
+                    l.role.unwrap_or_default(),
+                    l.epoch.unwrap_or_default(),
+                    l.leadership.unwrap_or_default(),
+                ),
                 "commit" => Kind::Commit(l.index.unwrap_or(0)),
+                "note" => Kind::Note(l.text.unwrap_or_default()),
                 other => Kind::Other(other.to_string()),
             };
             by_seq.insert(l.seq, idx);
@@ -647,9 +663,18 @@ impl Model {
 
     /// Each node's roles over time: from its `role` and `term`/`ballot` state fields when it
     /// reports them (a Raft follower that never changed role has no `role` event), otherwise
-    /// from its `role` events. A segment lasts until the next one.
+    /// from its `role` events. A segment lasts until the next one. Its leadership is what the
+    /// trace's `role` events say that role means (a protocol's role name means one thing), so
+    /// that a viewer marks who leads without knowing any protocol's names for it.
     pub fn role_segments(&self) -> Vec<Vec<Segment>> {
         let n = self.nodes.len();
+        let mut meaning: BTreeMap<&str, &str> = BTreeMap::new();
+        for e in &self.events {
+            if let Kind::Role(role, _, leadership) = &e.kind {
+                meaning.insert(role, leadership);
+            }
+        }
+        let meaning = |role: &str| meaning.get(role).map_or("", |l| *l).to_string();
         let mut out: Vec<Vec<Segment>> = vec![Vec::new(); n];
         let reports: Vec<bool> = (0..n as u32)
             .map(|id| self.states.iter().any(|c| c.node == id && c.key == "role"))
@@ -667,11 +692,13 @@ impl Model {
                 Some(s) if s.from == at => {
                     s.role = role.to_string();
                     s.epoch = epoch.to_string();
+                    s.leadership = meaning(role);
                 }
                 _ => segs.push(Segment {
                     from: at,
                     role: role.to_string(),
                     epoch: epoch.to_string(),
+                    leadership: meaning(role),
                 }),
             }
         };
@@ -692,7 +719,7 @@ impl Model {
             push(&mut out, node, self.events[c.event].time, &role, &epoch);
         }
         for e in &self.events {
-            if let (Kind::Role(role, epoch), Some(node)) = (&e.kind, e.node) {
+            if let (Kind::Role(role, epoch, _), Some(node)) = (&e.kind, e.node) {
                 if !reports[node as usize] {
                     let epoch = epoch
                         .strip_prefix("term ")
@@ -806,6 +833,45 @@ mod tests {
         Model::parse("t.jsonl", &text).map_err(|e| e.0)
     }
 
+    /// Who leads is what the trace's role events say, whatever the role is called: a `primary`
+    /// that leads is marked so from its role events, and a role only state fields name (Raft's
+    /// `role` field) takes the meaning its role events gave that name.
+    #[test]
+    fn role_segments_carry_what_each_role_means_whatever_its_name() {
+        let m = parse(&[
+            r#"{"seq":1,"time_us":0,"node":0,"kind":"start"}"#,
+            r#"{"seq":2,"time_us":0,"node":0,"kind":"role","role":"primary","epoch":"view 0","leadership":"leads"}"#,
+            r#"{"seq":3,"time_us":5,"node":0,"kind":"role","role":"view-change","epoch":"view 1","leadership":"seeks"}"#,
+            r#"{"seq":4,"time_us":9,"node":1,"kind":"start"}"#,
+            r#"{"seq":4,"time_us":9,"node":1,"kind":"state","set":{"role":"primary","term":"2"},"unset":[]}"#,
+        ])
+        .unwrap();
+        let segs = m.role_segments();
+        let of = |n: usize| -> Vec<(&str, &str, &str)> {
+            segs[n]
+                .iter()
+                .map(|g| (g.role.as_str(), g.epoch.as_str(), g.leadership.as_str()))
+                .collect()
+        };
+        assert_eq!(
+            of(0),
+            [
+                ("primary", "view 0", "leads"),
+                ("view-change", "view 1", "seeks")
+            ]
+        );
+        assert_eq!(of(1), [("primary", "t2", "leads")]);
+        assert_eq!(
+            super::super::svg::role_colour("primary", "leads"),
+            "#f2b705"
+        );
+        assert_eq!(
+            super::super::svg::role_colour("view-change", "seeks"),
+            "#ef7d14"
+        );
+        assert_eq!(super::super::svg::role_colour("leader", ""), "#f2b705");
+    }
+
     #[test]
     fn messages_pair_sends_with_deliveries_drops_and_duplicates() {
         let m = parse(&[
@@ -835,9 +901,16 @@ mod tests {
             r#"{"seq":3,"time_us":3,"node":0,"kind":"send","to":1,"msg_id":1,"msg_kind":"Ping","msg":{}}"#,
             r#"{"seq":2,"time_us":3,"node":0,"kind":"state","set":{"term":"1","log/1":["1","NOOP"]},"unset":["old"]}"#,
             r#"{"seq":3,"time_us":3,"kind":"violation","property":"agreement","detail":"two values"}"#,
+            r#"{"seq":3,"time_us":3,"kind":"log","level":"info","text":"chosen: a majority accepted"}"#,
+            r#"{"seq":4,"time_us":5,"kind":"note","text":"(a) the story so far"}"#,
         ])
         .unwrap();
-        assert_eq!(m.logs[0].event, 0);
+        assert_eq!((m.logs[0].event, m.logs[0].node), (0, Some(0)));
+        // The cluster observer's line: no node, attached to the event it followed.
+        assert_eq!((m.logs[1].event, m.logs[1].node), (2, None));
+        let note = &m.events[3];
+        assert_eq!((note.time, note.node), (5, None));
+        assert_eq!(note.kind, Kind::Note("(a) the story so far".into()));
         assert!(m.states.iter().all(|s| s.event == 1), "{:?}", m.states);
         let log = m.states.iter().find(|s| s.key == "log/1").unwrap();
         assert_eq!(log.value.as_deref(), Some("1\u{1f}NOOP"));

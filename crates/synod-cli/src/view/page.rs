@@ -64,6 +64,7 @@ fn kind_code(k: &Kind) -> u8 {
         Kind::Role(..) => 12,
         Kind::Commit(_) => 13,
         Kind::Other(_) => 14,
+        Kind::Note(_) => 15,
     }
 }
 
@@ -84,10 +85,10 @@ pub fn data(m: &Model, title: &str, about: &str) -> Value {
         let (a, b) = match &e.kind {
             Kind::Send(x) | Kind::Deliver(x) | Kind::Drop(x) => (*x as i64, 0),
             Kind::Invoke(x) | Kind::Return(x) => (*x as i64, 0),
-            Kind::Timer(t) | Kind::Fault(t) | Kind::Other(t) => (s.id(t), 0),
+            Kind::Timer(t) | Kind::Fault(t) | Kind::Other(t) | Kind::Note(t) => (s.id(t), 0),
             Kind::Decide(i, v) => (*i as i64, s.id(v)),
             Kind::Apply(i, v) => (*i as i64, s.id(v)),
-            Kind::Role(r, ep) => (s.id(r), s.id(ep)),
+            Kind::Role(r, ep, _) => (s.id(r), s.id(ep)),
             Kind::Commit(i) => (*i as i64, 0),
             Kind::Start | Kind::Crash | Kind::Restart => (0, 0),
         };
@@ -103,6 +104,7 @@ pub fn data(m: &Model, title: &str, about: &str) -> Value {
     let logs = json!({
         "e": deltas(m.logs.iter().map(|l| l.event as u64)),
         "l": m.logs.iter().map(|l| l.level).collect::<Vec<_>>(),
+        "n": m.logs.iter().map(|l| l.node.map_or(-1, i64::from)).collect::<Vec<_>>(),
         "s": m.logs.iter().map(|l| s.id(&l.text)).collect::<Vec<_>>(),
     });
 
@@ -154,7 +156,7 @@ pub fn data(m: &Model, title: &str, about: &str) -> Value {
         .iter()
         .map(|segs| {
             segs.iter()
-                .map(|g| json!([g.from, s.id(&g.role), s.id(&g.epoch)]))
+                .map(|g| json!([g.from, s.id(&g.role), s.id(&g.epoch), s.id(&g.leadership)]))
                 .collect()
         })
         .collect();

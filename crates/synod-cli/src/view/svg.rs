@@ -2,7 +2,8 @@
 //! papers. The same picture as the page's diagram, without the interaction: one lane per node,
 //! the role band with its term or ballot, down times hatched, partitions tinted by group,
 //! every message an arrow coloured by kind (a cross where it was dropped), client operations
-//! as bars coloured by result, faults and the violation as vertical lines, and a legend.
+//! as bars coloured by result, faults and the violation as vertical lines, the scenario's notes
+//! as numbered flags (their text listed under the legend), and a legend.
 
 use super::model::{Fate, Kind, Model, OpClass};
 use super::page::{PALETTE, html_escape};
@@ -13,15 +14,23 @@ const GUTTER: f64 = 120.0;
 const RIGHT: f64 = 36.0;
 const TOP: f64 = 56.0;
 const LANE: f64 = 34.0;
+/// The notes' blue (the page uses the same, view.js `NOTE_BLUE`).
+const NOTE_BLUE: &str = "#1f5fbf";
+/// The widest line of a note's text under the picture, in characters.
+const NOTE_CHARS: usize = 170;
 
-/// The colour of a role band (the page uses the same, view.js `ROLE_COLOURS`).
-pub fn role_colour(role: &str) -> &'static str {
-    match role {
-        "leader" => "#f2b705",
-        "candidate" => "#ef7d14",
-        "follower" => "#9cc3e6",
-        "standby" => "#c9c9c9",
-        "proposer" => "#b9a4d6",
+/// The colour of a role band (the page uses the same, view.js `ROLE_COLOURS` and
+/// `LEADERSHIP_COLOURS`): by the role's name when it is one of these, otherwise by what it
+/// means (`leadership`: a role that leads is drawn as a leader, one that seeks to lead as a
+/// candidate).
+pub fn role_colour(role: &str, leadership: &str) -> &'static str {
+    match (role, leadership) {
+        ("leader", _) | (_, "leads") => "#f2b705",
+        ("candidate", _) | (_, "seeks") => "#ef7d14",
+        ("follower", _) => "#9cc3e6",
+        ("standby", _) => "#c9c9c9",
+        ("proposer", _) => "#b9a4d6",
+        (_, "follows") => "#9cc3e6",
         _ => "#d9d9d9",
     }
 }
@@ -60,7 +69,25 @@ pub fn render(m: &Model, title: &str, from: u64, to: u64) -> String {
     let lane_top = |node: u32| TOP + node as f64 * LANE;
     let lane_mid = |node: u32| lane_top(node) + LANE * 0.6;
     let legend_rows = kinds.len().div_ceil(6).max(1);
-    let height = TOP + n as f64 * LANE + 30.0 + legend_rows as f64 * 18.0;
+    // The notes shown in the window, numbered as in the whole run, their text wrapped.
+    let notes: Vec<(usize, u64, Vec<String>)> = m
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            Kind::Note(text) => Some((e.time, text)),
+            _ => None,
+        })
+        .enumerate()
+        .filter(|(_, (t, _))| (from..=to).contains(t))
+        .map(|(i, (t, text))| (i + 1, t, synod_sim::trace_out::wrap(text, NOTE_CHARS)))
+        .collect();
+    let note_lines: usize = notes.iter().map(|(_, _, l)| l.len()).sum();
+    let notes_height = if notes.is_empty() {
+        0.0
+    } else {
+        10.0 + note_lines as f64 * 15.0 + notes.len() as f64 * 3.0
+    };
+    let height = TOP + n as f64 * LANE + 30.0 + legend_rows as f64 * 18.0 + notes_height;
 
     let mut s = String::new();
     let _ = writeln!(
@@ -138,7 +165,7 @@ pub fn render(m: &Model, title: &str, from: u64, to: u64) -> String {
                 r#"<rect x="{:.1}" y="{y}" width="{:.1}" height="7" fill="{}"/>"#,
                 x(a),
                 x(e) - x(a),
-                role_colour(&g.role)
+                role_colour(&g.role, &g.leadership)
             );
             let label = format!("{} {}", g.role, g.epoch);
             if x(e) - x(a) > 40.0 && x(a) >= free_from {
@@ -263,6 +290,20 @@ pub fn render(m: &Model, title: &str, from: u64, to: u64) -> String {
             html_escape(text)
         );
     }
+    for (k, time, lines) in &notes {
+        let nx = x(*time);
+        let _ = writeln!(
+            s,
+            r##"<g><title>{text}</title><line x1="{nx:.1}" y1="{top}" x2="{nx:.1}" y2="{bottom}" stroke="{NOTE_BLUE}" stroke-dasharray="1 3"/><path d="M{l:.1},{y0} h14 v9 h-6 l-1,4 l-1,-4 h-6 z" fill="{NOTE_BLUE}"/><text x="{nx:.1}" y="{ty}" font-size="9" font-weight="700" fill="#fff" text-anchor="middle">{k}</text></g>"##,
+            text = html_escape(&lines.join(" ")),
+            // Above the faults' labels, which the lines start under.
+            top = TOP - 17.0,
+            bottom = TOP + n as f64 * LANE,
+            l = nx - 7.0,
+            y0 = TOP - 30.0,
+            ty = TOP - 22.5,
+        );
+    }
     if let Some(v) = &m.violation {
         let t = m.events[v.event].time;
         if (from..=to).contains(&t) {
@@ -310,6 +351,28 @@ pub fn render(m: &Model, title: &str, from: u64, to: u64) -> String {
             html_escape(k)
         );
     }
+    // The notes' text, for a reader of the picture.
+    let mut ny = axis_y + 34.0 + legend_rows as f64 * 18.0 + 4.0;
+    for (k, time, lines) in &notes {
+        for (j, line) in lines.iter().enumerate() {
+            let head = if j == 0 {
+                format!(
+                    r##"<tspan font-weight="700" fill="{NOTE_BLUE}">{k} ({})</tspan> "##,
+                    fmt_ms(*time)
+                )
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                s,
+                r##"<text x="{}" y="{ny:.1}" font-size="11" fill="#333">{head}{}</text>"##,
+                if j == 0 { 10.0 } else { 30.0 },
+                html_escape(line)
+            );
+            ny += 15.0;
+        }
+        ny += 3.0;
+    }
     s.push_str("</svg>\n");
     s
 }
@@ -330,6 +393,7 @@ mod tests {
         let header = r#"{"schema":"synod-trace","version":1,"protocol":"t","seed":1,"nodes":[{"id":0,"name":"n1","role":"server","client":false},{"id":1,"name":"n2","role":"server","client":false}]}"#;
         let lines = [
             header,
+            r#"{"seq":0,"time_us":0,"kind":"note","text":"first"}"#,
             r#"{"seq":1,"time_us":1000,"node":0,"kind":"send","to":1,"msg_id":1,"msg_kind":"Ping","msg":{}}"#,
             r#"{"seq":2,"time_us":3000,"node":1,"kind":"deliver","from":0,"msg_id":1,"msg_kind":"Ping"}"#,
             r#"{"seq":3,"time_us":4000,"node":1,"kind":"send","to":0,"msg_id":2,"msg_kind":"Pong","msg":{}}"#,
@@ -337,6 +401,7 @@ mod tests {
             r#"{"seq":5,"time_us":9000,"node":0,"kind":"send","to":1,"msg_id":3,"msg_kind":"Ping","msg":{}}"#,
             r#"{"seq":6,"time_us":9500,"node":1,"kind":"deliver","from":0,"msg_id":3,"msg_kind":"Ping"}"#,
             r#"{"seq":6,"time_us":9500,"kind":"violation","property":"agreement","detail":"x"}"#,
+            r#"{"seq":7,"time_us":9800,"kind":"note","text":"the <second> note"}"#,
         ];
         let m = Model::parse("t", &lines.join("\n")).unwrap();
         let svg = render(&m, "a <title>", 0, 5000);
@@ -350,5 +415,16 @@ mod tests {
         assert!(!svg.contains("violation: agreement"), "outside the window");
         let later = render(&m, "t", 5000, 10000);
         assert!(later.contains("violation: agreement"));
+        // The notes of the window: a numbered flag (2: the run's second), their text below.
+        assert!(!later.contains("first"));
+        assert!(
+            later.contains("<title>the &lt;second&gt; note</title>"),
+            "{later}"
+        );
+        assert!(
+            later.contains(">2 (9.8 ms)</tspan> the &lt;second&gt; note</text>"),
+            "{later}"
+        );
+        assert!(svg.contains(">1 (0 ms)</tspan> first</text>"), "{svg}");
     }
 }

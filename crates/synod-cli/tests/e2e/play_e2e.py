@@ -393,6 +393,11 @@ def section_scenario(d):
     wait(d, "the Figure 8 game", lambda: (game(d)["info"].get("scenario") or {}).get("id") == "raft-figure8")
     assert len(nodes(d)) == 5
     wait(d, "a scenario note", lambda: "note" in d.find_element(By.ID, "callout").get_attribute("class"))
+    # The note is the scenario file's own [[note]], its servers named by the game's colours.
+    text = d.find_element(By.ID, "callout").text
+    assert "Figure 8 of the Raft paper" in text or "Red leads term 1" in text, text
+    assert "n1" not in text and "n5" not in text, text
+    shot(d, "scenario-00-figure8-note")
     wait(d, "the Figure 8 moment", lambda: any("5.4.2" in l for l in log_lines(d)), timeout=90)
     d.find_element(By.ID, "pause").click()
     time.sleep(0.3)

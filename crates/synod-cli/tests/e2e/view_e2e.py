@@ -83,12 +83,20 @@ def figure8(d):
     check(s["bands"] == 2, f"the partition and the one-way cut: {s['bands']}")
     faults = " ".join(f["text"] for f in s["faults"])
     check("partition n1,n2 | n3,n4,n5" in faults and "crash n1" in faults, faults)
+    # The scenario's ten notes, flagged on the time axis in order.
+    flags = s["notes"]
+    check([f["n"] for f in flags] == list(range(1, 11)), flags, d, "f8-notes")
+    check(flags[1]["t"] == 244000 and flags[1]["text"].startswith("(a) n1 leads term 1"), flags[1])
+    check(all(a["x"] < b["x"] for a, b in zip(flags, flags[1:])), "flags in time order")
+    # (A corner of the flag: its number is white.)
+    r, g, b, _ = pixel(d, "diagram", round(flags[1]["x"]) - 5, flags[1]["y"] - 2)
+    check(b > 150 and r < 80, f"the flag is blue: {(r, g, b)}", d, "f8-note-flag")
     shot(d, "raft-figure8-whole-run")
 
     # (c): the leader of term 6 has index 8 (term 1) on n1..n4, a majority, and does not commit
-    # it (5.4.2). That is event #693 of seed 2 (931.52 ms).
+    # it (5.4.2). That is the last event at 931.52 ms of seed 2.
     js(d, "synodView.setView(850000, 1050000)")
-    js(d, "synodView.setCursorSeq(693)")
+    js(d, "synodView.setCursorTime(931520)")
     g, f = grid(d), fields(d)
     for n in ["n1", "n2", "n3", "n4"]:
         check(g.get((n, "log", 8)) == "1", f"{n} index 8 should be term 1: {g.get((n, 'log', 8))}", d, "f8-grid")
@@ -98,6 +106,19 @@ def figure8(d):
     check(commits["n1"] == 7, f"the leader does not commit index 8: {commits}", d, "f8-commit")
     check(f["n1"]["role"] == "leader" and f["n1"]["term"] == "6", f["n1"])
     check(f["n5"]["down"], "n5 is down at 931.5 ms")
+    # The note of that moment is in the Note card and in the narration, the observer's lines
+    # are labelled as the observer's.
+    note = scene(d)["note"]
+    check(note["n"] == 7 and note["t"] == 931500, note, d, "f8-note")
+    card = js(d, "document.getElementById('note-card').innerText")
+    check(not js(d, "document.getElementById('note-card').hidden"), "the Note card shows", d, "f8-note")
+    check("Note 7 of 10, at 931.5 ms" in card and "Now index 8 (term 1) is on n1, n2, n3 and n4" in card, card, d, "f8-note")
+    narration = js(d, "document.getElementById('narration').innerText")
+    check("[note] Now index 8 (term 1)" in narration, narration, d, "f8-narration")
+    check("[n1] index 8 (term 1) is on 3/5, a majority, but only entries of my term 6 commit by counting: waiting (5.4.2)" in narration, narration, d, "f8-narration")
+    check(len(scene(d)["notes"]) == 3, scene(d)["notes"])
+    title = js(d, "document.getElementById('grid-title').textContent")
+    check(title == "Log (cells: term; bar: commit index)", title, d, "f8-grid-title")
     shot(d, "raft-figure8-c-not-committed")
 
     # Keyboard steps: Right moves to the next event and shows it.
@@ -109,7 +130,7 @@ def figure8(d):
 
     # Click an arrow: its message body. The AppendEntries that n1 sent to n3 at 931.52 ms.
     # (The cursor and the selection elsewhere first, so that what shows comes of the click.)
-    js(d, "synodView.setCursorSeq(600)")
+    js(d, "synodView.setCursorTime(870000)")
     js(d, "synodView.select(-1)")
     check("Click an arrow" in js(d, "synodView.eventBody()"), "nothing selected")
     x = js(d, "synodView.x(931520)")
@@ -125,7 +146,7 @@ def figure8(d):
     body = js(d, "synodView.eventBody()")
     check("AppendEntries n1 \u2192 n3" in body and '"prev_log_index": 8' in body, body, d, "f8-click")
     check("n3 at 936.5 ms" in body and "entry 9" in body and "log/9" in body, body, d, "f8-click-step")
-    check(js(d, "synodView.cursor().seq") == 694, "the click moves the cursor to the delivery")
+    check(js(d, "synodView.cursor().time") == 936520, "the click moves the cursor to the delivery")
     shot(d, "raft-figure8-message-clicked")
 
     # Filters: hide AppendEntries, then client 1.
@@ -148,7 +169,7 @@ def figure8_bug(d):
     # The page opens at the violation, drawn as a red line with its name.
     s = scene(d)
     check(s["violationX"] is not None, "the violation marker is drawn", d, "bug-marker")
-    check(js(d, "synodView.cursor().seq") == 864, js(d, "synodView.cursor()"))
+    check(js(d, "synodView.cursor().time") == 1392725, js(d, "synodView.cursor()"))
     lane = s["lanes"][2]
     r, g, b, _ = pixel(d, "diagram", round(s["violationX"]), round(lane["top"] + lane["height"] / 2))
     check(r > 150 and g < 90 and b < 90, f"the marker is red: {(r, g, b)}", d, "bug-marker-colour")
@@ -160,13 +181,13 @@ def figure8_bug(d):
     check(fields(d)["n5"]["role"] == "leader", "n5 leads")
     shot(d, "raft-figure8-bug-violation")
     # With the bug, the leader of term 6 commits index 8 at 931.52 ms.
-    js(d, "synodView.setCursorSeq(693)")
+    js(d, "synodView.setCursorTime(931520)")
     commits = {c["name"]: c["commit"] for c in scene(d)["commits"]}
     check(commits["n1"] == 8, f"the buggy leader commits index 8: {commits}", d, "bug-commit")
     shot(d, "raft-figure8-bug-commits-old-term")
     # `v` comes back to the violation.
     ActionChains(d).send_keys("v").perform()
-    check(js(d, "synodView.cursor().seq") == 864, "v goes to the violation")
+    check(js(d, "synodView.cursor().time") == 1392725, "v goes to the violation")
 
 
 def multipaxos(d):
@@ -217,6 +238,44 @@ def paxos(d):
     shot(d, "paxos-duel-decided")
 
 
+def vr(d):
+    # VR calls its leader a primary: the page marks it by what its role events say the role
+    # means (it leads), not by its name, and draws VR's log as commands with the commit-number
+    # as the bar. n1, the primary of view 0, crashes at 200 ms; n2 leads view 1 from 396 ms.
+    load(d, "vr-primary-crash.html")
+    lanes = [l["name"] for l in scene(d)["lanes"]]
+    check(lanes[:5] == ["n1", "n2", "n3", "n4", "n5"], lanes)
+    legend = js(d, "document.getElementById('legend').textContent")
+    check(all(r in legend for r in ["primary", "backup", "view-change", "recovering"]), legend)
+    js(d, "synodView.setView(0, 1000000)")
+    js(d, "synodView.setCursorTime(0)")
+    # At the start every log is empty; the title still says what VR's cells are.
+    title = js(d, "document.getElementById('grid-title').textContent")
+    check(title == "Log (cells: command; bar: commit index)", title, d, "vr-grid-title-start")
+    js(d, "synodView.setCursorTime(450000)")
+    marks = js(d, "[...document.querySelectorAll('.lane-mark')].map(e => e.textContent)")
+    check(marks[:3] == ["\u2716", "\u265b", ""], f"n1 down, n2 wears the crown: {marks}", d, "vr-crown")
+    f = fields(d)
+    check(f["n2"]["status"] == "normal" and f["n2"]["view"] == "1" and f["n3"]["primary"] == "n2", f)
+    s = scene(d)
+    lane = {l["name"]: l for l in s["lanes"]}["n2"]
+    # Messages to n1, which is down, cross n2's band here and there: most of it shows.
+    band = [pixel(d, "diagram", round(js(d, f"synodView.x({t})")), round(lane["top"] + 4))
+            for t in range(420000, 1000000, 20000)]
+    gold = [p for p in band if p[0] > 200 and p[1] > 150 and p[2] < 80]
+    check(len(gold) * 2 > len(band), f"n2's role band is a leader's gold: {band}", d, "vr-band")
+    title = js(d, "document.getElementById('grid-title').textContent")
+    check(title == "Log (cells: command; bar: commit index)", title, d, "vr-grid-title")
+    grid_now = grid(d)
+    commits = {c["name"]: c["commit"] for c in s["commits"]}
+    check(commits["n2"] >= 30, commits)
+    shared = [k for (n, t, k) in grid_now if n == "n2" and t == "log" and k <= commits["n3"]]
+    check(len(shared) >= 5 and all(grid_now[("n2", "log", k)] == grid_now[("n3", "log", k)] for k in shared),
+          f"n2 and n3 hold the same committed ops: {grid_now}", d, "vr-grid")
+    check(all(len(grid_now[("n2", "log", k)].split(" ")) == 2 for k in shared), grid_now)
+    shot(d, "vr-primary-crash-view-1")
+
+
 def not_linearizable(d):
     load(d, "not-linearizable.html")
     badge = js(d, "document.getElementById('lin').textContent")
@@ -246,6 +305,7 @@ def main():
         figure8_bug(d)
         multipaxos(d)
         paxos(d)
+        vr(d)
         not_linearizable(d)
         svg(d)
     finally:

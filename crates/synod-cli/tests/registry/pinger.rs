@@ -215,6 +215,7 @@ pub const PROTOCOL: Protocol = Protocol {
     validate: no_rules,
     faults: &[ISOLATE],
     campaign: Campaign::DEFAULT,
+    legend: &[("Pong(3)", "a reply to the ping numbered 3")],
     build,
 };
 

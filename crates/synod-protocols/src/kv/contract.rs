@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::fmt;
 use synod_core::{ClientOp, ClientResult, NodeId, ShowStore};
 
@@ -99,9 +100,7 @@ impl Store {
         match cmd {
             Command::Put { key, value } => {
                 if self.data.contains_key(key) {
-                    ClientResult::Error {
-                        error: format!("key already exists: {key}"),
-                    }
+                    error("key already exists: ", key)
                 } else {
                     self.data.insert(key.clone(), value.clone());
                     ClientResult::Ok { value: None }
@@ -110,9 +109,7 @@ impl Store {
             Command::Get { key } => self.read(key),
             Command::Delete { key } => match self.data.remove(key) {
                 Some(_) => ClientResult::Ok { value: None },
-                None => ClientResult::Error {
-                    error: format!("key not found: {key}"),
-                },
+                None => error("key not found: ", key),
             },
             Command::Noop => ClientResult::Ok { value: None },
         }
@@ -146,6 +143,15 @@ impl Store {
     }
 }
 
+/// The error `message` + `key` (`key not found: a`). Every replica builds one on each failed
+/// apply, so it is put together directly rather than through the formatting machinery.
+fn error(message: &str, key: &str) -> ClientResult {
+    let mut error = String::with_capacity(message.len() + key.len());
+    error.push_str(message);
+    error.push_str(key);
+    ClientResult::Error { error }
+}
+
 impl fmt::Display for Store {
     /// `{a: val_1, c: val_7}`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -172,14 +178,35 @@ impl Sessions {
         req_id: u64,
         cmd: &Command,
     ) -> (ClientResult, bool) {
-        if let Some((last, result)) = self.last.get(&client) {
-            if *last >= req_id {
-                return (result.clone(), false);
+        let (result, fresh) = self.apply_ref(store, client, req_id, cmd);
+        (result.clone(), fresh)
+    }
+
+    /// [`Sessions::apply`], lending the remembered result instead of copying it: a replica
+    /// that does not answer the client has no use for a copy.
+    pub fn apply_ref(
+        &mut self,
+        store: &mut Store,
+        client: NodeId,
+        req_id: u64,
+        cmd: &Command,
+    ) -> (&ClientResult, bool) {
+        match self.last.entry(client) {
+            Entry::Occupied(e) => {
+                let last = e.into_mut();
+                if last.0 >= req_id {
+                    return (&last.1, false);
+                }
+                *last = (req_id, store.apply(cmd));
+                (&last.1, true)
             }
+            Entry::Vacant(e) => (&e.insert((req_id, store.apply(cmd))).1, true),
         }
-        let result = store.apply(cmd);
-        self.last.insert(client, (req_id, result.clone()));
-        (result, true)
+    }
+
+    /// Each client's last request applied and its result, by client.
+    pub fn iter(&self) -> impl Iterator<Item = (NodeId, u64, &ClientResult)> {
+        self.last.iter().map(|(c, (r, res))| (*c, *r, res))
     }
 }
 
@@ -299,5 +326,35 @@ mod tests {
             (ClientResult::Ok { value: None }, false)
         );
         assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn apply_ref_lends_what_apply_returns_and_remembers_the_same() {
+        // `apply` is `apply_ref` plus a copy: the same results, the same memory afterwards,
+        // including a first request numbered 0 (applied) and a stale one (answered from memory).
+        let get = |k: &str| Command::Get { key: k.into() };
+        let put = |k: &str| Command::Put {
+            key: k.into(),
+            value: "v".into(),
+        };
+        let steps = [
+            (NodeId(2), 0, put("a")),
+            (NodeId(2), 0, put("a")),
+            (NodeId(4), 1, get("b")),
+            (NodeId(2), 2, put("a")),
+            (NodeId(2), 1, get("a")),
+            (NodeId(4), 2, get("a")),
+        ];
+        let (mut s1, mut m1) = (Store::default(), Sessions::default());
+        let (mut s2, mut m2) = (Store::default(), Sessions::default());
+        let mut fresh = Vec::new();
+        for (c, id, cmd) in &steps {
+            let owned = m1.apply(&mut s1, *c, *id, cmd);
+            let (lent, f) = m2.apply_ref(&mut s2, *c, *id, cmd);
+            assert_eq!((lent.clone(), f), owned);
+            fresh.push(f);
+        }
+        assert_eq!(fresh, [true, false, true, true, false, true]);
+        assert_eq!((s1, m1), (s2, m2));
     }
 }

@@ -8,6 +8,7 @@ use super::client::{ClientTimer, KvClient, Workload, client_specs};
 use super::contract::{Reply, Request};
 use std::fmt;
 use std::rc::Rc;
+use synod_core::inspect::Inspect;
 use synod_core::view::StateView;
 use synod_core::{ClientOp, Ctx, Message, NodeId, NodeStatus, Process};
 use synod_sim::{NodeSpec, Sim, SimConfig};
@@ -105,6 +106,23 @@ where
     fn view(&self, v: &mut StateView) {
         if let KvNode::Server(s) = self {
             s.view(v);
+        }
+    }
+
+    /// A server as its protocol describes it; a client's requests.
+    fn inspect(&self, out: &mut Inspect<'_>) {
+        match self {
+            KvNode::Server(s) => s.inspect(out),
+            KvNode::Client(c) => c.inspect(out),
+        }
+    }
+
+    fn inspect_durable(durable: &Option<S::Durable>, out: &mut Inspect<'_>) {
+        match durable {
+            Some(d) => S::inspect_durable(d, out),
+            None => {
+                out.field("kept", "nothing: a client starts over");
+            }
         }
     }
 }

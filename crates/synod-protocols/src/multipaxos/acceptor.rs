@@ -13,6 +13,9 @@ pub struct Acceptor {
     pub promised: Ballot,
     /// What it accepted, by slot (index `slot - 1`): the ballot and the entry.
     pub accepted: Vec<Option<(Ballot, Entry)>>,
+    /// The slot of its latest accept (0: none yet), for the observer that says when a slot is
+    /// chosen (`observer.rs`).
+    pub latest: Slot,
     /// For the view: the first slot changed since the last report (see `view.rs`).
     pub view: Changed,
     /// Planted bug `accept-below-promise`: Phase 2 does not check the promise (its code, not
@@ -106,6 +109,7 @@ impl Acceptor {
             self.accepted.resize(i + 1, None);
         }
         self.accepted[i] = Some((ballot, entry));
+        self.latest = slot;
         self.view.mark(slot);
         ctx.send(from, Msg::Accepted { ballot, slot });
     }

@@ -4,6 +4,7 @@
 //! and the replicas: standby leaders learn every chosen slot too, so that they can take over
 //! with an up-to-date store.
 
+use super::observer::SlotObserver;
 use super::{Acceptor, BUGS, Bug, Config, Durable, Leader, Replica, Server};
 use crate::kv;
 use crate::protocol::{Campaign, Protocol};
@@ -109,6 +110,20 @@ pub const PROTOCOL: Protocol = Protocol {
         prepare: with_standby,
         ..Campaign::DEFAULT
     },
+    legend: &[
+        (
+            "1.2",
+            "ballot 1.2: round 1 of leader 2 (the higher round wins, then the higher leader)",
+        ),
+        (
+            "slot 3",
+            "position 3 of the replicated log: one Paxos instance, one command",
+        ),
+        (
+            "2/3 accepted",
+            "2 of the 3 acceptors accepted the slot's command: a majority, so it is chosen",
+        ),
+    ],
     build,
 };
 
@@ -176,7 +191,9 @@ fn build(s: &Scenario) -> Result<System, ScenarioError> {
         bug,
     });
     let first_replica = n_acc + n_lead;
-    let sim = kv::simulation(
+    let names: Vec<String> = specs.iter().map(|n| n.name.clone()).collect();
+    let mut observer = SlotObserver::new(names, cfg.quorum());
+    let mut sim = kv::simulation(
         sim_config(s),
         specs,
         n_cli,
@@ -202,6 +219,9 @@ fn build(s: &Scenario) -> Result<System, ScenarioError> {
             }
         },
     );
+    sim.set_narrator(Box::new(move |node, nodes, out| {
+        observer.observe(node, nodes, out)
+    }));
     let mut servers = leaders;
     servers.extend(replicas);
     Ok(System::new(sim, servers))

@@ -15,6 +15,7 @@ use super::learner::Learner;
 use super::types::{Ballot, Bug, Config, Entry, Epoch, Msg, Name, Slot, Timer};
 use crate::kv::{Command, Reply, Request};
 use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
 use std::sync::Arc;
 use synod_core::{Ctx, NodeId, NodeStatus, Time, TimerId};
 
@@ -41,8 +42,74 @@ pub enum Mode {
 #[derive(Clone, Debug)]
 struct InFlight {
     entry: Entry,
-    acks: Vec<NodeId>,
+    acks: Acks,
     sent: Time,
+}
+
+/// The acceptors that accepted a slot, in the order they answered. A slot needs a majority,
+/// so a handful are kept inline, without the allocation a `Vec` makes for every slot; past
+/// [`Acks::INLINE`] (a cluster of more acceptors) they all move to a vector, so the list is
+/// always one slice. Prints as a list.
+#[derive(Clone)]
+struct Acks {
+    /// The first `len` acceptors, while they fit.
+    first: [NodeId; Acks::INLINE],
+    len: usize,
+    /// All of them, once they do not fit in `first` (empty until then).
+    spilled: Vec<NodeId>,
+}
+
+impl Default for Acks {
+    fn default() -> Self {
+        Acks {
+            first: [NodeId(0); Acks::INLINE],
+            len: 0,
+            spilled: Vec::new(),
+        }
+    }
+}
+
+impl Acks {
+    const INLINE: usize = 7;
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn as_slice(&self) -> &[NodeId] {
+        if self.len <= Self::INLINE {
+            &self.first[..self.len]
+        } else {
+            &self.spilled
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &NodeId> {
+        self.as_slice().iter()
+    }
+
+    fn contains(&self, id: &NodeId) -> bool {
+        self.as_slice().contains(id)
+    }
+
+    fn push(&mut self, id: NodeId) {
+        if self.len < Self::INLINE {
+            self.first[self.len] = id;
+        } else {
+            if self.len == Self::INLINE {
+                self.spilled.extend_from_slice(&self.first);
+            }
+            self.spilled.push(id);
+        }
+        self.len += 1;
+    }
+}
+
+impl fmt::Debug for Acks {
+    /// `[NodeId(1), NodeId(2)]`, as the `Vec` it replaces printed.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
 }
 
 /// A leader (active or standby).
@@ -64,9 +131,9 @@ pub struct Leader {
     reported: BTreeMap<Slot, (Ballot, Entry)>,
     from_slot: Slot,
     next_slot: Slot,
-    inflight: BTreeMap<Slot, InFlight>,
+    inflight: DenseMap<Slot, InFlight>,
     queue: VecDeque<Request>,
-    pending: BTreeMap<NodeId, u64>,
+    pending: DenseMap<NodeId, u64>,
     chosen_hint: Slot,
 }
 
@@ -94,9 +161,9 @@ impl Leader {
             reported: BTreeMap::new(),
             from_slot: 1,
             next_slot: 1,
-            inflight: BTreeMap::new(),
+            inflight: DenseMap::default(),
             queue: VecDeque::new(),
-            pending: BTreeMap::new(),
+            pending: DenseMap::default(),
             chosen_hint: 0,
         }
     }
@@ -119,6 +186,39 @@ impl Leader {
     /// What it learned: the chosen slots and its copy of the store.
     pub fn learner(&self) -> &Learner {
         &self.learner
+    }
+
+    /// The leader it believes active (itself when active).
+    pub fn known_leader(&self) -> Option<NodeId> {
+        self.known_leader
+    }
+
+    /// The highest round it has started Phase 1 in (kept on disk).
+    pub fn max_round(&self) -> u64 {
+        self.durable.max_round
+    }
+
+    /// A candidate's promises so far: the acceptors that promised its ballot.
+    pub fn promised_by(&self) -> &[NodeId] {
+        &self.promised_by
+    }
+
+    /// The next slot it will propose a new request in.
+    pub fn next_slot(&self) -> Slot {
+        self.next_slot
+    }
+
+    /// The requests waiting for a free slot of the window.
+    pub fn queued(&self) -> impl Iterator<Item = &Request> {
+        self.queue.iter()
+    }
+
+    /// The slots it proposed and has not seen chosen yet, with the acceptors that accepted
+    /// each.
+    pub fn in_flight_by(&self) -> impl Iterator<Item = (Slot, &Entry, &[NodeId])> {
+        self.inflight
+            .iter()
+            .map(|(slot, f)| (*slot, &f.entry, f.acks.as_slice()))
     }
 
     /// The slots it proposed and has not seen chosen yet: slot, entry, acceptors that
@@ -163,7 +263,7 @@ impl Leader {
             }
             Msg::Heartbeat { ballot, chosen } => self.handle_heartbeat(ctx, from, ballot, chosen),
             Msg::Decision { slot, entry } => {
-                self.inflight.remove(&slot);
+                self.inflight.remove(slot);
                 if self.learner.learn(ctx, slot, entry) {
                     self.apply_ready(ctx);
                 }
@@ -172,7 +272,7 @@ impl Leader {
                 let n = entries.len();
                 let mut new = 0;
                 for (slot, entry) in entries {
-                    self.inflight.remove(&slot);
+                    self.inflight.remove(slot);
                     new += usize::from(self.learner.learn(ctx, slot, entry));
                 }
                 if new > 0 {
@@ -318,6 +418,15 @@ impl Leader {
             .max(self.learner.top());
         if self.cfg.bug == Some(Bug::SkipPhase1Values) {
             // Planted bug: the reported values are dropped and their slots reused.
+            if !reported.is_empty() {
+                ctx.warn(format_args!(
+                    "BUG skip-phase1-values: the {} proposal(s) the acceptors reported accepted (in slots {}..{}) are dropped, and slots from {} on are reused for new requests; Paxos requires re-proposing them",
+                    reported.len(),
+                    reported.keys().next().copied().unwrap_or(0),
+                    reported.keys().next_back().copied().unwrap_or(0),
+                    self.from_slot
+                ));
+            }
             self.next_slot = self.from_slot;
         } else {
             let mut reported = reported;
@@ -341,8 +450,8 @@ impl Leader {
                     }
                 };
                 if let Some((client, req)) = entry.origin {
-                    let p = self.pending.entry(client).or_insert(req);
-                    *p = (*p).max(req);
+                    let p = self.pending.get(client).map_or(req, |p| req.max(*p));
+                    self.pending.insert(client, p);
                 }
                 self.propose(ctx, slot, entry);
             }
@@ -450,7 +559,7 @@ impl Leader {
         }
         if self
             .pending
-            .get(&req.client)
+            .get(req.client)
             .is_some_and(|r| *r >= req.req_id)
         {
             ctx.debug(format_args!(
@@ -471,13 +580,17 @@ impl Leader {
             let Some(req) = self.queue.pop_front() else {
                 return;
             };
-            while self.learner.knows(self.next_slot) || self.inflight.contains_key(&self.next_slot)
-            {
+            while self.learner.knows(self.next_slot) || self.inflight.contains_key(self.next_slot) {
                 self.next_slot += 1;
             }
             let slot = self.next_slot;
             self.next_slot += 1;
-            self.propose(ctx, slot, Entry::from_request(&req));
+            // The request is used up: its command moves into the entry rather than being copied.
+            self.propose(
+                ctx,
+                slot,
+                Entry::new(Some((req.client, req.req_id)), req.cmd),
+            );
         }
     }
 
@@ -503,7 +616,7 @@ impl Leader {
             slot,
             InFlight {
                 entry,
-                acks: Vec::new(),
+                acks: Acks::default(),
                 sent: ctx.now(),
             },
         );
@@ -520,7 +633,7 @@ impl Leader {
             return;
         }
         let quorum = self.cfg.quorum();
-        let Some(f) = self.inflight.get_mut(&slot) else {
+        let Some(f) = self.inflight.get_mut(slot) else {
             return;
         };
         if f.acks.contains(&from) {
@@ -530,7 +643,7 @@ impl Leader {
         if f.acks.len() < quorum {
             return;
         }
-        let Some(f) = self.inflight.remove(&slot) else {
+        let Some(f) = self.inflight.remove(slot) else {
             return;
         };
         ctx.info(format_args!(
@@ -539,8 +652,7 @@ impl Leader {
             self.cfg.acceptors.len(),
             f.entry.cmd
         ));
-        let cfg = Arc::clone(&self.cfg);
-        for t in others(&cfg, ctx.id()) {
+        for t in others(&self.cfg, ctx.id()) {
             ctx.send(
                 t,
                 Msg::Decision {
@@ -567,8 +679,8 @@ impl Leader {
         let pending = &mut self.pending;
         self.learner.apply_ready(ctx, |ctx, entry, result| {
             if let (true, Some((client, req))) = (active, entry.origin) {
-                if pending.get(&client) == Some(&req) {
-                    pending.remove(&client);
+                if pending.get(client) == Some(&req) {
+                    pending.remove(client);
                 }
                 ctx.send(
                     client,
@@ -586,8 +698,7 @@ impl Leader {
             ballot: self.ballot,
             chosen: self.learner.prefix(),
         };
-        let cfg = Arc::clone(&self.cfg);
-        ctx.broadcast(others(&cfg, ctx.id()), &msg);
+        ctx.broadcast(others(&self.cfg, ctx.id()), &msg);
     }
 
     fn tick(&mut self, ctx: &mut Ctx<'_, Msg, Timer>) {
@@ -681,4 +792,247 @@ fn others(cfg: &Config, me: NodeId) -> impl Iterator<Item = NodeId> + '_ {
         .copied()
         .filter(move |l| *l != me)
         .chain(cfg.replicas.iter().copied())
+}
+
+/// A key of a [`DenseMap`]: a number, and keys come in rough order (slots, node ids).
+trait DenseKey: Copy + Ord + fmt::Debug {
+    /// The key as a number.
+    fn index(self) -> u64;
+}
+
+impl DenseKey for Slot {
+    fn index(self) -> u64 {
+        self
+    }
+}
+
+impl DenseKey for NodeId {
+    fn index(self) -> u64 {
+        u64::from(self.0)
+    }
+}
+
+/// A map for the leader's per-slot and per-client bookkeeping, which it updates several times
+/// per request: the keys in use are few and close together (the slots in flight, the client
+/// ids), so a window of entries from the lowest key in use on does what a `BTreeMap` does
+/// without searching. A key far below the rest (a slot that stays in flight while many later
+/// ones are chosen) would stretch the window with every key added meanwhile, so when the
+/// window is mostly empty its lowest entries move to a `BTreeMap` aside: memory stays bounded
+/// by the keys in use. Iterates and prints in key order, as a `BTreeMap` does.
+#[derive(Clone)]
+struct DenseMap<K, V> {
+    /// The key of `window[0]`.
+    base: u64,
+    /// Entries for keys `base..base + window.len()`.
+    window: VecDeque<Option<(K, V)>>,
+    /// Entries with keys below `base`.
+    aside: BTreeMap<K, V>,
+    /// Entries in `window`.
+    filled: usize,
+}
+
+impl<K, V> Default for DenseMap<K, V> {
+    fn default() -> Self {
+        DenseMap {
+            base: 0,
+            window: VecDeque::new(),
+            aside: BTreeMap::new(),
+            filled: 0,
+        }
+    }
+}
+
+impl<K: DenseKey, V> DenseMap<K, V> {
+    fn len(&self) -> usize {
+        self.filled + self.aside.len()
+    }
+
+    /// The window entry for `k`, if `k` is in the window's range.
+    fn at(&self, k: K) -> Option<&Option<(K, V)>> {
+        let i = k.index().checked_sub(self.base)?;
+        self.window.get(usize::try_from(i).ok()?)
+    }
+
+    fn at_mut(&mut self, k: K) -> Option<&mut Option<(K, V)>> {
+        let i = k.index().checked_sub(self.base)?;
+        self.window.get_mut(usize::try_from(i).ok()?)
+    }
+
+    fn get(&self, k: K) -> Option<&V> {
+        if k.index() < self.base {
+            return self.aside.get(&k);
+        }
+        self.at(k)?.as_ref().map(|(_, v)| v)
+    }
+
+    fn get_mut(&mut self, k: K) -> Option<&mut V> {
+        if k.index() < self.base {
+            return self.aside.get_mut(&k);
+        }
+        self.at_mut(k)?.as_mut().map(|(_, v)| v)
+    }
+
+    fn contains_key(&self, k: K) -> bool {
+        self.get(k).is_some()
+    }
+
+    fn insert(&mut self, k: K, v: V) {
+        // Every key aside stays below `base`: an empty window moves to `k` unless that would
+        // put it below a key aside.
+        let idx = k.index();
+        let below_aside = (self.aside.last_key_value()).is_some_and(|(a, _)| a.index() >= idx);
+        if self.window.is_empty() && !below_aside {
+            self.base = idx;
+        }
+        if idx < self.base {
+            // A little below the window (a client with a lower id than those waiting): the
+            // window grows down to it. Far below: aside.
+            let gap = self.base - idx;
+            if below_aside || gap > self.window.len() as u64 + 64 {
+                self.aside.insert(k, v);
+                return;
+            }
+            for _ in 0..gap {
+                self.window.push_front(None);
+            }
+            self.base = idx;
+        }
+        let i = (k.index() - self.base) as usize;
+        if i >= self.window.len() {
+            self.window.resize_with(i + 1, || None);
+        }
+        if self.window[i].replace((k, v)).is_none() {
+            self.filled += 1;
+        }
+        // Mostly empty: move the lowest entries aside.
+        while self.window.len() > 1024 + 8 * self.filled {
+            if let Some(Some((k, v))) = self.window.pop_front() {
+                self.filled -= 1;
+                self.aside.insert(k, v);
+            }
+            self.base += 1;
+        }
+    }
+
+    fn remove(&mut self, k: K) -> Option<V> {
+        if k.index() < self.base {
+            return self.aside.remove(&k);
+        }
+        let (_, v) = self.at_mut(k)?.take()?;
+        self.filled -= 1;
+        while let Some(None) = self.window.front() {
+            self.window.pop_front();
+            self.base += 1;
+        }
+        Some(v)
+    }
+
+    fn clear(&mut self) {
+        self.window.clear();
+        self.aside.clear();
+        self.filled = 0;
+    }
+
+    /// Entries in key order.
+    fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        let window = self.window.iter().flatten().map(|(k, v)| (k, v));
+        self.aside.iter().chain(window)
+    }
+
+    /// Entries in key order, values mutable.
+    fn iter_mut(&mut self) -> impl Iterator<Item = (&K, &mut V)> {
+        let window = self.window.iter_mut().flatten().map(|(k, v)| (&*k, v));
+        self.aside.iter_mut().chain(window)
+    }
+}
+
+impl<K: DenseKey, V: fmt::Debug> fmt::Debug for DenseMap<K, V> {
+    /// As a `BTreeMap` prints: `{3: .., 4: ..}`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+#[cfg(test)]
+mod dense_map_tests {
+    use super::*;
+
+    #[test]
+    fn a_dense_map_behaves_and_prints_like_a_btree_map() {
+        // Keys mostly close together and increasing, as slots are; now and then far below
+        // (a slot kept in flight) or far above, to exercise the map aside.
+        let mut rng = synod_core::SimRng::new(11);
+        let mut dense: DenseMap<Slot, u64> = DenseMap::default();
+        let mut model: BTreeMap<Slot, u64> = BTreeMap::new();
+        let mut next: Slot = 1;
+        for step in 0..30_000u64 {
+            let k = match rng.below(20) {
+                0 => next.saturating_sub(rng.below(5_000)),
+                1 => next + 3_000 + rng.below(3_000),
+                _ => next.saturating_sub(rng.below(70)),
+            };
+            match rng.below(4) {
+                0 | 1 => {
+                    dense.insert(k, step);
+                    model.insert(k, step);
+                    next += 1;
+                }
+                2 => assert_eq!(dense.remove(k), model.remove(&k)),
+                _ => {
+                    if let Some(v) = dense.get_mut(k) {
+                        *v += 1;
+                    }
+                    if let Some(v) = model.get_mut(&k) {
+                        *v += 1;
+                    }
+                }
+            }
+            assert_eq!(dense.get(k), model.get(&k));
+            assert_eq!(dense.contains_key(k + 1), model.contains_key(&(k + 1)));
+            assert_eq!(dense.len(), model.len());
+            if step % 1_000 == 0 {
+                assert_eq!(format!("{dense:?}"), format!("{model:?}"));
+                let ordered: Vec<(Slot, u64)> = dense.iter_mut().map(|(k, v)| (*k, *v)).collect();
+                let want: Vec<(Slot, u64)> = model.iter().map(|(k, v)| (*k, *v)).collect();
+                assert_eq!(ordered, want);
+                assert!(dense.window.len() <= 1024 + 8 * dense.len() + 1);
+            }
+        }
+        dense.clear();
+        assert_eq!((dense.len(), format!("{dense:?}")), (0, "{}".to_string()));
+    }
+
+    #[test]
+    fn acks_count_find_and_print_like_a_vec() {
+        let mut acks = Acks::default();
+        let mut model = Vec::new();
+        for i in [3, 1, 4, 15, 9, 2, 6, 5, 35, 8] {
+            acks.push(NodeId(i));
+            model.push(NodeId(i));
+            assert_eq!(acks.len(), model.len());
+            assert_eq!(acks.as_slice(), model.as_slice());
+            assert_eq!(format!("{acks:?}"), format!("{model:?}"));
+            assert_eq!(format!("{acks:#?}"), format!("{model:#?}"));
+        }
+        assert!(acks.contains(&NodeId(35)) && acks.contains(&NodeId(4)));
+        assert!(!acks.contains(&NodeId(7)));
+    }
+
+    #[test]
+    fn an_emptied_window_never_moves_above_a_key_aside() {
+        let mut dense: DenseMap<Slot, &str> = DenseMap::default();
+        dense.insert(5_000, "window");
+        dense.insert(10, "aside");
+        assert_eq!(dense.remove(5_000), Some("window"));
+        dense.insert(8, "lower");
+        dense.insert(12, "higher");
+        assert_eq!(
+            (dense.get(8), dense.get(10), dense.get(12)),
+            (Some(&"lower"), Some(&"aside"), Some(&"higher"))
+        );
+        assert_eq!(
+            format!("{dense:?}"),
+            r#"{8: "lower", 10: "aside", 12: "higher"}"#
+        );
+    }
 }

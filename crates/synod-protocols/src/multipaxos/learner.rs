@@ -101,6 +101,11 @@ impl Learner {
         &self.store
     }
 
+    /// The exactly-once sessions of the store.
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
+    }
+
     /// Learn that `entry` is chosen in `slot` (emits `decide`). Returns false if it was known.
     pub fn learn(&mut self, ctx: &mut Ctx<'_, Msg, Timer>, slot: Slot, entry: Entry) -> bool {
         if slot == 0 || self.knows(slot) {
@@ -147,15 +152,28 @@ impl Learner {
             let Some(entry) = self.log[slot as usize - 1].as_ref() else {
                 continue;
             };
+            let noop;
             let (result, fresh) = match entry.origin {
-                Some(_) if self.no_sessions => (self.store.apply(&entry.cmd), true),
+                Some(_) if self.no_sessions => {
+                    noop = self.store.apply(&entry.cmd);
+                    (&noop, true)
+                }
                 Some((client, req)) => {
                     self.sessions
-                        .apply(&mut self.store, client, req, &entry.cmd)
+                        .apply_ref(&mut self.store, client, req, &entry.cmd)
                 }
-                None => (self.store.apply(&entry.cmd), true),
+                None => {
+                    noop = self.store.apply(&entry.cmd);
+                    (&noop, true)
+                }
             };
-            if fresh {
+            if fresh && self.out_of_order && slot > self.prefix {
+                ctx.warn(format_args!(
+                    "slot {slot}: {} -> {result} (BUG replica-out-of-order: applied on arrival, before slot {} is known)",
+                    entry.cmd,
+                    self.prefix + 1
+                ));
+            } else if fresh {
                 ctx.info(format_args!("slot {slot}: {} -> {result}", entry.cmd));
             } else if let Some((client, req)) = entry.origin {
                 ctx.dedup(client, req);
@@ -164,8 +182,8 @@ impl Learner {
                     entry.cmd
                 ));
             }
-            ctx.apply(slot, &Shown(entry, self.first_client), &result);
-            on_apply(ctx, entry, &result);
+            ctx.apply(slot, &Shown(entry, self.first_client), result);
+            on_apply(ctx, entry, result);
         }
     }
 

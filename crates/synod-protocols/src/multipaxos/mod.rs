@@ -12,6 +12,7 @@
 //!   for all slots, Phase 2 per slot with a window of slots in flight; heartbeats, failover.
 //! - [`replica`]: applies chosen commands in slot order to its own store, catches up on gaps.
 //! - [`learner`]: the log and the store, shared by leaders and replicas.
+//! - [`observer`]: the narration of the moment each slot is chosen.
 //! - `view`: the state `synod view` draws (slot tables, stores).
 //!
 //! Nodes are laid out `acceptor 1..`, `leader 1..`, `replica 1..`, then `client 1..`
@@ -22,6 +23,7 @@ pub mod acceptor;
 pub mod build;
 pub mod leader;
 pub mod learner;
+pub mod observer;
 pub mod replica;
 pub mod types;
 mod view;
@@ -36,6 +38,7 @@ pub use replica::Replica;
 pub use types::{BUGS, Ballot, Bug, Config, Entry, Epoch, Msg, Slot, Timer};
 
 use crate::kv::KvNode;
+use synod_core::inspect::Inspect;
 use synod_core::view::StateView;
 use synod_core::{Ctx, NodeId, NodeStatus, Process};
 
@@ -118,6 +121,14 @@ impl Process for Server {
 
     fn view(&self, v: &mut StateView) {
         Server::view(self, v);
+    }
+
+    fn inspect(&self, out: &mut Inspect<'_>) {
+        Server::inspect(self, out);
+    }
+
+    fn inspect_durable(d: &Durable, out: &mut Inspect<'_>) {
+        view::inspect_durable(d, out);
     }
 
     fn status(&self) -> NodeStatus {

@@ -39,6 +39,11 @@ impl Replica {
         &self.learner
     }
 
+    /// The leader it last heard a heartbeat from.
+    pub fn leader(&self) -> Option<NodeId> {
+        self.leader
+    }
+
     /// The node starts (or restarts, empty).
     pub fn on_start(&mut self, ctx: &mut Ctx<'_, Msg, Timer>) {
         ctx.info(format_args!(

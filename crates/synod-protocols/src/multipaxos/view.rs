@@ -1,14 +1,16 @@
 //! A Multi-Paxos node's state as `synod view` draws it: an acceptor's promise and what it
 //! accepted in each slot (the viewer's slot table, coloured by ballot); a leader's mode,
 //! ballot and proposals in flight; and, for leaders and replicas, the chosen slots and the
-//! store they were applied to.
+//! store they were applied to. `inspect` shows the same, with nodes by name and slots as
+//! `slot:ballot:command` rows.
 
-use super::Server;
 use super::acceptor::Acceptor;
 use super::leader::{Leader, Mode};
 use super::learner::Learner;
 use super::replica::Replica;
-use crate::view::{entry_stamp, store};
+use super::{Durable, Server};
+use crate::view::{entry_stamp, inspect_state_machine, store};
+use synod_core::inspect::Inspect;
 use synod_core::view::StateView;
 
 impl Server {
@@ -21,6 +23,101 @@ impl Server {
             Server::Replica(r) => replica(v, r),
         }
     }
+}
+
+impl Server {
+    /// Describe this server for `inspect`.
+    pub fn inspect(&self, out: &mut Inspect<'_>) {
+        match self {
+            Server::Acceptor(a) => inspect_acceptor(out, a),
+            Server::Leader(l) => inspect_leader(out, l),
+            Server::Replica(r) => {
+                out.node("leader", r.leader());
+                inspect_learner(out, r.learner());
+            }
+        }
+    }
+}
+
+/// Describe what a crashed server kept.
+pub(super) fn inspect_durable(d: &Durable, out: &mut Inspect<'_>) {
+    match d {
+        Durable::Acceptor(a) => inspect_acceptor(out, a),
+        Durable::Leader(l) => {
+            out.field("maxRound", l.max_round);
+        }
+        Durable::Nothing => {
+            out.field("kept", "nothing: a replica catches up from the leader");
+        }
+    }
+}
+
+/// An acceptor: its promise, and what it accepted in each slot (all of it durable).
+fn inspect_acceptor(out: &mut Inspect<'_>, a: &Acceptor) {
+    out.field("promised", a.promised);
+    let mut t = out.table("accepted", &["slot", "ballot", "command"]);
+    for (i, slot) in a.accepted.iter().enumerate() {
+        if let Some((b, e)) = slot {
+            t.row(|r| {
+                r.cell(i + 1).cell(b).cell(&e.cmd);
+            });
+        }
+    }
+}
+
+fn inspect_leader(out: &mut Inspect<'_>, l: &Leader) {
+    let mode = match l.mode() {
+        Mode::Standby => "standby",
+        Mode::Candidate => "candidate (Phase 1)",
+        Mode::Active => "leader (Phase 2)",
+    };
+    out.field("mode", mode);
+    out.field("ballot", l.ballot());
+    out.field("maxRound", l.max_round());
+    match l.mode() {
+        Mode::Candidate => {
+            let by = out.names(l.promised_by());
+            out.field("promised by", by);
+        }
+        Mode::Standby => {
+            out.node("leader", l.known_leader());
+        }
+        Mode::Active => {
+            out.field("nextSlot", l.next_slot());
+        }
+    }
+    let rows: Vec<(u64, String, String)> = l
+        .in_flight_by()
+        .map(|(slot, e, acks)| (slot, e.cmd.to_string(), out.names(acks)))
+        .collect();
+    let mut t = out.table("proposed", &["slot", "command", "accepted by"]);
+    for (slot, cmd, by) in rows {
+        t.row(|r| {
+            r.cell(slot).cell(cmd).cell(by);
+        });
+    }
+    let mut t = out.table("queued", &["request"]);
+    for req in l.queued() {
+        t.row(|r| {
+            r.cell(req);
+        });
+    }
+    inspect_learner(out, l.learner());
+}
+
+/// What a learner knows was chosen, and the store it applied it to.
+fn inspect_learner(out: &mut Inspect<'_>, l: &Learner) {
+    out.field("chosen", format_args!("every slot up to {}", l.prefix()));
+    out.field("applied", l.applied());
+    let mut t = out.table("log", &["slot", "command"]);
+    for slot in 1..=l.top() {
+        if let Some(e) = l.get(slot) {
+            t.row(|r| {
+                r.cell(slot).cell(&e.cmd);
+            });
+        }
+    }
+    inspect_state_machine(out, l.store(), l.sessions());
 }
 
 // Acceptors and learners mark each slot they change, so that a report lists their slots from

@@ -2,6 +2,7 @@
 //! builds (every node a server; no clients).
 
 use super::node::PaxosNode;
+use super::observer::ChosenObserver;
 use super::{BUGS, check, layout};
 use crate::protocol::{Campaign, Protocol};
 use crate::scenario::{Scenario, ScenarioError};
@@ -21,6 +22,29 @@ pub const PROTOCOL: Protocol = Protocol {
     validate: layout::validate,
     faults: &[],
     campaign: Campaign::DEFAULT,
+    legend: &[
+        (
+            "1.4",
+            "ballot 1.4: round 1 of proposer n4 (the higher round wins, then the higher proposer)",
+        ),
+        (
+            "[acceptor n2]",
+            "the part of n2 that speaks: proposer, acceptor or learner",
+        ),
+        (
+            "p1a, p1b",
+            "Phase 1: Prepare(ballot), and the Promise that reports what was accepted",
+        ),
+        (
+            "p2a, p2b, p3",
+            "Phase 2: Accept(ballot, value), Accepted; then Decide(value) to the learners",
+        ),
+        (
+            "\"n4\"",
+            "a value, quoted (each proposer proposes its own: its name, or `values`)",
+        ),
+        ("3/5", "3 of the 5 acceptors: a majority"),
+    ],
     build,
 };
 
@@ -36,5 +60,9 @@ fn build(s: &Scenario) -> Result<System, ScenarioError> {
         Box::new(move |id, durable| PaxosNode::new(shared.clone(), id, durable)),
     );
     sim.set_state_check(Box::new(check));
+    let mut observer = ChosenObserver::new(cfg.names.clone(), cfg.quorum());
+    sim.set_narrator(Box::new(move |node, nodes, out| {
+        observer.observe(node, nodes, out)
+    }));
     Ok(System::new(sim, servers))
 }

@@ -13,6 +13,7 @@
 //! - [`mod@layout`]: its keys, and from a scenario to nodes, names, values and timing ([`Config`]).
 //! - [`build`]: the scenario keys it takes, and the system it builds ([`PROTOCOL`]).
 //! - [`check`]: the validity state check.
+//! - [`observer`]: the narration of the moment a value is chosen.
 //! - [`sweep`]: one seed of a randomized fault sweep (tests, the benchmark).
 //! - `view`: the state `synod view` draws (ballots, promises, what was accepted and decided).
 //!
@@ -24,6 +25,7 @@ pub mod check;
 pub mod layout;
 pub mod msg;
 pub mod node;
+pub mod observer;
 pub mod proposer;
 pub mod sweep;
 mod view;

@@ -49,7 +49,8 @@ pub struct PaxosNode {
 }
 
 impl fmt::Debug for PaxosNode {
-    /// The node's state for `inspect`; the shared configuration is left out.
+    /// The node's state for debugging synod itself; the shared configuration is left out.
+    /// People read `inspect` (`view.rs`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PaxosNode")
             .field("id", &self.id)
@@ -380,7 +381,7 @@ impl PaxosNode {
                 "proposer",
                 me,
                 format_args!(
-                    "p1b quorum {n}/{total} for ballot {ballot}: IGNORING {v:?} accepted at {b} (bug ignore-p1b-values), proposing my own {value:?}"
+                    "p1b quorum {n}/{total} for ballot {ballot}: proposing my own {value:?} (BUG ignore-p1b-values: the reported {v:?}, accepted at {b}, is ignored; P2c requires proposing it); p2a Accept to {total} acceptors"
                 ),
             ),
             (None, None) => say(
@@ -632,7 +633,7 @@ impl Process for PaxosNode {
                         "acceptor",
                         me,
                         format_args!(
-                            "back from a crash with no memory of its promise or accepted value (bug forget-promise)"
+                            "back from a crash with nothing promised or accepted (BUG forget-promise: its promise and accepted proposal were not kept on disk)"
                         ),
                     );
                 } else {
@@ -708,6 +709,16 @@ impl Process for PaxosNode {
 
     fn view(&self, v: &mut synod_core::view::StateView) {
         PaxosNode::view(self, v);
+    }
+
+    /// A part per role (`view.rs`).
+    fn inspect(&self, out: &mut synod_core::inspect::Inspect<'_>) {
+        PaxosNode::inspect(self, out, self.cfg.quorum());
+    }
+
+    /// What it kept (`view.rs`).
+    fn inspect_durable(d: &Durable, out: &mut synod_core::inspect::Inspect<'_>) {
+        super::view::inspect_durable(d, out);
     }
 
     fn durable(&self) -> Durable {

@@ -1,7 +1,7 @@
 //! Raft as the registry lists it: the scenario keys it takes, and the system it builds
 //! (servers `n1`..`nN` or the names given, then the clients).
 
-use super::{BUGS, Bug, RaftChecker, RaftConfig, RaftNode, RaftServer};
+use super::{BUGS, Bug, CommitObserver, RaftChecker, RaftConfig, RaftNode, RaftServer};
 use crate::kv::{self, Workload};
 use crate::protocol::{Campaign, Protocol};
 use crate::scenario::{Scenario, ScenarioError};
@@ -89,6 +89,22 @@ pub const PROTOCOL: Protocol = Protocol {
     validate,
     faults: &[],
     campaign: Campaign::DEFAULT,
+    legend: &[
+        (
+            "[n4 leader t1]",
+            "n4 speaks, as leader of term 1 (or follower, candidate)",
+        ),
+        ("t3", "term 3"),
+        (
+            "9@t1",
+            "the end of a log: index 9, an entry of term 1 (votes compare these, 5.4.1)",
+        ),
+        ("3/5", "3 of the 5 servers: votes, or copies of an entry"),
+        (
+            "entry 8, commit 7",
+            "an AppendEntries brought entry 8; its leader has committed up to index 7",
+        ),
+    ],
     build,
 };
 
@@ -178,9 +194,9 @@ pub fn specs(names: &[String]) -> Vec<NodeSpec> {
 }
 
 /// A simulation of a Raft system: the servers `servers` (as many as `cfg.servers`), then
-/// `clients` clients. With `checks`, the live Figure 3 checks that read the servers' logs are
-/// installed (log matching, leader append-only, leader completeness, state machine safety of
-/// committed entries).
+/// `clients` clients, with the observer that narrates when entries become committed. With
+/// `checks`, the live Figure 3 checks that read the servers' logs are installed (log matching,
+/// leader append-only, leader completeness, state machine safety of committed entries).
 pub fn simulation(
     sim: SimConfig,
     cfg: RaftConfig,
@@ -201,6 +217,10 @@ pub fn simulation(
         workload,
         move |id, durable| RaftServer::new(cfg.clone(), id, durable),
     );
+    let mut observer = CommitObserver::new(names.clone());
+    s.set_narrator(Box::new(move |node, nodes, out| {
+        observer.observe(node, nodes, out)
+    }));
     if checks {
         let mut checker = RaftChecker::new(names);
         s.set_state_check(Box::new(move |nodes| checker.check(nodes)));

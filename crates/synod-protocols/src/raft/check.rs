@@ -17,12 +17,14 @@ use super::log::Entry;
 use super::node::{CLEAN, Role};
 use crate::kv::KvNode;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Incremental state of the Raft-specific live checks.
 #[derive(Debug)]
 pub struct RaftChecker {
-    /// (index, term) -> (term of the entry before, the entry).
-    entries: BTreeMap<(u64, u64), (u64, Entry)>,
+    /// (index, term) -> (term of the entry before, the entry), shared with the log that held
+    /// it first.
+    entries: BTreeMap<(u64, u64), (u64, Arc<Entry>)>,
     /// The term of each committed index (index 1 first) and who committed it first.
     committed: Vec<(u64, usize)>,
     /// The commit index seen at each server.
@@ -65,11 +67,12 @@ impl RaftChecker {
             if from != CLEAN {
                 s.dirty_from.set(CLEAN);
                 for idx in from..=log.last_index() {
-                    let Some(e) = log.get(idx) else { break };
+                    let Some(e) = log.get_shared(idx) else { break };
                     let prev_term = log.term_at(idx - 1).unwrap_or(0);
                     match self.entries.get(&(idx, e.term)) {
                         None => {
-                            self.entries.insert((idx, e.term), (prev_term, e.clone()));
+                            self.entries
+                                .insert((idx, e.term), (prev_term, Arc::clone(e)));
                         }
                         Some((pt, first)) if *pt != prev_term || first != e => {
                             return fail(

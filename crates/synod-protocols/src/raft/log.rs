@@ -4,6 +4,7 @@
 use crate::kv::Command;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 use synod_core::NodeId;
 
 /// One log entry: a command, the term in which a leader created it, and the client request it
@@ -26,9 +27,13 @@ impl fmt::Display for Entry {
 }
 
 /// A log: entries at indices `1..=last_index()`; index 0 is the empty prefix, with term 0.
+///
+/// Entries are immutable once created, so they are shared rather than copied: the leader's
+/// log, its `AppendEntries` and every follower's log hold one allocation per entry (copying
+/// entries into each `AppendEntries` was the costliest part of replication).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Log {
-    entries: Vec<Entry>,
+    entries: Vec<Arc<Entry>>,
 }
 
 impl Log {
@@ -53,6 +58,11 @@ impl Log {
 
     /// The entry at `index` (1-based).
     pub fn get(&self, index: u64) -> Option<&Entry> {
+        self.get_shared(index).map(|e| &**e)
+    }
+
+    /// The entry at `index` (1-based), as shared.
+    pub fn get_shared(&self, index: u64) -> Option<&Arc<Entry>> {
         index
             .checked_sub(1)
             .and_then(|i| self.entries.get(i as usize))
@@ -60,6 +70,11 @@ impl Log {
 
     /// Append an entry; returns its index.
     pub fn push(&mut self, e: Entry) -> u64 {
+        self.push_shared(Arc::new(e))
+    }
+
+    /// Append an entry that another log (or a message) shares; returns its index.
+    pub fn push_shared(&mut self, e: Arc<Entry>) -> u64 {
         self.entries.push(e);
         self.last_index()
     }
@@ -69,8 +84,8 @@ impl Log {
         self.entries.truncate(index.saturating_sub(1) as usize);
     }
 
-    /// Copies of at most `max` entries starting at `from` (1-based).
-    pub fn slice(&self, from: u64, max: usize) -> Vec<Entry> {
+    /// At most `max` entries starting at `from` (1-based), shared with this log.
+    pub fn slice(&self, from: u64, max: usize) -> Vec<Arc<Entry>> {
         let start = (from.max(1) - 1) as usize;
         if start >= self.entries.len() {
             return Vec::new();

@@ -13,14 +13,16 @@
 //!   ids make retries exactly-once, reads go through the log.
 //!
 //! Files: [`log`] (the log), [`msg`] (messages), [`node`] (one server), `check` (the live
-//! Figure 3 checks that need the servers' logs), [`build`] (the scenario keys it takes and the
-//! system it builds), `view` (the state `synod view` draws).
+//! Figure 3 checks that need the servers' logs), `observer` (the narration of the moment an
+//! entry becomes committed), [`build`] (the scenario keys it takes and the system it builds),
+//! `view` (the state `synod view` draws).
 
 pub mod build;
 mod check;
 pub mod log;
 pub mod msg;
 pub mod node;
+mod observer;
 #[cfg(test)]
 mod tests;
 mod view;
@@ -30,6 +32,7 @@ pub use check::RaftChecker;
 pub use log::{Entry, Log};
 pub use msg::RaftMsg;
 pub use node::{Durable, RaftServer, Role};
+pub use observer::CommitObserver;
 
 use crate::kv::{ClientTimer, KvNode, KvTimer};
 use synod_core::Time;

@@ -4,6 +4,7 @@ use super::log::Entry;
 use crate::kv::{KvMessage, Reply, Request};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 use synod_core::Message;
 
 /// A message between Raft nodes, or between a node and a client.
@@ -33,8 +34,8 @@ pub enum RaftMsg {
         prev_log_index: u64,
         /// The term of that entry (the consistency check).
         prev_log_term: u64,
-        /// The entries to store (empty for a heartbeat).
-        entries: Vec<Entry>,
+        /// The entries to store (empty for a heartbeat), shared with the leader's log.
+        entries: Vec<Arc<Entry>>,
         /// The leader's commit index.
         leader_commit: u64,
     },

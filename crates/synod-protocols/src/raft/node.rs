@@ -12,6 +12,7 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::Rc;
+use std::sync::Arc;
 use synod_core::view::Changed;
 use synod_core::{Ctx, Level, NodeId, NodeStatus, Process, Time};
 
@@ -99,6 +100,11 @@ pub struct RaftServer {
     in_log: BTreeMap<NodeId, (u64, u64)>,
     /// Scratch space for counting replicas.
     scratch: Vec<u64>,
+    /// Leader, narration only: the highest index it said it may not commit yet, being of an
+    /// older term (5.4.2), so that it says it once.
+    told_waiting: u64,
+    /// Planted bug `forget-vote-on-restart`, narration only: the vote the restart forgot.
+    forgot_vote: Option<NodeId>,
     /// For the live checks: the lowest log index changed since the checker last looked.
     pub(super) dirty_from: Cell<u64>,
     /// For the view: the lowest log index changed since the last report (see `view.rs`).
@@ -106,7 +112,8 @@ pub struct RaftServer {
 }
 
 impl std::fmt::Debug for RaftServer {
-    /// The server's state for `inspect` (configuration and checker bookkeeping left out).
+    /// The server's state for debugging synod itself (configuration and checker bookkeeping
+    /// left out); people read `inspect` (`view.rs`).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RaftServer")
             .field("me", &self.me)
@@ -128,8 +135,9 @@ impl RaftServer {
     /// A server, fresh (`None`) or restarted from what it kept on disk.
     pub fn new(cfg: Rc<RaftConfig>, me: NodeId, durable: Option<Durable>) -> Self {
         let mut d = durable.unwrap_or_default();
+        let mut forgot_vote = None;
         if cfg.bug == Some(Bug::ForgetVoteOnRestart) {
-            d.voted_for = None;
+            forgot_vote = d.voted_for.take();
         }
         let n = cfg.servers;
         RaftServer {
@@ -148,6 +156,8 @@ impl RaftServer {
             progress: vec![Progress::default(); n],
             in_log: BTreeMap::new(),
             scratch: Vec::with_capacity(n),
+            told_waiting: 0,
+            forgot_vote,
             dirty_from: Cell::new(1),
             view_log: Changed::default(),
         }
@@ -191,6 +201,24 @@ impl RaftServer {
     /// The store (the state machine).
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The exactly-once sessions of the state machine.
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
+    }
+
+    /// A leader's view of each other server (Figure 2, "volatile state on leaders"): the server,
+    /// its `nextIndex` and its `matchIndex`. Empty unless this server leads.
+    pub fn progress(&self) -> impl Iterator<Item = (NodeId, u64, u64)> + '_ {
+        let leads = self.role == Role::Leader;
+        self.peers().filter(move |_| leads).map(|p| {
+            (
+                p,
+                self.progress[p.index()].next,
+                self.progress[p.index()].matched,
+            )
+        })
     }
 
     /// A server's name, as the scenario names it (`n3`, `Taziri`).
@@ -297,14 +325,28 @@ impl RaftServer {
     ) {
         let cur = self.d.current_term;
         let free = self.d.voted_for.is_none() || self.d.voted_for == Some(from);
-        let up_to_date = self.cfg.bug == Some(Bug::VoteWithoutUpToDateCheck)
-            || self.d.log.is_behind_or_equal(last_log_term, last_log_index);
+        let unchecked = self.cfg.bug == Some(Bug::VoteWithoutUpToDateCheck);
+        let up_to_date = unchecked || self.d.log.is_behind_or_equal(last_log_term, last_log_index);
         let granted = term == cur && free && up_to_date;
         if granted {
             self.d.voted_for = Some(from);
             self.reset_election_timer(ctx);
         }
-        if ctx.log_enabled(Level::Info) {
+        if granted && unchecked && ctx.log_enabled(Level::Info) {
+            // The planted bug says what it skips; a vote the check would have refused is the
+            // one that breaks Raft, and is shown as a warning.
+            let (mine, mine_t) = (self.d.log.last_index(), self.d.log.last_term());
+            let behind = !self.d.log.is_behind_or_equal(last_log_term, last_log_index);
+            let level = if behind { Level::Warn } else { Level::Info };
+            let compare = if behind { "is behind" } else { "vs" };
+            ctx.log(
+                level,
+                format_args!(
+                    "RequestVote from {} for term {term}: yes (BUG vote-without-up-to-date-check: log not compared; its log {last_log_index}@t{last_log_term} {compare} mine {mine}@t{mine_t})",
+                    self.name(from)
+                ),
+            );
+        } else if ctx.log_enabled(Level::Info) {
             let why = if term < cur {
                 format!("no: its term {term} is stale")
             } else if !free {
@@ -363,6 +405,7 @@ impl RaftServer {
             };
         }
         self.in_log.clear();
+        self.told_waiting = 0;
         ctx.leads("leader", &TermEpoch(self.d.current_term));
         self.set_label(ctx);
         let idx = self.d.log.push(Entry {
@@ -420,7 +463,7 @@ impl RaftServer {
         term: u64,
         prev: u64,
         prev_term: u64,
-        entries: Vec<Entry>,
+        entries: Vec<Arc<Entry>>,
         leader_commit: u64,
     ) {
         let cur = self.d.current_term;
@@ -481,7 +524,15 @@ impl RaftServer {
                 ctx.send(from, reject(last + 1, 0));
                 return;
             }
-            Some(t) if t != prev_term && !skip_check => {
+            Some(t) if t != prev_term && skip_check => {
+                if ctx.log_enabled(Level::Info) {
+                    ctx.warn(format_args!(
+                        "AppendEntries from {} after index {prev}@t{prev_term}, but its entry {prev} has term {t}: accepted anyway (BUG no-consistency-check: prevLogIndex/prevLogTerm not checked)",
+                        self.name(from)
+                    ));
+                }
+            }
+            Some(t) if t != prev_term => {
                 let first = self.d.log.first_index_of_term_at(prev);
                 if ctx.log_enabled(Level::Info) {
                     ctx.info(format_args!(
@@ -506,10 +557,10 @@ impl RaftServer {
                 Some(_) => {
                     replaced.get_or_insert((idx, self.d.log.last_index()));
                     self.d.log.truncate_from(idx);
-                    self.d.log.push(e);
+                    self.d.log.push_shared(e);
                 }
                 None => {
-                    self.d.log.push(e);
+                    self.d.log.push_shared(e);
                 }
             }
             self.mark_dirty(idx);
@@ -525,20 +576,19 @@ impl RaftServer {
             ctx.catch_up(prev + 1, matched.min(leader_commit));
         }
         let old_commit = self.commit_index;
-        let old_applied = self.last_applied;
         let new_commit = leader_commit.min(matched);
         if new_commit > self.commit_index {
             self.commit_index = new_commit;
             ctx.commit(new_commit);
         }
         // The story (info) is what changed: new entries, a higher commit index; a heartbeat
-        // or a repeat of entries already stored is a detail (debug).
+        // or a repeat of entries already stored is a detail (debug). The entries it applies
+        // are narrated after it, one line each.
         let level = if fresh > 0 || self.commit_index > old_commit {
             Level::Info
         } else {
             Level::Debug
         };
-        self.apply_committed(ctx);
         if ctx.log_enabled(level) {
             let mut entries = match n {
                 0 => "heartbeat".to_string(),
@@ -553,23 +603,15 @@ impl RaftServer {
                 Some((i, j)) => format!(" (replaced conflicting entries {i}..{j})"),
                 None => String::new(),
             };
-            let applied = if self.last_applied > old_applied {
-                if self.last_applied == old_applied + 1 {
-                    format!(" -> applied {}", self.last_applied)
-                } else {
-                    format!(" -> applied {}..{}", old_applied + 1, self.last_applied)
-                }
-            } else {
-                String::new()
-            };
             ctx.log(
                 level,
                 format_args!(
-                    "AppendEntries from {}: {entries}, commit {leader_commit}{replaced}{applied}",
+                    "AppendEntries from {}: {entries}, commit {leader_commit}{replaced}",
                     self.name(from)
                 ),
             );
         }
+        self.apply_committed(ctx);
         ctx.send(
             from,
             RaftMsg::AppendReply {
@@ -675,6 +717,19 @@ impl RaftServer {
         }
         let term_ok = self.d.log.term_at(n) == Some(self.d.current_term);
         if !term_ok && self.cfg.bug != Some(Bug::CommitOldTerm) {
+            // Figure 8: an older term's entry on a majority can still be overwritten by a
+            // later leader, so it is not committed by counting; an entry of this term will
+            // commit it. Said once per index.
+            if n > self.told_waiting && ctx.log_enabled(Level::Info) {
+                self.told_waiting = n;
+                let on = self.progress.iter().filter(|p| p.matched >= n).count();
+                ctx.info(format_args!(
+                    "index {n} (term {}) is on {on}/{}, a majority, but only entries of my term {} commit by counting: waiting (5.4.2)",
+                    self.d.log.term_at(n).unwrap_or(0),
+                    self.cfg.servers,
+                    self.d.current_term
+                ));
+            }
             return false;
         }
         let old = self.commit_index;
@@ -687,18 +742,18 @@ impl RaftServer {
             } else {
                 format!("indices {}..{n}", old + 1)
             };
-            let note = if term_ok {
-                String::new()
+            let servers = self.cfg.servers;
+            if term_ok {
+                ctx.info(format_args!(
+                    "{which} replicated on {on}/{servers}, committed"
+                ));
             } else {
-                format!(
-                    " (entry of older term {}: committed by counting!)",
-                    self.d.log.term_at(n).unwrap_or(0)
-                )
-            };
-            ctx.info(format_args!(
-                "{which} replicated on {on}/{}, committed{note}",
-                self.cfg.servers
-            ));
+                ctx.warn(format_args!(
+                    "{which} replicated on {on}/{servers}, committed (BUG commit-old-term: index {n} is of term {}, not my term {}: committed by counting replicas, which 5.4.2 forbids)",
+                    self.d.log.term_at(n).unwrap_or(0),
+                    self.d.current_term
+                ));
+            }
         }
         self.apply_committed(ctx);
         true
@@ -712,28 +767,37 @@ impl RaftServer {
             let Some(e) = self.d.log.get(idx) else {
                 break;
             };
+            // Every server applies; only the leader answers, so only it copies the result.
+            let noop;
             let result = match e.req {
                 Some((client, req_id)) => {
                     let (result, fresh) =
-                        self.sessions.apply(&mut self.store, client, req_id, &e.cmd);
+                        self.sessions
+                            .apply_ref(&mut self.store, client, req_id, &e.cmd);
                     if !fresh {
                         ctx.dedup(client, req_id);
                     }
                     result
                 }
-                None => self.store.apply(&e.cmd),
-            };
-            ctx.apply(idx, &e.cmd, &result);
-            if self.role == Role::Leader {
-                if let Some((client, req_id)) = e.req {
-                    if ctx.log_enabled(Level::Info) {
-                        ctx.info(format_args!(
-                            "applies {idx}: {} -> {result}, replies to client",
-                            e.cmd
-                        ));
-                    }
-                    ctx.send(client, RaftMsg::Reply(Reply::Done { req_id, result }));
+                None => {
+                    noop = self.store.apply(&e.cmd);
+                    &noop
                 }
+            };
+            ctx.apply(idx, &e.cmd, result);
+            // Every server narrates what it applies (no-ops change nothing and are left out);
+            // the leader also answers the client.
+            let Some((client, req_id)) = e.req else {
+                continue;
+            };
+            let leads = self.role == Role::Leader;
+            if ctx.log_enabled(Level::Info) {
+                let reply = if leads { ", replies to client" } else { "" };
+                ctx.info(format_args!("applies {idx}: {} -> {result}{reply}", e.cmd));
+            }
+            if leads {
+                let result = result.clone();
+                ctx.send(client, RaftMsg::Reply(Reply::Done { req_id, result }));
             }
         }
     }
@@ -803,14 +867,26 @@ impl Process for RaftServer {
         self.set_label(ctx);
         if self.d.log.last_index() == 0 && self.d.current_term == 0 {
             ctx.info("starting as a follower, empty log");
-        } else {
-            ctx.info(format_args!(
-                "restarting from disk: term {}, voted for {}, log of {} entries (last term {}); commit index and store are rebuilt",
+        } else if ctx.log_enabled(Level::Info) {
+            let forgot = match self.forgot_vote {
+                Some(v) => format!(
+                    " (BUG forget-vote-on-restart: its vote for {} was not read back)",
+                    self.name(v)
+                ),
+                None => String::new(),
+            };
+            let line = format!(
+                "restarting from disk: term {}, voted for {}{forgot}, log of {} entries (last term {}); commit index and store are rebuilt",
                 self.d.current_term,
                 self.d.voted_for.map_or("nobody", |v| self.name(v)),
                 self.d.log.last_index(),
                 self.d.log.last_term()
-            ));
+            );
+            if forgot.is_empty() {
+                ctx.info(line);
+            } else {
+                ctx.warn(line);
+            }
         }
         self.reset_election_timer(ctx);
     }
@@ -964,5 +1040,15 @@ impl Process for RaftServer {
     /// What `synod view` draws (`view.rs`).
     fn view(&self, v: &mut synod_core::view::StateView) {
         RaftServer::view(self, v);
+    }
+
+    /// Figure 2's state, as the paper names it (`view.rs`).
+    fn inspect(&self, out: &mut synod_core::inspect::Inspect<'_>) {
+        RaftServer::inspect(self, out);
+    }
+
+    /// Figure 2's persistent state (`view.rs`).
+    fn inspect_durable(d: &Durable, out: &mut synod_core::inspect::Inspect<'_>) {
+        super::view::inspect_durable(d, out);
     }
 }

@@ -81,7 +81,7 @@ fn append(term: u64, prev: u64, prev_term: u64, entries: Vec<Entry>, commit: u64
         term,
         prev_log_index: prev,
         prev_log_term: prev_term,
-        entries,
+        entries: entries.into_iter().map(std::sync::Arc::new).collect(),
         leader_commit: commit,
     }
 }

@@ -1,9 +1,13 @@
 //! A Raft server's state as `synod view` draws it: the fields of Figure 2 (role, current
 //! term, vote, commit index, last applied), the log as a table (index -> term, command; the
-//! viewer's log grid colours cells by term, as Figure 8 does) and the store.
+//! viewer's log grid colours cells by term, as Figure 8 does) and the store; and as `inspect`
+//! shows it, with Figure 2's names (`currentTerm`, `votedFor`, `log[]`, `commitIndex`,
+//! `lastApplied`, `nextIndex[]`, `matchIndex[]`).
 
-use super::node::RaftServer;
-use crate::view::{entry_stamp, store};
+use super::log::Log;
+use super::node::{Durable, RaftServer};
+use crate::view::{entry_stamp, inspect_state_machine, store};
+use synod_core::inspect::Inspect;
 use synod_core::view::StateView;
 
 impl RaftServer {
@@ -35,4 +39,52 @@ impl RaftServer {
         }
         store(v, self.store());
     }
+}
+
+impl RaftServer {
+    /// Describe this server for `inspect`: Figure 2's state, nodes by name, the log as
+    /// `index:term:command` rows.
+    pub fn inspect(&self, out: &mut Inspect<'_>) {
+        out.field("role", self.role().name());
+        out.field("currentTerm", self.term());
+        out.node("votedFor", self.voted_for());
+        out.node("leader", self.leader());
+        out.field("commitIndex", self.commit_index());
+        out.field("lastApplied", self.last_applied());
+        log(out, self.log());
+        let progress: Vec<_> = self.progress().collect();
+        if !progress.is_empty() {
+            let show = |pick: fn(&(synod_core::NodeId, u64, u64)) -> u64, out: &Inspect<'_>| {
+                progress
+                    .iter()
+                    .map(|p| format!("{} {}", out.name(p.0), pick(p)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let next = show(|p| p.1, out);
+            let matched = show(|p| p.2, out);
+            out.field("nextIndex", next);
+            out.field("matchIndex", matched);
+        }
+        inspect_state_machine(out, self.store(), self.sessions());
+    }
+}
+
+/// The log as `index:term:command` rows.
+fn log(out: &mut Inspect<'_>, log: &Log) {
+    let mut t = out.table("log", &["index", "term", "command"]);
+    for i in 1..=log.last_index() {
+        if let Some(e) = log.get(i) {
+            t.row(|r| {
+                r.cell(i).cell(e.term).cell(&e.cmd);
+            });
+        }
+    }
+}
+
+/// Describe what a crashed server kept: Figure 2's persistent state.
+pub(super) fn inspect_durable(d: &Durable, out: &mut Inspect<'_>) {
+    out.field("currentTerm", d.current_term);
+    out.node("votedFor", d.voted_for);
+    log(out, &d.log);
 }

@@ -66,6 +66,18 @@ pub struct RequestSpec {
     pub line: usize,
 }
 
+/// A note of the scenario (`[[note]]`): a sentence the narration, the viewer, the REPL and
+/// the game show when the clock reaches `at` (the story a scenario tells, step by step).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NoteSpec {
+    /// When it is shown.
+    pub at: Time,
+    /// What it says (runs of white space, line breaks included, read as one space).
+    pub text: String,
+    /// The line of its `at_ms` (0 for notes not read from a file).
+    pub line: usize,
+}
+
 /// What a run is expected to show. Unset expectations are not checked.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Expect {
@@ -215,6 +227,8 @@ pub struct Scenario {
     pub faults: Vec<FaultSpec>,
     /// Client requests from outside the workload.
     pub requests: Vec<RequestSpec>,
+    /// The notes, in the order written.
+    pub notes: Vec<NoteSpec>,
     /// Expectations.
     pub expect: Expect,
 }
@@ -235,6 +249,7 @@ impl Scenario {
             net: NetConfig::default(),
             faults: Vec::new(),
             requests: Vec::new(),
+            notes: Vec::new(),
             expect: Expect::default(),
         }
     }
@@ -415,8 +430,8 @@ impl Scenario {
     }
 
     /// What is suspicious but not wrong in this scenario, for the nodes `specs` it builds:
-    /// a restart of a node that no fault crashed before, a fault or request after the time
-    /// limit, a request to a node that is not a client. Each names the file and the line.
+    /// a restart of a node that no fault crashed before, a fault, request or note after the
+    /// time limit, a request to a node that is not a client. Each names the file and the line.
     /// (A second restart after one crash is not flagged: a campaign's final repair restarts
     /// every server, whether or not it is down.)
     pub fn warnings(&self, specs: &[NodeSpec]) -> Vec<ScenarioError> {
@@ -453,6 +468,17 @@ impl Scenario {
                     format!(
                         "a fault at {}, after the run ends (until {}): it never strikes",
                         f.at, self.until
+                    ),
+                ));
+            }
+        }
+        for n in &self.notes {
+            if n.at > self.until {
+                out.push(self.error(
+                    Some(n.line),
+                    format!(
+                        "a note at {}, after the run ends (until {}): it is never shown",
+                        n.at, self.until
                     ),
                 ));
             }

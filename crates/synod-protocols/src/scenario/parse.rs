@@ -4,7 +4,9 @@
 //! errors; so are values out of range, with the file, the line and the key.
 
 use super::source::{Entry, Source, Table, describe};
-use super::{DEFAULT_PROTOCOL, Expect, FaultAction, FaultSpec, MAX_BYTES, RequestSpec, Scenario};
+use super::{
+    DEFAULT_PROTOCOL, Expect, FaultAction, FaultSpec, MAX_BYTES, NoteSpec, RequestSpec, Scenario,
+};
 use crate::protocol::{Protocol, Registry};
 use crate::settings::{Kind, MAX_MS, Setting, Settings, Value, ms_text};
 use synod_core::{ClientOp, Time};
@@ -47,6 +49,8 @@ pub const CORE_KEYS: &[&str] = &[
     "request.op",
     "request.key",
     "request.value",
+    "note.at_ms",
+    "note.text",
     "expect.all_requests_complete",
     "expect.linearizable",
     "expect.converged",
@@ -123,6 +127,9 @@ pub fn parse(
     }
     if let Some(e) = top.take("request") {
         s.requests = requests(&src, &e)?;
+    }
+    if let Some(e) = top.take("note") {
+        s.notes = notes(&src, &e)?;
     }
     if let Some(e) = top.take("expect") {
         s.expect = expect(&src, &e, protocol)?;
@@ -644,6 +651,40 @@ fn requests(src: &Source<'_>, e: &Entry<'_, '_>) -> Result<Vec<RequestSpec>, sup
     Ok(out)
 }
 
+/// `[[note]]` tables: `at_ms` and `text`.
+fn notes(src: &Source<'_>, e: &Entry<'_, '_>) -> Result<Vec<NoteSpec>, super::ScenarioError> {
+    let tables = e.tables().map_err(|m| src.at(e, m))?;
+    let mut out = Vec::with_capacity(tables.len());
+    for mut t in tables {
+        let header = src.line(t.span.start);
+        let missing = |k: &str| {
+            src.error(
+                Some(header),
+                format!("a [[note]] needs `{k}` (it takes at_ms and text)"),
+            )
+        };
+        let (at, line) = match t.take("at_ms") {
+            Some(a) => (at_ms(src, &a, "a note")?, src.line(a.key_span.start)),
+            None => return Err(missing("at_ms")),
+        };
+        let text = t.take("text").ok_or_else(|| missing("text"))?;
+        let raw = text.string().map_err(|m| src.at(&text, m))?;
+        let words: Vec<&str> = raw.split_whitespace().collect();
+        if words.is_empty() {
+            return Err(src.at(&text, "a note says something: the text is empty"));
+        }
+        if let Some(x) = t.rest().into_iter().next() {
+            return Err(unknown(src, "note", &x));
+        }
+        out.push(NoteSpec {
+            at,
+            text: words.join(" "),
+            line,
+        });
+    }
+    Ok(out)
+}
+
 /// `[expect]`.
 fn expect(
     src: &Source<'_>,
@@ -838,7 +879,7 @@ fn unknown_top(
             ),
         );
     }
-    let mut tables: Vec<&str> = vec!["network", "fault", "request", "expect"];
+    let mut tables: Vec<&str> = vec!["network", "fault", "request", "note", "expect"];
     tables.extend(protocol.tables());
     src.error(
         line,

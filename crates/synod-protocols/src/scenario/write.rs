@@ -45,8 +45,9 @@ fn value(kind: &Kind, v: &Value) -> String {
 }
 
 impl Scenario {
-    /// The scenario as a TOML file that parses back to the same scenario: every top-level key,
-    /// the network, and the protocol's settings that were given (the others keep the
+    /// The scenario as a TOML file that parses back to the same scenario: every
+    /// top-level key, the network, the faults, requests and notes, and the protocol's settings
+    /// that were given (the others keep the
     /// protocol's documented defaults).
     pub fn to_toml(&self) -> String {
         let mut o = String::new();
@@ -135,6 +136,14 @@ impl Scenario {
             if let Some(v) = &r.op.value {
                 let _ = writeln!(o, "value = {}", toml_str(v));
             }
+        }
+        for n in &self.notes {
+            let _ = writeln!(
+                o,
+                "\n[[note]]\nat_ms = {}\ntext = {}",
+                ms(n.at),
+                toml_str(&n.text)
+            );
         }
         let e = &self.expect;
         let mut expect = String::new();

@@ -20,6 +20,10 @@ pub const PROTOCOL: Protocol = Protocol {
     validate: no_rules,
     faults: &[],
     campaign: Campaign::DEFAULT,
+    legend: &[(
+        "PUT \"a\" = \"v\" -> OK",
+        "a command and the store's answer (a value, OK or ERROR ...)",
+    )],
     build,
 };
 

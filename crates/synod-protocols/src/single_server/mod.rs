@@ -14,6 +14,7 @@ pub use build::PROTOCOL;
 use crate::kv::{ClientTimer, KvMessage, KvNode, Reply, Request, Sessions, Store};
 use serde::Serialize;
 use std::fmt;
+use synod_core::inspect::Inspect;
 use synod_core::view::StateView;
 use synod_core::{Ctx, Message, NodeId, NodeStatus, Process};
 
@@ -136,5 +137,16 @@ impl Process for Server {
     fn view(&self, v: &mut StateView) {
         v.field("applied", self.durable.applied);
         crate::view::store(v, &self.durable.store);
+    }
+
+    /// Everything is durable: the same as what it keeps.
+    fn inspect(&self, out: &mut Inspect<'_>) {
+        Self::inspect_durable(&self.durable, out);
+    }
+
+    /// How many commands it applied, its store and its sessions.
+    fn inspect_durable(d: &Durable, out: &mut Inspect<'_>) {
+        out.field("applied", d.applied);
+        crate::view::inspect_state_machine(out, &d.store, &d.sessions);
     }
 }

@@ -12,18 +12,23 @@
   const D = JSON.parse(document.getElementById('data').textContent);
   const S = D.strings;
   const KINDS = ['start', 'crash', 'restart', 'send', 'deliver', 'drop', 'timer', 'fault',
-    'invoke', 'return', 'decide', 'apply', 'role', 'commit', 'other'];
+    'invoke', 'return', 'decide', 'apply', 'role', 'commit', 'other', 'note'];
   const K = {}; KINDS.forEach((k, i) => { K[k] = i; });
   const ROLE_COLOURS = { leader: '#f2b705', candidate: '#ef7d14', follower: '#9cc3e6',
     standby: '#c9c9c9', proposer: '#b9a4d6' };
+  // A role known by no name above is coloured by what it means (the trace's leadership): a
+  // primary that leads as a leader does, a replica that seeks to lead as a candidate.
+  const LEADERSHIP_COLOURS = { leads: ROLE_COLOURS.leader, seeks: ROLE_COLOURS.candidate, follows: ROLE_COLOURS.follower };
+  function roleColour(g) { return ROLE_COLOURS[g.role] || LEADERSHIP_COLOURS[g.lead] || '#d9d9d9'; }
   const OP_COLOURS = ['#24a35a', '#ef9314', '#8a8f98', '#c7cad0'];
   const OP_CLASSES = ['ok', 'error', 'unknown (timed out)', 'pending'];
   // Colours of terms and ballots in the log grid and slot table (Figure 8 colours each term).
   const EPOCH_COLOURS = ['#d9d9d9', '#8ecae6', '#f4a261', '#90be6d', '#e76f51', '#b5a1e0',
     '#f9c74f', '#4d908e', '#f28482', '#84a59d', '#c9ada7'];
-  const RED = '#c62828';
-  // The axis band: tick labels on top, fault labels in two rows below them.
-  const GUTTER = 104, AXIS = 44, FAULT_ROW = 17, MAX_ARROWS = 12000, HEADS_BELOW = 3000, MARKS_BELOW = 25000;
+  const RED = '#c62828', NOTE_BLUE = '#1f5fbf';
+  // The axis band: tick labels on top, fault labels in two rows below them, and the notes'
+  // flags in a row of their own when the run has notes.
+  const GUTTER = 104, AXIS = D.ev.k.includes(K.note) ? 60 : 44, FAULT_ROW = 17, MAX_ARROWS = 12000, HEADS_BELOW = 3000, MARKS_BELOW = 25000;
 
   // ---------------------------------------------------------------- decoding
   function undelta(a) {
@@ -65,7 +70,25 @@
   // The most severe narration of each event (to mark warnings and errors on the lanes).
   const evLevel = new Int8Array(N).fill(9);
   for (let i = 0; i < NL; i++) if (L.l[i] < evLevel[logE[i]]) evLevel[logE[i]] = L.l[i];
-  const infoLogs = []; for (let i = 0; i < NL; i++) if (L.l[i] <= 2) infoLogs.push(i);
+  // The story told at info level, in the order of the run: the narration (a node's, or the
+  // cluster observer's when a line has no node) and the scenario's notes.
+  const notes = []; for (let i = 0; i < N; i++) if (evK[i] === K.note) notes.push(i);
+  const story = [];
+  {
+    let j = 0;
+    const say = i => {
+      const e = logE[i], n = L.n[i];
+      const who = n >= 0 ? name(n) : evK[e] === K.fault ? 'fault' : 'observer';
+      story.push({ e, who, text: S[L.s[i]], cls: 'lvl' + L.l[i] + (n < 0 ? ' observer' : '') });
+    };
+    for (let i = 0; i < NL; i++) {
+      if (L.l[i] > 2) continue;
+      while (j < notes.length && notes[j] <= logE[i]) { story.push({ e: notes[j], who: 'note', text: S[evA[notes[j]]], cls: 'note' }); j++; }
+      say(i);
+    }
+    for (; j < notes.length; j++) story.push({ e: notes[j], who: 'note', text: S[evA[notes[j]]], cls: 'note' });
+  }
+  const storyE = story.map(x => x.e);
 
   // State: per node, per key, the history of values (event index, string index or -1).
   const state = [];
@@ -92,6 +115,12 @@
       t.order = [...t.rows.keys()].sort(t.numeric ? (a, b) => a - b : undefined);
     }
   }
+  // A log whose cells start with a term (Raft) is coloured by term; one whose cells are
+  // commands (VR's log carries no epoch) by command. Decided once, from every cell the trace
+  // ever holds, so that the grid's title does not change with the cursor (an empty log at the
+  // start says nothing).
+  const logByCommand = state.some(st => st.tables.has('log') &&
+    [...st.tables.get('log').rows.values()].some(h => h.v.some(v => v >= 0 && !/^\d/.test(S[v]))));
   function valueAt(h, c) {
     if (!h) return undefined;
     let lo = 0, hi = h.e.length - 1, found = -1;
@@ -110,7 +139,7 @@
   // Down times and role segments, per node (computed by the CLI).
   // A node still down at the end of the trace stays down forever.
   const down = D.down.map(spans => spans.map(([a, b]) => [a, b < 0 ? Infinity : b]));
-  const roles = D.roles.map(segs => segs.map(([t, r, e]) => ({ t, role: S[r], epoch: S[e] })));
+  const roles = D.roles.map(segs => segs.map(([t, r, e, l]) => ({ t, role: S[r], epoch: S[e], lead: S[l] })));
   function isDown(n, t) { return down[n].some(([a, b]) => a <= t && t < b); }
   function roleAt(n, t) {
     const segs = roles[n]; let cur = null;
@@ -160,7 +189,7 @@
   };
   // What was drawn, for tests and for the benchmark (window.synodView.scene).
   const scene = { lanes: [], arrowsVisible: 0, arrowsDrawn: 0, stride: 1, ops: 0, marks: 0,
-    faults: [], bands: 0, roleSegments: 0, violationX: null, linMarks: 0, grid: [], commits: [], fields: [], frames: 0 };
+    faults: [], notes: [], note: null, bands: 0, roleSegments: 0, violationX: null, linMarks: 0, grid: [], commits: [], fields: [], frames: 0 };
 
   const wrap = $('diagram-wrap'), base = $('diagram'), over = $('overlay'), ovw = $('overview');
   const bctx = base.getContext('2d'), octx = over.getContext('2d'), vctx = ovw.getContext('2d');
@@ -227,7 +256,7 @@
     const ctx = bctx, W = ui.width, H = ui.height;
     ctx.clearRect(0, 0, W, H);
     ctx.fillStyle = '#fff'; ctx.fillRect(0, 0, W, H);
-    scene.lanes = []; scene.faults = []; scene.bands = 0; scene.roleSegments = 0; scene.marks = 0;
+    scene.lanes = []; scene.faults = []; scene.notes = []; scene.bands = 0; scene.roleSegments = 0; scene.marks = 0;
     scene.ops = 0; scene.violationX = null; scene.linMarks = 0;
     const lanes = ui.lanes, lh = ui.laneH;
     const x0 = GUTTER, x1 = W - 8;
@@ -260,12 +289,13 @@
         const a = segs[i].t, b = i + 1 < segs.length ? segs[i + 1].t : END;
         if (b < ui.t0 || a > ui.t1) continue;
         const xa = Math.max(x0, tx(a)), xb = Math.min(x1, tx(b));
-        ctx.fillStyle = ROLE_COLOURS[segs[i].role] || '#d9d9d9';
+        ctx.fillStyle = roleColour(segs[i]);
         ctx.fillRect(xa, laneTop(l) + 1, Math.max(1, xb - xa), 6);
         scene.roleSegments++;
         if (xb - xa > 30) {
-          ctx.fillStyle = segs[i].role === 'leader' ? '#7a5a00' : '#555';
-          const label = (segs[i].role === 'leader' ? '\u265b ' : '') + segs[i].role + ' ' + segs[i].epoch;
+          const leads = segs[i].lead === 'leads';
+          ctx.fillStyle = leads ? '#7a5a00' : '#555';
+          const label = (leads ? '\u265b ' : '') + segs[i].role + ' ' + segs[i].epoch;
           ctx.fillText(fit(ctx, label, xb - xa - 5), xa + 3, laneTop(l) + 8);
         }
       }
@@ -402,6 +432,21 @@
       }
       scene.faults.push({ t: f.t, text: f.text, x });
     });
+    // The scenario's notes: a blue flag on the time axis, numbered in the run's order, and a
+    // dotted line down the lanes; the text is in the Note card when the cursor passes it.
+    ctx.font = 'bold 9px system-ui, sans-serif'; ctx.textAlign = 'center';
+    for (let j = lowerBound(notes, i0, notes.length); j < notes.length && notes[j] < i1; j++) {
+      const x = tx(evT[notes[j]]);
+      ctx.strokeStyle = NOTE_BLUE; ctx.setLineDash([1, 3]); ctx.lineWidth = 1;
+      ctx.beginPath(); ctx.moveTo(x, AXIS); ctx.lineTo(x, laneTop(lanes.length)); ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.fillStyle = NOTE_BLUE;
+      ctx.beginPath(); ctx.moveTo(x - 7, AXIS - 13); ctx.lineTo(x + 7, AXIS - 13); ctx.lineTo(x + 7, AXIS - 4);
+      ctx.lineTo(x + 1, AXIS - 4); ctx.lineTo(x, AXIS); ctx.lineTo(x - 1, AXIS - 4); ctx.lineTo(x - 7, AXIS - 4); ctx.fill();
+      ctx.fillStyle = '#fff'; ctx.fillText(String(j + 1), x, AXIS - 5.5);
+      scene.notes.push({ t: evT[notes[j]], x, y: AXIS - 9, n: j + 1, text: S[evA[notes[j]]] });
+    }
+    ctx.textAlign = 'start';
     // The violation.
     if (D.violation) {
       const t = evT[D.violation.e];
@@ -551,7 +596,7 @@
         marks[l] = document.createElement('span'); marks[l].className = 'lane-mark'; wrap.appendChild(marks[l]);
       }
       const n = ui.lanes[l], r = roleAt(n, t);
-      const mark = isDown(n, t) ? '\u2716' : r && r.role === 'leader' ? '\u265b' : '';
+      const mark = isDown(n, t) ? '\u2716' : r && r.lead === 'leads' ? '\u265b' : '';
       if (marks[l].textContent !== mark) {
         marks[l].textContent = mark;
         marks[l].className = 'lane-mark' + (mark === '\u265b' ? ' crown' : '');
@@ -616,6 +661,7 @@
       case K.apply: return `${name(n)} applies #${a}: ${S[b]}`;
       case K.role: return `${name(n)} becomes ${S[a]} (${S[b]})`;
       case K.commit: return `${name(n)}: commit index \u2192 ${a}`;
+      case K.note: return `note: ${S[a]}`;
       default: return `${name(n)}: ${S[a]}`;
     }
   }
@@ -729,7 +775,7 @@
       return { r, dn, commit, cells };
     });
     for (const k of chosen) sig += '|c' + k;
-    const title = tables.includes('log') ? 'Log (cells: term; bar: commit index)' : 'Slots (' + tables.join(', ') + '; cells: ballot or command)';
+    const title = tables.includes('log') ? `Log (cells: ${logByCommand ? 'command' : 'term'}; bar: commit index)` : 'Slots (' + tables.join(', ') + '; cells: ballot or command)';
     if ($('grid-title').textContent !== title) $('grid-title').textContent = title;
     const paint = sig !== gridSig;
     gridSig = sig;
@@ -805,16 +851,16 @@
   }
 
   function updateNarration(c) {
-    // The info-level story around the cursor.
-    let lo = 0, hi = infoLogs.length;
-    while (lo < hi) { const m = (lo + hi) >> 1; if (logE[infoLogs[m]] <= c) lo = m + 1; else hi = m; }
-    const first = Math.max(0, lo - 8), last = Math.min(infoLogs.length, lo + 8);
+    // The info-level story around the cursor, and the last note shown by then.
+    const lo = upperBound(storyE, c, story.length);
+    const first = Math.max(0, lo - 8), last = Math.min(story.length, lo + 8);
     let html = '';
     for (let j = first; j < last; j++) {
-      const li = infoLogs[j], e = logE[li];
-      const cls = (j === lo - 1 ? 'now ' : '') + (e > c ? 'after ' : '') + 'lvl' + L.l[li];
-      html += `<li class="${cls}" data-e="${e}"><span class="t">${fmtT(evT[e])}</span> [${esc(name(evN[e]))}] ${esc(S[L.s[li]])}</li>`;
+      const x = story[j], e = x.e;
+      const cls = (j === lo - 1 ? 'now ' : '') + (e > c ? 'after ' : '') + x.cls;
+      html += `<li class="${cls}" data-e="${e}"><span class="t">${fmtT(evT[e])}</span> [${esc(x.who)}] ${esc(x.text)}</li>`;
     }
+    updateNote(c);
     if (!html) html = '<li class="hint">no narration</li>';
     if (html !== lastNarr) {
       const ol = $('narration'); ol.innerHTML = html; lastNarr = html;
@@ -823,17 +869,28 @@
     }
   }
 
+  let lastNote = -2;
+  function updateNote(c) {
+    const j = upperBound(notes, c, notes.length) - 1;
+    scene.note = j >= 0 ? { n: j + 1, t: evT[notes[j]], text: S[evA[notes[j]]] } : null;
+    if (j === lastNote) return;
+    lastNote = j;
+    $('note-card').hidden = !notes.length;
+    $('note-head').textContent = j >= 0 ? `Note ${j + 1} of ${notes.length}, at ${fmtT(evT[notes[j]])}` : `Notes (${notes.length})`;
+    $('note-text').textContent = j >= 0 ? S[evA[notes[j]]] : `The scenario's first note comes at ${fmtT(evT[notes[0]])}.`;
+  }
+
   function showEvent(i) {
     const body = $('event-body');
     if (i < 0) { body.innerHTML = '<p class="hint">Click an arrow, a bar or a mark in the diagram.</p>'; return; }
     const [a, b] = stepOf(i);
     const n = evN[a];
-    let html = `<div class="what">${esc(n >= 0 ? name(n) : 'fault')} at ${fmtT(evT[a])}: ${esc(describe(a))}</div><ol>`;
+    let html = `<div class="what">${esc(n >= 0 ? name(n) : evK[a] === K.note ? 'note' : 'fault')} at ${fmtT(evT[a])}: ${esc(describe(a))}</div><ol>`;
     for (let j = a; j <= b; j++) {
       html += `<li class="${j === i ? 'sel' : ''}">#${evSeq[j]} ${esc(describe(j))}</li>`;
       // Narration that this event's handling produced.
       let lo = lowerBound(logE, j, NL);
-      for (; lo < NL && logE[lo] === j; lo++) html += `<li class="lvl${L.l[lo]}">    ${esc(S[L.s[lo]])}</li>`;
+      for (; lo < NL && logE[lo] === j; lo++) html += `<li class="lvl${L.l[lo]}">    ${L.n[lo] < 0 && evK[j] !== K.fault ? '[observer] ' : ''}${esc(S[L.s[lo]])}</li>`;
     }
     html += '</ol>';
     // State changes of this step.
@@ -892,9 +949,9 @@
     // What the colours of roles and operations mean.
     const legend = $('legend');
     const swatch = (c, label) => `<span class="key"><i style="background:${c}"></i>${esc(label)}</span>`;
-    const roleNames = new Set();
-    for (const segs of roles) for (const g of segs) roleNames.add(g.role);
-    let lg = [...roleNames].filter(r => r).map(r => swatch(ROLE_COLOURS[r] || '#d9d9d9', r)).join('');
+    const roleNames = new Map();
+    for (const segs of roles) for (const g of segs) if (g.role && !roleNames.has(g.role)) roleNames.set(g.role, g);
+    let lg = [...roleNames].map(([r, g]) => swatch(roleColour(g), r)).join('');
     if (NO) lg += '<span class="sep"></span>' + OP_CLASSES.map((c, i) => swatch(OP_COLOURS[i], c)).join('');
     legend.innerHTML = lg;
     const kf = $('kind-filter');
@@ -973,12 +1030,11 @@
     select(i);
   }
   function stepNarrated(dir) {
-    let lo = 0, hi = infoLogs.length;
-    while (lo < hi) { const m = (lo + hi) >> 1; if (logE[infoLogs[m]] <= ui.cursor) lo = m + 1; else hi = m; }
+    const lo = upperBound(storyE, ui.cursor, story.length);
     let j = dir > 0 ? lo : lo - 1;
-    while (j >= 0 && j < infoLogs.length && logE[infoLogs[j]] === ui.cursor) j += dir;
-    if (j < 0 || j >= infoLogs.length) return;
-    const e = logE[infoLogs[j]];
+    while (j >= 0 && j < story.length && storyE[j] === ui.cursor) j += dir;
+    if (j < 0 || j >= story.length) return;
+    const e = storyE[j];
     setCursor(e, true); select(e);
   }
   function select(i) { ui.selected = i; showEvent(i); invalidate('overlay'); }
