@@ -21,6 +21,9 @@ use crate::system;
 use synod_core::{Event, EventKind, Leadership, NodeId, Observer, SimRng, Time, Violation};
 use synod_sim::{EndReason, FaultKind, FaultPlan, OVERLOADED, Shared, random_faults};
 
+/// How long a restarted node still counts as down when a campaign keeps a majority up.
+pub const RECOVERY: Time = Time::ms(500);
+
 /// The least time a campaign run goes on after its last repair and its last request.
 pub const CATCH_UP: Time = Time::ms(1_500);
 
@@ -325,6 +328,7 @@ impl Runner {
             plan.mix.draw(&mut d, plan.intensity);
         }
         drawn.sort_by_key(|f| f.at);
+        let drawn = at_most_a_minority_down(drawn, self.servers.len());
         s.faults.extend(drawn);
         s.faults.sort_by_key(|f| f.at);
         s.faults
@@ -344,6 +348,31 @@ impl Runner {
     pub fn run(&self, seed: u64) -> Result<SeedResult, String> {
         judge_scenario(&self.scenario(seed))
     }
+}
+
+/// Drop the drawn crashes that would have a majority of the servers down at once: the failure
+/// model of every protocol here allows a minority to fail (and Viewstamped Replication, which
+/// recovers without a disk, cannot recover a majority that crashed together: that is its
+/// design, not a bug). A crash of `leader` counts as one more node down, whoever it strikes; a
+/// node that restarted counts as down for [`RECOVERY`] more (a diskless replica is not back
+/// until others have answered its recovery).
+fn at_most_a_minority_down(drawn: Vec<FaultSpec>, servers: usize) -> Vec<FaultSpec> {
+    let minority = servers.saturating_sub(1) / 2;
+    // The crashes in force: who, and until when.
+    let mut down: Vec<(String, Time)> = Vec::new();
+    let mut out = Vec::with_capacity(drawn.len());
+    for f in drawn {
+        if let (FaultAction::Crash(node), Some(d)) = (&f.action, f.lasts) {
+            down.retain(|(_, end)| *end > f.at);
+            let already = node != "leader" && down.iter().any(|(n, _)| n == node);
+            if !already && down.len() >= minority {
+                continue;
+            }
+            down.push((node.clone(), f.at + d + RECOVERY));
+        }
+        out.push(f);
+    }
+    out
 }
 
 /// The scenario a campaign runs for `seed` (see [`Runner::scenario`]).
