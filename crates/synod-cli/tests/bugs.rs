@@ -143,8 +143,8 @@ fn some_bugs_are_caught_only_by_the_linearizability_checker() {
         assert_eq!(o.status.code(), Some(1), "{}: {o:?}", row.bug);
         // The campaign's own run, unshrunk, judged on every expectation.
         let file = dir.join(format!(
-            "{}-seed{}-linearizable-unshrunk.toml",
-            row.protocol, row.seed
+            "{}-seed{seed}-linearizable-unshrunk.toml",
+            row.protocol
         ));
         let o = synod(&["run", file.to_str().unwrap(), "--log-level", "error"]);
         let text = String::from_utf8_lossy(&o.stdout);

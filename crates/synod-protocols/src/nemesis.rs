@@ -157,7 +157,8 @@ fn crash(d: &mut Draw<'_>) {
 fn partition(d: &mut Draw<'_>) {
     let mut a = Vec::new();
     let mut b = Vec::new();
-    for s in d.servers.to_vec() {
+    let servers = d.servers;
+    for s in servers.iter().cloned() {
         if d.rng.chance(0.5) {
             a.push(s);
         } else {

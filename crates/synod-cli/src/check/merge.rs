@@ -198,13 +198,10 @@ pub fn merge(files: &[PathBuf]) -> Result<ExitCode> {
     }
     let mut tally = Tally::default();
     // Fold seeds in seed order: the smallest next seed of all files, each time.
-    loop {
-        let Some(i) = (0..shards.len())
-            .filter(|&i| shards[i].next.is_some())
-            .min_by_key(|&i| shards[i].next.as_ref().map(|(r, _)| r.seed))
-        else {
-            break;
-        };
+    while let Some(i) = (0..shards.len())
+        .filter(|&i| shards[i].next.is_some())
+        .min_by_key(|&i| shards[i].next.as_ref().map(|(r, _)| r.seed))
+    {
         let Some((r, secs)) = shards[i].next.take() else {
             break;
         };
