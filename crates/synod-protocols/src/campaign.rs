@@ -21,9 +21,6 @@ use crate::system;
 use synod_core::{Event, EventKind, Leadership, NodeId, Observer, SimRng, Time, Violation};
 use synod_sim::{EndReason, FaultKind, FaultPlan, OVERLOADED, Shared, random_faults};
 
-/// How long a restarted node still counts as down when a campaign keeps a majority up.
-pub const RECOVERY: Time = Time::ms(500);
-
 /// The least time a campaign run goes on after its last repair and its last request.
 pub const CATCH_UP: Time = Time::ms(1_500);
 
@@ -328,7 +325,8 @@ impl Runner {
             plan.mix.draw(&mut d, plan.intensity);
         }
         drawn.sort_by_key(|f| f.at);
-        let drawn = at_most_a_minority_down(drawn, self.servers.len());
+        let recovery = self.base.protocol.campaign.recovery;
+        let drawn = at_most_a_minority_down(drawn, self.servers.len(), recovery);
         s.faults.extend(drawn);
         s.faults.sort_by_key(|f| f.at);
         s.faults
@@ -354,9 +352,14 @@ impl Runner {
 /// model of every protocol here allows a minority to fail (and Viewstamped Replication, which
 /// recovers without a disk, cannot recover a majority that crashed together: that is its
 /// design, not a bug). A crash of `leader` counts as one more node down, whoever it strikes; a
-/// node that restarted counts as down for [`RECOVERY`] more (a diskless replica is not back
-/// until others have answered its recovery).
-fn at_most_a_minority_down(drawn: Vec<FaultSpec>, servers: usize) -> Vec<FaultSpec> {
+/// node that restarted counts as down for `recovery` more (the protocol's
+/// [`crate::protocol::Campaign::recovery`]: a diskless VR replica is not back until others
+/// have answered its recovery).
+fn at_most_a_minority_down(
+    drawn: Vec<FaultSpec>,
+    servers: usize,
+    recovery: Time,
+) -> Vec<FaultSpec> {
     let minority = servers.saturating_sub(1) / 2;
     // The crashes in force: who, and until when.
     let mut down: Vec<(String, Time)> = Vec::new();
@@ -368,7 +371,7 @@ fn at_most_a_minority_down(drawn: Vec<FaultSpec>, servers: usize) -> Vec<FaultSp
             if !already && down.len() >= minority {
                 continue;
             }
-            down.push((node.clone(), f.at + d + RECOVERY));
+            down.push((node.clone(), f.at + d + recovery));
         }
         out.push(f);
     }

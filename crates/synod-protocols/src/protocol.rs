@@ -139,6 +139,9 @@ pub struct Campaign {
     /// fail over (Multi-Paxos's single leader gets a standby): it changes only keys the
     /// scenario does not give. Most protocols write [`unchanged`].
     pub prepare: fn(&mut Scenario),
+    /// How long a restarted server still counts as down when a campaign keeps a majority of
+    /// the servers up (a diskless replica is back only once others answered its recovery).
+    pub recovery: Time,
 }
 
 /// A campaign's [`Campaign::prepare`] that leaves the scenario as it is.
@@ -156,6 +159,7 @@ impl Campaign {
         nemesis: "swarm",
         nemeses: &[],
         prepare: unchanged,
+        recovery: Time::ZERO,
     };
 }
 

@@ -71,7 +71,12 @@ pub const PROTOCOL: Protocol = Protocol {
     settings: &[SETTINGS, kv::CLIENT_SETTINGS],
     validate,
     faults: &[],
-    campaign: Campaign::DEFAULT,
+    // Recovery without a disk needs a majority of normal replicas to answer: a replica that
+    // restarted is not back until then.
+    campaign: Campaign {
+        recovery: Time::ms(500),
+        ..Campaign::DEFAULT
+    },
     legend: &[
         (
             "[n2 primary v1]",
