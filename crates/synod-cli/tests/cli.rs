@@ -450,7 +450,7 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
             "unknown-bug-key",
             Some("protocol = \"raft\"\nbug = \"nope\"\n"),
             &[],
-            "unknown-bug-key.toml:2: key `bug`: protocol raft has no planted bug `nope` (it has: commit-old-term, vote-without-up-to-date-check, forget-vote-on-restart, no-consistency-check)",
+            "unknown-bug-key.toml:2: key `bug`: protocol raft has no planted bug `nope` (it has: commit-old-term, vote-without-up-to-date-check, forget-vote-on-restart, no-consistency-check, keep-leading-on-higher-term)",
         ),
         (
             "unknown-property",
