@@ -360,7 +360,8 @@ fn at_most_a_minority_down(
     servers: usize,
     recovery: Time,
 ) -> Vec<FaultSpec> {
-    let minority = servers.saturating_sub(1) / 2;
+    // (A single server may still crash: it is the baseline, durable, and restarts.)
+    let minority = (servers.saturating_sub(1) / 2).max(1);
     // The crashes in force: who, and until when.
     let mut down: Vec<(String, Time)> = Vec::new();
     let mut out = Vec::with_capacity(drawn.len());
