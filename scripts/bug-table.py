@@ -38,6 +38,9 @@ CHUNKS = [10, 40, 150, 800]  # seeds tried per step, until the budget
 # Bugs the default campaign does not find within the budget, with the campaign that does.
 FALLBACK = {
     "commit-old-term": ("scenarios/raft-figure8.toml", []),
+    "change-before-term-commit": ("scenarios/raft-membership-overlap.toml", []),
+    "snapshot-drops-sessions": ("scenarios/raft-snapshot-retries.toml", []),
+    "stale-lease-read": ("scenarios/raft-lease-read.toml", []),
     "forget-vote-on-restart": (
         "scenarios/raft-vote-storm.toml",
         ["--faults", "crash", "--intensity", "30", "--max-fault", "20"],

@@ -109,7 +109,11 @@ fn bad_campaign_arguments_exit_2() {
         ),
         (
             &["check", "kv", "--faults", ""],
-            "--faults: give at least one fault kind (valid: crash, partition, loss, duplicate, delay, slow, hold, restart)",
+            "--faults: give at least one fault kind (valid: crash, partition, loss, duplicate, delay, slow, hold, skew, membership, transfer, restart)",
+        ),
+        (
+            &["check", "paxos", "--faults", "crash,membership"],
+            "--faults: `membership`: protocol paxos takes no add/remove orders",
         ),
         (
             &[

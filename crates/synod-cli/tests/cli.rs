@@ -412,7 +412,7 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
             "unknown-timing-key",
             Some("protocol = \"raft\"\n[timing]\nhartbeat_ms = 5\n"),
             &[],
-            "unknown-timing-key.toml:3: unknown key `timing.hartbeat_ms` (in [timing] it takes: election_timeout_ms, heartbeat_ms, max_append_entries)",
+            "unknown-timing-key.toml:3: unknown key `timing.hartbeat_ms` (in [timing] it takes: election_timeout_ms, heartbeat_ms, max_append_entries, clock_drift_percent)",
         ),
         (
             "timing-not-taken",
@@ -450,7 +450,7 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
             "unknown-bug-key",
             Some("protocol = \"raft\"\nbug = \"nope\"\n"),
             &[],
-            "unknown-bug-key.toml:2: key `bug`: protocol raft has no planted bug `nope` (it has: commit-old-term, vote-without-up-to-date-check, forget-vote-on-restart, no-consistency-check, keep-leading-on-higher-term)",
+            "unknown-bug-key.toml:2: key `bug`: protocol raft has no planted bug `nope` (it has: commit-old-term, vote-without-up-to-date-check, forget-vote-on-restart, no-consistency-check, keep-leading-on-higher-term, change-before-term-commit, snapshot-drops-sessions, stale-lease-read, pre-vote-grants-real-vote)",
         ),
         (
             "unknown-property",
@@ -714,7 +714,7 @@ fn the_largest_seed_and_fractional_times_are_accepted_everywhere() {
 #[test]
 fn bug_list_is_per_protocol() {
     let raft = stdout(&synod(&["check", "raft", "--bug", "list"]));
-    assert_eq!(raft.lines().count(), 5, "{raft}");
+    assert_eq!(raft.lines().count(), 9, "{raft}");
     assert!(raft.lines().all(|l| l.starts_with("raft ")), "{raft}");
     let kv = synod(&["check", "kv", "--bug", "list"]);
     assert_eq!(kv.status.code(), Some(0));

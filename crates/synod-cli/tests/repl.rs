@@ -670,6 +670,38 @@ fn every_fault_kind_typed_at_the_prompt_is_saved_exactly() {
     }
 }
 
+#[test]
+fn raft_orders_are_commands_told_to_the_leader_and_saved_as_their_fault_keys() {
+    let dir = scratch("orders");
+    let saved = dir.join("orders.toml");
+    let script = format!(
+        "help\nrun until leader\nremove n9\nremove\ntransfer n3\nrun 300\nremove n3\nrun 300\nstatus\nsave {}\n",
+        saved.display()
+    );
+    let o = repl(&["raft", "--seed", "2"], &script);
+    let out = text(&o.stdout);
+    // `help` lists the protocol's orders.
+    assert!(
+        out.contains("orders of raft (told to the leader):"),
+        "{out}"
+    );
+    assert!(out.contains("  transfer NODE  "), "{out}");
+    // A name that does not exist, and a missing argument: one-line errors.
+    assert!(out.contains("error: no server `n9`"), "{out}");
+    assert!(out.contains("usage: remove NODE"), "{out}");
+    // The transfer happens: n3 is told TimeoutNow and leads; then it is told to remove
+    // itself, and steps down once that commits.
+    assert!(out.contains("TimeoutNow from"), "{out}");
+    assert!(out.contains("[n3 leader"), "{out}");
+    assert!(
+        out.contains("without it is committed: steps down (4.2.2)"),
+        "{out}"
+    );
+    let toml = read(&saved);
+    assert!(toml.contains("transfer = \"n3\""), "{toml}");
+    assert!(toml.contains("remove = \"n3\""), "{toml}");
+}
+
 /// A scenario's notes are printed when the clock passes them, before the events due then,
 /// and again when a rewound session passes them again.
 #[test]

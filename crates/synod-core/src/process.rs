@@ -89,6 +89,20 @@ pub trait Process: 'static {
     ) -> bool {
         false
     }
+
+    /// An operator's order, in the protocol's own words: a `[[fault]]` verb of its own such as
+    /// Raft's `add = "n6"` (a membership change) or `transfer = "n3"` (a leadership transfer),
+    /// with its argument as written. Returns false when this process takes no such orders (the
+    /// driver notes the order as skipped); a process that takes it but cannot carry it out now
+    /// (it is not the leader, a change is in progress) narrates why and returns true.
+    fn on_admin(
+        &mut self,
+        _ctx: &mut Ctx<'_, Self::Msg, Self::Timer>,
+        _verb: &str,
+        _arg: &str,
+    ) -> bool {
+        false
+    }
 }
 
 /// A snapshot of a node for status displays, for resolving role references such as
@@ -211,7 +225,8 @@ impl<'a, M: Clone, T> Ctx<'a, M, T> {
         self.id
     }
 
-    /// The current virtual time.
+    /// The time on this node's clock: the virtual time, unless a clock-skew fault makes the
+    /// node's clock run slow or fast (its timers then run at the same rate).
     pub fn now(&self) -> Time {
         self.now
     }

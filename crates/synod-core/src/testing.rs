@@ -139,6 +139,12 @@ impl<P: Process> Harness<P> {
         self
     }
 
+    /// Hand it an operator's order (see [`Process::on_admin`]); returns what it returned.
+    pub fn admin(&mut self, verb: &str, arg: &str) -> bool {
+        let mut ctx = Ctx::new(self.id, self.now, &mut self.rng, &mut self.out);
+        self.process.on_admin(&mut ctx, verb, arg)
+    }
+
     /// Take the messages sent so far.
     pub fn take_sent(&mut self) -> Vec<(NodeId, P::Msg)> {
         std::mem::take(&mut self.out.sent)

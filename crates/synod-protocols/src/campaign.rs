@@ -19,7 +19,7 @@ use crate::scenario::{FaultAction, FaultSpec, Scenario};
 use crate::settings::Value;
 use crate::system;
 use synod_core::{Event, EventKind, Leadership, NodeId, Observer, SimRng, Time, Violation};
-use synod_sim::{EndReason, FaultKind, FaultPlan, OVERLOADED, Shared, random_faults};
+use synod_sim::{EndReason, FaultKind, FaultPlan, OVERLOADED, Shared, random_faults_named};
 
 /// The least time a campaign run goes on after its last repair and its last request.
 pub const CATCH_UP: Time = Time::ms(1_500);
@@ -74,42 +74,65 @@ impl Default for Plan {
 }
 
 /// Parse `crash,partition,loss,...` (the `--faults` of synod's first campaigns) into fault
-/// kinds (`restart` is accepted: crashes always restart at the end of their fault).
+/// kinds (`restart` is accepted: crashes always restart at the end of their fault). The opt-in
+/// kinds (`skew`, `membership`, `transfer`) are taken too; whether a protocol takes the orders
+/// is checked by [`check_kinds`].
 pub fn parse_kinds(list: &str) -> Result<Vec<FaultKind>, String> {
+    let every = || FaultKind::ALL.iter().chain(&FaultKind::OPT_IN);
+    let valid = || every().map(|(_, n)| *n).collect::<Vec<_>>().join(", ");
     let mut kinds = Vec::new();
     for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         if name == "restart" {
             continue;
         }
-        match FaultKind::ALL.iter().find(|(_, n)| *n == name) {
+        match every().find(|(_, n)| *n == name) {
             Some((k, _)) if !kinds.contains(k) => kinds.push(*k),
             Some(_) => {}
             None => {
-                let valid: Vec<&str> = FaultKind::ALL.iter().map(|(_, n)| *n).collect();
                 return Err(format!(
                     "unknown fault `{name}` (valid: {}, restart)",
-                    valid.join(", ")
+                    valid()
                 ));
             }
         }
     }
     if kinds.is_empty() {
-        let valid: Vec<&str> = FaultKind::ALL.iter().map(|(_, n)| *n).collect();
         return Err(format!(
             "give at least one fault kind (valid: {}, restart)",
-            valid.join(", ")
+            valid()
         ));
     }
     Ok(kinds)
 }
 
-/// The fixed mix of the random nemeses named like `kinds` (`--faults`).
-pub fn kinds_mix(kinds: &[FaultKind]) -> Mix {
-    let names: Vec<&str> = kinds
-        .iter()
-        .filter_map(|k| FaultKind::ALL.iter().find(|(x, _)| x == k).map(|(_, n)| *n))
-        .collect();
-    nemesis::parse(&names.join(","), &[]).unwrap_or_else(|_| Mix::Fixed(Vec::new()))
+/// The fixed mix of the nemeses named like `kinds` (`--faults`): the random ones of synod's
+/// first campaigns, `skew`, and the protocol's own `membership` and `transfer` (`own`, its
+/// descriptor's [`crate::protocol::Campaign::nemeses`]; see [`check_kinds`]).
+pub fn kinds_mix(kinds: &[FaultKind], own: &'static [crate::nemesis::Nemesis]) -> Mix {
+    let names: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
+    nemesis::parse(&names.join(","), own).unwrap_or_else(|_| Mix::Fixed(Vec::new()))
+}
+
+/// The orders (`[[fault]]` verbs of the protocol's own) each opt-in kind needs.
+const ORDERS: &[(FaultKind, &[&str])] = &[
+    (FaultKind::Membership, &["add", "remove"]),
+    (FaultKind::Transfer, &["transfer"]),
+];
+
+/// Refuse kinds whose orders the scenario's protocol does not take (`membership` for Paxos).
+pub fn check_kinds(kinds: &[FaultKind], s: &Scenario) -> Result<(), String> {
+    for (kind, verbs) in ORDERS {
+        let takes = |v: &&str| s.protocol.faults.iter().any(|f| f.key == *v);
+        if kinds.contains(kind) && !verbs.iter().all(takes) {
+            return Err(format!(
+                "`{}`: protocol {} takes no {} orders",
+                kind.name(),
+                s.protocol.name,
+                verbs.join("/")
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// How one seed went.
@@ -368,11 +391,17 @@ fn at_most_a_minority_down(
     for f in drawn {
         if let (FaultAction::Crash(node), Some(d)) = (&f.action, f.lasts) {
             down.retain(|(_, end)| *end > f.at);
-            let already = node != "leader" && down.iter().any(|(n, _)| n == node);
-            if !already && down.len() >= minority {
-                continue;
+            let end = f.at + d + recovery;
+            // A node already down is crashed again: it stays one entry (its latest end), so
+            // that the list holds at most a minority whatever the intensity.
+            let already = (node != "leader")
+                .then(|| down.iter().position(|(n, _)| n == node))
+                .flatten();
+            match already {
+                Some(i) => down[i].1 = down[i].1.max(end),
+                None if down.len() >= minority => continue,
+                None => down.push((node.clone(), end)),
             }
-            down.push((node.clone(), f.at + d + recovery));
         }
         out.push(f);
     }
@@ -402,7 +431,7 @@ pub fn with_random_faults(s: &Scenario, plan: &FaultPlan) -> Result<Scenario, St
         .collect();
     let names: Vec<String> = specs.iter().map(|sp| sp.name.clone()).collect();
     s.faults.extend(
-        random_faults(s.seed, &servers, plan)
+        random_faults_named(s.seed, &servers, &names, plan)
             .iter()
             .map(|f| FaultSpec::from_fault(f.at, &f.fault, &names)),
     );
@@ -514,18 +543,19 @@ impl Seeds {
 }
 
 /// Whether a fault strikes (a crash, a partition, loss, ...) rather than undoes one (a
-/// restart, a heal, loss back to 0, the network's own latency, the repair): what "N faults"
-/// counts when a failure is shrunk. A protocol's own fault verb (`isolate = "n1"`) strikes: it
-/// stands for faults of the simulator's vocabulary, and its undoing is one of those (`heal`,
-/// `restart`).
+/// restart, a heal, loss back to the network's, the network's own latency, the repair): what
+/// "N faults" counts when a failure is shrunk. A protocol's own fault verb (`isolate = "n1"`,
+/// `remove = "n2"`) strikes: it stands for faults of the simulator's vocabulary, and its undoing
+/// is one of those (`heal`, `restart`); except `add`, which undoes a `remove` (the `membership`
+/// nemesis draws the pair).
 pub fn strikes(action: &FaultAction, s: &Scenario) -> bool {
     match action {
         FaultAction::Crash(_)
         | FaultAction::Partition(_)
         | FaultAction::OneWay(..)
         | FaultAction::Hold(_)
-        | FaultAction::Ring(_)
-        | FaultAction::Protocol(..) => true,
+        | FaultAction::Ring(_) => true,
+        FaultAction::Protocol(verb, _) => *verb != "add",
         FaultAction::Restart(_)
         | FaultAction::Heal
         | FaultAction::Release(_)
@@ -866,7 +896,11 @@ fn happening(a: &FaultAction) -> String {
         FaultAction::Hold(n) => format!("{}'s messages are held", who(n)),
         FaultAction::Release(n) => format!("{}'s messages are released", who(n)),
         FaultAction::Slow(n, x) => format!("{}'s messages are {x}x slower", who(n)),
-        FaultAction::Skew(n, x) => format!("{}'s timers run {x}x as long", who(n)),
+        FaultAction::Skew(n, x) if *x >= 1.0 => format!("{}'s clock runs {x}x slow", who(n)),
+        FaultAction::Skew(n, x) => {
+            let fast = ((1.0 / x) * 100.0).round() / 100.0;
+            format!("{}'s clock runs {fast}x fast", who(n))
+        }
         FaultAction::Loss(p) => format!("{}% of messages are lost", (p * 100.0).round()),
         FaultAction::Duplicate(p) => format!("{}% of messages are duplicated", (p * 100.0).round()),
         FaultAction::Latency(lo, hi) => format!("latency widens to {lo}..{hi}"),

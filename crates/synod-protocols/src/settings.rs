@@ -59,12 +59,17 @@ pub enum Kind {
         /// Used when the key is not given; empty: no default (the protocol decides).
         default: &'static [&'static str],
     },
-    /// One word of a fixed few, `"closed"` or `"open"`.
-    Choice {
+    /// A switch, `true` or `false`.
+    Flag {
         /// Used when the key is not given.
-        default: &'static str,
+        default: bool,
+    },
+    /// One word of a fixed list, `"read_index"`.
+    Choice {
         /// The words it takes, in the order the docs list them.
         options: &'static [&'static str],
+        /// Used when the key is not given (one of `options`).
+        default: &'static str,
     },
     /// Relative weights by name, `{ get = 1, put = 2 }`: whole numbers, at least one positive.
     Weights {
@@ -95,6 +100,7 @@ impl Setting {
                 format!("{{ min = {}, max = {} }}", ms_text(*a), ms_text(*b))
             }
             Kind::Names => String::new(),
+            Kind::Flag { default } => default.to_string(),
             Kind::Choice { default, .. } => format!("{default:?}"),
             Kind::Strings { default: [] } => String::new(),
             Kind::Strings { default } => {
@@ -152,14 +158,6 @@ impl Setting {
                 }
             }
             (Kind::Names, Value::List(names)) => check_names(names),
-            (Kind::Choice { options, .. }, Value::Word(w)) => {
-                if options.contains(&w.as_str()) {
-                    Ok(())
-                } else {
-                    let quoted: Vec<String> = options.iter().map(|o| format!("{o:?}")).collect();
-                    Err(format!("expected one of {}, got {w:?}", quoted.join(", ")))
-                }
-            }
             (Kind::Strings { .. }, Value::List(items)) => {
                 if items.is_empty() {
                     Err("give at least one".into())
@@ -167,6 +165,15 @@ impl Setting {
                     Err("an entry is empty".into())
                 } else {
                     Ok(())
+                }
+            }
+            (Kind::Flag { .. }, Value::Flag(_)) => Ok(()),
+            (Kind::Choice { options, .. }, Value::Word(w)) => {
+                if options.contains(&w.as_str()) {
+                    Ok(())
+                } else {
+                    let quoted: Vec<String> = options.iter().map(|o| format!("{o:?}")).collect();
+                    Err(format!("`{w}` is not one of {}", quoted.join(", ")))
                 }
             }
             (Kind::Weights { .. }, Value::Weights(w)) => {
@@ -218,6 +225,7 @@ impl Kind {
             Kind::Ms { .. } => "a time in milliseconds",
             Kind::RangeMs { .. } => "a range `{ min = .., max = .. }` in milliseconds",
             Kind::Names | Kind::Strings { .. } => "a list of strings",
+            Kind::Flag { .. } => "true or false",
             Kind::Choice { .. } => "a string",
             Kind::Weights { .. } => "a table of weights",
         }
@@ -244,10 +252,12 @@ pub enum Value {
     RangeMs(f64, f64),
     /// Names or strings.
     List(Vec<String>),
-    /// One word of a [`Kind::Choice`].
-    Word(String),
     /// Weights, in the order of the kind's names.
     Weights(Vec<u64>),
+    /// A switch.
+    Flag(bool),
+    /// One word of a [`Kind::Choice`].
+    Word(String),
 }
 
 impl fmt::Display for Value {
@@ -261,11 +271,12 @@ impl fmt::Display for Value {
                 let quoted: Vec<String> = items.iter().map(|s| format!("{s:?}")).collect();
                 write!(f, "[{}]", quoted.join(", "))
             }
-            Value::Word(w) => write!(f, "{w:?}"),
             Value::Weights(w) => {
                 let parts: Vec<String> = w.iter().map(u64::to_string).collect();
                 write!(f, "[{}]", parts.join(", "))
             }
+            Value::Flag(b) => write!(f, "{b}"),
+            Value::Word(w) => write!(f, "{w:?}"),
         }
     }
 }
@@ -361,6 +372,15 @@ impl Settings {
                 Some(default.iter().map(|x| x.to_string()).collect())
             }
             _ => None,
+        }
+    }
+
+    /// A [`Kind::Flag`] setting: its value, or its default.
+    pub fn flag(&self, s: &Setting) -> bool {
+        match (self.find(s), &s.kind) {
+            (Some((_, Value::Flag(b), _)), _) => *b,
+            (_, Kind::Flag { default }) => *default,
+            _ => false,
         }
     }
 

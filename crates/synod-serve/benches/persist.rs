@@ -20,14 +20,14 @@ use synod_serve::raft::RaftProtocol;
 use synod_serve::wal::{Wal, encode_frame};
 
 fn entry(i: u64) -> Entry {
-    Entry {
-        term: 1,
-        req: Some((NodeId(2000), i)),
-        cmd: Command::Put {
+    Entry::command(
+        1,
+        Some((NodeId(2000), i)),
+        Command::Put {
             key: format!("load-0000/c7/{i}"),
             value: "vvvvvvvvvvvvvvvv".into(),
         },
-    }
+    )
 }
 
 fn follower(n: u64) -> (RaftProtocol, Harness<RaftNode>) {
@@ -39,9 +39,10 @@ fn follower(n: u64) -> (RaftProtocol, Harness<RaftNode>) {
     for i in 1..=n {
         d.log.push(entry(i));
     }
+    // No snapshots: the bench measures the journal of a log of `n` entries.
     let mut p = RaftProtocol::new(RaftConfig {
-        servers: 3,
-        ..RaftConfig::default()
+        snapshot_every: 0,
+        ..RaftConfig::with_servers(3)
     });
     let node = p.build(NodeId(0), d);
     (p, Harness::new(NodeId(0), node, 1))
@@ -56,6 +57,7 @@ fn append(h: &mut Harness<RaftNode>, i: u64) {
             prev_log_term: 1,
             entries: vec![std::sync::Arc::new(entry(i))],
             leader_commit: 0,
+            round: 0,
         },
     );
     h.clear();

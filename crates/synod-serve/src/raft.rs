@@ -4,29 +4,36 @@
 //! **The journal.** The simulator takes `durable()` only at a crash; a real server must have its
 //! durable state on disk before it sends anything. Cloning the whole log after every turn of
 //! the event loop would cost O(log) per turn, so the journal keeps a *shadow* of what is on
-//! disk: the term, the vote and a 64-bit fingerprint of each persisted entry. After a turn it
-//! writes:
+//! disk: the term, the vote, the snapshot's last index and term, and a 64-bit fingerprint of
+//! each persisted entry after it. After a turn it writes:
 //!
 //! - `State { term, voted_for }` if either changed;
+//! - `Snapshot(..)` if the server took or installed a snapshot (section 7): replayed, it
+//!   replaces the snapshot and discards the log up to its last index (the prefix it covers);
 //! - `Truncate { from }` if entries on disk are no longer in the log, then one `Entry` per new
 //!   entry.
 //!
 //! To find where the log and the disk part, it compares fingerprints downward from the end of
-//! the shorter of the two and stops at the first match. Raft's Log Matching property (Figure
-//! 3: two logs that hold an entry with the same index and term are identical up to it, which
-//! the simulator checks live) makes everything below that match equal, so a turn costs O(1)
-//! plus O(entries changed). The fingerprint covers the whole entry (term, request and command),
-//! not just the term. `tests/journal.rs` replays the journal after every event of fault
-//! campaigns and compares it with `durable()`.
+//! the shorter of the two and stops at the first match (or at the snapshot). Raft's Log
+//! Matching property (Figure 3: two logs that hold an entry with the same index and term are
+//! identical up to it, which the simulator checks live) makes everything below that match
+//! equal, so a turn costs O(1) plus O(entries changed). The fingerprint covers the whole entry
+//! (term, request, command, configuration), not just the term. `tests/journal.rs` replays the
+//! journal after every event of fault campaigns and compares it with `durable()`.
+//!
+//! The WAL file itself is not rewritten when a snapshot is taken: it keeps every frame, and
+//! recovery replays them all (the state it rebuilds is bounded by the snapshot; the file is
+//! not).
 
 use crate::config::Usage;
 use crate::protocol::{Protocol, ServerStatus, fnv1a, store_digest};
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
+use std::sync::Arc;
 use synod_core::NodeId;
 use synod_protocols::kv::Reply;
 use synod_protocols::raft::{
-    Bug, Durable, Entry, RaftConfig, RaftMsg, RaftNode, RaftServer, build,
+    Bug, Durable, Entry, RaftConfig, RaftMsg, RaftNode, RaftServer, Snapshot, build,
 };
 use synod_protocols::scenario::Scenario;
 
@@ -41,6 +48,7 @@ enum RecordRef<'a> {
         from: u64,
     },
     Entry(&'a Entry),
+    Snapshot(&'a Snapshot),
 }
 
 /// A journal record, as read back. Same variants in the same order as [`RecordRef`], so the
@@ -55,6 +63,7 @@ enum Record {
         from: u64,
     },
     Entry(Entry),
+    Snapshot(Snapshot),
 }
 
 /// What the journal believes is on disk.
@@ -62,7 +71,9 @@ enum Record {
 struct Shadow {
     term: u64,
     voted_for: Option<NodeId>,
-    /// The fingerprint of each persisted entry, index 1 first.
+    /// The snapshot's last index and term (0, 0: none).
+    snapshot: (u64, u64),
+    /// The fingerprint of each persisted entry, from the one after the snapshot on.
     entries: Vec<u64>,
 }
 
@@ -111,7 +122,7 @@ pub fn replay(d: &mut Durable, frame: &[u8]) -> Result<(), String> {
                 d.voted_for = voted_for;
             }
             Record::Truncate { from } => {
-                if from == 0 || from > d.log.last_index() + 1 {
+                if from < d.log.first_index() || from > d.log.last_index() + 1 {
                     return Err(format!(
                         "truncation from index {from} of a log of {} entries",
                         d.log.last_index()
@@ -121,6 +132,10 @@ pub fn replay(d: &mut Durable, frame: &[u8]) -> Result<(), String> {
             }
             Record::Entry(e) => {
                 d.log.push(e);
+            }
+            Record::Snapshot(snap) => {
+                d.log.compact_to(snap.last_index, snap.last_term);
+                d.snapshot = Some(Arc::new(snap));
             }
         }
     }
@@ -142,8 +157,12 @@ impl Protocol for RaftProtocol {
     }
 
     fn describe(d: &Durable, names: &[String]) -> String {
+        let snapshot = match &d.snapshot {
+            Some(s) => format!(", snapshot up to {}", s.last_index),
+            None => String::new(),
+        };
         format!(
-            "term {}, voted for {}, log of {} entries (last term {})",
+            "term {}, voted for {}, log of {} entries (last term {}){snapshot}",
             d.current_term,
             d.voted_for.map_or("nobody".to_string(), |v| {
                 names
@@ -158,7 +177,7 @@ impl Protocol for RaftProtocol {
 
     fn build(&mut self, me: NodeId, d: Durable) -> RaftNode {
         let mut entries = Vec::with_capacity(d.log.last_index() as usize);
-        for i in 1..=d.log.last_index() {
+        for i in d.log.first_index()..=d.log.last_index() {
             if let Some(e) = d.log.get(i) {
                 entries.push(fingerprint(&mut self.scratch, e));
             }
@@ -166,6 +185,10 @@ impl Protocol for RaftProtocol {
         self.shadow = Shadow {
             term: d.current_term,
             voted_for: d.voted_for,
+            snapshot: d
+                .snapshot
+                .as_ref()
+                .map_or((0, 0), |s| (s.last_index, s.last_term)),
             entries,
         };
         RaftNode::Server(RaftServer::new(self.cfg.clone(), me, Some(d)))
@@ -187,12 +210,25 @@ impl Protocol for RaftProtocol {
                 },
             );
         }
+        if let Some(snap) = s.snapshot() {
+            if (snap.last_index, snap.last_term) != sh.snapshot {
+                // Replayed as the server did it: the snapshot replaces the prefix it covers.
+                // Entries on disk after it that the server dropped are truncated below.
+                encode(out, &RecordRef::Snapshot(snap));
+                let drop =
+                    (snap.last_index.saturating_sub(sh.snapshot.0) as usize).min(sh.entries.len());
+                sh.entries.drain(..drop);
+                sh.snapshot = (snap.last_index, snap.last_term);
+            }
+        }
         let log = s.log();
-        let on_disk = sh.entries.len() as u64;
+        // The shadow's entries and the log's both start after the snapshot.
+        let base = sh.snapshot.0;
+        let on_disk = base + sh.entries.len() as u64;
         let mut common = log.last_index().min(on_disk);
-        while common > 0 {
+        while common > base {
             let same = log.get(common).is_some_and(|e| {
-                fingerprint(&mut self.scratch, e) == sh.entries[common as usize - 1]
+                fingerprint(&mut self.scratch, e) == sh.entries[(common - base) as usize - 1]
             });
             if same {
                 break;
@@ -201,7 +237,7 @@ impl Protocol for RaftProtocol {
         }
         if common < on_disk {
             encode(out, &RecordRef::Truncate { from: common + 1 });
-            sh.entries.truncate(common as usize);
+            sh.entries.truncate((common - base) as usize);
         }
         for i in common + 1..=log.last_index() {
             if let Some(e) = log.get(i) {
@@ -248,9 +284,10 @@ impl Protocol for RaftProtocol {
 }
 
 /// Raft's configuration for a cluster of the servers named `names` (in node-id order), with
-/// the `[timing]` keys of a scenario file if one is given (`election_timeout_ms`,
-/// `heartbeat_ms`, `max_append_entries`; other keys describe simulated runs and are not used),
-/// and a planted protocol bug.
+/// the `[timing]` and `[raft]` keys of a scenario file if one is given (`election_timeout_ms`,
+/// `heartbeat_ms`, `max_append_entries`, `clock_drift_percent`, `pre_vote`, `check_quorum`,
+/// `snapshot_every`, `reads`; other keys describe simulated runs and are not used), and a
+/// planted protocol bug.
 pub fn config(
     names: &[String],
     scenario: Option<&Scenario>,
@@ -258,10 +295,9 @@ pub fn config(
 ) -> Result<RaftConfig, Usage> {
     let servers = names.len();
     let mut cfg = RaftConfig {
-        servers,
         names: names.to_vec(),
         bug,
-        ..RaftConfig::default()
+        ..RaftConfig::with_servers(servers)
     };
     if let Some(s) = scenario {
         if s.protocol.name != "raft" {
@@ -278,11 +314,23 @@ pub fn config(
                 st.count(&build::NODES)
             )));
         }
+        if st.count(&build::SPARES) > 0 {
+            return Err(Usage(format!(
+                "{}: key `cluster.spares`: synod serve takes no membership changes, so no spares",
+                s.file
+            )));
+        }
         // The simulator's builder validates the keys, with the file and key in its messages.
         synod_protocols::system::build(s).map_err(|e| Usage(e.to_string()))?;
-        cfg.election_timeout = st.range(&build::ELECTION_TIMEOUT);
-        cfg.heartbeat = st.time(&build::HEARTBEAT);
-        cfg.max_entries = st.count(&build::MAX_APPEND_ENTRIES) as usize;
+        let sc = build::config(st, bug);
+        cfg.election_timeout = sc.election_timeout;
+        cfg.heartbeat = sc.heartbeat;
+        cfg.max_entries = sc.max_entries;
+        cfg.pre_vote = sc.pre_vote;
+        cfg.check_quorum = sc.check_quorum;
+        cfg.snapshot_every = sc.snapshot_every;
+        cfg.reads = sc.reads;
+        cfg.clock_drift_percent = sc.clock_drift_percent;
     }
     Ok(cfg)
 }
@@ -293,14 +341,14 @@ mod tests {
     use synod_protocols::kv::Command;
 
     fn entry(term: u64, key: &str) -> Entry {
-        Entry {
+        Entry::command(
             term,
-            req: Some((NodeId(9), term)),
-            cmd: Command::Put {
+            Some((NodeId(9), term)),
+            Command::Put {
                 key: key.into(),
                 value: "v".into(),
             },
-        }
+        )
     }
 
     #[test]
@@ -337,6 +385,10 @@ mod tests {
         encode(&mut out, &RecordRef::Truncate { from: 5 });
         let err = RaftProtocol::recover(&[out]).unwrap_err();
         assert!(err.contains("frame 1: truncation from index 5"), "{err}");
+        let mut out = Vec::new();
+        encode(&mut out, &RecordRef::Truncate { from: 0 });
+        let err = RaftProtocol::recover(&[out]).unwrap_err();
+        assert!(err.contains("frame 1: truncation from index 0"), "{err}");
         let err = RaftProtocol::recover(&[vec![0xff, 0xff]]).unwrap_err();
         assert!(err.contains("frame 1: undecodable record"), "{err}");
     }

@@ -14,14 +14,25 @@ fn durable(n: &RaftNode) -> Durable {
     n.durable().unwrap_or_default()
 }
 
-/// Runs one seed; returns (events, bytes written, longest log, turns that replaced entries).
-fn run_seed(seed: u64) -> (u64, u64, u64, u64) {
+/// What one seed did.
+struct Seen {
+    events: u64,
+    bytes: u64,
+    longest: u64,
+    /// Turns that replaced entries on disk.
+    rewrites: u64,
+    /// Turns that wrote a snapshot.
+    snapshots: u64,
+}
+
+/// Runs one seed.
+fn run_seed(seed: u64) -> Seen {
     let servers = 5;
     let names: Vec<String> = (1..=servers).map(|i| format!("n{i}")).collect();
+    // Snapshots every 16 entries: the runs compact logs and send InstallSnapshot often.
     let cfg = RaftConfig {
-        servers,
-        names: names.clone(),
-        ..RaftConfig::default()
+        snapshot_every: 16,
+        ..RaftConfig::with_servers(servers)
     };
     let specs = raft::specs(&names);
     let workload = Workload {
@@ -73,6 +84,7 @@ fn run_seed(seed: u64) -> (u64, u64, u64, u64) {
     let mut bytes = 0u64;
     let mut buf = Vec::new();
     let mut rewrites = 0u64;
+    let mut snapshots = 0u64;
     loop {
         if let Step::End(_) = sim.step() {
             break;
@@ -102,11 +114,16 @@ fn run_seed(seed: u64) -> (u64, u64, u64, u64) {
             journals[i].journal(node, &mut buf);
             if !buf.is_empty() {
                 bytes += buf.len() as u64;
-                let before = disk[i].log.clone();
+                let before = disk[i].clone();
                 replay(&mut disk[i], &buf).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
-                let kept = (1..=before.last_index()).all(|k| before.get(k) == disk[i].log.get(k));
+                let log = &disk[i].log;
+                let kept = (log.first_index()..=before.log.last_index())
+                    .all(|k| before.log.get(k) == log.get(k));
                 if !kept {
                     rewrites += 1;
+                }
+                if before.snapshot != disk[i].snapshot {
+                    snapshots += 1;
                 }
             }
             assert_eq!(
@@ -123,26 +140,44 @@ fn run_seed(seed: u64) -> (u64, u64, u64, u64) {
         sim.violation()
     );
     let longest = disk.iter().map(|d| d.log.last_index()).max().unwrap_or(0);
-    (events, bytes, longest, rewrites)
+    Seen {
+        events,
+        bytes,
+        longest,
+        rewrites,
+        snapshots,
+    }
 }
 
 #[test]
 fn replaying_the_journal_gives_back_durable_after_every_event_under_faults() {
     let mut total_events = 0;
     let mut total_rewrites = 0;
+    let mut total_snapshots = 0;
     for seed in 1..=12 {
-        let (events, bytes, longest, rewrites) = run_seed(seed);
-        total_rewrites += rewrites;
-        assert!(events > 1_000, "seed {seed}: only {events} events");
+        let seen = run_seed(seed);
+        total_rewrites += seen.rewrites;
+        total_snapshots += seen.snapshots;
         assert!(
-            bytes > 0 && longest > 20,
-            "seed {seed}: log of {longest} entries"
+            seen.events > 1_000,
+            "seed {seed}: only {} events",
+            seen.events
         );
-        total_events += events;
+        assert!(
+            seen.bytes > 0 && seen.longest > 20,
+            "seed {seed}: log of {} entries",
+            seen.longest
+        );
+        total_events += seen.events;
     }
     assert!(total_events > 20_000);
-    // The runs must exercise the hard case: a follower's conflicting suffix replaced.
+    // The runs must exercise the hard cases: a follower's conflicting suffix replaced, and
+    // snapshots taken and installed (each a prefix of the log discarded on disk).
     assert!(total_rewrites > 0, "no run replaced log entries");
+    assert!(
+        total_snapshots > 12,
+        "{total_snapshots} snapshots journaled"
+    );
 }
 
 #[test]
@@ -151,16 +186,8 @@ fn a_truncated_log_is_journaled_as_a_truncation_then_the_new_entries() {
     use synod_protocols::raft::Entry;
     // Drive two journal turns by hand through a real server built from states: a log of
     // three entries of term 1, then the same log with entries 2..3 replaced by term 2.
-    let cfg = RaftConfig {
-        servers: 3,
-        names: vec!["n1".into(), "n2".into(), "n3".into()],
-        ..RaftConfig::default()
-    };
-    let e = |term: u64, k: &str| Entry {
-        term,
-        req: None,
-        cmd: Command::Get { key: k.into() },
-    };
+    let cfg = RaftConfig::with_servers(3);
+    let e = |term: u64, k: &str| Entry::command(term, None, Command::Get { key: k.into() });
     let mut first = Durable::default();
     for k in ["a", "b", "c"] {
         first.log.push(e(1, k));

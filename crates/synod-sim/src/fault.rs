@@ -51,21 +51,35 @@ pub enum Fault {
     Duplicate(f64),
     /// Set the latency range.
     Latency(Time, Time),
-    /// Multiply every timer a node sets from now on by a factor (its clock runs slow above 1,
-    /// fast below 1; 1.0 restores it): timer skew.
+    /// Make a node's clock run slow (`factor` > 1) or fast (< 1): the time it reads and its
+    /// timers run `factor` times slower than real time (1.0 restores a true rate). What a
+    /// protocol assumes of clock drift (a lease, an election timeout) is tested by this; the
+    /// `skew` nemesis of a campaign and `skew = [...]` in a `[[fault]]` both strike it.
     Skew(Target, f64),
     /// A majority ring (Jepsen's `majorities-ring`): the nodes, in this order, each keep the
     /// links to their nearest neighbours on both sides and lose the rest, so that every node
     /// still sees a majority but no two see the same one. Adds to cuts already in place.
     Ring(Vec<Target>),
     /// Undo everything at once: heal, restart every crashed node, release every held one, and
-    /// bring speed, timers, loss, duplication and latency back to the scenario's network.
+    /// bring speed, clocks, loss, duplication and latency back to the scenario's network.
     Repair,
     /// A fault that undoes itself after a while: its targets are resolved when it strikes
     /// (`crash leader` crashes whoever leads then) and the same nodes are restored when it
     /// ends (a crash by a restart, a cut by a heal, a held node by a release, a speed or skew
     /// by 1, loss, duplication or latency by the scenario's network).
     Lasting(Box<Fault>, Time),
+    /// An operator's order to a node, in the protocol's own words (Raft's `add n6`, `remove
+    /// n2`, `transfer n3`): the node carries it out or refuses it ([`synod_core::Process::on_admin`]).
+    /// `verb` is the protocol's fault verb that expands to it (a `[[fault]]` key), `arg` its
+    /// value, so that a saved scenario writes it back as the same verb.
+    Admin {
+        /// The node told (usually the leader).
+        to: Target,
+        /// The verb: `add`, `remove`, `transfer`.
+        verb: &'static str,
+        /// Its argument, as written (a node name).
+        arg: String,
+    },
 }
 
 /// A fault with the time it fires.
@@ -175,6 +189,11 @@ impl fmt::Display for FaultDisplay<'_> {
                     names: self.names,
                 };
                 write!(f, "{inner} for {d}")
+            }
+            Fault::Admin { to, verb, arg } => {
+                write!(f, "{verb} {arg} (told to ")?;
+                self.target(f, to)?;
+                f.write_str(")")
             }
         }
     }

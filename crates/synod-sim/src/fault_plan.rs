@@ -24,6 +24,16 @@ pub enum FaultKind {
     Slow,
     /// A node's messages are held for a while, then released.
     Hold,
+    /// A node's clock runs slow for a while (up to twice slow, never fast, so that any two
+    /// clocks stay within a drift of 100%), then true again. Opt-in.
+    Skew,
+    /// An operator's membership change: the leader is told to remove a server, and to add it
+    /// back when the fault ends (`remove` / `add` orders, [`Fault::Admin`]). Opt-in, for
+    /// protocols that take those orders.
+    Membership,
+    /// An operator's leadership transfer: the leader is told to hand over to a server
+    /// (`transfer` order). Opt-in, for protocols that take it.
+    Transfer,
 }
 
 impl FaultKind {
@@ -37,6 +47,22 @@ impl FaultKind {
         (FaultKind::Slow, "slow"),
         (FaultKind::Hold, "hold"),
     ];
+
+    /// Kinds drawn only when asked for (`--faults skew,membership,transfer`): clock skew, and
+    /// the operator's orders of protocols that take them. Not in [`FaultKind::ALL`], so that
+    /// the default campaign of every protocol draws what it always drew.
+    pub const OPT_IN: [(FaultKind, &'static str); 3] = [
+        (FaultKind::Skew, "skew"),
+        (FaultKind::Membership, "membership"),
+        (FaultKind::Transfer, "transfer"),
+    ];
+
+    /// Its name on the command line.
+    pub fn name(self) -> &'static str {
+        (Self::ALL.iter().chain(&Self::OPT_IN))
+            .find(|(k, _)| *k == self)
+            .map_or("?", |(_, n)| n)
+    }
 }
 
 /// What a random schedule may contain.
@@ -57,6 +83,17 @@ pub struct FaultPlan {
 /// Draw a fault schedule for `servers` from `seed`. At most a minority of servers is down at
 /// any moment, so a correct protocol can always make progress once messages flow.
 pub fn random_faults(seed: u64, servers: &[NodeId], plan: &FaultPlan) -> Vec<ScheduledFault> {
+    random_faults_named(seed, servers, &[], plan)
+}
+
+/// [`random_faults`], with the nodes' names by id: the orders ([`FaultKind::Membership`],
+/// [`FaultKind::Transfer`]) name the server they are about, and are skipped without names.
+pub fn random_faults_named(
+    seed: u64,
+    servers: &[NodeId],
+    names: &[String],
+    plan: &FaultPlan,
+) -> Vec<ScheduledFault> {
     let mut rng = SimRng::derive(seed, u64::MAX);
     let mut out = Vec::new();
     if plan.kinds.is_empty() || servers.is_empty() || plan.window == Time::ZERO {
@@ -126,6 +163,35 @@ pub fn random_faults(seed: u64, servers: &[NodeId], plan: &FaultPlan) -> Vec<Sch
                 push(at, Fault::Hold(Target::Node(n)));
                 push(end, Fault::Release(Target::Node(n)));
             }
+            FaultKind::Skew => {
+                let n = node(&mut rng);
+                // 1 to 2: a clock up to twice slow, never fast, so that any two clocks (even
+                // two skewed at once) differ by at most 100%, the drift Raft's leases assume
+                // by default (`timing.clock_drift_percent`).
+                let factor = 1.0 + rng.unit();
+                push(
+                    at,
+                    Fault::Skew(Target::Node(n), (factor * 100.0).round() / 100.0),
+                );
+                push(end, Fault::Skew(Target::Node(n), 1.0));
+            }
+            FaultKind::Membership | FaultKind::Transfer => {
+                let n = node(&mut rng);
+                let Some(name) = names.get(n.index()) else {
+                    continue;
+                };
+                let order = |verb: &'static str| Fault::Admin {
+                    to: Target::Leader,
+                    verb,
+                    arg: name.clone(),
+                };
+                if kind == FaultKind::Transfer {
+                    push(at, order("transfer"));
+                } else {
+                    push(at, order("remove"));
+                    push(end, order("add"));
+                }
+            }
         }
     }
     // Repair everything at the end of the window, whatever was drawn.
@@ -147,6 +213,12 @@ pub fn random_faults(seed: u64, servers: &[NodeId], plan: &FaultPlan) -> Vec<Sch
             at: w,
             fault: Fault::Slow(Target::Node(s), 1.0),
         });
+        if plan.kinds.contains(&FaultKind::Skew) {
+            out.push(ScheduledFault {
+                at: w,
+                fault: Fault::Skew(Target::Node(s), 1.0),
+            });
+        }
     }
     out.push(ScheduledFault {
         at: w,

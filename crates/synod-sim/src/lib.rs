@@ -32,7 +32,7 @@ mod timers;
 pub mod trace_out;
 
 pub use fault::{Fault, ScheduledFault, Target};
-pub use fault_plan::{FaultKind, FaultPlan, random_faults};
+pub use fault_plan::{FaultKind, FaultPlan, random_faults, random_faults_named};
 pub use net::{NetConfig, Topology};
 pub use shared::Shared;
 pub use sim::{

@@ -249,8 +249,46 @@ struct World<M, T> {
     clients_left: usize,
     clients_done_at: Option<Time>,
     last_leader: Option<NodeId>,
-    /// Per node: the factor its timers are multiplied by (timer skew; 1.0 for none).
-    skew: Vec<f64>,
+    /// Each node's clock (see [`Fault::Skew`]).
+    clocks: Vec<Clock>,
+}
+
+/// A node's clock: it read `base_local` at real time `base_real`, and since then runs
+/// `factor` times slower than real time (1.0: a true clock, which reads real time exactly).
+#[derive(Clone, Copy, Debug)]
+struct Clock {
+    base_real: Time,
+    base_local: Time,
+    factor: f64,
+}
+
+impl Clock {
+    const TRUE: Clock = Clock {
+        base_real: Time::ZERO,
+        base_local: Time::ZERO,
+        factor: 1.0,
+    };
+
+    /// What the clock reads at real time `now` (rounded down, so that a timer set for `d`
+    /// never finds less than `d` elapsed when it fires).
+    fn local(&self, now: Time) -> Time {
+        let real = now.as_micros().saturating_sub(self.base_real.as_micros());
+        let elapsed = if self.factor == 1.0 {
+            real
+        } else {
+            (real as f64 / self.factor).floor() as u64
+        };
+        self.base_local + Time::micros(elapsed)
+    }
+
+    /// The real time a timer set for `after` on this clock takes (rounded up).
+    fn real(&self, after: Time) -> Time {
+        if self.factor == 1.0 {
+            after
+        } else {
+            Time::micros((after.as_micros() as f64 * self.factor).ceil() as u64)
+        }
+    }
 }
 
 impl<M: Message, T> World<M, T> {
@@ -391,16 +429,7 @@ impl<M: Message, T: fmt::Debug> Env<M, T> for World<M, T> {
     fn set_timer(&mut self, node: NodeId, after: Time, timer: T) -> TimerId {
         self.next_timer += 1;
         let id = TimerId(self.next_timer);
-        let skew = self.skew[node.index()];
-        // A skewed timer still takes at least a microsecond: a process that re-arms for what is
-        // left until its own deadline (Raft's election timer) would otherwise, on a fast clock,
-        // re-arm for 0 forever at one instant.
-        let at = self.now
-            + if skew == 1.0 || after == Time::ZERO {
-                after
-            } else {
-                after.scale(skew).max(Time::micros(1))
-            };
+        let at = self.now + self.clocks[node.index()].real(after);
         let owner = (node, self.incarnation[node.index()], timer);
         self.push(at, Ev::Timer(id, Some(owner)));
         id
@@ -645,7 +674,7 @@ impl<P: Process> Sim<P> {
             clients_left,
             clients_done_at: None,
             last_leader: None,
-            skew: vec![1.0; n],
+            clocks: vec![Clock::TRUE; n],
         };
         for i in 0..n {
             world.push(Time::ZERO, Ev::Start(NodeId(i as u32)));
@@ -985,7 +1014,8 @@ impl<P: Process> Sim<P> {
         // The input being handled (a delivery, a timer, a start) was emitted just before.
         let input = self.world.tracer.seq;
         if let Slot::Up(p) = &mut self.nodes[i] {
-            let mut ctx = Ctx::new(node, self.world.now, &mut self.rngs[i], &mut self.world);
+            let now = self.world.clocks[i].local(self.world.now);
+            let mut ctx = Ctx::new(node, now, &mut self.rngs[i], &mut self.world);
             f(p, &mut ctx);
         }
         if self.world.tracer.wants_state {
@@ -1151,7 +1181,8 @@ impl<P: Process> Sim<P> {
         let mut accepted = false;
         let input = self.world.tracer.seq;
         if let Some(Slot::Up(p)) = self.nodes.get_mut(i) {
-            let mut ctx = Ctx::new(id, self.world.now, &mut self.rngs[i], &mut self.world);
+            let now = self.world.clocks[i].local(self.world.now);
+            let mut ctx = Ctx::new(id, now, &mut self.rngs[i], &mut self.world);
             accepted = p.on_client_request(&mut ctx, op);
         }
         if accepted && self.world.tracer.wants_state {
@@ -1355,7 +1386,11 @@ impl<P: Process> Sim<P> {
                 struck.push(Fault::Latency(*lo, *hi));
             }
             // Nothing to undo: these undo faults themselves.
-            Fault::Restart(_) | Fault::Heal | Fault::Release(_) | Fault::Repair => {
+            Fault::Restart(_)
+            | Fault::Heal
+            | Fault::Release(_)
+            | Fault::Repair
+            | Fault::Admin { .. } => {
                 struck.push(fault.clone());
             }
             Fault::Lasting(..) => struck.push(fault.clone()),
@@ -1424,7 +1459,7 @@ impl<P: Process> Sim<P> {
                         Fault::Hold(_) => self.world.topo.set_held(id, true),
                         Fault::Release(_) => self.world.release(id),
                         Fault::Slow(_, x) => self.world.topo.set_slow(id, *x),
-                        Fault::Skew(_, x) => self.world.skew[id.index()] = *x,
+                        Fault::Skew(_, x) => self.set_skew(id, *x),
                         _ => {}
                     }
                 }
@@ -1446,7 +1481,7 @@ impl<P: Process> Sim<P> {
                         self.world.release(id);
                     }
                     self.world.topo.set_slow(id, 1.0);
-                    self.world.skew[id.index()] = 1.0;
+                    self.set_skew(id, 1.0);
                 }
                 let net = &self.config.net;
                 self.world.net.loss = net.loss;
@@ -1461,7 +1496,32 @@ impl<P: Process> Sim<P> {
                     self.world.push(at, Ev::Fault(f));
                 }
             }
+            Fault::Admin { to, verb, arg } => {
+                let taken = match self.resolve(to) {
+                    Some(id) => self.admin(id, verb, arg),
+                    None => false,
+                };
+                if !taken {
+                    let text = format!(
+                        "fault skipped: `{}`: no such node is up, or it takes no orders",
+                        FaultDisplay { fault, names }
+                    );
+                    self.warn_now(&text);
+                }
+            }
         }
+    }
+
+    /// Re-base `id`'s clock so that from now on it runs `factor` times slower than real time
+    /// (see [`Fault::Skew`]); what it reads so far is kept, so a clock never jumps.
+    fn set_skew(&mut self, id: NodeId, factor: f64) {
+        let now = self.world.now;
+        let clock = &mut self.world.clocks[id.index()];
+        *clock = Clock {
+            base_real: now,
+            base_local: clock.local(now),
+            factor,
+        };
     }
 
     /// Count a cut that leaves the leader unable to reach a majority of the servers (itself
@@ -1482,12 +1542,28 @@ impl<P: Process> Sim<P> {
         }
     }
 
+    /// Hand an operator's order to `id` (see [`Fault::Admin`]); false if it is down or does
+    /// not take orders.
+    fn admin(&mut self, id: NodeId, verb: &str, arg: &str) -> bool {
+        if !self.is_up(id) {
+            return false;
+        }
+        let mut taken = false;
+        self.call(id, |p, ctx| taken = p.on_admin(ctx, verb, arg));
+        taken
+    }
+
     fn note_skipped(&mut self, fault: &Fault, names: &[String]) {
-        let now = self.world.now;
         let text = format!(
             "fault skipped: `{}` names no node right now",
             FaultDisplay { fault, names }
         );
+        self.warn_now(&text);
+    }
+
+    /// A warning of the driver's (a fault it skips), at the current time.
+    fn warn_now(&mut self, text: &str) {
+        let now = self.world.now;
         self.world.tracer.emit(
             &self.world.labels,
             now,

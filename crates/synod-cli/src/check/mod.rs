@@ -51,7 +51,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "MS")]
     pub liveness: Option<u64>,
     /// synod's first fault kinds instead of `--nemesis`: crash,restart,partition,loss,
-    /// duplicate,delay,slow,hold (a fixed mix of those nemeses).
+    /// duplicate,delay,slow,hold, skew (slow clocks), and the operator's orders membership and
+    /// transfer for protocols that take them, such as Raft (a fixed mix of those nemeses).
     #[arg(long)]
     pub faults: Option<String>,
     /// Faults drawn per seed (swarm: on average), at most 1000000 (past about 500000, a fault
@@ -129,7 +130,9 @@ fn plan(args: &CheckArgs, base: &Scenario) -> Result<Plan, UsageError> {
         (None, Some(kinds)) => {
             let kinds =
                 campaign::parse_kinds(kinds).map_err(|e| UsageError(format!("--faults: {e}")))?;
-            plan.mix = campaign::kinds_mix(&kinds);
+            campaign::check_kinds(&kinds, base)
+                .map_err(|e| UsageError(format!("--faults: {e}")))?;
+            plan.mix = campaign::kinds_mix(&kinds, p.campaign.nemeses);
         }
         (None, None) => {}
     }

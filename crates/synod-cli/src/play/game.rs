@@ -267,8 +267,11 @@ pub fn scenario_text(spec: &Spec) -> String {
             n = spec.nodes,
             names = names.join(", ")
         ),
+        // The game plays the paper's Figure 2 elections: its network is slowed for a human
+        // (a round trip of 1-2 s against election timeouts of 2.5-9 s), and a PreVote round
+        // before each election would make most of its elections collide.
         Proto::Raft => format!(
-            "{head}[cluster]\nnodes = {n}\nclients = 1\nnames = [{names}]\n\n[timing]\nelection_timeout_ms = {{ min = 2500, max = 9000 }}\nheartbeat_ms = 1000\n\n[workload]\nrequests_per_client = 3\nkeys = [\"x\"]\nmix = {{ put = 1 }}\nclient_timeout_ms = 4000\n\n[[fault]]\nat_ms = 0\nslow = {{ node = \"client 1\", factor = 0.05 }}\n",
+            "{head}[cluster]\nnodes = {n}\nclients = 1\nnames = [{names}]\n\n[raft]\npre_vote = false\ncheck_quorum = false\n\n[timing]\nelection_timeout_ms = {{ min = 2500, max = 9000 }}\nheartbeat_ms = 1000\n\n[workload]\nrequests_per_client = 3\nkeys = [\"x\"]\nmix = {{ put = 1 }}\nclient_timeout_ms = 4000\n\n[[fault]]\nat_ms = 0\nslow = {{ node = \"client 1\", factor = 0.05 }}\n",
             n = spec.nodes,
             names = names.join(", ")
         ),

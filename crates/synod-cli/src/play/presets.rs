@@ -96,6 +96,7 @@ impl Preset {
                 FaultAction::Hold(x) => FaultAction::Hold(colour(x)),
                 FaultAction::Release(x) => FaultAction::Release(colour(x)),
                 FaultAction::Slow(x, k) => FaultAction::Slow(colour(x), *k),
+                FaultAction::Skew(x, k) => FaultAction::Skew(colour(x), *k),
                 other => other.clone(),
             };
         }

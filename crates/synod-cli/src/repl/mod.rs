@@ -150,6 +150,18 @@ fn execute(session: &mut Session, line: &str, stop: &AtomicBool) -> bool {
         let mut o = io::stdout().lock();
         let _ = writeln!(o, "{s}");
     };
+    // A protocol's own orders (Raft's `add n6`, `remove n2`, `transfer n3`) are its fault
+    // verbs, told to the leader like the `[[fault]]` keys of the same names.
+    let (word, arg) = (line.trim().split_once(char::is_whitespace)).unwrap_or((line.trim(), ""));
+    let verbs = session.scenario().protocol.faults;
+    if let Some(verb) = verbs.iter().find(|v| v.key == word) {
+        match (verb.expand)(arg.trim(), session.names()) {
+            _ if arg.trim().is_empty() => out(&format!("usage: {} NODE: {}", verb.key, verb.doc)),
+            Ok(faults) => faults.into_iter().for_each(|f| session.fault(f)),
+            Err(e) => out(&format!("error: {e}")),
+        }
+        return false;
+    }
     let cmd = match command::parse(line, session.names()) {
         Ok(c) => c,
         Err(e) => {
@@ -160,7 +172,19 @@ fn execute(session: &mut Session, line: &str, stop: &AtomicBool) -> bool {
     match cmd {
         Command::Nothing => {}
         Command::Quit => return true,
-        Command::Help(topic) => out(&help(topic.as_deref())),
+        Command::Help(topic) => {
+            out(&help(topic.as_deref()));
+            let verbs = session.scenario().protocol.faults;
+            if topic.is_none() && !verbs.is_empty() {
+                out(&format!(
+                    "orders of {} (told to the leader):",
+                    session.scenario().protocol
+                ));
+                for v in verbs {
+                    out(&format!("  {} NODE  {}", v.key, v.doc));
+                }
+            }
+        }
         Command::Step(n) => session.step(n, stop),
         Command::Run(until) => session.run(until, stop),
         Command::Back(n) => session.back(n),

@@ -89,7 +89,7 @@ impl fmt::Display for Answer<'_> {
 }
 
 /// The state machine: one copy of the store.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Store {
     data: BTreeMap<String, String>,
 }
@@ -115,15 +115,13 @@ impl Store {
         }
     }
 
-    /// What `get(key)` answers, without changing anything.
+    /// The answer to `get(key)`, changing nothing (a read served outside the log).
     pub fn read(&self, key: &str) -> ClientResult {
         match self.data.get(key) {
             Some(v) => ClientResult::Ok {
                 value: Some(v.clone()),
             },
-            None => ClientResult::Error {
-                error: format!("key not found: {key}"),
-            },
+            None => error("key not found: ", key),
         }
     }
 
@@ -162,12 +160,74 @@ impl fmt::Display for Store {
 /// Exactly-once application: the state machine remembers each client's last request and its
 /// result, so a retried request is answered from memory instead of being applied twice (a
 /// retried put would otherwise answer "key already exists").
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "Vec<SessionRecord>", from = "Vec<SessionRecord>")]
 pub struct Sessions {
     last: BTreeMap<NodeId, (u64, ClientResult)>,
 }
 
+/// One session as written (in a snapshot on disk or on the wire): a plain enum rather than
+/// [`ClientResult`]'s tagged JSON form, which compact binary formats cannot read back.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SessionRecord {
+    client: NodeId,
+    req_id: u64,
+    result: SessionResult,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+enum SessionResult {
+    Ok(Option<String>),
+    Error(String),
+    Unknown,
+}
+
+impl From<Sessions> for Vec<SessionRecord> {
+    fn from(s: Sessions) -> Self {
+        s.last
+            .into_iter()
+            .map(|(client, (req_id, r))| SessionRecord {
+                client,
+                req_id,
+                result: match r {
+                    ClientResult::Ok { value } => SessionResult::Ok(value),
+                    ClientResult::Error { error } => SessionResult::Error(error),
+                    ClientResult::Unknown => SessionResult::Unknown,
+                },
+            })
+            .collect()
+    }
+}
+
+impl From<Vec<SessionRecord>> for Sessions {
+    fn from(v: Vec<SessionRecord>) -> Self {
+        Sessions {
+            last: v
+                .into_iter()
+                .map(|s| {
+                    let r = match s.result {
+                        SessionResult::Ok(value) => ClientResult::Ok { value },
+                        SessionResult::Error(error) => ClientResult::Error { error },
+                        SessionResult::Unknown => ClientResult::Unknown,
+                    };
+                    (s.client, (s.req_id, r))
+                })
+                .collect(),
+        }
+    }
+}
+
 impl Sessions {
+    /// How many clients it remembers.
+    pub fn len(&self) -> usize {
+        self.last.len()
+    }
+
+    /// Whether it remembers none.
+    pub fn is_empty(&self) -> bool {
+        self.last.is_empty()
+    }
+
     /// Apply `cmd` for request `req_id` of `client` unless it was applied already; returns the
     /// result and whether it was applied now. Clients issue one request at a time with
     /// increasing ids, so remembering the last one per client is enough.

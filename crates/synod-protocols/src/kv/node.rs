@@ -102,6 +102,14 @@ where
             KvNode::Server(_) => false,
         }
     }
+
+    /// A server takes its protocol's orders; a client takes none.
+    fn on_admin(&mut self, ctx: &mut Ctx<'_, S::Msg, S::Timer>, verb: &str, arg: &str) -> bool {
+        match self {
+            KvNode::Server(s) => s.on_admin(ctx, verb, arg),
+            KvNode::Client(_) => false,
+        }
+    }
     /// A server reports what its protocol draws; a client reports nothing.
     fn view(&self, v: &mut StateView) {
         if let KvNode::Server(s) = self {

@@ -1,15 +1,18 @@
 //! Raft as the registry lists it: the scenario keys it takes, and the system it builds
 //! (servers `n1`..`nN` or the names given, then the clients).
 
-use super::{BUGS, Bug, CommitObserver, RaftChecker, RaftConfig, RaftNode, RaftServer};
+use super::{
+    BUGS, Bug, CommitObserver, Members, RaftChecker, RaftConfig, RaftNode, RaftServer, ReadMode,
+};
 use crate::kv::{self, Workload};
-use crate::protocol::{Campaign, Protocol};
-use crate::scenario::{Scenario, ScenarioError};
+use crate::nemesis::{Draw, Nemesis};
+use crate::protocol::{Campaign, FaultVerb, Protocol};
+use crate::scenario::{FaultAction, Scenario, ScenarioError};
 use crate::settings::{Invalid, Kind, Setting, Settings};
 use crate::system::{System, sim_config};
 use std::rc::Rc;
 use synod_core::{NodeId, Time};
-use synod_sim::{NodeSpec, Sim, SimConfig};
+use synod_sim::{Fault, NodeSpec, Sim, SimConfig, Target};
 
 /// The most servers a Raft scenario may have. Every server keeps the progress of every other
 /// (memory grows with the square of the count), every election asks every server, and the live
@@ -29,11 +32,23 @@ pub const NODES: Setting = Setting {
     doc: "servers (named `n1`..`nN` unless `cluster.names` names them)",
 };
 
+/// `cluster.spares`.
+pub const SPARES: Setting = Setting {
+    key: "cluster.spares",
+    kind: Kind::Count {
+        default: 0,
+        min: 0,
+        max: MAX_SERVERS,
+        why_max: "at most 500 servers in all",
+    },
+    doc: "servers beyond `cluster.nodes` that start empty and outside the configuration, for `add` to bring in (named after the others: `n6`..)",
+};
+
 /// `cluster.names`.
 pub const NAMES: Setting = Setting {
     key: "cluster.names",
     kind: Kind::Names,
-    doc: "the servers' names, in order (default `n1`..`nN`); as many as `cluster.nodes` if both are given",
+    doc: "the servers' names, in order (default `n1`..`nN`); as many as `cluster.nodes` plus `cluster.spares` if both are given",
 };
 
 /// `timing.election_timeout_ms`.
@@ -64,19 +79,141 @@ pub const MAX_APPEND_ENTRIES: Setting = Setting {
     doc: "the most entries one AppendEntries carries",
 };
 
+/// `timing.clock_drift_percent`.
+pub const CLOCK_DRIFT: Setting = Setting {
+    key: "timing.clock_drift_percent",
+    kind: Kind::Count {
+        default: 100,
+        min: 0,
+        max: 10_000,
+        why_max: "a lease 101 times shorter than the election timeout is no lease",
+    },
+    doc: "how much faster one server's clock may run than another's, in percent: a lease read trusts a lease of election_timeout_ms.min / (1 + drift) (dissertation 6.4.1)",
+};
+
+/// `raft.pre_vote`.
+pub const PRE_VOTE: Setting = Setting {
+    key: "raft.pre_vote",
+    kind: Kind::Flag { default: true },
+    doc: "PreVote (dissertation 9.6): a would-be candidate first asks whether it could win, so a server cut off in a minority never raises its term",
+};
+
+/// `raft.check_quorum`.
+pub const CHECK_QUORUM: Setting = Setting {
+    key: "raft.check_quorum",
+    kind: Kind::Flag { default: true },
+    doc: "CheckQuorum: a leader that has not heard from a majority within an election timeout steps down; and a server that hears a leader disregards requests for votes (dissertation 6.2, 4.2.3)",
+};
+
+/// The default of `raft.snapshot_every`: small, so that ordinary runs and campaigns exercise
+/// compaction and `InstallSnapshot`.
+pub const DEFAULT_SNAPSHOT_EVERY: u64 = 64;
+
+/// `raft.snapshot_every`.
+pub const SNAPSHOT_EVERY: Setting = Setting {
+    key: "raft.snapshot_every",
+    kind: Kind::Count {
+        default: DEFAULT_SNAPSHOT_EVERY,
+        min: 0,
+        max: 1_000_000_000,
+        why_max: "a limit against typos",
+    },
+    doc: "a server snapshots its store and client sessions and discards its log after this many applied entries (section 7); 0: never",
+};
+
+/// `raft.reads`.
+pub const READS: Setting = Setting {
+    key: "raft.reads",
+    kind: Kind::Choice {
+        options: &["log", "read_index", "lease"],
+        default: "log",
+    },
+    doc: "how the leader serves reads: through the log like writes, by ReadIndex (a heartbeat round confirms it leads, 6.4) or by a lease (6.4.1; needs `check_quorum`)",
+};
+
 /// Raft's own keys.
 pub const SETTINGS: &[Setting] = &[
     NODES,
+    SPARES,
     NAMES,
     ELECTION_TIMEOUT,
     HEARTBEAT,
     MAX_APPEND_ENTRIES,
+    CLOCK_DRIFT,
+    PRE_VOTE,
+    CHECK_QUORUM,
+    SNAPSHOT_EVERY,
+    READS,
 ];
+
+/// `add = "n6"`: a membership change (dissertation 4.1).
+pub const ADD: FaultVerb = FaultVerb {
+    key: "add",
+    doc: "tell the leader to add this server to the configuration (a spare of `cluster.spares`, or a server removed before): dissertation 4.1",
+    expand: |node, names| admin("add", node, names),
+};
+
+/// `remove = "n2"`: a membership change (dissertation 4.1).
+pub const REMOVE: FaultVerb = FaultVerb {
+    key: "remove",
+    doc: "tell the leader to remove this server from the configuration; `\"leader\"` removes the leader itself, which steps down once that is committed",
+    expand: |node, names| admin("remove", node, names),
+};
+
+/// `transfer = "n3"`: a leadership transfer (dissertation 3.10).
+pub const TRANSFER: FaultVerb = FaultVerb {
+    key: "transfer",
+    doc: "tell the leader to hand its leadership to this server (`TimeoutNow`, dissertation 3.10)",
+    expand: |node, names| admin("transfer", node, names),
+};
+
+/// The `membership` nemesis: the leader is told to remove a random server, and to add it back
+/// when the fault ends (the `add` is the undoing, not counted as a fault). Opt-in through
+/// `--faults` too, where its name is [`synod_sim::FaultKind::Membership`]'s.
+pub const MEMBERSHIP: Nemesis = Nemesis {
+    name: "membership",
+    doc: "the leader is told to remove a random server (`remove`), and to add it back (`add`) when the fault ends",
+    draw: membership,
+};
+
+/// The `transfer` nemesis: the leader is told to hand its leadership to a random server.
+pub const TRANSFER_LEADER: Nemesis = Nemesis {
+    name: "transfer",
+    doc: "the leader is told to hand its leadership to a random server (`transfer`)",
+    draw: transfer,
+};
+
+fn membership(d: &mut Draw<'_>) {
+    let n = d.server();
+    let at = d.at();
+    let lasts = d.lasts(at);
+    d.push(at, FaultAction::Protocol("remove", n.clone()), None);
+    d.push(at + lasts, FaultAction::Protocol("add", n), None);
+}
+
+fn transfer(d: &mut Draw<'_>) {
+    let n = d.server();
+    let at = d.at();
+    d.push(at, FaultAction::Protocol("transfer", n), None);
+}
+
+/// An order to the leader, once the server it names is known to exist.
+fn admin(verb: &'static str, node: &str, names: &[String]) -> Result<Vec<Fault>, String> {
+    let leader = verb == "remove" && node == "leader";
+    if !leader && !names.iter().any(|n| n == node) {
+        return Err(format!("no server `{node}` (nodes: {})", names.join(", ")));
+    }
+    Ok(vec![Fault::Admin {
+        to: Target::Leader,
+        verb,
+        arg: node.to_string(),
+    }])
+}
 
 /// Raft, as the registry lists it.
 pub const PROTOCOL: Protocol = Protocol {
     name: "raft",
-    summary: "Raft replicated KV: elections with randomized timeouts, heartbeats, log replication, persistence (the default)",
+    summary: "Raft replicated KV: elections (PreVote, CheckQuorum), log replication, persistence, snapshots, membership changes, leadership transfer, ReadIndex and lease reads (the default)",
     docs: "docs/protocols/raft.md",
     bugs: BUGS,
     checks: &[
@@ -87,8 +224,11 @@ pub const PROTOCOL: Protocol = Protocol {
     ],
     settings: &[SETTINGS, kv::CLIENT_SETTINGS],
     validate,
-    faults: &[],
-    campaign: Campaign::DEFAULT,
+    faults: &[ADD, REMOVE, TRANSFER],
+    campaign: Campaign {
+        nemeses: &[MEMBERSHIP, TRANSFER_LEADER],
+        ..Campaign::DEFAULT
+    },
     legend: &[
         (
             "[n4 leader t1]",
@@ -111,13 +251,31 @@ pub const PROTOCOL: Protocol = Protocol {
 /// Raft's rules across keys.
 fn validate(s: &Settings) -> Result<(), Invalid> {
     if let Some(names) = s.strings(&NAMES) {
-        if s.given(&NODES) && names.len() as u64 != s.count(&NODES) {
+        let want = s.count(&NODES) + s.count(&SPARES);
+        if (s.given(&NODES) || s.given(&SPARES)) && names.len() as u64 != want {
             return Err(Invalid {
                 key: NAMES.key,
+                message: if s.given(&SPARES) {
+                    format!(
+                        "{} names given, but `cluster.nodes` and `cluster.spares` make {want}",
+                        names.len(),
+                    )
+                } else {
+                    format!(
+                        "{} names given, but `cluster.nodes` is {}",
+                        names.len(),
+                        s.count(&NODES)
+                    )
+                },
+            });
+        }
+        if s.given(&SPARES) && !s.given(&NODES) && names.len() as u64 <= s.count(&SPARES) {
+            return Err(Invalid {
+                key: SPARES.key,
                 message: format!(
-                    "{} names given, but `cluster.nodes` is {}",
-                    names.len(),
-                    s.count(&NODES)
+                    "{} spares of {} servers leave none in the configuration",
+                    s.count(&SPARES),
+                    names.len()
                 ),
             });
         }
@@ -133,6 +291,26 @@ fn validate(s: &Settings) -> Result<(), Invalid> {
         return Err(Invalid {
             key: ELECTION_TIMEOUT.key,
             message: "min must be above 0".into(),
+        });
+    }
+    if s.count(&NODES) + s.count(&SPARES) > MAX_SERVERS {
+        return Err(Invalid {
+            key: SPARES.key,
+            message: format!(
+                "{} nodes and {} spares: at most {MAX_SERVERS} servers",
+                s.count(&NODES),
+                s.count(&SPARES)
+            ),
+        });
+    }
+    if s.choice(&READS) == "lease" && !s.flag(&CHECK_QUORUM) {
+        return Err(Invalid {
+            key: if s.given(&CHECK_QUORUM) {
+                CHECK_QUORUM.key
+            } else {
+                READS.key
+            },
+            message: "lease reads need `raft.check_quorum = true`: the lease rests on followers that disregard votes while they hear the leader (dissertation 6.4.1)".into(),
         });
     }
     let heartbeat = s.time(&HEARTBEAT);
@@ -151,24 +329,47 @@ fn validate(s: &Settings) -> Result<(), Invalid> {
     Ok(())
 }
 
-/// The servers' names: as given, or `n1`..`nN`.
+/// The servers' names: as given, or `n1`..`nN` (spares included).
 fn server_names(s: &Settings) -> Vec<String> {
-    s.strings(&NAMES)
-        .unwrap_or_else(|| (1..=s.count(&NODES)).map(|i| format!("n{i}")).collect())
+    s.strings(&NAMES).unwrap_or_else(|| {
+        (1..=s.count(&NODES) + s.count(&SPARES))
+            .map(|i| format!("n{i}"))
+            .collect()
+    })
+}
+
+/// Raft's configuration as a scenario's settings give it, with a planted bug. A bug that lives
+/// in a feature turns the feature on: `stale-lease-read` reads by lease.
+pub fn config(st: &Settings, bug: Option<Bug>) -> RaftConfig {
+    let names = server_names(st);
+    let members = names.len() as u64 - st.count(&SPARES).min(names.len() as u64 - 1);
+    let mut reads = ReadMode::from_name(st.choice(&READS)).unwrap_or(ReadMode::Log);
+    let mut check_quorum = st.flag(&CHECK_QUORUM);
+    if bug == Some(Bug::StaleLeaseRead) {
+        reads = ReadMode::Lease;
+        check_quorum = true;
+    }
+    RaftConfig {
+        servers: names.len(),
+        initial: Members::new((0..members as u32).map(NodeId)),
+        names,
+        election_timeout: st.range(&ELECTION_TIMEOUT),
+        heartbeat: st.time(&HEARTBEAT),
+        max_entries: st.count(&MAX_APPEND_ENTRIES) as usize,
+        pre_vote: st.flag(&PRE_VOTE),
+        check_quorum,
+        snapshot_every: st.count(&SNAPSHOT_EVERY),
+        reads,
+        clock_drift_percent: st.count(&CLOCK_DRIFT),
+        bug,
+    }
 }
 
 fn build(s: &Scenario) -> Result<System, ScenarioError> {
     let bug = s.planted(Bug::from_name)?;
     let st = &s.settings;
-    let names = server_names(st);
-    let cfg = RaftConfig {
-        servers: names.len(),
-        names: names.clone(),
-        election_timeout: st.range(&ELECTION_TIMEOUT),
-        heartbeat: st.time(&HEARTBEAT),
-        max_entries: st.count(&MAX_APPEND_ENTRIES) as usize,
-        bug,
-    };
+    let cfg = config(st, bug);
+    let names = cfg.names.clone();
     let servers = (0..names.len() as u32).map(NodeId).collect();
     let sim = simulation(
         sim_config(s),

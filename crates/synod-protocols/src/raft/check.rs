@@ -4,13 +4,20 @@
 //! - **Log matching**: an entry is identified by (index, term). Each such pair must always
 //!   hold the same command and follow an entry of the same term; by induction, two logs with
 //!   the same entry at an index are identical up to it. Only entries changed since the last
-//!   look are checked (each server marks the lowest index it changed).
+//!   look are checked (each server marks the lowest index it changed). Entries every server
+//!   has compacted into a snapshot (section 7) can appear in no log again and are forgotten.
 //! - **Leader append-only**: while a node leads a term, its log never shrinks nor rewrites its
 //!   last entry.
 //! - **Leader completeness**: when a node becomes leader, its log holds every entry committed
-//!   so far.
+//!   so far (entries before its snapshot are in the snapshot: its last index must carry the
+//!   committed term).
 //! - **State machine safety** (of commits): no two servers commit different entries at one
 //!   index. (The `apply` events are checked by the generic checker too.)
+//!
+//! None of them counts servers: commits are read from the servers' commit indices, so the
+//! checks hold whatever the configuration, across membership changes. What a majority is
+//! belongs to the protocol, and a protocol that miscounts one (the planted
+//! `change-before-term-commit`) is caught by what it breaks: a committed entry lost.
 
 use super::RaftNode;
 use super::log::Entry;
@@ -19,16 +26,27 @@ use crate::kv::KvNode;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+/// The term of a committed index the checker could not read: the server that committed it
+/// first had compacted it already. (Servers compact in the event after a commit, so this does
+/// not happen; the checker stays sound if it does, checking less.)
+const UNKNOWN: u64 = u64::MAX;
+
 /// Incremental state of the Raft-specific live checks.
 #[derive(Debug)]
 pub struct RaftChecker {
     /// (index, term) -> (term of the entry before, the entry), shared with the log that held
     /// it first.
     entries: BTreeMap<(u64, u64), (u64, Arc<Entry>)>,
-    /// The term of each committed index (index 1 first) and who committed it first.
-    committed: Vec<(u64, usize)>,
+    /// The committed indices as runs: (first index, term, who committed it first). A log's
+    /// terms never decrease along it, so a run per term keeps this small.
+    committed: Vec<(u64, u64, usize)>,
+    /// The highest committed index seen.
+    committed_to: u64,
     /// The commit index seen at each server.
     seen_commit: Vec<u64>,
+    /// The first index each server's log holds (its snapshot's last index plus one), as last
+    /// seen (a down server keeps its last: its durable log is what it will restart with).
+    first: Vec<u64>,
     /// For each server leading now: (term, log length, last term) when last looked.
     leading: Vec<Option<(u64, u64, u64)>>,
     /// The servers' names, by node id, for the violations' details.
@@ -42,10 +60,34 @@ impl RaftChecker {
         RaftChecker {
             entries: BTreeMap::new(),
             committed: Vec::new(),
+            committed_to: 0,
             seen_commit: vec![0; servers],
+            first: vec![1; servers],
             leading: vec![None; servers],
             names,
         }
+    }
+
+    /// The term committed at `idx`, and who committed it first.
+    fn committed_at(&self, idx: u64) -> Option<(u64, usize)> {
+        if idx == 0 || idx > self.committed_to {
+            return None;
+        }
+        let run = self
+            .committed
+            .partition_point(|(start, _, _)| *start <= idx)
+            - 1;
+        let (_, term, by) = self.committed[run];
+        Some((term, by))
+    }
+
+    /// Record that `idx` (the next index) is committed with `term`, by server `by`.
+    fn commit(&mut self, idx: u64, term: u64, by: usize) {
+        debug_assert_eq!(idx, self.committed_to + 1);
+        if self.committed.last().is_none_or(|(_, t, _)| *t != term) {
+            self.committed.push((idx, term, by));
+        }
+        self.committed_to = idx;
     }
 
     /// Check the servers' state; `Some((property, detail))` on a violation.
@@ -54,19 +96,20 @@ impl RaftChecker {
         nodes: impl IntoIterator<Item = Option<&'a RaftNode>>,
     ) -> Option<(String, String)> {
         let fail = |p: &str, d: String| Some((p.to_string(), d));
+        let low_water = self.first.iter().copied().min().unwrap_or(1);
         for (i, node) in nodes.into_iter().enumerate().take(self.seen_commit.len()) {
             let Some(KvNode::Server(s)) = node else {
                 self.leading[i] = None;
                 continue;
             };
             let log = s.log();
-            let who = &self.names[i];
+            self.first[i] = log.first_index();
 
             // Log matching, on the entries changed since the last look.
             let from = s.dirty_from.get();
             if from != CLEAN {
                 s.dirty_from.set(CLEAN);
-                for idx in from..=log.last_index() {
+                for idx in from.max(log.first_index())..=log.last_index() {
                     let Some(e) = log.get_shared(idx) else { break };
                     let prev_term = log.term_at(idx - 1).unwrap_or(0);
                     match self.entries.get(&(idx, e.term)) {
@@ -78,7 +121,8 @@ impl RaftChecker {
                             return fail(
                                 "log matching",
                                 format!(
-                                    "{who} holds {e} at index {idx} after an entry of term {prev_term}, but another log holds {first} there after term {pt}"
+                                    "{} holds {e} at index {idx} after an entry of term {prev_term}, but another log holds {first} there after term {pt}",
+                                    self.names[i]
                                 ),
                             );
                         }
@@ -87,25 +131,30 @@ impl RaftChecker {
                 }
             }
 
-            // Committed entries never change.
+            // Committed entries never change. Indices compacted away are known only where the
+            // snapshot ends.
             let commit = s.commit_index();
             if commit < self.seen_commit[i] {
                 self.seen_commit[i] = commit; // restarted: commit index is volatile
             }
             for idx in self.seen_commit[i] + 1..=commit {
-                let t = log.term_at(idx).unwrap_or(0);
-                match self.committed.get(idx as usize - 1) {
-                    None => self.committed.push((t, i)),
-                    Some(&(t0, by)) if t0 != t => {
+                let t = log.term_at(idx);
+                match (self.committed_at(idx), t) {
+                    (None, t) if idx == self.committed_to + 1 => {
+                        self.commit(idx, t.unwrap_or(UNKNOWN), i);
+                    }
+                    (Some((t0, by)), Some(t)) if t0 != t && t0 != UNKNOWN => {
                         return fail(
                             "state machine safety",
                             format!(
-                                "index {idx} committed with term {t0} by {} but with term {t} by {who}",
-                                self.names[by]
+                                "index {idx} committed with term {t0} by {} but with term {t} by {}",
+                                self.names[by], self.names[i]
                             ),
                         );
                     }
-                    Some(_) => {}
+                    // Compacted into a snapshot received from a leader that committed it: its
+                    // last index carries the term and is checked.
+                    _ => {}
                 }
             }
             self.seen_commit[i] = commit;
@@ -119,24 +168,27 @@ impl RaftChecker {
             let (len, last) = (log.last_index(), log.last_term());
             match self.leading[i] {
                 Some((t, l, lt)) if t == term => {
-                    if len < l || log.term_at(l) != Some(lt) {
+                    // An entry before the snapshot was committed, so it was not rewritten.
+                    if len < l || matches!(log.term_at(l), Some(t) if t != lt) {
                         return fail(
                             "leader append-only",
                             format!(
-                                "{who}, leader of term {term}, had {l} entries (last of term {lt}) and now has {len}"
+                                "{}, leader of term {term}, had {l} entries (last of term {lt}) and now has {len}",
+                                self.names[i]
                             ),
                         );
                     }
                 }
                 _ => {
-                    for (k, &(t, by)) in self.committed.iter().enumerate() {
-                        let idx = k as u64 + 1;
-                        if log.term_at(idx) != Some(t) {
+                    let from = log.snapshot_index().max(1);
+                    for idx in from..=self.committed_to {
+                        let (t, by) = self.committed_at(idx).unwrap_or((0, i));
+                        if t != UNKNOWN && log.term_at(idx) != Some(t) {
                             return fail(
                                 "leader completeness",
                                 format!(
-                                    "{who} leads term {term} but its log lacks index {idx} (term {t}), committed by {}",
-                                    self.names[by]
+                                    "{} leads term {term} but its log lacks index {idx} (term {t}), committed by {}",
+                                    self.names[i], self.names[by]
                                 ),
                             );
                         }
@@ -144,6 +196,11 @@ impl RaftChecker {
                 }
             }
             self.leading[i] = Some((term, len, last));
+        }
+        // No log holds an entry before every server's first index any more: forget them.
+        let now_low = self.first.iter().copied().min().unwrap_or(1);
+        if now_low > low_water {
+            self.entries = self.entries.split_off(&(now_low, 0));
         }
         None
     }

@@ -1,33 +1,45 @@
-//! One Raft server (Figure 2): follower, candidate or leader.
+//! One Raft server (Figure 2): follower, pre-candidate, candidate or leader.
 //!
 //! Handlers follow the paper's rules in order: a message with a higher term first turns the
 //! node into a follower of that term ("Rules for Servers, all servers"); then the handler for
-//! the message kind runs (`handle_request_vote`, `handle_append_entries`, ...).
+//! the message kind runs (`handle_request_vote`, `handle_append_entries`, ...). What the paper
+//! leaves to its later sections and to Ongaro's dissertation lives in the submodules:
+//! `snapshot` (log compaction, section 7), `admin` (membership changes, dissertation 4.1, and
+//! leadership transfer, 3.10) and `reads` (ReadIndex and lease reads, 6.4).
 
-use super::log::{Entry, Log};
+mod admin;
+mod reads;
+mod snapshot;
+
+use super::config::Members;
+use super::log::{Entry, Log, SharedSnapshot};
 use super::msg::RaftMsg;
-use super::{Bug, RaftConfig, RaftTimer};
+use super::{Bug, RaftConfig, RaftTimer, ReadMode};
 use crate::kv::{Command, Reply, Request, Sessions, Store};
+use reads::Reads;
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::Rc;
 use std::sync::Arc;
 use synod_core::view::Changed;
-use synod_core::{Ctx, Level, NodeId, NodeStatus, Process, Time};
+use synod_core::{ClientResult, Ctx, Level, NodeId, NodeStatus, Process, Time};
 
 type RCtx<'a, 'b> = Ctx<'a, RaftMsg, RaftTimer>;
 
-/// What a Raft server keeps on disk (Figure 2, "persistent state on all servers"): written
-/// before answering any message, and all that survives a crash.
+/// What a Raft server keeps on disk (Figure 2, "persistent state on all servers", and the
+/// snapshot of section 7): written before answering any message, and all that survives a
+/// crash.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Durable {
     /// The latest term this server has seen.
     pub current_term: u64,
     /// The candidate it voted for in `current_term`, if any.
     pub voted_for: Option<NodeId>,
-    /// The log.
+    /// The log (after the snapshot, if there is one).
     pub log: Log,
+    /// The latest snapshot: the state machine as of the log's first index minus one.
+    pub snapshot: Option<SharedSnapshot>,
 }
 
 /// A server's role.
@@ -35,6 +47,9 @@ pub struct Durable {
 pub enum Role {
     /// Answers leaders and candidates; starts an election when it hears from no leader.
     Follower,
+    /// Asks whether it could win an election before starting one (PreVote, dissertation
+    /// 9.6): its term does not move until a majority says yes.
+    PreCandidate,
     /// Asks for votes in its term.
     Candidate,
     /// Takes client requests and replicates the log.
@@ -42,10 +57,11 @@ pub enum Role {
 }
 
 impl Role {
-    /// `follower`, `candidate`, `leader`.
+    /// `follower`, `pre-candidate`, `candidate`, `leader`.
     pub fn name(self) -> &'static str {
         match self {
             Role::Follower => "follower",
+            Role::PreCandidate => "pre-candidate",
             Role::Candidate => "candidate",
             Role::Leader => "leader",
         }
@@ -66,6 +82,10 @@ struct Progress {
     /// entries that arrive meanwhile wait and go out together (batching). Reset by each
     /// heartbeat, so that a lost message cannot stall the pipeline.
     inflight: u32,
+    /// Heard from since the last CheckQuorum (any answer of this term).
+    active: bool,
+    /// The latest read round it answered (see `reads`).
+    round: u64,
 }
 
 /// How many `AppendEntries` with entries a leader pipelines to one follower before it waits
@@ -92,12 +112,30 @@ pub struct RaftServer {
     last_applied: u64,
     store: Store,
     sessions: Sessions,
+    /// The configuration in use: the latest in the log, else the snapshot's, else the initial
+    /// one (dissertation 4.1: committed or not).
+    config: Members,
+    /// The index of the entry that set `config` (the snapshot's last index, or 0 for the
+    /// initial configuration).
+    config_index: u64,
+    /// The other members of `config`: whom a leader replicates to and a candidate asks.
+    peers: Vec<NodeId>,
     election_deadline: Time,
     election_armed: bool,
+    /// When (on this server's clock) it last heard from a leader of its term, or started.
+    contact: Time,
+    /// Votes (or pre-votes) received, by node.
     votes: Vec<bool>,
     progress: Vec<Progress>,
     /// Leader: the log index holding each client's latest request, to not append a retry twice.
     in_log: BTreeMap<NodeId, (u64, u64)>,
+    /// Leader: the index of its no-op, the first entry of its term. Once it is committed the
+    /// leader knows every committed entry (reads, membership changes wait for it).
+    term_start: u64,
+    /// Leader: a leadership transfer in progress.
+    transfer: Option<admin::Transfer>,
+    /// Leader: read requests served without the log, and the lease.
+    reads: Reads,
     /// Scratch space for counting replicas.
     scratch: Vec<u64>,
     /// Leader, narration only: the highest index it said it may not commit yet, being of an
@@ -122,6 +160,7 @@ impl std::fmt::Debug for RaftServer {
             .field("leader", &self.leader)
             .field("commit_index", &self.commit_index)
             .field("last_applied", &self.last_applied)
+            .field("config", &self.config)
             .field("store", &self.store)
             .field("progress", &self.progress)
             .finish()
@@ -140,26 +179,69 @@ impl RaftServer {
             forgot_vote = d.voted_for.take();
         }
         let n = cfg.servers;
-        RaftServer {
+        // The state machine starts from the snapshot: everything up to its last index is
+        // committed and applied.
+        let (store, sessions, applied) = match &d.snapshot {
+            Some(s) => (s.store.clone(), s.sessions.clone(), s.last_index),
+            None => (Store::default(), Sessions::default(), 0),
+        };
+        let config = cfg.initial.clone();
+        let mut s = RaftServer {
             cfg,
             me,
             d,
             role: Role::Follower,
             leader: None,
-            commit_index: 0,
-            last_applied: 0,
-            store: Store::default(),
-            sessions: Sessions::default(),
+            commit_index: applied,
+            last_applied: applied,
+            store,
+            sessions,
+            config,
+            config_index: 0,
+            peers: Vec::new(),
             election_deadline: Time::ZERO,
             election_armed: false,
+            contact: Time::ZERO,
             votes: vec![false; n],
             progress: vec![Progress::default(); n],
             in_log: BTreeMap::new(),
+            term_start: 0,
+            transfer: None,
+            reads: Reads::default(),
             scratch: Vec::with_capacity(n),
             told_waiting: 0,
             forgot_vote,
             dirty_from: Cell::new(1),
             view_log: Changed::default(),
+        };
+        s.reload_config();
+        s
+    }
+
+    /// Use the latest configuration the log holds, else the snapshot's, else the initial one
+    /// (after a restart, an append or a truncation).
+    fn reload_config(&mut self) {
+        let (config, index) = match self.d.log.last_config(self.d.log.last_index()) {
+            Some((i, c)) => (c.clone(), i),
+            None => match &self.d.snapshot {
+                Some(s) => (s.config.clone(), s.last_index),
+                None => (self.cfg.initial.clone(), 0),
+            },
+        };
+        self.config = config;
+        self.config_index = index;
+        let me = self.me;
+        self.peers = self.config.iter().filter(|p| *p != me).collect();
+    }
+
+    /// The configuration as of `index` (for a snapshot taken there).
+    fn config_at(&self, index: u64) -> Members {
+        match self.d.log.last_config(index) {
+            Some((_, c)) => c.clone(),
+            None => match &self.d.snapshot {
+                Some(s) => s.config.clone(),
+                None => self.cfg.initial.clone(),
+            },
         }
     }
 
@@ -203,6 +285,21 @@ impl RaftServer {
         &self.store
     }
 
+    /// The configuration shared by every server.
+    pub fn cfg(&self) -> &RaftConfig {
+        &self.cfg
+    }
+
+    /// The configuration this server uses (the latest in its log).
+    pub fn config(&self) -> &Members {
+        &self.config
+    }
+
+    /// The latest snapshot, if it took or received one.
+    pub fn snapshot(&self) -> Option<&SharedSnapshot> {
+        self.d.snapshot.as_ref()
+    }
+
     /// The exactly-once sessions of the state machine.
     pub fn sessions(&self) -> &Sessions {
         &self.sessions
@@ -212,7 +309,7 @@ impl RaftServer {
     /// its `nextIndex` and its `matchIndex`. Empty unless this server leads.
     pub fn progress(&self) -> impl Iterator<Item = (NodeId, u64, u64)> + '_ {
         let leads = self.role == Role::Leader;
-        self.peers().filter(move |_| leads).map(|p| {
+        self.peers.iter().copied().filter(move |_| leads).map(|p| {
             (
                 p,
                 self.progress[p.index()].next,
@@ -224,10 +321,6 @@ impl RaftServer {
     /// A server's name, as the scenario names it (`n3`, `Taziri`).
     fn name(&self, id: NodeId) -> &str {
         self.cfg.names.get(id.index()).map_or("?", String::as_str)
-    }
-
-    fn majority(&self) -> usize {
-        self.cfg.servers / 2 + 1
     }
 
     fn mark_dirty(&self, from: u64) {
@@ -246,11 +339,31 @@ impl RaftServer {
         ));
     }
 
-    fn peers(&self) -> impl Iterator<Item = NodeId> + use<> {
-        let me = self.me;
-        (0..self.cfg.servers as u32)
-            .map(NodeId)
-            .filter(move |p| *p != me)
+    /// The other members, as a list the caller may keep while it changes `self`.
+    fn peer_list(&self) -> Vec<NodeId> {
+        self.peers.clone()
+    }
+
+    /// The shortest election timeout: no follower that hears from its leader starts an
+    /// election sooner.
+    fn min_timeout(&self) -> Time {
+        self.cfg.election_timeout.0
+    }
+
+    /// Whether it heard from a leader of its term within the shortest election timeout (or
+    /// leads): the PreVote of a candidate is then refused (dissertation 9.6).
+    fn hears_leader(&self, now: Time) -> bool {
+        self.role == Role::Leader
+            || (self.leader.is_some() && now < self.contact + self.min_timeout())
+    }
+
+    /// With CheckQuorum, a server that heard from a leader (or started) within the shortest
+    /// election timeout, or that leads, disregards requests for votes (dissertation 4.2.3): a
+    /// server cut off, or removed from the configuration, cannot depose a leader that a
+    /// majority still hears; and a leader's lease (6.4.1) rests on it.
+    fn votes_blocked(&self, now: Time) -> bool {
+        self.cfg.check_quorum
+            && (self.role == Role::Leader || now < self.contact + self.min_timeout())
     }
 
     /// Draw a new election deadline (section 5.2: randomized, so that split votes are rare).
@@ -279,13 +392,169 @@ impl RaftServer {
         self.set_label(ctx);
         if was == Role::Leader {
             self.in_log.clear();
+            self.transfer = None;
+            self.drop_reads(ctx);
             self.reset_election_timer(ctx);
         }
     }
 
+    /// The election timeout passed: ask for pre-votes first (PreVote on), or start an
+    /// election. A server outside the configuration (not yet added, or removed) never does.
+    fn campaign(&mut self, ctx: &mut RCtx<'_, '_>) {
+        if !self.config.contains(self.me) {
+            if ctx.log_enabled(Level::Debug) {
+                ctx.debug(format_args!(
+                    "election timeout, but not in the configuration ({}): stays a follower",
+                    self.config.named(&self.cfg.names)
+                ));
+            }
+            self.reset_election_timer(ctx);
+            return;
+        }
+        if self.cfg.pre_vote {
+            self.start_pre_vote(ctx);
+        } else {
+            self.start_election(ctx, false);
+        }
+    }
+
+    /// Dissertation 9.6: before raising its term, a would-be candidate asks whether a majority
+    /// would vote for it (its log is up to date and they hear no leader). A server cut off in
+    /// a minority keeps asking without ever raising its term, so on rejoining it deposes
+    /// nobody.
+    fn start_pre_vote(&mut self, ctx: &mut RCtx<'_, '_>) {
+        let next = self.d.current_term + 1;
+        self.role = Role::PreCandidate;
+        self.leader = None;
+        self.votes.iter_mut().for_each(|v| *v = false);
+        self.votes[self.me.index()] = true;
+        ctx.seeks("pre-candidate", &TermEpoch(next));
+        self.set_label(ctx);
+        ctx.warn(format_args!(
+            "election timeout: no leader heard from; asks for pre-votes for term {next} (last log {}@t{})",
+            self.d.log.last_index(),
+            self.d.log.last_term()
+        ));
+        self.reset_election_timer(ctx);
+        let msg = RaftMsg::PreVote {
+            term: next,
+            last_log_index: self.d.log.last_index(),
+            last_log_term: self.d.log.last_term(),
+        };
+        ctx.broadcast(self.peer_list(), &msg);
+        self.count_pre_votes(ctx);
+    }
+
+    /// A PreVote (dissertation 9.6): would this server vote for the sender in `term`? Yes if
+    /// `term` is above its own, the sender's log is up to date, and it has not heard from a
+    /// leader within the shortest election timeout. Nothing changes here: no term, no vote.
+    fn handle_pre_vote(
+        &mut self,
+        ctx: &mut RCtx<'_, '_>,
+        from: NodeId,
+        term: u64,
+        last_log_index: u64,
+        last_log_term: u64,
+    ) {
+        let cur = self.d.current_term;
+        let now = ctx.now();
+        let up_to_date = self.cfg.bug == Some(Bug::VoteWithoutUpToDateCheck)
+            || self.d.log.is_behind_or_equal(last_log_term, last_log_index);
+        let heard = self.hears_leader(now) || self.votes_blocked(now);
+        let granted = term > cur && up_to_date && !heard;
+        if ctx.log_enabled(Level::Info) {
+            let why = if term <= cur {
+                format!("no: term {term} is not above mine ({cur})")
+            } else if heard {
+                match (self.role, self.leader) {
+                    (Role::Leader, _) => "no: I lead".to_string(),
+                    (_, Some(l)) => format!(
+                        "no: heard from leader {} {} ago",
+                        self.name(l),
+                        now - self.contact
+                    ),
+                    (_, None) => format!("no: started {} ago", now - self.contact),
+                }
+            } else if !up_to_date {
+                format!(
+                    "no: its log ({last_log_index}@t{last_log_term}) is behind mine ({}@t{})",
+                    self.d.log.last_index(),
+                    self.d.log.last_term()
+                )
+            } else if self.cfg.bug == Some(Bug::VoteWithoutUpToDateCheck) {
+                format!(
+                    "yes (BUG vote-without-up-to-date-check: log not compared; its log {last_log_index}@t{last_log_term}, mine {}@t{}; no leader heard)",
+                    self.d.log.last_index(),
+                    self.d.log.last_term()
+                )
+            } else {
+                format!(
+                    "yes (its log {last_log_index}@t{last_log_term} is up to date, no leader heard)"
+                )
+            };
+            ctx.info(format_args!(
+                "PreVote from {} for term {term}: {why}",
+                self.name(from)
+            ));
+        }
+        ctx.send(
+            from,
+            RaftMsg::PreVoteReply {
+                term: if granted { term } else { cur },
+                granted,
+            },
+        );
+    }
+
+    fn handle_pre_vote_reply(
+        &mut self,
+        ctx: &mut RCtx<'_, '_>,
+        from: NodeId,
+        term: u64,
+        granted: bool,
+    ) {
+        if self.role != Role::PreCandidate || term != self.d.current_term + 1 || !granted {
+            return;
+        }
+        if self.config.contains(from) {
+            self.votes[from.index()] = true;
+        }
+        self.count_pre_votes(ctx);
+    }
+
+    /// With a majority of pre-votes, start the real election.
+    fn count_pre_votes(&mut self, ctx: &mut RCtx<'_, '_>) {
+        let votes = &self.votes;
+        if self.role != Role::PreCandidate || !self.config.has_majority(|id| votes[id.index()]) {
+            return;
+        }
+        let n = self.config.iter().filter(|id| votes[id.index()]).count();
+        if self.cfg.bug == Some(Bug::PreVoteGrantsRealVote) {
+            // The planted bug: the pre-votes are taken for real votes. Nobody promised
+            // anything, so two pre-candidates can both "win" the next term.
+            self.d.current_term += 1;
+            self.d.voted_for = Some(self.me);
+            ctx.info(format_args!(
+                "has {n}/{} pre-votes for term {}: takes them for votes!",
+                self.config.len(),
+                self.d.current_term
+            ));
+            self.become_leader(ctx);
+            return;
+        }
+        ctx.info(format_args!(
+            "has {n}/{} pre-votes for term {}: starts the election",
+            self.config.len(),
+            self.d.current_term + 1
+        ));
+        self.start_election(ctx, false);
+    }
+
     /// Section 5.2: a follower that hears from no leader for an election timeout becomes a
-    /// candidate, votes for itself and asks every other server for its vote.
-    fn start_election(&mut self, ctx: &mut RCtx<'_, '_>) {
+    /// candidate, votes for itself and asks every other member for its vote. `transfer`: the
+    /// leader asked for it (`TimeoutNow`, dissertation 3.10), and voters honour it even if
+    /// they hear a leader.
+    fn start_election(&mut self, ctx: &mut RCtx<'_, '_>, transfer: bool) {
         self.d.current_term += 1;
         self.d.voted_for = Some(self.me);
         self.role = Role::Candidate;
@@ -294,23 +563,23 @@ impl RaftServer {
         self.votes[self.me.index()] = true;
         ctx.seeks("candidate", &TermEpoch(self.d.current_term));
         self.set_label(ctx);
-        ctx.warn(format_args!(
-            "election timeout: no leader heard from; starts election for term {} (last log {}@t{})",
-            self.d.current_term,
-            self.d.log.last_index(),
-            self.d.log.last_term()
-        ));
+        if !self.cfg.pre_vote && !transfer {
+            ctx.warn(format_args!(
+                "election timeout: no leader heard from; starts election for term {} (last log {}@t{})",
+                self.d.current_term,
+                self.d.log.last_index(),
+                self.d.log.last_term()
+            ));
+        }
         self.reset_election_timer(ctx);
         let msg = RaftMsg::RequestVote {
             term: self.d.current_term,
             last_log_index: self.d.log.last_index(),
             last_log_term: self.d.log.last_term(),
+            transfer,
         };
-        let peers: Vec<NodeId> = self.peers().collect();
-        ctx.broadcast(peers, &msg);
-        if self.majority() <= 1 {
-            self.become_leader(ctx);
-        }
+        ctx.broadcast(self.peer_list(), &msg);
+        self.count_votes(ctx);
     }
 
     /// Sections 5.2 and 5.4.1: grant at most one vote per term, and only to a candidate whose
@@ -379,15 +648,25 @@ impl RaftServer {
         if !granted {
             return;
         }
-        self.votes[from.index()] = true;
-        let n = self.votes.iter().filter(|v| **v).count();
-        if n >= self.majority() {
-            ctx.info(format_args!(
-                "has {n}/{} votes for term {}",
-                self.cfg.servers, self.d.current_term
-            ));
-            self.become_leader(ctx);
+        if self.config.contains(from) {
+            self.votes[from.index()] = true;
         }
+        self.count_votes(ctx);
+    }
+
+    /// With the votes of a majority of its configuration, a candidate leads.
+    fn count_votes(&mut self, ctx: &mut RCtx<'_, '_>) {
+        let votes = &self.votes;
+        if self.role != Role::Candidate || !self.config.has_majority(|id| votes[id.index()]) {
+            return;
+        }
+        let n = self.config.iter().filter(|id| votes[id.index()]).count();
+        ctx.info(format_args!(
+            "has {n}/{} votes for term {}",
+            self.config.len(),
+            self.d.current_term
+        ));
+        self.become_leader(ctx);
     }
 
     /// Section 5.2/5.4.2: a new leader sends heartbeats at once, and appends a no-op so that it
@@ -399,33 +678,39 @@ impl RaftServer {
         for p in &mut self.progress {
             *p = Progress {
                 next,
-                matched: 0,
-                probing: false,
-                inflight: 0,
+                ..Progress::default()
             };
         }
         self.in_log.clear();
+        self.transfer = None;
+        self.reads = Reads::default();
         self.told_waiting = 0;
         ctx.leads("leader", &TermEpoch(self.d.current_term));
         self.set_label(ctx);
-        let idx = self.d.log.push(Entry {
-            term: self.d.current_term,
-            req: None,
-            cmd: Command::Noop,
-        });
+        let idx = self
+            .d
+            .log
+            .push(Entry::command(self.d.current_term, None, Command::Noop));
+        self.term_start = idx;
         self.mark_dirty(idx);
         self.progress[self.me.index()].matched = idx;
         ctx.info(format_args!(
             "becomes leader of term {}; appends no-op at index {idx} and sends heartbeats every {}",
             self.d.current_term, self.cfg.heartbeat
         ));
-        for p in self.peers() {
+        for p in self.peer_list() {
             self.send_append(ctx, p);
         }
         ctx.set_timer(
             self.cfg.heartbeat,
             RaftTimer::Heartbeat(self.d.current_term),
         );
+        if self.cfg.check_quorum {
+            ctx.set_timer(
+                self.min_timeout(),
+                RaftTimer::CheckQuorum(self.d.current_term),
+            );
+        }
         self.maybe_commit(ctx);
     }
 
@@ -433,6 +718,11 @@ impl RaftServer {
     /// next index advances at once, without waiting for the answer.
     fn send_append(&mut self, ctx: &mut RCtx<'_, '_>, to: NodeId) {
         let pr = &self.progress[to.index()];
+        if pr.next <= self.d.log.snapshot_index() {
+            // The entries it needs were compacted away: it gets the snapshot (section 7).
+            self.send_snapshot(ctx, to);
+            return;
+        }
         let prev = pr.next - 1;
         let entries = self.d.log.slice(pr.next, self.cfg.max_entries);
         let n = entries.len() as u64;
@@ -443,6 +733,7 @@ impl RaftServer {
             prev_log_term: self.d.log.term_at(prev).unwrap_or(0),
             entries,
             leader_commit: self.commit_index,
+            round: self.reads.round(),
         };
         if !probing {
             let pr = &mut self.progress[to.index()];
@@ -463,8 +754,9 @@ impl RaftServer {
         term: u64,
         prev: u64,
         prev_term: u64,
-        entries: Vec<Arc<Entry>>,
+        mut entries: Vec<Arc<Entry>>,
         leader_commit: u64,
+        round: u64,
     ) {
         let cur = self.d.current_term;
         let len = entries.len() as u64;
@@ -476,6 +768,7 @@ impl RaftServer {
             match_index: 0,
             conflict_index,
             conflict_term,
+            round,
         };
         if term < cur {
             ctx.debug(format_args!(
@@ -485,33 +778,24 @@ impl RaftServer {
             ctx.send(from, reject(0, 0));
             return;
         }
-        if self.role == Role::Leader {
-            // Two leaders in one term: election safety is broken (a planted bug); ignore.
-            ctx.warn(format_args!(
-                "AppendEntries from {}, another leader of term {term}!",
-                self.name(from)
-            ));
+        if !self.accept_leader(ctx, from, term, "AppendEntries") {
             return;
         }
-        if self.role == Role::Candidate {
-            ctx.info(format_args!(
-                "AppendEntries from {}, leader of term {term}: steps down",
-                self.name(from)
-            ));
-            self.become_follower(ctx, term, Some(from));
-        }
-        if self.leader != Some(from) {
-            self.leader = Some(from);
-            ctx.info(format_args!(
-                "follows {}, leader of term {term}",
-                self.name(from)
-            ));
-        }
-        self.reset_election_timer(ctx);
+
+        // Entries up to the snapshot are committed, hence the leader's too: skip them, and
+        // check consistency where the snapshot ends (section 7).
+        let snap = self.d.log.snapshot_index();
+        let (base, base_term) = if prev < snap {
+            let skip = ((snap - prev) as usize).min(entries.len());
+            entries.drain(..skip);
+            (snap, self.d.log.term_at(snap).unwrap_or(0))
+        } else {
+            (prev, prev_term)
+        };
 
         // The consistency check: the log must hold prev at prev_term.
         let skip_check = self.cfg.bug == Some(Bug::NoConsistencyCheck);
-        match self.d.log.term_at(prev) {
+        match self.d.log.term_at(base) {
             None => {
                 let last = self.d.log.last_index();
                 if ctx.log_enabled(Level::Info) {
@@ -524,16 +808,16 @@ impl RaftServer {
                 ctx.send(from, reject(last + 1, 0));
                 return;
             }
-            Some(t) if t != prev_term && skip_check => {
+            Some(t) if t != base_term && skip_check => {
                 if ctx.log_enabled(Level::Info) {
                     ctx.warn(format_args!(
-                        "AppendEntries from {} after index {prev}@t{prev_term}, but its entry {prev} has term {t}: accepted anyway (BUG no-consistency-check: prevLogIndex/prevLogTerm not checked)",
+                        "AppendEntries from {} after index {base}@t{base_term}, but its entry {base} has term {t}: accepted anyway (BUG no-consistency-check: prevLogIndex/prevLogTerm not checked)",
                         self.name(from)
                     ));
                 }
             }
-            Some(t) if t != prev_term => {
-                let first = self.d.log.first_index_of_term_at(prev);
+            Some(t) if t != base_term => {
+                let first = self.d.log.first_index_of_term_at(base);
                 if ctx.log_enabled(Level::Info) {
                     ctx.info(format_args!(
                         "AppendEntries from {} after index {prev}@t{prev_term}, but its entry {prev} has term {t}: refused (its term-{t} entries start at {first})",
@@ -547,33 +831,47 @@ impl RaftServer {
         }
 
         // Store the entries; a conflicting suffix (same index, other term) is replaced.
-        let n = entries.len() as u64;
+        let n = len;
         let mut replaced = None;
         let mut fresh = 0;
+        let mut config_changed = false;
         for (k, e) in entries.into_iter().enumerate() {
-            let idx = prev + 1 + k as u64;
+            let idx = base + 1 + k as u64;
             match self.d.log.term_at(idx) {
                 Some(t) if t == e.term => continue,
                 Some(_) => {
                     replaced.get_or_insert((idx, self.d.log.last_index()));
+                    config_changed |= idx <= self.config_index;
                     self.d.log.truncate_from(idx);
+                    config_changed |= e.config.is_some();
                     self.d.log.push_shared(e);
                 }
                 None => {
+                    config_changed |= e.config.is_some();
                     self.d.log.push_shared(e);
                 }
             }
             self.mark_dirty(idx);
             fresh += 1;
         }
-        let matched = prev + n;
+        if config_changed {
+            self.reload_config();
+            if ctx.log_enabled(Level::Info) {
+                ctx.info(format_args!(
+                    "now uses configuration {} (index {})",
+                    self.config.named(&self.cfg.names),
+                    self.config_index
+                ));
+            }
+        }
+        let matched = (prev + n).max(snap);
         // Coverage (what a campaign counts): a discarded suffix, and entries the cluster
         // committed while this follower was behind.
         if let Some((i, j)) = replaced {
             ctx.truncate(i, j + 1 - i);
         }
-        if fresh > 0 && prev < leader_commit {
-            ctx.catch_up(prev + 1, matched.min(leader_commit));
+        if fresh > 0 && base < leader_commit {
+            ctx.catch_up(base + 1, matched.min(leader_commit));
         }
         let old_commit = self.commit_index;
         let new_commit = leader_commit.min(matched);
@@ -622,8 +920,46 @@ impl RaftServer {
                 match_index: matched,
                 conflict_index: 0,
                 conflict_term: 0,
+                round,
             },
         );
+    }
+
+    /// A message from `from`, leader of `term` (not below this server's term): a candidate
+    /// steps down, a follower notes its leader and that it heard from it. False if this server
+    /// leads the same term itself (two leaders in one term: only a planted bug gets there).
+    fn accept_leader(
+        &mut self,
+        ctx: &mut RCtx<'_, '_>,
+        from: NodeId,
+        term: u64,
+        what: &str,
+    ) -> bool {
+        if self.role == Role::Leader {
+            // Two leaders in one term: election safety is broken (a planted bug); ignore.
+            ctx.warn(format_args!(
+                "{what} from {}, another leader of term {term}!",
+                self.name(from)
+            ));
+            return false;
+        }
+        if matches!(self.role, Role::Candidate | Role::PreCandidate) {
+            ctx.info(format_args!(
+                "{what} from {}, leader of term {term}: steps down",
+                self.name(from)
+            ));
+            self.become_follower(ctx, term, Some(from));
+        }
+        if self.leader != Some(from) {
+            self.leader = Some(from);
+            ctx.info(format_args!(
+                "follows {}, leader of term {term}",
+                self.name(from)
+            ));
+        }
+        self.contact = ctx.now();
+        self.reset_election_timer(ctx);
+        true
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -638,11 +974,13 @@ impl RaftServer {
         match_index: u64,
         conflict_index: u64,
         conflict_term: u64,
+        round: u64,
     ) {
         if self.role != Role::Leader || term != self.d.current_term {
             return;
         }
         let i = from.index();
+        self.heard_from(ctx, from, round);
         let pr = &mut self.progress[i];
         if success && len > 0 && !pr.probing && match_index <= pr.matched {
             // A duplicate, or an answer overtaken by a later one: it answers nothing still in
@@ -665,6 +1003,10 @@ impl RaftServer {
             pr.probing = false;
             if advanced {
                 self.maybe_commit(ctx);
+                self.transfer_if_ready(ctx, from);
+            }
+            if self.role != Role::Leader {
+                return; // the commit removed it from the configuration
             }
             let pr = &self.progress[i];
             if pr.next <= self.d.log.last_index() && pr.inflight < MAX_INFLIGHT {
@@ -704,14 +1046,32 @@ impl RaftServer {
         self.send_append(ctx, from);
     }
 
-    /// Section 5.3/5.4.2: commit the highest index stored on a majority, but only if it holds
-    /// an entry of the current term (older entries are then committed with it).
+    /// An answer of this term from `from`: it counts for CheckQuorum, and for the read rounds
+    /// (`round`, the latest it saw) that confirm leadership.
+    fn heard_from(&mut self, ctx: &mut RCtx<'_, '_>, from: NodeId, round: u64) {
+        let pr = &mut self.progress[from.index()];
+        pr.active = true;
+        if round > pr.round {
+            pr.round = round;
+            self.advance_reads(ctx);
+        }
+    }
+
+    /// Section 5.3/5.4.2: commit the highest index stored on a majority of the configuration,
+    /// but only if it holds an entry of the current term (older entries are then committed
+    /// with it). A leader outside the configuration (removing itself, dissertation 4.2.2) does
+    /// not count itself.
     fn maybe_commit(&mut self, ctx: &mut RCtx<'_, '_>) -> bool {
         self.progress[self.me.index()].matched = self.d.log.last_index();
         self.scratch.clear();
-        self.scratch.extend(self.progress.iter().map(|p| p.matched));
+        for m in self.config.iter() {
+            self.scratch.push(self.progress[m.index()].matched);
+        }
+        if self.scratch.is_empty() {
+            return false;
+        }
         self.scratch.sort_unstable_by(|a, b| b.cmp(a));
-        let n = self.scratch[self.majority() - 1];
+        let n = self.scratch[self.config.majority() - 1];
         if n <= self.commit_index {
             return false;
         }
@@ -736,13 +1096,15 @@ impl RaftServer {
         self.commit_index = n;
         ctx.commit(n);
         if ctx.log_enabled(Level::Info) {
-            let on = self.progress.iter().filter(|p| p.matched >= n).count();
+            let on = (self.config.iter())
+                .filter(|m| self.progress[m.index()].matched >= n)
+                .count();
             let which = if n == old + 1 {
                 format!("index {n}")
             } else {
                 format!("indices {}..{n}", old + 1)
             };
-            let servers = self.cfg.servers;
+            let servers = self.config.len();
             if term_ok {
                 ctx.info(format_args!(
                     "{which} replicated on {on}/{servers}, committed"
@@ -756,6 +1118,8 @@ impl RaftServer {
             }
         }
         self.apply_committed(ctx);
+        self.advance_reads(ctx);
+        self.leave_if_removed(ctx);
         true
     }
 
@@ -784,7 +1148,7 @@ impl RaftServer {
                     &noop
                 }
             };
-            ctx.apply(idx, &e.cmd, result);
+            ctx.apply(idx, &Payload(e), result);
             // Every server narrates what it applies (no-ops change nothing and are left out);
             // the leader also answers the client.
             let Some((client, req_id)) = e.req else {
@@ -803,22 +1167,47 @@ impl RaftServer {
     }
 
     /// Section 8: only the leader takes requests; others answer with the leader they know.
+    /// A leader handing over its leadership takes none either (dissertation 3.10), and reads
+    /// skip the log unless `raft.reads` is `log` (6.4).
     fn handle_request(&mut self, ctx: &mut RCtx<'_, '_>, req: Request) {
-        if self.role != Role::Leader {
+        let hint = match (self.role, self.transfer) {
+            (Role::Leader, None) => None,
+            (Role::Leader, Some(t)) => Some(Some(t.to)),
+            // A server outside the configuration (removed, or a spare) that knows no leader
+            // points at a member: clients that picked it would otherwise go round the
+            // servers that are out and never reach the ones that are in.
+            _ if self.leader.is_none() && !self.config.contains(self.me) => {
+                Some(self.config.iter().next())
+            }
+            _ => Some(self.leader),
+        };
+        if let Some(hint) = hint {
             if ctx.log_enabled(Level::Debug) {
+                let why = if self.role == Role::Leader {
+                    "handing its leadership over"
+                } else {
+                    "not the leader"
+                };
                 ctx.debug(format_args!(
-                    "{req} from a client, but not the leader: hints {}",
-                    self.leader.map_or("nobody", |l| self.name(l))
+                    "{req} from a client, but {why}: hints {}",
+                    hint.map_or("nobody", |l| self.name(l))
                 ));
             }
             ctx.send(
                 req.client,
                 RaftMsg::Reply(Reply::NotLeader {
                     req_id: req.req_id,
-                    leader: self.leader,
+                    leader: hint,
                 }),
             );
             return;
+        }
+        if self.cfg.reads != ReadMode::Log {
+            if let Command::Get { key } = &req.cmd {
+                let key = key.clone();
+                self.read(ctx, req.client, req.req_id, key);
+                return;
+            }
         }
         if let Some(&(rid, idx)) = self.in_log.get(&req.client) {
             let same = self
@@ -833,11 +1222,11 @@ impl RaftServer {
                 return;
             }
         }
-        let idx = self.d.log.push(Entry {
-            term: self.d.current_term,
-            req: Some((req.client, req.req_id)),
-            cmd: req.cmd,
-        });
+        let idx = self.d.log.push(Entry::command(
+            self.d.current_term,
+            Some((req.client, req.req_id)),
+            req.cmd,
+        ));
         self.mark_dirty(idx);
         self.in_log.insert(req.client, (req.req_id, idx));
         if ctx.log_enabled(Level::Info) {
@@ -846,14 +1235,59 @@ impl RaftServer {
                 ctx.info(format_args!("appends {cmd} at index {idx}"));
             }
         }
+        self.replicate(ctx);
+    }
+
+    /// A new entry is at the end of the leader's log: send it to every member not waiting for
+    /// an answer, and commit it at once if the leader alone is a majority.
+    fn replicate(&mut self, ctx: &mut RCtx<'_, '_>) {
+        let idx = self.d.log.last_index();
         self.progress[self.me.index()].matched = idx;
-        for p in self.peers() {
+        for p in self.peer_list() {
             let pr = &self.progress[p.index()];
             if !pr.probing && pr.next <= idx && pr.inflight < MAX_INFLIGHT {
                 self.send_append(ctx, p);
             }
         }
         self.maybe_commit(ctx);
+    }
+
+    /// CheckQuorum: a leader that has not heard from a majority of its configuration within
+    /// an election timeout steps down, rather than lead a minority that cannot commit (and so
+    /// that clients look for the leader the majority elects).
+    fn check_quorum(&mut self, ctx: &mut RCtx<'_, '_>) {
+        let me = self.me;
+        let progress = &self.progress;
+        let alive = |id: NodeId| id == me || progress[id.index()].active;
+        if !self.config.has_majority(alive) {
+            let heard = self.config.iter().filter(|id| alive(*id)).count();
+            ctx.warn(format_args!(
+                "heard from {heard}/{} of the configuration within an election timeout: steps down (CheckQuorum)",
+                self.config.len()
+            ));
+            let term = self.d.current_term;
+            self.become_follower(ctx, term, None);
+            return;
+        }
+        for p in &mut self.progress {
+            p.active = false;
+        }
+        ctx.set_timer(
+            self.min_timeout(),
+            RaftTimer::CheckQuorum(self.d.current_term),
+        );
+    }
+}
+
+/// What an entry applies, as the `apply` event names it: the command, or the configuration.
+struct Payload<'a>(&'a Entry);
+
+impl fmt::Display for Payload<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0.config {
+            Some(c) => write!(f, "CONFIG {c}"),
+            None => self.0.cmd.fmt(f),
+        }
     }
 }
 
@@ -865,8 +1299,21 @@ impl Process for RaftServer {
     /// Start, or restart from disk.
     fn on_start(&mut self, ctx: &mut RCtx<'_, '_>) {
         self.set_label(ctx);
+        // With lease reads, starting counts as hearing from a leader: a server that just
+        // (re)started grants no vote for an election timeout, as if it had heard from the
+        // leader it may have acknowledged just before it crashed, whose lease rests on it.
+        if self.cfg.reads == ReadMode::Lease {
+            self.contact = ctx.now();
+        }
         if self.d.log.last_index() == 0 && self.d.current_term == 0 {
-            ctx.info("starting as a follower, empty log");
+            if self.config.contains(self.me) {
+                ctx.info("starting as a follower, empty log");
+            } else {
+                ctx.info(format_args!(
+                    "starting as a follower, empty log, outside the configuration ({}): waits to be added",
+                    self.config.named(&self.cfg.names)
+                ));
+            }
         } else if ctx.log_enabled(Level::Info) {
             let forgot = match self.forgot_vote {
                 Some(v) => format!(
@@ -875,8 +1322,15 @@ impl Process for RaftServer {
                 ),
                 None => String::new(),
             };
+            let snapshot = match &self.d.snapshot {
+                Some(s) => format!(
+                    ", snapshot up to index {} (store and sessions restored from it)",
+                    s.last_index
+                ),
+                None => String::new(),
+            };
             let line = format!(
-                "restarting from disk: term {}, voted for {}{forgot}, log of {} entries (last term {}); commit index and store are rebuilt",
+                "restarting from disk: term {}, voted for {}{forgot}, log of {} entries (last term {}){snapshot}; commit index and store are rebuilt",
                 self.d.current_term,
                 self.d.voted_for.map_or("nobody", |v| self.name(v)),
                 self.d.log.last_index(),
@@ -893,6 +1347,7 @@ impl Process for RaftServer {
 
     /// A timer fired.
     fn on_timer(&mut self, ctx: &mut RCtx<'_, '_>, timer: RaftTimer) {
+        self.maybe_snapshot(ctx);
         match timer {
             RaftTimer::Election => {
                 self.election_armed = false;
@@ -901,7 +1356,7 @@ impl Process for RaftServer {
                 }
                 let now = ctx.now();
                 if now >= self.election_deadline {
-                    self.start_election(ctx);
+                    self.campaign(ctx);
                 } else {
                     self.election_armed = true;
                     ctx.set_timer(self.election_deadline - now, RaftTimer::Election);
@@ -909,11 +1364,18 @@ impl Process for RaftServer {
             }
             RaftTimer::Heartbeat(term) => {
                 if self.role == Role::Leader && term == self.d.current_term {
-                    for p in self.peers() {
+                    self.transfer_timeout(ctx);
+                    self.reads.start_round(ctx.now());
+                    for p in self.peer_list() {
                         self.progress[p.index()].inflight = 0;
                         self.send_append(ctx, p);
                     }
                     ctx.set_timer(self.cfg.heartbeat, RaftTimer::Heartbeat(term));
+                }
+            }
+            RaftTimer::CheckQuorum(term) => {
+                if self.role == Role::Leader && term == self.d.current_term {
+                    self.check_quorum(ctx);
                 }
             }
             RaftTimer::Client(_) => {}
@@ -922,12 +1384,65 @@ impl Process for RaftServer {
 
     /// A message arrived.
     fn on_message(&mut self, ctx: &mut RCtx<'_, '_>, from: NodeId, msg: RaftMsg) {
-        // All servers: a higher term makes this node a follower of that term.
+        // Snapshots are taken between events, as a real server takes them in the background,
+        // not in the middle of a commit (the live checks then see every committed entry).
+        self.maybe_snapshot(ctx);
+        if let RaftMsg::PreVote { .. } | RaftMsg::RequestVote { .. } = &msg {
+            self.tell_removed(ctx, from);
+        }
+        // Dissertation 4.2.3 (with CheckQuorum): a request for votes while a leader is heard
+        // is disregarded, its higher term included, unless the leader itself asked for the
+        // election (a leadership transfer).
+        if let RaftMsg::RequestVote {
+            term,
+            transfer: false,
+            ..
+        } = &msg
+        {
+            let now = ctx.now();
+            if *term > self.d.current_term && self.votes_blocked(now) {
+                if ctx.log_enabled(Level::Info) {
+                    let why = match (self.role, self.leader) {
+                        (Role::Leader, _) => "it leads".to_string(),
+                        (_, Some(l)) => {
+                            format!(
+                                "heard from leader {} {} ago",
+                                self.name(l),
+                                now - self.contact
+                            )
+                        }
+                        (_, None) => format!("started {} ago", now - self.contact),
+                    };
+                    ctx.info(format_args!(
+                        "RequestVote from {} for term {term}: disregarded, {why} (4.2.3)",
+                        self.name(from)
+                    ));
+                }
+                let cur = self.d.current_term;
+                ctx.send(
+                    from,
+                    RaftMsg::Vote {
+                        term: cur,
+                        granted: false,
+                    },
+                );
+                return;
+            }
+        }
+        // All servers: a higher term makes this node a follower of that term. A PreVote and a
+        // granted pre-vote carry a term nobody is in yet: they move no term.
         let term = match &msg {
             RaftMsg::RequestVote { term, .. }
             | RaftMsg::Vote { term, .. }
             | RaftMsg::AppendEntries { term, .. }
-            | RaftMsg::AppendReply { term, .. } => Some(*term),
+            | RaftMsg::AppendReply { term, .. }
+            | RaftMsg::InstallSnapshot { term, .. }
+            | RaftMsg::SnapshotReply { term, .. }
+            | RaftMsg::TimeoutNow { term }
+            | RaftMsg::PreVoteReply {
+                term,
+                granted: false,
+            } => Some(*term),
             _ => None,
         };
         if let Some(t) = term {
@@ -952,7 +1467,7 @@ impl Process for RaftServer {
                 if ctx.log_enabled(Level::Info) {
                     let what = match self.role {
                         Role::Follower => "adopts it",
-                        Role::Candidate => "gives up its candidacy, follower",
+                        Role::PreCandidate | Role::Candidate => "gives up its candidacy, follower",
                         Role::Leader => "steps down to follower",
                     };
                     ctx.info(format_args!(
@@ -965,10 +1480,19 @@ impl Process for RaftServer {
             }
         }
         match msg {
+            RaftMsg::PreVote {
+                term,
+                last_log_index,
+                last_log_term,
+            } => self.handle_pre_vote(ctx, from, term, last_log_index, last_log_term),
+            RaftMsg::PreVoteReply { term, granted } => {
+                self.handle_pre_vote_reply(ctx, from, term, granted)
+            }
             RaftMsg::RequestVote {
                 term,
                 last_log_index,
                 last_log_term,
+                ..
             } => self.handle_request_vote(ctx, from, term, last_log_index, last_log_term),
             RaftMsg::Vote { term, granted } => self.handle_vote(ctx, from, term, granted),
             RaftMsg::AppendEntries {
@@ -977,6 +1501,7 @@ impl Process for RaftServer {
                 prev_log_term,
                 entries,
                 leader_commit,
+                round,
             } => self.handle_append_entries(
                 ctx,
                 from,
@@ -985,6 +1510,7 @@ impl Process for RaftServer {
                 prev_log_term,
                 entries,
                 leader_commit,
+                round,
             ),
             RaftMsg::AppendReply {
                 term,
@@ -994,6 +1520,7 @@ impl Process for RaftServer {
                 match_index,
                 conflict_index,
                 conflict_term,
+                round,
             } => self.handle_append_reply(
                 ctx,
                 from,
@@ -1004,7 +1531,19 @@ impl Process for RaftServer {
                 match_index,
                 conflict_index,
                 conflict_term,
+                round,
             ),
+            RaftMsg::InstallSnapshot {
+                term,
+                snapshot,
+                round,
+            } => self.handle_install_snapshot(ctx, from, term, snapshot, round),
+            RaftMsg::SnapshotReply {
+                term,
+                match_index,
+                round,
+            } => self.handle_snapshot_reply(ctx, from, term, match_index, round),
+            RaftMsg::TimeoutNow { term } => self.handle_timeout_now(ctx, from, term),
             RaftMsg::Request(req) => self.handle_request(ctx, req),
             RaftMsg::Reply(r) => ctx.debug(format_args!("ignoring unexpected {r}")),
         }
@@ -1017,26 +1556,47 @@ impl Process for RaftServer {
 
     /// What a status display shows.
     fn status(&self) -> NodeStatus {
+        let mut facts = vec![
+            (
+                "log",
+                format!(
+                    "{} entries, last term {}",
+                    self.d.log.last_index(),
+                    self.d.log.last_term()
+                ),
+            ),
+            ("commit", self.commit_index.to_string()),
+            ("applied", self.last_applied.to_string()),
+        ];
+        if let Some(s) = &self.d.snapshot {
+            facts.push(("snapshot", format!("up to {}", s.last_index)));
+        }
+        if self.config != self.cfg.initial {
+            facts.push(("config", self.config.named(&self.cfg.names).to_string()));
+        }
+        // A server outside the configuration (a spare not yet added, a removed server) keeps
+        // no replicated store: its stale copy is shown among the facts, and the `converged`
+        // expectation leaves it out.
+        let member = self.config.contains(self.me);
+        if !member {
+            facts.push(("outside the configuration, store", self.store.to_string()));
+        }
         NodeStatus {
             role: self.role.name().into(),
             epoch: format!("term {}", self.d.current_term),
             leader: self.role == Role::Leader,
-            facts: vec![
-                (
-                    "log",
-                    format!(
-                        "{} entries, last term {}",
-                        self.d.log.last_index(),
-                        self.d.log.last_term()
-                    ),
-                ),
-                ("commit", self.commit_index.to_string()),
-                ("applied", self.last_applied.to_string()),
-            ],
-            store: Some(self.store.data().clone()),
+            facts,
+            store: member.then(|| self.store.data().clone()),
             decision: None,
         }
     }
+
+    /// An operator's order: `add`, `remove` (membership, dissertation 4.1) or `transfer`
+    /// (leadership, 3.10), see `admin`.
+    fn on_admin(&mut self, ctx: &mut RCtx<'_, '_>, verb: &str, arg: &str) -> bool {
+        self.admin(ctx, verb, arg)
+    }
+
     /// What `synod view` draws (`view.rs`).
     fn view(&self, v: &mut synod_core::view::StateView) {
         RaftServer::view(self, v);

@@ -12,7 +12,9 @@
 //! What a server stores in its current term is the run of entries of that term at the end of
 //! its log, all taken from that term's one leader (which appends them in order and never
 //! rewrites them): the observer keeps, per server, the highest index of that run, and the
-//! majority-th highest of those per term is committed.
+//! majority-th highest of those per term is committed. The majority is of the configuration
+//! the server that just stored entries uses (membership changes, dissertation 4.1: a leader
+//! and its followers use the latest configuration in their logs), counting its members only.
 
 use super::RaftNode;
 use crate::kv::KvNode;
@@ -21,7 +23,6 @@ use synod_core::NodeId;
 /// Says when entries become committed (see the module documentation).
 pub struct CommitObserver {
     names: Vec<String>,
-    majority: usize,
     /// Per server: (term, the highest index it stored in that term).
     held: Vec<(u64, u64)>,
     /// Every index up to this one was said to be committed.
@@ -35,7 +36,6 @@ impl CommitObserver {
         let n = names.len();
         CommitObserver {
             names,
-            majority: n / 2 + 1,
             held: vec![(0, 0); n],
             said: 0,
             scratch: Vec::with_capacity(n),
@@ -67,24 +67,26 @@ impl CommitObserver {
             return;
         }
         *h = (term, last);
+        let config = s.config();
+        let majority = config.majority();
+        let member = |j: usize| config.contains(NodeId(j as u32));
         self.scratch.clear();
         self.scratch.extend(
-            self.held
-                .iter()
-                .filter(|(t, _)| *t == term)
-                .map(|(_, idx)| *idx),
+            (self.held.iter().enumerate())
+                .filter(|(j, (t, _))| *t == term && member(*j))
+                .map(|(_, (_, idx))| *idx),
         );
-        if self.scratch.len() < self.majority {
+        if self.scratch.len() < majority {
             return;
         }
         self.scratch.sort_unstable_by(|a, b| b.cmp(a));
-        let k = self.scratch[self.majority - 1];
+        let k = self.scratch[majority - 1];
         if k <= self.said {
             return;
         }
-        let on: Vec<&str> = (self.held.iter().zip(&self.names))
-            .filter(|((t, idx), _)| *t == term && *idx >= k)
-            .map(|(_, name)| name.as_str())
+        let on: Vec<&str> = (self.held.iter().zip(&self.names).enumerate())
+            .filter(|(j, ((t, idx), _))| *t == term && *idx >= k && member(*j))
+            .map(|(_, (_, name))| name.as_str())
             .collect();
         let which = if k == self.said + 1 {
             format!("index {k} (term {term}) is")

@@ -1,5 +1,7 @@
 //! Paper-behaviour tests: one server driven by hand, each test named after the behaviour and
-//! citing the section of the Raft paper (Ongaro and Ousterhout, 2014).
+//! citing the section of the Raft paper (Ongaro and Ousterhout, 2014). These are sections 5
+//! and 8, with the later additions (PreVote, CheckQuorum, snapshots) off; `later_tests.rs`
+//! tests those.
 
 use super::*;
 use crate::kv::{Command, Reply, Request};
@@ -7,22 +9,26 @@ use std::rc::Rc;
 use synod_core::testing::Harness;
 use synod_core::{NodeId, Process};
 
-fn cfg(bug: Option<Bug>) -> Rc<RaftConfig> {
-    Rc::new(RaftConfig {
+/// The configuration of sections 5 and 8: no PreVote, no CheckQuorum, no snapshots.
+pub(super) fn paper(bug: Option<Bug>) -> RaftConfig {
+    RaftConfig {
         bug,
+        pre_vote: false,
+        check_quorum: false,
+        snapshot_every: 0,
         ..RaftConfig::default()
-    })
-}
-
-fn entry(term: u64, key: &str) -> Entry {
-    Entry {
-        term,
-        req: None,
-        cmd: Command::Get { key: key.into() },
     }
 }
 
-fn log_of(terms: &[u64]) -> Log {
+fn cfg(bug: Option<Bug>) -> Rc<RaftConfig> {
+    Rc::new(paper(bug))
+}
+
+pub(super) fn entry(term: u64, key: &str) -> Entry {
+    Entry::command(term, None, Command::Get { key: key.into() })
+}
+
+pub(super) fn log_of(terms: &[u64]) -> Log {
     let mut log = Log::default();
     for (i, t) in terms.iter().enumerate() {
         log.push(entry(*t, &format!("k{i}")));
@@ -38,35 +44,37 @@ fn node(id: u32, durable: Option<Durable>, bug: Option<Bug>) -> Harness<RaftNode
     h
 }
 
-fn server(h: &Harness<RaftNode>) -> &RaftServer {
+pub(super) fn server(h: &Harness<RaftNode>) -> &RaftServer {
     match &h.process {
         RaftNode::Server(s) => s,
         RaftNode::Client(_) => unreachable!("a server"),
     }
 }
 
-fn durable(term: u64, voted_for: Option<u32>, terms: &[u64]) -> Option<Durable> {
+pub(super) fn durable(term: u64, voted_for: Option<u32>, terms: &[u64]) -> Option<Durable> {
     Some(Durable {
         current_term: term,
         voted_for: voted_for.map(NodeId),
         log: log_of(terms),
+        snapshot: None,
     })
 }
 
-fn timeout(h: &mut Harness<RaftNode>) {
+pub(super) fn timeout(h: &mut Harness<RaftNode>) {
     h.now += Time::ms(1000);
     h.fire(RaftTimer::Election);
 }
 
-fn vote_request(term: u64, last_log_index: u64, last_log_term: u64) -> RaftMsg {
+pub(super) fn vote_request(term: u64, last_log_index: u64, last_log_term: u64) -> RaftMsg {
     RaftMsg::RequestVote {
         term,
         last_log_index,
         last_log_term,
+        transfer: false,
     }
 }
 
-fn granted(h: &mut Harness<RaftNode>) -> Vec<bool> {
+pub(super) fn granted(h: &mut Harness<RaftNode>) -> Vec<bool> {
     h.take_sent()
         .into_iter()
         .filter_map(|(_, m)| match m {
@@ -76,17 +84,24 @@ fn granted(h: &mut Harness<RaftNode>) -> Vec<bool> {
         .collect()
 }
 
-fn append(term: u64, prev: u64, prev_term: u64, entries: Vec<Entry>, commit: u64) -> RaftMsg {
+pub(super) fn append(
+    term: u64,
+    prev: u64,
+    prev_term: u64,
+    entries: Vec<Entry>,
+    commit: u64,
+) -> RaftMsg {
     RaftMsg::AppendEntries {
         term,
         prev_log_index: prev,
         prev_log_term: prev_term,
         entries: entries.into_iter().map(std::sync::Arc::new).collect(),
         leader_commit: commit,
+        round: 0,
     }
 }
 
-fn append_replies(h: &mut Harness<RaftNode>) -> Vec<(bool, u64, u64)> {
+pub(super) fn append_replies(h: &mut Harness<RaftNode>) -> Vec<(bool, u64, u64)> {
     h.take_sent()
         .into_iter()
         .filter_map(|(_, m)| match m {
@@ -101,7 +116,7 @@ fn append_replies(h: &mut Harness<RaftNode>) -> Vec<(bool, u64, u64)> {
         .collect()
 }
 
-fn ok_reply(term: u64, prev: u64, len: u64) -> RaftMsg {
+pub(super) fn ok_reply(term: u64, prev: u64, len: u64) -> RaftMsg {
     RaftMsg::AppendReply {
         term,
         success: true,
@@ -110,6 +125,7 @@ fn ok_reply(term: u64, prev: u64, len: u64) -> RaftMsg {
         match_index: prev + len,
         conflict_index: 0,
         conflict_term: 0,
+        round: 0,
     }
 }
 

@@ -1,8 +1,9 @@
 //! A Raft server's state as `synod view` draws it: the fields of Figure 2 (role, current
-//! term, vote, commit index, last applied), the log as a table (index -> term, command; the
-//! viewer's log grid colours cells by term, as Figure 8 does) and the store; and as `inspect`
-//! shows it, with Figure 2's names (`currentTerm`, `votedFor`, `log[]`, `commitIndex`,
-//! `lastApplied`, `nextIndex[]`, `matchIndex[]`).
+//! term, vote, commit index, last applied, the snapshot's last index and the configuration when
+//! they matter), the log as a table (index -> term, command; the viewer's log grid colours
+//! cells by term, as Figure 8 does) and the store; and as `inspect` shows it, with Figure 2's
+//! names (`currentTerm`, `votedFor`, `log[]`, `commitIndex`, `lastApplied`, `nextIndex[]`,
+//! `matchIndex[]`).
 
 use super::log::Log;
 use super::node::{Durable, RaftServer};
@@ -29,12 +30,26 @@ impl RaftServer {
         v.field("commit", self.commit_index());
         v.field("applied", self.last_applied());
         let log = self.log();
+        if log.snapshot_index() > 0 {
+            v.field("snapshot", log.snapshot_index());
+        }
+        if self.config() != &self.cfg().initial {
+            v.field("config", self.config());
+        }
         let from = self.view_log.first(v).max(1);
         v.rows_from("log", from);
-        for i in from..=log.last_index() {
+        // Entries compacted into the snapshot are not listed: their rows go.
+        for i in from.max(log.first_index())..=log.last_index() {
             let Some(e) = log.get(i) else { break };
             v.row("log", i, entry_stamp(&[e.term], e.req), |c| {
-                c.cell(e.term).cell(&e.cmd);
+                match &e.config {
+                    Some(m) => {
+                        c.cell(e.term).cell(format_args!("CONFIG {m}"));
+                    }
+                    None => {
+                        c.cell(e.term).cell(&e.cmd);
+                    }
+                }
             });
         }
         store(v, self.store());

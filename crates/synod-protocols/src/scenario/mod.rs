@@ -150,14 +150,15 @@ pub enum FaultAction {
     Release(String),
     /// `slow = { node = "n1", factor = 5 }`.
     Slow(String, f64),
+    /// `skew = { node = "n1", factor = 2 }`: the node's clock (what it reads and its timers)
+    /// runs twice as slow; below 1, fast.
+    Skew(String, f64),
     /// `loss = 0.2`.
     Loss(f64),
     /// `duplicate = 0.1`.
     Duplicate(f64),
     /// `latency_ms = { min, max }`.
     Latency(Time, Time),
-    /// `skew = { node = "n1", factor = 2 }`: the node's timers run this many times as long.
-    Skew(String, f64),
     /// `ring = "n1,n2,n3,n4,n5"`: a majority ring in that order.
     Ring(Vec<String>),
     /// `repair = true`: heal, restart, release, and speed, timers and network back to normal.
@@ -196,6 +197,8 @@ impl FaultAction {
             Fault::Repair => FaultAction::Repair,
             // The duration is the spec's (`FaultSpec::from_fault`).
             Fault::Lasting(inner, _) => FaultAction::from_fault(inner, names),
+            // A protocol's order is written back as the verb that expands to it.
+            Fault::Admin { verb, arg, .. } => FaultAction::Protocol(verb, arg.clone()),
         }
     }
 }
@@ -393,10 +396,10 @@ impl Scenario {
                 FaultAction::Hold(n) => Fault::Hold(target(n)?),
                 FaultAction::Release(n) => Fault::Release(target(n)?),
                 FaultAction::Slow(n, x) => Fault::Slow(target(n)?, *x),
+                FaultAction::Skew(n, x) => Fault::Skew(target(n)?, *x),
                 FaultAction::Loss(p) => Fault::Loss(*p),
                 FaultAction::Duplicate(p) => Fault::Duplicate(*p),
                 FaultAction::Latency(a, b) => Fault::Latency(*a, *b),
-                FaultAction::Skew(n, x) => Fault::Skew(target(n)?, *x),
                 FaultAction::Ring(r) => Fault::Ring(group(r)?),
                 FaultAction::Repair => Fault::Repair,
                 FaultAction::Protocol(key, value) => {

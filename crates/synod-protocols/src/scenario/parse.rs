@@ -307,10 +307,10 @@ const FAULT_ACTIONS: &[&str] = &[
     "hold",
     "release",
     "slow",
+    "skew",
     "loss",
     "duplicate",
     "latency_ms",
-    "skew",
     "ring",
     "repair",
 ];
@@ -487,30 +487,38 @@ fn fault_action(src: &Source<'_>, a: &Entry<'_, '_>) -> Result<FaultAction, supe
     })
 }
 
-/// `{ node = "n1", factor = 5 }`, as `slow` and `skew` take it: a factor above 0.
+/// `{ node = "n1", factor = 5 }` (of `slow` and `skew`): a node and a factor above 0.
 fn node_factor(
     src: &Source<'_>,
     a: &Entry<'_, '_>,
-    key: &str,
+    action: &str,
 ) -> Result<(String, f64), super::ScenarioError> {
-    let usage = format!("give `node` and `factor`: `{key} = {{ node = \"n1\", factor = 5 }}`");
+    let usage = || {
+        src.at(
+            a,
+            "give `node` and `factor`: `{ node = \"n1\", factor = 5 }`",
+        )
+    };
     let mut t = a.table().map_err(|m| src.at(a, m))?;
     let node = match t.take("node") {
         Some(v) => v.string().map_err(|m| src.at(&v, m))?,
-        None => return Err(src.at(a, usage)),
+        None => return Err(usage()),
     };
     let factor = match t.take("factor") {
         Some(v) => {
             let x = v.number().map_err(|m| src.at(&v, m))?;
-            if !x.is_finite() || x <= 0.0 {
+            if !(x > 0.0 && x.is_finite()) {
                 return Err(src.at(&v, format!("must be > 0, got {x}")));
             }
             x
         }
-        None => return Err(src.at(a, usage)),
+        None => return Err(usage()),
     };
     if let Some(x) = t.rest().into_iter().next() {
-        return Err(src.at(&x, format!("unknown key ({key} takes `node` and `factor`)")));
+        return Err(src.at(
+            &x,
+            format!("unknown key ({action} takes `node` and `factor`)"),
+        ));
     }
     Ok((node, factor))
 }
@@ -802,6 +810,7 @@ fn value(
             Value::RangeMs(a, b)
         }
         Kind::Names | Kind::Strings { .. } => Value::List(e.strings().map_err(|m| src.at(e, m))?),
+        Kind::Flag { .. } => Value::Flag(e.boolean().map_err(|m| src.at(e, m))?),
         Kind::Choice { .. } => Value::Word(e.string().map_err(|m| src.at(e, m))?),
         Kind::Weights { names, .. } => {
             let mut t = e.table().map_err(|m| src.at(e, m))?;

@@ -111,13 +111,13 @@ impl Scenario {
                 FaultAction::Slow(n, x) => {
                     writeln!(o, "slow = {{ node = {}, factor = {x} }}", toml_str(n))
                 }
+                FaultAction::Skew(n, x) => {
+                    writeln!(o, "skew = {{ node = {}, factor = {x} }}", toml_str(n))
+                }
                 FaultAction::Loss(p) => writeln!(o, "loss = {p}"),
                 FaultAction::Duplicate(p) => writeln!(o, "duplicate = {p}"),
                 FaultAction::Latency(a, b) => {
                     writeln!(o, "latency_ms = {{ min = {}, max = {} }}", ms(*a), ms(*b))
-                }
-                FaultAction::Skew(n, x) => {
-                    writeln!(o, "skew = {{ node = {}, factor = {x} }}", toml_str(n))
                 }
                 FaultAction::Ring(r) => writeln!(o, "ring = {}", toml_list(r)),
                 FaultAction::Repair => writeln!(o, "repair = true"),
