@@ -8,6 +8,7 @@
 //! [`synod_protocols::PROTOCOLS`]; docs/writing-a-protocol.md shows the rest).
 
 mod check;
+mod explore;
 mod interrupt;
 mod lin;
 mod play;
@@ -38,6 +39,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Step, inspect, break and rewind a running protocol from the terminal.
     Repl(repl::ReplArgs),
+    /// Search every interleaving of a protocol within bounds; print the shortest counterexample.
+    Explore(explore::ExploreArgs),
     /// Check client histories for linearizability (synod traces, Jepsen logs, EDN).
     Lin(lin::LinArgs),
     /// Play BeatPaxos or BeatRaft in the browser against the real protocols.
@@ -89,10 +92,17 @@ fn command(registry: &Registry<'_>) -> clap::Command {
         c.mut_arg("target", |a| a.help(target.clone()))
             .after_help(protocols.clone())
     };
+    let explorable = format!(
+        "A protocol that can be explored ({}) or a scenario file (.toml). Default: paxos",
+        registry.explorable()
+    );
     Cli::command()
         .mut_subcommand("run", with_target)
         .mut_subcommand("check", with_target)
         .mut_subcommand("repl", with_target)
+        .mut_subcommand("explore", |c| {
+            c.mut_arg("target", |a| a.help(explorable.clone()))
+        })
 }
 
 /// Run the command line on `args` (the program name first) with the protocols of `registry`,
@@ -111,6 +121,7 @@ pub fn main_with(
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::check(args),
         Command::Repl(args) => repl::repl(args),
+        Command::Explore(args) => explore::explore(args),
         Command::Lin(args) => lin::run(args),
         Command::Play(args) => play::play(args),
         Command::Serve(args) => serve::serve(args),

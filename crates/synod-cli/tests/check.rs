@@ -46,12 +46,37 @@ fn results_do_not_depend_on_jobs_or_shards() {
 
 #[test]
 fn a_correct_protocol_survives_a_campaign() {
-    for protocol in synod_protocols::PROTOCOLS.iter().map(|p| p.name) {
+    for protocol in synod_protocols::PROTOCOLS
+        .iter()
+        .filter(|p| !p.reference_model)
+        .map(|p| p.name)
+    {
         let o = synod(&["check", protocol, "--seeds", "200"]);
         let out = String::from_utf8_lossy(&o.stdout);
         assert_eq!(o.status.code(), Some(0), "{protocol}:\n{out}");
         assert!(out.contains("violations: none"), "{out}");
     }
+}
+
+/// A reference model (the register: a client waits forever by design) is refused, with the
+/// command that does search it.
+#[test]
+fn a_reference_model_is_refused() {
+    let models: Vec<&str> = synod_protocols::PROTOCOLS
+        .iter()
+        .filter(|p| p.reference_model)
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(models, ["register"]);
+    let o = synod(&["check", "register", "--seeds", "5"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(
+            "protocol register is a reference model: its clients may wait forever by design"
+        ) && err.contains("`synod explore register`"),
+        "{err}"
+    );
 }
 
 /// A planted bug the campaign did not catch is not reported as a plain PASS: the output says

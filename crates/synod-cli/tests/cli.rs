@@ -263,7 +263,32 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
             "unknown-key",
             Some("protocol = \"kv\"\ncolour = \"red\"\n"),
             &[],
-            "unknown-key.toml:2: unknown key `colour` (valid here: name, description, protocol, seed, until_ms, settle_ms, bug, num_nodes, num_clients; tables: network, fault, request, note, expect, cluster, workload)",
+            "unknown-key.toml:2: unknown key `colour` (valid here: name, description, protocol, seed, until_ms, settle_ms, bug, schedule, num_nodes, num_clients; tables: network, fault, request, note, expect, cluster, workload)",
+        ),
+        // An exact schedule: each step on its own line, each node by its name.
+        (
+            "schedule-step",
+            Some("protocol = \"paxos\"\nschedule = [\n  \"fire 1\",\n  \"jump 3\",\n]\n"),
+            &[],
+            "schedule-step.toml:4: key `schedule`: unknown step `jump 3` (expected `deliver ID`, `deliver ID keep`, `drop ID`, `fire ID`, `crash NODE` or `restart NODE`)",
+        ),
+        (
+            "schedule-id",
+            Some("protocol = \"paxos\"\nschedule = [\"deliver x1\"]\n"),
+            &[],
+            "schedule-id.toml:2: key `schedule`: `x1` is not an id",
+        ),
+        (
+            "schedule-not-a-list",
+            Some("protocol = \"paxos\"\nschedule = \"fire 1\"\n"),
+            &[],
+            "schedule-not-a-list.toml:2: key `schedule`: expected a list, got a string",
+        ),
+        (
+            "schedule-node",
+            Some("protocol = \"paxos\"\nschedule = [\n  \"crash n9\",\n]\n"),
+            &[],
+            "schedule-node.toml:3: key `schedule`: step names node `n9`, which does not exist (nodes: n1, n2, n3, n4, n5)",
         ),
         // Type errors in the user's words.
         (

@@ -554,3 +554,39 @@ fn every_lin_option_and_model_is_documented() {
         }
     }
 }
+
+/// Every option of `synod explore` is in the options table of docs/explore.md, and every
+/// option the table lists exists.
+#[test]
+fn every_explore_option_is_documented() {
+    let doc = repo("docs/explore.md");
+    let o = Command::new(env!("CARGO_BIN_EXE_synod"))
+        .args(["explore", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&o.stdout).to_string();
+    let options: Vec<String> = help
+        .split_whitespace()
+        .filter(|w| w.starts_with("--") && w.len() > 2)
+        .map(|w| w.trim_end_matches(',').to_string())
+        .filter(|w| w != "--help")
+        .collect();
+    assert!(options.iter().any(|o| o == "--max-depth"), "{help}");
+    for option in &options {
+        assert!(
+            doc.contains(&format!("`{option}")) || doc.contains(&format!(", `{option}")),
+            "docs/explore.md does not document `{option}`"
+        );
+    }
+    for line in doc.lines().filter(|l| l.starts_with("| `--")) {
+        let documented = line
+            .split('`')
+            .nth(1)
+            .and_then(|c| c.split_whitespace().next())
+            .unwrap();
+        assert!(
+            options.iter().any(|o| o == documented),
+            "docs/explore.md documents `{documented}`, which `synod explore` does not take"
+        );
+    }
+}

@@ -135,7 +135,50 @@
 //!
 //! The simulator adds the network, faults, the trace and the checkers; see the `synod-sim`
 //! crate and docs/trace.md.
+//!
+//! **5. Make it explorable.** `synod explore` searches every interleaving of a protocol's
+//! messages and timers instead of one schedule per seed (docs/explore.md). It runs the same
+//! handlers; what it needs on top is that states can be cloned, hashed and compared, and
+//! shared between threads: derives on the process and its types, and `Arc` rather than `Rc`
+//! for shared configuration. Then the process is [`Explorable`]:
+//!
+//! ```
+//! # use serde::Serialize; use std::fmt; use synod_core::{Message, Ctx, NodeId, Process, Time};
+//! #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+//! pub enum Msg { Ping(u32), Pong(u32) }
+//! # impl fmt::Display for Msg { fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { write!(f, "{self:?}") } }
+//! # impl Message for Msg { fn kind(&self) -> &'static str { "m" } }
+//!
+//! #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+//! pub struct Durable { pongs: u32 }
+//!
+//! #[derive(Clone, PartialEq, Eq, Hash)]
+//! pub struct Pinger { peer: NodeId, durable: Durable, outstanding: bool }
+//!
+//! #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+//! pub enum Timer { Tick }
+//! # impl Process for Pinger { type Msg = Msg; type Timer = Timer; type Durable = Durable;
+//! #   fn on_start(&mut self, ctx: &mut Ctx<'_, Msg, Timer>) { ctx.set_timer(Time::ms(10), Timer::Tick); }
+//! #   fn on_message(&mut self, _ctx: &mut Ctx<'_, Msg, Timer>, _from: NodeId, _msg: Msg) {}
+//! #   fn on_timer(&mut self, _ctx: &mut Ctx<'_, Msg, Timer>, _t: Timer) {}
+//! #   fn durable(&self) -> Durable { self.durable.clone() } }
+//!
+//! fn explorable<P: synod_core::Explorable>() {}
+//! explorable::<Pinger>();
+//! ```
+//!
+//! Two things behave differently under the explorer, and a protocol should not be surprised
+//! by them (the [`explorable`] module says more). **Time is abstracted**: any timer that is
+//! set may fire at any step, and handlers read the clock as [`Time::MAX`], so a deadline
+//! computed from `ctx.now()` has passed whenever its timer fires. **Randomness is a
+//! per-state deterministic stream**: `ctx.rng()` is derived from the seed and the fingerprint
+//! of the node's state before the handler, so a value drawn depends only on the state, and a
+//! counterexample replays in the simulator (which derives it the same way under a schedule)
+//! with the same draws. A randomized election timeout only delays a timer, so under the
+//! explorer it changes nothing: every order of timeouts is tried anyway.
 
+pub mod explorable;
+pub mod fingerprint;
 mod ids;
 pub mod inspect;
 pub mod observe;
@@ -145,6 +188,7 @@ pub mod testing;
 mod trace;
 pub mod view;
 
+pub use explorable::Explorable;
 pub use ids::{NodeId, Time, TimerId};
 pub use observe::{
     DropReason, Event, EventKind, Observer, TRACE_SCHEMA_VERSION, TraceMsg, Violation,

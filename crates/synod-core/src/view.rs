@@ -35,7 +35,6 @@
 //! assert!(matches!(next[1], StateChange::Row { table: "log", cells: None, .. }));
 //! ```
 
-use std::cell::Cell;
 use std::cmp::Ordering;
 use std::fmt::{self, Write as _};
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
@@ -210,32 +209,44 @@ impl Default for StateView {
 
 /// What a process remembers to report a long table (a log) from its first changed row on,
 /// instead of row by row: it marks each row it changes, and [`Changed::first`] says where the
-/// next report must start. Kept in the process, behind `&self` (a `Cell`).
+/// next report must start. Kept in the process, behind `&self` (relaxed atomics rather than
+/// `Cell`s, so that a process holding one stays `Sync` for the explorer, which shares states
+/// between threads; a relaxed load or store costs what a `Cell`'s does).
 ///
 /// Safe against any caller: when the process's previous report did not go to this same view
 /// just before this one (the first report, a restarted process, another view), `first` is 0
 /// and the whole table is reported.
 #[derive(Default)]
 pub struct Changed {
-    from: Cell<u64>,
-    last: Cell<Option<(u64, u64)>>,
+    from: AtomicU64,
+    /// The view the last report went to (0: none; views are numbered from 1) and its number
+    /// of reports then.
+    last_view: AtomicU64,
+    last_reports: AtomicU64,
 }
 
 impl Changed {
     /// Rows from `key` on changed (a truncation at `key`, an append at `key`).
     pub fn mark(&self, key: u64) {
-        if key < self.from.get() {
-            self.from.set(key);
+        if key < self.from.load(AtomicOrdering::Relaxed) {
+            self.from.store(key, AtomicOrdering::Relaxed);
         }
     }
 
     /// The first row the report being taken by `view` must list (rows below it are as
     /// reported last time; declare them with [`StateView::rows_from`]); resets the marks.
     pub fn first(&self, view: &StateView) -> u64 {
-        let continues = self.last.get() == Some((view.id, view.reports.wrapping_sub(1)));
-        self.last.set(Some((view.id, view.reports)));
-        let from = if continues { self.from.get() } else { 0 };
-        self.from.set(u64::MAX);
+        let continues = self.last_view.load(AtomicOrdering::Relaxed) == view.id
+            && self.last_reports.load(AtomicOrdering::Relaxed) == view.reports.wrapping_sub(1);
+        self.last_view.store(view.id, AtomicOrdering::Relaxed);
+        self.last_reports
+            .store(view.reports, AtomicOrdering::Relaxed);
+        let from = if continues {
+            self.from.load(AtomicOrdering::Relaxed)
+        } else {
+            0
+        };
+        self.from.store(u64::MAX, AtomicOrdering::Relaxed);
         from
     }
 }

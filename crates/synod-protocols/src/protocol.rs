@@ -8,6 +8,7 @@
 //! the tables in README.md and docs/scenarios.md all derive from it.
 
 use crate::nemesis::Nemesis;
+pub use crate::explore::Explore;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::settings::{Invalid, Kind, Setting, Settings};
 use crate::system::System;
@@ -112,6 +113,16 @@ pub struct Protocol {
     /// checks attached. The scenario's faults and requests are scheduled by
     /// [`crate::system::build`], against the node names.
     pub build: fn(&Scenario) -> Result<System, ScenarioError>,
+    /// A reference model rather than a system under test (the register, Stateright's model
+    /// for `synod explore`'s side-by-side): by design a client may wait forever and the nodes
+    /// take no requests from outside, so `synod check` refuses it and the tests that send
+    /// requests or demand liveness of every protocol leave it out. `false` for a protocol
+    /// whose runs must make progress.
+    pub reference_model: bool,
+    /// How `synod explore` searches it ([`Explore`]: its small defaults, its bounds, the
+    /// system the explorer searches), or `None` if its processes are not explorable
+    /// (synod-core's `Explorable`); `synod explore` refuses those.
+    pub explore: Option<Explore>,
 }
 
 /// The default campaign of a protocol (`synod check NAME` with no fault options), and the
@@ -289,6 +300,16 @@ impl<'a> Registry<'a> {
     /// The names, comma-separated, for messages and help.
     pub fn names(&self) -> String {
         self.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+    }
+
+    /// The names of the protocols `synod explore` can search (those with an
+    /// [`Protocol::explore`] hook), comma-separated.
+    pub fn explorable(&self) -> String {
+        self.iter()
+            .filter(|p| p.explore.is_some())
+            .map(|p| p.name)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Parse and validate a scenario whose protocol is one of these. `file` is used in

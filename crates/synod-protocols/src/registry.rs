@@ -2,7 +2,7 @@
 //! scenario parser and the docs tables all read it, so a protocol added here is everywhere.
 
 use crate::protocol::Registry;
-use crate::{multipaxos, paxos, raft, single_server, vr};
+use crate::{multipaxos, paxos, raft, register, single_server, vr};
 
 /// Every protocol synod ships, in the order listings show them. Adding a protocol is one line
 /// here (and its folder); docs/writing-a-protocol.md walks through it.
@@ -12,4 +12,5 @@ pub const PROTOCOLS: Registry<'static> = Registry::new(&[
     &multipaxos::PROTOCOL,
     &raft::PROTOCOL,
     &vr::PROTOCOL,
+    &register::PROTOCOL,
 ]);

@@ -41,7 +41,7 @@ pub fn sim_config(s: &Scenario) -> SimConfig {
 
 /// Build the system a scenario describes: its protocol's builder lays out the nodes, then the
 /// scenario's `[[fault]]`s and `[[request]]`s are scheduled against the node names, and its
-/// `[[note]]`s to be shown at their times.
+/// `[[note]]`s to be shown at their times; its `schedule`, if any, replaces the clock.
 pub fn build(s: &Scenario) -> Result<System, ScenarioError> {
     let mut system = (s.protocol.build)(s)?;
     let names: Vec<String> = system.sim.specs().iter().map(|n| n.name.clone()).collect();
@@ -70,6 +70,9 @@ pub fn build(s: &Scenario) -> Result<System, ScenarioError> {
     }
     for n in &s.notes {
         system.sim.schedule_note(n.at, n.text.clone());
+    }
+    if !s.schedule.is_empty() {
+        system.sim.set_schedule(s.resolve_schedule(&names)?);
     }
     Ok(system)
 }

@@ -28,7 +28,6 @@
 use crate::config::Usage;
 use crate::protocol::{Protocol, ServerStatus, fnv1a, store_digest};
 use serde::{Deserialize, Serialize};
-use std::rc::Rc;
 use std::sync::Arc;
 use synod_core::NodeId;
 use synod_protocols::kv::Reply;
@@ -79,7 +78,7 @@ struct Shadow {
 
 /// Raft served by the runtime.
 pub struct RaftProtocol {
-    cfg: Rc<RaftConfig>,
+    cfg: Arc<RaftConfig>,
     shadow: Shadow,
     scratch: Vec<u8>,
 }
@@ -88,7 +87,7 @@ impl RaftProtocol {
     /// Raft with this configuration (the number of servers, timeouts, a planted bug).
     pub fn new(cfg: RaftConfig) -> Self {
         RaftProtocol {
-            cfg: Rc::new(cfg),
+            cfg: Arc::new(cfg),
             shadow: Shadow::default(),
             scratch: Vec::new(),
         }

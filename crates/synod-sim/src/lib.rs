@@ -14,6 +14,8 @@
 //!   hold / release.
 //! - [`fault_plan`]: random fault schedules drawn from a seed (what `synod check` throws at a
 //!   protocol).
+//! - [`schedule`]: an exact schedule of deliveries, drops, timers, crashes and restarts (the
+//!   replay of an explorer's counterexample).
 //! - [`stats`]: counters of a run.
 //! - [`trace_out`]: the JSON-lines trace and the narrated human form, written to a writer the
 //!   caller gives.
@@ -25,6 +27,7 @@ pub mod fault;
 pub mod fault_plan;
 pub mod net;
 mod queue;
+pub mod schedule;
 pub mod shared;
 pub mod sim;
 pub mod stats;
@@ -34,6 +37,7 @@ pub mod trace_out;
 pub use fault::{Fault, ScheduledFault, Target};
 pub use fault_plan::{FaultKind, FaultPlan, random_faults, random_faults_named};
 pub use net::{NetConfig, Topology};
+pub use schedule::{ScheduleStep, StepDisplay};
 pub use shared::Shared;
 pub use sim::{
     Builder, EndReason, MAX_QUEUED, MESSAGE_STORM, NodeSpec, OVERLOADED, Pending, PendingKind, Sim,

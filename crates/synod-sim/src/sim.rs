@@ -4,6 +4,7 @@
 use crate::fault::{Fault, FaultDisplay, ScheduledFault, Target};
 use crate::net::{NetConfig, Topology};
 use crate::queue::{Lane, Queue, Queued};
+use crate::schedule::{ScheduleStep, StepDisplay};
 use crate::stats::{KindMemo, Stats};
 use crate::timers::TimerIndex;
 use std::fmt;
@@ -249,6 +250,9 @@ struct World<M, T> {
     clients_left: usize,
     clients_done_at: Option<Time>,
     last_leader: Option<NodeId>,
+    /// Under a schedule: the clock handlers read (the end of time), and no random loss,
+    /// duplication or latency.
+    scheduled: bool,
     /// Each node's clock (see [`Fault::Skew`]).
     clocks: Vec<Clock>,
 }
@@ -292,6 +296,16 @@ impl Clock {
 }
 
 impl<M: Message, T> World<M, T> {
+    /// The clock node `i`'s handlers read: the end of time under a schedule (as under the
+    /// explorer, which abstracts timing and so clock skew too), the node's own clock otherwise.
+    fn handler_now(&self, i: usize) -> Time {
+        if self.scheduled {
+            Time::MAX
+        } else {
+            self.clocks[i].local(self.now)
+        }
+    }
+
     fn push(&mut self, time: Time, ev: Ev<M, T>) {
         self.qseq += 1;
         self.enqueue(Queued {
@@ -349,13 +363,19 @@ impl<M: Message, T> World<M, T> {
             self.drop_msg(from, to, msg_id, &msg, DropReason::Partitioned);
             return not_before;
         }
-        if self.net_rng.chance(self.net.loss) {
+        // Under a schedule the schedule says when a message arrives, if ever: no loss, no
+        // duplicate, no latency drawn.
+        if !self.scheduled && self.net_rng.chance(self.net.loss) {
             self.drop_msg(from, to, msg_id, &msg, DropReason::Lost);
             return not_before;
         }
-        let at = (self.now + delay + self.topo.latency(&self.net, &mut self.net_rng, from, to))
-            .max(not_before);
-        if self.net_rng.chance(self.net.duplicate) {
+        let at = if self.scheduled {
+            self.now.max(not_before)
+        } else {
+            (self.now + delay + self.topo.latency(&self.net, &mut self.net_rng, from, to))
+                .max(not_before)
+        };
+        if !self.scheduled && self.net_rng.chance(self.net.duplicate) {
             self.stats.duplicated(msg.kind());
             let again =
                 self.now + delay + self.topo.latency(&self.net, &mut self.net_rng, from, to);
@@ -630,7 +650,14 @@ pub struct Sim<P: Process> {
     views: Vec<StateView>,
     ended: Option<EndReason>,
     last_fault: Time,
+    /// An exact schedule, and how many of its steps were taken.
+    schedule: Option<(Vec<ScheduleStep>, usize)>,
+    /// Under a schedule: each handler's generator comes from the fingerprint of its node.
+    state_rng: Option<StateRng<P>>,
 }
+
+/// The fingerprint a handler's generator is derived from, under a schedule.
+type StateRng<P> = Box<dyn Fn(&P) -> u64>;
 
 impl<P: Process> Sim<P> {
     /// A cluster of `specs.len()` nodes, built by `build`, each started at time zero in id
@@ -674,6 +701,7 @@ impl<P: Process> Sim<P> {
             clients_left,
             clients_done_at: None,
             last_leader: None,
+            scheduled: false,
             clocks: vec![Clock::TRUE; n],
         };
         for i in 0..n {
@@ -694,7 +722,163 @@ impl<P: Process> Sim<P> {
             views: (0..n).map(|_| StateView::default()).collect(),
             ended: None,
             last_fault: Time::ZERO,
+            schedule: None,
+            state_rng: None,
         }
+    }
+
+    /// Follow `steps` instead of the clock (a counterexample of the explorer; see
+    /// [`crate::schedule`]). Set it before the first step. Every node still starts first, and
+    /// scheduled faults and requests still apply at their times between steps; step `k`
+    /// happens at `k` ms.
+    pub fn set_schedule(&mut self, steps: Vec<ScheduleStep>) {
+        self.world.scheduled = true;
+        self.schedule = Some((steps, 0));
+    }
+
+    /// Under a schedule: (steps taken, steps in all).
+    pub fn schedule_progress(&self) -> Option<(usize, usize)> {
+        self.schedule.as_ref().map(|(s, k)| (*k, s.len()))
+    }
+
+    /// The time step `k` (from 1) of a schedule happens at.
+    fn step_time(k: usize) -> Time {
+        Time::ms(k as u64)
+    }
+
+    /// One step under a schedule: first any start, fault or request due before the next
+    /// step, then the step itself.
+    fn step_scheduled(&mut self) -> Step {
+        let Some((taken, total)) = self.schedule_progress() else {
+            return self.finish(EndReason::Quiescent);
+        };
+        let next_at = Self::step_time(taken + 1);
+        let control = self
+            .world
+            .queue
+            .iter()
+            .filter(|q| {
+                matches!(q.ev, Ev::Start(_) | Ev::Fault(_) | Ev::Request(..)) && q.time < next_at
+            })
+            .map(|q| (q.time, q.seq))
+            .min();
+        if let Some((_, seq)) = control {
+            if let Some(q) = self.take_queued(seq) {
+                self.handle(q);
+                return Step::Event;
+            }
+        }
+        if taken >= total {
+            return self.finish(EndReason::Quiescent);
+        }
+        let Some(step) = self.schedule.as_mut().map(|(steps, k)| {
+            *k += 1;
+            steps[*k - 1]
+        }) else {
+            return self.finish(EndReason::Quiescent);
+        };
+        self.world.now = self.world.now.max(next_at);
+        let found = match step {
+            ScheduleStep::Deliver { msg_id, keep } => {
+                let id = self.world.queue.iter().find_map(|q| match &q.ev {
+                    Ev::Deliver { msg_id: m, .. } if *m == msg_id => Some(q.seq),
+                    _ => None,
+                });
+                match id.and_then(|id| self.take_queued(id)) {
+                    Some(mut q) => {
+                        if keep {
+                            if let Ev::Deliver {
+                                from,
+                                to,
+                                msg_id,
+                                msg,
+                            } = &q.ev
+                            {
+                                let copy = Ev::Deliver {
+                                    from: *from,
+                                    to: *to,
+                                    msg_id: *msg_id,
+                                    msg: msg.clone(),
+                                };
+                                self.world.stats.duplicated(msg.kind());
+                                self.world.push(q.time, copy);
+                            }
+                        }
+                        q.time = self.world.now;
+                        self.handle(q);
+                        true
+                    }
+                    None => false,
+                }
+            }
+            ScheduleStep::Drop { msg_id } => {
+                let id = self.world.queue.iter().find_map(|q| match &q.ev {
+                    Ev::Deliver { msg_id: m, .. } if *m == msg_id => Some(q.seq),
+                    _ => None,
+                });
+                id.is_some_and(|id| self.drop_pending(id))
+            }
+            ScheduleStep::Fire { timer } => {
+                // Set, not cancelled, and its owner up in the incarnation that set it.
+                let w = &self.world;
+                let id = w.queue.iter().find_map(|q| match &q.ev {
+                    Ev::Timer(t, Some((node, inc, _)))
+                        if *t == timer
+                            && w.up[node.index()]
+                            && w.incarnation[node.index()] == *inc =>
+                    {
+                        Some(q.seq)
+                    }
+                    _ => None,
+                });
+                match id.and_then(|id| self.take_queued(id)) {
+                    Some(mut q) => {
+                        q.time = self.world.now;
+                        self.handle(q);
+                        true
+                    }
+                    None => false,
+                }
+            }
+            ScheduleStep::Crash(n) => {
+                let ok = self.is_up(n);
+                if ok {
+                    self.apply_fault(&Fault::Crash(Target::Node(n)));
+                }
+                ok
+            }
+            ScheduleStep::Restart(n) => {
+                let ok = n.index() < self.nodes.len() && !self.is_up(n);
+                if ok {
+                    self.apply_fault(&Fault::Restart(Target::Node(n)));
+                }
+                ok
+            }
+        };
+        if !found {
+            let names = self.names();
+            let text = format!(
+                "schedule step {} (`{}`) cannot be taken: {}; the schedule stops here",
+                taken + 1,
+                StepDisplay {
+                    step: &step,
+                    names: &names
+                },
+                match step {
+                    ScheduleStep::Deliver { .. } | ScheduleStep::Drop { .. } =>
+                        "no such message is in flight",
+                    ScheduleStep::Fire { .. } => "no such timer is set",
+                    ScheduleStep::Crash(_) => "the node is not up",
+                    ScheduleStep::Restart(_) => "the node is not down",
+                }
+            );
+            self.warn_now(&text);
+            if let Some((steps, k)) = &mut self.schedule {
+                *k = steps.len();
+            }
+            return self.finish(EndReason::Quiescent);
+        }
+        Step::Event
     }
 
     /// Watch the run. Add observers before the first step to see every event.
@@ -876,6 +1060,9 @@ impl<P: Process> Sim<P> {
             let v = v.clone();
             return self.finish(EndReason::Violation(v));
         }
+        if self.schedule.is_some() {
+            return self.step_scheduled();
+        }
         // Cancelled timers stay queued until their time; discard them here so that a run whose
         // only pending events are cancelled timers is quiescent.
         while let Some(Queued {
@@ -1014,7 +1201,10 @@ impl<P: Process> Sim<P> {
         // The input being handled (a delivery, a timer, a start) was emitted just before.
         let input = self.world.tracer.seq;
         if let Slot::Up(p) = &mut self.nodes[i] {
-            let now = self.world.clocks[i].local(self.world.now);
+            if let (true, Some(f)) = (self.world.scheduled, &self.state_rng) {
+                self.rngs[i] = SimRng::derive(self.config.seed, f(p));
+            }
+            let now = self.world.handler_now(i);
             let mut ctx = Ctx::new(node, now, &mut self.rngs[i], &mut self.world);
             f(p, &mut ctx);
         }
@@ -1181,7 +1371,10 @@ impl<P: Process> Sim<P> {
         let mut accepted = false;
         let input = self.world.tracer.seq;
         if let Some(Slot::Up(p)) = self.nodes.get_mut(i) {
-            let now = self.world.clocks[i].local(self.world.now);
+            if let (true, Some(f)) = (self.world.scheduled, &self.state_rng) {
+                self.rngs[i] = SimRng::derive(self.config.seed, f(p));
+            }
+            let now = self.world.handler_now(i);
             let mut ctx = Ctx::new(id, now, &mut self.rngs[i], &mut self.world);
             accepted = p.on_client_request(&mut ctx, op);
         }
@@ -1194,6 +1387,21 @@ impl<P: Process> Sim<P> {
     /// The time of the next entry that will be processed (cancelled timers and timers of
     /// crashed incarnations left out), if any.
     pub fn next_due(&self) -> Option<Time> {
+        if let Some((steps, k)) = &self.schedule {
+            // Under a schedule, what comes next is the next step (or a scheduled fault).
+            let control = self
+                .world
+                .queue
+                .iter()
+                .filter(|q| matches!(q.ev, Ev::Start(_) | Ev::Fault(_) | Ev::Request(..)))
+                .map(|q| q.time)
+                .min();
+            let step = (*k < steps.len()).then(|| Self::step_time(k + 1));
+            return match (control, step) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
         self.world
             .queue
             .iter()
@@ -1561,7 +1769,8 @@ impl<P: Process> Sim<P> {
         self.warn_now(&text);
     }
 
-    /// A warning of the driver's (a fault it skips), at the current time.
+    /// A warning of the driver's (a fault it skips, a schedule that stops), at the current
+    /// time.
     fn warn_now(&mut self, text: &str) {
         let now = self.world.now;
         self.world.tracer.emit(
@@ -1623,6 +1832,16 @@ pub fn ring_cuts(n: usize) -> Vec<(usize, usize)> {
         }
     }
     cuts
+}
+
+impl<P: Process + std::hash::Hash> Sim<P> {
+    /// Under a schedule, give each handler a generator derived from the seed and the
+    /// fingerprint of its node's state before the handler, as the explorer does, so that a
+    /// counterexample replays with the draws it was found with. (Timed runs keep one stream
+    /// per node.) Protocols the explorer searches turn this on when they are built.
+    pub fn seed_handlers_from_state(&mut self) {
+        self.state_rng = Some(Box::new(|p: &P| synod_core::fingerprint::of(p)));
+    }
 }
 
 /// A simulation with its protocol type erased, for drivers that handle any protocol (the CLI,
@@ -1687,6 +1906,10 @@ pub trait Simulation {
     fn next_due(&self) -> Option<Time>;
     /// Move the clock forward to `t` between events (false if something is due before `t`).
     fn advance_to(&mut self, t: Time) -> bool;
+    /// Follow an exact schedule instead of the clock.
+    fn set_schedule(&mut self, steps: Vec<ScheduleStep>);
+    /// Under a schedule: (steps taken, steps in all).
+    fn schedule_progress(&self) -> Option<(usize, usize)>;
 }
 
 impl<P: Process> Simulation for Sim<P> {
@@ -1744,6 +1967,12 @@ impl<P: Process> Simulation for Sim<P> {
     }
     fn advance_to(&mut self, t: Time) -> bool {
         Sim::advance_to(self, t)
+    }
+    fn set_schedule(&mut self, steps: Vec<ScheduleStep>) {
+        Sim::set_schedule(self, steps)
+    }
+    fn schedule_progress(&self) -> Option<(usize, usize)> {
+        Sim::schedule_progress(self)
     }
     fn step(&mut self) -> Step {
         Sim::step(self)

@@ -163,6 +163,13 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
         return list_bugs(args.target.as_deref());
     }
     let mut base: Scenario = load(args.target.as_deref())?;
+    if base.protocol.reference_model {
+        return Err(UsageError(format!(
+            "protocol {} is a reference model: its clients may wait forever by design, so a campaign would judge every seed a failure; search it with `synod explore {}`",
+            base.protocol, base.protocol
+        ))
+        .into());
+    }
     if args.nemesis.as_deref() == Some("list") {
         write!(
             io::stdout().lock(),

@@ -1,7 +1,7 @@
 //! A protocol registered from outside synod (the core tutorial's pinger, in `pinger.rs`) is
 //! picked up everywhere the registry reaches: the command line runs it, checks it and lists it
 //! in its help, `--bug list` lists its planted bug, the docs tables list it, its own keys,
-//! live check and fault action work.
+//! live check and fault action work; `synod explore` refuses it, as it has no explore hook.
 //!
 //! This test binary is its own `synod`: run with `--as-synod ARGS...`, it is the command line
 //! with the pinger added (as a program that extends synod would be); without, it runs the
@@ -211,6 +211,25 @@ fn check_and_repl_work() -> Check {
     })
 }
 
+/// Its descriptor has no explore hook: `synod explore pinger` refuses it (exit 2) and names
+/// the protocols of this registry that have one; the help of `synod explore` lists those.
+fn explore_refuses_it_and_names_the_explorable() -> Check {
+    let o = synod(&["explore", "pinger"]);
+    let e = err(&o);
+    ensure(o.status.code() == Some(2), || {
+        format!("exit {:?}: {}{e}", o.status, out(&o))
+    })?;
+    ensure(
+        e.contains("protocol pinger is not explorable (explorable: paxos, raft, register)"),
+        || e.clone(),
+    )?;
+    let help = out(&synod(&["explore", "--help"]));
+    ensure(
+        help.contains("A protocol that can be explored (paxos, raft, register)"),
+        || help.clone(),
+    )
+}
+
 fn main() -> ExitCode {
     let mut args = std::env::args_os().skip(1).peekable();
     if args.peek().map(OsString::as_os_str) == Some(OsStr::new("--as-synod")) {
@@ -227,6 +246,10 @@ fn main() -> ExitCode {
         ("its_planted_bug_is_caught", its_planted_bug_is_caught),
         ("its_fault_action_works", its_fault_action_works),
         ("check_and_repl_work", check_and_repl_work),
+        (
+            "explore_refuses_it_and_names_the_explorable",
+            explore_refuses_it_and_names_the_explorable,
+        ),
     ];
     let mut failed = 0;
     for (name, test) in tests {

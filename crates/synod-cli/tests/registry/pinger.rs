@@ -217,6 +217,8 @@ pub const PROTOCOL: Protocol = Protocol {
     campaign: Campaign::DEFAULT,
     legend: &[("Pong(3)", "a reply to the ping numbered 3")],
     build,
+    reference_model: false,
+    explore: None,
 };
 
 fn build(s: &Scenario) -> Result<System, ScenarioError> {

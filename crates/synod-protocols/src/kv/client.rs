@@ -13,7 +13,8 @@
 
 use super::contract::{Command, Reply, Request};
 use crate::settings::{Kind, Setting, Settings};
-use std::rc::Rc;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 use synod_core::inspect::Inspect;
 use synod_core::{ClientOp, Ctx, Message, NodeId, NodeStatus, Time, TimerId};
 use synod_sim::NodeSpec;
@@ -210,7 +211,7 @@ const UNSEEN: ClientOp = ClientOp {
 };
 
 /// A timer of the KV client.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ClientTimer {
     /// The request waited for; [`PACE`] for the workload's pacing (a think time ends, or the
     /// next request arrives).
@@ -227,7 +228,7 @@ pub const PACE: u64 = 0;
 pub struct KvClient {
     workload: Workload,
     /// The servers it may ask, shared by every client of a run.
-    servers: Rc<[NodeId]>,
+    servers: Arc<[NodeId]>,
     target: usize,
     issued: u32,
     outstanding: Option<(u64, Command, TimerId)>,
@@ -236,7 +237,7 @@ pub struct KvClient {
     external: Vec<Command>,
     /// Names to narrate servers by (`leader 2`, `n3`), indexed by node id and shared by every
     /// client of a run; ids when empty.
-    server_names: Rc<[String]>,
+    server_names: Arc<[String]>,
     /// The outstanding request's timer is a pause (no leader known), not a reply timeout.
     pausing: bool,
     /// Open loop: requests that arrived and wait their turn.
@@ -247,9 +248,44 @@ pub struct KvClient {
     finished: bool,
 }
 
+/// Equality and hashing for the explorer (synod-core's `Explorable`): the client's progress
+/// through its workload; what every client of a run shares (the workload, the servers and
+/// their names) is left out.
+impl PartialEq for KvClient {
+    fn eq(&self, o: &Self) -> bool {
+        self.target == o.target
+            && self.issued == o.issued
+            && self.outstanding == o.outstanding
+            && self.completed == o.completed
+            && self.next_req == o.next_req
+            && self.external == o.external
+            && self.pausing == o.pausing
+    }
+}
+
+impl Eq for KvClient {}
+
+/// The hash leaves out the id of the outstanding request's timer (equality keeps it): the
+/// client has at most that one timer, and the explorer numbers timers per node where the
+/// simulator numbers them per run, so with the id in it a handler's random stream, derived
+/// from this hash, would differ between a search and its replay.
+impl Hash for KvClient {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.target.hash(h);
+        self.issued.hash(h);
+        (self.outstanding.as_ref())
+            .map(|(req, cmd, _)| (req, cmd))
+            .hash(h);
+        self.completed.hash(h);
+        self.next_req.hash(h);
+        self.external.hash(h);
+        self.pausing.hash(h);
+    }
+}
+
 impl KvClient {
     /// A client of `servers`; its first contact is `servers[0]`.
-    pub fn new(workload: Workload, servers: impl Into<Rc<[NodeId]>>) -> Self {
+    pub fn new(workload: Workload, servers: impl Into<Arc<[NodeId]>>) -> Self {
         KvClient {
             workload,
             servers: servers.into(),
@@ -259,7 +295,7 @@ impl KvClient {
             completed: 0,
             next_req: 0,
             external: Vec::new(),
-            server_names: Rc::from(Vec::new()),
+            server_names: Arc::from(Vec::new()),
             pausing: false,
             backlog: 0,
             pacing: false,
@@ -268,7 +304,7 @@ impl KvClient {
     }
 
     /// Narrate servers by these names (indexed by node id) instead of by id.
-    pub fn with_names(mut self, names: impl Into<Rc<[String]>>) -> Self {
+    pub fn with_names(mut self, names: impl Into<Arc<[String]>>) -> Self {
         self.server_names = names.into();
         self
     }

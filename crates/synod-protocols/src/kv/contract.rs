@@ -89,7 +89,7 @@ impl fmt::Display for Answer<'_> {
 }
 
 /// The state machine: one copy of the store.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Store {
     data: BTreeMap<String, String>,
 }
@@ -160,7 +160,7 @@ impl fmt::Display for Store {
 /// Exactly-once application: the state machine remembers each client's last request and its
 /// result, so a retried request is answered from memory instead of being applied twice (a
 /// retried put would otherwise answer "key already exists").
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(into = "Vec<SessionRecord>", from = "Vec<SessionRecord>")]
 pub struct Sessions {
     last: BTreeMap<NodeId, (u64, ClientResult)>,
@@ -271,7 +271,7 @@ impl Sessions {
 }
 
 /// A client request, as every KV protocol carries it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Request {
     /// The client that asks.
     pub client: NodeId,
@@ -282,7 +282,7 @@ pub struct Request {
 }
 
 /// A server's reply to a client.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Reply {
     /// The request took effect with this result.
     Done {

@@ -17,4 +17,4 @@ pub use client::{
     WINDOW_SETTINGS, Workload, client_specs, workload,
 };
 pub use contract::{Answer, Command, Reply, Request, Sessions, Store};
-pub use node::{KvMessage, KvNode, KvTimer, simulation};
+pub use node::{KvMessage, KvNode, KvTimer, layout, nodes, simulation};

@@ -7,7 +7,7 @@
 use super::client::{ClientTimer, KvClient, Workload, client_specs};
 use super::contract::{Reply, Request};
 use std::fmt;
-use std::rc::Rc;
+use std::sync::Arc;
 use synod_core::inspect::Inspect;
 use synod_core::view::StateView;
 use synod_core::{ClientOp, Ctx, Message, NodeId, NodeStatus, Process};
@@ -33,7 +33,7 @@ impl KvTimer for ClientTimer {
 }
 
 /// A node of a KV protocol whose servers are `S`: a server, or a client.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 // A handful of nodes per run: the size of the larger variant does not matter.
 #[allow(clippy::large_enum_variant)]
 pub enum KvNode<S> {
@@ -135,39 +135,58 @@ where
     }
 }
 
-/// The simulation of a KV system: the `servers` first (node ids `0..servers.len()`, each built
-/// by `server` from scratch or from what it kept across a crash), then `clients` clients named
-/// `client 1`.. that send to `contacts` (first contact: `contacts[0]`) and narrate nodes by
-/// their names.
+/// The nodes of a KV system: the `servers` first (node ids `0..servers.len()`), then `clients`
+/// clients named `client 1`...
+pub fn layout(servers: Vec<NodeSpec>, clients: u32) -> Vec<NodeSpec> {
+    let mut specs = servers;
+    specs.extend(client_specs(clients));
+    specs
+}
+
+/// How the nodes `specs` of a KV system (as [`layout`] lays them out) are built: a server by
+/// `server`, from scratch or from what it kept across a crash; a client of the shared workload
+/// that sends to `contacts` (first contact: `contacts[0]`) and narrates nodes by their names.
+/// What the simulator and the explorer both build from.
+pub fn nodes<S, F>(
+    specs: &[NodeSpec],
+    contacts: Vec<NodeId>,
+    workload: Workload,
+    server: F,
+) -> impl Fn(NodeId, Option<Option<S::Durable>>) -> KvNode<S> + use<S, F>
+where
+    S: Process,
+    F: Fn(NodeId, Option<S::Durable>) -> S,
+{
+    let n = specs.iter().take_while(|s| !s.client).count();
+    let names: Arc<[String]> = specs.iter().map(|s| s.name.clone()).collect();
+    let contacts: Arc<[NodeId]> = contacts.into();
+    move |id: NodeId, durable: Option<Option<S::Durable>>| {
+        if id.index() < n {
+            KvNode::Server(server(id, durable.flatten()))
+        } else {
+            KvNode::Client(
+                KvClient::new(workload.clone(), contacts.clone()).with_names(names.clone()),
+            )
+        }
+    }
+}
+
+/// The simulation of a KV system: the `servers` first, each built by `server`, then `clients`
+/// clients ([`layout`], [`nodes`]).
 pub fn simulation<S>(
     config: SimConfig,
     servers: Vec<NodeSpec>,
     clients: u32,
     contacts: Vec<NodeId>,
     workload: Workload,
-    mut server: impl FnMut(NodeId, Option<S::Durable>) -> S + 'static,
+    server: impl Fn(NodeId, Option<S::Durable>) -> S + 'static,
 ) -> Sim<KvNode<S>>
 where
     S: Process,
     S::Msg: KvMessage,
     S::Timer: KvTimer,
 {
-    let n = servers.len();
-    let mut specs = servers;
-    specs.extend(client_specs(clients));
-    let names: Rc<[String]> = specs.iter().map(|s| s.name.clone()).collect();
-    let contacts: Rc<[NodeId]> = contacts.into();
-    Sim::new(
-        config,
-        specs,
-        Box::new(move |id, durable: Option<Option<S::Durable>>| {
-            if id.index() < n {
-                KvNode::Server(server(id, durable.flatten()))
-            } else {
-                KvNode::Client(
-                    KvClient::new(workload.clone(), contacts.clone()).with_names(names.clone()),
-                )
-            }
-        }),
-    )
+    let specs = layout(servers, clients);
+    let build = nodes(&specs, contacts, workload, server);
+    Sim::new(config, specs, Box::new(build))
 }

@@ -125,6 +125,8 @@ pub const PROTOCOL: Protocol = Protocol {
         ),
     ],
     build,
+    reference_model: false,
+    explore: None,
 };
 
 /// A campaign's cluster: with one leader (the default, as in the Gleam original) nothing can

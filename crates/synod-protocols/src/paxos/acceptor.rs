@@ -5,7 +5,7 @@ use super::msg::{Ballot, Msg, Value};
 
 /// An acceptor's state: all of it survives a crash ("an acceptor must remember this
 /// information even if it fails and then restarts", 2.3).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Acceptor {
     /// The highest ballot it has promised (or accepted in); `0.0` if none.
     pub promised: Ballot,

@@ -7,7 +7,7 @@ use super::{BUGS, check, layout};
 use crate::protocol::{Campaign, Protocol};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::system::{System, sim_config};
-use std::rc::Rc;
+use std::sync::Arc;
 use synod_core::NodeId;
 use synod_sim::Sim;
 
@@ -46,10 +46,12 @@ pub const PROTOCOL: Protocol = Protocol {
         ("3/5", "3 of the 5 acceptors: a majority"),
     ],
     build,
+    reference_model: false,
+    explore: Some(super::explore::EXPLORE),
 };
 
 fn build(s: &Scenario) -> Result<System, ScenarioError> {
-    let cfg = Rc::new(layout::layout(s)?);
+    let cfg = Arc::new(layout::layout(s)?);
     let specs = cfg.specs();
     let servers = (0..specs.len() as u32).map(NodeId).collect();
     let check = check::validity(cfg.candidates(), cfg.names.clone());
@@ -60,6 +62,8 @@ fn build(s: &Scenario) -> Result<System, ScenarioError> {
         Box::new(move |id, durable| PaxosNode::new(shared.clone(), id, durable)),
     );
     sim.set_state_check(Box::new(check));
+    // Under a schedule (an explorer's counterexample), handlers draw as the explorer did.
+    sim.seed_handlers_from_state();
     let mut observer = ChosenObserver::new(cfg.names.clone(), cfg.quorum());
     sim.set_narrator(Box::new(move |node, nodes, out| {
         observer.observe(node, nodes, out)

@@ -31,14 +31,14 @@ pub fn validity(
 mod tests {
     use super::*;
     use crate::paxos::Config;
-    use std::rc::Rc;
+    use std::sync::Arc;
     use synod_core::NodeId;
 
     /// Paxos Made Simple, 2.1 (validity): only a value that has been proposed may be chosen.
     /// The check passes on proposed values and names the learner that decided anything else.
     #[test]
     fn validity_rejects_a_value_no_proposer_proposed() {
-        let cfg = Rc::new(Config::symmetric(3));
+        let cfg = Arc::new(Config::symmetric(3));
         let mut check = validity(cfg.candidates(), cfg.names.clone());
         let mut a = PaxosNode::new(cfg.clone(), NodeId(0), None);
         let mut b = PaxosNode::new(cfg.clone(), NodeId(1), None);

@@ -13,6 +13,7 @@
 //! - [`mod@layout`]: its keys, and from a scenario to nodes, names, values and timing ([`Config`]).
 //! - [`build`]: the scenario keys it takes, and the system it builds ([`PROTOCOL`]).
 //! - [`check`]: the validity state check.
+//! - [`explore`]: how `synod explore` searches it (its properties in state form, its bounds).
 //! - [`observer`]: the narration of the moment a value is chosen.
 //! - [`sweep`]: one seed of a randomized fault sweep (tests, the benchmark).
 //! - `view`: the state `synod view` draws (ballots, promises, what was accepted and decided).
@@ -22,6 +23,7 @@
 pub mod acceptor;
 pub mod build;
 pub mod check;
+pub mod explore;
 pub mod layout;
 pub mod msg;
 pub mod node;

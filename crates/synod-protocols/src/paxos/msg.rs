@@ -74,7 +74,7 @@ impl fmt::Display for ShowAccepted<'_> {
 }
 
 /// The messages of single-decree Paxos.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "type")]
 pub enum Msg {
     /// p1a: a proposer asks acceptors to promise to ignore ballots below `ballot`.

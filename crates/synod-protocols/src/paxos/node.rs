@@ -8,11 +8,12 @@ use super::layout::Config;
 use super::msg::{Ballot, Epoch, Msg, ShowAccepted, ShowBallot, Value};
 use super::proposer::{Phase, Proposer};
 use std::fmt;
-use std::rc::Rc;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 use synod_core::{Ctx, Decision, Level, NodeId, NodeStatus, Process, Time, TimerId};
 
 /// What a node's timers carry.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Timer {
     /// A proposer's start delay or retry timeout.
     Attempt,
@@ -22,7 +23,7 @@ pub enum Timer {
 
 /// What survives a crash: the acceptor's promise and accepted proposal, the highest round the
 /// proposer tried, and the value the node learned was chosen.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Durable {
     /// The acceptor's whole state.
     pub acceptor: Acceptor,
@@ -33,8 +34,9 @@ pub struct Durable {
 }
 
 /// A Paxos node: any of proposer, acceptor and learner.
+#[derive(Clone)]
 pub struct PaxosNode {
-    cfg: Rc<Config>,
+    cfg: Arc<Config>,
     id: NodeId,
     /// The proposer part, if the node proposes.
     pub proposer: Option<Proposer>,
@@ -60,6 +62,34 @@ impl fmt::Debug for PaxosNode {
             .field("decided", &self.decided)
             .field("restarted", &self.restarted)
             .finish()
+    }
+}
+
+/// Equality and hashing for the explorer (synod-core's `Explorable`): the node's own state;
+/// the configuration every node shares is left out.
+impl PartialEq for PaxosNode {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+            && self.proposer == other.proposer
+            && self.acceptor == other.acceptor
+            && self.learner == other.learner
+            && self.decided == other.decided
+            && self.restarted == other.restarted
+            && self.ask_timer == other.ask_timer
+    }
+}
+
+impl Eq for PaxosNode {}
+
+impl Hash for PaxosNode {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.id.hash(h);
+        self.proposer.hash(h);
+        self.acceptor.hash(h);
+        self.learner.hash(h);
+        self.decided.hash(h);
+        self.restarted.hash(h);
+        self.ask_timer.hash(h);
     }
 }
 
@@ -91,7 +121,7 @@ fn draw(ctx: &mut C<'_, '_>, (lo, hi): (Time, Time), factor: u64) -> Time {
 
 impl PaxosNode {
     /// Node `id` of the cluster `cfg`, fresh (`None`) or restarted from what survived a crash.
-    pub fn new(cfg: Rc<Config>, id: NodeId, durable: Option<Durable>) -> Self {
+    pub fn new(cfg: Arc<Config>, id: NodeId, durable: Option<Durable>) -> Self {
         let restarted = durable.is_some();
         let d = durable.unwrap_or_default();
         let acceptor = cfg.acceptors.contains(&id).then(|| {
@@ -786,7 +816,7 @@ mod tests {
     /// Node n1 of three nodes that play every role, started and past its start delay: it has
     /// sent p1a Prepare(1.1) to all three acceptors.
     fn preparing_n1(cfg: Config) -> Harness<PaxosNode> {
-        let mut h = Harness::new(NodeId(0), PaxosNode::new(Rc::new(cfg), NodeId(0), None), 1);
+        let mut h = Harness::new(NodeId(0), PaxosNode::new(Arc::new(cfg), NodeId(0), None), 1);
         h.start().fire(Timer::Attempt);
         // The harness keeps fired timers in its list; forget the start delay that just fired.
         h.out.timers.remove(0);
@@ -924,7 +954,7 @@ mod tests {
     /// dueling it.
     #[test]
     fn a_waiting_proposer_stands_back_when_another_runs_a_ballot() {
-        let cfg = Rc::new(Config::symmetric(3));
+        let cfg = Arc::new(Config::symmetric(3));
         let mut h = Harness::new(NodeId(0), PaxosNode::new(cfg, NodeId(0), None), 1);
         h.start();
         let before = attempt_timers(&h);
@@ -959,7 +989,7 @@ mod tests {
         for (forget, want_reject) in [(false, true), (true, false)] {
             let mut cfg = Config::symmetric(3);
             cfg.bug = forget.then_some(Bug::ForgetPromise);
-            let cfg = Rc::new(cfg);
+            let cfg = Arc::new(cfg);
             let mut h = Harness::new(NodeId(1), PaxosNode::new(cfg.clone(), NodeId(1), None), 1);
             h.start()
                 .deliver(NodeId(2), Msg::Prepare { ballot: b(3, 3) });
@@ -979,7 +1009,7 @@ mod tests {
     /// Paxos Made Simple, 2.3: a proposer never reuses a ballot, even after a crash.
     #[test]
     fn a_restarted_proposer_never_reuses_a_ballot() {
-        let cfg = Rc::new(Config::symmetric(3));
+        let cfg = Arc::new(Config::symmetric(3));
         let mut h = preparing_n1(Config::symmetric(3));
         let kept = h.process.durable();
         h = Harness::new(NodeId(0), PaxosNode::new(cfg, NodeId(0), Some(kept)), 2);

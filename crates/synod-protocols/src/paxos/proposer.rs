@@ -13,7 +13,7 @@ use super::msg::{Ballot, Value};
 use synod_core::{NodeId, TimerId};
 
 /// Where a proposer is in its current attempt.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Phase {
     /// Waiting for its start delay or for a retry timeout; no ballot in progress.
     Waiting,
@@ -38,7 +38,7 @@ pub enum Phase {
 /// A proposer's state. Only `max_round` survives a crash (as `Durable::max_round`): a proposer
 /// "must remember the highest-numbered proposal it has ever tried to issue" (2.3) so that it
 /// never reuses a ballot.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Proposer {
     /// The value it proposes when a p1b quorum reports none (by default its name).
     pub value: Value,

@@ -10,7 +10,7 @@ use crate::protocol::{Campaign, FaultVerb, Protocol};
 use crate::scenario::{FaultAction, Scenario, ScenarioError};
 use crate::settings::{Invalid, Kind, Setting, Settings};
 use crate::system::{System, sim_config};
-use std::rc::Rc;
+use std::sync::Arc;
 use synod_core::{NodeId, Time};
 use synod_sim::{Fault, NodeSpec, Sim, SimConfig, Target};
 
@@ -246,6 +246,8 @@ pub const PROTOCOL: Protocol = Protocol {
         ),
     ],
     build,
+    reference_model: false,
+    explore: Some(super::explore::EXPLORE),
 };
 
 /// Raft's rules across keys.
@@ -365,10 +367,14 @@ pub fn config(st: &Settings, bug: Option<Bug>) -> RaftConfig {
     }
 }
 
+/// The configuration the servers of a scenario share (the explorer builds them from it too).
+pub(super) fn scenario_config(s: &Scenario) -> Result<RaftConfig, ScenarioError> {
+    Ok(config(&s.settings, s.planted(Bug::from_name)?))
+}
+
 fn build(s: &Scenario) -> Result<System, ScenarioError> {
-    let bug = s.planted(Bug::from_name)?;
+    let cfg = scenario_config(s)?;
     let st = &s.settings;
-    let cfg = config(st, bug);
     let names = cfg.names.clone();
     let servers = (0..names.len() as u32).map(NodeId).collect();
     let sim = simulation(
@@ -406,7 +412,7 @@ pub fn simulation(
     workload: Workload,
     checks: bool,
 ) -> Sim<RaftNode> {
-    let cfg = Rc::new(cfg);
+    let cfg = Arc::new(cfg);
     let n = cfg.servers;
     let names = cfg.names.clone();
     let contacts: Vec<NodeId> = (0..n as u32).map(NodeId).collect();
@@ -418,6 +424,8 @@ pub fn simulation(
         workload,
         move |id, durable| RaftServer::new(cfg.clone(), id, durable),
     );
+    // Under a schedule (an explorer's counterexample), handlers draw as the explorer did.
+    s.seed_handlers_from_state();
     let mut observer = CommitObserver::new(names.clone());
     s.set_narrator(Box::new(move |node, nodes, out| {
         observer.observe(node, nodes, out)

@@ -25,6 +25,7 @@ use super::node::{CLEAN, Role};
 use crate::kv::KvNode;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 /// The term of a committed index the checker could not read: the server that committed it
 /// first had compacted it already. (Servers compact in the event after a commit, so this does
@@ -106,9 +107,9 @@ impl RaftChecker {
             self.first[i] = log.first_index();
 
             // Log matching, on the entries changed since the last look.
-            let from = s.dirty_from.get();
+            let from = s.dirty_from.load(Ordering::Relaxed);
             if from != CLEAN {
-                s.dirty_from.set(CLEAN);
+                s.dirty_from.store(CLEAN, Ordering::Relaxed);
                 for idx in from.max(log.first_index())..=log.last_index() {
                     let Some(e) = log.get_shared(idx) else { break };
                     let prev_term = log.term_at(idx - 1).unwrap_or(0);

@@ -7,14 +7,13 @@
 use super::tests::{append, append_replies, durable, entry, granted, ok_reply, paper, server};
 use super::*;
 use crate::kv::{Command, Reply, Request, Sessions, Store};
-use std::rc::Rc;
 use std::sync::Arc;
 use synod_core::testing::Harness;
 use synod_core::{ClientResult, NodeId, Process};
 
 /// Node `id` with configuration `cfg`, started from `d` at time 0.
 fn node_with(id: u32, cfg: RaftConfig, d: Option<Durable>) -> Harness<RaftNode> {
-    let p = RaftNode::Server(RaftServer::new(Rc::new(cfg), NodeId(id), d));
+    let p = RaftNode::Server(RaftServer::new(Arc::new(cfg), NodeId(id), d));
     let mut h = Harness::new(NodeId(id), p, 7);
     h.start();
     h

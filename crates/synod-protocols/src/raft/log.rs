@@ -14,7 +14,7 @@ use synod_core::NodeId;
 
 /// One log entry: a command, the term in which a leader created it, and the client request it
 /// carries out (`None` for a leader's no-op and for a configuration).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Entry {
     /// The term of the leader that created the entry.
     pub term: u64,
@@ -53,7 +53,7 @@ impl fmt::Display for Entry {
 /// `last_index` did, and the configuration as of that index. Shared, never changed once taken:
 /// the server's durable state, its `InstallSnapshot` messages and the copies a crash keeps all
 /// point to the same one.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Snapshot {
     /// The last index the snapshot replaces.
     pub last_index: u64,
@@ -75,7 +75,7 @@ pub struct Snapshot {
 /// Entries are immutable once created, so they are shared rather than copied: the leader's
 /// log, its `AppendEntries` and every follower's log hold one allocation per entry (copying
 /// entries into each `AppendEntries` was the costliest part of replication).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct Log {
     /// The index just before the first entry held: the snapshot's last index, or 0.
     offset: u64,

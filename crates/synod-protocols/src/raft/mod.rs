@@ -29,11 +29,13 @@
 //! (messages), [`node`] (one server, with `snapshot`, `admin` and `reads`), `check` (the live
 //! Figure 3 checks that need the servers' logs), `observer` (the narration of the moment an
 //! entry becomes committed), [`build`] (the scenario keys it takes and the
-//! system it builds), `view` (the state `synod view` draws).
+//! system it builds), [`explore`] (how `synod explore` searches it), `view` (the state
+//! `synod view` draws).
 
 pub mod build;
 mod check;
 pub mod config;
+pub mod explore;
 #[cfg(test)]
 mod later_tests;
 pub mod log;
@@ -168,7 +170,7 @@ impl Default for RaftConfig {
 }
 
 /// The timers of a Raft system.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum RaftTimer {
     /// Check whether the election timeout has passed.
     Election,

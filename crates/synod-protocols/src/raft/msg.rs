@@ -8,7 +8,7 @@ use std::sync::Arc;
 use synod_core::Message;
 
 /// A message between Raft nodes, or between a node and a client.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum RaftMsg {
     /// A would-be candidate asks whether it would get the vote (dissertation 9.6): nothing
     /// changes at the receiver.

@@ -17,11 +17,11 @@ use super::msg::RaftMsg;
 use super::{Bug, RaftConfig, RaftTimer, ReadMode};
 use crate::kv::{Command, Reply, Request, Sessions, Store};
 use reads::Reads;
-use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::rc::Rc;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use synod_core::view::Changed;
 use synod_core::{ClientResult, Ctx, Level, NodeId, NodeStatus, Process, Time};
 
@@ -30,7 +30,7 @@ type RCtx<'a, 'b> = Ctx<'a, RaftMsg, RaftTimer>;
 /// What a Raft server keeps on disk (Figure 2, "persistent state on all servers", and the
 /// snapshot of section 7): written before answering any message, and all that survives a
 /// crash.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Durable {
     /// The latest term this server has seen.
     pub current_term: u64,
@@ -43,7 +43,7 @@ pub struct Durable {
 }
 
 /// A server's role.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Role {
     /// Answers leaders and candidates; starts an election when it hears from no leader.
     Follower,
@@ -69,7 +69,7 @@ impl Role {
 }
 
 /// The leader's view of one follower (Figure 2, "volatile state on leaders").
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 struct Progress {
     /// The next index to send.
     next: u64,
@@ -103,7 +103,7 @@ impl fmt::Display for TermEpoch {
 
 /// A Raft server.
 pub struct RaftServer {
-    cfg: Rc<RaftConfig>,
+    cfg: Arc<RaftConfig>,
     me: NodeId,
     d: Durable,
     role: Role,
@@ -144,7 +144,7 @@ pub struct RaftServer {
     /// Planted bug `forget-vote-on-restart`, narration only: the vote the restart forgot.
     forgot_vote: Option<NodeId>,
     /// For the live checks: the lowest log index changed since the checker last looked.
-    pub(super) dirty_from: Cell<u64>,
+    pub(super) dirty_from: AtomicU64,
     /// For the view: the lowest log index changed since the last report (see `view.rs`).
     pub(super) view_log: Changed,
 }
@@ -167,12 +167,105 @@ impl std::fmt::Debug for RaftServer {
     }
 }
 
+/// A copy of the server, for the explorer. The checker's mark is copied as it is; the view's
+/// bookkeeping starts afresh (a copy reports whole tables first).
+impl Clone for RaftServer {
+    fn clone(&self) -> Self {
+        RaftServer {
+            cfg: self.cfg.clone(),
+            me: self.me,
+            d: self.d.clone(),
+            role: self.role,
+            leader: self.leader,
+            commit_index: self.commit_index,
+            last_applied: self.last_applied,
+            store: self.store.clone(),
+            sessions: self.sessions.clone(),
+            config: self.config.clone(),
+            config_index: self.config_index,
+            peers: self.peers.clone(),
+            election_deadline: self.election_deadline,
+            election_armed: self.election_armed,
+            contact: self.contact,
+            votes: self.votes.clone(),
+            progress: self.progress.clone(),
+            in_log: self.in_log.clone(),
+            term_start: self.term_start,
+            transfer: self.transfer,
+            reads: self.reads.clone(),
+            scratch: Vec::with_capacity(self.scratch.capacity()),
+            told_waiting: self.told_waiting,
+            forgot_vote: self.forgot_vote,
+            dirty_from: AtomicU64::new(self.dirty_from.load(Ordering::Relaxed)),
+            view_log: self.view_log.clone(),
+        }
+    }
+}
+
+/// Equality and hashing for the explorer (synod-core's `Explorable`): the server's state
+/// (with the snapshot, the configuration in use, the lease and reads in progress, a transfer
+/// in progress, and when it last heard from a leader, all of which change what it does next),
+/// without the shared configuration, the scratch space, what only narration reads
+/// (`told_waiting`, `forgot_vote`; the explorer narrates nothing) and the bookkeeping of the
+/// checker and the view (none changes behaviour).
+impl PartialEq for RaftServer {
+    fn eq(&self, o: &Self) -> bool {
+        self.me == o.me
+            && self.d == o.d
+            && self.role == o.role
+            && self.leader == o.leader
+            && self.commit_index == o.commit_index
+            && self.last_applied == o.last_applied
+            && self.store == o.store
+            && self.sessions == o.sessions
+            && self.config == o.config
+            && self.config_index == o.config_index
+            && self.peers == o.peers
+            && self.election_deadline == o.election_deadline
+            && self.election_armed == o.election_armed
+            && self.contact == o.contact
+            && self.votes == o.votes
+            && self.progress == o.progress
+            && self.in_log == o.in_log
+            && self.term_start == o.term_start
+            && self.transfer == o.transfer
+            && self.reads == o.reads
+    }
+}
+
+impl Eq for RaftServer {}
+
+impl Hash for RaftServer {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        self.me.hash(h);
+        self.d.hash(h);
+        self.role.hash(h);
+        self.leader.hash(h);
+        self.commit_index.hash(h);
+        self.last_applied.hash(h);
+        self.store.hash(h);
+        self.sessions.hash(h);
+        self.config.hash(h);
+        self.config_index.hash(h);
+        self.peers.hash(h);
+        self.election_deadline.hash(h);
+        self.election_armed.hash(h);
+        self.contact.hash(h);
+        self.votes.hash(h);
+        self.progress.hash(h);
+        self.in_log.hash(h);
+        self.term_start.hash(h);
+        self.transfer.hash(h);
+        self.reads.hash(h);
+    }
+}
+
 /// No log change since the checker last looked.
 pub(super) const CLEAN: u64 = u64::MAX;
 
 impl RaftServer {
     /// A server, fresh (`None`) or restarted from what it kept on disk.
-    pub fn new(cfg: Rc<RaftConfig>, me: NodeId, durable: Option<Durable>) -> Self {
+    pub fn new(cfg: Arc<RaftConfig>, me: NodeId, durable: Option<Durable>) -> Self {
         let mut d = durable.unwrap_or_default();
         let mut forgot_vote = None;
         if cfg.bug == Some(Bug::ForgetVoteOnRestart) {
@@ -211,7 +304,7 @@ impl RaftServer {
             scratch: Vec::with_capacity(n),
             told_waiting: 0,
             forgot_vote,
-            dirty_from: Cell::new(1),
+            dirty_from: AtomicU64::new(1),
             view_log: Changed::default(),
         };
         s.reload_config();
@@ -324,8 +417,8 @@ impl RaftServer {
     }
 
     fn mark_dirty(&self, from: u64) {
-        if from < self.dirty_from.get() {
-            self.dirty_from.set(from);
+        if from < self.dirty_from.load(Ordering::Relaxed) {
+            self.dirty_from.store(from, Ordering::Relaxed);
         }
         self.view_log.mark(from);
     }

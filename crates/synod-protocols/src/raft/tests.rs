@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::kv::{Command, Reply, Request};
-use std::rc::Rc;
+use std::sync::Arc;
 use synod_core::testing::Harness;
 use synod_core::{NodeId, Process};
 
@@ -20,8 +20,8 @@ pub(super) fn paper(bug: Option<Bug>) -> RaftConfig {
     }
 }
 
-fn cfg(bug: Option<Bug>) -> Rc<RaftConfig> {
-    Rc::new(paper(bug))
+fn cfg(bug: Option<Bug>) -> Arc<RaftConfig> {
+    Arc::new(paper(bug))
 }
 
 pub(super) fn entry(term: u64, key: &str) -> Entry {

@@ -6,7 +6,7 @@
 //! able to fix it from the message alone.
 //!
 //! - this file: the [`Scenario`] and what is done with one (overrides, resolving node names,
-//!   warnings);
+//!   warnings, the exact `schedule` of an explorer's counterexample);
 //! - [`source`]: reading the TOML document with its spans, in the user's words;
 //! - `parse`: the scenario format, one section at a time, and the protocol's own keys;
 //! - `write`: [`Scenario::to_toml`], for saved and shrunk scenarios.
@@ -22,7 +22,7 @@ use crate::settings::{Kind, Settings, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use synod_core::{ClientOp, NodeId, Time};
-use synod_sim::{Fault, NetConfig, NodeSpec, ScheduledFault, Target};
+use synod_sim::{Fault, NetConfig, NodeSpec, ScheduleStep, ScheduledFault, Target};
 
 /// The protocol `synod run` runs with no argument: the richest one synod has.
 pub const DEFAULT_PROTOCOL: &str = "raft";
@@ -64,6 +64,116 @@ pub struct RequestSpec {
     pub op: ClientOp,
     /// The line of its `[[request]]` table.
     pub line: usize,
+}
+
+/// One step of an exact schedule, with nodes named: `deliver 12`, `deliver 12 keep`,
+/// `drop 12`, `fire 7`, `crash n2`, `restart n2` (docs/scenarios.md, `schedule`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StepSpec {
+    /// Deliver message `msg_id` (a copy stays in flight with `keep`).
+    Deliver {
+        /// The message, by its trace id.
+        msg_id: u64,
+        /// Whether a copy stays in flight.
+        keep: bool,
+    },
+    /// Lose message `msg_id`.
+    Drop {
+        /// The message, by its trace id.
+        msg_id: u64,
+    },
+    /// Fire timer `timer`.
+    Fire {
+        /// The timer, by its trace id.
+        timer: u64,
+    },
+    /// Crash the named node.
+    Crash(String),
+    /// Restart the named node.
+    Restart(String),
+}
+
+impl StepSpec {
+    /// Parse a step as a scenario writes it.
+    pub fn parse(text: &str) -> Result<StepSpec, String> {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let id = |w: &str| -> Result<u64, String> {
+            w.parse::<u64>().map_err(|_| {
+                format!(
+                    "`{w}` is not an id (a whole number, as the trace numbers messages and timers)"
+                )
+            })
+        };
+        match words.as_slice() {
+            ["deliver", m] => Ok(StepSpec::Deliver {
+                msg_id: id(m)?,
+                keep: false,
+            }),
+            ["deliver", m, "keep"] => Ok(StepSpec::Deliver {
+                msg_id: id(m)?,
+                keep: true,
+            }),
+            ["drop", m] => Ok(StepSpec::Drop { msg_id: id(m)? }),
+            ["fire", t] => Ok(StepSpec::Fire { timer: id(t)? }),
+            ["crash", n] => Ok(StepSpec::Crash((*n).to_string())),
+            ["restart", n] => Ok(StepSpec::Restart((*n).to_string())),
+            _ => Err(format!(
+                "unknown step `{text}` (expected `deliver ID`, `deliver ID keep`, `drop ID`, `fire ID`, `crash NODE` or `restart NODE`)"
+            )),
+        }
+    }
+
+    /// The step `step` of the simulator, with nodes named.
+    pub fn from_step(step: &ScheduleStep, names: &[String]) -> StepSpec {
+        let name = |id: &NodeId| {
+            names
+                .get(id.index())
+                .cloned()
+                .unwrap_or_else(|| format!("#{id}"))
+        };
+        match step {
+            ScheduleStep::Deliver { msg_id, keep } => StepSpec::Deliver {
+                msg_id: *msg_id,
+                keep: *keep,
+            },
+            ScheduleStep::Drop { msg_id } => StepSpec::Drop { msg_id: *msg_id },
+            ScheduleStep::Fire { timer } => StepSpec::Fire { timer: timer.0 },
+            ScheduleStep::Crash(n) => StepSpec::Crash(name(n)),
+            ScheduleStep::Restart(n) => StepSpec::Restart(name(n)),
+        }
+    }
+}
+
+impl fmt::Display for StepSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StepSpec::Deliver { msg_id, keep } => {
+                write!(f, "deliver {msg_id}{}", if *keep { " keep" } else { "" })
+            }
+            StepSpec::Drop { msg_id } => write!(f, "drop {msg_id}"),
+            StepSpec::Fire { timer } => write!(f, "fire {timer}"),
+            StepSpec::Crash(n) => write!(f, "crash {n}"),
+            StepSpec::Restart(n) => write!(f, "restart {n}"),
+        }
+    }
+}
+
+/// A step of a scenario's `schedule`, where it was written, and the comment written after it.
+/// Two specs are equal when their steps are: the line and the comment do not change the run.
+#[derive(Clone, Debug)]
+pub struct ScheduleSpec {
+    /// The step.
+    pub step: StepSpec,
+    /// A comment to write after it (what the step does, for a person reading the file).
+    pub note: Option<String>,
+    /// The line it was written on (0 if it was not read from a file).
+    pub line: usize,
+}
+
+impl PartialEq for ScheduleSpec {
+    fn eq(&self, other: &Self) -> bool {
+        self.step == other.step
+    }
 }
 
 /// A note of the scenario (`[[note]]`): a sentence the narration, the viewer, the REPL and
@@ -230,6 +340,9 @@ pub struct Scenario {
     pub faults: Vec<FaultSpec>,
     /// Client requests from outside the workload.
     pub requests: Vec<RequestSpec>,
+    /// An exact schedule to follow instead of the clock (a counterexample of `synod explore`);
+    /// empty for an ordinary timed run.
+    pub schedule: Vec<ScheduleSpec>,
     /// The notes, in the order written.
     pub notes: Vec<NoteSpec>,
     /// Expectations.
@@ -252,6 +365,7 @@ impl Scenario {
             net: NetConfig::default(),
             faults: Vec::new(),
             requests: Vec::new(),
+            schedule: Vec::new(),
             notes: Vec::new(),
             expect: Expect::default(),
         }
@@ -332,6 +446,39 @@ impl Scenario {
             line,
             message: message.into(),
         }
+    }
+
+    /// Resolve the `schedule` against the node names of the built cluster.
+    pub fn resolve_schedule(&self, names: &[String]) -> Result<Vec<ScheduleStep>, ScenarioError> {
+        let index = Names::new(names);
+        let node = |n: &str, line: usize| -> Result<NodeId, ScenarioError> {
+            index.get(n).ok_or_else(|| {
+                self.error(
+                    Some(line),
+                    format!(
+                        "key `schedule`: step names node `{n}`, which does not exist (nodes: {})",
+                        index.list()
+                    ),
+                )
+            })
+        };
+        self.schedule
+            .iter()
+            .map(|s| {
+                Ok(match &s.step {
+                    StepSpec::Deliver { msg_id, keep } => ScheduleStep::Deliver {
+                        msg_id: *msg_id,
+                        keep: *keep,
+                    },
+                    StepSpec::Drop { msg_id } => ScheduleStep::Drop { msg_id: *msg_id },
+                    StepSpec::Fire { timer } => ScheduleStep::Fire {
+                        timer: synod_core::TimerId(*timer),
+                    },
+                    StepSpec::Crash(n) => ScheduleStep::Crash(node(n, s.line)?),
+                    StepSpec::Restart(n) => ScheduleStep::Restart(node(n, s.line)?),
+                })
+            })
+            .collect()
     }
 
     /// Resolve the `[[request]]` tables against the node names of the built cluster.

@@ -6,11 +6,13 @@
 use super::source::{Entry, Source, Table, describe};
 use super::{
     DEFAULT_PROTOCOL, Expect, FaultAction, FaultSpec, MAX_BYTES, NoteSpec, RequestSpec, Scenario,
+    ScheduleSpec, StepSpec,
 };
 use crate::protocol::{Protocol, Registry};
 use crate::settings::{Kind, MAX_MS, Setting, Settings, Value, ms_text};
 use synod_core::{ClientOp, Time};
 use synod_sim::NetConfig;
+use toml::de::DeValue;
 
 /// Every key of the scenario format that is not a protocol's own, as `table.key` (the top level
 /// without a table). docs/scenarios.md documents each (a test checks).
@@ -22,6 +24,7 @@ pub const CORE_KEYS: &[&str] = &[
     "until_ms",
     "settle_ms",
     "bug",
+    "schedule",
     "num_nodes",
     "num_clients",
     "network.latency_ms",
@@ -209,7 +212,38 @@ fn header(
         let name = e.string().map_err(|m| src.at(&e, m))?;
         s.set_bug(&name).map_err(|m| src.at(&e, m))?;
     }
+    if let Some(e) = top.take("schedule") {
+        s.schedule = schedule(src, &e)?;
+    }
     Ok(())
+}
+
+/// `schedule = ["deliver 3", "fire 1", ...]`: each step on the line it is written on.
+fn schedule(
+    src: &Source<'_>,
+    e: &Entry<'_, '_>,
+) -> Result<Vec<ScheduleSpec>, super::ScenarioError> {
+    let items = e.list().map_err(|m| src.at(e, m))?;
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let line = src.line(item.span().start);
+        let at = |m: String| src.error(Some(line), format!("key `schedule`: {m}"));
+        let text = match item.get_ref() {
+            DeValue::String(t) => t,
+            other => {
+                return Err(at(format!(
+                    "expected a list of steps (strings such as \"deliver 3\"), but one entry is {}",
+                    describe(other)
+                )));
+            }
+        };
+        out.push(ScheduleSpec {
+            step: StepSpec::parse(text).map_err(at)?,
+            note: None,
+            line,
+        });
+    }
+    Ok(out)
 }
 
 /// A time in milliseconds.

@@ -62,6 +62,23 @@ impl Scenario {
         if let Some(b) = &self.bug {
             let _ = writeln!(o, "bug = {}", toml_str(b));
         }
+        if !self.schedule.is_empty() {
+            // One step a line, with what it does as a comment (an explorer's counterexample).
+            o.push_str("schedule = [\n");
+            for s in &self.schedule {
+                let entry = format!("{},", toml_str(&s.step.to_string()));
+                match &s.note {
+                    Some(n) => {
+                        let note = n.replace(['\n', '\r'], " ");
+                        let _ = writeln!(o, "  {entry:<22} # {note}");
+                    }
+                    None => {
+                        let _ = writeln!(o, "  {entry}");
+                    }
+                }
+            }
+            o.push_str("]\n");
+        }
         // The protocol's settings, table by table in the order it declares them.
         for table in self.protocol.tables() {
             let mut lines = String::new();

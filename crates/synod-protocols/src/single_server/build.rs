@@ -25,6 +25,8 @@ pub const PROTOCOL: Protocol = Protocol {
         "a command and the store's answer (a value, OK or ERROR ...)",
     )],
     build,
+    reference_model: false,
+    explore: None,
 };
 
 fn build(s: &Scenario) -> Result<System, ScenarioError> {

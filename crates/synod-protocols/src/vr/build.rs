@@ -95,6 +95,8 @@ pub const PROTOCOL: Protocol = Protocol {
         ("ops 2..3", "ops 2 to 3, both included"),
     ],
     build,
+    reference_model: false,
+    explore: None,
 };
 
 /// VR's rules across keys.

@@ -6,7 +6,7 @@
 use super::*;
 
 /// A leadership transfer in progress (dissertation 3.10).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(super) struct Transfer {
     /// To whom.
     pub(super) to: NodeId,

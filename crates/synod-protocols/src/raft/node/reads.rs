@@ -26,7 +26,7 @@ use std::collections::VecDeque;
 const MAX_ROUNDS: usize = 64;
 
 /// A read waiting for its round and its index.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct PendingRead {
     client: NodeId,
     req_id: u64,
@@ -38,7 +38,7 @@ struct PendingRead {
 }
 
 /// A leader's reads in progress and its lease.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub(crate) struct Reads {
     /// Rounds begun in this term.
     round: u64,
