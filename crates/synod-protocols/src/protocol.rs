@@ -7,8 +7,8 @@
 //! [`crate::PROTOCOLS`]; `synod run --help`, `synod check --bug list`, the scenario parser and
 //! the tables in README.md and docs/scenarios.md all derive from it.
 
-use crate::nemesis::Nemesis;
 pub use crate::explore::Explore;
+use crate::nemesis::Nemesis;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::settings::{Invalid, Kind, Setting, Settings};
 use crate::system::System;

@@ -138,10 +138,11 @@ pub fn json_line(ev: &Event<'_>) -> String {
             let _ = write!(s, ",\"index\":{index}");
         }
         EventKind::Truncate { from, count } => {
-            let _ = write!(s, ",\"from\":{from},\"count\":{count}");
+            // `from` and `to` name nodes in the trace schema: indices go by other names.
+            let _ = write!(s, ",\"index\":{from},\"count\":{count}");
         }
         EventKind::CatchUp { from, to } => {
-            let _ = write!(s, ",\"from\":{from},\"to\":{to}");
+            let _ = write!(s, ",\"first\":{from},\"last\":{to}");
         }
         EventKind::Dedup { client, req_id } => {
             let _ = write!(s, ",\"client\":{},\"req_id\":{req_id}", client.0);
