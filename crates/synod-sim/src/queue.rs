@@ -13,7 +13,7 @@
 //! out of the processor's first-level cache). Better still, a timer due after every timer
 //! already queued (each new request timeout is: same length, set later) just goes to the back
 //! of a first-in first-out line, taken from the front in O(1); the other timers go to a heap
-//! of their own. The next entry is the earliest of the three places' first, kept up to date as
+//! of their own. The next entry is the earliest of the places' first, kept up to date as
 //! entries come and go, so the order is exactly the one a single heap gives: (time, sequence
 //! number), and no two entries share a sequence number.
 //!
@@ -31,13 +31,12 @@
 //! sequence number than every entry already queued: appended at its bucket's back it is in
 //! (time, sequence number) order without a comparison. The next entry is the first of the first
 //! bucket in use, found in a bitmap of the buckets in use a 64-bucket word at a time (entries
-//! are a few dozen microseconds apart in a busy run, so one or two words). On the Multi-Paxos
-//! bench (a million events) the queue's pushes and pops fell from 406 M to 286 M instructions,
-//! counted by callgrind: the heap's pop, sifting a key down some eight levels, was most of
-//! them. What does not fit the wheel
-//! (due further ahead, or earlier than the last entry taken, or an entry put back with its old
-//! sequence number) waits in the main heap, and the order is still exactly (time, sequence
-//! number).
+//! are a few dozen microseconds apart in a busy run, so one or two words). What does not fit
+//! the wheel (due further ahead, or earlier than the last entry taken, or an entry put back
+//! with its old sequence number) waits in the main heap, and the order is still exactly (time,
+//! sequence number). On the Multi-Paxos bench (a million events) the queue's pushes and pops
+//! fell from 406 M to 286 M instructions, counted by callgrind: the heap's pop, sifting a key
+//! down some eight levels, was most of them.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, VecDeque};
