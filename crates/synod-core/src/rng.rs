@@ -26,11 +26,13 @@ impl SimRng {
     }
 
     /// The next 64 random bits.
+    #[inline]
     pub fn next_u64(&mut self) -> u64 {
         self.0.next_u64()
     }
 
     /// Uniform in `0..n` (Lemire's multiply-shift with rejection; unbiased). `n` must be > 0.
+    #[inline]
     pub fn below(&mut self, n: u64) -> u64 {
         assert!(n > 0, "SimRng::below(0)");
         let mut m = (self.next_u64() as u128) * (n as u128);
@@ -47,6 +49,7 @@ impl SimRng {
     }
 
     /// Uniform in the inclusive range `lo..=hi` (returns `lo` when `hi <= lo`).
+    #[inline]
     pub fn range_inclusive(&mut self, lo: u64, hi: u64) -> u64 {
         if hi <= lo {
             return lo;
@@ -58,11 +61,13 @@ impl SimRng {
     }
 
     /// Uniform in `[0, 1)`, with 53 bits of precision.
+    #[inline]
     pub fn unit(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
     /// True with probability `p` (never for `p <= 0`, always for `p >= 1`, drawing nothing).
+    #[inline]
     pub fn chance(&mut self, p: f64) -> bool {
         if p <= 0.0 {
             false

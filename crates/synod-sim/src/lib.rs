@@ -7,8 +7,8 @@
 //!
 //! The pieces, one concern each:
 //! - [`sim`]: the world, its event queue ordered by (time, sequence number) and the step loop;
-//!   `run` is a loop over `step`. The queue (`queue`) keeps the entries in place and heaps
-//!   small keys.
+//!   `run` is a loop over `step`. The queue (`queue`) keeps the entries in place, lists the
+//!   messages due soon in a wheel of one-microsecond buckets and heaps the keys of the rest.
 //! - [`net`]: latency, loss, duplication and the topology (cut links, held and slow nodes).
 //! - [`fault`]: the fault vocabulary, in pairs: crash / restart, partition / heal,
 //!   hold / release.

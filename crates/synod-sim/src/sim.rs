@@ -490,6 +490,18 @@ impl<M: Message, T: fmt::Debug> Env<M, T> for World<M, T> {
     }
 
     fn protocol_event(&mut self, node: NodeId, event: ProtocolEvent<'_>) {
+        if self.tracer.observers.is_empty() {
+            // Nobody sees the event: it only takes its number (and a leader is remembered).
+            if let ProtocolEvent::Role {
+                leadership: Leadership::Leads,
+                ..
+            } = event
+            {
+                self.last_leader = Some(node);
+            }
+            self.tracer.seq += 1;
+            return;
+        }
         let kind = match event {
             ProtocolEvent::Decide { instance, value } => EventKind::Decide { instance, value },
             ProtocolEvent::Apply {
@@ -525,6 +537,11 @@ impl<M: Message, T: fmt::Debug> Env<M, T> for World<M, T> {
     }
 
     fn client_event(&mut self, node: NodeId, event: ClientEvent<'_>) {
+        if self.tracer.observers.is_empty() {
+            // Nobody sees the event: it only takes its number.
+            self.tracer.seq += 1;
+            return;
+        }
         let kind = match event {
             ClientEvent::Invoke { op_id, op } => EventKind::Invoke { op_id, op },
             ClientEvent::Return { op_id, result } => EventKind::Return { op_id, result },
@@ -909,7 +926,15 @@ impl<P: Process> Sim<P> {
     }
 
     /// Show the notes due at or before `t`.
+    #[inline]
     fn notes_until(&mut self, t: Time) {
+        // Most runs have no notes, or none left: a test, not a call.
+        if self.next_note < self.notes.len() {
+            self.show_notes_until(t);
+        }
+    }
+
+    fn show_notes_until(&mut self, t: Time) {
         while let Some((at, text)) = self.notes.get(self.next_note) {
             if *at > t {
                 break;
@@ -1065,49 +1090,21 @@ impl<P: Process> Sim<P> {
         }
         // Cancelled timers stay queued until their time; discard them here so that a run whose
         // only pending events are cancelled timers is quiescent.
-        while let Some(Queued {
-            ev: Ev::Timer(_, None),
-            ..
-        }) = self.world.queue.peek()
-        {
-            self.world.queue.pop();
-        }
+        let next_time = loop {
+            match self.world.queue.peek() {
+                Some(Queued {
+                    ev: Ev::Timer(_, None),
+                    ..
+                }) => self.world.queue.discard(),
+                next => break next.map(|q| q.time),
+            }
+        };
         if self.world.queue.len() > MAX_QUEUED {
-            // Who filled the queue decides whose fault it is: counted once, as the run stops.
-            let scheduled = (self.world.queue.iter())
-                .filter(|q| matches!(q.ev, Ev::Fault(_) | Ev::Request(..)))
-                .count();
-            let queued = self.world.queue.len();
-            let (property, detail) = if 2 * scheduled >= queued {
-                (
-                    OVERLOADED,
-                    format!(
-                        "{queued} entries are queued, {scheduled} of them the scenario's scheduled faults and requests: more than the simulator holds at once ({MAX_QUEUED}); the run stops here"
-                    ),
-                )
-            } else {
-                (
-                    MESSAGE_STORM,
-                    format!(
-                        "{queued} entries are queued, {} of them the protocol's messages and timers: more than the simulator holds at once ({MAX_QUEUED}); the protocol sends faster than the network delivers (a message storm); the run stops here",
-                        queued - scheduled
-                    ),
-                )
-            };
-            let t = &mut self.world.tracer;
-            let v = Violation {
-                property: property.into(),
-                seq: t.seq,
-                time: self.world.now,
-                detail,
-            };
-            t.violate(v.clone());
-            return self.finish(EndReason::Violation(v));
+            return self.overflow();
         }
         let (deadline, why) = self.deadline();
-        let next_time = match self.world.queue.peek() {
-            None => return self.finish(EndReason::Quiescent),
-            Some(q) => q.time,
+        let Some(next_time) = next_time else {
+            return self.finish(EndReason::Quiescent);
         };
         if next_time > deadline {
             self.world.now = self.world.now.max(deadline);
@@ -1119,6 +1116,41 @@ impl<P: Process> Sim<P> {
         };
         self.handle(q);
         Step::Event
+    }
+
+    /// The queue holds more than [`MAX_QUEUED`] entries: the run stops with a violation.
+    #[cold]
+    fn overflow(&mut self) -> Step {
+        // Who filled the queue decides whose fault it is: counted once, as the run stops.
+        let scheduled = (self.world.queue.iter())
+            .filter(|q| matches!(q.ev, Ev::Fault(_) | Ev::Request(..)))
+            .count();
+        let queued = self.world.queue.len();
+        let (property, detail) = if 2 * scheduled >= queued {
+            (
+                OVERLOADED,
+                format!(
+                    "{queued} entries are queued, {scheduled} of them the scenario's scheduled faults and requests: more than the simulator holds at once ({MAX_QUEUED}); the run stops here"
+                ),
+            )
+        } else {
+            (
+                MESSAGE_STORM,
+                format!(
+                    "{queued} entries are queued, {} of them the protocol's messages and timers: more than the simulator holds at once ({MAX_QUEUED}); the protocol sends faster than the network delivers (a message storm); the run stops here",
+                    queued - scheduled
+                ),
+            )
+        };
+        let t = &mut self.world.tracer;
+        let v = Violation {
+            property: property.into(),
+            seq: t.seq,
+            time: self.world.now,
+            detail,
+        };
+        t.violate(v.clone());
+        self.finish(EndReason::Violation(v))
     }
 
     /// Process one queued entry at its time.

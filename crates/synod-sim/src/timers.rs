@@ -39,13 +39,19 @@ impl TimerIndex {
             self.base = id;
         }
         let i = (id - self.base) as usize;
-        if i >= self.window.len() {
-            self.window.resize(i + 1, GONE);
-        }
-        if self.window[i] == GONE {
+        if i == self.window.len() {
+            // The common case: the next id after every id seen.
+            self.window.push_back(slot);
             self.live += 1;
+        } else {
+            if i > self.window.len() {
+                self.window.resize(i + 1, GONE);
+            }
+            if self.window[i] == GONE {
+                self.live += 1;
+            }
+            self.window[i] = slot;
         }
-        self.window[i] = slot;
         // Mostly dead: move the oldest entries aside (live ones to the map).
         while self.window.len() > 1024 + 8 * self.live {
             let Some(slot) = self.window.pop_front() else {

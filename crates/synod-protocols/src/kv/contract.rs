@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use synod_core::{ClientOp, ClientResult, NodeId, ShowStore};
 
 /// A command of the replicated state machine.
@@ -160,10 +161,61 @@ impl fmt::Display for Store {
 /// Exactly-once application: the state machine remembers each client's last request and its
 /// result, so a retried request is answered from memory instead of being applied twice (a
 /// retried put would otherwise answer "key already exists").
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// Every replica looks its client up on every apply, so the sessions of clients with small
+/// ids (a simulated run numbers its clients right after its servers) are kept by id in a
+/// vector rather than searched for in a map; higher ids (a real server's client sessions are
+/// spread over 32 bits) stay in a map. The vector reaches an id only while it would be at most
+/// twice as long as the clients remembered (plus 64): memory stays bounded by the clients, not
+/// by the numbers they bring. It compares, hashes, prints and iterates as the map it replaces
+/// did, in client order.
+#[derive(Clone, Default, Serialize, Deserialize)]
 #[serde(into = "Vec<SessionRecord>", from = "Vec<SessionRecord>")]
 pub struct Sessions {
-    last: BTreeMap<NodeId, (u64, ClientResult)>,
+    /// Sessions of clients with ids below `dense.len()`, by id: the last request and its
+    /// result.
+    dense: Vec<Option<(u64, ClientResult)>>,
+    /// Clients remembered in `dense` (its `Some`s).
+    in_dense: usize,
+    /// Sessions of clients with ids at or above `dense.len()`.
+    sparse: BTreeMap<NodeId, (u64, ClientResult)>,
+}
+
+impl PartialEq for Sessions {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Sessions {}
+
+impl Hash for Sessions {
+    /// As `BTreeMap<NodeId, (u64, ClientResult)>` hashes: the length, then each entry.
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        h.write_usize(self.len());
+        for (client, req, result) in self.iter() {
+            client.hash(h);
+            req.hash(h);
+            result.hash(h);
+        }
+    }
+}
+
+impl fmt::Debug for Sessions {
+    /// As the map printed: `Sessions { last: {NodeId(5): (1, Ok ..)} }`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Map<'a>(&'a Sessions);
+        impl fmt::Debug for Map<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_map()
+                    .entries(self.0.iter().map(|(c, r, res)| (c, (r, res))))
+                    .finish()
+            }
+        }
+        f.debug_struct("Sessions")
+            .field("last", &Map(self))
+            .finish()
+    }
 }
 
 /// One session as written (in a snapshot on disk or on the wire): a plain enum rather than
@@ -184,8 +236,9 @@ enum SessionResult {
 
 impl From<Sessions> for Vec<SessionRecord> {
     fn from(s: Sessions) -> Self {
-        s.last
-            .into_iter()
+        (s.dense.into_iter().enumerate())
+            .filter_map(|(i, e)| e.map(|e| (NodeId(i as u32), e)))
+            .chain(s.sparse)
             .map(|(client, (req_id, r))| SessionRecord {
                 client,
                 req_id,
@@ -201,31 +254,57 @@ impl From<Sessions> for Vec<SessionRecord> {
 
 impl From<Vec<SessionRecord>> for Sessions {
     fn from(v: Vec<SessionRecord>) -> Self {
-        Sessions {
-            last: v
-                .into_iter()
-                .map(|s| {
-                    let r = match s.result {
-                        SessionResult::Ok(value) => ClientResult::Ok { value },
-                        SessionResult::Error(error) => ClientResult::Error { error },
-                        SessionResult::Unknown => ClientResult::Unknown,
-                    };
-                    (s.client, (s.req_id, r))
-                })
-                .collect(),
+        let mut sessions = Sessions::default();
+        for s in v {
+            let r = match s.result {
+                SessionResult::Ok(value) => ClientResult::Ok { value },
+                SessionResult::Error(error) => ClientResult::Error { error },
+                SessionResult::Unknown => ClientResult::Unknown,
+            };
+            sessions.make_room(s.client);
+            sessions.put(s.client, (s.req_id, r));
         }
+        sessions
     }
 }
 
 impl Sessions {
     /// How many clients it remembers.
     pub fn len(&self) -> usize {
-        self.last.len()
+        self.in_dense + self.sparse.len()
     }
 
     /// Whether it remembers none.
     pub fn is_empty(&self) -> bool {
-        self.last.is_empty()
+        self.len() == 0
+    }
+
+    /// Before a session of `client` is written: stretch the vector to its id if that keeps it
+    /// at most twice as long as the clients (plus 64), moving the sessions it now covers out
+    /// of the map.
+    fn make_room(&mut self, client: NodeId) {
+        let i = client.index();
+        if i < self.dense.len() || i >= 64 + 2 * (self.len() + 1) {
+            return;
+        }
+        self.dense.resize_with(i + 1, || None);
+        let above = self.sparse.split_off(&NodeId(i as u32 + 1));
+        for (c, session) in std::mem::replace(&mut self.sparse, above) {
+            self.dense[c.index()] = Some(session);
+            self.in_dense += 1;
+        }
+    }
+
+    /// Write the session of `client` (after [`Sessions::make_room`]).
+    fn put(&mut self, client: NodeId, session: (u64, ClientResult)) {
+        match self.dense.get_mut(client.index()) {
+            Some(slot) => {
+                self.in_dense += usize::from(slot.replace(session).is_none());
+            }
+            None => {
+                self.sparse.insert(client, session);
+            }
+        }
     }
 
     /// Apply `cmd` for request `req_id` of `client` unless it was applied already; returns the
@@ -251,22 +330,39 @@ impl Sessions {
         req_id: u64,
         cmd: &Command,
     ) -> (&ClientResult, bool) {
-        match self.last.entry(client) {
-            Entry::Occupied(e) => {
-                let last = e.into_mut();
-                if last.0 >= req_id {
-                    return (&last.1, false);
-                }
-                *last = (req_id, store.apply(cmd));
-                (&last.1, true)
+        self.make_room(client);
+        let i = client.index();
+        if i < self.dense.len() {
+            let last = self.dense[i].as_ref();
+            let stale = last.is_some_and(|(r, _)| *r >= req_id);
+            self.in_dense += usize::from(last.is_none());
+            let session = &mut self.dense[i];
+            if !stale {
+                *session = Some((req_id, store.apply(cmd)));
             }
-            Entry::Vacant(e) => (&e.insert((req_id, store.apply(cmd))).1, true),
+            // Some by now: a stale request's session was there, a fresh one's was just written.
+            let (_, result) = session.get_or_insert((req_id, ClientResult::Unknown));
+            (result, !stale)
+        } else {
+            match self.sparse.entry(client) {
+                Entry::Occupied(e) => {
+                    let last = e.into_mut();
+                    if last.0 >= req_id {
+                        return (&last.1, false);
+                    }
+                    *last = (req_id, store.apply(cmd));
+                    (&last.1, true)
+                }
+                Entry::Vacant(e) => (&e.insert((req_id, store.apply(cmd))).1, true),
+            }
         }
     }
 
     /// Each client's last request applied and its result, by client.
     pub fn iter(&self) -> impl Iterator<Item = (NodeId, u64, &ClientResult)> {
-        self.last.iter().map(|(c, (r, res))| (*c, *r, res))
+        (self.dense.iter().enumerate())
+            .filter_map(|(i, e)| e.as_ref().map(|(r, res)| (NodeId(i as u32), *r, res)))
+            .chain(self.sparse.iter().map(|(c, (r, res))| (*c, *r, res)))
     }
 }
 
@@ -386,6 +482,69 @@ mod tests {
             (ClientResult::Ok { value: None }, false)
         );
         assert_eq!(store.len(), 1);
+    }
+
+    #[test]
+    fn sessions_behave_hash_and_print_as_the_map_they_replace() {
+        // The sessions were a `BTreeMap<NodeId, (u64, ClientResult)>`: the same answers, the
+        // same order, the same hash (the explorer fingerprints states with it) and the same
+        // `Debug`, whatever order clients come in.
+        use std::hash::{DefaultHasher, Hash, Hasher};
+        fn hash(x: &impl Hash) -> u64 {
+            let mut h = DefaultHasher::new();
+            x.hash(&mut h);
+            h.finish()
+        }
+        let mut rng = synod_core::SimRng::new(9);
+        let (mut store, mut model_store) = (Store::default(), Store::default());
+        let mut sessions = Sessions::default();
+        let mut model: BTreeMap<NodeId, (u64, ClientResult)> = BTreeMap::new();
+        for _ in 0..2_000 {
+            // Mostly small ids, as a simulation numbers clients; some spread over 32 bits, as
+            // a real server's sessions are (they must not stretch the vector).
+            let client = match rng.below(10) {
+                0 => NodeId(1024 + rng.below(u64::from(u32::MAX - 1024)) as u32),
+                1 => NodeId(rng.below(400) as u32),
+                _ => NodeId(rng.below(40) as u32 + 3),
+            };
+            let req = rng.below(6);
+            let key = ["a", "b"][rng.below(2) as usize].to_string();
+            let cmd = match rng.below(3) {
+                0 => Command::Get { key },
+                1 => Command::Put {
+                    key,
+                    value: "v".into(),
+                },
+                _ => Command::Delete { key },
+            };
+            let (got, fresh) = sessions.apply_ref(&mut store, client, req, &cmd);
+            let want = match model.get(&client) {
+                Some((r, res)) if *r >= req => (res.clone(), false),
+                _ => {
+                    let res = model_store.apply(&cmd);
+                    model.insert(client, (req, res.clone()));
+                    (res, true)
+                }
+            };
+            assert_eq!((got.clone(), fresh), want);
+            assert_eq!(sessions.len(), model.len());
+            let seen: Vec<_> = sessions.iter().map(|(c, r, x)| (c, r, x.clone())).collect();
+            let expected: Vec<_> = model
+                .iter()
+                .map(|(c, (r, x))| (*c, *r, x.clone()))
+                .collect();
+            assert_eq!(seen, expected);
+        }
+        assert!(sessions.dense.len() <= 64 + 2 * sessions.len());
+        assert_eq!(hash(&sessions), hash(&model));
+        assert_eq!(
+            format!("{sessions:?}"),
+            format!("Sessions {{ last: {model:?} }}")
+        );
+        let records: Vec<SessionRecord> = sessions.clone().into();
+        assert_eq!(Sessions::from(records), sessions);
+        assert_ne!(Sessions::default(), sessions);
+        assert!(Sessions::default().is_empty());
     }
 
     #[test]

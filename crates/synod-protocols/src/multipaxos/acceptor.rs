@@ -105,10 +105,15 @@ impl Acceptor {
             ));
         }
         let i = slot as usize - 1;
-        if self.accepted.len() <= i {
-            self.accepted.resize(i + 1, None);
+        if self.accepted.len() == i {
+            // The common case: the slot after every slot accepted.
+            self.accepted.push(Some((ballot, entry)));
+        } else {
+            if self.accepted.len() < i {
+                self.accepted.resize(i + 1, None);
+            }
+            self.accepted[i] = Some((ballot, entry));
         }
-        self.accepted[i] = Some((ballot, entry));
         self.latest = slot;
         self.view.mark(slot);
         ctx.send(from, Msg::Accepted { ballot, slot });

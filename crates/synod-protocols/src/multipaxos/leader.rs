@@ -250,6 +250,7 @@ impl Leader {
     }
 
     /// A message arrives.
+    #[inline]
     pub fn on_message(&mut self, ctx: &mut Ctx<'_, Msg, Timer>, from: NodeId, msg: Msg) {
         match msg {
             Msg::Request(req) => self.handle_request(ctx, from, req),

@@ -113,10 +113,15 @@ impl Learner {
         }
         ctx.decide(slot, &Shown(&entry, self.first_client));
         let i = slot as usize - 1;
-        if self.log.len() <= i {
-            self.log.resize(i + 1, None);
+        if self.log.len() == i {
+            // The common case: the slot after every slot known.
+            self.log.push(Some(entry));
+        } else {
+            if self.log.len() < i {
+                self.log.resize(i + 1, None);
+            }
+            self.log[i] = Some(entry);
         }
-        self.log[i] = Some(entry);
         self.view.mark(slot);
         while self.get(self.prefix + 1).is_some() {
             self.prefix += 1;
