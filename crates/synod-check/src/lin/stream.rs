@@ -141,7 +141,7 @@ struct KeyStream<M: Model> {
 /// s.complete(0, None, Output::Ok { value: Value::Nil }, 2).unwrap();
 /// s.invoke(1, None, "read", None, Value::Nil, 3).unwrap();
 /// s.complete(1, None, Output::Ok { value: Value::Nil }, 4).unwrap();
-/// let report = s.finish();
+/// let report = s.finish().unwrap();
 /// assert_eq!(report.verdict.label(), "NOT linearizable");
 /// ```
 pub struct Stream<M: Model> {
