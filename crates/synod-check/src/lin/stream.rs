@@ -148,9 +148,12 @@ pub struct Stream<M: Model> {
     model: M,
     name: String,
     limits: StreamLimits,
-    keys: BTreeMap<Option<String>, KeyStream<M>>,
-    /// Each client's outstanding operation: its key, slot and op id.
-    outstanding: BTreeMap<u64, (Option<String>, u32, Option<u64>)>,
+    /// The keys, in order of their first operation.
+    keys: Vec<KeyStream<M>>,
+    /// Each key's position in `keys`.
+    index: BTreeMap<Option<String>, usize>,
+    /// Each client's outstanding operation: its key's position, slot and op id.
+    outstanding: BTreeMap<u64, (usize, u32, Option<u64>)>,
     /// The first key refuted, and why.
     refuted: Option<Box<Explanation>>,
     /// The first operation the model could not read.
@@ -182,7 +185,8 @@ impl<M: Model> Stream<M> {
             model,
             name: name.to_string(),
             limits: StreamLimits::default(),
-            keys: BTreeMap::new(),
+            keys: Vec::new(),
+            index: BTreeMap::new(),
             outstanding: BTreeMap::new(),
             refuted: None,
             error: None,
@@ -221,7 +225,7 @@ impl<M: Model> Stream<M> {
         at: u64,
     ) -> Result<(), HistoryError> {
         if let Some((k, slot, _)) = self.outstanding.get(&client) {
-            let previous = self.keys[k].slot(*slot).op.call;
+            let previous = self.keys[*k].slot(*slot).op.call;
             return Err(HistoryError::TwoOutstanding {
                 file: self.name.clone(),
                 line: at,
@@ -239,12 +243,18 @@ impl<M: Model> Stream<M> {
             ret: None,
         };
         let part = self.model.partition(&op);
-        let ks = self
-            .keys
-            .entry(part.clone())
-            .or_insert_with(|| KeyStream::new(part.clone(), self.model.init()));
-        let slot = ks.add(op);
-        self.outstanding.insert(client, (part, slot, op_id));
+        let k = match self.index.get(&part) {
+            Some(&k) => k,
+            None => {
+                let k = self.keys.len();
+                self.keys
+                    .push(KeyStream::new(part.clone(), self.model.init()));
+                self.index.insert(part, k);
+                k
+            }
+        };
+        let slot = self.keys[k].add(op);
+        self.outstanding.insert(client, (k, slot, op_id));
         self.operations += 1;
         self.held += 1;
         self.stats.max_held = self.stats.max_held.max(self.held);
@@ -268,7 +278,7 @@ impl<M: Model> Stream<M> {
             });
         };
         if op_id.is_some() && op_id != invoked_id {
-            let call = self.keys[&part].slot(slot).op.call;
+            let call = self.keys[part].slot(slot).op.call;
             self.outstanding.insert(client, (part, slot, invoked_id));
             return Err(HistoryError::Mismatch {
                 file: self.name.clone(),
@@ -280,17 +290,14 @@ impl<M: Model> Stream<M> {
                 ),
             });
         }
-        let ks = self
-            .keys
-            .get_mut(&part)
-            .expect("the key of an outstanding op");
+        let ks = &mut self.keys[part];
         let s = ks.slot_mut(slot);
         s.op.output = output;
         s.op.ret = Some(at);
         s.settled = true;
         s.events += 1;
         ks.queue.push_back((true, slot));
-        self.pump(&part, false);
+        self.pump(part, false);
         Ok(())
     }
 
@@ -330,16 +337,15 @@ impl<M: Model> Stream<M> {
     /// The history ended: operations still outstanding never returned. The verdict, or the
     /// first operation the model could not read.
     pub fn finish(mut self) -> Result<CheckReport, ModelError> {
-        let parts: Vec<Option<String>> = self.keys.keys().cloned().collect();
-        for part in parts {
-            self.pump(&part, true);
+        for k in 0..self.keys.len() {
+            self.pump(k, true);
         }
         if let Some(e) = self.error {
             return Err(e);
         }
         let mut undecided = Vec::new();
         let mut linearizable = 0;
-        for ks in self.keys.values() {
+        for ks in &self.keys {
             match ks.status {
                 KeyState::Checking => linearizable += 1,
                 KeyState::GaveUp(why) => undecided.push((ks.key.clone(), why)),
@@ -366,9 +372,9 @@ impl<M: Model> Stream<M> {
 
     /// Processes the queued events of key `part` that can be processed: all of them at the
     /// end of the history, otherwise up to the first invocation whose output is not known.
-    fn pump(&mut self, part: &Option<String>, end: bool) {
+    fn pump(&mut self, part: usize, end: bool) {
         loop {
-            let ks = self.keys.get_mut(part).expect("known key");
+            let ks = &mut self.keys[part];
             self.stats.max_queued = self.stats.max_queued.max(ks.queue.len());
             let Some(&(is_ret, slot)) = ks.queue.front() else {
                 return;
@@ -385,7 +391,7 @@ impl<M: Model> Stream<M> {
                     self.on_invoke(part, slot);
                 }
             }
-            let ks = self.keys.get_mut(part).expect("known key");
+            let ks = &mut self.keys[part];
             // (A key that stopped may have released it already.)
             if let Some(s) = &ks.slots[slot as usize]
                 && s.events == 0
@@ -398,8 +404,8 @@ impl<M: Model> Stream<M> {
     }
 
     /// The invocation of `slot`, whose output is known (or never will be).
-    fn on_invoke(&mut self, part: &Option<String>, slot: u32) {
-        let ks = self.keys.get_mut(part).expect("known key");
+    fn on_invoke(&mut self, part: usize, slot: u32) {
+        let ks = &mut self.keys[part];
         let s = ks.slots[slot as usize].as_mut().expect("live slot");
         match self.model.encode(&s.op) {
             Err(reason) => {
@@ -433,8 +439,8 @@ impl<M: Model> Stream<M> {
     }
 
     /// The return of `slot`.
-    fn on_return(&mut self, part: &Option<String>, slot: u32) {
-        let ks = self.keys.get_mut(part).expect("known key");
+    fn on_return(&mut self, part: usize, slot: u32) {
+        let ks = &mut self.keys[part];
         match ks.on_return(&self.model, slot, self.limits, &mut self.stats) {
             Ok(()) => {}
             Err(Fail::Refuted(why)) => {
@@ -581,13 +587,14 @@ impl<M: Model> KeyStream<M> {
         let mut next: Vec<Config<M::State>> = Vec::new();
         let mut index: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
         let mut push = |c: Config<M::State>, next: &mut Vec<Config<M::State>>| {
-            let h = hash_state(&c);
+            let h = config_hash(&c.state, &c.lin);
             let same = index.entry(h).or_default();
             if !same.iter().any(|&i| next[i] == c) {
                 same.push(next.len());
                 next.push(c);
             }
         };
+        let any_indefinite = self.in_flight.iter().any(|&o| self.kind(o) == INDEFINITE);
         let old = std::mem::take(&mut self.frontier);
         let mut seen: BTreeMap<u64, Vec<(M::State, [Vec<u32>; 3])>> = BTreeMap::new();
         let mut seen_bytes = 0;
@@ -609,8 +616,14 @@ impl<M: Model> KeyStream<M> {
                     continue;
                 };
                 self.saturate(model, &mut node, &mut steps);
-                let parts = self.split(&node.lin);
-                let h = mix(hash_state(&node.state) ^ hash_state(&parts[1]));
+                // Without indefinite operations, a configuration is only ever dominated by an
+                // equal one (reads are saturated alike): compare the sets whole.
+                let parts = if any_indefinite {
+                    self.split(&node.lin)
+                } else {
+                    [Vec::new(), node.lin.clone(), Vec::new()]
+                };
+                let h = config_hash(&node.state, &parts[1]);
                 let same = seen.entry(h).or_default();
                 let dominated = same.iter().any(|(state, seen_parts)| {
                     *state == node.state
@@ -697,7 +710,7 @@ impl<M: Model> KeyStream<M> {
         let parts: Vec<[Vec<u32>; 3]> = frontier.iter().map(|c| self.split(&c.lin)).collect();
         let mut groups: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
         for (i, c) in frontier.iter().enumerate() {
-            let h = mix(hash_state(&c.state) ^ hash_state(&parts[i][1]));
+            let h = config_hash(&c.state, &parts[i][1]);
             groups.entry(h).or_default().push(i);
         }
         let mut dead = vec![false; frontier.len()];
@@ -808,12 +821,26 @@ fn subset(a: &[u32], b: &[u32]) -> bool {
     a.iter().all(|x| b.binary_search(x).is_ok())
 }
 
+/// The hash of a state and a set of operations, a word at a time (the slice's own `Hash` feeds
+/// the hasher byte by byte, which was most of the check's time).
+fn config_hash<S: std::hash::Hash>(state: &S, lin: &[u32]) -> u64 {
+    let mut h = hash_state(state);
+    for &o in lin {
+        h = (h ^ u64::from(o))
+            .wrapping_mul(0xf135_7aea_2e62_a9c5)
+            .rotate_left(26);
+    }
+    mix(h)
+}
+
 /// Removes repeated configurations, keeping the first of each.
 fn dedupe<S: Clone + Eq + std::hash::Hash>(frontier: &mut Vec<Config<S>>) {
     let mut index: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
     let mut keep = vec![true; frontier.len()];
     for i in 0..frontier.len() {
-        let same = index.entry(hash_state(&frontier[i])).or_default();
+        let same = index
+            .entry(config_hash(&frontier[i].state, &frontier[i].lin))
+            .or_default();
         if same.iter().any(|&j| frontier[j] == frontier[i]) {
             keep[i] = false;
         } else {
