@@ -3,6 +3,7 @@
 //! check at the end (`Checks::attach`). Both must judge every run alike: on every example
 //! scenario, including the planted bugs that only the history shows (a snapshot that drops
 //! the client sessions so a retry applies twice, a lease read served after the lease ran out).
+#![allow(clippy::disallowed_methods)] // the shared support reads the example scenarios
 
 mod support;
 

@@ -596,7 +596,7 @@ impl<M: Model> KeyStream<M> {
         };
         let any_indefinite = self.in_flight.iter().any(|&o| self.kind(o) == INDEFINITE);
         let old = std::mem::take(&mut self.frontier);
-        let mut seen: BTreeMap<u64, Vec<(M::State, [Vec<u32>; 3])>> = BTreeMap::new();
+        let mut seen: BTreeMap<u64, Vec<Seen<M::State>>> = BTreeMap::new();
         let mut seen_bytes = 0;
         for c in &old {
             if let Ok(at) = c.lin.binary_search(&slot) {
@@ -663,11 +663,14 @@ impl<M: Model> KeyStream<M> {
                         return Err(Fail::GaveUp(GaveUp::Memory(self.bytes(&next))));
                     }
                 }
-                let used = node
-                    .lin
-                    .iter()
-                    .filter(|&&o| self.kind(o) == INDEFINITE)
-                    .count();
+                let used = if any_indefinite {
+                    node.lin
+                        .iter()
+                        .filter(|&&o| self.kind(o) == INDEFINITE)
+                        .count()
+                } else {
+                    0
+                };
                 for &o in self.in_flight.iter().rev() {
                     if o == slot || self.slot(o).read_only || node.lin.binary_search(&o).is_ok() {
                         continue;
@@ -808,6 +811,9 @@ impl<M: Model> KeyStream<M> {
         }
     }
 }
+
+/// A configuration a return's search explored: its state and its operations by kind.
+type Seen<S> = (S, [Vec<u32>; 3]);
 
 /// A read done (a definite operation that changes no state).
 const READ: usize = 0;
