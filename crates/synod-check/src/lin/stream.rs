@@ -322,15 +322,7 @@ impl<M: Model> Stream<M> {
         result: &ClientResult,
         at: u64,
     ) -> Result<(), HistoryError> {
-        let output = match result {
-            ClientResult::Ok { value } => Output::Ok {
-                value: value.clone().map_or(Value::Nil, Value::Str),
-            },
-            ClientResult::Error { error } => Output::Fail {
-                error: Some(error.clone()),
-            },
-            ClientResult::Unknown => Output::Unknown,
-        };
+        let output = crate::history::client_output(result);
         self.complete(u64::from(client.0), Some(op_id), output, at)
     }
 
