@@ -1,15 +1,15 @@
-//! Every planted bug is found by its campaign within the number of seeds docs/checking.md
-//! documents, and the shrunk scenario `synod check` writes replays to the same violation.
-//! (The table is measured by scripts/bug-table.py, not typed by hand.)
+//! Every planted bug is found by its campaign at the seed docs/checking.md pins, the shrunk
+//! scenario `synod check` writes keeps at most 3 real faults and one repair and replays to the
+//! same violation, and the bugs only the client history shows are caught by the
+//! linearizability checker alone. (The table is measured and re-pinned by
+//! scripts/bug-table.py, not typed by hand.)
 
 #![allow(clippy::disallowed_methods)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod bug_table;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use bug_table::{root, table};
+use std::process::{Command, Output};
 
 fn synod(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_synod"))
@@ -19,46 +19,26 @@ fn synod(args: &[&str]) -> Output {
         .expect("the synod binary runs")
 }
 
-struct Row {
-    bug: String,
-    campaign: Vec<String>,
-    seeds: u64,
-    property: String,
-}
-
-fn table() -> Vec<Row> {
-    let doc = std::fs::read_to_string(root().join("docs/checking.md")).unwrap();
-    let start = doc
-        .find("<!-- bug-table:start -->")
-        .expect("table start marker");
-    let end = doc
-        .find("<!-- bug-table:end -->")
-        .expect("table end marker");
-    doc[start..end]
-        .lines()
-        .filter(|l| l.starts_with("| ") && l.contains("| `"))
-        .map(|l| {
-            let cells: Vec<&str> = l.split(" | ").map(|c| c.trim_matches(['|', ' '])).collect();
-            let campaign: Vec<String> = cells[3]
-                .trim_matches('`')
-                .split_whitespace()
-                .skip(2) // "synod check"
-                .map(String::from)
-                .collect();
-            Row {
-                bug: cells[1].trim_matches('`').to_string(),
-                campaign,
-                seeds: cells[4]
-                    .parse()
-                    .unwrap_or_else(|_| panic!("`{}` is not found by its campaign: {l}", cells[1])),
-                property: cells[5].to_string(),
-            }
-        })
-        .collect()
+/// The real faults (not restarts, heals, releases or the repair) of a scenario file, and its
+/// repairs.
+fn faults_of(toml: &str) -> (usize, usize) {
+    let mut real = 0;
+    let mut repairs = 0;
+    for block in toml.split("[[fault]]").skip(1) {
+        if block.contains("repair = true") {
+            repairs += 1;
+        } else if !["restart =", "heal =", "release ="]
+            .iter()
+            .any(|k| block.contains(k))
+        {
+            real += 1;
+        }
+    }
+    (real, repairs)
 }
 
 #[test]
-fn every_planted_bug_is_found_within_its_documented_budget_and_replays() {
+fn every_planted_bug_is_found_at_its_pinned_seed_shrinks_small_and_replays() {
     let rows = table();
     let listed = String::from_utf8(synod(&["check", "--bug", "list"]).stdout).unwrap();
     assert_eq!(
@@ -66,17 +46,31 @@ fn every_planted_bug_is_found_within_its_documented_budget_and_replays() {
         listed.lines().count(),
         "one row per planted bug:\n{listed}"
     );
+    assert!(rows.len() >= 12, "at least 12 planted bugs");
+    // Bugs no campaign finds within the budget of scripts/bug-table.py yet: a known gap, listed
+    // here so that the table cannot hide a new one (and so that a fix must update the list).
+    const NOT_FOUND_YET: &[&str] = &[];
     let out = std::env::temp_dir().join(format!("synod-bugs-{}", std::process::id()));
     for row in rows {
+        assert_eq!(
+            row.seed.is_none(),
+            NOT_FOUND_YET.contains(&row.bug.as_str()),
+            "{}: found at {:?}, but listed as not found yet (or the other way round)",
+            row.bug,
+            row.seed
+        );
+        let Some(seed) = row.seed else { continue };
         let dir = out.join(&row.bug);
-        let seeds = row.seeds.to_string();
+        let seed = seed.to_string();
         let mut args: Vec<&str> = vec!["check"];
         args.extend(row.campaign.iter().map(String::as_str));
         args.extend([
             "--bug",
             &row.bug,
+            "--from",
+            &seed,
             "--seeds",
-            &seeds,
+            "1",
             "--out",
             dir.to_str().unwrap(),
         ]);
@@ -85,9 +79,8 @@ fn every_planted_bug_is_found_within_its_documented_budget_and_replays() {
         assert_eq!(
             o.status.code(),
             Some(1),
-            "{} not found in {} seeds:\n{text}",
+            "{} not found at its pinned seed {seed}:\n{text}",
             row.bug,
-            row.seeds
         );
         assert!(
             text.contains(&format!("  {}: ", row.property)),
@@ -103,6 +96,11 @@ fn every_planted_bug_is_found_within_its_documented_budget_and_replays() {
                 name.ends_with(&format!("{}.toml", row.property.replace(' ', "-")))
             })
             .unwrap_or_else(|| panic!("{}: no shrunk scenario for {}", row.bug, row.property));
+        let (real, repairs) = faults_of(&std::fs::read_to_string(&replay).unwrap());
+        if let Some(n) = row.shrunk_to {
+            assert_eq!(real as u64, n, "{}: the table says {n} faults", row.bug);
+        }
+        assert!(repairs <= 1, "{}: {repairs} repairs", row.bug);
         let o = synod(&["run", replay.to_str().unwrap(), "--log-level", "error"]);
         let text = String::from_utf8_lossy(&o.stdout);
         assert_eq!(
@@ -117,5 +115,56 @@ fn every_planted_bug_is_found_within_its_documented_budget_and_replays() {
             row.bug,
             row.property
         );
+    }
+}
+
+/// Stale reads and double application break no invariant a server can see: every live safety
+/// check holds, the stores converge, every request completes. Only the client history shows
+/// them, and the linearizability checker is what catches them.
+#[test]
+fn some_bugs_are_caught_only_by_the_linearizability_checker() {
+    let lin_only: Vec<_> = table()
+        .into_iter()
+        .filter(|r| r.property == "linearizable")
+        .collect();
+    assert!(
+        lin_only.len() >= 2,
+        "at least two planted bugs caught only by linearizability"
+    );
+    let out = std::env::temp_dir().join(format!("synod-lin-only-{}", std::process::id()));
+    for row in lin_only {
+        let seed = row.seed.expect("found").to_string();
+        let dir = out.join(&row.bug);
+        let mut args: Vec<&str> = vec!["check"];
+        args.extend(row.campaign.iter().map(String::as_str));
+        args.extend(["--bug", &row.bug, "--from", &seed, "--seeds", "1"]);
+        args.extend(["--out", dir.to_str().unwrap()]);
+        let o = synod(&args);
+        assert_eq!(o.status.code(), Some(1), "{}: {o:?}", row.bug);
+        // The campaign's own run, unshrunk, judged on every expectation.
+        let file = dir.join(format!(
+            "{}-seed{seed}-linearizable-unshrunk.toml",
+            row.protocol
+        ));
+        let o = synod(&["run", file.to_str().unwrap(), "--log-level", "error"]);
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(o.status.code(), Some(1), "{}:\n{text}", row.bug);
+        let verdicts: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("  ok ") || l.starts_with("  FAIL "))
+            .collect();
+        assert!(
+            verdicts.iter().any(|l| l.starts_with("  ok    safety")),
+            "{}: {verdicts:?}",
+            row.bug
+        );
+        for v in &verdicts {
+            assert_eq!(
+                v.starts_with("  FAIL "),
+                v.contains("linearizable"),
+                "{}: only linearizability fails: {verdicts:?}",
+                row.bug
+            );
+        }
     }
 }

@@ -203,6 +203,9 @@ fn an_absurd_fault_load_is_aborted_not_a_violation() {
         "1",
         "--intensity",
         "1000000",
+        // A fixed mix draws exactly that many (swarm testing draws a random number).
+        "--nemesis",
+        "crash",
         "--jobs",
         "1",
     ]);
@@ -223,4 +226,75 @@ fn an_absurd_fault_load_is_aborted_not_a_violation() {
         err.contains("every seed was aborted: the fault load is more than the simulator holds; lower --intensity"),
         "{err}"
     );
+}
+
+/// The summary (from `seeds run:` on) without its speed line (wall time differs between
+/// machines and runs).
+fn summary_of(o: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .skip_while(|l| !l.starts_with("seeds run:"))
+        .filter(|l| !l.starts_with("speed:"))
+        .map(String::from)
+        .collect()
+}
+
+/// Shards that ran apart (a Slurm array, a Kubernetes Indexed Job) write `--json`; `--merge`
+/// folds them into the summary one machine prints for the whole campaign, exit code included.
+/// The shard comes from the batch system's environment when `--shard` is not given.
+#[test]
+fn merged_shards_print_the_summary_of_one_machine() {
+    let dir = std::env::temp_dir().join(format!("synod-merge-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = [
+        "check",
+        "raft",
+        "--bug",
+        "vote-without-up-to-date-check",
+        "--seeds",
+        "12",
+    ];
+    let whole = synod(&base);
+    let mut files = Vec::new();
+    for k in 0..3 {
+        let file = dir.join(format!("shard-{k}.jsonl"));
+        let o = Command::new(env!("CARGO_BIN_EXE_synod"))
+            .args(base)
+            .args(["--shards", "3", "--json", file.to_str().unwrap()])
+            .env("JOB_COMPLETION_INDEX", k.to_string())
+            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+            .output()
+            .unwrap();
+        assert!(matches!(o.status.code(), Some(0 | 1)), "{o:?}");
+        files.push(file);
+    }
+    let mut args = vec!["check", "--merge"];
+    args.extend(files.iter().map(|f| f.to_str().unwrap()));
+    let merged = synod(&args);
+    assert_eq!(merged.status.code(), whole.status.code(), "{merged:?}");
+    assert!(summary_of(&whole).len() > 5, "{whole:?}");
+    assert_eq!(summary_of(&merged), summary_of(&whole));
+    // A file from another campaign is refused, naming it.
+    let other = dir.join("other.jsonl");
+    let o = synod(&[
+        "check",
+        "kv",
+        "--seeds",
+        "2",
+        "--json",
+        other.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let bad = synod(&[
+        "check",
+        "--merge",
+        files[0].to_str().unwrap(),
+        other.to_str().unwrap(),
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("other.jsonl"),
+        "{bad:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

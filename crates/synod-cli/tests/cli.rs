@@ -332,7 +332,7 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
             "unknown-node",
             Some("protocol = \"kv\"\n[[fault]]\nat_ms = 5\ncrash = \"n9\"\n"),
             &[],
-            "unknown-node.toml:4: fault names node `n9`, which does not exist (nodes: server, client 1, client 2, client 3; or \"leader\")",
+            "unknown-node.toml:4: fault names node `n9`, which does not exist (nodes: server, client 1, client 2, client 3; or \"leader\", or \"*\" for every server)",
         ),
         (
             "request-client",
@@ -475,7 +475,7 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
             "unknown-bug-key",
             Some("protocol = \"raft\"\nbug = \"nope\"\n"),
             &[],
-            "unknown-bug-key.toml:2: key `bug`: protocol raft has no planted bug `nope` (it has: commit-old-term, vote-without-up-to-date-check, forget-vote-on-restart, no-consistency-check, change-before-term-commit, snapshot-drops-sessions, stale-lease-read, pre-vote-grants-real-vote)",
+            "unknown-bug-key.toml:2: key `bug`: protocol raft has no planted bug `nope` (it has: commit-old-term, vote-without-up-to-date-check, forget-vote-on-restart, no-consistency-check, keep-leading-on-higher-term, change-before-term-commit, snapshot-drops-sessions, stale-lease-read, pre-vote-grants-real-vote)",
         ),
         (
             "unknown-property",
@@ -739,7 +739,7 @@ fn the_largest_seed_and_fractional_times_are_accepted_everywhere() {
 #[test]
 fn bug_list_is_per_protocol() {
     let raft = stdout(&synod(&["check", "raft", "--bug", "list"]));
-    assert_eq!(raft.lines().count(), 8, "{raft}");
+    assert_eq!(raft.lines().count(), 9, "{raft}");
     assert!(raft.lines().all(|l| l.starts_with("raft ")), "{raft}");
     let kv = synod(&["check", "kv", "--bug", "list"]);
     assert_eq!(kv.status.code(), Some(0));

@@ -88,6 +88,18 @@ const BUGS: &[(&str, &[&str], &str, usize)] = &[
         12,
     ),
     (
+        "keep-leading-on-higher-term",
+        &[
+            "scenarios/raft-explore-paper.toml",
+            "--max-timers",
+            "2",
+            "--max-depth",
+            "none",
+        ],
+        "election safety",
+        8,
+    ),
+    (
         "no-consistency-check",
         &[
             "scenarios/raft-explore-paper.toml",

@@ -167,6 +167,27 @@ pub enum EventKind<'a> {
         /// The new commit index.
         index: u64,
     },
+    /// A node discards log entries it had not committed.
+    Truncate {
+        /// The first index discarded.
+        from: u64,
+        /// How many.
+        count: u64,
+    },
+    /// A node that was behind catches up on entries committed without it.
+    CatchUp {
+        /// The first entry received.
+        from: u64,
+        /// The last.
+        to: u64,
+    },
+    /// A retried client request is recognized and not executed again.
+    Dedup {
+        /// The client.
+        client: NodeId,
+        /// Its request id.
+        req_id: u64,
+    },
     /// The node's protocol state changed (see [`crate::view`]). Like log lines, state lines do
     /// not take a sequence number of their own: they carry the number of the input (delivery,
     /// timer, start) whose handling changed the state. Sent only to observers that ask for
@@ -210,6 +231,9 @@ impl EventKind<'_> {
             EventKind::Apply { .. } => "apply",
             EventKind::Role { .. } => "role",
             EventKind::Commit { .. } => "commit",
+            EventKind::Truncate { .. } => "truncate",
+            EventKind::CatchUp { .. } => "catch-up",
+            EventKind::Dedup { .. } => "dedup",
             EventKind::State { .. } => "state",
             EventKind::Note { .. } => "note",
             EventKind::Violation { .. } => "violation",

@@ -344,6 +344,25 @@ impl<'a, M: Clone, T> Ctx<'a, M, T> {
             .protocol_event(self.id, ProtocolEvent::Commit { index });
     }
 
+    /// Emit `truncate`: this node discards `count` uncommitted log entries from `from` on.
+    pub fn truncate(&mut self, from: u64, count: u64) {
+        self.env
+            .protocol_event(self.id, ProtocolEvent::Truncate { from, count });
+    }
+
+    /// Emit `catch-up`: this node, behind, received entries `from..=to` committed without it.
+    pub fn catch_up(&mut self, from: u64, to: u64) {
+        self.env
+            .protocol_event(self.id, ProtocolEvent::CatchUp { from, to });
+    }
+
+    /// Emit `dedup`: this node recognized a retry of request `req_id` of `client` and did not
+    /// execute it again.
+    pub fn dedup(&mut self, client: NodeId, req_id: u64) {
+        self.env
+            .protocol_event(self.id, ProtocolEvent::Dedup { client, req_id });
+    }
+
     /// Record that this client invokes `op` as operation `op_id`.
     pub fn invoke(&mut self, op_id: u64, op: &ClientOp) {
         self.env

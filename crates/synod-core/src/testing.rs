@@ -74,6 +74,9 @@ impl<M, T> Env<M, T> for Recorder<M, T> {
                 leadership,
             } => format!("role {role} {epoch} ({})", leadership.name()),
             ProtocolEvent::Commit { index } => format!("commit {index}"),
+            ProtocolEvent::Truncate { from, count } => format!("truncate {from} +{count}"),
+            ProtocolEvent::CatchUp { from, to } => format!("catch-up {from}..{to}"),
+            ProtocolEvent::Dedup { client, req_id } => format!("dedup {client} #{req_id}"),
         });
     }
     fn client_event(&mut self, _node: NodeId, event: ClientEvent<'_>) {

@@ -5,6 +5,7 @@
 //! rest (start, crash, send, deliver, drop, timer, fault) and writes the whole as JSON lines;
 //! docs/trace.md documents the format.
 
+use crate::ids::NodeId;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -183,6 +184,30 @@ pub enum ProtocolEvent<'a> {
     Commit {
         /// The new commit index.
         index: u64,
+    },
+    /// A node discards `count` log entries it had not committed, from index `from` on: a
+    /// leader's log overrode them (Raft's conflicting suffix, a view change's truncation).
+    Truncate {
+        /// The first index discarded.
+        from: u64,
+        /// How many.
+        count: u64,
+    },
+    /// A node that was behind catches up on entries `from..=to` that were committed without it
+    /// (a Raft follower back from a crash or a partition receives them, a Multi-Paxos replica
+    /// asks for the gap).
+    CatchUp {
+        /// The first entry received.
+        from: u64,
+        /// The last.
+        to: u64,
+    },
+    /// A retried client request is recognized and not executed again (exactly-once).
+    Dedup {
+        /// The client.
+        client: NodeId,
+        /// Its request id.
+        req_id: u64,
     },
 }
 

@@ -1,48 +1,82 @@
-//! Randomized fault campaigns: one scenario, many seeds, a random fault schedule drawn from each
-//! seed, every check on; failures shrunk to a small scenario anyone can replay.
+//! Randomized fault campaigns: one scenario, many seeds, a fault schedule drawn from each seed
+//! by the campaign's nemeses ([`crate::nemesis`]) while the clients keep working, every check
+//! on; failures shrunk to a small scenario anyone can replay.
+//!
+//! A seed's run: the clients issue requests from the start until the end of the fault window
+//! (`workload.until_ms`, unless the scenario sets its own workload window), the nemeses strike
+//! inside the window, everything is repaired at its end (`repair = true`), and the protocol
+//! then has the liveness period to finish what the clients started. The run is judged for
+//! safety (live), linearizability, completion and convergence, and counted for
+//! [`Coverage`].
 //!
 //! The result for a seed depends only on the base scenario, the plan and the seed: never on how
 //! many seeds run in parallel or in which shard.
 
 use crate::judge::{self, Checks, Report};
+use crate::nemesis::{self, Draw, Mix};
+use crate::protocol::Protocol;
 use crate::scenario::{FaultAction, FaultSpec, Scenario};
+use crate::settings::Value;
 use crate::system;
-use synod_core::{NodeId, Time};
-use synod_sim::{EndReason, FaultKind, FaultPlan, NodeSpec, OVERLOADED, random_faults_named};
+use synod_core::{Event, EventKind, Leadership, NodeId, Observer, SimRng, Time, Violation};
+use synod_sim::{EndReason, FaultKind, FaultPlan, OVERLOADED, Shared, random_faults_named};
 
 /// The least time a campaign run goes on after its last repair and its last request.
 pub const CATCH_UP: Time = Time::ms(1_500);
 
-/// How a campaign draws faults.
+/// How a campaign draws faults and drives the clients.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plan {
-    /// Kinds of fault to draw.
-    pub kinds: Vec<FaultKind>,
-    /// Faults drawn per seed.
+    /// The nemeses, and how they are mixed.
+    pub mix: Mix,
+    /// Faults drawn per seed (swarm: on average).
     pub intensity: u32,
-    /// Faults strike in `[0, window)`; everything is repaired at `window`.
+    /// Faults strike in `[0, window)`; everything is repaired at `window`; the clients issue
+    /// requests until then.
     pub window: Time,
     /// The longest a single fault lasts.
     pub max_fault: Time,
     /// After the window, how long the protocol has to finish every request (liveness bound).
     pub liveness: Time,
+    /// Requests per second each client aims at through the window (0: back to back).
+    pub rate: u32,
 }
 
-impl Default for Plan {
-    fn default() -> Self {
+impl Plan {
+    /// The default campaign of `protocol` (its descriptor's [`crate::protocol::Campaign`]).
+    pub fn for_protocol(protocol: &'static Protocol) -> Plan {
+        let c = &protocol.campaign;
         Plan {
-            kinds: FaultKind::ALL.iter().map(|(k, _)| *k).collect(),
-            intensity: 4,
-            window: Time::ms(2_000),
-            max_fault: Time::ms(600),
-            liveness: Time::ms(4_000),
+            mix: nemesis::parse(c.nemesis, c.nemeses)
+                .unwrap_or_else(|_| Mix::Swarm(nemesis::NEMESES.iter().collect())),
+            intensity: c.intensity,
+            window: c.window,
+            max_fault: c.max_fault,
+            liveness: c.liveness,
+            rate: c.rate,
         }
     }
 }
 
-/// Parse `crash,partition,loss,...` into fault kinds (`restart` is accepted: crashes always
-/// restart at the end of their fault). The opt-in kinds (`skew`, `membership`, `transfer`) are
-/// taken too; whether a protocol takes the orders is checked by [`check_kinds`].
+impl Default for Plan {
+    /// [`crate::protocol::Campaign::DEFAULT`] with the built-in nemeses.
+    fn default() -> Self {
+        let c = crate::protocol::Campaign::DEFAULT;
+        Plan {
+            mix: nemesis::parse(c.nemesis, &[]).unwrap_or_else(|_| Mix::Fixed(Vec::new())),
+            intensity: c.intensity,
+            window: c.window,
+            max_fault: c.max_fault,
+            liveness: c.liveness,
+            rate: c.rate,
+        }
+    }
+}
+
+/// Parse `crash,partition,loss,...` (the `--faults` of synod's first campaigns) into fault
+/// kinds (`restart` is accepted: crashes always restart at the end of their fault). The opt-in
+/// kinds (`skew`, `membership`, `transfer`) are taken too; whether a protocol takes the orders
+/// is checked by [`check_kinds`].
 pub fn parse_kinds(list: &str) -> Result<Vec<FaultKind>, String> {
     let every = || FaultKind::ALL.iter().chain(&FaultKind::OPT_IN);
     let valid = || every().map(|(_, n)| *n).collect::<Vec<_>>().join(", ");
@@ -69,6 +103,14 @@ pub fn parse_kinds(list: &str) -> Result<Vec<FaultKind>, String> {
         ));
     }
     Ok(kinds)
+}
+
+/// The fixed mix of the nemeses named like `kinds` (`--faults`): the random ones of synod's
+/// first campaigns, `skew`, and the protocol's own `membership` and `transfer` (`own`, its
+/// descriptor's [`crate::protocol::Campaign::nemeses`]; see [`check_kinds`]).
+pub fn kinds_mix(kinds: &[FaultKind], own: &'static [crate::nemesis::Nemesis]) -> Mix {
+    let names: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
+    nemesis::parse(&names.join(","), own).unwrap_or_else(|_| Mix::Fixed(Vec::new()))
 }
 
 /// The orders (`[[fault]]` verbs of the protocol's own) each opt-in kind needs.
@@ -113,6 +155,113 @@ pub enum Outcome {
     },
 }
 
+/// How often the interesting things happened in a run (FoundationDB's coverage counters): a
+/// campaign whose counters stay at zero did not test what it seems to test.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Coverage {
+    /// A new leader took over while client requests were in flight.
+    pub leader_changes_in_flight: u64,
+    /// Uncommitted log entries were discarded (a `truncate` event).
+    pub truncations: u64,
+    /// A node that was behind received entries committed without it (`catch-up`).
+    pub catch_ups: u64,
+    /// A retried request was recognized and not executed again (`dedup`).
+    pub dedups: u64,
+    /// A cut left the leader unable to reach a majority.
+    pub leader_isolations: u64,
+    /// A new leader took over while a read was in flight.
+    pub reads_in_leader_change: u64,
+}
+
+impl Coverage {
+    /// The counters' names (as `--json` writes them) and what each counts, in order.
+    pub const COUNTERS: [(&'static str, &'static str); 6] = [
+        (
+            "leader_changes_in_flight",
+            "leader changes while requests were in flight",
+        ),
+        ("truncations", "uncommitted entries truncated"),
+        ("catch_ups", "follower catch-ups"),
+        ("dedups", "retries deduplicated"),
+        ("leader_isolations", "partitions that isolated a leader"),
+        ("reads_in_leader_change", "reads during a leadership change"),
+    ];
+
+    /// The counters, in the order of [`Coverage::COUNTERS`].
+    pub fn values(&self) -> [u64; 6] {
+        [
+            self.leader_changes_in_flight,
+            self.truncations,
+            self.catch_ups,
+            self.dedups,
+            self.leader_isolations,
+            self.reads_in_leader_change,
+        ]
+    }
+
+    /// Counters from values in the order of [`Coverage::COUNTERS`].
+    pub fn from_values(v: [u64; 6]) -> Coverage {
+        Coverage {
+            leader_changes_in_flight: v[0],
+            truncations: v[1],
+            catch_ups: v[2],
+            dedups: v[3],
+            leader_isolations: v[4],
+            reads_in_leader_change: v[5],
+        }
+    }
+}
+
+/// Counts [`Coverage`] from a run's events.
+#[derive(Default)]
+struct CoverageWatch {
+    c: Coverage,
+    /// Leaders announced so far (the first one is an election, not a change).
+    leads: u64,
+    /// Client operations in flight: (client, op id, is a read).
+    in_flight: Vec<(NodeId, u64, bool)>,
+}
+
+impl Observer for CoverageWatch {
+    fn event(&mut self, ev: &Event<'_>) -> Result<(), Violation> {
+        match ev.kind {
+            EventKind::Invoke { op_id, op } => {
+                if let Some(n) = ev.node {
+                    self.in_flight.push((n, op_id, op.f == "get"));
+                }
+            }
+            EventKind::Return { op_id, .. } => {
+                if let Some(i) = self
+                    .in_flight
+                    .iter()
+                    .position(|(n, id, _)| Some(*n) == ev.node && *id == op_id)
+                {
+                    self.in_flight.swap_remove(i);
+                }
+            }
+            EventKind::Role {
+                leadership: Leadership::Leads,
+                ..
+            } => {
+                if self.leads > 0 {
+                    if !self.in_flight.is_empty() {
+                        self.c.leader_changes_in_flight += 1;
+                    }
+                    if self.in_flight.iter().any(|(_, _, read)| *read) {
+                        self.c.reads_in_leader_change += 1;
+                    }
+                }
+                self.leads += 1;
+            }
+            EventKind::Truncate { .. } => self.c.truncations += 1,
+            EventKind::CatchUp { .. } => self.c.catch_ups += 1,
+            EventKind::Dedup { .. } => self.c.dedups += 1,
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
 /// The result of one seed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SeedResult {
@@ -122,41 +271,153 @@ pub struct SeedResult {
     pub outcome: Outcome,
     /// Events processed (for finding the slowest seed).
     pub events: u64,
+    /// What the run exercised.
+    pub coverage: Coverage,
 }
 
-/// The scenario a campaign runs for `seed`: the base with the seed, the drawn faults, the
-/// campaign's time limit and the expectations every run must meet.
-pub fn scenario_for(base: &Scenario, plan: &Plan, seed: u64) -> Result<Scenario, String> {
-    let mut s = base.clone();
-    s.seed = seed;
-    s.until = plan.window + plan.liveness;
-    // After the repair, servers that were cut off or down need time to catch up before their
-    // stores are compared.
-    s.settle = s.settle.max(CATCH_UP);
-    let plan = FaultPlan {
-        kinds: plan.kinds.clone(),
-        window: plan.window,
-        count: plan.intensity,
-        max_duration: plan.max_fault,
-        latency: (s.net.latency_min, s.net.latency_max),
-    };
-    let (mut s, specs) = drawn_into(s, &plan)?;
-    let has_clients = specs.iter().any(|sp| sp.client);
-    let e = &mut s.expect;
-    if has_clients {
-        e.all_requests_complete.get_or_insert(true);
-        e.linearizable.get_or_insert(true);
-        e.converged.get_or_insert(true);
-    } else {
-        e.decided.get_or_insert(true);
+/// A campaign made ready to run seeds: the base scenario with the campaign's workload, and the
+/// servers the nemeses strike, worked out once.
+#[derive(Clone, Debug)]
+pub struct Runner {
+    base: Scenario,
+    plan: Plan,
+    servers: Vec<String>,
+    has_clients: bool,
+}
+
+impl Runner {
+    /// Ready `base` for `plan`: the clients work through the fault window (unless `base` sets
+    /// its own workload window), and the servers are named.
+    pub fn new(base: &Scenario, plan: &Plan) -> Result<Runner, String> {
+        let mut s = base.clone();
+        s.until = plan.window + plan.liveness;
+        // After the repair, servers that were cut off or down need time to catch up before
+        // their stores are compared.
+        s.settle = s.settle.max(CATCH_UP);
+        let p = s.protocol;
+        (p.campaign.prepare)(&mut s);
+        let own_window = crate::kv::WINDOW_SETTINGS
+            .iter()
+            .any(|k| s.settings.given(k));
+        if !own_window && let Some(until) = p.setting(crate::kv::UNTIL.key) {
+            s.settings
+                .set(until, Value::Ms(plan.window.as_ms_f64()), None);
+            if plan.rate > 0
+                && let Some(rate) = p.setting(crate::kv::RATE.key)
+            {
+                s.settings
+                    .set(rate, Value::Count(u64::from(plan.rate)), None);
+            }
+        }
+        let specs = system::build(&s)
+            .map_err(|e| e.to_string())?
+            .sim
+            .specs()
+            .to_vec();
+        let servers = specs
+            .iter()
+            .filter(|sp| !sp.client)
+            .map(|sp| sp.name.clone())
+            .collect();
+        let has_clients = specs.iter().any(|sp| sp.client);
+        Ok(Runner {
+            base: s,
+            plan: plan.clone(),
+            servers,
+            has_clients,
+        })
     }
-    Ok(s)
+
+    /// The scenario of `seed`: the base with the seed, the faults its nemeses draw, the final
+    /// repair and the expectations every run must meet.
+    pub fn scenario(&self, seed: u64) -> Scenario {
+        let mut s = self.base.clone();
+        s.seed = seed;
+        let plan = &self.plan;
+        let mut rng = SimRng::derive(seed, u64::MAX);
+        let mut drawn = Vec::new();
+        let mut d = Draw::new(
+            &mut rng,
+            &self.servers,
+            plan.window,
+            plan.max_fault,
+            (s.net.latency_min, s.net.latency_max),
+            &mut drawn,
+        );
+        if plan.window > Time::ZERO && !self.servers.is_empty() {
+            plan.mix.draw(&mut d, plan.intensity);
+        }
+        drawn.sort_by_key(|f| f.at);
+        let recovery = self.base.protocol.campaign.recovery;
+        let drawn = at_most_a_minority_down(drawn, self.servers.len(), recovery);
+        s.faults.extend(drawn);
+        s.faults.sort_by_key(|f| f.at);
+        s.faults
+            .push(FaultSpec::new(plan.window, FaultAction::Repair));
+        let e = &mut s.expect;
+        if self.has_clients {
+            e.all_requests_complete.get_or_insert(true);
+            e.linearizable.get_or_insert(true);
+            e.converged.get_or_insert(true);
+        } else {
+            e.decided.get_or_insert(true);
+        }
+        s
+    }
+
+    /// Run one seed.
+    pub fn run(&self, seed: u64) -> Result<SeedResult, String> {
+        judge_scenario(&self.scenario(seed))
+    }
 }
 
-/// Add to `s` the faults `plan` draws for its seed, on its servers (every node that is not a
-/// client), written out as `[[fault]]`s so that the scenario replays them. Also returns the
-/// nodes.
-fn drawn_into(mut s: Scenario, plan: &FaultPlan) -> Result<(Scenario, Vec<NodeSpec>), String> {
+/// Drop the drawn crashes that would have a majority of the servers down at once: the failure
+/// model of every protocol here allows a minority to fail (and Viewstamped Replication, which
+/// recovers without a disk, cannot recover a majority that crashed together: that is its
+/// design, not a bug). A crash of `leader` counts as one more node down, whoever it strikes; a
+/// node that restarted counts as down for `recovery` more (the protocol's
+/// [`crate::protocol::Campaign::recovery`]: a diskless VR replica is not back until others
+/// have answered its recovery).
+fn at_most_a_minority_down(
+    drawn: Vec<FaultSpec>,
+    servers: usize,
+    recovery: Time,
+) -> Vec<FaultSpec> {
+    // (A single server may still crash: it is the baseline, durable, and restarts.)
+    let minority = (servers.saturating_sub(1) / 2).max(1);
+    // The crashes in force: who, and until when.
+    let mut down: Vec<(String, Time)> = Vec::new();
+    let mut out = Vec::with_capacity(drawn.len());
+    for f in drawn {
+        if let (FaultAction::Crash(node), Some(d)) = (&f.action, f.lasts) {
+            down.retain(|(_, end)| *end > f.at);
+            let end = f.at + d + recovery;
+            // A node already down is crashed again: it stays one entry (its latest end), so
+            // that the list holds at most a minority whatever the intensity.
+            let already = (node != "leader")
+                .then(|| down.iter().position(|(n, _)| n == node))
+                .flatten();
+            match already {
+                Some(i) => down[i].1 = down[i].1.max(end),
+                None if down.len() >= minority => continue,
+                None => down.push((node.clone(), end)),
+            }
+        }
+        out.push(f);
+    }
+    out
+}
+
+/// The scenario a campaign runs for `seed` (see [`Runner::scenario`]).
+pub fn scenario_for(base: &Scenario, plan: &Plan, seed: u64) -> Result<Scenario, String> {
+    Ok(Runner::new(base, plan)?.scenario(seed))
+}
+
+/// `s` with the faults of synod's first fault plans added to its schedule, each fault and its
+/// undoing as two `[[fault]]`s and the final repair spelled out (the protocols' sweeps in
+/// tests).
+pub fn with_random_faults(s: &Scenario, plan: &FaultPlan) -> Result<Scenario, String> {
+    let mut s = s.clone();
     let specs = system::build(&s)
         .map_err(|e| e.to_string())?
         .sim
@@ -172,19 +433,10 @@ fn drawn_into(mut s: Scenario, plan: &FaultPlan) -> Result<(Scenario, Vec<NodeSp
     s.faults.extend(
         random_faults_named(s.seed, &servers, &names, plan)
             .iter()
-            .map(|f| FaultSpec {
-                at: f.at,
-                action: FaultAction::from_fault(&f.fault, &names),
-                line: 0,
-            }),
+            .map(|f| FaultSpec::from_fault(f.at, &f.fault, &names)),
     );
     s.faults.sort_by_key(|f| f.at);
-    Ok((s, specs))
-}
-
-/// `s` with the faults `plan` draws for its seed added to its schedule (sweeps in tests).
-pub fn with_random_faults(s: &Scenario, plan: &FaultPlan) -> Result<Scenario, String> {
-    drawn_into(s.clone(), plan).map(|(s, _)| s)
+    Ok(s)
 }
 
 /// Run a scenario with every check on, and judge it.
@@ -195,9 +447,17 @@ pub fn run_judged(s: &Scenario) -> Result<Report, String> {
     Ok(judge::judge(&sys, &checks, s, end))
 }
 
-/// Run a scenario with every check on and reduce the result to an outcome.
+/// Run a scenario with every check on and reduce the result to an outcome, counting what it
+/// exercised.
 pub fn judge_scenario(s: &Scenario) -> Result<SeedResult, String> {
-    let report = run_judged(s)?;
+    let mut sys = system::build(s).map_err(|e| e.to_string())?;
+    let checks = Checks::attach(&mut sys);
+    let watch = Shared::new(CoverageWatch::default());
+    sys.sim.add_observer(Box::new(watch.clone()));
+    let end = sys.sim.run();
+    let report = judge::judge(&sys, &checks, s, end);
+    let mut coverage = watch.borrow().c;
+    coverage.leader_isolations = report.stats.leader_isolations;
     let events = report.stats.events;
     let outcome = match &report.end {
         EndReason::Violation(v) if v.property == OVERLOADED => Outcome::Aborted {
@@ -221,12 +481,13 @@ pub fn judge_scenario(s: &Scenario) -> Result<SeedResult, String> {
         seed: s.seed,
         outcome,
         events,
+        coverage,
     })
 }
 
 /// Run one seed of a campaign.
 pub fn run_seed(base: &Scenario, plan: &Plan, seed: u64) -> Result<SeedResult, String> {
-    judge_scenario(&scenario_for(base, plan, seed)?)
+    Runner::new(base, plan)?.run(seed)
 }
 
 /// The seeds of a campaign, computed when asked for, never stored: a campaign of 10^9 seeds
@@ -282,20 +543,26 @@ impl Seeds {
 }
 
 /// Whether a fault strikes (a crash, a partition, loss, ...) rather than undoes one (a
-/// restart, a heal, loss back to 0, the network's own latency): what "N faults" counts when a
-/// failure is shrunk. A protocol's own fault verb (`isolate = "n1"`, `remove = "n2"`) strikes:
-/// it stands for faults of the simulator's vocabulary, and its undoing is one of those (`heal`,
-/// `restart`); except `add`, which undoes a `remove` (the `membership` kind draws the pair).
+/// restart, a heal, loss back to the network's, the network's own latency, the repair): what
+/// "N faults" counts when a failure is shrunk. A protocol's own fault verb (`isolate = "n1"`,
+/// `remove = "n2"`) strikes: it stands for faults of the simulator's vocabulary, and its undoing
+/// is one of those (`heal`, `restart`); except `add`, which undoes a `remove` (the `membership`
+/// nemesis draws the pair).
 pub fn strikes(action: &FaultAction, s: &Scenario) -> bool {
     match action {
         FaultAction::Crash(_)
         | FaultAction::Partition(_)
         | FaultAction::OneWay(..)
-        | FaultAction::Hold(_) => true,
+        | FaultAction::Hold(_)
+        | FaultAction::Ring(_) => true,
         FaultAction::Protocol(verb, _) => *verb != "add",
-        FaultAction::Restart(_) | FaultAction::Heal | FaultAction::Release(_) => false,
+        FaultAction::Restart(_)
+        | FaultAction::Heal
+        | FaultAction::Release(_)
+        | FaultAction::Repair => false,
         FaultAction::Slow(_, factor) | FaultAction::Skew(_, factor) => *factor != 1.0,
-        FaultAction::Loss(p) | FaultAction::Duplicate(p) => *p > 0.0,
+        FaultAction::Loss(p) => *p != s.net.loss,
+        FaultAction::Duplicate(p) => *p != s.net.duplicate,
         FaultAction::Latency(min, max) => (*min, *max) != (s.net.latency_min, s.net.latency_max),
     }
 }
@@ -313,83 +580,332 @@ pub struct Shrunk {
     /// Whether shrinking ran to the end (`false`: `keep_going` stopped it first; the scenario
     /// still fails, it may just not be the smallest).
     pub finished: bool,
+    /// Trial runs it made.
+    pub trials: u64,
 }
 
-/// Shrink a failing scenario: drop faults and bring repairs earlier while the same property
-/// still fails. `keep_going` is asked before every trial run; when it says no, shrinking stops
-/// with the smallest failing scenario found so far (the caller caps the time it takes, or stops
-/// on Ctrl-C). `synod run` on the result shows the failure and exits 1.
-pub fn shrink(failing: &Scenario, property: &str, keep_going: &mut dyn FnMut() -> bool) -> Shrunk {
-    let stopped = std::cell::Cell::new(false);
-    let mut fails = |s: &Scenario| {
-        if stopped.get() || !keep_going() {
-            stopped.set(true);
+/// The shrinker's state: the smallest failing scenario so far, and the test that a candidate
+/// still fails the same way.
+struct Shrinker<'a> {
+    best: Scenario,
+    property: &'a str,
+    keep_going: &'a mut dyn FnMut() -> bool,
+    stopped: bool,
+    trials: u64,
+}
+
+impl Shrinker<'_> {
+    /// Whether `candidate` fails with the same property; if so it becomes the best.
+    fn try_(&mut self, candidate: Scenario) -> bool {
+        if self.stopped || !(self.keep_going)() {
+            self.stopped = true;
             return false;
         }
-        matches!(judge_scenario(s), Ok(SeedResult { outcome: Outcome::Fail { property: p, .. }, .. }) if p == property)
-    };
-    let mut best = failing.clone();
-    // The final repair (everything the campaign undoes at the end of its fault window) is kept
-    // as it is: without it, any unrepaired fault would fail `converged` or
-    // `all_requests_complete` trivially, and the shrunk scenario would show something else
-    // than the failure that was found.
-    let repair_at = best.faults.iter().map(|f| f.at).max().unwrap_or(Time::ZERO);
-    let movable = |s: &Scenario, i: usize| s.faults[i].at < repair_at;
-    // Remove faults one at a time, from the last, until no single removal keeps the failure.
-    let mut changed = true;
-    while changed && !stopped.get() {
-        changed = false;
-        let mut i = best.faults.len();
-        while i > 0 && !stopped.get() {
-            i -= 1;
-            if !movable(&best, i) {
-                continue;
+        self.trials += 1;
+        let same = matches!(
+            judge_scenario(&candidate),
+            Ok(SeedResult { outcome: Outcome::Fail { property: p, .. }, .. }) if p == self.property
+        );
+        if same {
+            self.best = candidate;
+        }
+        same
+    }
+
+    /// The indices of the faults that may be removed or changed: every one but the repair.
+    fn movable(&self) -> Vec<usize> {
+        (0..self.best.faults.len())
+            .filter(|&i| !matches!(self.best.faults[i].action, FaultAction::Repair))
+            .collect()
+    }
+
+    /// When the final repair strikes (the end of the fault window), if there is one.
+    fn repair_at(&self) -> Option<Time> {
+        self.best
+            .faults
+            .iter()
+            .rev()
+            .find(|f| matches!(f.action, FaultAction::Repair))
+            .map(|f| f.at)
+    }
+
+    /// Remove faults, in halves, then quarters, ... then one at a time (ddmin, Zeller and
+    /// Hildebrandt 2002, by its complements), until no single removal keeps the failure.
+    fn remove_faults(&mut self) {
+        let mut chunk = (self.movable().len() / 2).max(1);
+        loop {
+            let mut removed = false;
+            let mut start = 0;
+            loop {
+                let movable = self.movable();
+                if start >= movable.len() || self.stopped {
+                    break;
+                }
+                let gone: Vec<usize> = movable[start..(start + chunk).min(movable.len())].to_vec();
+                let mut candidate = self.best.clone();
+                let mut k = 0;
+                candidate.faults.retain(|_| {
+                    let keep = !gone.contains(&k);
+                    k += 1;
+                    keep
+                });
+                if self.try_(candidate) {
+                    removed = true;
+                } else {
+                    start += chunk;
+                }
             }
-            let mut candidate = best.clone();
-            candidate.faults.remove(i);
-            if fails(&candidate) {
-                best = candidate;
-                changed = true;
+            if self.stopped || (chunk == 1 && !removed) {
+                return;
+            }
+            chunk = (chunk / 2).max(1);
+        }
+    }
+
+    /// Shorten each fault that undoes itself, halving its duration while the failure stays.
+    fn shorten(&mut self) {
+        for i in self.movable() {
+            while let Some(d) = self.best.faults[i].lasts {
+                let shorter = Time::micros(d.as_micros() / 2);
+                if shorter < Time::ms(1) || self.stopped {
+                    break;
+                }
+                let mut candidate = self.best.clone();
+                candidate.faults[i].lasts = Some(shorter);
+                if !self.try_(candidate) {
+                    break;
+                }
             }
         }
     }
-    // Shorten: bring each remaining fault's end (its repair) earlier, halving the gap.
-    for i in 0..best.faults.len() {
-        if !movable(&best, i) || stopped.get() {
-            continue;
+
+    /// Bring each fault earlier, halving the gap to the fault before it, while the failure
+    /// stays.
+    fn earlier(&mut self) {
+        for i in self.movable() {
+            loop {
+                let prev = if i == 0 {
+                    Time::ZERO
+                } else {
+                    self.best.faults[i - 1].at
+                };
+                let at = self.best.faults[i].at;
+                let earlier =
+                    Time::micros(prev.as_micros() + (at.as_micros() - prev.as_micros()) / 2);
+                if earlier >= at || at - earlier < Time::ms(1) || self.stopped {
+                    break;
+                }
+                let mut candidate = self.best.clone();
+                candidate.faults[i].at = earlier;
+                if !self.try_(candidate) {
+                    break;
+                }
+            }
         }
-        while let Some(prev) = best.faults[..i].last().map(|f| f.at) {
-            let at = best.faults[i].at;
-            let earlier = Time::micros(prev.as_micros() + (at.as_micros() - prev.as_micros()) / 2);
-            if earlier >= at || at - earlier < Time::ms(1) {
+    }
+
+    /// Bring the final repair as early as the faults before it allow: to the end of the last
+    /// one, or halfway there.
+    fn repair_earlier(&mut self) {
+        let Some(i) = self
+            .best
+            .faults
+            .iter()
+            .rposition(|f| matches!(f.action, FaultAction::Repair))
+        else {
+            return;
+        };
+        let floor = self.best.faults[..i]
+            .iter()
+            .map(|f| f.at + f.lasts.unwrap_or(Time::ZERO))
+            .max()
+            .unwrap_or(Time::ZERO)
+            .max(Time::ms(1));
+        loop {
+            let at = self.best.faults[i].at;
+            let earlier =
+                Time::micros(floor.as_micros() + (at.as_micros() - floor.as_micros()) / 2);
+            if earlier >= at || at - earlier < Time::ms(1) || self.stopped {
                 break;
             }
-            let mut candidate = best.clone();
+            let mut candidate = self.best.clone();
             candidate.faults[i].at = earlier;
-            if fails(&candidate) {
-                best = candidate;
-            } else {
+            if !self.try_(candidate) {
                 break;
             }
         }
     }
+
+    /// Fewer clients, and fewer requests: halve `cluster.clients`, then bring the end of the
+    /// workload window earlier (or halve `requests_per_client`), while the failure stays.
+    fn fewer_requests(&mut self) {
+        let p = self.best.protocol;
+        if let Some(clients) = p.setting(crate::kv::CLIENTS.key) {
+            loop {
+                let n = self.best.settings.count(clients);
+                if n <= 1 || self.stopped {
+                    break;
+                }
+                let mut candidate = self.best.clone();
+                candidate
+                    .settings
+                    .set(clients, Value::Count((n / 2).max(1)), None);
+                if !self.try_(candidate) {
+                    // One fewer, when half is too few.
+                    let mut candidate = self.best.clone();
+                    candidate.settings.set(clients, Value::Count(n - 1), None);
+                    if !self.try_(candidate) {
+                        break;
+                    }
+                }
+            }
+        }
+        if let Some(until) = p.setting(crate::kv::UNTIL.key)
+            && self.best.settings.given(until)
+        {
+            loop {
+                let t = self.best.settings.time(until);
+                let half = Time::micros(t.as_micros() / 2);
+                if half < Time::ms(1) || self.stopped {
+                    break;
+                }
+                let mut candidate = self.best.clone();
+                candidate
+                    .settings
+                    .set(until, Value::Ms(half.as_ms_f64()), None);
+                if !self.try_(candidate) {
+                    break;
+                }
+            }
+        } else if let Some(requests) = p.setting(crate::kv::REQUESTS.key) {
+            loop {
+                let n = self.best.settings.count(requests);
+                if n <= 1 || self.stopped {
+                    break;
+                }
+                let mut candidate = self.best.clone();
+                candidate.settings.set(requests, Value::Count(n / 2), None);
+                if !self.try_(candidate) {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Shrink a failing scenario while the same property still fails: remove faults (in halves,
+/// then one at a time), shorten the ones that remain, bring them and the final repair earlier,
+/// and use fewer clients and requests. `keep_going` is asked before every trial run; when it
+/// says no, shrinking stops with the smallest failing scenario found so far (the caller caps
+/// the time it takes, or stops on Ctrl-C). The final repair is kept: without it, any fault
+/// left unrepaired would fail `converged` or `all_requests_complete` and hide the failure that
+/// was found. `synod run` on the result shows the failure and exits 1; its description says in
+/// one sentence what happens.
+pub fn shrink(failing: &Scenario, property: &str, keep_going: &mut dyn FnMut() -> bool) -> Shrunk {
+    let mut sh = Shrinker {
+        best: failing.clone(),
+        property,
+        keep_going,
+        stopped: false,
+        trials: 0,
+    };
+    sh.remove_faults();
+    sh.fewer_requests();
+    sh.remove_faults();
+    sh.shorten();
+    sh.earlier();
+    sh.repair_earlier();
+    let _ = sh.repair_at();
+    let mut best = sh.best;
     best.name = format!(
         "{}-seed{}-{}",
         best.protocol,
         best.seed,
         property.replace(' ', "-")
     );
-    best.description = format!(
-        "Found by synod check: {property} fails on seed {}{}; shrunk to {} fault(s).",
-        best.seed,
-        best.bug
-            .as_ref()
-            .map(|b| format!(" with planted bug {b}"))
-            .unwrap_or_default(),
-        fault_count(&best)
-    );
+    best.description = describe(&best, property);
     Shrunk {
         scenario: best,
-        finished: !stopped.get(),
+        finished: !sh.stopped,
+        trials: sh.trials,
+    }
+}
+
+/// What a shrunk scenario shows, in one sentence: "Found by synod check (seed 48, planted bug
+/// X): n4 is cut off from n1, n2 at 27.6ms for 120.0ms; everything is repaired at 300.0ms;
+/// leader completeness fails."
+pub fn describe(s: &Scenario, property: &str) -> String {
+    let mut parts: Vec<String> = s
+        .faults
+        .iter()
+        .filter(|f| strikes(&f.action, s) || matches!(f.action, FaultAction::Repair))
+        .map(|f| {
+            let what = match &f.action {
+                FaultAction::Repair => return format!("everything is repaired at {}", f.at),
+                a => happening(a),
+            };
+            match f.lasts {
+                Some(d) => format!("{what} at {} for {d}", f.at),
+                None => format!("{what} at {}", f.at),
+            }
+        })
+        .collect();
+    if parts.is_empty() {
+        parts.push("no fault strikes".into());
+    }
+    format!(
+        "Found by synod check (seed {}{}): {}; then {property} fails.",
+        s.seed,
+        s.bug
+            .as_ref()
+            .map(|b| format!(", planted bug {b}"))
+            .unwrap_or_default(),
+        parts.join("; ")
+    )
+}
+
+/// One fault, as a clause: `n4 is cut off from n1, n2, n3`.
+fn happening(a: &FaultAction) -> String {
+    let who = |n: &str| match n {
+        "leader" => "the leader".to_string(),
+        "*" => "every server".to_string(),
+        n => n.to_string(),
+    };
+    let group = |g: &[String]| {
+        let names: Vec<String> = g
+            .iter()
+            .map(|n| match n.as_str() {
+                "*" => "the rest".to_string(),
+                n => who(n),
+            })
+            .collect();
+        names.join(", ")
+    };
+    match a {
+        FaultAction::Crash(n) => format!("{} crashes", who(n)),
+        FaultAction::Restart(n) => format!("{} restarts", who(n)),
+        FaultAction::Partition(gs) if gs.len() == 2 => {
+            format!("{} is cut off from {}", group(&gs[0]), group(&gs[1]))
+        }
+        FaultAction::Partition(gs) => {
+            let gs: Vec<String> = gs.iter().map(|g| format!("{{{}}}", group(g))).collect();
+            format!("the servers split into {}", gs.join(" | "))
+        }
+        FaultAction::OneWay(a, b) => format!("{} cannot reach {}", group(a), group(b)),
+        FaultAction::Heal => "the network heals".into(),
+        FaultAction::Hold(n) => format!("{}'s messages are held", who(n)),
+        FaultAction::Release(n) => format!("{}'s messages are released", who(n)),
+        FaultAction::Slow(n, x) => format!("{}'s messages are {x}x slower", who(n)),
+        FaultAction::Skew(n, x) if *x >= 1.0 => format!("{}'s clock runs {x}x slow", who(n)),
+        FaultAction::Skew(n, x) => {
+            let fast = ((1.0 / x) * 100.0).round() / 100.0;
+            format!("{}'s clock runs {fast}x fast", who(n))
+        }
+        FaultAction::Loss(p) => format!("{}% of messages are lost", (p * 100.0).round()),
+        FaultAction::Duplicate(p) => format!("{}% of messages are duplicated", (p * 100.0).round()),
+        FaultAction::Latency(lo, hi) => format!("latency widens to {lo}..{hi}"),
+        FaultAction::Ring(r) => format!("the servers form a majority ring {}", r.join("-")),
+        FaultAction::Repair => "everything is repaired".into(),
+        FaultAction::Protocol(key, value) => format!("{key} {value}"),
     }
 }

@@ -26,6 +26,7 @@ pub mod explore;
 pub mod judge;
 pub mod kv;
 pub mod multipaxos;
+pub mod nemesis;
 pub mod paxos;
 pub mod protocol;
 pub mod raft;

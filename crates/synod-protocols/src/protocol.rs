@@ -8,10 +8,12 @@
 //! the tables in README.md and docs/scenarios.md all derive from it.
 
 pub use crate::explore::Explore;
+use crate::nemesis::Nemesis;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::settings::{Invalid, Kind, Setting, Settings};
 use crate::system::System;
 use std::fmt;
+use synod_core::Time;
 use synod_sim::Fault;
 
 /// A deliberately broken variant of a protocol, for teaching and for trusting the checks.
@@ -100,6 +102,9 @@ pub struct Protocol {
     pub validate: fn(&Settings) -> Result<(), Invalid>,
     /// Fault actions of its own, beyond the simulator's (`[[fault]]` keys), if any.
     pub faults: &'static [FaultVerb],
+    /// How `synod check NAME` hurts it by default, and the nemeses of its own (a Raft
+    /// membership change, a leadership transfer) that campaigns draw like the built-in ones.
+    pub campaign: Campaign,
     /// The notations its narration uses, each with what it means (`t3`: term 3; `1.4`:
     /// ballot 1.4): printed once at the start of a narrated run, after the notations every
     /// run shares (`synod run --legend`).
@@ -118,6 +123,55 @@ pub struct Protocol {
     /// system the explorer searches), or `None` if its processes are not explorable
     /// (synod-core's `Explorable`); `synod explore` refuses those.
     pub explore: Option<Explore>,
+}
+
+/// The default campaign of a protocol (`synod check NAME` with no fault options), and the
+/// nemeses it adds to the built-in ones (see [`crate::nemesis`]). Most protocols write
+/// `Campaign::DEFAULT`; one whose interesting moments are elsewhere in time changes the window.
+#[derive(Debug)]
+pub struct Campaign {
+    /// Faults strike in `[0, window)`; everything is repaired at `window`; clients keep
+    /// issuing requests until then.
+    pub window: Time,
+    /// Faults drawn per seed.
+    pub intensity: u32,
+    /// The longest a single fault lasts.
+    pub max_fault: Time,
+    /// After the window, how long every request has to complete (the liveness bound).
+    pub liveness: Time,
+    /// Requests per second each client aims at through the window (0: back to back).
+    pub rate: u32,
+    /// The nemesis mix, as `--nemesis` takes it (`swarm`, `all`, a list of names).
+    pub nemesis: &'static str,
+    /// Nemeses of its own, drawn like the built-in ones and named on `--nemesis` (empty for
+    /// most protocols). A nemesis may use the protocol's own `[[fault]]` verbs ([`Protocol::faults`]).
+    pub nemeses: &'static [Nemesis],
+    /// Shape the cluster a campaign hurts, where the protocol's defaults are too small to
+    /// fail over (Multi-Paxos's single leader gets a standby): it changes only keys the
+    /// scenario does not give. Most protocols write [`unchanged`].
+    pub prepare: fn(&mut Scenario),
+    /// How long a restarted server still counts as down when a campaign keeps a majority of
+    /// the servers up (a diskless replica is back only once others answered its recovery).
+    pub recovery: Time,
+}
+
+/// A campaign's [`Campaign::prepare`] that leaves the scenario as it is.
+pub fn unchanged(_: &mut Scenario) {}
+
+impl Campaign {
+    /// The campaign most protocols take: measured on Raft (docs/checking.md, "Choosing the
+    /// default").
+    pub const DEFAULT: Campaign = Campaign {
+        window: Time::ms(1_000),
+        intensity: 6,
+        max_fault: Time::ms(400),
+        liveness: Time::ms(4_000),
+        rate: 0,
+        nemesis: "swarm",
+        nemeses: &[],
+        prepare: unchanged,
+        recovery: Time::ZERO,
+    };
 }
 
 /// A `[[fault]]` action a protocol adds (`isolate = "n1"`): it stands for faults of the

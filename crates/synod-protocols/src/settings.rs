@@ -205,11 +205,10 @@ fn check_names(names: &[String]) -> Result<(), String> {
                 "`{n}`: a name cannot contain `,` or `|` (a partition is written `n1,n2 | n3`)"
             ));
         }
-        if n == "leader" {
-            return Err(
-                "`leader` is reserved: a fault aimed at `leader` strikes whichever node leads"
-                    .into(),
-            );
+        if n == "leader" || n == "*" {
+            return Err(format!(
+                "`{n}` is reserved: a fault aimed at `leader` strikes whichever node leads, one aimed at `*` every server"
+            ));
         }
         if !seen.insert(n) {
             return Err(format!("`{n}` appears twice"));

@@ -80,7 +80,7 @@ fn bad_input_is_refused_with_a_clear_message() {
         ),
         (
             "bug = \"nope\"",
-            "bad.toml:2: key `bug`: protocol multipaxos has no planted bug `nope` (it has: skip-phase1-values, replica-out-of-order)",
+            "bad.toml:2: key `bug`: protocol multipaxos has no planted bug `nope` (it has: skip-phase1-values, replica-out-of-order, read-from-leader-store, accept-below-promise, apply-retry-twice)",
         ),
         (
             "[timing]\nheartbeat_ms = 500",

@@ -401,12 +401,13 @@ fn two_partitions_and_a_crash_cost_no_terms_and_depose_no_leader_9_6() {
 /// so that they run in parallel. Every seed passes every check and expectation.
 fn campaign_with_orders(seeds: std::ops::RangeInclusive<u64>) {
     let base = PROTOCOLS.scenario("raft").unwrap();
+    let kinds = campaign::parse_kinds(
+        "crash,partition,loss,duplicate,delay,slow,hold,skew,membership,transfer",
+    )
+    .unwrap();
     let plan = campaign::Plan {
-        kinds: campaign::parse_kinds(
-            "crash,partition,loss,duplicate,delay,slow,hold,skew,membership,transfer",
-        )
-        .unwrap(),
-        ..campaign::Plan::default()
+        mix: campaign::kinds_mix(&kinds, base.protocol.campaign.nemeses),
+        ..campaign::Plan::for_protocol(base.protocol)
     };
     for seed in seeds {
         let r = campaign::run_seed(&base, &plan, seed).unwrap();

@@ -89,12 +89,18 @@ fn each_recovery_draws_a_fresh_nonce() {
 /// A campaign run of the built-in `vr` for `seed`, as `synod check vr` draws it.
 fn sweep(seeds: std::ops::Range<u64>) {
     let base = PROTOCOLS.scenario("vr").unwrap();
+    let (mut ops, mut runs) = (0, 0);
     for seed in seeds {
-        let s = campaign::scenario_for(&base, &Plan::default(), seed).unwrap();
+        let s = campaign::scenario_for(&base, &Plan::for_protocol(base.protocol), seed).unwrap();
         let r = campaign::run_judged(&s).unwrap();
         assert!(r.passed(), "seed {seed}: {:?} ({})", r.verdicts, r.end);
-        assert_eq!(r.history.len(), 15, "seed {seed}");
+        ops += r.history.len();
+        runs += 1;
     }
+    // The clients keep working through the fault window: on average far more than the
+    // scenario's own 3 clients x 5 requests (a seed whose faults stall the cluster completes
+    // fewer).
+    assert!(ops > 30 * runs, "{ops} operations in {runs} runs");
 }
 
 // 1,000 seeds with random crashes, partitions, loss, duplication, delay, slow and held nodes
@@ -175,39 +181,9 @@ fn planted_bug_recovery_answer_in_view_change_is_caught_during_a_view_change() {
     );
 }
 
-/// The first seed of `1..=100` of the default campaign (`synod check vr --bug BUG`) on which
-/// the planted bug breaks a property, with the property.
-fn first_caught_by_the_default_campaign(bug: &str) -> Option<(u64, String)> {
-    let mut base = PROTOCOLS.scenario("vr").unwrap();
-    base.set_bug(bug).unwrap();
-    (1..=100).find_map(|seed| {
-        let s = campaign::scenario_for(&base, &Plan::default(), seed).unwrap();
-        match campaign::judge_scenario(&s).unwrap().outcome {
-            campaign::Outcome::Fail { property, .. } => Some((seed, property)),
-            campaign::Outcome::Pass | campaign::Outcome::Aborted { .. } => None,
-        }
-    })
-}
-
-/// Section 4.1, step 4: messages reorder even without faults, so a backup that appends a
-/// Prepare as it arrives holds other ops than the primary at the same op-numbers at once.
-#[test]
-fn planted_bug_prepare_out_of_order_is_caught_by_the_default_campaign() {
-    assert_eq!(
-        first_caught_by_the_default_campaign("prepare-out-of-order"),
-        Some((1, "state machine safety".to_string()))
-    );
-}
-
-/// Section 4.1, steps 2-3: without the client table, a request retried after its reply was
-/// lost is executed twice, and the client sees the second result.
-#[test]
-fn planted_bug_no_client_table_is_caught_by_the_default_campaign() {
-    assert_eq!(
-        first_caught_by_the_default_campaign("no-client-table"),
-        Some((77, "linearizable".to_string()))
-    );
-}
+// The planted bugs prepare-out-of-order and no-client-table are found by the default campaign
+// (`synod check vr --bug NAME`) at the seeds docs/checking.md pins: crates/synod-cli/tests/bugs.rs
+// runs each from that table, which scripts/bug-table.py measures.
 
 #[test]
 fn bad_input_is_refused_with_a_clear_message() {

@@ -1,7 +1,8 @@
 //! Faults: what a scenario schedules, the REPL injects, or a campaign draws at random.
 //!
 //! The vocabulary comes in pairs, as in turmoil: crash / restart, partition / heal,
-//! hold / release, slow / (slow 1.0).
+//! hold / release, slow / (slow 1.0), skew / (skew 1.0); `repair` undoes them all at once, and
+//! a fault that lasts (`Lasting`) undoes itself.
 
 use std::fmt;
 use synod_core::{NodeId, Time};
@@ -14,6 +15,9 @@ pub enum Target {
     /// Whichever node leads when the fault fires (the most recent to announce itself leader
     /// that still believes it leads). No leader: the fault is skipped, with a warning.
     Leader,
+    /// Every server (`*`): a fault on one node strikes each server in turn; in a partition,
+    /// the group of every server that no other group names. Clients are never included.
+    All,
 }
 
 /// One fault.
@@ -49,8 +53,21 @@ pub enum Fault {
     Latency(Time, Time),
     /// Make a node's clock run slow (`factor` > 1) or fast (< 1): the time it reads and its
     /// timers run `factor` times slower than real time (1.0 restores a true rate). What a
-    /// protocol assumes of clock drift (a lease) is tested by this.
+    /// protocol assumes of clock drift (a lease, an election timeout) is tested by this; the
+    /// `skew` nemesis of a campaign and `skew = [...]` in a `[[fault]]` both strike it.
     Skew(Target, f64),
+    /// A majority ring (Jepsen's `majorities-ring`): the nodes, in this order, each keep the
+    /// links to their nearest neighbours on both sides and lose the rest, so that every node
+    /// still sees a majority but no two see the same one. Adds to cuts already in place.
+    Ring(Vec<Target>),
+    /// Undo everything at once: heal, restart every crashed node, release every held one, and
+    /// bring speed, clocks, loss, duplication and latency back to the scenario's network.
+    Repair,
+    /// A fault that undoes itself after a while: its targets are resolved when it strikes
+    /// (`crash leader` crashes whoever leads then) and the same nodes are restored when it
+    /// ends (a crash by a restart, a cut by a heal, a held node by a release, a speed or skew
+    /// by 1, loss, duplication or latency by the scenario's network).
+    Lasting(Box<Fault>, Time),
     /// An operator's order to a node, in the protocol's own words (Raft's `add n6`, `remove
     /// n2`, `transfer n3`): the node carries it out or refuses it ([`synod_core::Process::on_admin`]).
     /// `verb` is the protocol's fault verb that expands to it (a `[[fault]]` key), `arg` its
@@ -90,6 +107,7 @@ impl FaultDisplay<'_> {
                 None => write!(f, "#{id}"),
             },
             Target::Leader => f.write_str("leader"),
+            Target::All => f.write_str("*"),
         }
     }
     fn group(&self, f: &mut fmt::Formatter<'_>, g: &[Target]) -> fmt::Result {
@@ -151,6 +169,26 @@ impl fmt::Display for FaultDisplay<'_> {
                 f.write_str("skew ")?;
                 self.target(f, t)?;
                 write!(f, " x{x}")
+            }
+            Fault::Ring(ring) => {
+                f.write_str("majority ring ")?;
+                for (i, t) in ring.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("-")?;
+                    }
+                    self.target(f, t)?;
+                }
+                Ok(())
+            }
+            Fault::Repair => f.write_str(
+                "repair (heal, restart, release; speed, timers and network back to normal)",
+            ),
+            Fault::Lasting(inner, d) => {
+                let inner = FaultDisplay {
+                    fault: inner,
+                    names: self.names,
+                };
+                write!(f, "{inner} for {d}")
             }
             Fault::Admin { to, verb, arg } => {
                 write!(f, "{verb} {arg} (told to ")?;

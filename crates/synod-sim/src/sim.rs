@@ -516,6 +516,9 @@ impl<M: Message, T: fmt::Debug> Env<M, T> for World<M, T> {
                 }
             }
             ProtocolEvent::Commit { index } => EventKind::Commit { index },
+            ProtocolEvent::Truncate { from, count } => EventKind::Truncate { from, count },
+            ProtocolEvent::CatchUp { from, to } => EventKind::CatchUp { from, to },
+            ProtocolEvent::Dedup { client, req_id } => EventKind::Dedup { client, req_id },
         };
         let now = self.now;
         self.tracer.emit(&self.labels, now, Some(node), kind);
@@ -922,7 +925,14 @@ impl<P: Process> Sim<P> {
     /// Schedule a fault. A run whose clients are done still waits for every scheduled fault
     /// (and then the settle time), so that the end state is judged after the last repair.
     pub fn schedule(&mut self, f: ScheduledFault) {
-        self.last_fault = self.last_fault.max(f.at);
+        // A fault that lasts ends with its undoing: that is when the schedule is over.
+        let mut end = f.at;
+        let mut fault = &f.fault;
+        while let Fault::Lasting(inner, d) = fault {
+            end += *d;
+            fault = inner;
+        }
+        self.last_fault = self.last_fault.max(end);
         self.world.push(f.at, Ev::Fault(f.fault));
     }
 
@@ -1431,7 +1441,8 @@ impl<P: Process> Sim<P> {
         }
     }
 
-    /// Resolve a fault target now. `None` if it names nothing (no leader at the moment).
+    /// Resolve a fault target now. `None` if it names nothing (no leader at the moment) or
+    /// more than one node (`*`: see [`Sim::resolve_all`]).
     pub fn resolve(&self, t: &Target) -> Option<NodeId> {
         match t {
             Target::Node(id) => Some(*id),
@@ -1444,11 +1455,46 @@ impl<P: Process> Sim<P> {
                         .find(|id| leads(*id)),
                 }
             }
+            Target::All => None,
         }
     }
 
-    fn resolve_all(&self, ts: &[Target]) -> Vec<NodeId> {
-        ts.iter().filter_map(|t| self.resolve(t)).collect()
+    /// The servers (every node that is not a client), in id order.
+    fn servers(&self) -> impl Iterator<Item = NodeId> + '_ {
+        (0..self.specs.len() as u32)
+            .map(NodeId)
+            .filter(|id| !self.world.is_client[id.index()])
+    }
+
+    /// Resolve targets now: `*` is every server.
+    pub fn resolve_all(&self, ts: &[Target]) -> Vec<NodeId> {
+        let mut out = Vec::with_capacity(ts.len());
+        for t in ts {
+            match t {
+                Target::All => out.extend(self.servers()),
+                t => out.extend(self.resolve(t)),
+            }
+        }
+        out
+    }
+
+    /// The groups of a partition, resolved: a group holding `*` takes every server that no
+    /// other group names.
+    fn resolve_groups(&self, groups: &[Vec<Target>]) -> Vec<Vec<NodeId>> {
+        let mut out: Vec<Vec<NodeId>> = groups
+            .iter()
+            .map(|g| {
+                let named: Vec<Target> = g.iter().filter(|t| **t != Target::All).cloned().collect();
+                self.resolve_all(&named)
+            })
+            .collect();
+        let named: Vec<NodeId> = out.iter().flatten().copied().collect();
+        for (g, resolved) in groups.iter().zip(out.iter_mut()) {
+            if g.contains(&Target::All) {
+                resolved.extend(self.servers().filter(|s| !named.contains(s)));
+            }
+        }
+        out
     }
 
     /// Apply a fault now (the REPL and the web game inject faults this way).
@@ -1465,17 +1511,121 @@ impl<P: Process> Sim<P> {
             None,
             EventKind::Fault { fault: &shown },
         );
+        self.strike(fault, &names);
+    }
+
+    /// Strike a fault that undoes itself: resolve its targets now, strike it on them, and
+    /// return the faults that undo it on the same nodes.
+    fn strike_lasting(&mut self, fault: &Fault, names: &[String]) -> Vec<Fault> {
+        let node = |id: NodeId| Target::Node(id);
+        let each = |sim: &Self, t: &Target| -> Vec<NodeId> {
+            match t {
+                Target::All => sim.servers().collect(),
+                t => sim.resolve(t).into_iter().collect(),
+            }
+        };
+        let mut undo = Vec::new();
+        let mut struck = Vec::new();
         match fault {
-            Fault::Crash(t) => match self.resolve(t) {
-                Some(id) => self.crash(id),
-                None => self.note_skipped(fault, &names),
-            },
-            Fault::Restart(t) => match self.resolve(t) {
-                Some(id) => self.restart(id),
-                None => self.note_skipped(fault, &names),
-            },
+            Fault::Crash(t) | Fault::Hold(t) => {
+                let ids = each(self, t);
+                if ids.is_empty() {
+                    self.note_skipped(fault, names);
+                }
+                for id in ids {
+                    let (now, later) = match fault {
+                        Fault::Crash(_) => (Fault::Crash(node(id)), Fault::Restart(node(id))),
+                        _ => (Fault::Hold(node(id)), Fault::Release(node(id))),
+                    };
+                    struck.push(now);
+                    undo.push(later);
+                }
+            }
+            Fault::Slow(t, x) | Fault::Skew(t, x) => {
+                let ids = each(self, t);
+                if ids.is_empty() {
+                    self.note_skipped(fault, names);
+                }
+                for id in ids {
+                    let (now, later) = match fault {
+                        Fault::Slow(..) => (Fault::Slow(node(id), *x), Fault::Slow(node(id), 1.0)),
+                        _ => (Fault::Skew(node(id), *x), Fault::Skew(node(id), 1.0)),
+                    };
+                    struck.push(now);
+                    undo.push(later);
+                }
+            }
             Fault::Partition(groups) => {
-                let groups: Vec<Vec<NodeId>> = groups.iter().map(|g| self.resolve_all(g)).collect();
+                let groups = self.resolve_groups(groups);
+                let groups = groups
+                    .into_iter()
+                    .map(|g| g.into_iter().map(node).collect())
+                    .collect();
+                struck.push(Fault::Partition(groups));
+                undo.push(Fault::Heal);
+            }
+            Fault::OneWay { from, to } => {
+                let (from, to) = (self.resolve_all(from), self.resolve_all(to));
+                struck.push(Fault::OneWay {
+                    from: from.into_iter().map(node).collect(),
+                    to: to.into_iter().map(node).collect(),
+                });
+                undo.push(Fault::Heal);
+            }
+            Fault::Ring(ring) => {
+                let ring = self.resolve_all(ring);
+                struck.push(Fault::Ring(ring.into_iter().map(node).collect()));
+                undo.push(Fault::Heal);
+            }
+            // Back to the scenario's network, not to the value at the strike: two bursts that
+            // overlap would otherwise leave the first one's value behind for good when the
+            // second ends.
+            Fault::Loss(p) => {
+                undo.push(Fault::Loss(self.config.net.loss));
+                struck.push(Fault::Loss(*p));
+            }
+            Fault::Duplicate(p) => {
+                undo.push(Fault::Duplicate(self.config.net.duplicate));
+                struck.push(Fault::Duplicate(*p));
+            }
+            Fault::Latency(lo, hi) => {
+                let net = &self.config.net;
+                undo.push(Fault::Latency(net.latency_min, net.latency_max));
+                struck.push(Fault::Latency(*lo, *hi));
+            }
+            // Nothing to undo: these undo faults themselves.
+            Fault::Restart(_)
+            | Fault::Heal
+            | Fault::Release(_)
+            | Fault::Repair
+            | Fault::Admin { .. } => {
+                struck.push(fault.clone());
+            }
+            Fault::Lasting(..) => struck.push(fault.clone()),
+        }
+        for f in &struck {
+            self.strike(f, names);
+        }
+        undo
+    }
+
+    /// Do what a fault does (its event was emitted by the caller).
+    fn strike(&mut self, fault: &Fault, names: &[String]) {
+        match fault {
+            Fault::Crash(t) | Fault::Restart(t) => {
+                let ids = self.resolve_all(std::slice::from_ref(t));
+                if ids.is_empty() {
+                    self.note_skipped(fault, names);
+                }
+                for id in ids {
+                    match fault {
+                        Fault::Crash(_) => self.crash(id),
+                        _ => self.restart(id),
+                    }
+                }
+            }
+            Fault::Partition(groups) => {
+                let groups = self.resolve_groups(groups);
                 for (i, a) in groups.iter().enumerate() {
                     for (j, b) in groups.iter().enumerate() {
                         if i != j {
@@ -1487,6 +1637,7 @@ impl<P: Process> Sim<P> {
                         }
                     }
                 }
+                self.count_leader_isolation();
             }
             Fault::OneWay { from, to } => {
                 let (from, to) = (self.resolve_all(from), self.resolve_all(to));
@@ -1495,38 +1646,64 @@ impl<P: Process> Sim<P> {
                         self.world.topo.cut(x, y);
                     }
                 }
+                self.count_leader_isolation();
+            }
+            Fault::Ring(ring) => {
+                let ring = self.resolve_all(ring);
+                for (a, b) in ring_cuts(ring.len()) {
+                    self.world.topo.cut(ring[a], ring[b]);
+                    self.world.topo.cut(ring[b], ring[a]);
+                }
+                self.count_leader_isolation();
             }
             Fault::Heal => self.world.topo.heal(),
-            Fault::Hold(t) => match self.resolve(t) {
-                Some(id) => self.world.topo.set_held(id, true),
-                None => self.note_skipped(fault, &names),
-            },
-            Fault::Release(t) => match self.resolve(t) {
-                Some(id) => self.world.release(id),
-                None => self.note_skipped(fault, &names),
-            },
-            Fault::Slow(t, factor) => match self.resolve(t) {
-                Some(id) => self.world.topo.set_slow(id, *factor),
-                None => self.note_skipped(fault, &names),
-            },
+            Fault::Hold(t) | Fault::Release(t) | Fault::Slow(t, _) | Fault::Skew(t, _) => {
+                let ids = self.resolve_all(std::slice::from_ref(t));
+                if ids.is_empty() {
+                    self.note_skipped(fault, names);
+                }
+                for id in ids {
+                    match fault {
+                        Fault::Hold(_) => self.world.topo.set_held(id, true),
+                        Fault::Release(_) => self.world.release(id),
+                        Fault::Slow(_, x) => self.world.topo.set_slow(id, *x),
+                        Fault::Skew(_, x) => self.set_skew(id, *x),
+                        _ => {}
+                    }
+                }
+            }
             Fault::Loss(p) => self.world.net.loss = *p,
             Fault::Duplicate(p) => self.world.net.duplicate = *p,
             Fault::Latency(lo, hi) => {
                 self.world.net.latency_min = *lo;
                 self.world.net.latency_max = *hi;
             }
-            Fault::Skew(t, factor) => match self.resolve(t) {
-                Some(id) => {
-                    let now = self.world.now;
-                    let clock = &mut self.world.clocks[id.index()];
-                    *clock = Clock {
-                        base_real: now,
-                        base_local: clock.local(now),
-                        factor: *factor,
-                    };
+            Fault::Repair => {
+                self.world.topo.heal();
+                let all: Vec<NodeId> = (0..self.specs.len() as u32).map(NodeId).collect();
+                for &id in &all {
+                    self.restart(id);
                 }
-                None => self.note_skipped(fault, &names),
-            },
+                for &id in &all {
+                    if self.world.topo.is_held(id) {
+                        self.world.release(id);
+                    }
+                    self.world.topo.set_slow(id, 1.0);
+                    self.set_skew(id, 1.0);
+                }
+                let net = &self.config.net;
+                self.world.net.loss = net.loss;
+                self.world.net.duplicate = net.duplicate;
+                self.world.net.latency_min = net.latency_min;
+                self.world.net.latency_max = net.latency_max;
+            }
+            Fault::Lasting(inner, d) => {
+                let undo = self.strike_lasting(inner, names);
+                let at = self.world.now + *d;
+                for f in undo {
+                    self.world.push(at, Ev::Fault(f));
+                }
+            }
             Fault::Admin { to, verb, arg } => {
                 let taken = match self.resolve(to) {
                     Some(id) => self.admin(id, verb, arg),
@@ -1535,14 +1712,41 @@ impl<P: Process> Sim<P> {
                 if !taken {
                     let text = format!(
                         "fault skipped: `{}`: no such node is up, or it takes no orders",
-                        FaultDisplay {
-                            fault,
-                            names: &names
-                        }
+                        FaultDisplay { fault, names }
                     );
                     self.warn_now(&text);
                 }
             }
+        }
+    }
+
+    /// Re-base `id`'s clock so that from now on it runs `factor` times slower than real time
+    /// (see [`Fault::Skew`]); what it reads so far is kept, so a clock never jumps.
+    fn set_skew(&mut self, id: NodeId, factor: f64) {
+        let now = self.world.now;
+        let clock = &mut self.world.clocks[id.index()];
+        *clock = Clock {
+            base_real: now,
+            base_local: clock.local(now),
+            factor,
+        };
+    }
+
+    /// Count a cut that leaves the leader unable to reach a majority of the servers (itself
+    /// included), both ways: the coverage a campaign reports as "partitions that isolated a
+    /// leader".
+    fn count_leader_isolation(&mut self) {
+        let Some(leader) = self.resolve(&Target::Leader) else {
+            return;
+        };
+        let servers: Vec<NodeId> = self.servers().collect();
+        let topo = &self.world.topo;
+        let reach = servers
+            .iter()
+            .filter(|&&s| s == leader || (!topo.is_cut(leader, s) && !topo.is_cut(s, leader)))
+            .count();
+        if reach < servers.len() / 2 + 1 {
+            self.world.stats.leader_isolations += 1;
         }
     }
 
@@ -1610,6 +1814,24 @@ impl<P: Process> Sim<P> {
             self.call(id, |p, ctx| p.on_start(ctx));
         }
     }
+}
+
+/// The links a majority ring of `n` nodes cuts, as pairs of positions (both directions are
+/// cut): each node keeps its `d` nearest neighbours on both sides, with `d` the least that
+/// lets it see a majority (itself and `d` on each side).
+pub fn ring_cuts(n: usize) -> Vec<(usize, usize)> {
+    let majority = n / 2 + 1;
+    let d = (majority - 1).div_ceil(2).max(1);
+    let mut cuts = Vec::new();
+    for a in 0..n {
+        for b in a + 1..n {
+            let dist = (b - a).min(n - (b - a));
+            if dist > d {
+                cuts.push((a, b));
+            }
+        }
+    }
+    cuts
 }
 
 impl<P: Process + std::hash::Hash> Sim<P> {

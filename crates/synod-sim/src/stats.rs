@@ -26,6 +26,9 @@ pub struct Stats {
     pub kinds: Vec<KindStats>,
     /// Drops by reason: (reason, count), in order of first appearance.
     pub drop_reasons: Vec<(DropReason, u64)>,
+    /// Cuts (partitions, one-way cuts, rings) after which the node leading could no longer
+    /// reach a majority of the servers: the coverage a campaign reports.
+    pub leader_isolations: u64,
 }
 
 impl Stats {

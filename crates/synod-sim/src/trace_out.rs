@@ -137,6 +137,16 @@ pub fn json_line(ev: &Event<'_>) -> String {
         EventKind::Commit { index } => {
             let _ = write!(s, ",\"index\":{index}");
         }
+        EventKind::Truncate { from, count } => {
+            // `from` and `to` name nodes in the trace schema: indices go by other names.
+            let _ = write!(s, ",\"index\":{from},\"count\":{count}");
+        }
+        EventKind::CatchUp { from, to } => {
+            let _ = write!(s, ",\"first\":{from},\"last\":{to}");
+        }
+        EventKind::Dedup { client, req_id } => {
+            let _ = write!(s, ",\"client\":{},\"req_id\":{req_id}", client.0);
+        }
         EventKind::State { changes } => write_state(&mut s, changes),
         EventKind::Note { text } => {
             let _ = write!(s, ",\"text\":{}", json_str(text));
@@ -370,6 +380,15 @@ pub fn human_line(
             format!("role {role} ({epoch})")
         }
         EventKind::Commit { index } if level >= Level::Trace => format!("commit index {index}"),
+        EventKind::Truncate { from, count } if level >= Level::Trace => {
+            format!("truncate {count} entries from index {from}")
+        }
+        EventKind::CatchUp { from, to } if level >= Level::Trace => {
+            format!("catch up on entries {from}..{to}")
+        }
+        EventKind::Dedup { client, req_id } if level >= Level::Trace => {
+            format!("dedup request #{req_id} of {}", name(client))
+        }
         _ => return None,
     };
     Some(format!(

@@ -5,7 +5,7 @@
 use super::session::{How, Input, Session, fault_text, say};
 use std::fmt::Write as _;
 use synod_core::Time;
-use synod_protocols::scenario::{FaultAction, FaultSpec, RequestSpec, Scenario};
+use synod_protocols::scenario::{FaultSpec, RequestSpec, Scenario};
 
 impl Session {
     /// The scenario that replays the session, and the inputs it cannot express.
@@ -34,7 +34,6 @@ impl Session {
         for (i, input) in self.inputs.iter().enumerate() {
             match input {
                 Input::Fault(f, how) => {
-                    let action = FaultAction::from_fault(f, names);
                     let rank = match how {
                         How::At(_) => 0,
                         How::Queued(_) => 2,
@@ -50,11 +49,7 @@ impl Session {
                         how.time(),
                         rank,
                         s.faults.len() + i,
-                        FaultSpec {
-                            at: how.time(),
-                            action,
-                            line: 0,
-                        },
+                        FaultSpec::from_fault(how.time(), f, names),
                     ));
                 }
                 Input::Request(c, op, how) => {

@@ -6,7 +6,7 @@
 use serde::Serialize;
 use std::fmt;
 use synod_core::{Ctx, Message, NodeId, NodeStatus, Process, Time};
-use synod_protocols::protocol::{FaultVerb, Protocol, no_rules};
+use synod_protocols::protocol::{Campaign, FaultVerb, Protocol, no_rules};
 use synod_protocols::scenario::{Scenario, ScenarioError};
 use synod_protocols::settings::{Kind, Setting};
 use synod_protocols::system::{System, sim_config};
@@ -214,6 +214,7 @@ pub const PROTOCOL: Protocol = Protocol {
     settings: &[&[NODES, INTERVAL]],
     validate: no_rules,
     faults: &[ISOLATE],
+    campaign: Campaign::DEFAULT,
     legend: &[("Pong(3)", "a reply to the ping numbered 3")],
     build,
     reference_model: false,

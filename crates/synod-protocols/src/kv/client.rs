@@ -2,6 +2,14 @@
 //! time, follows "not the leader" hints, retries on timeout with the same request id (so that a
 //! retry is never applied twice), and records each operation's invocation and return: the
 //! history the linearizability checker reads.
+//!
+//! How many requests: a fixed number per client (`requests_per_client`), or, with
+//! `workload.until_ms`, as many as fit before that time (Jepsen's practice: the workload runs
+//! for the whole test while the nemesis acts on it; a client then finishes the request it
+//! started). The pace: closed loop (the next request when the last one returns, after a think
+//! time of mean `1/rate`) or open loop (requests arrive at `rate` per second whatever happened to
+//! the earlier ones; each client is one session, so one that arrives while a request is in
+//! flight waits its turn). The concurrency is the number of clients, `cluster.clients`.
 
 use super::contract::{Command, Reply, Request};
 use crate::settings::{Kind, Setting, Settings};
@@ -24,6 +32,14 @@ pub struct Workload {
     pub mix: [u32; 3],
     /// How long a client waits for a reply before retrying at the next server.
     pub timeout: Time,
+    /// No request is issued at or after this time (`None`: only `requests_per_client` limits
+    /// the workload).
+    pub until: Option<Time>,
+    /// Requests per second each client aims at; 0: the next one as soon as the last returns.
+    pub rate: u32,
+    /// Open loop: requests arrive at `rate` whatever happened to the earlier ones (closed
+    /// loop: a think time of mean `1/rate` after each reply).
+    pub open: bool,
 }
 
 impl Default for Workload {
@@ -34,6 +50,9 @@ impl Default for Workload {
             values: 100,
             mix: [1, 1, 1],
             timeout: Time::ms(500),
+            until: None,
+            rate: 0,
+            open: false,
         }
     }
 }
@@ -63,7 +82,7 @@ pub const REQUESTS: Setting = Setting {
         max: 1_000_000,
         why_max: "a limit against typos",
     },
-    doc: "requests each client issues, one at a time",
+    doc: "requests each client issues, one at a time (with `until_ms`: at most this many, if given)",
 };
 
 /// `workload.keys`.
@@ -104,18 +123,71 @@ pub const CLIENT_TIMEOUT: Setting = Setting {
     doc: "how long a client waits for a reply before retrying at the next server",
 };
 
+/// `workload.until_ms`.
+pub const UNTIL: Setting = Setting {
+    key: "workload.until_ms",
+    kind: Kind::Ms { default: 0.0 },
+    doc: "clients issue requests until this time, then finish the one in flight (`synod check` sets it to the end of its fault window); not given: `requests_per_client` requests",
+};
+
+/// `workload.rate`.
+pub const RATE: Setting = Setting {
+    key: "workload.rate",
+    kind: Kind::Count {
+        default: 0,
+        min: 0,
+        max: 1_000_000,
+        why_max: "a million requests per virtual second per client is beyond any server here",
+    },
+    doc: "requests per second each client aims at (0: the next as soon as the last returns)",
+};
+
+/// `workload.loop`.
+pub const LOOP: Setting = Setting {
+    key: "workload.loop",
+    kind: Kind::Choice {
+        default: "closed",
+        options: &["closed", "open"],
+    },
+    doc: "`closed`: the next request after the last returns and a think time of mean 1/rate; `open`: requests arrive at `rate` whatever happened to the earlier ones, and wait their turn",
+};
+
+/// The keys that make the workload run through a window of time rather than for a number of
+/// requests: a scenario that gives none of them runs as it always did.
+pub const WINDOW_SETTINGS: &[&Setting] = &[&UNTIL, &RATE, &LOOP];
+
 /// The keys of every KV protocol's clients: `cluster.clients` and `[workload]`.
-pub const CLIENT_SETTINGS: &[Setting] = &[CLIENTS, REQUESTS, KEYS, VALUES, MIX, CLIENT_TIMEOUT];
+pub const CLIENT_SETTINGS: &[Setting] = &[
+    CLIENTS,
+    REQUESTS,
+    KEYS,
+    VALUES,
+    MIX,
+    CLIENT_TIMEOUT,
+    UNTIL,
+    RATE,
+    LOOP,
+];
 
 /// The workload a scenario's settings describe.
 pub fn workload(s: &Settings) -> Workload {
     let mix = s.weights(&MIX);
+    let until = s.given(&UNTIL).then(|| s.time(&UNTIL));
+    // With a time window, the number of requests is a cap only when the scenario gives it.
+    let requests = if until.is_some() && !s.given(&REQUESTS) {
+        u32::MAX
+    } else {
+        s.count(&REQUESTS) as u32
+    };
     Workload {
-        requests_per_client: s.count(&REQUESTS) as u32,
+        requests_per_client: requests,
         keys: s.strings(&KEYS).unwrap_or_default(),
         values: s.count(&VALUES) as u32,
         mix: [mix[0] as u32, mix[1] as u32, mix[2] as u32],
         timeout: s.time(&CLIENT_TIMEOUT),
+        until,
+        rate: s.count(&RATE) as u32,
+        open: s.choice(&LOOP) == "open",
     }
 }
 
@@ -141,9 +213,13 @@ const UNSEEN: ClientOp = ClientOp {
 /// A timer of the KV client.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ClientTimer {
-    /// The request waited for.
+    /// The request waited for; [`PACE`] for the workload's pacing (a think time ends, or the
+    /// next request arrives).
     pub req_id: u64,
 }
+
+/// The `req_id` of the pacing timer: request ids start at 1.
+pub const PACE: u64 = 0;
 
 /// The client workload, shared by every KV protocol: issues random requests one at a time to
 /// its servers, follows "not the leader" hints, retries on timeout with the same request id,
@@ -164,6 +240,12 @@ pub struct KvClient {
     server_names: Arc<[String]>,
     /// The outstanding request's timer is a pause (no leader known), not a reply timeout.
     pausing: bool,
+    /// Open loop: requests that arrived and wait their turn.
+    backlog: u32,
+    /// A pacing timer is set (a think time, or the next arrival).
+    pacing: bool,
+    /// `client_done` was said.
+    finished: bool,
 }
 
 /// Equality and hashing for the explorer (synod-core's `Explorable`): the client's progress
@@ -215,6 +297,9 @@ impl KvClient {
             external: Vec::new(),
             server_names: Arc::from(Vec::new()),
             pausing: false,
+            backlog: 0,
+            pacing: false,
+            finished: false,
         }
     }
 
@@ -246,6 +331,31 @@ impl KvClient {
         self.issued >= self.workload.requests_per_client
             && self.outstanding.is_none()
             && self.external.is_empty()
+    }
+
+    /// Whether the workload still issues requests of its own at `now` (its number and its
+    /// time window allow it).
+    fn open_at(&self, now: Time) -> bool {
+        self.issued < self.workload.requests_per_client
+            && self.workload.until.is_none_or(|u| now < u)
+    }
+
+    /// Whether the workload runs through a time window (or at a pace) rather than for a
+    /// number of requests issued back to back.
+    fn windowed(&self) -> bool {
+        self.workload.until.is_some() || self.workload.rate > 0 || self.workload.open
+    }
+
+    /// A time drawn around `1/rate`: uniform in `[0, 2/rate)` (Jepsen's stagger) for a think
+    /// time, exponential for open-loop arrivals.
+    fn pace(&self, ctx_rng: &mut synod_core::SimRng) -> Time {
+        let mean_us = 1_000_000.0 / f64::from(self.workload.rate.max(1));
+        let us = if self.workload.open {
+            -mean_us * (1.0 - ctx_rng.unit()).ln()
+        } else {
+            2.0 * mean_us * ctx_rng.unit()
+        };
+        Time::micros(us.round().max(1.0) as u64)
     }
 
     fn random_command<M, T>(&self, ctx: &mut Ctx<'_, M, T>) -> Command
@@ -288,12 +398,79 @@ impl KvClient {
         T: From<ClientTimer>,
     {
         if self.outstanding.is_none() && self.issued == 0 {
-            ctx.info(format_args!(
-                "starting: will send {} requests",
-                self.workload.requests_per_client
-            ));
+            match (self.workload.until, self.windowed()) {
+                (Some(until), _) => ctx.info(format_args!(
+                    "starting: will send requests until {until}{}",
+                    self.pace_text()
+                )),
+                (None, true) => ctx.info(format_args!(
+                    "starting: will send {} requests{}",
+                    self.workload.requests_per_client,
+                    self.pace_text()
+                )),
+                (None, false) => ctx.info(format_args!(
+                    "starting: will send {} requests",
+                    self.workload.requests_per_client
+                )),
+            }
+        }
+        if self.workload.open && self.workload.rate > 0 && self.open_at(ctx.now()) {
+            // The first request arrives now; the next after an exponential gap.
+            self.backlog += 1;
+            self.arm_pace(ctx);
         }
         self.next(ctx);
+        if self.windowed() {
+            self.finish_if_done(ctx);
+        }
+    }
+
+    /// `, 20 per second, open loop`, for the narration.
+    fn pace_text(&self) -> String {
+        let w = &self.workload;
+        match (w.rate, w.open) {
+            (0, _) => String::new(),
+            (r, true) => format!(", {r} per second arriving (open loop)"),
+            (r, false) => format!(", about {r} per second (closed loop)"),
+        }
+    }
+
+    fn arm_pace<M, T>(&mut self, ctx: &mut Ctx<'_, M, T>)
+    where
+        M: Message + From<Request>,
+        T: From<ClientTimer>,
+    {
+        let after = self.pace(ctx.rng());
+        ctx.set_timer(after, T::from(ClientTimer { req_id: PACE }));
+        self.pacing = true;
+    }
+
+    /// Say `client_done` once the workload is over: nothing in flight or waiting, and no
+    /// more requests of its own to come.
+    fn finish_if_done<M, T>(&mut self, ctx: &mut Ctx<'_, M, T>)
+    where
+        M: Message + From<Request>,
+        T: From<ClientTimer>,
+    {
+        if self.finished
+            || self.outstanding.is_some()
+            || !self.external.is_empty()
+            || self.backlog > 0
+            || self.pacing
+            || self.open_at(ctx.now())
+        {
+            return;
+        }
+        self.finished = true;
+        ctx.info(format_args!(
+            "finished: {} requests completed{}",
+            self.completed,
+            match self.workload.until {
+                Some(u) if ctx.now() >= u => format!(", the workload ended at {u}"),
+                _ => String::new(),
+            }
+        ));
+        ctx.client_done();
     }
 
     fn next<M, T>(&mut self, ctx: &mut Ctx<'_, M, T>)
@@ -306,7 +483,15 @@ impl KvClient {
         }
         let cmd = if !self.external.is_empty() {
             self.external.remove(0)
-        } else if self.issued < self.workload.requests_per_client {
+        } else if self.workload.open && self.workload.rate > 0 {
+            // Open loop: only requests that have arrived go out.
+            if self.backlog == 0 {
+                return;
+            }
+            self.backlog -= 1;
+            self.issued += 1;
+            self.random_command(ctx)
+        } else if self.open_at(ctx.now()) {
             self.issued += 1;
             self.random_command(ctx)
         } else {
@@ -361,7 +546,9 @@ impl KvClient {
                 ctx.info(format_args!("{cmd} -> {result}"));
                 ctx.complete(req_id, &result);
                 self.completed += 1;
-                if self.is_done() {
+                if self.windowed() {
+                    self.after_reply(ctx);
+                } else if self.is_done() {
                     ctx.info(format_args!(
                         "finished all {} requests",
                         self.workload.requests_per_client
@@ -400,12 +587,41 @@ impl KvClient {
         }
     }
 
+    /// A request returned, in a workload with a window or a pace: issue the next one (now,
+    /// after a think time, or when one has arrived), or finish.
+    fn after_reply<M, T>(&mut self, ctx: &mut Ctx<'_, M, T>)
+    where
+        M: Message + From<Request>,
+        T: From<ClientTimer>,
+    {
+        let closed_pace = !self.workload.open && self.workload.rate > 0;
+        if closed_pace && self.external.is_empty() && self.open_at(ctx.now()) {
+            self.arm_pace(ctx);
+        } else {
+            self.next(ctx);
+        }
+        self.finish_if_done(ctx);
+    }
+
     /// A timer fired: retry the outstanding request at the next server.
     pub fn on_timer<M, T>(&mut self, ctx: &mut Ctx<'_, M, T>, t: ClientTimer)
     where
         M: Message + From<Request>,
         T: From<ClientTimer>,
     {
+        if t.req_id == PACE {
+            self.pacing = false;
+            if self.workload.open {
+                // A request arrives (if the window is still open), and the next is drawn.
+                if self.open_at(ctx.now()) {
+                    self.backlog += 1;
+                    self.arm_pace(ctx);
+                }
+            }
+            self.next(ctx);
+            self.finish_if_done(ctx);
+            return;
+        }
         match self.outstanding.take() {
             Some((req_id, cmd, _)) if req_id == t.req_id => {
                 self.target += 1;
@@ -481,7 +697,11 @@ impl KvClient {
             facts: vec![
                 (
                     "done",
-                    format!("{}/{}", self.completed, self.workload.requests_per_client),
+                    if self.workload.requests_per_client == u32::MAX {
+                        self.completed.to_string()
+                    } else {
+                        format!("{}/{}", self.completed, self.workload.requests_per_client)
+                    },
                 ),
                 (
                     "waiting",

@@ -13,7 +13,8 @@ pub mod contract;
 pub mod node;
 
 pub use client::{
-    CLIENT_SETTINGS, CLIENTS, ClientTimer, KvClient, MAX_CLIENTS, Workload, client_specs, workload,
+    CLIENT_SETTINGS, CLIENTS, ClientTimer, KvClient, LOOP, MAX_CLIENTS, RATE, REQUESTS, UNTIL,
+    WINDOW_SETTINGS, Workload, client_specs, workload,
 };
 pub use contract::{Answer, Command, Reply, Request, Sessions, Store};
 pub use node::{KvMessage, KvNode, KvTimer, layout, nodes, simulation};

@@ -18,6 +18,9 @@ pub struct Acceptor {
     pub latest: Slot,
     /// For the view: the first slot changed since the last report (see `view.rs`).
     pub view: Changed,
+    /// Planted bug `accept-below-promise`: Phase 2 does not check the promise (its code, not
+    /// its state: set by the builder).
+    pub ignore_promise: bool,
 }
 
 impl Acceptor {
@@ -74,7 +77,7 @@ impl Acceptor {
         slot: Slot,
         entry: Entry,
     ) {
-        if ballot < self.promised || slot == 0 {
+        if slot == 0 || (ballot < self.promised && !self.ignore_promise) {
             ctx.info(format_args!(
                 "slot {slot}: Accept(ballot {ballot}) rejected: already promised ballot {}",
                 self.promised
@@ -87,11 +90,20 @@ impl Acceptor {
             );
             return;
         }
-        self.promised = ballot;
-        ctx.info(format_args!(
-            "slot {slot}: accepted {} in ballot {ballot}",
-            entry.cmd
-        ));
+        if ballot < self.promised {
+            // Planted bug: P1a broken. A leader that lost its ballot still gets its proposals
+            // accepted, in slots a newer leader may have filled with something else.
+            ctx.warn(format_args!(
+                "slot {slot}: accepted {} in ballot {ballot}, below its promise {} (bug accept-below-promise)",
+                entry.cmd, self.promised
+            ));
+        } else {
+            self.promised = ballot;
+            ctx.info(format_args!(
+                "slot {slot}: accepted {} in ballot {ballot}",
+                entry.cmd
+            ));
+        }
         let i = slot as usize - 1;
         if self.accepted.len() <= i {
             self.accepted.resize(i + 1, None);

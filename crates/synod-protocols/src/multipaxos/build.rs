@@ -7,9 +7,9 @@
 use super::observer::SlotObserver;
 use super::{Acceptor, BUGS, Bug, Config, Durable, Leader, Replica, Server};
 use crate::kv;
-use crate::protocol::Protocol;
+use crate::protocol::{Campaign, Protocol};
 use crate::scenario::{Scenario, ScenarioError};
-use crate::settings::{Invalid, Kind, Setting, Settings};
+use crate::settings::{Invalid, Kind, Setting, Settings, Value};
 use crate::system::{System, sim_config};
 use std::sync::Arc;
 use synod_core::NodeId;
@@ -106,6 +106,10 @@ pub const PROTOCOL: Protocol = Protocol {
     settings: &[SETTINGS, kv::CLIENT_SETTINGS],
     validate,
     faults: &[],
+    campaign: Campaign {
+        prepare: with_standby,
+        ..Campaign::DEFAULT
+    },
     legend: &[
         (
             "1.2",
@@ -124,6 +128,15 @@ pub const PROTOCOL: Protocol = Protocol {
     reference_model: false,
     explore: None,
 };
+
+/// A campaign's cluster: with one leader (the default, as in the Gleam original) nothing can
+/// fail over, and a campaign would only ever see that one leader stall; a standby makes
+/// failover, dueling ballots and stale leaders possible.
+fn with_standby(s: &mut Scenario) {
+    if !s.settings.given(&LEADERS) && s.settings.count(&LEADERS) < 2 {
+        s.settings.set(&LEADERS, Value::Count(2), None);
+    }
+}
 
 /// Multi-Paxos's rules across keys.
 fn validate(s: &Settings) -> Result<(), Invalid> {
@@ -191,10 +204,12 @@ fn build(s: &Scenario) -> Result<System, ScenarioError> {
         move |id, durable| {
             let i = id.0;
             if i < n_acc {
-                match durable {
-                    Some(Durable::Acceptor(a)) => Server::Acceptor(a),
-                    _ => Server::Acceptor(Acceptor::default()),
-                }
+                let mut a = match durable {
+                    Some(Durable::Acceptor(a)) => a,
+                    _ => Acceptor::default(),
+                };
+                a.ignore_promise = cfg.bug == Some(Bug::AcceptBelowPromise);
+                Server::Acceptor(a)
             } else if i < first_replica {
                 let d = match durable {
                     Some(Durable::Leader(d)) => Some(d),

@@ -13,7 +13,7 @@
 
 use super::learner::Learner;
 use super::types::{Ballot, Bug, Config, Entry, Epoch, Msg, Name, Slot, Timer};
-use crate::kv::{Reply, Request};
+use crate::kv::{Command, Reply, Request};
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::sync::Arc;
@@ -141,7 +141,11 @@ impl Leader {
     /// Leader number `index` (1-based), fresh (`None`) or restarted from what it kept.
     pub fn new(cfg: Arc<Config>, index: u32, durable: Option<LeaderDurable>) -> Leader {
         Leader {
-            learner: Learner::new(false, cfg.first_client()),
+            learner: Learner::new(
+                false,
+                cfg.bug == Some(Bug::ApplyRetryTwice),
+                cfg.first_client(),
+            ),
             cfg,
             index,
             restarted: durable.is_some(),
@@ -506,6 +510,7 @@ impl Leader {
                 self.chosen_hint,
                 prefix + 1
             ));
+            ctx.catch_up(prefix + 1, self.chosen_hint);
             ctx.send(from, Msg::CatchUp { from: prefix + 1 });
         }
         self.chosen_hint = chosen;
@@ -527,6 +532,27 @@ impl Leader {
                 Msg::Reply(Reply::NotLeader {
                     req_id: req.req_id,
                     leader: self.known_leader,
+                }),
+            );
+            return;
+        }
+        if let (Command::Get { key }, true) = (
+            &req.cmd,
+            self.mode == Mode::Active && self.cfg.bug == Some(Bug::ReadFromLeaderStore),
+        ) {
+            // Planted bug: a read answered from this leader's store, as if it still led. Another
+            // leader may have taken over (this one cut off) and chosen writes it never saw.
+            let result = self.learner.store().read(key);
+            ctx.info(format_args!(
+                "{} from {}: answers {result} from its own store (bug read-from-leader-store)",
+                req.cmd,
+                Name(&self.cfg, req.client)
+            ));
+            ctx.send(
+                from,
+                Msg::Reply(Reply::Done {
+                    req_id: req.req_id,
+                    result,
                 }),
             );
             return;

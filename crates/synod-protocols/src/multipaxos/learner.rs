@@ -22,6 +22,8 @@ pub struct Learner {
     sessions: Sessions,
     /// Planted bug `replica-out-of-order`: apply on arrival, not in slot order.
     out_of_order: bool,
+    /// Planted bug `apply-retry-twice`: the sessions are not consulted.
+    no_sessions: bool,
     /// With the bug: slots learned but not applied yet, in arrival order.
     unapplied: Vec<Slot>,
     /// With the bug: how many slots were applied.
@@ -51,10 +53,12 @@ impl fmt::Display for Shown<'_> {
 
 impl Learner {
     /// An empty learner of a cluster whose clients start at node `first_client`;
-    /// `out_of_order` plants the bug `replica-out-of-order`.
-    pub fn new(out_of_order: bool, first_client: u32) -> Learner {
+    /// `out_of_order` plants the bug `replica-out-of-order`, `no_sessions` the bug
+    /// `apply-retry-twice`.
+    pub fn new(out_of_order: bool, no_sessions: bool, first_client: u32) -> Learner {
         Learner {
             out_of_order,
+            no_sessions,
             first_client,
             ..Learner::default()
         }
@@ -150,6 +154,10 @@ impl Learner {
             };
             let noop;
             let (result, fresh) = match entry.origin {
+                Some(_) if self.no_sessions => {
+                    noop = self.store.apply(&entry.cmd);
+                    (&noop, true)
+                }
                 Some((client, req)) => {
                     self.sessions
                         .apply_ref(&mut self.store, client, req, &entry.cmd)
@@ -167,7 +175,8 @@ impl Learner {
                 ));
             } else if fresh {
                 ctx.info(format_args!("slot {slot}: {} -> {result}", entry.cmd));
-            } else if let Some((_, req)) = entry.origin {
+            } else if let Some((client, req)) = entry.origin {
+                ctx.dedup(client, req);
                 ctx.info(format_args!(
                     "slot {slot}: {} again (retry of request #{req}): answering {result} from memory",
                     entry.cmd

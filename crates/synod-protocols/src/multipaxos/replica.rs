@@ -23,7 +23,11 @@ impl Replica {
     pub fn new(cfg: Arc<Config>) -> Replica {
         let out_of_order = cfg.bug == Some(Bug::ReplicaOutOfOrder);
         Replica {
-            learner: Learner::new(out_of_order, cfg.first_client()),
+            learner: Learner::new(
+                out_of_order,
+                cfg.bug == Some(Bug::ApplyRetryTwice),
+                cfg.first_client(),
+            ),
             cfg,
             leader: None,
             chosen_hint: 0,
@@ -98,6 +102,7 @@ impl Replica {
                 Name(&self.cfg, leader),
                 prefix + 1
             ));
+            ctx.catch_up(prefix + 1, self.chosen_hint);
             ctx.send(leader, Msg::CatchUp { from: prefix + 1 });
         }
         self.chosen_hint = chosen;

@@ -273,6 +273,14 @@ crate::planted_bugs! {
         SkipPhase1Values = "skip-phase1-values": "a new leader skips re-proposing the values acceptors reported in Phase 1 and reuses their slots",
         /// Replicas apply decisions as they arrive instead of in slot order.
         ReplicaOutOfOrder = "replica-out-of-order": "replicas apply chosen commands as they arrive instead of in slot order",
+        /// The active leader answers a `get` from its own store, without a round of Phase 2
+        /// that would show whether it still leads.
+        ReadFromLeaderStore = "read-from-leader-store": "the leader answers get from its local store without confirming it still leads (a stale read after a partition; only the client history shows it)",
+        /// Acceptors accept a Phase 2 proposal whatever ballot they promised.
+        AcceptBelowPromise = "accept-below-promise": "an acceptor accepts a proposal below the ballot it promised (breaks P1a of Paxos Made Simple)",
+        /// The state machine forgets the client sessions, so a request proposed twice (a
+        /// retry at another leader, a duplicated message) is applied twice.
+        ApplyRetryTwice = "apply-retry-twice": "a retried request that is chosen twice is applied twice (exactly-once broken; only the client history shows it)",
     }
 }
 

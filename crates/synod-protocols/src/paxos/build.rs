@@ -4,7 +4,7 @@
 use super::node::PaxosNode;
 use super::observer::ChosenObserver;
 use super::{BUGS, check, layout};
-use crate::protocol::Protocol;
+use crate::protocol::{Campaign, Protocol};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::system::{System, sim_config};
 use std::sync::Arc;
@@ -21,6 +21,7 @@ pub const PROTOCOL: Protocol = Protocol {
     settings: &[layout::SETTINGS],
     validate: layout::validate,
     faults: &[],
+    campaign: Campaign::DEFAULT,
     legend: &[
         (
             "1.4",

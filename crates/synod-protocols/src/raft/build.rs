@@ -5,8 +5,9 @@ use super::{
     BUGS, Bug, CommitObserver, Members, RaftChecker, RaftConfig, RaftNode, RaftServer, ReadMode,
 };
 use crate::kv::{self, Workload};
-use crate::protocol::{FaultVerb, Protocol};
-use crate::scenario::{Scenario, ScenarioError};
+use crate::nemesis::{Draw, Nemesis};
+use crate::protocol::{Campaign, FaultVerb, Protocol};
+use crate::scenario::{FaultAction, Scenario, ScenarioError};
 use crate::settings::{Invalid, Kind, Setting, Settings};
 use crate::system::{System, sim_config};
 use std::sync::Arc;
@@ -166,6 +167,36 @@ pub const TRANSFER: FaultVerb = FaultVerb {
     expand: |node, names| admin("transfer", node, names),
 };
 
+/// The `membership` nemesis: the leader is told to remove a random server, and to add it back
+/// when the fault ends (the `add` is the undoing, not counted as a fault). Opt-in through
+/// `--faults` too, where its name is [`synod_sim::FaultKind::Membership`]'s.
+pub const MEMBERSHIP: Nemesis = Nemesis {
+    name: "membership",
+    doc: "the leader is told to remove a random server (`remove`), and to add it back (`add`) when the fault ends",
+    draw: membership,
+};
+
+/// The `transfer` nemesis: the leader is told to hand its leadership to a random server.
+pub const TRANSFER_LEADER: Nemesis = Nemesis {
+    name: "transfer",
+    doc: "the leader is told to hand its leadership to a random server (`transfer`)",
+    draw: transfer,
+};
+
+fn membership(d: &mut Draw<'_>) {
+    let n = d.server();
+    let at = d.at();
+    let lasts = d.lasts(at);
+    d.push(at, FaultAction::Protocol("remove", n.clone()), None);
+    d.push(at + lasts, FaultAction::Protocol("add", n), None);
+}
+
+fn transfer(d: &mut Draw<'_>) {
+    let n = d.server();
+    let at = d.at();
+    d.push(at, FaultAction::Protocol("transfer", n), None);
+}
+
 /// An order to the leader, once the server it names is known to exist.
 fn admin(verb: &'static str, node: &str, names: &[String]) -> Result<Vec<Fault>, String> {
     let leader = verb == "remove" && node == "leader";
@@ -194,6 +225,10 @@ pub const PROTOCOL: Protocol = Protocol {
     settings: &[SETTINGS, kv::CLIENT_SETTINGS],
     validate,
     faults: &[ADD, REMOVE, TRANSFER],
+    campaign: Campaign {
+        nemeses: &[MEMBERSHIP, TRANSFER_LEADER],
+        ..Campaign::DEFAULT
+    },
     legend: &[
         (
             "[n4 leader t1]",

@@ -68,6 +68,8 @@ crate::planted_bugs! {
         ForgetVoteOnRestart = "forget-vote-on-restart": "the vote is not persisted: after a restart a node may vote twice in one term",
         /// `no-consistency-check`.
         NoConsistencyCheck = "no-consistency-check": "a follower accepts AppendEntries without checking prevLogIndex/prevLogTerm (5.3)",
+        /// `keep-leading-on-higher-term`.
+        KeepLeadingOnHigherTerm = "keep-leading-on-higher-term": "a leader that sees a higher term in an AppendEntries reply adopts the term but does not step down (Figure 2: \"convert to follower\")",
         /// `change-before-term-commit`.
         ChangeBeforeTermCommit = "change-before-term-commit": "a new leader changes the membership before committing an entry of its term (the single-server change bug, dissertation 4.1)",
         /// `snapshot-drops-sessions`.

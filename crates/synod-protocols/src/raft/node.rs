@@ -958,6 +958,14 @@ impl RaftServer {
             }
         }
         let matched = (prev + n).max(snap);
+        // Coverage (what a campaign counts): a discarded suffix, and entries the cluster
+        // committed while this follower was behind.
+        if let Some((i, j)) = replaced {
+            ctx.truncate(i, j + 1 - i);
+        }
+        if fresh > 0 && base < leader_commit {
+            ctx.catch_up(base + 1, matched.min(leader_commit));
+        }
         let old_commit = self.commit_index;
         let new_commit = leader_commit.min(matched);
         if new_commit > self.commit_index {
@@ -1220,9 +1228,13 @@ impl RaftServer {
             let noop;
             let result = match e.req {
                 Some((client, req_id)) => {
-                    self.sessions
-                        .apply_ref(&mut self.store, client, req_id, &e.cmd)
-                        .0
+                    let (result, fresh) =
+                        self.sessions
+                            .apply_ref(&mut self.store, client, req_id, &e.cmd);
+                    if !fresh {
+                        ctx.dedup(client, req_id);
+                    }
+                    result
                 }
                 None => {
                     noop = self.store.apply(&e.cmd);
@@ -1527,7 +1539,24 @@ impl Process for RaftServer {
             _ => None,
         };
         if let Some(t) = term {
-            if t > self.d.current_term {
+            if t > self.d.current_term
+                && self.role == Role::Leader
+                && self.cfg.bug == Some(Bug::KeepLeadingOnHigherTerm)
+                && matches!(msg, RaftMsg::AppendReply { .. })
+            {
+                // Planted bug: Figure 2 says "set currentTerm = T, convert to follower"; this
+                // leader does the first half only, and leads on in a term another node won.
+                ctx.warn(format_args!(
+                    "sees term {t} from {} (was t{}): adopts it and keeps leading (bug keep-leading-on-higher-term)",
+                    self.name(from),
+                    self.d.current_term
+                ));
+                self.d.current_term = t;
+                self.d.voted_for = None;
+                ctx.leads("leader", &TermEpoch(t));
+                self.set_label(ctx);
+                ctx.set_timer(self.cfg.heartbeat, RaftTimer::Heartbeat(t));
+            } else if t > self.d.current_term {
                 if ctx.log_enabled(Level::Info) {
                     let what = match self.role {
                         Role::Follower => "adopts it",

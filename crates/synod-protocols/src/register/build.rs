@@ -3,7 +3,7 @@
 
 use super::{Names, RegisterClient, RegisterNode, RegisterServer};
 use crate::kv::client_specs;
-use crate::protocol::{Protocol, no_rules};
+use crate::protocol::{Campaign, Protocol, no_rules};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::settings::{Kind, Setting};
 use crate::system::{System, sim_config};
@@ -44,6 +44,7 @@ pub const PROTOCOL: Protocol = Protocol {
     settings: &[&[NODES, CLIENTS]],
     validate: no_rules,
     faults: &[],
+    campaign: Campaign::DEFAULT,
     legend: &[
         (
             "1.0",

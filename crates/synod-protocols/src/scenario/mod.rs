@@ -210,8 +210,35 @@ pub struct FaultSpec {
     pub at: Time,
     /// The fault, with nodes still named.
     pub action: FaultAction,
+    /// `for_ms`: the fault undoes itself after this long, on the nodes it struck (`None`:
+    /// it stays until another fault undoes it).
+    pub lasts: Option<Time>,
     /// The line of its action's key (0 for faults not read from a file).
     pub line: usize,
+}
+
+impl FaultSpec {
+    /// A fault at `at` that stays (no `for_ms`), not read from a file.
+    pub fn new(at: Time, action: FaultAction) -> FaultSpec {
+        FaultSpec {
+            at,
+            action,
+            lasts: None,
+            line: 0,
+        }
+    }
+
+    /// A simulator fault as a scenario writes it, with nodes named (a fault that lasts keeps
+    /// its duration as `for_ms`).
+    pub fn from_fault(at: Time, fault: &Fault, names: &[String]) -> FaultSpec {
+        match fault {
+            Fault::Lasting(inner, d) => FaultSpec {
+                lasts: Some(*d),
+                ..FaultSpec::from_fault(at, inner, names)
+            },
+            f => FaultSpec::new(at, FaultAction::from_fault(f, names)),
+        }
+    }
 }
 
 /// A fault with its nodes named as written.
@@ -233,7 +260,8 @@ pub enum FaultAction {
     Release(String),
     /// `slow = { node = "n1", factor = 5 }`.
     Slow(String, f64),
-    /// `skew = { node = "n1", factor = 2 }`: the node's clock runs twice as slow.
+    /// `skew = { node = "n1", factor = 2 }`: the node's clock (what it reads and its timers)
+    /// runs twice as slow; below 1, fast.
     Skew(String, f64),
     /// `loss = 0.2`.
     Loss(f64),
@@ -241,6 +269,10 @@ pub enum FaultAction {
     Duplicate(f64),
     /// `latency_ms = { min, max }`.
     Latency(Time, Time),
+    /// `ring = "n1,n2,n3,n4,n5"`: a majority ring in that order.
+    Ring(Vec<String>),
+    /// `repair = true`: heal, restart, release, and speed, timers and network back to normal.
+    Repair,
     /// A fault action of the protocol's own (a [`crate::protocol::FaultVerb`]): its key and
     /// value.
     Protocol(&'static str, String),
@@ -255,6 +287,7 @@ impl FaultAction {
                 .cloned()
                 .unwrap_or_else(|| format!("#{id}")),
             Target::Leader => "leader".to_string(),
+            Target::All => "*".to_string(),
         };
         let group = |g: &[Target]| g.iter().map(name).collect::<Vec<_>>();
         match fault {
@@ -270,6 +303,10 @@ impl FaultAction {
             Fault::Duplicate(p) => FaultAction::Duplicate(*p),
             Fault::Latency(a, b) => FaultAction::Latency(*a, *b),
             Fault::Skew(t, x) => FaultAction::Skew(name(t), *x),
+            Fault::Ring(r) => FaultAction::Ring(group(r)),
+            Fault::Repair => FaultAction::Repair,
+            // The duration is the spec's (`FaultSpec::from_fault`).
+            Fault::Lasting(inner, _) => FaultAction::from_fault(inner, names),
             // A protocol's order is written back as the verb that expands to it.
             Fault::Admin { verb, arg, .. } => FaultAction::Protocol(verb, arg.clone()),
         }
@@ -473,15 +510,17 @@ impl Scenario {
         for f in &self.faults {
             let l = f.line;
             let target = |name: &str| -> Result<Target, ScenarioError> {
-                if name == "leader" {
-                    return Ok(Target::Leader);
+                match name {
+                    "leader" => return Ok(Target::Leader),
+                    "*" => return Ok(Target::All),
+                    _ => {}
                 }
                 match index.get(name) {
                     Some(id) => Ok(Target::Node(id)),
                     None => Err(self.error(
                         Some(l),
                         format!(
-                            "fault names node `{name}`, which does not exist (nodes: {}; or \"leader\")",
+                            "fault names node `{name}`, which does not exist (nodes: {}; or \"leader\", or \"*\" for every server)",
                             index.list()
                         ),
                     )),
@@ -508,6 +547,8 @@ impl Scenario {
                 FaultAction::Loss(p) => Fault::Loss(*p),
                 FaultAction::Duplicate(p) => Fault::Duplicate(*p),
                 FaultAction::Latency(a, b) => Fault::Latency(*a, *b),
+                FaultAction::Ring(r) => Fault::Ring(group(r)?),
+                FaultAction::Repair => Fault::Repair,
                 FaultAction::Protocol(key, value) => {
                     let verb = self.protocol.faults.iter().find(|v| v.key == *key);
                     let faults = match verb {
@@ -523,15 +564,17 @@ impl Scenario {
                             ));
                         }
                     };
-                    out.extend(
-                        faults
-                            .into_iter()
-                            .map(|fault| ScheduledFault { at: f.at, fault }),
-                    );
+                    out.extend(faults.into_iter().map(|fault| ScheduledFault {
+                        at: f.at,
+                        fault: lasting(fault, f.lasts),
+                    }));
                     continue;
                 }
             };
-            out.push(ScheduledFault { at: f.at, fault });
+            out.push(ScheduledFault {
+                at: f.at,
+                fault: lasting(fault, f.lasts),
+            });
         }
         Ok(out)
     }
@@ -553,6 +596,7 @@ impl Scenario {
                 }
                 FaultAction::Restart(n)
                     if n != "leader"
+                        && n != "*"
                         && !crashed.contains(n.as_str())
                         && !crashed.contains("leader") =>
                 {
@@ -616,6 +660,14 @@ impl Scenario {
         }
         out.sort_by_key(|w| w.line);
         out
+    }
+}
+
+/// `fault`, undone after `lasts` if it is given.
+fn lasting(fault: Fault, lasts: Option<Time>) -> Fault {
+    match lasts {
+        Some(d) => Fault::Lasting(Box::new(fault), d),
+        None => fault,
     }
 }
 

@@ -43,6 +43,10 @@ pub const CORE_KEYS: &[&str] = &[
     "fault.loss",
     "fault.duplicate",
     "fault.latency_ms",
+    "fault.skew",
+    "fault.ring",
+    "fault.repair",
+    "fault.for_ms",
     "request.at_ms",
     "request.client",
     "request.op",
@@ -341,6 +345,8 @@ const FAULT_ACTIONS: &[&str] = &[
     "loss",
     "duplicate",
     "latency_ms",
+    "ring",
+    "repair",
 ];
 
 /// `[[fault]]` tables.
@@ -364,6 +370,16 @@ fn faults(
                 ));
             }
         };
+        let lasts = match t.take("for_ms") {
+            Some(a) => {
+                let d = ms(src, &a)?;
+                if d == Time::ZERO {
+                    return Err(src.at(&a, "must be above 0: the time the fault lasts"));
+                }
+                Some(d)
+            }
+            None => None,
+        };
         let mut actions = Vec::new();
         for key in FAULT_ACTIONS {
             if let Some(a) = t.take(key) {
@@ -383,7 +399,7 @@ fn faults(
             return Err(src.error(
                 Some(src.line(x.key_span.start)),
                 format!(
-                    "unknown key `{}` (a [[fault]] takes `at_ms` and one of: {})",
+                    "unknown key `{}` (a [[fault]] takes `at_ms`, `for_ms` and one of: {})",
                     x.path,
                     actions_named.join(", ")
                 ),
@@ -400,7 +416,26 @@ fn faults(
             ));
         }
         let (action, line) = actions.remove(0);
-        out.push(FaultSpec { at, action, line });
+        if lasts.is_some()
+            && matches!(
+                action,
+                FaultAction::Restart(_)
+                    | FaultAction::Heal
+                    | FaultAction::Release(_)
+                    | FaultAction::Repair
+            )
+        {
+            return Err(src.error(
+                Some(line),
+                "`for_ms` makes a fault undo itself; a restart, heal, release or repair undoes faults and has nothing to undo",
+            ));
+        }
+        out.push(FaultSpec {
+            at,
+            action,
+            lasts,
+            line,
+        });
     }
     Ok(out)
 }
@@ -441,6 +476,40 @@ fn fault_action(src: &Source<'_>, a: &Entry<'_, '_>) -> Result<FaultAction, supe
         "skew" => {
             let (node, factor) = node_factor(src, a, "skew")?;
             FaultAction::Skew(node, factor)
+        }
+        "repair" => match a.boolean().map_err(|m| src.at(a, m))? {
+            true => FaultAction::Repair,
+            false => return Err(src.at(a, "write `repair = true`")),
+        },
+        "ring" => {
+            let ring = match a.string() {
+                Ok(text) => text
+                    .split(',')
+                    .map(|n| n.trim().to_string())
+                    .filter(|n| !n.is_empty())
+                    .collect(),
+                Err(_) => a.strings().map_err(|_| {
+                    src.at(
+                        a,
+                        format!(
+                            "expected \"n1,n2,n3\" or [\"n1\", \"n2\", \"n3\"], got {}",
+                            describe(a.value.get_ref())
+                        ),
+                    )
+                })?,
+            };
+            let ring: Vec<String> = ring;
+            if ring.len() < 3 {
+                return Err(src.at(
+                    a,
+                    "a ring needs at least three nodes, as \"n1,n2,n3,n4,n5\"",
+                ));
+            }
+            let mut seen = std::collections::BTreeSet::new();
+            if let Some(twice) = ring.iter().find(|n| !seen.insert(n.as_str())) {
+                return Err(src.at(a, format!("`{twice}` is in the ring twice")));
+            }
+            FaultAction::Ring(ring)
         }
         "loss" => FaultAction::Loss(probability(src, a)?),
         "duplicate" => FaultAction::Duplicate(probability(src, a)?),

@@ -38,6 +38,7 @@ fn value(kind: &Kind, v: &Value) -> String {
             format!("{{ {} }}", parts.join(", "))
         }
         (_, Value::List(items)) => toml_list(items),
+        (_, Value::Word(w)) => toml_str(w),
         (_, Value::Ms(x)) => ms_text(*x),
         (_, other) => other.to_string(),
     }
@@ -105,6 +106,9 @@ impl Scenario {
         }
         for f in &self.faults {
             let _ = writeln!(o, "\n[[fault]]\nat_ms = {}", ms(f.at));
+            if let Some(d) = f.lasts {
+                let _ = writeln!(o, "for_ms = {}", ms(d));
+            }
             let _ = match &f.action {
                 FaultAction::Crash(n) => writeln!(o, "crash = {}", toml_str(n)),
                 FaultAction::Restart(n) => writeln!(o, "restart = {}", toml_str(n)),
@@ -132,6 +136,8 @@ impl Scenario {
                 FaultAction::Latency(a, b) => {
                     writeln!(o, "latency_ms = {{ min = {}, max = {} }}", ms(*a), ms(*b))
                 }
+                FaultAction::Ring(r) => writeln!(o, "ring = {}", toml_list(r)),
+                FaultAction::Repair => writeln!(o, "repair = true"),
                 FaultAction::Protocol(key, value) => writeln!(o, "{key} = {}", toml_str(value)),
             };
         }

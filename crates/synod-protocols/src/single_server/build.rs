@@ -3,7 +3,7 @@
 
 use super::Server;
 use crate::kv;
-use crate::protocol::{Protocol, no_rules};
+use crate::protocol::{Campaign, Protocol, no_rules};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::system::{System, sim_config};
 use synod_core::NodeId;
@@ -19,6 +19,7 @@ pub const PROTOCOL: Protocol = Protocol {
     settings: &[kv::CLIENT_SETTINGS],
     validate: no_rules,
     faults: &[],
+    campaign: Campaign::DEFAULT,
     legend: &[(
         "PUT \"a\" = \"v\" -> OK",
         "a command and the store's answer (a value, OK or ERROR ...)",

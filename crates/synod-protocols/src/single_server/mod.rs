@@ -104,6 +104,7 @@ impl Process for Server {
             ctx.info(format_args!("{} -> {result}", req.cmd));
             ctx.apply(d.applied, &req.cmd, &result);
         } else {
+            ctx.dedup(req.client, req.req_id);
             ctx.info(format_args!(
                 "{} again (retry of #{}): answering {result} from memory",
                 req.cmd, req.req_id

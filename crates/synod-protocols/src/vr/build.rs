@@ -4,7 +4,7 @@
 use super::check::{ONE_PRIMARY_PER_VIEW, PRIMARY_COMPLETENESS, STATE_MACHINE_SAFETY};
 use super::{BUGS, Bug, VrChecker, VrConfig, VrNode, VrReplica};
 use crate::kv::{self, Workload};
-use crate::protocol::Protocol;
+use crate::protocol::{Campaign, Protocol};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::settings::{Invalid, Kind, Setting, Settings};
 use crate::system::{System, sim_config};
@@ -71,6 +71,12 @@ pub const PROTOCOL: Protocol = Protocol {
     settings: &[SETTINGS, kv::CLIENT_SETTINGS],
     validate,
     faults: &[],
+    // Recovery without a disk needs a majority of normal replicas to answer: a replica that
+    // restarted is not back until then.
+    campaign: Campaign {
+        recovery: Time::ms(500),
+        ..Campaign::DEFAULT
+    },
     legend: &[
         (
             "[n2 primary v1]",

@@ -1,0 +1,499 @@
+//! Nemeses: the ways a campaign hurts a cluster, after Jepsen's. Each draws faults for one seed
+//! into the scenario's `[[fault]]` schedule, as a person would write them, so that the
+//! scenario replays them and the shrinker can take them apart.
+//!
+//! - **Random faults**, one kind each: `crash`, `partition`, `loss`, `duplicate`, `delay`,
+//!   `slow`, `hold`.
+//! - **Targeted faults**, chosen to hurt: `crash-leader` (kill whoever leads, Jepsen's "kill the
+//!   primary"), `isolate-leader` (cut the leader off with a minority), `ring` (Jepsen's
+//!   majorities ring: every node sees a majority, no two the same one), `bridge` (two halves
+//!   that only one node joins), `storm` (a minority crashes and restarts again and again), and
+//!   `skew` (a node's clock runs slow: what it reads and its timers).
+//! - **A protocol's own**, listed in its descriptor's [`crate::protocol::Campaign::nemeses`]
+//!   (a Raft membership change, a leadership transfer): drawn the same way, named the same way
+//!   on the command line, with the protocol's own `[[fault]]` verbs if it needs them.
+//!
+//! Targets are resolved when a fault strikes (`crash = "leader"` crashes whoever leads then),
+//! through the typed [`synod_core::Leadership`] contract; every fault lasts a while (`for_ms`)
+//! and undoes itself, on the nodes it struck, before the fault window ends.
+//!
+//! A campaign draws its faults from a **mix**: a fixed list of nemeses (each fault picks one at
+//! random), or **swarm testing** (Groce et al., "Swarm Testing", ISSTA 2012, as TigerBeetle's
+//! VOPR does): each seed enables a random subset of the nemeses, with random weights and a random
+//! number of faults, so that some seeds hammer one weakness without the others diluting it.
+
+use crate::scenario::{FaultAction, FaultSpec};
+use synod_core::{SimRng, Time};
+
+/// A way to hurt a cluster: one fault (or a burst of them) per draw.
+pub struct Nemesis {
+    /// Its name on the command line (`--nemesis crash-leader`).
+    pub name: &'static str,
+    /// What it does, in one line (the docs and `--nemesis list` show it).
+    pub doc: &'static str,
+    /// Draw one fault, or one burst of related faults, into `d`.
+    pub draw: fn(&mut Draw<'_>),
+}
+
+impl std::fmt::Debug for Nemesis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Nemesis({})", self.name)
+    }
+}
+
+impl PartialEq for Nemesis {
+    fn eq(&self, other: &Nemesis) -> bool {
+        self.name == other.name
+    }
+}
+
+/// What a nemesis draws with: the seed's generator, the servers by name, the fault window,
+/// and the schedule it adds to.
+pub struct Draw<'a> {
+    /// The generator of the seed's fault schedule (not the simulator's).
+    pub rng: &'a mut SimRng,
+    /// The servers' names (clients are never struck).
+    pub servers: &'a [String],
+    /// Faults strike in `[0, window)` and are undone by its end.
+    pub window: Time,
+    /// The longest a single fault lasts.
+    pub max_fault: Time,
+    /// The network's latency range.
+    pub latency: (Time, Time),
+    out: &'a mut Vec<FaultSpec>,
+}
+
+impl<'a> Draw<'a> {
+    /// A draw into `out`.
+    pub fn new(
+        rng: &'a mut SimRng,
+        servers: &'a [String],
+        window: Time,
+        max_fault: Time,
+        latency: (Time, Time),
+        out: &'a mut Vec<FaultSpec>,
+    ) -> Draw<'a> {
+        Draw {
+            rng,
+            servers,
+            window,
+            max_fault,
+            latency,
+            out,
+        }
+    }
+
+    /// A time in the window, uniformly.
+    pub fn at(&mut self) -> Time {
+        Time::micros(self.rng.below(self.window.as_micros().max(1)))
+    }
+
+    /// How long a fault striking at `at` lasts: log-uniform from 1 ms to the longest (many
+    /// short faults, a crash and a quick restart inside one election, and some long ones),
+    /// and over by the end of the window.
+    pub fn lasts(&mut self, at: Time) -> Time {
+        let max = self.max_fault.as_micros().max(1_000) as f64;
+        let d = Time::micros((1_000.0 * (max / 1_000.0).powf(self.rng.unit())).round() as u64);
+        // Over strictly before the window ends: an undoing at the same instant as the final
+        // repair would come after it.
+        d.min(self.until_end(at))
+    }
+
+    /// The most a fault striking at `at` may last: until 1 us before the window ends.
+    fn until_end(&self, at: Time) -> Time {
+        let left = self.window.as_micros().saturating_sub(at.as_micros());
+        Time::micros(left.saturating_sub(1).max(1))
+    }
+
+    /// A server, uniformly.
+    pub fn server(&mut self) -> String {
+        let i = self.rng.below(self.servers.len().max(1) as u64) as usize;
+        self.servers.get(i).cloned().unwrap_or_default()
+    }
+
+    /// The servers in a random order.
+    pub fn shuffled(&mut self) -> Vec<String> {
+        let mut v = self.servers.to_vec();
+        for i in (1..v.len()).rev() {
+            let j = self.rng.below(i as u64 + 1) as usize;
+            v.swap(i, j);
+        }
+        v
+    }
+
+    /// The size of a minority of the servers (at least 1).
+    pub fn minority(&self) -> usize {
+        ((self.servers.len().saturating_sub(1)) / 2).max(1)
+    }
+
+    /// Add a fault at `at`, undone after `lasts` (if given).
+    pub fn push(&mut self, at: Time, action: FaultAction, lasts: Option<Time>) {
+        self.out.push(FaultSpec {
+            at,
+            action,
+            lasts,
+            line: 0,
+        });
+    }
+
+    /// Add a fault at a random time, lasting a random while: what most nemeses do.
+    pub fn strike(&mut self, action: FaultAction) {
+        let at = self.at();
+        let d = self.lasts(at);
+        self.push(at, action, Some(d));
+    }
+}
+
+/// A probability of 5 to 35 %, rounded to a percent.
+fn burst(rng: &mut SimRng) -> f64 {
+    ((0.05 + 0.3 * rng.unit()) * 100.0).round() / 100.0
+}
+
+fn crash(d: &mut Draw<'_>) {
+    let n = d.server();
+    d.strike(FaultAction::Crash(n));
+}
+
+fn partition(d: &mut Draw<'_>) {
+    let mut a = Vec::new();
+    let mut b = Vec::new();
+    let servers = d.servers;
+    for s in servers.iter().cloned() {
+        if d.rng.chance(0.5) {
+            a.push(s);
+        } else {
+            b.push(s);
+        }
+    }
+    if !a.is_empty() && !b.is_empty() {
+        d.strike(FaultAction::Partition(vec![a, b]));
+    }
+}
+
+fn loss(d: &mut Draw<'_>) {
+    let p = burst(d.rng);
+    d.strike(FaultAction::Loss(p));
+}
+
+fn duplicate(d: &mut Draw<'_>) {
+    let p = burst(d.rng);
+    d.strike(FaultAction::Duplicate(p));
+}
+
+fn delay(d: &mut Draw<'_>) {
+    let (lo, hi) = d.latency;
+    let hi = hi.scale(1.0 + 9.0 * d.rng.unit());
+    d.strike(FaultAction::Latency(lo, hi));
+}
+
+fn slow(d: &mut Draw<'_>) {
+    let n = d.server();
+    let factor = (2.0 + 8.0 * d.rng.unit()).round();
+    d.strike(FaultAction::Slow(n, factor));
+}
+
+fn hold(d: &mut Draw<'_>) {
+    let n = d.server();
+    d.strike(FaultAction::Hold(n));
+}
+
+fn crash_leader(d: &mut Draw<'_>) {
+    d.strike(FaultAction::Crash("leader".into()));
+}
+
+/// The leader and up to a minority less one of the others on one side, every other server on
+/// the other: the leader keeps a minority and loses the majority.
+fn isolate_leader(d: &mut Draw<'_>) {
+    let k = d.rng.below(d.minority() as u64) as usize;
+    let mut side = vec!["leader".to_string()];
+    side.extend(d.shuffled().into_iter().take(k));
+    d.strike(FaultAction::Partition(vec![side, vec!["*".into()]]));
+}
+
+fn ring(d: &mut Draw<'_>) {
+    if d.servers.len() >= 4 {
+        let order = d.shuffled();
+        d.strike(FaultAction::Ring(order));
+    }
+}
+
+/// Two halves that cannot talk, and one node, in neither, that talks to both (Jepsen's
+/// bridge).
+fn bridge(d: &mut Draw<'_>) {
+    let mut order = d.shuffled();
+    if order.len() < 3 {
+        return;
+    }
+    order.remove(0); // the bridge: in no group, it keeps every link
+    let half = order.len() / 2;
+    let b = order.split_off(half);
+    d.strike(FaultAction::Partition(vec![order, b]));
+}
+
+/// A minority of the servers crashes and restarts again and again for a while: 3 to 8 short
+/// crashes (up to 20 ms each) within up to 300 ms.
+fn storm(d: &mut Draw<'_>) {
+    let size = 1 + d.rng.below(d.minority() as u64) as usize;
+    let who: Vec<String> = d.shuffled().into_iter().take(size).collect();
+    let start = d.at();
+    let span = (d.window - start).min(Time::ms(300));
+    let n = 3 + d.rng.below(6);
+    for _ in 0..n {
+        let at = start + Time::micros(d.rng.below(span.as_micros().max(1)));
+        let node = who[d.rng.below(who.len() as u64) as usize].clone();
+        let short = Time::micros(500 + d.rng.below(19_500));
+        let lasts = short.min(d.until_end(at));
+        d.push(at, FaultAction::Crash(node), Some(lasts));
+    }
+}
+
+/// A node's clock runs slow, 1 to 2 times (what it reads and its timers, [`synod_sim::Fault::Skew`]):
+/// never fast, so that any two clocks, even two skewed at once, stay within a drift of 100%,
+/// what Raft's lease reads assume by default (`timing.clock_drift_percent`). A campaign that
+/// broke a protocol's stated clock assumption would report bugs that are not there.
+fn skew(d: &mut Draw<'_>) {
+    let n = d.server();
+    let factor = ((1.0 + d.rng.unit()) * 100.0).round() / 100.0;
+    d.strike(FaultAction::Skew(n, factor));
+}
+
+/// The nemeses every protocol has, in the order `--nemesis list` shows them.
+pub const NEMESES: &[Nemesis] = &[
+    Nemesis {
+        name: "crash",
+        doc: "a random server crashes, keeping only its durable state, and restarts",
+        draw: crash,
+    },
+    Nemesis {
+        name: "partition",
+        doc: "the servers are split in two at random",
+        draw: partition,
+    },
+    Nemesis {
+        name: "loss",
+        doc: "a burst of 5-35% message loss",
+        draw: loss,
+    },
+    Nemesis {
+        name: "duplicate",
+        doc: "a burst of 5-35% duplication",
+        draw: duplicate,
+    },
+    Nemesis {
+        name: "delay",
+        doc: "a burst of wider latency (up to 10x the maximum), so messages reorder more",
+        draw: delay,
+    },
+    Nemesis {
+        name: "slow",
+        doc: "a random server's messages take 2-10x longer",
+        draw: slow,
+    },
+    Nemesis {
+        name: "hold",
+        doc: "a random server's outgoing messages are held, then released in order",
+        draw: hold,
+    },
+    Nemesis {
+        name: "crash-leader",
+        doc: "whoever leads when it strikes crashes, and restarts",
+        draw: crash_leader,
+    },
+    Nemesis {
+        name: "isolate-leader",
+        doc: "whoever leads is cut off from a majority, keeping a minority with it",
+        draw: isolate_leader,
+    },
+    Nemesis {
+        name: "ring",
+        doc: "a majority ring: every server sees a majority, no two the same one",
+        draw: ring,
+    },
+    Nemesis {
+        name: "bridge",
+        doc: "two halves that cannot talk, joined by one server that talks to both",
+        draw: bridge,
+    },
+    Nemesis {
+        name: "storm",
+        doc: "a minority crashes and restarts 3-8 times within 300 ms",
+        draw: storm,
+    },
+    Nemesis {
+        name: "skew",
+        doc: "a random server's clock runs slow, up to twice (never fast: clocks stay within a drift of 100%)",
+        draw: skew,
+    },
+];
+
+/// The random faults of one kind each (synod's first campaigns).
+pub const CLASSIC: &[&str] = &[
+    "crash",
+    "partition",
+    "loss",
+    "duplicate",
+    "delay",
+    "slow",
+    "hold",
+];
+
+/// The faults chosen to hurt.
+pub const TARGETED: &[&str] = &[
+    "crash-leader",
+    "isolate-leader",
+    "ring",
+    "bridge",
+    "storm",
+    "skew",
+];
+
+/// How a campaign picks nemeses.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Mix {
+    /// Every fault picks one of these, uniformly.
+    Fixed(Vec<&'static Nemesis>),
+    /// Swarm testing: each seed enables a random non-empty subset of these, each with a
+    /// random weight (1 to 3), and draws 1 to `2 * intensity - 1` faults (as many on average).
+    Swarm(Vec<&'static Nemesis>),
+}
+
+impl Mix {
+    /// The nemeses it draws from.
+    pub fn pool(&self) -> &[&'static Nemesis] {
+        match self {
+            Mix::Fixed(v) | Mix::Swarm(v) => v,
+        }
+    }
+
+    /// How it is written on the command line: the names, or `swarm:` and the names.
+    pub fn describe(&self) -> String {
+        let names: Vec<&str> = self.pool().iter().map(|n| n.name).collect();
+        match self {
+            Mix::Fixed(_) => names.join(","),
+            Mix::Swarm(_) => format!("swarm:{}", names.join(",")),
+        }
+    }
+
+    /// Draw the faults of one seed: `intensity` of them (swarm: a random number around it),
+    /// each from a nemesis of the mix, into `d`'s schedule.
+    pub fn draw(&self, d: &mut Draw<'_>, intensity: u32) {
+        match self {
+            Mix::Fixed(pool) => {
+                if pool.is_empty() {
+                    return;
+                }
+                for _ in 0..intensity {
+                    let n = pool[d.rng.below(pool.len() as u64) as usize];
+                    (n.draw)(d);
+                }
+            }
+            Mix::Swarm(pool) => {
+                if pool.is_empty() || intensity == 0 {
+                    return;
+                }
+                let mut on: Vec<(&Nemesis, u64)> = Vec::new();
+                while on.is_empty() {
+                    for n in pool {
+                        if d.rng.chance(0.5) {
+                            on.push((n, 1 + d.rng.below(3)));
+                        }
+                    }
+                }
+                let total: u64 = on.iter().map(|(_, w)| w).sum();
+                let count = 1 + d.rng.below(2 * u64::from(intensity) - 1);
+                for _ in 0..count {
+                    let mut roll = d.rng.below(total);
+                    let mut pick = on[0].0;
+                    for (n, w) in &on {
+                        if roll < *w {
+                            pick = n;
+                            break;
+                        }
+                        roll -= w;
+                    }
+                    (pick.draw)(d);
+                }
+            }
+        }
+    }
+}
+
+/// Every nemesis a protocol's campaigns may use: the built-in ones, then its own.
+pub fn available(own: &'static [Nemesis]) -> impl Iterator<Item = &'static Nemesis> {
+    NEMESES.iter().chain(own.iter())
+}
+
+/// Parse `--nemesis`: `swarm` (every nemesis, swarm testing), `all`, `classic`, `targeted`,
+/// a comma-separated list of names and those groups, or `swarm:LIST`. `own` are the protocol's
+/// own nemeses. (`restart` is accepted and ignored: every crash restarts.)
+pub fn parse(spec: &str, own: &'static [Nemesis]) -> Result<Mix, String> {
+    let (swarm, list) = match spec.trim() {
+        "swarm" => (true, "all"),
+        s => match s.strip_prefix("swarm:") {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        },
+    };
+    let find = |name: &str| available(own).find(|n| n.name == name);
+    let mut pool: Vec<&'static Nemesis> = Vec::new();
+    let mut add = |n: &'static Nemesis| {
+        if !pool.contains(&n) {
+            pool.push(n);
+        }
+    };
+    for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let group: Option<Vec<&'static str>> = match name {
+            "all" => Some(available(own).map(|n| n.name).collect()),
+            "classic" => Some(CLASSIC.to_vec()),
+            "targeted" => Some(TARGETED.to_vec()),
+            "restart" => Some(Vec::new()),
+            _ => None,
+        };
+        match group {
+            Some(names) => names.iter().filter_map(|n| find(n)).for_each(&mut add),
+            None => match find(name) {
+                Some(n) => add(n),
+                None => {
+                    let valid: Vec<&str> = available(own).map(|n| n.name).collect();
+                    return Err(format!(
+                        "unknown nemesis `{name}` (valid: {}; groups: all, classic, targeted; or swarm, swarm:LIST)",
+                        valid.join(", ")
+                    ));
+                }
+            },
+        }
+    }
+    if pool.is_empty() {
+        let valid: Vec<&str> = available(own).map(|n| n.name).collect();
+        return Err(format!(
+            "give at least one nemesis (valid: {}; groups: all, classic, targeted; or swarm)",
+            valid.join(", ")
+        ));
+    }
+    Ok(if swarm {
+        Mix::Swarm(pool)
+    } else {
+        Mix::Fixed(pool)
+    })
+}
+
+/// `--nemesis list`: one line per nemesis, name and what it does.
+pub fn listing(own: &'static [Nemesis]) -> String {
+    let width = available(own).map(|n| n.name.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for n in available(own) {
+        out.push_str(&format!("{:<width$}  {}\n", n.name, n.doc));
+    }
+    out.push_str(&format!(
+        "{:<width$}  {}\n{:<width$}  {}\n{:<width$}  {}\n{:<width$}  {}\n",
+        "classic",
+        CLASSIC.join(","),
+        "targeted",
+        TARGETED.join(","),
+        "all",
+        "every nemesis above, in a fixed mix",
+        "swarm",
+        "every nemesis; each seed enables a random subset at random weights and intensity",
+    ));
+    out
+}
