@@ -453,21 +453,26 @@ impl HistoryBuilder {
         result: &ClientResult,
         at: u64,
     ) -> Result<(), HistoryError> {
-        let output = match result {
-            ClientResult::Ok { value } => Output::Ok {
-                value: value.clone().map_or(Value::Nil, Value::Str),
-            },
-            ClientResult::Error { error } => Output::Fail {
-                error: Some(error.clone()),
-            },
-            ClientResult::Unknown => Output::Unknown,
-        };
+        let output = client_output(result);
         self.complete(u64::from(client.0), Some(op_id), None, output, at)
     }
 
     /// The history. Operations still outstanding never returned.
     pub fn finish(self) -> History {
         self.history
+    }
+}
+
+/// The output a synod client's result records.
+pub(crate) fn client_output(result: &ClientResult) -> Output {
+    match result {
+        ClientResult::Ok { value } => Output::Ok {
+            value: value.clone().map_or(Value::Nil, Value::Str),
+        },
+        ClientResult::Error { error } => Output::Fail {
+            error: Some(error.clone()),
+        },
+        ClientResult::Unknown => Output::Unknown,
     }
 }
 

@@ -64,20 +64,109 @@ impl Observer for Agreement {
 /// State machine safety (Raft, Figure 3; Multi-Paxos: every slot holds the same command at
 /// every replica that applied it): no two `apply` events for one index carry different
 /// commands.
+///
+/// A run of a million requests applies a million indexes, each on every replica, so the check
+/// keeps little per index: a 64-bit fingerprint of the command first applied there and who
+/// applied it (12 bytes), and the command's text only for the last [`RECENT`] indexes, for
+/// the message. Two different commands whose fingerprints collide would go unnoticed: a
+/// chance of about 2^-64 per pair.
 #[derive(Debug, Default)]
 pub struct StateMachineSafety {
-    applied: BTreeMap<u64, (String, String)>,
+    /// The fingerprint of the command first applied at each index, by index (0: none yet).
+    fingerprints: Vec<u64>,
+    /// Who applied it: a position in `names`.
+    first_by: Vec<u32>,
+    names: Vec<String>,
+    /// Indexes far beyond the others: fingerprint and who.
+    sparse: BTreeMap<u64, (u64, u32)>,
+    /// The text of the command first applied at each of the most recent indexes.
+    recent: BTreeMap<u64, String>,
+}
+
+/// Indexes whose first command [`StateMachineSafety`] keeps as text.
+pub const RECENT: usize = 4096;
+
+/// Indexes more than this beyond the highest so far are kept apart (a vector indexed by them
+/// would be mostly empty).
+const DENSE_GAP: u64 = 1 << 20;
+
+/// Feeds what a value displays into a hasher, without building the string.
+struct HashWriter(crate::memo::FxHasher);
+
+impl std::fmt::Write for HashWriter {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        std::hash::Hasher::write(&mut self.0, s.as_bytes());
+        Ok(())
+    }
+}
+
+impl StateMachineSafety {
+    fn fingerprint(command: &dyn std::fmt::Display) -> u64 {
+        use std::fmt::Write as _;
+        let mut w = HashWriter(crate::memo::FxHasher::default());
+        // Writing to a hasher cannot fail.
+        let _ = write!(w, "{command}");
+        crate::memo::mix(std::hash::Hasher::finish(&w.0)).max(1)
+    }
+
+    /// The fingerprint and applier recorded at `index`, if any.
+    fn get(&self, index: u64) -> Option<(u64, u32)> {
+        match usize::try_from(index)
+            .ok()
+            .filter(|&i| i < self.fingerprints.len())
+        {
+            Some(i) => {
+                (self.fingerprints[i] != 0).then(|| (self.fingerprints[i], self.first_by[i]))
+            }
+            None => self.sparse.get(&index).copied(),
+        }
+    }
+
+    fn record(&mut self, index: u64, fingerprint: u64, by: u32) {
+        let len = self.fingerprints.len() as u64;
+        if index < len.saturating_add(DENSE_GAP) {
+            let i = index as usize;
+            if i >= self.fingerprints.len() {
+                self.fingerprints.resize(i + 1, 0);
+                self.first_by.resize(i + 1, 0);
+            }
+            self.fingerprints[i] = fingerprint;
+            self.first_by[i] = by;
+        } else {
+            self.sparse.insert(index, (fingerprint, by));
+        }
+    }
+
+    fn name(&mut self, label: &str) -> u32 {
+        match self.names.iter().position(|n| n == label) {
+            Some(i) => i as u32,
+            None => {
+                self.names.push(label.to_string());
+                (self.names.len() - 1) as u32
+            }
+        }
+    }
 }
 
 impl Observer for StateMachineSafety {
     fn event(&mut self, ev: &Event<'_>) -> Result<(), Violation> {
         if let EventKind::Apply { index, command, .. } = ev.kind {
-            let command = command.to_string();
-            match self.applied.get(&index) {
+            let fingerprint = StateMachineSafety::fingerprint(command);
+            match self.get(index) {
                 None => {
-                    self.applied.insert(index, (command, ev.label.to_string()));
+                    let by = self.name(ev.label);
+                    self.record(index, fingerprint, by);
+                    self.recent.insert(index, command.to_string());
+                    if self.recent.len() > RECENT {
+                        self.recent.pop_first();
+                    }
                 }
-                Some((first, by)) if *first != command => {
+                Some((first, by)) if first != fingerprint => {
+                    let by = &self.names[by as usize];
+                    let first = match self.recent.get(&index) {
+                        Some(text) => text.clone(),
+                        None => "a command (too long ago to show)".to_string(),
+                    };
                     return Err(violation(
                         ev,
                         STATE_MACHINE_SAFETY,

@@ -47,6 +47,7 @@ pub use history::{
     Format, History, HistoryBuilder, HistoryError, Operation, Output, Value, detect_format,
     parse_auto, parse_edn, parse_jepsen_log, parse_trace,
 };
+pub use lin::stream::{Stream, StreamLimits, StreamStats, check_streamed};
 pub use lin::{
     Budget, Candidate, CheckReport, Detail, Explanation, GaveUp, Incomplete, KeyReport, KeyStatus,
     Limits, ModelError, PrefixStep, Verdict, Work, check, check_with, show_bytes,

@@ -3,13 +3,13 @@
 use crate::{UsageError, interrupt};
 use anyhow::Result;
 use clap::Args;
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
-use synod_core::{ClientResult, Level, Time};
+use synod_check::show_bytes;
+use synod_core::{Level, Time};
 use synod_protocols::judge::{self, Checks, Report};
 use synod_protocols::scenario::{self, Scenario};
 use synod_protocols::system;
@@ -188,7 +188,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
         &names,
     ));
     system.sim.add_observer(Box::new(printer.clone()));
-    let checks = Checks::attach(&mut system);
+    let checks = Checks::attach_streaming(&mut system);
 
     interrupt::catch();
     {
@@ -274,6 +274,15 @@ pub fn run(args: &RunArgs) -> Result<ExitCode> {
     })
 }
 
+/// The most memory the process has held (its peak resident set size), where the system says:
+/// Linux's `VmHWM` in `/proc/self/status`.
+pub fn peak_memory() -> Option<usize> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
 /// Print the summary: requests, stores, messages, expectations. `interrupted`: Ctrl-C stopped
 /// the run, and the summary covers it so far.
 pub fn print_summary(
@@ -302,39 +311,34 @@ pub fn print_summary(
         EndReason::Violation(v) => writeln!(out, "ended at {}: SAFETY VIOLATION: {v}", r.now)?,
         end => writeln!(out, "ended at {}: {end}", r.now)?,
     }
-    writeln!(
-        out,
+    // One line of figures that depend on the machine (tests leave it out).
+    let mut figures = format!(
         "wall time: {:.1} ms for {} events, then {:.1} ms for the end-of-run checks (linearizability)",
         wall_secs * 1000.0,
         r.stats.events,
         judge_secs * 1000.0
-    )?;
+    );
+    if let Some(bytes) = peak_memory() {
+        figures.push_str(&format!("; peak memory {}", show_bytes(bytes)));
+    }
+    if let Some(st) = &r.stream {
+        figures.push_str(&format!(
+            " (the streaming linearizability check held at most {} operations)",
+            st.max_held
+        ));
+    }
+    writeln!(out, "{figures}")?;
 
     // Requests by kind: issued, ok, error, unfinished.
-    let mut by_kind: BTreeMap<&str, [u32; 4]> = BTreeMap::new();
-    for op in &r.history {
-        let row = by_kind.entry(op.op.f.as_str()).or_default();
-        row[0] += 1;
-        match &op.returned {
-            Some((_, ClientResult::Ok { .. })) => row[1] += 1,
-            Some((_, ClientResult::Error { .. })) => row[2] += 1,
-            _ => row[3] += 1,
-        }
-    }
-    let total = by_kind.values().fold([0; 4], |mut acc, row| {
-        for i in 0..4 {
-            acc[i] += row[i];
-        }
-        acc
-    });
-    if !r.history.is_empty() {
+    let total = r.requests.total();
+    if total[0] > 0 {
         writeln!(
             out,
             "requests: {} issued, {} succeeded, {} failed, {} unfinished",
             total[0], total[1], total[2], total[3]
         )?;
     }
-    for (kind, row) in &by_kind {
+    for (kind, row) in &r.requests.kinds {
         writeln!(
             out,
             "  {kind:<8} {:>4} issued {:>4} ok {:>4} failed {:>4} unfinished",

@@ -6,9 +6,11 @@ use crate::scenario::Scenario;
 use crate::system::System;
 use std::collections::BTreeMap;
 use synod_check::invariants::{Agreement, ElectionSafety, StateMachineSafety};
-use synod_check::recorder::{HistoryRecorder, RecordedOp};
-use synod_check::{Budget, ModelKind, Verdict as LinVerdict, check_history};
-use synod_core::{ClientResult, Decision, NodeStatus, ShowStore, Time};
+use synod_check::recorder::{HistoryRecorder, RecordedOp, StreamRecorder, Tally};
+use synod_check::{
+    Budget, CheckReport, ModelKind, StreamStats, Verdict as LinVerdict, check_history,
+};
+use synod_core::{Decision, NodeStatus, ShowStore, Time};
 use synod_sim::{EndReason, Shared, Stats};
 
 /// One expectation and whether it held.
@@ -31,8 +33,13 @@ pub struct Report {
     pub now: Time,
     /// Message and event statistics.
     pub stats: Stats,
-    /// The client history.
+    /// The client history (empty when the run was checked as it streamed:
+    /// [`Checks::attach_streaming`]).
     pub history: Vec<RecordedOp>,
+    /// The requests by kind.
+    pub requests: Tally,
+    /// The figures of the streaming check, when the run was checked as it streamed.
+    pub stream: Option<StreamStats>,
     /// Each server's name and final status (`None` if down).
     pub servers: Vec<(String, Option<NodeStatus>)>,
     /// Each expectation of the scenario, judged.
@@ -53,23 +60,46 @@ impl Report {
 /// Live checks and the history recorder, attached to a system before it runs.
 pub struct Checks {
     history: Shared<HistoryRecorder>,
+    /// Set by [`Checks::attach_streaming`]: the history is checked as it happens and not kept.
+    stream: Option<Shared<StreamRecorder>>,
 }
 
 impl Checks {
     /// Attach the generic safety checks (agreement, state machine safety, election safety) and
     /// the history recorder.
     pub fn attach(system: &mut System) -> Checks {
+        Checks::attach_live(system);
         let history = Shared::new(HistoryRecorder::default());
+        system.sim.add_observer(Box::new(history.clone()));
+        Checks {
+            history,
+            stream: None,
+        }
+    }
+
+    /// The same checks, with the client history checked for linearizability as it happens
+    /// (the streaming check) instead of kept whole for a check at the end: memory follows the
+    /// requests in flight, not their number. [`Checks::history`] is then empty. `synod run`
+    /// judges this way.
+    pub fn attach_streaming(system: &mut System) -> Checks {
+        Checks::attach_live(system);
+        let stream = Shared::new(StreamRecorder::default());
+        system.sim.add_observer(Box::new(stream.clone()));
+        Checks {
+            history: Shared::new(HistoryRecorder::default()),
+            stream: Some(stream),
+        }
+    }
+
+    fn attach_live(system: &mut System) {
         system.sim.add_observer(Box::new(Agreement::default()));
         system
             .sim
             .add_observer(Box::new(StateMachineSafety::default()));
         system.sim.add_observer(Box::new(ElectionSafety::default()));
-        system.sim.add_observer(Box::new(history.clone()));
-        Checks { history }
     }
 
-    /// The client history so far.
+    /// The client history so far (empty when checked as it streams).
     pub fn history(&self) -> Vec<RecordedOp> {
         self.history.borrow().ops.clone()
     }
@@ -79,6 +109,17 @@ impl Checks {
 pub fn judge(system: &System, checks: &Checks, scenario: &Scenario, end: EndReason) -> Report {
     let sim = &system.sim;
     let history = checks.history();
+    let (requests, lin, stream) = match &checks.stream {
+        Some(rec) => {
+            let mut rec = rec.borrow_mut();
+            let lin = rec.finish().map(|checked| match checked {
+                Ok(report) => lin_summary(&report),
+                Err(why) => (false, why, None),
+            });
+            (rec.tally(), lin, Some(rec.stats()))
+        }
+        None => (Tally::of(&history), linearizability(&history), None),
+    };
     let statuses = sim.statuses();
     let servers: Vec<(String, Option<NodeStatus>)> = system
         .servers
@@ -116,7 +157,6 @@ pub fn judge(system: &System, checks: &Checks, scenario: &Scenario, end: EndReas
         }),
     }
 
-    let lin = linearizability(&history);
     if let Some(want) = e.linearizable {
         let (held, detail) = match &lin {
             None => (true, "no client operations".to_string()),
@@ -130,20 +170,16 @@ pub fn judge(system: &System, checks: &Checks, scenario: &Scenario, end: EndReas
     }
 
     if let Some(want) = e.all_requests_complete {
-        let unfinished = history
-            .iter()
-            .filter(|o| !matches!(o.returned, Some((_, ref r)) if *r != ClientResult::Unknown))
-            .count();
+        let [issued, _, _, unfinished] = requests.total();
         let done = sim.clients_done() && unfinished == 0;
         verdicts.push(Verdict {
             name: "all_requests_complete".into(),
             held: done == want,
             detail: if done {
-                format!("all {} requests completed", history.len())
+                format!("all {issued} requests completed")
             } else {
                 format!(
-                    "{unfinished} of {} invoked requests did not complete{}",
-                    history.len(),
+                    "{unfinished} of {issued} invoked requests did not complete{}",
                     if sim.clients_done() {
                         ""
                     } else {
@@ -208,6 +244,8 @@ pub fn judge(system: &System, checks: &Checks, scenario: &Scenario, end: EndReas
         now: sim.now(),
         stats: sim.stats().clone(),
         history,
+        requests,
+        stream,
         servers,
         verdicts,
         lin,
@@ -237,21 +275,24 @@ pub fn linearizability(history: &[RecordedOp]) -> Option<(bool, String, Option<S
         .with_max_steps(LIN_STEP_BUDGET)
         .with_max_memory(LIN_MEMORY_BUDGET);
     Some(match check_history(&h, ModelKind::Kv, &mut budget) {
-        Ok(report) => {
-            let why = match &report.verdict {
-                LinVerdict::NotLinearizable(e) => Some(e.to_string()),
-                _ => None,
-            };
-            (
-                matches!(report.verdict, LinVerdict::Linearizable),
-                report.summary(),
-                why,
-            )
-        }
+        Ok(report) => lin_summary(&report),
         Err(e) => (
             false,
             format!("the KV model cannot check this history: {e}"),
             None,
         ),
     })
+}
+
+/// (linearizable, summary, explanation) of a check's report.
+fn lin_summary(report: &CheckReport) -> (bool, String, Option<String>) {
+    let why = match &report.verdict {
+        LinVerdict::NotLinearizable(e) => Some(e.to_string()),
+        _ => None,
+    };
+    (
+        matches!(report.verdict, LinVerdict::Linearizable),
+        report.summary(),
+        why,
+    )
 }

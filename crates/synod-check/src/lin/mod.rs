@@ -20,6 +20,7 @@
 
 mod schedule;
 mod search;
+pub mod stream;
 
 use crate::history::{History, Operation};
 use crate::model::Model;
@@ -187,6 +188,10 @@ pub struct Explanation {
     /// Set when `blocked` is possible in no state that any order of the partition's
     /// operations reaches (found before searching; the prefix is then empty).
     pub never_possible: Option<NeverPossible>,
+    /// Set by the streaming check ([`stream`]), which keeps no prefix: `state` then lists
+    /// every state the key's earlier operations may have left it in (joined by `or`), and the
+    /// candidates are the operations in flight when `blocked` returned.
+    pub streamed: bool,
 }
 
 /// The states an operation was tried in, when it is possible in none of them.
@@ -223,6 +228,28 @@ impl Explanation {
                 never.reachable,
                 never.examples.join(", ")
             ));
+            return out;
+        }
+        if self.streamed {
+            out.push_str(&format!(
+                "  checked as it streamed: the {} operations before this one left the key in state {}\n",
+                self.operations.saturating_sub(1),
+                self.state
+            ));
+            out.push_str(&format!(
+                "  and in none of them can this operation take effect before it returns at {}, even after operations still in flight:\n",
+                self.blocked.ret.unwrap_or(0)
+            ));
+            out.push_str(&format!("    {}  {}\n", span(&self.blocked), self.blocked));
+            out.push_str("  the operations in flight then:\n");
+            for c in &self.candidates {
+                let why = if c.possible {
+                    "possible in one of those states, but nothing linearizable follows"
+                } else {
+                    "impossible in each of those states"
+                };
+                out.push_str(&format!("    {}  {}  {why}\n", span(&c.op), c.op));
+            }
             return out;
         }
         out.push_str(&format!(
@@ -686,6 +713,7 @@ fn explain_impossible<M: Model>(
                 .map(|s| model.show_state(s))
                 .collect(),
         }),
+        streamed: false,
     }
 }
 
@@ -751,6 +779,7 @@ fn explain<M: Model>(
         blocked,
         candidates,
         never_possible: None,
+        streamed: false,
     }
 }
 

@@ -152,6 +152,11 @@ impl Model for AppendKv {
         op.key.clone()
     }
 
+    /// Strings no get returns are one dead state: the model needs every get first.
+    fn streaming(&mut self) -> bool {
+        false
+    }
+
     fn observe(&mut self, op: &Operation) {
         if op.f == "get"
             && !op.is_pending()
@@ -334,6 +339,11 @@ impl Model for ListAppend {
         ListAppend::micros(op)
             .ok()
             .and_then(|(m, _)| m.first().and_then(|(_, k, _)| k.clone()))
+    }
+
+    /// Strings no get returns are one dead state: the model needs every get first.
+    fn streaming(&mut self) -> bool {
+        false
     }
 
     fn observe(&mut self, op: &Operation) {

@@ -18,6 +18,8 @@ pub struct KvModel {
     values: Interner<String>,
     /// (key, value) pairs some definite `get` returned.
     read: BTreeSet<(String, String)>,
+    /// Streaming: every value is its own state (no merging of unread values).
+    exact: bool,
 }
 
 /// A KV operation's input.
@@ -87,6 +89,11 @@ impl Model for KvModel {
         }
     }
 
+    fn streaming(&mut self) -> bool {
+        self.exact = true;
+        true
+    }
+
     fn encode(&mut self, op: &Operation) -> Result<Option<Encoded<KvInput, KvOutput>>, String> {
         let Some(key) = &op.key else {
             return Err("a KV operation needs a key".into());
@@ -108,7 +115,9 @@ impl Model for KvModel {
         // and none does: every put of one (taking effect or not, definite or not) writes the
         // same state, which makes the puts interchangeable for the search.
         let unread = || {
-            KvModel::value_text(&op.value).is_some_and(|t| !self.read.contains(&(key.clone(), t)))
+            !self.exact
+                && KvModel::value_text(&op.value)
+                    .is_some_and(|t| !self.read.contains(&(key.clone(), t)))
         };
         let input = match input {
             KvInput::Put(_) if unread() => KvInput::Put(UNREAD),

@@ -121,6 +121,16 @@ pub trait Model {
         let _ = op;
     }
 
+    /// Called once before a streaming check ([`Stream`](crate::Stream)), which shows the
+    /// model each operation as it completes and never the whole history: a model that uses
+    /// [`observe`](Model::observe) to merge values nobody reads must stop merging (later
+    /// operations may read them). True if the model can then check a stream; false if it
+    /// needs to observe the whole history first. The default, for models that do not
+    /// observe: true.
+    fn streaming(&mut self) -> bool {
+        true
+    }
+
     /// Translates `op` for this model. `Ok(None)` drops an operation that cannot constrain
     /// the search (a read that never returned, an operation that definitely did not happen);
     /// `Err` names what the model does not understand.

@@ -23,6 +23,8 @@ pub struct CasRegister {
     observed: BTreeSet<(Option<String>, Value)>,
     /// False for the plain register.
     cas: bool,
+    /// Streaming: every value is its own state (no merging of unread values).
+    exact: bool,
 }
 
 impl Default for CasRegister {
@@ -31,6 +33,7 @@ impl Default for CasRegister {
             values: Interner::default(),
             observed: BTreeSet::new(),
             cas: true,
+            exact: false,
         }
     }
 }
@@ -132,7 +135,7 @@ impl CasRegister {
     /// with it. Such values cannot be told apart by any operation of the history, so all of
     /// them are one state, and writes of them are interchangeable for the search.
     fn written_id(&mut self, key: &Option<String>, v: &Value) -> u32 {
-        if *v != Value::Nil && !self.observed.contains(&(key.clone(), v.clone())) {
+        if !self.exact && *v != Value::Nil && !self.observed.contains(&(key.clone(), v.clone())) {
             UNREAD
         } else {
             self.id(v)
@@ -173,6 +176,11 @@ impl Model for CasRegister {
             }
             _ => {}
         }
+    }
+
+    fn streaming(&mut self) -> bool {
+        self.exact = true;
+        true
     }
 
     fn encode(&mut self, op: &Operation) -> Result<Option<Encoded<CasInput, CasOutput>>, String> {
