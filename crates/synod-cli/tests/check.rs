@@ -298,3 +298,23 @@ fn merged_shards_print_the_summary_of_one_machine() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A campaign of a protocol's defaults draws each seed's configuration; a campaign of a
+/// scenario file keeps the file's, and `--fixed-config` keeps the defaults: the `campaign`
+/// line of `--json` says which, and files that differ in it do not merge.
+#[test]
+fn only_a_protocols_defaults_draw_their_configuration() {
+    let vary = |args: &[&str]| -> bool {
+        let mut all = vec!["check"];
+        all.extend_from_slice(args);
+        all.extend(["--seeds", "2", "--json", "-"]);
+        let o = synod(&all);
+        let text = String::from_utf8_lossy(&o.stdout).to_string();
+        let first: serde_json::Value =
+            serde_json::from_str(text.lines().next().expect("a campaign line")).unwrap();
+        first["vary"].as_bool().expect("vary is a boolean")
+    };
+    assert!(vary(&["raft"]));
+    assert!(!vary(&["raft", "--fixed-config"]));
+    assert!(!vary(&["scenarios/raft-vote-storm.toml"]));
+}

@@ -1681,6 +1681,7 @@ impl Process for RaftServer {
             facts,
             store: member.then(|| self.store.data().clone()),
             decision: None,
+            config: Some((self.config_index, self.config.iter().collect())),
         }
     }
 
