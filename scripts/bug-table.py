@@ -45,7 +45,6 @@ FALLBACK = {
         "scenarios/raft-vote-storm.toml",
         ["--faults", "crash", "--intensity", "30", "--max-fault", "20"],
     ),
-    "forget-promise": ("paxos", ["--faults", "crash", "--intensity", "30"]),
     "ignore-last-normal-view": ("scenarios/vr-stale-primary-view-change.toml", []),
     "recovery-answer-in-view-change": ("scenarios/vr-recovery-during-view-change.toml", []),
 }

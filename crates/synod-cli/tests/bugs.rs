@@ -19,22 +19,19 @@ fn synod(args: &[&str]) -> Output {
         .expect("the synod binary runs")
 }
 
-/// The real faults (not restarts, heals, releases or the repair) of a scenario file, and its
-/// repairs.
-fn faults_of(toml: &str) -> (usize, usize) {
-    let mut real = 0;
-    let mut repairs = 0;
-    for block in toml.split("[[fault]]").skip(1) {
-        if block.contains("repair = true") {
-            repairs += 1;
-        } else if !["restart =", "heal =", "release ="]
-            .iter()
-            .any(|k| block.contains(k))
-        {
-            real += 1;
-        }
-    }
-    (real, repairs)
+/// The faults of a scenario file that strike, counted as the campaign's summary counts them
+/// (`campaign::fault_count`: not restarts, heals, releases, an order's undoing or the repair),
+/// and its repairs.
+fn faults_of(path: &std::path::Path) -> (usize, usize) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let name = path.file_name().unwrap().to_string_lossy();
+    let s = synod_protocols::PROTOCOLS.parse(&name, &text).unwrap();
+    let repairs = s
+        .faults
+        .iter()
+        .filter(|f| f.action == synod_protocols::scenario::FaultAction::Repair)
+        .count();
+    (synod_protocols::campaign::fault_count(&s), repairs)
 }
 
 #[test]
@@ -96,7 +93,7 @@ fn every_planted_bug_is_found_at_its_pinned_seed_shrinks_small_and_replays() {
                 name.ends_with(&format!("{}.toml", row.property.replace(' ', "-")))
             })
             .unwrap_or_else(|| panic!("{}: no shrunk scenario for {}", row.bug, row.property));
-        let (real, repairs) = faults_of(&std::fs::read_to_string(&replay).unwrap());
+        let (real, repairs) = faults_of(&replay);
         if let Some(n) = row.shrunk_to {
             assert_eq!(real as u64, n, "{}: the table says {n} faults", row.bug);
         }

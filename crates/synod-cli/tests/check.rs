@@ -44,6 +44,8 @@ fn results_do_not_depend_on_jobs_or_shards() {
     assert_eq!(merged, one);
 }
 
+/// Every correct protocol stays clean over 1,000 seeds of its default campaign (the note of
+/// each change that touches campaigns runs 20,000).
 #[test]
 fn a_correct_protocol_survives_a_campaign() {
     for protocol in synod_protocols::PROTOCOLS
@@ -51,7 +53,7 @@ fn a_correct_protocol_survives_a_campaign() {
         .filter(|p| !p.reference_model)
         .map(|p| p.name)
     {
-        let o = synod(&["check", protocol, "--seeds", "200"]);
+        let o = synod(&["check", protocol, "--seeds", "1000"]);
         let out = String::from_utf8_lossy(&o.stdout);
         assert_eq!(o.status.code(), Some(0), "{protocol}:\n{out}");
         assert!(out.contains("violations: none"), "{out}");
@@ -297,4 +299,24 @@ fn merged_shards_print_the_summary_of_one_machine() {
         "{bad:?}"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A campaign of a protocol's defaults draws each seed's configuration; a campaign of a
+/// scenario file keeps the file's, and `--fixed-config` keeps the defaults: the `campaign`
+/// line of `--json` says which, and files that differ in it do not merge.
+#[test]
+fn only_a_protocols_defaults_draw_their_configuration() {
+    let vary = |args: &[&str]| -> bool {
+        let mut all = vec!["check"];
+        all.extend_from_slice(args);
+        all.extend(["--seeds", "2", "--json", "-"]);
+        let o = synod(&all);
+        let text = String::from_utf8_lossy(&o.stdout).to_string();
+        let first: serde_json::Value =
+            serde_json::from_str(text.lines().next().expect("a campaign line")).unwrap();
+        first["vary"].as_bool().expect("vary is a boolean")
+    };
+    assert!(vary(&["raft"]));
+    assert!(!vary(&["raft", "--fixed-config"]));
+    assert!(!vary(&["scenarios/raft-vote-storm.toml"]));
 }

@@ -125,6 +125,11 @@ pub struct NodeStatus {
     pub decision: Option<Decision>,
     /// Further facts, in display order (`log`, `commit`, `applied`, ...).
     pub facts: Vec<(&'static str, String)>,
+    /// For a server of a protocol whose membership changes: the configuration it uses, and
+    /// the log index of the entry that set it (0: the initial one). The `converged`
+    /// expectation compares only the servers of the newest configuration a server up holds:
+    /// a removed server need never hear that it was removed (Raft dissertation, 4.2.2).
+    pub config: Option<(u64, Vec<NodeId>)>,
 }
 
 /// Where a learner of single-decree consensus stands.

@@ -16,7 +16,7 @@ use crate::judge::{self, Checks, Report};
 use crate::nemesis::{self, Draw, Mix};
 use crate::protocol::Protocol;
 use crate::scenario::{FaultAction, FaultSpec, Scenario};
-use crate::settings::Value;
+use crate::settings::{Setting, Value};
 use crate::system;
 use synod_core::{Event, EventKind, Leadership, NodeId, Observer, SimRng, Time, Violation};
 use synod_sim::{EndReason, FaultKind, FaultPlan, OVERLOADED, Shared, random_faults_named};
@@ -40,6 +40,9 @@ pub struct Plan {
     pub liveness: Time,
     /// Requests per second each client aims at through the window (0: back to back).
     pub rate: u32,
+    /// Swarm testing of the configuration ([`Vary`]): each seed draws the settings the
+    /// scenario does not give (`--fixed-config` turns it off).
+    pub vary: bool,
 }
 
 impl Plan {
@@ -54,6 +57,7 @@ impl Plan {
             max_fault: c.max_fault,
             liveness: c.liveness,
             rate: c.rate,
+            vary: true,
         }
     }
 }
@@ -69,6 +73,7 @@ impl Default for Plan {
             max_fault: c.max_fault,
             liveness: c.liveness,
             rate: c.rate,
+            vary: true,
         }
     }
 }
@@ -275,6 +280,63 @@ pub struct SeedResult {
     pub coverage: Coverage,
 }
 
+/// What a seed's configuration is drawn with: swarm testing of the configuration (Groce et
+/// al., 2012, applied to settings as TigerBeetle's VOPR draws its clusters' sizes and
+/// timeouts). Each seed may shape the workload (one hot key, short client timeouts that make
+/// clients retry while their first try is in flight) and the protocol's own settings
+/// ([`crate::protocol::Campaign::vary`]), but never a key the scenario gives: a campaign of a
+/// scenario file keeps what the file says.
+pub struct Vary<'a> {
+    /// The generator of the seed's configuration (neither the simulator's nor the faults').
+    pub rng: &'a mut SimRng,
+    base: &'a Scenario,
+    s: &'a mut Scenario,
+    reshaped: bool,
+}
+
+impl Vary<'_> {
+    /// Set the protocol's setting `key` to `value`, unless the scenario gives it (or the
+    /// protocol has no such setting).
+    pub fn set(&mut self, key: &str, value: Value) {
+        let Some(setting): Option<&'static Setting> = self.base.protocol.setting(key) else {
+            return;
+        };
+        if self.base.settings.given(setting) {
+            return;
+        }
+        self.reshaped |= key.starts_with("cluster.");
+        self.s.settings.set(setting, value, None);
+    }
+
+    /// Whether the seed's scenario has `key` at `value` (given or drawn), for draws that
+    /// depend on each other (Raft's lease reads need CheckQuorum).
+    pub fn is(&self, key: &str, value: &Value) -> bool {
+        self.s
+            .settings
+            .iter()
+            .any(|(k, v)| k.key == key && v == value)
+    }
+
+    /// One of `options`, uniformly.
+    pub fn pick<T: Clone>(&mut self, options: &[T]) -> T {
+        options[self.rng.below(options.len() as u64) as usize].clone()
+    }
+}
+
+/// The workload's share of the configuration swarm, for every protocol with clients: a third
+/// of the seeds send every request to one key (so that a stale read or a request applied twice
+/// meets the next operation on that key), and a third give clients a short timeout (so that
+/// they retry while their first try may still be applied: the exactly-once paths).
+fn vary_workload(v: &mut Vary<'_>) {
+    if v.rng.chance(1.0 / 3.0) {
+        v.set("workload.keys", Value::List(vec!["a".into()]));
+    }
+    if v.rng.chance(1.0 / 3.0) {
+        let ms = 40.0 + v.rng.below(61) as f64;
+        v.set("workload.client_timeout_ms", Value::Ms(ms));
+    }
+}
+
 /// A campaign made ready to run seeds: the base scenario with the campaign's workload, and the
 /// servers the nemeses strike, worked out once.
 #[derive(Clone, Debug)]
@@ -309,17 +371,7 @@ impl Runner {
                     .set(rate, Value::Count(u64::from(plan.rate)), None);
             }
         }
-        let specs = system::build(&s)
-            .map_err(|e| e.to_string())?
-            .sim
-            .specs()
-            .to_vec();
-        let servers = specs
-            .iter()
-            .filter(|sp| !sp.client)
-            .map(|sp| sp.name.clone())
-            .collect();
-        let has_clients = specs.iter().any(|sp| sp.client);
+        let (servers, has_clients) = servers_of(&s)?;
         Ok(Runner {
             base: s,
             plan: plan.clone(),
@@ -334,22 +386,42 @@ impl Runner {
         let mut s = self.base.clone();
         s.seed = seed;
         let plan = &self.plan;
+        let mut servers = std::borrow::Cow::Borrowed(&self.servers);
+        if plan.vary {
+            let mut rng = SimRng::derive(seed, u64::MAX - 1);
+            let mut v = Vary {
+                rng: &mut rng,
+                base: &self.base,
+                s: &mut s,
+                reshaped: false,
+            };
+            if self.has_clients {
+                vary_workload(&mut v);
+            }
+            (self.base.protocol.campaign.vary)(&mut v);
+            if v.reshaped {
+                // The cluster's shape was drawn: name its servers again.
+                if let Ok((names, _)) = servers_of(&s) {
+                    servers = std::borrow::Cow::Owned(names);
+                }
+            }
+        }
         let mut rng = SimRng::derive(seed, u64::MAX);
         let mut drawn = Vec::new();
         let mut d = Draw::new(
             &mut rng,
-            &self.servers,
+            &servers,
             plan.window,
             plan.max_fault,
             (s.net.latency_min, s.net.latency_max),
             &mut drawn,
         );
-        if plan.window > Time::ZERO && !self.servers.is_empty() {
+        if plan.window > Time::ZERO && !servers.is_empty() {
             plan.mix.draw(&mut d, plan.intensity);
         }
         drawn.sort_by_key(|f| f.at);
         let recovery = self.base.protocol.campaign.recovery;
-        let drawn = at_most_a_minority_down(drawn, self.servers.len(), recovery);
+        let drawn = at_most_a_minority_down(drawn, servers.len(), recovery);
         s.faults.extend(drawn);
         s.faults.sort_by_key(|f| f.at);
         s.faults
@@ -369,6 +441,18 @@ impl Runner {
     pub fn run(&self, seed: u64) -> Result<SeedResult, String> {
         judge_scenario(&self.scenario(seed))
     }
+}
+
+/// The servers' names of the cluster `s` builds, and whether it has clients.
+fn servers_of(s: &Scenario) -> Result<(Vec<String>, bool), String> {
+    let sys = system::build(s).map_err(|e| e.to_string())?;
+    let specs = sys.sim.specs();
+    let servers = specs
+        .iter()
+        .filter(|sp| !sp.client)
+        .map(|sp| sp.name.clone())
+        .collect();
+    Ok((servers, specs.iter().any(|sp| sp.client)))
 }
 
 /// Drop the drawn crashes that would have a majority of the servers down at once: the failure

@@ -10,7 +10,7 @@ use synod_check::recorder::{HistoryRecorder, RecordedOp, StreamRecorder, Tally};
 use synod_check::{
     Budget, CheckReport, ModelKind, StreamStats, Verdict as LinVerdict, check_history,
 };
-use synod_core::{Decision, NodeStatus, ShowStore, Time};
+use synod_core::{Decision, NodeId, NodeStatus, ShowStore, Time};
 use synod_sim::{EndReason, Shared, Stats};
 
 /// One expectation and whether it held.
@@ -191,9 +191,20 @@ pub fn judge(system: &System, checks: &Checks, scenario: &Scenario, end: EndReas
     }
 
     if let Some(want) = e.converged {
+        // The newest configuration a server that is up holds (where membership changes): a
+        // server outside it may have been removed without hearing of it, and keeps the store
+        // it had then.
+        let newest = servers
+            .iter()
+            .filter_map(|(_, st)| st.as_ref()?.config.as_ref())
+            .max_by_key(|(index, _)| *index);
+        let member = |id: &NodeId| newest.is_none_or(|(_, members)| members.contains(id));
         // The stores of the servers that are up, grouped: one group when they converged.
         let mut stores: Vec<(&BTreeMap<String, String>, Vec<&str>)> = Vec::new();
-        for (name, st) in &servers {
+        for ((name, st), id) in servers.iter().zip(&system.servers) {
+            if !member(id) {
+                continue;
+            }
             if let Some(store) = st.as_ref().and_then(|s| s.store.as_ref()) {
                 match stores.iter_mut().find(|(s, _)| *s == store) {
                     Some((_, who)) => who.push(name.as_str()),

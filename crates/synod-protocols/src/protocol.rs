@@ -153,7 +153,16 @@ pub struct Campaign {
     /// How long a restarted server still counts as down when a campaign keeps a majority of
     /// the servers up (a diskless replica is back only once others answered its recovery).
     pub recovery: Time,
+    /// Swarm testing of the configuration: draw the protocol's own settings for one seed
+    /// (cluster size, batching, optional mechanisms), as [`crate::campaign`] draws the
+    /// workload's. It must set only keys the scenario does not give (use
+    /// [`crate::campaign::Vary`]), and only configurations under which the correct protocol
+    /// is safe. Most protocols write [`fixed`].
+    pub vary: fn(&mut crate::campaign::Vary<'_>),
 }
+
+/// A campaign's [`Campaign::vary`] that draws nothing of the protocol's own.
+pub fn fixed(_: &mut crate::campaign::Vary<'_>) {}
 
 /// A campaign's [`Campaign::prepare`] that leaves the scenario as it is.
 pub fn unchanged(_: &mut Scenario) {}
@@ -171,6 +180,7 @@ impl Campaign {
         nemeses: &[],
         prepare: unchanged,
         recovery: Time::ZERO,
+        vary: fixed,
     };
 }
 

@@ -255,3 +255,61 @@ fn adds_in(s: &synod_protocols::scenario::Scenario) -> usize {
         .filter(|f| matches!(&f.action, FaultAction::Protocol("add", _)))
         .count()
 }
+
+/// Swarm testing of the configuration: each seed of a Raft campaign draws the settings the
+/// scenario leaves at their defaults (cluster size, PreVote, reads, batching, the workload's
+/// keys), never one the scenario gives, and a plan that does not vary draws none. What is
+/// drawn is in the seed's scenario, so a written failure replays without the campaign.
+#[test]
+fn each_seed_draws_the_configuration_the_scenario_does_not_give() {
+    let drawn = |s: &synod_protocols::scenario::Scenario, key: &str| {
+        s.settings
+            .iter()
+            .find(|(k, _)| k.key == key)
+            .map(|(_, v)| v.to_string())
+    };
+    let base = PROTOCOLS.scenario("raft").unwrap();
+    let plan = Plan::for_protocol(base.protocol);
+    assert!(plan.vary);
+    let mut sizes = std::collections::BTreeSet::new();
+    let mut pre_votes = std::collections::BTreeSet::new();
+    let mut one_key = 0;
+    for seed in 1..=40 {
+        let s = scenario_for(&base, &plan, seed).unwrap();
+        sizes.insert(drawn(&s, "cluster.nodes").expect("drawn"));
+        pre_votes.insert(drawn(&s, "raft.pre_vote").expect("drawn"));
+        one_key += usize::from(drawn(&s, "workload.keys").as_deref() == Some("[\"a\"]"));
+        // Lease reads only where CheckQuorum is on (Raft's rule across keys).
+        if drawn(&s, "raft.reads").as_deref() == Some("lease") {
+            assert_eq!(drawn(&s, "raft.check_quorum").as_deref(), Some("true"));
+        }
+        // Drawn again for the same seed: the same configuration.
+        assert_eq!(s, scenario_for(&base, &plan, seed).unwrap());
+    }
+    assert_eq!(sizes.into_iter().collect::<Vec<_>>(), ["3", "5"]);
+    assert_eq!(pre_votes.len(), 2);
+    assert!(
+        (5..35).contains(&one_key),
+        "{one_key} of 40 seeds on one key"
+    );
+
+    // A key the scenario gives is kept on every seed.
+    let mut given = base.clone();
+    let nodes = base.protocol.setting("cluster.nodes").unwrap();
+    given
+        .settings
+        .set(nodes, synod_protocols::settings::Value::Count(7), None);
+    for seed in 1..=20 {
+        let s = scenario_for(&given, &plan, seed).unwrap();
+        assert_eq!(drawn(&s, "cluster.nodes").as_deref(), Some("7"));
+    }
+
+    // Without variation, nothing is drawn.
+    let fixed = Plan {
+        vary: false,
+        ..plan
+    };
+    let s = scenario_for(&base, &fixed, 1).unwrap();
+    assert_eq!(drawn(&s, "cluster.nodes"), None);
+    assert_eq!(drawn(&s, "raft.pre_vote"), None);
+}

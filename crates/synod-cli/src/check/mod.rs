@@ -69,6 +69,13 @@ pub struct CheckArgs {
     /// Run with a planted bug (`--bug list` lists them).
     #[arg(long)]
     pub bug: Option<String>,
+    /// Keep the protocol's default configuration on every seed. By default a campaign of a
+    /// protocol (not of a scenario file) draws each seed's configuration (swarm testing: one
+    /// hot key, short client timeouts, and the protocol's own, such as Raft's cluster size,
+    /// PreVote, CheckQuorum, reads and batching); a failure's scenario file records what was
+    /// drawn.
+    #[arg(long)]
+    pub fixed_config: bool,
     /// Run only the K-th of N disjoint slices of the seeds, as K/N. Without it, a Slurm job
     /// array (SLURM_ARRAY_TASK_ID) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, with
     /// --shards) says which.
@@ -151,6 +158,13 @@ fn plan(args: &CheckArgs, base: &Scenario) -> Result<Plan, UsageError> {
     if let Some(r) = args.rate {
         plan.rate = r;
     }
+    // A scenario file is a configuration someone chose (often to force a schedule): its
+    // campaigns keep it whole. A protocol's built-in defaults are swarmed.
+    let builtin = args
+        .target
+        .as_deref()
+        .is_none_or(|t| crate::protocols().get(t).is_some());
+    plan.vary = builtin && !args.fixed_config;
     Ok(plan)
 }
 
@@ -285,6 +299,7 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
             "max_fault_ms": plan.max_fault.as_ms_f64(),
             "liveness_ms": plan.liveness.as_ms_f64(),
             "rate": plan.rate,
+            "vary": plan.vary,
             "jobs": jobs,
         });
         writeln!(j, "{header}")?;

@@ -23,6 +23,7 @@ pub const IDENTITY: &[&str] = &[
     "max_fault_ms",
     "liveness_ms",
     "rate",
+    "vary",
 ];
 
 /// A `seed` line.

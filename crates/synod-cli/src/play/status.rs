@@ -188,6 +188,7 @@ mod tests {
                 ("accepted", "1.3 \"blue\"".into()),
             ],
             decision: Some(Decision::Pending),
+            config: None,
             ..NodeStatus::default()
         };
         assert_eq!(paxos_promised(&st), Some((2, 1)));

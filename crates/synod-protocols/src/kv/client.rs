@@ -262,6 +262,10 @@ pub struct KvClient {
     server_names: Arc<[String]>,
     /// The outstanding request's timer is a pause (no leader known), not a reply timeout.
     pausing: bool,
+    /// Hints followed for the outstanding request since it last paused or timed out: once
+    /// they have led round every server (servers pointing at each other, none leading),
+    /// the client pauses as if nobody knew a leader.
+    hops: u32,
     /// Open loop: requests that arrived and wait their turn.
     backlog: u32,
     /// A pacing timer is set (a think time, or the next arrival).
@@ -282,6 +286,7 @@ impl PartialEq for KvClient {
             && self.next_req == o.next_req
             && self.external == o.external
             && self.pausing == o.pausing
+            && self.hops == o.hops
     }
 }
 
@@ -302,6 +307,7 @@ impl Hash for KvClient {
         self.next_req.hash(h);
         self.external.hash(h);
         self.pausing.hash(h);
+        self.hops.hash(h);
     }
 }
 
@@ -319,6 +325,7 @@ impl KvClient {
             external: Vec::new(),
             server_names: Arc::from(Vec::new()),
             pausing: false,
+            hops: 0,
             backlog: 0,
             pacing: false,
             finished: false,
@@ -562,9 +569,19 @@ impl KvClient {
         let Some((req_id, cmd, timer)) = self.outstanding.take() else {
             return;
         };
+        // Only the server the current attempt went to answers it: a reply from another is a
+        // duplicate or a late answer to an earlier attempt, and following it too would put a
+        // second copy of the request in flight (on a network that duplicates, copies would
+        // multiply without bound).
+        let asked = self.servers.get(self.target % self.servers.len().max(1));
+        if matches!(reply, Reply::NotLeader { .. }) && asked != Some(&from) {
+            self.outstanding = Some((req_id, cmd, timer));
+            return;
+        }
         match reply {
             Reply::Done { req_id: r, result } if r == req_id => {
                 ctx.cancel_timer(timer);
+                self.hops = 0;
                 ctx.info(format_args!("{cmd} -> {result}"));
                 ctx.complete(req_id, &result);
                 self.completed += 1;
@@ -583,7 +600,12 @@ impl KvClient {
             Reply::NotLeader { req_id: r, leader } if r == req_id => {
                 ctx.cancel_timer(timer);
                 let from = self.name(from);
-                match leader.and_then(|l| self.servers.iter().position(|s| *s == l)) {
+                self.hops += 1;
+                let hint = leader.and_then(|l| self.servers.iter().position(|s| *s == l));
+                // Hints that have gone round every server lead nowhere (a deposed leader and a
+                // follower that still believes in it point at each other): pause.
+                let hint = hint.filter(|_| (self.hops as usize) < self.servers.len());
+                match hint {
                     Some(i) => {
                         self.target = i;
                         let to = self.name(self.servers[i]);
@@ -602,6 +624,7 @@ impl KvClient {
                         let timer = ctx.set_timer(pause, T::from(ClientTimer { req_id }));
                         self.outstanding = Some((req_id, cmd, timer));
                         self.pausing = true;
+                        self.hops = 0;
                     }
                 }
             }
@@ -647,6 +670,7 @@ impl KvClient {
         match self.outstanding.take() {
             Some((req_id, cmd, _)) if req_id == t.req_id => {
                 self.target += 1;
+                self.hops = 0;
                 let to = self.name(self.servers[self.target % self.servers.len()]);
                 if std::mem::take(&mut self.pausing) {
                     ctx.debug(format_args!("{cmd}: asking {to}"));

@@ -782,6 +782,7 @@ impl Leader {
             ],
             store: Some(self.learner.store().data().clone()),
             decision: None,
+            config: None,
         }
     }
 }

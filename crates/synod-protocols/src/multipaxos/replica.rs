@@ -117,6 +117,7 @@ impl Replica {
             facts: vec![("applied", self.learner.applied().to_string())],
             store: Some(self.learner.store().data().clone()),
             decision: None,
+            config: None,
         }
     }
 }

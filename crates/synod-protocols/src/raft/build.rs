@@ -8,7 +8,7 @@ use crate::kv::{self, Workload};
 use crate::nemesis::{Draw, Nemesis};
 use crate::protocol::{Campaign, FaultVerb, Protocol};
 use crate::scenario::{FaultAction, Scenario, ScenarioError};
-use crate::settings::{Invalid, Kind, Setting, Settings};
+use crate::settings::{Invalid, Kind, Setting, Settings, Value};
 use crate::system::{System, sim_config};
 use std::sync::Arc;
 use synod_core::{NodeId, Time};
@@ -197,6 +197,35 @@ fn transfer(d: &mut Draw<'_>) {
     d.push(at, FaultAction::Protocol("transfer", n), None);
 }
 
+/// Raft's share of a campaign's configuration swarm ([`crate::campaign::Vary`]): each seed
+/// draws a cluster of 3 or 5 servers; the paper's section 5 alone or with PreVote and
+/// CheckQuorum (each on half the time: a bug that they mask is still met); reads through the
+/// log, by ReadIndex, or by lease where CheckQuorum is on (6.4, 6.4.1); one entry per
+/// AppendEntries (Figure 8's pace) or the default batch; snapshots never, every 4 entries or
+/// every 64; and now and then near-equal election timeouts (split votes, repeated elections).
+fn vary(v: &mut crate::campaign::Vary<'_>) {
+    let nodes = v.pick(&[3, 5]);
+    v.set(NODES.key, Value::Count(nodes));
+    let pre_vote = v.rng.chance(0.5);
+    v.set(PRE_VOTE.key, Value::Flag(pre_vote));
+    let check_quorum = v.rng.chance(0.5);
+    v.set(CHECK_QUORUM.key, Value::Flag(check_quorum));
+    let reads: &[&str] = if v.is(CHECK_QUORUM.key, &Value::Flag(true)) {
+        &["log", "read_index", "lease"]
+    } else {
+        &["log", "read_index"]
+    };
+    let read = v.pick(reads);
+    v.set(READS.key, Value::Word(read.into()));
+    let batch = v.pick(&[1, 64]);
+    v.set(MAX_APPEND_ENTRIES.key, Value::Count(batch));
+    let every = v.pick(&[0, 4, DEFAULT_SNAPSHOT_EVERY]);
+    v.set(SNAPSHOT_EVERY.key, Value::Count(every));
+    if v.rng.chance(0.25) {
+        v.set(ELECTION_TIMEOUT.key, Value::RangeMs(100.0, 105.0));
+    }
+}
+
 /// An order to the leader, once the server it names is known to exist.
 fn admin(verb: &'static str, node: &str, names: &[String]) -> Result<Vec<Fault>, String> {
     let leader = verb == "remove" && node == "leader";
@@ -227,6 +256,7 @@ pub const PROTOCOL: Protocol = Protocol {
     faults: &[ADD, REMOVE, TRANSFER],
     campaign: Campaign {
         nemeses: &[MEMBERSHIP, TRANSFER_LEADER],
+        vary,
         ..Campaign::DEFAULT
     },
     legend: &[

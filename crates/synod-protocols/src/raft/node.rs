@@ -492,9 +492,16 @@ impl RaftServer {
     }
 
     /// The election timeout passed: ask for pre-votes first (PreVote on), or start an
-    /// election. A server outside the configuration (not yet added, or removed) never does.
+    /// election. A server outside the configuration (not yet added, or removed) never does,
+    /// unless its removal is not yet committed: then, like a leader that removes itself
+    /// (dissertation 4.2.2), it may still lead the cluster to commit it, counting votes in the
+    /// new configuration without itself. (Otherwise a leader that appends its own removal and
+    /// restarts holds the longest log, votes for nobody with a shorter one and never runs: the
+    /// others could never elect a leader.)
     fn campaign(&mut self, ctx: &mut RCtx<'_, '_>) {
-        if !self.config.contains(self.me) {
+        let removal_pending = self.config_index > self.commit_index
+            && self.config_at(self.config_index - 1).contains(self.me);
+        if !self.config.contains(self.me) && !removal_pending {
             if ctx.log_enabled(Level::Debug) {
                 ctx.debug(format_args!(
                     "election timeout, but not in the configuration ({}): stays a follower",
@@ -1681,6 +1688,7 @@ impl Process for RaftServer {
             facts,
             store: member.then(|| self.store.data().clone()),
             decision: None,
+            config: Some((self.config_index, self.config.iter().collect())),
         }
     }
 

@@ -133,6 +133,7 @@ impl Process for RegisterNode {
                     leader: s.proposal.is_some() && !s.decided,
                     facts: vec![("decided", decision.to_string())],
                     decision: Some(decision),
+                    config: None,
                     ..NodeStatus::default()
                 }
             }

@@ -72,9 +72,12 @@ pub const PROTOCOL: Protocol = Protocol {
     validate,
     faults: &[],
     // Recovery without a disk needs a majority of normal replicas to answer: a replica that
-    // restarted is not back until then.
+    // restarted is not back until then, and a partition of up to the longest fault (400 ms)
+    // can keep it from them (seed 1613 of a 20,000-seed campaign had a third replica crash
+    // while one restarted 360 ms earlier was still cut off from the answers it needed; more
+    // than f replicas without state is beyond VR's failure model, not a bug).
     campaign: Campaign {
-        recovery: Time::ms(500),
+        recovery: Time::ms(1_000),
         ..Campaign::DEFAULT
     },
     legend: &[

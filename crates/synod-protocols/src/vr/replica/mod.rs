@@ -574,6 +574,7 @@ impl Process for VrReplica {
             leader: self.is_primary(),
             store: Some(self.store.data().clone()),
             decision: None,
+            config: None,
             facts: vec![
                 ("op", self.op().to_string()),
                 ("commit", self.commit.to_string()),
