@@ -434,15 +434,8 @@ impl HistoryBuilder {
         op: &ClientOp,
         at: u64,
     ) -> Result<(), HistoryError> {
-        let value = op.value.clone().map_or(Value::Nil, Value::Str);
-        self.invoke(
-            u64::from(client.0),
-            Some(op_id),
-            op.f.clone(),
-            Some(op.key.clone()),
-            value,
-            at,
-        )
+        let (f, key, value) = client_op_fields(op);
+        self.invoke(u64::from(client.0), Some(op_id), f, key, value, at)
     }
 
     /// synod's client `return` event: operation `op_id` of `client` ended with `result`.
@@ -725,6 +718,13 @@ pub fn parse_edn(name: &str, text: &str) -> Result<History, HistoryError> {
         apply_jepsen_event(&mut builder, name, at, client, &kind, &f, key, value, error)?;
     }
     Ok(builder.finish())
+}
+
+/// A synod client operation as the history's fields: its function, its key and its value
+/// (`nil` when it has none).
+pub(crate) fn client_op_fields(op: &ClientOp) -> (String, Option<String>, Value) {
+    let value = op.value.clone().map_or(Value::Nil, Value::Str);
+    (op.f.clone(), Some(op.key.clone()), value)
 }
 
 #[cfg(test)]

@@ -767,23 +767,29 @@ impl Shrinker<'_> {
     /// stays.
     fn earlier(&mut self) {
         for i in self.movable() {
-            loop {
-                let prev = if i == 0 {
-                    Time::ZERO
-                } else {
-                    self.best.faults[i - 1].at
-                };
-                let at = self.best.faults[i].at;
-                let earlier =
-                    Time::micros(prev.as_micros() + (at.as_micros() - prev.as_micros()) / 2);
-                if earlier >= at || at - earlier < Time::ms(1) || self.stopped {
-                    break;
-                }
-                let mut candidate = self.best.clone();
-                candidate.faults[i].at = earlier;
-                if !self.try_(candidate) {
-                    break;
-                }
+            let prev = if i == 0 {
+                Time::ZERO
+            } else {
+                self.best.faults[i - 1].at
+            };
+            self.halve_towards(i, prev);
+        }
+    }
+
+    /// Bring fault `i` earlier, halving its distance to `floor` each time, while the failure
+    /// stays (and until it is within 1 ms of it).
+    fn halve_towards(&mut self, i: usize, floor: Time) {
+        loop {
+            let at = self.best.faults[i].at;
+            let earlier =
+                Time::micros(floor.as_micros() + (at.as_micros() - floor.as_micros()) / 2);
+            if earlier >= at || at - earlier < Time::ms(1) || self.stopped {
+                break;
+            }
+            let mut candidate = self.best.clone();
+            candidate.faults[i].at = earlier;
+            if !self.try_(candidate) {
+                break;
             }
         }
     }
@@ -805,19 +811,7 @@ impl Shrinker<'_> {
             .max()
             .unwrap_or(Time::ZERO)
             .max(Time::ms(1));
-        loop {
-            let at = self.best.faults[i].at;
-            let earlier =
-                Time::micros(floor.as_micros() + (at.as_micros() - floor.as_micros()) / 2);
-            if earlier >= at || at - earlier < Time::ms(1) || self.stopped {
-                break;
-            }
-            let mut candidate = self.best.clone();
-            candidate.faults[i].at = earlier;
-            if !self.try_(candidate) {
-                break;
-            }
-        }
+        self.halve_towards(i, floor);
     }
 
     /// Fewer clients, and fewer requests: halve `cluster.clients`, then bring the end of the

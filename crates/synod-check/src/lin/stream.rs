@@ -309,8 +309,7 @@ impl<M: Model> Stream<M> {
         op: &ClientOp,
         at: u64,
     ) -> Result<(), HistoryError> {
-        let value = op.value.clone().map_or(Value::Nil, Value::Str);
-        let (f, key) = (op.f.clone(), Some(op.key.clone()));
+        let (f, key, value) = crate::history::client_op_fields(op);
         self.invoke(u64::from(client.0), Some(op_id), f, key, value, at)
     }
 
