@@ -399,7 +399,13 @@ impl Runner {
                 vary_workload(&mut v);
             }
             (self.base.protocol.campaign.vary)(&mut v);
-            if v.reshaped {
+            let reshaped = v.reshaped;
+            if (self.base.protocol.validate)(&s.settings).is_err() {
+                // What was drawn does not fit what the scenario gives (a heartbeat above the
+                // drawn election timeout, names for another cluster size): this seed keeps
+                // the scenario's configuration.
+                s.settings = self.base.settings.clone();
+            } else if reshaped {
                 // The cluster's shape was drawn: name its servers again.
                 if let Ok((names, _)) = servers_of(&s) {
                     servers = std::borrow::Cow::Owned(names);

@@ -304,6 +304,27 @@ fn each_seed_draws_the_configuration_the_scenario_does_not_give() {
         assert_eq!(drawn(&s, "cluster.nodes").as_deref(), Some("7"));
     }
 
+    // What the scenario gives constrains what is drawn: lease reads keep CheckQuorum on, and
+    // a heartbeat too slow for the drawn split-vote timeouts keeps the scenario's own.
+    let mut lease = base.clone();
+    let reads = base.protocol.setting("raft.reads").unwrap();
+    lease.settings.set(
+        reads,
+        synod_protocols::settings::Value::Word("lease".into()),
+        None,
+    );
+    let mut slow_heartbeat = base.clone();
+    let heartbeat = base.protocol.setting("timing.heartbeat_ms").unwrap();
+    slow_heartbeat
+        .settings
+        .set(heartbeat, synod_protocols::settings::Value::Ms(120.0), None);
+    for seed in 1..=40 {
+        let s = scenario_for(&lease, &plan, seed).unwrap();
+        assert_eq!(drawn(&s, "raft.check_quorum").as_deref(), Some("true"));
+        let s = scenario_for(&slow_heartbeat, &plan, seed).unwrap();
+        (s.protocol.validate)(&s.settings).expect("a drawn configuration the protocol takes");
+    }
+
     // Without variation, nothing is drawn.
     let fixed = Plan {
         vary: false,

@@ -601,10 +601,10 @@ impl KvClient {
                 ctx.cancel_timer(timer);
                 let from = self.name(from);
                 self.hops += 1;
-                let hint = leader.and_then(|l| self.servers.iter().position(|s| *s == l));
+                let hinted = leader.and_then(|l| self.servers.iter().position(|s| *s == l));
                 // Hints that have gone round every server lead nowhere (a deposed leader and a
                 // follower that still believes in it point at each other): pause.
-                let hint = hint.filter(|_| (self.hops as usize) < self.servers.len());
+                let hint = hinted.filter(|_| (self.hops as usize) < self.servers.len());
                 match hint {
                     Some(i) => {
                         self.target = i;
@@ -618,9 +618,15 @@ impl KvClient {
                         // Nobody knows a leader yet (an election is under way): wait a little
                         // before asking the next server, rather than spinning through them.
                         let pause = self.no_leader_pause();
-                        ctx.debug(format_args!(
-                            "{from} knows no leader: retrying {cmd} in {pause}"
-                        ));
+                        if hinted.is_some() {
+                            ctx.debug(format_args!(
+                                "{from} is not the leader, and the hints have led round every server: retrying {cmd} in {pause}"
+                            ));
+                        } else {
+                            ctx.debug(format_args!(
+                                "{from} knows no leader: retrying {cmd} in {pause}"
+                            ));
+                        }
                         let timer = ctx.set_timer(pause, T::from(ClientTimer { req_id }));
                         self.outstanding = Some((req_id, cmd, timer));
                         self.pausing = true;

@@ -208,7 +208,8 @@ fn vary(v: &mut crate::campaign::Vary<'_>) {
     v.set(NODES.key, Value::Count(nodes));
     let pre_vote = v.rng.chance(0.5);
     v.set(PRE_VOTE.key, Value::Flag(pre_vote));
-    let check_quorum = v.rng.chance(0.5);
+    // Lease reads rest on CheckQuorum (6.4.1): a scenario that gives them keeps it on.
+    let check_quorum = v.rng.chance(0.5) || v.is(READS.key, &Value::Word("lease".into()));
     v.set(CHECK_QUORUM.key, Value::Flag(check_quorum));
     let reads: &[&str] = if v.is(CHECK_QUORUM.key, &Value::Flag(true)) {
         &["log", "read_index", "lease"]
