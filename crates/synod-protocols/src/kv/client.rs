@@ -32,8 +32,8 @@ pub struct Workload {
     pub mix: [u32; 3],
     /// How long a client waits for a reply before retrying at the next server.
     pub timeout: Time,
-    /// No request is issued at or after this time (`None`: only `requests_per_client` limits
-    /// the workload).
+    /// No request is issued at or after this time, except, in an open loop, those that arrived
+    /// before it and wait their turn (`None`: only `requests_per_client` limits the workload).
     pub until: Option<Time>,
     /// Requests per second each client aims at; 0: the next one as soon as the last returns.
     pub rate: u32,
@@ -127,7 +127,7 @@ pub const CLIENT_TIMEOUT: Setting = Setting {
 pub const UNTIL: Setting = Setting {
     key: "workload.until_ms",
     kind: Kind::Ms { default: 0.0 },
-    doc: "clients issue requests until this time, then finish the one in flight (`synod check` sets it to the end of its fault window); not given: `requests_per_client` requests",
+    doc: "clients issue requests until this time, then finish the one in flight (in an open loop, also those that arrived before it) (`synod check` sets it to the end of its fault window); not given: `requests_per_client` requests",
 };
 
 /// `workload.rate`.
@@ -369,6 +369,14 @@ impl KvClient {
             && self.workload.until.is_none_or(|u| now < u)
     }
 
+    /// Open loop: whether another request may arrive at `now`. Those that arrived and wait
+    /// count against `requests_per_client` as the issued ones do, or a slow cluster would
+    /// let arrivals pile up past it.
+    fn may_arrive(&self, now: Time) -> bool {
+        self.issued + self.backlog < self.workload.requests_per_client
+            && self.workload.until.is_none_or(|u| now < u)
+    }
+
     /// Whether the workload runs through a time window (or at a pace) rather than for a
     /// number of requests issued back to back.
     fn windowed(&self) -> bool {
@@ -443,7 +451,7 @@ impl KvClient {
                 )),
             }
         }
-        if self.workload.open && self.workload.rate > 0 && self.open_at(ctx.now()) {
+        if self.workload.open && self.workload.rate > 0 && self.may_arrive(ctx.now()) {
             // The first request arrives now; the next after an exponential gap.
             self.backlog += 1;
             self.arm_pace(ctx);
@@ -664,7 +672,7 @@ impl KvClient {
             self.pacing = false;
             if self.workload.open {
                 // A request arrives (if the window is still open), and the next is drawn.
-                if self.open_at(ctx.now()) {
+                if self.may_arrive(ctx.now()) {
                     self.backlog += 1;
                     self.arm_pace(ctx);
                 }
