@@ -540,6 +540,21 @@ fn inspect_shows_the_full_state_or_what_a_crashed_node_kept() {
     );
 }
 
+/// A client whose workload runs through a window has no total of requests: `inspect` counts
+/// what it issued, without the internal "no limit" number.
+#[test]
+fn inspect_of_a_windowed_client_counts_without_a_total() {
+    let dir = std::env::temp_dir().join(format!("synod-repl-window-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("window.toml");
+    std::fs::write(&file, "protocol = \"kv\"\n[workload]\nuntil_ms = 300\n").unwrap();
+    let o = repl(&[file.to_str().unwrap()], "step 12\ninspect client 1\n");
+    let out = text(&o.stdout);
+    assert!(out.contains("client 1:\nrequests  2 issued, "), "{out}");
+    assert!(!out.contains("4294967295"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `inspect` is for people, for every protocol: nodes by name (never `NodeId(4)`), fields
 /// named as in the papers, logs as `index:term:command` rows, no Rust structures.
 #[test]

@@ -719,13 +719,21 @@ impl KvClient {
     /// What `inspect` shows: the workload's progress, the request waited for and where it
     /// went, and the requests asked for from outside.
     pub fn inspect(&self, out: &mut Inspect<'_>) {
-        out.field(
-            "requests",
-            format_args!(
-                "{} of {} issued, {} completed",
-                self.issued, self.workload.requests_per_client, self.completed
-            ),
-        );
+        if self.workload.requests_per_client == u32::MAX {
+            // A workload bounded by its window only: no total to count towards.
+            out.field(
+                "requests",
+                format_args!("{} issued, {} completed", self.issued, self.completed),
+            );
+        } else {
+            out.field(
+                "requests",
+                format_args!(
+                    "{} of {} issued, {} completed",
+                    self.issued, self.workload.requests_per_client, self.completed
+                ),
+            );
+        }
         let target = self.servers.get(self.target % self.servers.len().max(1));
         match &self.outstanding {
             Some((id, cmd, _)) if self.pausing => out.field(
