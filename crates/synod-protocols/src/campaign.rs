@@ -48,10 +48,16 @@ pub struct Plan {
 impl Plan {
     /// The default campaign of `protocol` (its descriptor's [`crate::protocol::Campaign`]).
     pub fn for_protocol(protocol: &'static Protocol) -> Plan {
-        let c = &protocol.campaign;
+        Plan::of(&protocol.campaign)
+    }
+
+    /// The plan a descriptor's campaign gives, its own nemeses included (every registered
+    /// descriptor's mix parses, as tests/campaign.rs checks; were one not to, every nemesis
+    /// would swarm).
+    fn of(c: &crate::protocol::Campaign) -> Plan {
         Plan {
             mix: nemesis::parse(c.nemesis, c.nemeses)
-                .unwrap_or_else(|_| Mix::Swarm(nemesis::NEMESES.iter().collect())),
+                .unwrap_or_else(|_| Mix::Swarm(nemesis::available(c.nemeses).collect())),
             intensity: c.intensity,
             window: c.window,
             max_fault: c.max_fault,
@@ -65,16 +71,7 @@ impl Plan {
 impl Default for Plan {
     /// [`crate::protocol::Campaign::DEFAULT`] with the built-in nemeses.
     fn default() -> Self {
-        let c = crate::protocol::Campaign::DEFAULT;
-        Plan {
-            mix: nemesis::parse(c.nemesis, &[]).unwrap_or_else(|_| Mix::Fixed(Vec::new())),
-            intensity: c.intensity,
-            window: c.window,
-            max_fault: c.max_fault,
-            liveness: c.liveness,
-            rate: c.rate,
-            vary: true,
-        }
+        Plan::of(&crate::protocol::Campaign::DEFAULT)
     }
 }
 

@@ -334,3 +334,17 @@ fn each_seed_draws_the_configuration_the_scenario_does_not_give() {
     assert_eq!(drawn(&s, "cluster.nodes"), None);
     assert_eq!(drawn(&s, "raft.pre_vote"), None);
 }
+
+/// Every registered protocol's default campaign names a mix `--nemesis` takes.
+#[test]
+fn every_protocols_default_mix_parses() {
+    for p in PROTOCOLS.iter() {
+        let c = &p.campaign;
+        assert!(
+            synod_protocols::nemesis::parse(c.nemesis, c.nemeses).is_ok(),
+            "{}: `{}`",
+            p.name,
+            c.nemesis
+        );
+    }
+}
