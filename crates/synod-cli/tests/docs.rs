@@ -239,7 +239,7 @@ fn the_nemesis_table_lists_every_nemesis_and_fault_kind() {
         Path::new(env!("CARGO_MANIFEST_DIR")),
         &["check", "raft", "--nemesis", "list"],
     );
-    let groups = ["classic", "targeted", "all", "swarm"];
+    let groups = ["classic", "targeted", "moments", "own", "all", "swarm"];
     let mut listed: Vec<String> = String::from_utf8_lossy(&o.stdout)
         .lines()
         .filter_map(|l| l.split_whitespace().next())

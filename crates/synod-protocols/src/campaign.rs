@@ -925,9 +925,22 @@ pub fn describe(s: &Scenario, property: &str) -> String {
                 FaultAction::Repair => return format!("everything is repaired at {}", f.at),
                 a => happening(a),
             };
+            // A fault that waits: "n2 crashes 1.2ms after a node starts an election (armed at
+            // 120.0ms)".
+            let when = match f.when {
+                Some(m) => {
+                    let moment = match m.on {
+                        Leadership::Leads => "takes the lead",
+                        Leadership::Seeks => "starts an election",
+                        Leadership::Follows => "steps down",
+                    };
+                    format!("{} after a node {moment} (armed at {})", m.after, f.at)
+                }
+                None => format!("at {}", f.at),
+            };
             match f.lasts {
-                Some(d) => format!("{what} at {} for {d}", f.at),
-                None => format!("{what} at {}", f.at),
+                Some(d) => format!("{what} {when} for {d}"),
+                None => format!("{what} {when}"),
             }
         })
         .collect();

@@ -9,6 +9,11 @@
 //!   majorities ring: every node sees a majority, no two the same one), `bridge` (two halves
 //!   that only one node joins), `storm` (a minority crashes and restarts again and again), and
 //!   `skew` (a node's clock runs slow: what it reads and its timers).
+//! - **Faults that wait for a protocol's moment** ([`synod_sim::Fault::When`], the group
+//!   `moments`): `crash-new-leader` (the next node to take the lead dies before its first round
+//!   completes) and `restart-voter` (the leader crashes, and when the election starts a server
+//!   crashes just after it may have voted, and restarts at once). Not in the default swarm:
+//!   measured, they dilute it (docs/checking.md).
 //! - **A protocol's own**, listed in its descriptor's [`crate::protocol::Campaign::nemeses`]
 //!   (a Raft membership change, a leadership transfer): drawn the same way, named the same way
 //!   on the command line, with the protocol's own `[[fault]]` verbs if it needs them.
@@ -22,8 +27,8 @@
 //! VOPR does): each seed enables a random subset of the nemeses, with random weights and a random
 //! number of faults, so that some seeds hammer one weakness without the others diluting it.
 
-use crate::scenario::{FaultAction, FaultSpec};
-use synod_core::{SimRng, Time};
+use crate::scenario::{FaultAction, FaultSpec, Moment};
+use synod_core::{Leadership, SimRng, Time};
 
 /// A way to hurt a cluster: one fault (or a burst of them) per draw.
 pub struct Nemesis {
@@ -133,7 +138,33 @@ impl<'a> Draw<'a> {
             action,
             lasts,
             line: 0,
+            when: None,
         });
+    }
+
+    /// Arm a fault at `at` that waits for `on` and strikes `after` it, undone after `lasts`.
+    pub fn push_when(
+        &mut self,
+        at: Time,
+        on: Leadership,
+        after: Time,
+        action: FaultAction,
+        lasts: Time,
+    ) {
+        self.out.push(FaultSpec {
+            at,
+            action,
+            lasts: Some(lasts),
+            line: 0,
+            when: Some(Moment { on, after }),
+        });
+    }
+
+    /// A time from 0 to `k` times the network's longest latency, uniformly: a moment inside
+    /// the first rounds of messages after something happens.
+    pub fn within_rounds(&mut self, k: u64) -> Time {
+        let span = self.latency.1.as_micros().max(1) * k;
+        Time::micros(self.rng.below(span))
     }
 
     /// Add a fault at a random time, lasting a random while: what most nemeses do.
@@ -247,6 +278,37 @@ fn storm(d: &mut Draw<'_>) {
     }
 }
 
+/// Armed at a random time, the next node to take the lead crashes within two message rounds
+/// of winning, before its first round completes, and restarts a while later: a new leader's
+/// first entries reach a minority, or none, and a later leader must sort them out (Raft's
+/// Figure 8, a Paxos leader dying between its phases).
+fn crash_new_leader(d: &mut Draw<'_>) {
+    let at = d.at();
+    let after = d.within_rounds(2);
+    let lasts = d.lasts(at);
+    d.push_when(
+        at,
+        Leadership::Leads,
+        after,
+        FaultAction::Crash("leader".into()),
+        lasts,
+    );
+}
+
+/// Armed at a random time, when a node next starts an election a random server crashes within
+/// three message rounds, after it may have voted or promised, and restarts at once (0.5-5 ms
+/// later), in time to answer the election's later requests, or a rival's: what it keeps on
+/// disk is all that stops it from voting twice.
+fn restart_voter(d: &mut Draw<'_>) {
+    let at = d.at();
+    let lasts = d.lasts(at);
+    d.push(at, FaultAction::Crash("leader".into()), Some(lasts));
+    let after = d.within_rounds(3);
+    let who = d.server();
+    let down = Time::micros(500 + d.rng.below(4_500));
+    d.push_when(at, Leadership::Seeks, after, FaultAction::Crash(who), down);
+}
+
 /// A node's clock runs slow, 1 to 2 times (what it reads and its timers, [`synod_sim::Fault::Skew`]):
 /// never fast, so that any two clocks, even two skewed at once, stay within a drift of 100%,
 /// what Raft's lease reads assume by default (`timing.clock_drift_percent`). A campaign that
@@ -324,6 +386,16 @@ pub const NEMESES: &[Nemesis] = &[
         doc: "a random server's clock runs slow, up to twice (never fast: clocks stay within a drift of 100%)",
         draw: skew,
     },
+    Nemesis {
+        name: "crash-new-leader",
+        doc: "the next node to take the lead crashes before its first round completes, and restarts",
+        draw: crash_new_leader,
+    },
+    Nemesis {
+        name: "restart-voter",
+        doc: "the leader crashes; when the election starts, a server crashes just after it may have voted, and restarts at once",
+        draw: restart_voter,
+    },
 ];
 
 /// The random faults of one kind each (synod's first campaigns).
@@ -346,6 +418,9 @@ pub const TARGETED: &[&str] = &[
     "storm",
     "skew",
 ];
+
+/// The faults that wait for a protocol's moment ([`synod_sim::Fault::When`]).
+pub const MOMENTS: &[&str] = &["crash-new-leader", "restart-voter"];
 
 /// How a campaign picks nemeses.
 #[derive(Clone, Debug, PartialEq)]
@@ -423,12 +498,15 @@ pub fn available(own: &'static [Nemesis]) -> impl Iterator<Item = &'static Nemes
     NEMESES.iter().chain(own.iter())
 }
 
-/// Parse `--nemesis`: `swarm` (every nemesis, swarm testing), `all`, `classic`, `targeted`,
-/// a comma-separated list of names and those groups, or `swarm:LIST`. `own` are the protocol's
-/// own nemeses. (`restart` is accepted and ignored: every crash restarts.)
+/// Parse `--nemesis`: `swarm` (swarm testing of the classic, targeted and the protocol's own
+/// nemeses), `all`, `classic`, `targeted`, `moments`, `own`, a comma-separated list of names
+/// and those groups, or `swarm:LIST`. `own` are the protocol's own nemeses. (`restart` is
+/// accepted and ignored: every crash restarts.)
 pub fn parse(spec: &str, own: &'static [Nemesis]) -> Result<Mix, String> {
     let (swarm, list) = match spec.trim() {
-        "swarm" => (true, "all"),
+        // The moments are left out of the default: measured, they dilute the swarm
+        // (docs/checking.md, "Faults that wait for a moment").
+        "swarm" => (true, "classic,targeted,own"),
         s => match s.strip_prefix("swarm:") {
             Some(rest) => (true, rest),
             None => (false, s),
@@ -446,6 +524,8 @@ pub fn parse(spec: &str, own: &'static [Nemesis]) -> Result<Mix, String> {
             "all" => Some(available(own).map(|n| n.name).collect()),
             "classic" => Some(CLASSIC.to_vec()),
             "targeted" => Some(TARGETED.to_vec()),
+            "moments" => Some(MOMENTS.to_vec()),
+            "own" => Some(own.iter().map(|n| n.name).collect()),
             "restart" => Some(Vec::new()),
             _ => None,
         };
@@ -456,7 +536,7 @@ pub fn parse(spec: &str, own: &'static [Nemesis]) -> Result<Mix, String> {
                 None => {
                     let valid: Vec<&str> = available(own).map(|n| n.name).collect();
                     return Err(format!(
-                        "unknown nemesis `{name}` (valid: {}; groups: all, classic, targeted; or swarm, swarm:LIST)",
+                        "unknown nemesis `{name}` (valid: {}; groups: all, classic, targeted, moments, own; or swarm, swarm:LIST)",
                         valid.join(", ")
                     ));
                 }
@@ -466,7 +546,7 @@ pub fn parse(spec: &str, own: &'static [Nemesis]) -> Result<Mix, String> {
     if pool.is_empty() {
         let valid: Vec<&str> = available(own).map(|n| n.name).collect();
         return Err(format!(
-            "give at least one nemesis (valid: {}; groups: all, classic, targeted; or swarm)",
+            "give at least one nemesis (valid: {}; groups: all, classic, targeted, moments, own; or swarm)",
             valid.join(", ")
         ));
     }
@@ -484,16 +564,22 @@ pub fn listing(own: &'static [Nemesis]) -> String {
     for n in available(own) {
         out.push_str(&format!("{:<width$}  {}\n", n.name, n.doc));
     }
-    out.push_str(&format!(
-        "{:<width$}  {}\n{:<width$}  {}\n{:<width$}  {}\n{:<width$}  {}\n",
-        "classic",
-        CLASSIC.join(","),
-        "targeted",
-        TARGETED.join(","),
-        "all",
-        "every nemesis above, in a fixed mix",
-        "swarm",
-        "every nemesis; each seed enables a random subset at random weights and intensity",
-    ));
+    let own_names: Vec<&str> = own.iter().map(|n| n.name).collect();
+    let groups = [
+        ("classic", CLASSIC.join(",")),
+        ("targeted", TARGETED.join(",")),
+        ("moments", MOMENTS.join(",")),
+        ("own", own_names.join(",")),
+        ("all", "every nemesis above, in a fixed mix".to_string()),
+        (
+            "swarm",
+            "classic, targeted and own; each seed enables a random subset at random weights and intensity (the default)".to_string(),
+        ),
+    ];
+    for (name, what) in groups {
+        if !what.is_empty() {
+            out.push_str(&format!("{name:<width$}  {what}\n"));
+        }
+    }
     out
 }

@@ -57,6 +57,7 @@ fn a_run_stopped_by_the_simulators_capacity_is_aborted_not_a_violation() {
         action: FaultAction::Loss(0.0),
         lasts: None,
         line: 0,
+        when: None,
     };
     s.faults = vec![loss; MAX_QUEUED + 1];
     let r = judge_scenario(&s).unwrap();

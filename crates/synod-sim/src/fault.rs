@@ -5,7 +5,7 @@
 //! a fault that lasts (`Lasting`) undoes itself.
 
 use std::fmt;
-use synod_core::{NodeId, Time};
+use synod_core::{Leadership, NodeId, Time};
 
 /// A node a fault acts on: a fixed node, or a role resolved when the fault fires.
 #[derive(Clone, Debug, PartialEq)]
@@ -79,6 +79,23 @@ pub enum Fault {
         verb: &'static str,
         /// Its argument, as written (a node name).
         arg: String,
+    },
+    /// A fault that waits for a protocol's moment instead of a time: armed when it strikes,
+    /// it fires `after` the next time a node announces `on` (takes the lead, or starts trying
+    /// to: a candidate, a proposer's Phase 1, a view change), through the typed
+    /// [`synod_core::ProtocolEvent::Role`] every protocol emits. Jepsen's nemeses strike at
+    /// random times; the schedules a bug needs (a voter that restarts between two candidates'
+    /// requests, a new leader that dies before its first round completes) last a few
+    /// milliseconds, and random times almost never meet them. `repair` disarms what has not
+    /// fired. Its inner fault's targets are resolved when it fires (`crash leader` under
+    /// `on = Leads` crashes the node that just took the lead).
+    When {
+        /// The moment it waits for: [`Leadership::Leads`] or [`Leadership::Seeks`].
+        on: Leadership,
+        /// How long after that moment it strikes.
+        after: Time,
+        /// The fault it strikes (often a [`Fault::Lasting`]).
+        fault: Box<Fault>,
     },
 }
 
@@ -194,6 +211,18 @@ impl fmt::Display for FaultDisplay<'_> {
                 write!(f, "{verb} {arg} (told to ")?;
                 self.target(f, to)?;
                 f.write_str(")")
+            }
+            Fault::When { on, after, fault } => {
+                let inner = FaultDisplay {
+                    fault,
+                    names: self.names,
+                };
+                write!(f, "armed: {inner}, ")?;
+                if *after > Time::ZERO {
+                    write!(f, "{after} after a node next {}", on.name())
+                } else {
+                    write!(f, "when a node next {}", on.name())
+                }
             }
         }
     }

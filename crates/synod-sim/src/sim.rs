@@ -250,6 +250,8 @@ struct World<M, T> {
     clients_left: usize,
     clients_done_at: Option<Time>,
     last_leader: Option<NodeId>,
+    /// Faults waiting for a protocol's moment ([`Fault::When`]), in the order they were armed.
+    armed: Vec<(Leadership, Time, Fault)>,
     /// Under a schedule: the clock handlers read (the end of time), and no random loss,
     /// duplication or latency.
     scheduled: bool,
@@ -303,6 +305,22 @@ impl<M: Message, T> World<M, T> {
             Time::MAX
         } else {
             self.clocks[i].local(self.now)
+        }
+    }
+
+    /// A node announced `moment`: every armed fault waiting for it is queued to strike its
+    /// delay from now (after the event that announced it, which is emitted first).
+    #[cold]
+    fn fire_armed(&mut self, moment: Leadership) {
+        let now = self.now;
+        let mut i = 0;
+        while i < self.armed.len() {
+            if self.armed[i].0 == moment {
+                let (_, after, fault) = self.armed.remove(i);
+                self.push(now + after, Ev::Fault(fault));
+            } else {
+                i += 1;
+            }
         }
     }
 
@@ -490,15 +508,16 @@ impl<M: Message, T: fmt::Debug> Env<M, T> for World<M, T> {
     }
 
     fn protocol_event(&mut self, node: NodeId, event: ProtocolEvent<'_>) {
-        if self.tracer.observers.is_empty() {
-            // Nobody sees the event: it only takes its number (and a leader is remembered).
-            if let ProtocolEvent::Role {
-                leadership: Leadership::Leads,
-                ..
-            } = event
-            {
+        if let ProtocolEvent::Role { leadership, .. } = event {
+            if leadership == Leadership::Leads {
                 self.last_leader = Some(node);
             }
+            if !self.armed.is_empty() {
+                self.fire_armed(leadership);
+            }
+        }
+        if self.tracer.observers.is_empty() {
+            // Nobody sees the event: it only takes its number.
             self.tracer.seq += 1;
             return;
         }
@@ -517,16 +536,11 @@ impl<M: Message, T: fmt::Debug> Env<M, T> for World<M, T> {
                 role,
                 epoch,
                 leadership,
-            } => {
-                if leadership == Leadership::Leads {
-                    self.last_leader = Some(node);
-                }
-                EventKind::Role {
-                    role,
-                    epoch,
-                    leadership,
-                }
-            }
+            } => EventKind::Role {
+                role,
+                epoch,
+                leadership,
+            },
             ProtocolEvent::Commit { index } => EventKind::Commit { index },
             ProtocolEvent::Truncate { from, count } => EventKind::Truncate { from, count },
             ProtocolEvent::CatchUp { from, to } => EventKind::CatchUp { from, to },
@@ -718,6 +732,7 @@ impl<P: Process> Sim<P> {
             clients_left,
             clients_done_at: None,
             last_leader: None,
+            armed: Vec::new(),
             scheduled: false,
             clocks: vec![Clock::TRUE; n],
         };
@@ -950,12 +965,26 @@ impl<P: Process> Sim<P> {
     /// Schedule a fault. A run whose clients are done still waits for every scheduled fault
     /// (and then the settle time), so that the end state is judged after the last repair.
     pub fn schedule(&mut self, f: ScheduledFault) {
-        // A fault that lasts ends with its undoing: that is when the schedule is over.
+        // A fault that lasts ends with its undoing: that is when the schedule is over (a fault
+        // that waits for a moment counts from its arming, as if the moment came at once).
         let mut end = f.at;
         let mut fault = &f.fault;
-        while let Fault::Lasting(inner, d) = fault {
-            end += *d;
-            fault = inner;
+        loop {
+            match fault {
+                Fault::Lasting(inner, d) => {
+                    end += *d;
+                    fault = inner;
+                }
+                Fault::When {
+                    after,
+                    fault: inner,
+                    ..
+                } => {
+                    end += *after;
+                    fault = inner;
+                }
+                _ => break,
+            }
         }
         self.last_fault = self.last_fault.max(end);
         self.world.push(f.at, Ev::Fault(f.fault));
@@ -1633,7 +1662,7 @@ impl<P: Process> Sim<P> {
             | Fault::Admin { .. } => {
                 struck.push(fault.clone());
             }
-            Fault::Lasting(..) => struck.push(fault.clone()),
+            Fault::Lasting(..) | Fault::When { .. } => struck.push(fault.clone()),
         }
         for f in &struck {
             self.strike(f, names);
@@ -1711,6 +1740,7 @@ impl<P: Process> Sim<P> {
                 self.world.net.latency_max = *hi;
             }
             Fault::Repair => {
+                self.world.armed.clear();
                 self.world.topo.heal();
                 let all: Vec<NodeId> = (0..self.specs.len() as u32).map(NodeId).collect();
                 for &id in &all {
@@ -1735,6 +1765,9 @@ impl<P: Process> Sim<P> {
                 for f in undo {
                     self.world.push(at, Ev::Fault(f));
                 }
+            }
+            Fault::When { on, after, fault } => {
+                self.world.armed.push((*on, *after, (**fault).clone()));
             }
             Fault::Admin { to, verb, arg } => {
                 let taken = match self.resolve(to) {

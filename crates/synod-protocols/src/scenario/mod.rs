@@ -21,7 +21,7 @@ use crate::protocol::Protocol;
 use crate::settings::{Kind, Settings, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use synod_core::{ClientOp, NodeId, Time};
+use synod_core::{ClientOp, Leadership, NodeId, Time};
 use synod_sim::{Fault, NetConfig, NodeSpec, ScheduleStep, ScheduledFault, Target};
 
 /// The protocol `synod run` runs with no argument: the richest one synod has.
@@ -215,6 +215,19 @@ pub struct FaultSpec {
     pub lasts: Option<Time>,
     /// The line of its action's key (0 for faults not read from a file).
     pub line: usize,
+    /// `when` and `after_ms`: the fault waits, from `at`, for a protocol's moment and strikes
+    /// that long after it ([`Fault::When`]); `None`: it strikes at `at`.
+    pub when: Option<Moment>,
+}
+
+/// A protocol's moment a fault waits for (`when = "leads"`, `after_ms = 2`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Moment {
+    /// `leads`: a node takes the lead; `seeks`: a node starts trying to (a Raft candidate, a
+    /// Paxos proposer's Phase 1, a VR view change).
+    pub on: Leadership,
+    /// How long after the moment the fault strikes.
+    pub after: Time,
 }
 
 impl FaultSpec {
@@ -225,6 +238,7 @@ impl FaultSpec {
             action,
             lasts: None,
             line: 0,
+            when: None,
         }
     }
 
@@ -235,6 +249,13 @@ impl FaultSpec {
             Fault::Lasting(inner, d) => FaultSpec {
                 lasts: Some(*d),
                 ..FaultSpec::from_fault(at, inner, names)
+            },
+            Fault::When { on, after, fault } => FaultSpec {
+                when: Some(Moment {
+                    on: *on,
+                    after: *after,
+                }),
+                ..FaultSpec::from_fault(at, fault, names)
             },
             f => FaultSpec::new(at, FaultAction::from_fault(f, names)),
         }
@@ -305,8 +326,10 @@ impl FaultAction {
             Fault::Skew(t, x) => FaultAction::Skew(name(t), *x),
             Fault::Ring(r) => FaultAction::Ring(group(r)),
             Fault::Repair => FaultAction::Repair,
-            // The duration is the spec's (`FaultSpec::from_fault`).
-            Fault::Lasting(inner, _) => FaultAction::from_fault(inner, names),
+            // The duration and the moment are the spec's (`FaultSpec::from_fault`).
+            Fault::Lasting(inner, _) | Fault::When { fault: inner, .. } => {
+                FaultAction::from_fault(inner, names)
+            }
             // A protocol's order is written back as the verb that expands to it.
             Fault::Admin { verb, arg, .. } => FaultAction::Protocol(verb, arg.clone()),
         }
@@ -566,14 +589,14 @@ impl Scenario {
                     };
                     out.extend(faults.into_iter().map(|fault| ScheduledFault {
                         at: f.at,
-                        fault: lasting(fault, f.lasts),
+                        fault: waiting(lasting(fault, f.lasts), f.when),
                     }));
                     continue;
                 }
             };
             out.push(ScheduledFault {
                 at: f.at,
-                fault: lasting(fault, f.lasts),
+                fault: waiting(lasting(fault, f.lasts), f.when),
             });
         }
         Ok(out)
@@ -667,6 +690,18 @@ impl Scenario {
 fn lasting(fault: Fault, lasts: Option<Time>) -> Fault {
     match lasts {
         Some(d) => Fault::Lasting(Box::new(fault), d),
+        None => fault,
+    }
+}
+
+/// `fault`, waiting for `when`'s moment if it is given.
+fn waiting(fault: Fault, when: Option<Moment>) -> Fault {
+    match when {
+        Some(m) => Fault::When {
+            on: m.on,
+            after: m.after,
+            fault: Box::new(fault),
+        },
         None => fault,
     }
 }

@@ -5,12 +5,12 @@
 
 use super::source::{Entry, Source, Table, describe};
 use super::{
-    DEFAULT_PROTOCOL, Expect, FaultAction, FaultSpec, MAX_BYTES, NoteSpec, RequestSpec, Scenario,
-    ScheduleSpec, StepSpec,
+    DEFAULT_PROTOCOL, Expect, FaultAction, FaultSpec, MAX_BYTES, Moment, NoteSpec, RequestSpec,
+    Scenario, ScheduleSpec, StepSpec,
 };
 use crate::protocol::{Protocol, Registry};
 use crate::settings::{Kind, MAX_MS, Setting, Settings, Value, ms_text};
-use synod_core::{ClientOp, Time};
+use synod_core::{ClientOp, Leadership, Time};
 use synod_sim::NetConfig;
 use toml::de::DeValue;
 
@@ -47,6 +47,8 @@ pub const CORE_KEYS: &[&str] = &[
     "fault.ring",
     "fault.repair",
     "fault.for_ms",
+    "fault.when",
+    "fault.after_ms",
     "request.at_ms",
     "request.client",
     "request.op",
@@ -380,6 +382,34 @@ fn faults(
             }
             None => None,
         };
+        let when = match t.take("when") {
+            Some(w) => {
+                let on = match w.string().map_err(|m| src.at(&w, m))?.as_str() {
+                    "leads" => Leadership::Leads,
+                    "seeks" => Leadership::Seeks,
+                    other => {
+                        return Err(src.at(
+                            &w,
+                            format!("unknown moment `{other}` (valid: leads, seeks)"),
+                        ));
+                    }
+                };
+                let after = match t.take("after_ms") {
+                    Some(a) => ms(src, &a)?,
+                    None => Time::ZERO,
+                };
+                Some(Moment { on, after })
+            }
+            None => match t.take("after_ms") {
+                Some(a) => {
+                    return Err(src.at(
+                        &a,
+                        "`after_ms` is the delay after a `when` moment; give `when` too",
+                    ));
+                }
+                None => None,
+            },
+        };
         let mut actions = Vec::new();
         for key in FAULT_ACTIONS {
             if let Some(a) = t.take(key) {
@@ -399,7 +429,7 @@ fn faults(
             return Err(src.error(
                 Some(src.line(x.key_span.start)),
                 format!(
-                    "unknown key `{}` (a [[fault]] takes `at_ms`, `for_ms` and one of: {})",
+                    "unknown key `{}` (a [[fault]] takes `at_ms`, `for_ms`, `when`, `after_ms` and one of: {})",
                     x.path,
                     actions_named.join(", ")
                 ),
@@ -430,11 +460,18 @@ fn faults(
                 "`for_ms` makes a fault undo itself; a restart, heal, release or repair undoes faults and has nothing to undo",
             ));
         }
+        if when.is_some() && matches!(action, FaultAction::Repair) {
+            return Err(src.error(
+                Some(line),
+                "`when` makes a fault wait for a protocol's moment; a repair ends the faults at its time",
+            ));
+        }
         out.push(FaultSpec {
             at,
             action,
             lasts,
             line,
+            when,
         });
     }
     Ok(out)

@@ -109,6 +109,12 @@ impl Scenario {
             if let Some(d) = f.lasts {
                 let _ = writeln!(o, "for_ms = {}", ms(d));
             }
+            if let Some(m) = f.when {
+                let _ = writeln!(o, "when = \"{}\"", m.on.name());
+                if m.after > Time::ZERO {
+                    let _ = writeln!(o, "after_ms = {}", ms(m.after));
+                }
+            }
             let _ = match &f.action {
                 FaultAction::Crash(n) => writeln!(o, "crash = {}", toml_str(n)),
                 FaultAction::Restart(n) => writeln!(o, "restart = {}", toml_str(n)),

@@ -1,0 +1,268 @@
+//! Faults that wait for a protocol's moment (`when = "leads"` / `"seeks"`): they strike a set
+//! delay after the moment, on the node it names then, and a repair disarms them.
+
+
+use synod_core::{Event, EventKind, Leadership, NodeId, Observer, Time, Violation};
+use synod_protocols::PROTOCOLS;
+use synod_protocols::judge::Checks;
+use synod_protocols::scenario::Scenario;
+use synod_protocols::system;
+use synod_sim::Shared;
+
+/// What a run showed: who took the lead or started an election when, and every fault struck.
+#[derive(Default)]
+struct Seen {
+    roles: Vec<(Time, NodeId, Leadership)>,
+    faults: Vec<(Time, String)>,
+}
+
+impl Observer for Seen {
+    fn event(&mut self, ev: &Event<'_>) -> Result<(), Violation> {
+        match ev.kind {
+            EventKind::Role { leadership, .. } => {
+                self.roles.push((ev.time, ev.node.unwrap(), leadership));
+            }
+            EventKind::Fault { fault } => self.faults.push((ev.time, fault.to_string())),
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+fn parse(text: &str) -> Scenario {
+    PROTOCOLS
+        .parse("moments.toml", text)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn watch(s: &Scenario) -> (Seen, Vec<String>) {
+    let mut sys = system::build(s).unwrap_or_else(|e| panic!("{e}"));
+    let names: Vec<String> = sys.sim.specs().iter().map(|n| n.name.clone()).collect();
+    let seen = Shared::new(Seen::default());
+    sys.sim.add_observer(Box::new(seen.clone()));
+    let _checks = Checks::attach(&mut sys);
+    sys.sim.run();
+    let seen = std::mem::take(&mut *seen.borrow_mut());
+    (seen, names)
+}
+
+const NEW_LEADER: &str = r#"
+protocol = "raft"
+seed = 3
+
+[[fault]]
+at_ms = 0
+when = "leads"
+after_ms = 2
+crash = "leader"
+for_ms = 40
+"#;
+
+#[test]
+fn a_fault_waiting_for_a_leader_strikes_the_new_leader_after_its_delay() {
+    let (seen, names) = watch(&parse(NEW_LEADER));
+    let (t, leader, _) = *seen
+        .roles
+        .iter()
+        .find(|r| r.2 == Leadership::Leads)
+        .expect("a leader is elected");
+    let name = &names[leader.index()];
+    // Armed at 0 ms, nothing strikes before the first leader; then the crash of whoever
+    // leads 2 ms later (that leader), and its restart 40 ms after that.
+    let want = [
+        (
+            Time::ZERO,
+            "armed: crash leader for 40.0ms, 2.0ms after a node next leads".to_string(),
+        ),
+        (t + Time::ms(2), "crash leader for 40.0ms".to_string()),
+        (t + Time::ms(42), format!("restart {name}")),
+    ];
+    // One shot: the next leader is left alone.
+    assert_eq!(seen.faults, want);
+    assert!(
+        seen.roles
+            .iter()
+            .filter(|r| r.2 == Leadership::Leads)
+            .count()
+            >= 2
+    );
+}
+
+#[test]
+fn a_fault_waiting_for_an_election_strikes_when_one_starts() {
+    let text = r#"
+protocol = "raft"
+seed = 3
+
+[[fault]]
+at_ms = 0
+when = "seeks"
+after_ms = 1.5
+crash = "n2"
+for_ms = 3
+"#;
+    let (seen, _) = watch(&parse(text));
+    let t = seen
+        .roles
+        .iter()
+        .find(|r| r.2 == Leadership::Seeks)
+        .expect("an election starts")
+        .0;
+    assert_eq!(
+        seen.faults.get(1),
+        Some(&(t + Time::micros(1_500), "crash n2 for 3.0ms".to_string()))
+    );
+}
+
+#[test]
+fn a_repair_disarms_a_fault_that_has_not_struck() {
+    // Raft's first election timeout is at least 150 ms: the repair at 10 ms comes first.
+    let text = r#"
+protocol = "raft"
+seed = 3
+
+[[fault]]
+at_ms = 0
+when = "leads"
+crash = "leader"
+
+[[fault]]
+at_ms = 10
+repair = true
+"#;
+    let (seen, _) = watch(&parse(text));
+    assert!(seen.roles.iter().any(|r| r.2 == Leadership::Leads));
+    let crashes: Vec<_> = (seen.faults.iter())
+        .filter(|f| f.1.starts_with("crash"))
+        .collect();
+    assert!(crashes.is_empty(), "{crashes:?}");
+    // Without the repair, the same fault strikes.
+    let armed = parse(&text.replace("repair = true", "heal = true"));
+    let (seen, _) = watch(&armed);
+    assert!(seen.faults.iter().any(|f| f.1.starts_with("crash")));
+}
+
+#[test]
+fn a_waiting_fault_is_written_back_as_it_was_read() {
+    let s = parse(NEW_LEADER);
+    let text = s.to_toml();
+    assert!(text.contains("when = \"leads\"\nafter_ms = 2\n"), "{text}");
+    let again = PROTOCOLS.parse("again.toml", &text).unwrap();
+    assert_eq!(again.faults.len(), 1);
+    assert_eq!(again.faults[0].when, s.faults[0].when);
+    assert_eq!(again.faults[0].lasts, s.faults[0].lasts);
+}
+
+#[test]
+fn a_bad_moment_is_refused_with_its_line() {
+    let bad = NEW_LEADER.replace("\"leads\"", "\"wins\"");
+    let e = PROTOCOLS.parse("bad.toml", &bad).unwrap_err().to_string();
+    assert!(e.contains("bad.toml:7"), "{e}");
+    assert!(
+        e.contains("unknown moment `wins` (valid: leads, seeks)"),
+        "{e}"
+    );
+    let lonely = NEW_LEADER.replace("when = \"leads\"\n", "");
+    let e = PROTOCOLS
+        .parse("bad.toml", &lonely)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("give `when` too"), "{e}");
+    let repair = "protocol = \"raft\"\n[[fault]]\nat_ms = 1\nwhen = \"leads\"\nrepair = true\n";
+    let e = PROTOCOLS.parse("bad.toml", repair).unwrap_err().to_string();
+    assert!(e.contains("a repair ends the faults at its time"), "{e}");
+}
+
+#[test]
+fn a_shrunk_scenario_says_what_the_fault_waited_for() {
+    let s = parse(NEW_LEADER);
+    let d = synod_protocols::campaign::describe(&s, "election safety");
+    assert!(
+        d.contains(
+            "the leader crashes 2.0ms after a node takes the lead (armed at 0.0ms) for 40.0ms"
+        ),
+        "{d}"
+    );
+}
+
+/// The default swarm draws from the classic, targeted and the protocol's own nemeses, in the
+/// order it always has (so that seeds draw the same faults), and leaves the moments out;
+/// `moments`, `all` and `swarm:LIST` bring them in.
+#[test]
+fn the_default_swarm_leaves_the_moments_out() {
+    use synod_protocols::nemesis::{MOMENTS, Mix, parse};
+    let raft = PROTOCOLS.iter().find(|p| p.name == "raft").unwrap();
+    let own = raft.campaign.nemeses;
+    let names = |m: &Mix| m.pool().iter().map(|n| n.name).collect::<Vec<_>>();
+    let swarm = parse("swarm", own).unwrap();
+    assert!(matches!(swarm, Mix::Swarm(_)));
+    let pool = names(&swarm);
+    assert_eq!(
+        pool,
+        [
+            "crash",
+            "partition",
+            "loss",
+            "duplicate",
+            "delay",
+            "slow",
+            "hold",
+            "crash-leader",
+            "isolate-leader",
+            "ring",
+            "bridge",
+            "storm",
+            "skew",
+            "membership",
+            "transfer"
+        ]
+    );
+    assert_eq!(names(&parse("moments", own).unwrap()), MOMENTS);
+    let all = names(&parse("all", own).unwrap());
+    assert!(MOMENTS.iter().all(|m| all.contains(m)), "{all:?}");
+    let e = parse("swarm:nope", own).unwrap_err();
+    assert!(
+        e.contains("groups: all, classic, targeted, moments, own"),
+        "{e}"
+    );
+}
+
+/// The moments draw faults that wait: `crash-new-leader` one crash of the next leader,
+/// `restart-voter` a leader crash and a short crash armed for the election it causes.
+#[test]
+fn the_moment_nemeses_draw_faults_that_wait() {
+    use synod_protocols::nemesis::{Draw, Mix, parse};
+    use synod_protocols::scenario::FaultAction;
+    let servers: Vec<String> = ["n1", "n2", "n3"].map(String::from).to_vec();
+    let draw = |spec: &str| {
+        let mut rng = synod_core::SimRng::new(7);
+        let mut out = Vec::new();
+        let mut d = Draw::new(
+            &mut rng,
+            &servers,
+            Time::ms(1_000),
+            Time::ms(400),
+            (Time::ms(1), Time::ms(10)),
+            &mut out,
+        );
+        let mix: Mix = parse(spec, &[]).unwrap();
+        mix.draw(&mut d, 1);
+        out
+    };
+    let new_leader = draw("crash-new-leader");
+    assert_eq!(new_leader.len(), 1);
+    let f = &new_leader[0];
+    assert_eq!(f.action, FaultAction::Crash("leader".into()));
+    let m = f.when.expect("it waits");
+    assert_eq!(m.on, Leadership::Leads);
+    assert!(m.after < Time::ms(20), "{m:?}");
+    let voter = draw("restart-voter");
+    assert_eq!(voter.len(), 2, "{voter:?}");
+    assert_eq!(voter[0].action, FaultAction::Crash("leader".into()));
+    assert_eq!(voter[0].when, None);
+    let m = voter[1].when.expect("it waits");
+    assert_eq!(m.on, Leadership::Seeks);
+    assert!(m.after < Time::ms(30), "{m:?}");
+    let down = voter[1].lasts.unwrap();
+    assert!(down >= Time::micros(500) && down < Time::ms(5), "{down}");
+}
