@@ -1,7 +1,6 @@
 //! Faults that wait for a protocol's moment (`when = "leads"` / `"seeks"`): they strike a set
 //! delay after the moment, on the node it names then, and a repair disarms them.
 
-
 use synod_core::{Event, EventKind, Leadership, NodeId, Observer, Time, Violation};
 use synod_protocols::PROTOCOLS;
 use synod_protocols::judge::Checks;
