@@ -37,7 +37,8 @@ CHUNKS = [10, 40, 150, 800]  # seeds tried per step, until the budget
 
 # Bugs the default campaign does not find within the budget, with the campaign that does.
 FALLBACK = {
-    "commit-old-term": ("scenarios/raft-figure8.toml", []),
+    # Raft's default mix never met Figure 8's schedule in 1000 seeds; the swarm did.
+    "commit-old-term": ("scenarios/raft-figure8.toml", ["--nemesis", "swarm"]),
     "change-before-term-commit": ("scenarios/raft-membership-overlap.toml", []),
     "snapshot-drops-sessions": ("scenarios/raft-snapshot-retries.toml", []),
     "stale-lease-read": ("scenarios/raft-lease-read.toml", []),

@@ -58,6 +58,11 @@ fn a_correct_protocol_survives_a_campaign() {
         assert_eq!(o.status.code(), Some(0), "{protocol}:\n{out}");
         assert!(out.contains("violations: none"), "{out}");
     }
+    // Raft's default is a narrow mix chosen to find its bugs; the broad swarm is run too.
+    let o = synod(&["check", "raft", "--nemesis", "swarm", "--seeds", "1000"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "raft --nemesis swarm:\n{out}");
+    assert!(out.contains("violations: none"), "{out}");
 }
 
 /// A reference model (the register: a client waits forever by design) is refused, with the

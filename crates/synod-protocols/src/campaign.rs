@@ -478,7 +478,12 @@ fn at_most_a_minority_down(
     for f in drawn {
         if let (FaultAction::Crash(node), Some(d)) = (&f.action, f.lasts) {
             down.retain(|(_, end)| *end > f.at);
-            let end = f.at + d + recovery;
+            // A crash that waits for a moment may strike any time after it is armed: it
+            // counts as down from then on.
+            let end = match f.when {
+                Some(_) => Time::MAX,
+                None => f.at + d + recovery,
+            };
             // A node already down is crashed again: it stays one entry (its latest end), so
             // that the list holds at most a minority whatever the intensity.
             let already = (node != "leader")
@@ -1001,5 +1006,64 @@ fn happening(a: &FaultAction) -> String {
         FaultAction::Ring(r) => format!("the servers form a majority ring {}", r.join("-")),
         FaultAction::Repair => "everything is repaired".into(),
         FaultAction::Protocol(key, value) => format!("{key} {value}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Moment;
+
+    fn crash(at: u64, node: &str, lasts: u64) -> FaultSpec {
+        FaultSpec {
+            at: Time::ms(at),
+            action: FaultAction::Crash(node.into()),
+            lasts: Some(Time::ms(lasts)),
+            line: 0,
+            when: None,
+        }
+    }
+
+    fn kept(drawn: Vec<FaultSpec>, servers: usize, recovery: u64) -> Vec<(u64, String)> {
+        at_most_a_minority_down(drawn, servers, Time::ms(recovery))
+            .into_iter()
+            .map(|f| match f.action {
+                FaultAction::Crash(n) => (f.at.as_micros() / 1_000, n),
+                a => panic!("{a:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn crashes_that_would_take_a_majority_down_are_dropped() {
+        let drawn = vec![crash(10, "n1", 50), crash(20, "n2", 5), crash(70, "n2", 5)];
+        // n2 at 20 ms would join n1 (down until 60 ms): 2 of 3 down. At 70 ms n1 is back.
+        assert_eq!(
+            kept(drawn.clone(), 3, 0),
+            [(10, "n1".into()), (70, "n2".into())]
+        );
+        // Counted down 15 ms longer after its restart, n1 still is at 70 ms.
+        assert_eq!(kept(drawn.clone(), 3, 15), [(10, "n1".into())]);
+        // Five servers may lose two.
+        assert_eq!(kept(drawn, 5, 0).len(), 3);
+    }
+
+    #[test]
+    fn a_crash_that_waits_for_a_moment_counts_as_down_from_its_arming() {
+        let mut waits = crash(10, "n1", 2);
+        waits.when = Some(Moment {
+            on: Leadership::Seeks,
+            after: Time::ms(1),
+        });
+        // It may strike at any time after 10 ms, while n2 is down: n2's crash is dropped.
+        assert_eq!(
+            kept(vec![waits.clone(), crash(500, "n2", 5)], 3, 0),
+            [(10, "n1".into())]
+        );
+        // A crash in force when it is armed leaves no room for it.
+        assert_eq!(
+            kept(vec![crash(5, "n2", 50), waits], 3, 0),
+            [(5, "n2".into())]
+        );
     }
 }

@@ -11,7 +11,7 @@
 //!   `skew` (a node's clock runs slow: what it reads and its timers).
 //! - **Faults that wait for a protocol's moment** ([`synod_sim::Fault::When`], the group
 //!   `moments`): `crash-new-leader` (the next node to take the lead dies before its first round
-//!   completes) and `restart-voter` (the leader crashes, and when the election starts a server
+//!   completes) and `restart-voter` (the leader is cut off, and when the election starts a server
 //!   crashes just after it may have voted, and restarts at once). Not in the default swarm:
 //!   measured, they dilute it (docs/checking.md).
 //! - **A protocol's own**, listed in its descriptor's [`crate::protocol::Campaign::nemeses`]
@@ -248,6 +248,20 @@ fn ring(d: &mut Draw<'_>) {
     }
 }
 
+/// One random server is cut off from every other for 200 to 800 ms, longer than an election
+/// timeout (Jepsen's `partition-random-node`): it falls behind, and may time out and raise
+/// its term, before it comes back and answers, votes or campaigns with what it has.
+fn isolate(d: &mut Draw<'_>) {
+    let n = d.server();
+    let at = d.at();
+    let lasts = Time::ms(200 + d.rng.below(600)).min(d.until_end(at));
+    d.push(
+        at,
+        FaultAction::Partition(vec![vec![n], vec!["*".into()]]),
+        Some(lasts),
+    );
+}
+
 /// Two halves that cannot talk, and one node, in neither, that talks to both (Jepsen's
 /// bridge).
 fn bridge(d: &mut Draw<'_>) {
@@ -295,14 +309,20 @@ fn crash_new_leader(d: &mut Draw<'_>) {
     );
 }
 
-/// Armed at a random time, when a node next starts an election a random server crashes within
-/// three message rounds, after it may have voted or promised, and restarts at once (0.5-5 ms
+/// The leader is cut off at a random time, and when a node next starts an election a random
+/// server crashes within three message rounds, after it may have voted or promised, and restarts at once (0.5-5 ms
 /// later), in time to answer the election's later requests, or a rival's: what it keeps on
 /// disk is all that stops it from voting twice.
 fn restart_voter(d: &mut Draw<'_>) {
     let at = d.at();
     let lasts = d.lasts(at);
-    d.push(at, FaultAction::Crash("leader".into()), Some(lasts));
+    // The leader is cut off rather than crashed: the voter's crash is then the only one, as
+    // a campaign that keeps a majority up allows on three servers.
+    d.push(
+        at,
+        FaultAction::Partition(vec![vec!["leader".into()], vec!["*".into()]]),
+        Some(lasts),
+    );
     let after = d.within_rounds(3);
     let who = d.server();
     let down = Time::micros(500 + d.rng.below(4_500));
@@ -367,6 +387,11 @@ pub const NEMESES: &[Nemesis] = &[
         draw: isolate_leader,
     },
     Nemesis {
+        name: "isolate",
+        doc: "a random server is cut off from every other for 200-800 ms, longer than an election timeout",
+        draw: isolate,
+    },
+    Nemesis {
         name: "ring",
         doc: "a majority ring: every server sees a majority, no two the same one",
         draw: ring,
@@ -393,7 +418,7 @@ pub const NEMESES: &[Nemesis] = &[
     },
     Nemesis {
         name: "restart-voter",
-        doc: "the leader crashes; when the election starts, a server crashes just after it may have voted, and restarts at once",
+        doc: "the leader is cut off; when the election starts, a server crashes just after it may have voted, and restarts at once",
         draw: restart_voter,
     },
 ];

@@ -227,7 +227,7 @@ fn the_default_swarm_leaves_the_moments_out() {
 }
 
 /// The moments draw faults that wait: `crash-new-leader` one crash of the next leader,
-/// `restart-voter` a leader crash and a short crash armed for the election it causes.
+/// `restart-voter` the leader cut off and a short crash armed for the election it causes.
 #[test]
 fn the_moment_nemeses_draw_faults_that_wait() {
     use synod_protocols::nemesis::{Draw, Mix, parse};
@@ -257,7 +257,10 @@ fn the_moment_nemeses_draw_faults_that_wait() {
     assert!(m.after < Time::ms(20), "{m:?}");
     let voter = draw("restart-voter");
     assert_eq!(voter.len(), 2, "{voter:?}");
-    assert_eq!(voter[0].action, FaultAction::Crash("leader".into()));
+    assert_eq!(
+        voter[0].action,
+        FaultAction::Partition(vec![vec!["leader".into()], vec!["*".into()]])
+    );
     assert_eq!(voter[0].when, None);
     let m = voter[1].when.expect("it waits");
     assert_eq!(m.on, Leadership::Seeks);
