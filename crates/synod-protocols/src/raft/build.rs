@@ -202,7 +202,8 @@ fn transfer(d: &mut Draw<'_>) {
 /// CheckQuorum (each on half the time: a bug that they mask is still met); reads through the
 /// log, by ReadIndex, or by lease where CheckQuorum is on (6.4, 6.4.1); one entry per
 /// AppendEntries (Figure 8's pace) or the default batch; snapshots never, every 4 entries or
-/// every 64; and now and then near-equal election timeouts (split votes, repeated elections).
+/// every 64; and on three seeds in four near-equal election timeouts (split votes, repeated
+/// elections: measured, they meet PreVote's and 5.4.1's planted bugs most often).
 fn vary(v: &mut crate::campaign::Vary<'_>) {
     let nodes = v.pick(&[3, 5]);
     v.set(NODES.key, Value::Count(nodes));
@@ -222,7 +223,7 @@ fn vary(v: &mut crate::campaign::Vary<'_>) {
     v.set(MAX_APPEND_ENTRIES.key, Value::Count(batch));
     let every = v.pick(&[0, 4, DEFAULT_SNAPSHOT_EVERY]);
     v.set(SNAPSHOT_EVERY.key, Value::Count(every));
-    if v.rng.chance(0.25) {
+    if v.rng.chance(0.75) {
         v.set(ELECTION_TIMEOUT.key, Value::RangeMs(100.0, 115.0));
     }
 }
