@@ -424,3 +424,47 @@ fn campaign_with_membership_transfer_and_skew_seeds_1_500_is_clean() {
 fn campaign_with_membership_transfer_and_skew_seeds_501_1000_is_clean() {
     campaign_with_orders(501..=1000);
 }
+
+/// `converged` compares the servers of the newest configuration a server holds: n3, cut off
+/// and then removed, never hears of its removal and keeps an old store, which is no failure;
+/// the same cut without the removal leaves n3 a member, and its stale store fails the check.
+#[test]
+fn converged_leaves_out_a_removed_server_that_never_heard_of_its_removal() {
+    let text = r#"
+protocol = "raft"
+seed = 1
+until_ms = 3000
+
+[cluster]
+nodes = 3
+clients = 1
+
+[workload]
+requests_per_client = 20
+
+[[fault]]
+at_ms = 400
+partition = "n3 | n1,n2"
+
+[[fault]]
+at_ms = 450
+remove = "n3"
+
+[expect]
+converged = true
+"#;
+    let converged = |r: &Report| {
+        let v = r.verdicts.iter().find(|v| v.name == "converged").unwrap();
+        (v.held, v.detail.clone())
+    };
+    let removed = run(&PROTOCOLS.parse("removed.toml", text).unwrap());
+    let stores: Vec<String> = (removed.servers.iter())
+        .map(|(_, s)| format!("{:?}", s.as_ref().map(|s| &s.store)))
+        .collect();
+    assert_ne!(stores[2], stores[0], "n3 missed the writes after the cut");
+    assert!(converged(&removed).0, "{:?}", converged(&removed));
+    let member = text.replace("remove = \"n3\"", "loss = 0");
+    let member = run(&PROTOCOLS.parse("member.toml", &member).unwrap());
+    let (held, detail) = converged(&member);
+    assert!(!held && detail.contains("n3"), "{detail}");
+}
