@@ -8,7 +8,9 @@
 //!   primary"), `isolate-leader` (cut the leader off with a minority), `ring` (Jepsen's
 //!   majorities ring: every node sees a majority, no two the same one), `bridge` (two halves
 //!   that only one node joins), `storm` (a minority crashes and restarts again and again), and
-//!   `skew` (a node's clock runs slow: what it reads and its timers).
+//!   `skew` (a node's clock runs slow: what it reads and its timers); and `isolate` (one
+//!   server cut off past an election timeout, Jepsen's `partition-random-node`: Raft's
+//!   default mix, in no group but `all`).
 //! - **Faults that wait for a protocol's moment** ([`synod_sim::Fault::When`], the group
 //!   `moments`): `crash-new-leader` (the next node to take the lead dies before its first round
 //!   completes) and `restart-voter` (the leader is cut off, and when the election starts a server
@@ -310,9 +312,9 @@ fn crash_new_leader(d: &mut Draw<'_>) {
 }
 
 /// The leader is cut off at a random time, and when a node next starts an election a random
-/// server crashes within three message rounds, after it may have voted or promised, and restarts at once (0.5-5 ms
-/// later), in time to answer the election's later requests, or a rival's: what it keeps on
-/// disk is all that stops it from voting twice.
+/// server crashes within three message rounds, after it may have voted or promised, and
+/// restarts at once (0.5-5 ms later), in time to answer the election's later requests, or a
+/// rival's: what it keeps on disk is all that stops it from voting twice.
 fn restart_voter(d: &mut Draw<'_>) {
     let at = d.at();
     let lasts = d.lasts(at);
