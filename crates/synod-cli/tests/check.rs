@@ -325,3 +325,27 @@ fn only_a_protocols_defaults_draw_their_configuration() {
     assert!(!vary(&["raft", "--fixed-config"]));
     assert!(!vary(&["scenarios/raft-vote-storm.toml"]));
 }
+
+/// `--help` names every protocol's default mix that is not the swarm, as its descriptor has it.
+#[test]
+fn the_help_names_each_protocols_default_mix() {
+    let o = synod(&["check", "--help"]);
+    let help = String::from_utf8_lossy(&o.stdout).replace('\n', " ");
+    for p in synod_protocols::PROTOCOLS
+        .iter()
+        .filter(|p| !p.reference_model && p.campaign.nemesis != "swarm")
+    {
+        let named = format!("{} `{}`", capitalized(p.name), p.campaign.nemesis);
+        assert!(
+            help.contains(&named),
+            "--help does not say {named}:\n{help}"
+        );
+    }
+}
+
+fn capitalized(name: &str) -> String {
+    let mut c = name.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
