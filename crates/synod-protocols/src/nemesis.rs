@@ -251,7 +251,7 @@ fn ring(d: &mut Draw<'_>) {
 }
 
 /// One random server is cut off from every other for 200 to 800 ms, longer than an election
-/// timeout (Jepsen's `partition-random-node`): it falls behind, and may time out and raise
+/// timeout (Jepsen's `partition-random-node`; less when the fault window ends first): it falls behind, and may time out and raise
 /// its term, before it comes back and answers, votes or campaigns with what it has.
 fn isolate(d: &mut Draw<'_>) {
     let n = d.server();

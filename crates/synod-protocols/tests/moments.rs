@@ -268,3 +268,88 @@ fn the_moment_nemeses_draw_faults_that_wait() {
     let down = voter[1].lasts.unwrap();
     assert!(down >= Time::micros(500) && down < Time::ms(5), "{down}");
 }
+
+/// The moment of the first leader of `NEW_LEADER`'s cluster (raft, seed 3).
+fn first_leader_at() -> Time {
+    let (seen, _) = watch(&parse(NEW_LEADER));
+    seen.roles
+        .iter()
+        .find(|r| r.2 == Leadership::Leads)
+        .expect("a leader")
+        .0
+}
+
+#[test]
+fn a_repair_between_the_moment_and_the_strike_cancels_the_fault() {
+    let t = first_leader_at();
+    let text = format!(
+        r#"
+protocol = "raft"
+seed = 3
+
+[[fault]]
+at_ms = 0
+when = "leads"
+after_ms = 20
+crash = "leader"
+for_ms = 300
+
+[[fault]]
+at_ms = {}
+repair = true
+"#,
+        (t + Time::ms(10)).as_micros() as f64 / 1_000.0
+    );
+    let (seen, _) = watch(&parse(&text));
+    let crashes: Vec<_> = (seen.faults.iter())
+        .filter(|f| f.1.starts_with("crash"))
+        .collect();
+    assert!(crashes.is_empty(), "{crashes:?}");
+    // Repaired after the strike instead, it strikes.
+    let late = text.replace(
+        &format!(
+            "at_ms = {}",
+            (t + Time::ms(10)).as_micros() as f64 / 1_000.0
+        ),
+        &format!(
+            "at_ms = {}",
+            (t + Time::ms(30)).as_micros() as f64 / 1_000.0
+        ),
+    );
+    let (seen, _) = watch(&parse(&late));
+    assert!(seen.faults.iter().any(|f| f.1.starts_with("crash")));
+}
+
+#[test]
+fn a_run_waits_for_a_fired_fault_to_be_undone() {
+    // The cut strikes at the first leader's moment plus 20 ms and lasts a second: the run, with
+    // a short settle time, ends only after it heals, and the stores have converged.
+    let text = r#"
+protocol = "raft"
+seed = 3
+settle_ms = 100
+
+[[fault]]
+at_ms = 0
+when = "leads"
+after_ms = 20
+partition = "leader | *"
+for_ms = 1000
+
+[expect]
+converged = true
+all_requests_complete = true
+"#;
+    let t = first_leader_at();
+    let s = parse(text);
+    let mut sys = system::build(&s).unwrap();
+    let checks = Checks::attach(&mut sys);
+    let end = sys.sim.run();
+    let report = synod_protocols::judge::judge(&sys, &checks, &s, end);
+    assert!(
+        sys.sim.now() >= t + Time::ms(1_020) + Time::ms(100),
+        "ended at {}",
+        sys.sim.now()
+    );
+    assert!(report.passed(), "{:?}", report.verdicts);
+}

@@ -86,9 +86,11 @@ pub enum Fault {
     /// [`synod_core::ProtocolEvent::Role`] every protocol emits. Jepsen's nemeses strike at
     /// random times; the schedules a bug needs (a voter that restarts between two candidates'
     /// requests, a new leader that dies before its first round completes) last a few
-    /// milliseconds, and random times almost never meet them. `repair` disarms what has not
-    /// fired. Its inner fault's targets are resolved when it fires (`crash leader` under
-    /// `on = Leads` crashes the node that just took the lead).
+    /// milliseconds, and random times almost never meet them. A `repair` cancels what has not
+    /// struck, armed or fired, and the run waits for a fired fault's undoing as for a scheduled
+    /// one's. Its inner fault's targets are resolved when it strikes (`crash leader` under `on
+    /// = Leads` crashes whoever leads then: the node that just took the lead, unless it lost
+    /// the lead within the delay; nobody, and the fault is skipped, if no one leads).
     When {
         /// The moment it waits for: [`Leadership::Leads`] or [`Leadership::Seeks`].
         on: Leadership,

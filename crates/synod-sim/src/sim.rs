@@ -109,7 +109,9 @@ enum Ev<M, T> {
     /// A timer: its owner, the owner's incarnation when it was set, and its payload; `None`
     /// once cancelled (it stays queued until its time, and is then discarded).
     Timer(TimerId, Option<(NodeId, u32, T)>),
-    Fault(Fault),
+    /// A fault, and for one a moment fired ([`Fault::When`]) the number of repairs before it
+    /// was queued: a repair in between cancels it.
+    Fault(Fault, Option<u32>),
     Request(NodeId, synod_core::ClientOp),
 }
 
@@ -252,6 +254,11 @@ struct World<M, T> {
     last_leader: Option<NodeId>,
     /// Faults waiting for a protocol's moment ([`Fault::When`]), in the order they were armed.
     armed: Vec<(Leadership, Time, Fault)>,
+    /// How many repairs have struck: a fault fired before the latest does not strike.
+    repairs: u32,
+    /// When the last fault fired by a moment is undone: the run waits for it, as for the
+    /// scheduled ones.
+    fired_end: Time,
     /// Under a schedule: the clock handlers read (the end of time), and no random loss,
     /// duplication or latency.
     scheduled: bool,
@@ -317,7 +324,15 @@ impl<M: Message, T> World<M, T> {
         while i < self.armed.len() {
             if self.armed[i].0 == moment {
                 let (_, after, fault) = self.armed.remove(i);
-                self.push(now + after, Ev::Fault(fault));
+                let mut end = now + after;
+                let mut inner = &fault;
+                while let Fault::Lasting(f, d) = inner {
+                    end += *d;
+                    inner = f;
+                }
+                self.fired_end = self.fired_end.max(end);
+                let repairs = self.repairs;
+                self.push(now + after, Ev::Fault(fault, Some(repairs)));
             } else {
                 i += 1;
             }
@@ -733,6 +748,8 @@ impl<P: Process> Sim<P> {
             clients_done_at: None,
             last_leader: None,
             armed: Vec::new(),
+            repairs: 0,
+            fired_end: Time::ZERO,
             scheduled: false,
             clocks: vec![Clock::TRUE; n],
         };
@@ -790,7 +807,7 @@ impl<P: Process> Sim<P> {
             .queue
             .iter()
             .filter(|q| {
-                matches!(q.ev, Ev::Start(_) | Ev::Fault(_) | Ev::Request(..)) && q.time < next_at
+                matches!(q.ev, Ev::Start(_) | Ev::Fault(..) | Ev::Request(..)) && q.time < next_at
             })
             .map(|q| (q.time, q.seq))
             .min();
@@ -987,7 +1004,7 @@ impl<P: Process> Sim<P> {
             }
         }
         self.last_fault = self.last_fault.max(end);
-        self.world.push(f.at, Ev::Fault(f.fault));
+        self.world.push(f.at, Ev::Fault(f.fault, None));
     }
 
     /// Schedule a client request (a scenario's `[[request]]`): at `at`, client `node` is asked
@@ -1084,7 +1101,8 @@ impl<P: Process> Sim<P> {
     fn deadline(&self) -> (Time, EndReason) {
         match self.world.clients_done_at {
             Some(at) if self.world.is_client.iter().any(|c| *c) => {
-                let settle = at.max(self.last_fault) + self.config.settle;
+                let last = self.last_fault.max(self.world.fired_end);
+                let settle = at.max(last) + self.config.settle;
                 if settle < self.config.until {
                     (settle, EndReason::ClientsDone)
                 } else {
@@ -1152,7 +1170,7 @@ impl<P: Process> Sim<P> {
     fn overflow(&mut self) -> Step {
         // Who filled the queue decides whose fault it is: counted once, as the run stops.
         let scheduled = (self.world.queue.iter())
-            .filter(|q| matches!(q.ev, Ev::Fault(_) | Ev::Request(..)))
+            .filter(|q| matches!(q.ev, Ev::Fault(..) | Ev::Request(..)))
             .count();
         let queued = self.world.queue.len();
         let (property, detail) = if 2 * scheduled >= queued {
@@ -1236,7 +1254,19 @@ impl<P: Process> Sim<P> {
                     }
                 }
             }
-            Ev::Fault(f) => self.apply_fault(&f),
+            Ev::Fault(f, None) => self.apply_fault(&f),
+            Ev::Fault(f, Some(repairs)) if repairs == self.world.repairs => self.apply_fault(&f),
+            Ev::Fault(f, Some(_)) => {
+                let names = self.names();
+                let text = format!(
+                    "fault skipped: `{}`: a repair came between its moment and its strike",
+                    FaultDisplay {
+                        fault: &f,
+                        names: &names
+                    }
+                );
+                self.warn_now(&text);
+            }
             Ev::Request(node, op) => {
                 let shown = op.to_string();
                 if !self.client_request(node, op) {
@@ -1360,7 +1390,7 @@ impl<P: Process> Sim<P> {
                         node: *node,
                         text: op.to_string(),
                     },
-                    Ev::Fault(f) => PendingKind::Fault {
+                    Ev::Fault(f, _) => PendingKind::Fault {
                         text: FaultDisplay {
                             fault: f,
                             names: &names,
@@ -1454,7 +1484,7 @@ impl<P: Process> Sim<P> {
                 .world
                 .queue
                 .iter()
-                .filter(|q| matches!(q.ev, Ev::Start(_) | Ev::Fault(_) | Ev::Request(..)))
+                .filter(|q| matches!(q.ev, Ev::Start(_) | Ev::Fault(..) | Ev::Request(..)))
                 .map(|q| q.time)
                 .min();
             let step = (*k < steps.len()).then(|| Self::step_time(k + 1));
@@ -1741,6 +1771,7 @@ impl<P: Process> Sim<P> {
             }
             Fault::Repair => {
                 self.world.armed.clear();
+                self.world.repairs += 1;
                 self.world.topo.heal();
                 let all: Vec<NodeId> = (0..self.specs.len() as u32).map(NodeId).collect();
                 for &id in &all {
@@ -1763,7 +1794,7 @@ impl<P: Process> Sim<P> {
                 let undo = self.strike_lasting(inner, names);
                 let at = self.world.now + *d;
                 for f in undo {
-                    self.world.push(at, Ev::Fault(f));
+                    self.world.push(at, Ev::Fault(f, None));
                 }
             }
             Fault::When { on, after, fault } => {
