@@ -136,11 +136,8 @@ impl<'a> Draw<'a> {
     /// Add a fault at `at`, undone after `lasts` (if given).
     pub fn push(&mut self, at: Time, action: FaultAction, lasts: Option<Time>) {
         self.out.push(FaultSpec {
-            at,
-            action,
             lasts,
-            line: 0,
-            when: None,
+            ..FaultSpec::new(at, action)
         });
     }
 
@@ -154,11 +151,9 @@ impl<'a> Draw<'a> {
         lasts: Time,
     ) {
         self.out.push(FaultSpec {
-            at,
-            action,
             lasts: Some(lasts),
-            line: 0,
             when: Some(Moment { on, after }),
+            ..FaultSpec::new(at, action)
         });
     }
 
@@ -257,11 +252,12 @@ fn isolate(d: &mut Draw<'_>) {
     let n = d.server();
     let at = d.at();
     let lasts = Time::ms(200 + d.rng.below(600)).min(d.until_end(at));
-    d.push(
-        at,
-        FaultAction::Partition(vec![vec![n], vec!["*".into()]]),
-        Some(lasts),
-    );
+    d.push(at, cut_off(n), Some(lasts));
+}
+
+/// `node` (a name, or `leader`) cut off from every other server.
+fn cut_off(node: String) -> FaultAction {
+    FaultAction::Partition(vec![vec![node], vec!["*".into()]])
 }
 
 /// Two halves that cannot talk, and one node, in neither, that talks to both (Jepsen's
@@ -320,11 +316,7 @@ fn restart_voter(d: &mut Draw<'_>) {
     let lasts = d.lasts(at);
     // The leader is cut off rather than crashed: the voter's crash is then the only one, as
     // a campaign that keeps a majority up allows on three servers.
-    d.push(
-        at,
-        FaultAction::Partition(vec![vec!["leader".into()], vec!["*".into()]]),
-        Some(lasts),
-    );
+    d.push(at, cut_off("leader".into()), Some(lasts));
     let after = d.within_rounds(3);
     let who = d.server();
     let down = Time::micros(500 + d.rng.below(4_500));

@@ -6,7 +6,8 @@ use synod_protocols::PROTOCOLS;
 use synod_protocols::campaign::{
     self, Outcome, Plan, Seeds, fault_count, judge_scenario, scenario_for, shrink, strikes,
 };
-use synod_protocols::scenario::{FaultAction, FaultSpec};
+use synod_protocols::scenario::{FaultAction, FaultSpec, Scenario};
+use synod_protocols::settings::Value;
 use synod_sim::MAX_QUEUED;
 
 #[test]
@@ -295,11 +296,7 @@ fn each_seed_draws_the_configuration_the_scenario_does_not_give() {
     );
 
     // A key the scenario gives is kept on every seed.
-    let mut given = base.clone();
-    let nodes = base.protocol.setting("cluster.nodes").unwrap();
-    given
-        .settings
-        .set(nodes, synod_protocols::settings::Value::Count(7), None);
+    let given = with(&base, "cluster.nodes", Value::Count(7));
     for seed in 1..=20 {
         let s = scenario_for(&given, &plan, seed).unwrap();
         assert_eq!(drawn(&s, "cluster.nodes").as_deref(), Some("7"));
@@ -307,18 +304,8 @@ fn each_seed_draws_the_configuration_the_scenario_does_not_give() {
 
     // What the scenario gives constrains what is drawn: lease reads keep CheckQuorum on, and
     // a heartbeat too slow for the drawn split-vote timeouts keeps the scenario's own.
-    let mut lease = base.clone();
-    let reads = base.protocol.setting("raft.reads").unwrap();
-    lease.settings.set(
-        reads,
-        synod_protocols::settings::Value::Word("lease".into()),
-        None,
-    );
-    let mut slow_heartbeat = base.clone();
-    let heartbeat = base.protocol.setting("timing.heartbeat_ms").unwrap();
-    slow_heartbeat
-        .settings
-        .set(heartbeat, synod_protocols::settings::Value::Ms(120.0), None);
+    let lease = with(&base, "raft.reads", Value::Word("lease".into()));
+    let slow_heartbeat = with(&base, "timing.heartbeat_ms", Value::Ms(120.0));
     for seed in 1..=40 {
         let s = scenario_for(&lease, &plan, seed).unwrap();
         assert_eq!(drawn(&s, "raft.check_quorum").as_deref(), Some("true"));
@@ -334,6 +321,14 @@ fn each_seed_draws_the_configuration_the_scenario_does_not_give() {
     let s = scenario_for(&base, &fixed, 1).unwrap();
     assert_eq!(drawn(&s, "cluster.nodes"), None);
     assert_eq!(drawn(&s, "raft.pre_vote"), None);
+}
+
+/// `base` with the setting `key` given as `value`.
+fn with(base: &Scenario, key: &str, value: Value) -> Scenario {
+    let mut s = base.clone();
+    let setting = base.protocol.setting(key).expect("a setting");
+    s.settings.set(setting, value, None);
+    s
 }
 
 /// Every registered protocol's default campaign names a mix `--nemesis` takes.

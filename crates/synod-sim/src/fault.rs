@@ -101,6 +101,18 @@ pub enum Fault {
     },
 }
 
+impl Fault {
+    /// How long after it strikes (or, waiting for a moment, after it is armed, as if the
+    /// moment came at once) the fault is over: its delay and its durations, nested.
+    pub fn span(&self) -> Time {
+        match self {
+            Fault::Lasting(inner, d) => *d + inner.span(),
+            Fault::When { after, fault, .. } => *after + fault.span(),
+            _ => Time::ZERO,
+        }
+    }
+}
+
 /// A fault with the time it fires.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ScheduledFault {

@@ -256,9 +256,9 @@ struct World<M, T> {
     armed: Vec<(Leadership, Time, Fault)>,
     /// How many repairs have struck: a fault fired before the latest does not strike.
     repairs: u32,
-    /// When the last fault fired by a moment is undone: the run waits for it, as for the
-    /// scheduled ones.
-    fired_end: Time,
+    /// When the last fault, scheduled or fired by a moment, is undone: a run whose clients
+    /// are done still waits for it.
+    faults_end: Time,
     /// Under a schedule: the clock handlers read (the end of time), and no random loss,
     /// duplication or latency.
     scheduled: bool,
@@ -324,13 +324,7 @@ impl<M: Message, T> World<M, T> {
         while i < self.armed.len() {
             if self.armed[i].0 == moment {
                 let (_, after, fault) = self.armed.remove(i);
-                let mut end = now + after;
-                let mut inner = &fault;
-                while let Fault::Lasting(f, d) = inner {
-                    end += *d;
-                    inner = f;
-                }
-                self.fired_end = self.fired_end.max(end);
+                self.faults_end = self.faults_end.max(now + after + fault.span());
                 let repairs = self.repairs;
                 self.push(now + after, Ev::Fault(fault, Some(repairs)));
             } else {
@@ -695,7 +689,6 @@ pub struct Sim<P: Process> {
     /// Each node's last reported protocol state (only when an observer wants states).
     views: Vec<StateView>,
     ended: Option<EndReason>,
-    last_fault: Time,
     /// An exact schedule, and how many of its steps were taken.
     schedule: Option<(Vec<ScheduleStep>, usize)>,
     /// Under a schedule: each handler's generator comes from the fingerprint of its node.
@@ -749,7 +742,7 @@ impl<P: Process> Sim<P> {
             last_leader: None,
             armed: Vec::new(),
             repairs: 0,
-            fired_end: Time::ZERO,
+            faults_end: Time::ZERO,
             scheduled: false,
             clocks: vec![Clock::TRUE; n],
         };
@@ -770,7 +763,6 @@ impl<P: Process> Sim<P> {
             next_note: 0,
             views: (0..n).map(|_| StateView::default()).collect(),
             ended: None,
-            last_fault: Time::ZERO,
             schedule: None,
             state_rng: None,
         }
@@ -983,28 +975,10 @@ impl<P: Process> Sim<P> {
     /// (and then the settle time), so that the end state is judged after the last repair.
     pub fn schedule(&mut self, f: ScheduledFault) {
         // A fault that lasts ends with its undoing: that is when the schedule is over (a fault
-        // that waits for a moment counts from its arming, as if the moment came at once).
-        let mut end = f.at;
-        let mut fault = &f.fault;
-        loop {
-            match fault {
-                Fault::Lasting(inner, d) => {
-                    end += *d;
-                    fault = inner;
-                }
-                Fault::When {
-                    after,
-                    fault: inner,
-                    ..
-                } => {
-                    end += *after;
-                    fault = inner;
-                }
-                _ => break,
-            }
-        }
-        self.last_fault = self.last_fault.max(end);
-        self.world.push(f.at, Ev::Fault(f.fault, None));
+        // that waits for a moment counts from its arming, and again once it fires).
+        let w = &mut self.world;
+        w.faults_end = w.faults_end.max(f.at + f.fault.span());
+        w.push(f.at, Ev::Fault(f.fault, None));
     }
 
     /// Schedule a client request (a scenario's `[[request]]`): at `at`, client `node` is asked
@@ -1101,8 +1075,7 @@ impl<P: Process> Sim<P> {
     fn deadline(&self) -> (Time, EndReason) {
         match self.world.clients_done_at {
             Some(at) if self.world.is_client.iter().any(|c| *c) => {
-                let last = self.last_fault.max(self.world.fired_end);
-                let settle = at.max(last) + self.config.settle;
+                let settle = at.max(self.world.faults_end) + self.config.settle;
                 if settle < self.config.until {
                     (settle, EndReason::ClientsDone)
                 } else {
