@@ -332,6 +332,14 @@ impl<'a, M: Clone, T> Ctx<'a, M, T> {
         self.role_event(role, epoch, Leadership::Seeks);
     }
 
+    /// Emit `vote`: this node gives its vote (a Raft vote, a promise, a `DoViewChange`) to
+    /// `candidate`, which seeks to lead in `epoch`. Faults may wait for it (a voter that
+    /// crashes and restarts at once must remember its vote); traces leave it out.
+    pub fn vote(&mut self, candidate: NodeId, epoch: &dyn fmt::Display) {
+        self.env
+            .protocol_event(self.id, ProtocolEvent::Vote { candidate, epoch });
+    }
+
     fn role_event(&mut self, role: &'static str, epoch: &dyn fmt::Display, leadership: Leadership) {
         self.env.protocol_event(
             self.id,

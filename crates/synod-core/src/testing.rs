@@ -77,6 +77,7 @@ impl<M, T> Env<M, T> for Recorder<M, T> {
             ProtocolEvent::Truncate { from, count } => format!("truncate {from} +{count}"),
             ProtocolEvent::CatchUp { from, to } => format!("catch-up {from}..{to}"),
             ProtocolEvent::Dedup { client, req_id } => format!("dedup {client} #{req_id}"),
+            ProtocolEvent::Vote { candidate, epoch } => format!("vote {candidate} {epoch}"),
         });
     }
     fn client_event(&mut self, _node: NodeId, event: ClientEvent<'_>) {

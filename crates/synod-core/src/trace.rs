@@ -202,6 +202,17 @@ pub enum ProtocolEvent<'a> {
         /// The last.
         to: u64,
     },
+    /// A node gives its vote to `candidate`, which seeks to lead in `epoch`: a Raft vote
+    /// granted, a Paxos acceptor's promise (p1b), a VR replica's `DoViewChange` to the new
+    /// primary. A vote is what a node must remember across a crash (Raft's `votedFor`, an
+    /// acceptor's promise), so faults may wait for it (`when = "votes"`); it is not written
+    /// to traces.
+    Vote {
+        /// The node voted for.
+        candidate: NodeId,
+        /// The ballot, term or view, as printed.
+        epoch: &'a dyn fmt::Display,
+    },
     /// A retried client request is recognized and not executed again (exactly-once).
     Dedup {
         /// The client.

@@ -15,11 +15,11 @@
 use crate::judge::{self, Checks, Report};
 use crate::nemesis::{self, Draw, Mix};
 use crate::protocol::Protocol;
-use crate::scenario::{FaultAction, FaultSpec, Scenario};
+use crate::scenario::{FaultAction, FaultSpec, Moment, Scenario};
 use crate::settings::{Setting, Value};
 use crate::system;
 use synod_core::{Event, EventKind, Leadership, NodeId, Observer, SimRng, Time, Violation};
-use synod_sim::{EndReason, FaultKind, FaultPlan, OVERLOADED, Shared, random_faults_named};
+use synod_sim::{EndReason, FaultKind, FaultPlan, OVERLOADED, On, Shared, random_faults_named};
 
 /// The least time a campaign run goes on after its last repair and its last request.
 pub const CATCH_UP: Time = Time::ms(1_500);
@@ -478,15 +478,20 @@ fn at_most_a_minority_down(
     for f in drawn {
         if let (FaultAction::Crash(node), Some(d)) = (&f.action, f.lasts) {
             down.retain(|(_, end)| *end > f.at);
-            // A crash that waits for a moment may strike any time after it is armed: it
-            // counts as down from then on.
+            // A crash that waits for a moment may strike any time after it is armed and
+            // before its wait runs out: it counts as down for all of that.
             let end = match f.when {
+                Some(Moment {
+                    after,
+                    within: Some(w),
+                    ..
+                }) => f.at + w + after + d + recovery,
                 Some(_) => Time::MAX,
                 None => f.at + d + recovery,
             };
             // A node already down is crashed again: it stays one entry (its latest end), so
             // that the list holds at most a minority whatever the intensity.
-            let already = (node != "leader")
+            let already = (node != "leader" && node != "voter")
                 .then(|| down.iter().position(|(n, _)| n == node))
                 .flatten();
             match already {
@@ -935,9 +940,9 @@ pub fn describe(s: &Scenario, property: &str) -> String {
             let when = match f.when {
                 Some(m) => {
                     let moment = match m.on {
-                        Leadership::Leads => "takes the lead",
-                        Leadership::Seeks => "starts an election",
-                        Leadership::Follows => "steps down",
+                        On::Leads => "takes the lead",
+                        On::Seeks => "starts an election",
+                        On::Votes => "gives its vote",
                     };
                     format!("{} after a node {moment} (armed at {})", m.after, f.at)
                 }
@@ -967,6 +972,7 @@ pub fn describe(s: &Scenario, property: &str) -> String {
 fn happening(a: &FaultAction) -> String {
     let who = |n: &str| match n {
         "leader" => "the leader".to_string(),
+        "voter" => "the voter".to_string(),
         "*" => "every server".to_string(),
         n => n.to_string(),
     };
@@ -1052,8 +1058,9 @@ mod tests {
     fn a_crash_that_waits_for_a_moment_counts_as_down_from_its_arming() {
         let mut waits = crash(10, "n1", 2);
         waits.when = Some(Moment {
-            on: Leadership::Seeks,
+            on: On::Seeks,
             after: Time::ms(1),
+            within: None,
         });
         // It may strike at any time after 10 ms, while n2 is down: n2's crash is dropped.
         assert_eq!(
@@ -1065,5 +1072,21 @@ mod tests {
             kept(vec![crash(5, "n2", 50), waits], 3, 0),
             [(5, "n2".into())]
         );
+    }
+
+    #[test]
+    fn a_crash_that_waits_a_while_counts_as_down_until_its_wait_and_crash_are_over() {
+        let mut waits = crash(10, "voter", 2);
+        waits.when = Some(Moment {
+            on: On::Votes,
+            after: Time::ms(1),
+            within: Some(Time::ms(100)),
+        });
+        // At worst the vote comes at 110 ms, the crash at 111 ms, the restart at 113 ms (and
+        // 20 ms of recovery): n2 may crash from 133 ms on, not before.
+        for (at, kept_n2) in [(50, false), (132, false), (133, true), (500, true)] {
+            let got = kept(vec![waits.clone(), crash(at, "n2", 5)], 3, 20);
+            assert_eq!(got.len() == 2, kept_n2, "n2 at {at} ms: {got:?}");
+        }
     }
 }

@@ -30,7 +30,8 @@
 //! number of faults, so that some seeds hammer one weakness without the others diluting it.
 
 use crate::scenario::{FaultAction, FaultSpec, Moment};
-use synod_core::{Leadership, SimRng, Time};
+use synod_core::{SimRng, Time};
+use synod_sim::On;
 
 /// A way to hurt a cluster: one fault (or a burst of them) per draw.
 pub struct Nemesis {
@@ -141,18 +142,12 @@ impl<'a> Draw<'a> {
         });
     }
 
-    /// Arm a fault at `at` that waits for `on` and strikes `after` it, undone after `lasts`.
-    pub fn push_when(
-        &mut self,
-        at: Time,
-        on: Leadership,
-        after: Time,
-        action: FaultAction,
-        lasts: Time,
-    ) {
+    /// Arm a fault at `at` that waits for `on` (for `within`, if given) and strikes `after`
+    /// it, undone after `lasts`.
+    pub fn push_when(&mut self, at: Time, moment: Moment, action: FaultAction, lasts: Time) {
         self.out.push(FaultSpec {
             lasts: Some(lasts),
-            when: Some(Moment { on, after }),
+            when: Some(moment),
             ..FaultSpec::new(at, action)
         });
     }
@@ -298,13 +293,12 @@ fn crash_new_leader(d: &mut Draw<'_>) {
     let at = d.at();
     let after = d.within_rounds(2);
     let lasts = d.lasts(at);
-    d.push_when(
-        at,
-        Leadership::Leads,
+    let moment = Moment {
+        on: On::Leads,
         after,
-        FaultAction::Crash("leader".into()),
-        lasts,
-    );
+        within: None,
+    };
+    d.push_when(at, moment, FaultAction::Crash("leader".into()), lasts);
 }
 
 /// The leader is cut off at a random time, and when a node next starts an election a random
@@ -320,7 +314,44 @@ fn restart_voter(d: &mut Draw<'_>) {
     let after = d.within_rounds(3);
     let who = d.server();
     let down = Time::micros(500 + d.rng.below(4_500));
-    d.push_when(at, Leadership::Seeks, after, FaultAction::Crash(who), down);
+    let moment = Moment {
+        on: On::Seeks,
+        after,
+        within: None,
+    };
+    d.push_when(at, moment, FaultAction::Crash(who), down);
+}
+
+/// How long a fault that waits for a vote waits: past two election timeouts of the paper's
+/// 150-300 ms, so that the election that follows the fault comes within it. The wait is
+/// bounded so that a campaign knows when the crash may be in force, and keeps a majority up
+/// ([`crate::campaign`]).
+const WAIT_FOR_VOTE: Time = Time::ms(600);
+
+/// The leader crashes and restarts at once (0.5-3 ms later): every server is now a follower
+/// of the same term with no leader, their election timers near one another, so the election
+/// that follows is often contested. The first server to give its vote in it (a Raft vote, a
+/// Paxos promise, a VR `DoViewChange`) crashes within half a millisecond of answering, its
+/// answer already on the wire, and restarts 0.2-3 ms later: back before a rival candidate's
+/// request reaches it. What it kept on disk (Raft's `votedFor`, an acceptor's promise) is all
+/// that stops it from voting twice in one term.
+fn revote(d: &mut Draw<'_>) {
+    let at = d.at();
+    let down = Time::micros(500 + d.rng.below(2_500));
+    d.push(at, FaultAction::Crash("leader".into()), Some(down));
+    let after = Time::micros(d.rng.below(500));
+    let voter_down = Time::micros(200 + d.rng.below(2_800));
+    let moment = Moment {
+        on: On::Votes,
+        after,
+        within: Some(WAIT_FOR_VOTE),
+    };
+    d.push_when(
+        at + down,
+        moment,
+        FaultAction::Crash("voter".into()),
+        voter_down,
+    );
 }
 
 /// A node's clock runs slow, 1 to 2 times (what it reads and its timers, [`synod_sim::Fault::Skew`]):
@@ -415,6 +446,11 @@ pub const NEMESES: &[Nemesis] = &[
         doc: "the leader is cut off; when the election starts, a server crashes just after it may have voted, and restarts at once",
         draw: restart_voter,
     },
+    Nemesis {
+        name: "revote",
+        doc: "the leader crashes and restarts at once; in the election that follows, the first server to vote crashes as it answers, and restarts at once",
+        draw: revote,
+    },
 ];
 
 /// The random faults of one kind each (synod's first campaigns).
@@ -439,7 +475,7 @@ pub const TARGETED: &[&str] = &[
 ];
 
 /// The faults that wait for a protocol's moment ([`synod_sim::Fault::When`]).
-pub const MOMENTS: &[&str] = &["crash-new-leader", "restart-voter"];
+pub const MOMENTS: &[&str] = &["crash-new-leader", "restart-voter", "revote"];
 
 /// How a campaign picks nemeses.
 #[derive(Clone, Debug, PartialEq)]

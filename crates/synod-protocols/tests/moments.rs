@@ -1,12 +1,13 @@
-//! Faults that wait for a protocol's moment (`when = "leads"` / `"seeks"`): they strike a set
-//! delay after the moment, on the node it names then, and a repair disarms them.
+//! Faults that wait for a protocol's moment (`when = "leads"` / `"seeks"` / `"votes"`): they
+//! strike a set delay after the moment, on the node it names then, and a repair or the end of
+//! their wait (`within_ms`) disarms them.
 
 use synod_core::{Event, EventKind, Leadership, NodeId, Observer, Time, Violation};
 use synod_protocols::PROTOCOLS;
 use synod_protocols::judge::Checks;
 use synod_protocols::scenario::Scenario;
 use synod_protocols::system;
-use synod_sim::Shared;
+use synod_sim::{On, Shared};
 
 /// What a run showed: who took the lead or started an election when, and every fault struck.
 #[derive(Default)]
@@ -25,6 +26,15 @@ impl Observer for Seen {
             _ => {}
         }
         Ok(())
+    }
+}
+
+impl Seen {
+    /// When the first node announced `l`, and which.
+    fn first(&self, l: Leadership) -> (Time, NodeId) {
+        let r = self.roles.iter().find(|r| r.2 == l);
+        let (t, node, _) = r.unwrap_or_else(|| panic!("no node {}", l.name()));
+        (*t, *node)
     }
 }
 
@@ -60,11 +70,7 @@ for_ms = 40
 #[test]
 fn a_fault_waiting_for_a_leader_strikes_the_new_leader_after_its_delay() {
     let (seen, names) = watch(&parse(NEW_LEADER));
-    let (t, leader, _) = *seen
-        .roles
-        .iter()
-        .find(|r| r.2 == Leadership::Leads)
-        .expect("a leader is elected");
+    let (t, leader) = seen.first(Leadership::Leads);
     let name = &names[leader.index()];
     // Armed at 0 ms, nothing strikes before the first leader; then the crash of whoever
     // leads 2 ms later (that leader), and its restart 40 ms after that.
@@ -101,12 +107,7 @@ crash = "n2"
 for_ms = 3
 "#;
     let (seen, _) = watch(&parse(text));
-    let t = seen
-        .roles
-        .iter()
-        .find(|r| r.2 == Leadership::Seeks)
-        .expect("an election starts")
-        .0;
+    let t = seen.first(Leadership::Seeks).0;
     assert_eq!(
         seen.faults.get(1),
         Some(&(t + Time::micros(1_500), "crash n2 for 3.0ms".to_string()))
@@ -158,7 +159,7 @@ fn a_bad_moment_is_refused_with_its_line() {
     let e = PROTOCOLS.parse("bad.toml", &bad).unwrap_err().to_string();
     assert!(e.contains("bad.toml:7"), "{e}");
     assert!(
-        e.contains("unknown moment `wins` (valid: leads, seeks)"),
+        e.contains("unknown moment `wins` (valid: leads, seeks, votes)"),
         "{e}"
     );
     let lonely = NEW_LEADER.replace("when = \"leads\"\n", "");
@@ -253,7 +254,7 @@ fn the_moment_nemeses_draw_faults_that_wait() {
     let f = &new_leader[0];
     assert_eq!(f.action, FaultAction::Crash("leader".into()));
     let m = f.when.expect("it waits");
-    assert_eq!(m.on, Leadership::Leads);
+    assert_eq!(m.on, On::Leads);
     assert!(m.after < Time::ms(20), "{m:?}");
     let voter = draw("restart-voter");
     assert_eq!(voter.len(), 2, "{voter:?}");
@@ -263,7 +264,7 @@ fn the_moment_nemeses_draw_faults_that_wait() {
     );
     assert_eq!(voter[0].when, None);
     let m = voter[1].when.expect("it waits");
-    assert_eq!(m.on, Leadership::Seeks);
+    assert_eq!(m.on, On::Seeks);
     assert!(m.after < Time::ms(30), "{m:?}");
     let down = voter[1].lasts.unwrap();
     assert!(down >= Time::micros(500) && down < Time::ms(5), "{down}");
@@ -272,11 +273,7 @@ fn the_moment_nemeses_draw_faults_that_wait() {
 /// The moment of the first leader of `NEW_LEADER`'s cluster (raft, seed 3).
 fn first_leader_at() -> Time {
     let (seen, _) = watch(&parse(NEW_LEADER));
-    seen.roles
-        .iter()
-        .find(|r| r.2 == Leadership::Leads)
-        .expect("a leader")
-        .0
+    seen.first(Leadership::Leads).0
 }
 
 #[test]
@@ -352,4 +349,163 @@ all_requests_complete = true
         sys.sim.now()
     );
     assert!(report.passed(), "{:?}", report.verdicts);
+}
+
+const VOTER: &str = r#"
+protocol = "raft"
+seed = 3
+
+[[fault]]
+at_ms = 0
+when = "votes"
+crash = "voter"
+for_ms = 2
+"#;
+
+#[test]
+fn a_fault_waiting_for_a_vote_crashes_the_voter_as_it_answers() {
+    let (seen, names) = watch(&parse(VOTER));
+    let (seeks, candidate) = seen.first(Leadership::Seeks);
+    let (leads, leader) = seen.first(Leadership::Leads);
+    let (t, crash) = &seen.faults[1];
+    assert_eq!(crash, "crash voter for 2.0ms");
+    // The vote comes after the request and before the candidate counts it.
+    assert!(seeks < *t && *t < leads, "{seeks} < {t} < {leads}");
+    let (back, restart) = &seen.faults[2];
+    assert_eq!(*back, *t + Time::ms(2));
+    let voter = restart.strip_prefix("restart ").expect(restart);
+    assert!(
+        voter != names[candidate.index()] && voter != names[leader.index()],
+        "the voter {voter} is neither the candidate nor the leader"
+    );
+    assert_eq!(seen.faults.len(), 3, "one shot: {:?}", seen.faults);
+}
+
+#[test]
+fn a_fault_whose_wait_runs_out_never_strikes() {
+    // Raft's first election comes after an election timeout, at least 150 ms: a fault that
+    // waits 50 ms for a vote is gone by then; one that waits 500 ms strikes.
+    let short = VOTER.replace("for_ms = 2", "for_ms = 2\nwithin_ms = 50");
+    let (seen, _) = watch(&parse(&short));
+    assert_eq!(
+        seen.faults,
+        [(
+            Time::ZERO,
+            "armed: crash voter for 2.0ms, when a node next votes within 50.0ms".to_string()
+        )]
+    );
+    let long = VOTER.replace("for_ms = 2", "for_ms = 2\nwithin_ms = 500");
+    let (seen, _) = watch(&parse(&long));
+    assert_eq!(seen.faults.len(), 3, "{:?}", seen.faults);
+}
+
+#[test]
+fn a_wait_is_written_back_and_checked() {
+    let s = parse(&VOTER.replace("for_ms = 2", "for_ms = 2\nwithin_ms = 50\nafter_ms = 0.5"));
+    let text = s.to_toml();
+    assert!(
+        text.contains("when = \"votes\"\nafter_ms = 0.5\nwithin_ms = 50\n"),
+        "{text}"
+    );
+    assert!(text.contains("crash = \"voter\""), "{text}");
+    let again = PROTOCOLS.parse("again.toml", &text).unwrap();
+    assert_eq!(again.faults[0].when, s.faults[0].when);
+    let zero = VOTER.replace("for_ms = 2", "for_ms = 2\nwithin_ms = 0");
+    let e = PROTOCOLS.parse("bad.toml", &zero).unwrap_err().to_string();
+    assert!(e.contains("bad.toml:10"), "{e}");
+    assert!(e.contains("must be above 0"), "{e}");
+    let lonely = VOTER.replace("when = \"votes\"\n", "within_ms = 5\n");
+    let e = PROTOCOLS
+        .parse("bad.toml", &lonely)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("`within_ms` is how long a fault waits"), "{e}");
+    let d = synod_protocols::campaign::describe(&s, "election safety");
+    assert!(
+        d.contains(
+            "the voter crashes 0.5ms after a node gives its vote (armed at 0.0ms) for 2.0ms"
+        ),
+        "{d}"
+    );
+}
+
+/// `revote`: the leader crash-restarts, and a crash of the first voter is armed from the
+/// leader's restart, for a bounded while.
+#[test]
+fn revote_crashes_the_leader_then_the_first_voter() {
+    use synod_protocols::nemesis::{Draw, Mix, parse};
+    use synod_protocols::scenario::FaultAction;
+    let servers: Vec<String> = ["n1", "n2", "n3"].map(String::from).to_vec();
+    let mut rng = synod_core::SimRng::new(7);
+    let mut out = Vec::new();
+    let mut d = Draw::new(
+        &mut rng,
+        &servers,
+        Time::ms(1_000),
+        Time::ms(400),
+        (Time::ms(1), Time::ms(10)),
+        &mut out,
+    );
+    let mix: Mix = parse("revote", &[]).unwrap();
+    mix.draw(&mut d, 1);
+    assert_eq!(out.len(), 2, "{out:?}");
+    assert_eq!(out[0].action, FaultAction::Crash("leader".into()));
+    let down = out[0].lasts.unwrap();
+    assert!(down >= Time::micros(500) && down <= Time::ms(3), "{down}");
+    assert_eq!(out[1].action, FaultAction::Crash("voter".into()));
+    assert_eq!(out[1].at, out[0].at + down, "armed as the leader restarts");
+    let m = out[1].when.expect("it waits");
+    assert_eq!(m.on, On::Votes);
+    assert!(m.after < Time::micros(500), "{m:?}");
+    assert_eq!(m.within, Some(Time::ms(600)));
+}
+
+/// What `revote` is for: Raft's `votedFor` kept on disk. Without it (the planted bug
+/// `forget-vote-on-restart`) a campaign of `revote` finds two leaders in one term within a
+/// few dozen seeds; with it, none in as many.
+#[test]
+fn revote_finds_a_forgotten_vote() {
+    use synod_protocols::campaign::{self, Outcome, Plan};
+    let raft = PROTOCOLS.iter().find(|p| p.name == "raft").unwrap();
+    let plan = Plan {
+        mix: synod_protocols::nemesis::parse("revote", raft.campaign.nemeses).unwrap(),
+        ..Plan::for_protocol(raft)
+    };
+    let failing = |bug: Option<&str>| {
+        let mut base = PROTOCOLS.scenario("raft").unwrap();
+        base.bug = bug.map(String::from);
+        (1..=60)
+            .filter(|&seed| {
+                let r = campaign::run_seed(&base, &plan, seed).unwrap();
+                !matches!(r.outcome, Outcome::Pass)
+            })
+            .collect::<Vec<u64>>()
+    };
+    let found = failing(Some("forget-vote-on-restart"));
+    assert!(found.len() >= 3, "{found:?}");
+    assert_eq!(failing(None), Vec::<u64>::new());
+}
+
+/// Every protocol announces its votes: a Paxos or Multi-Paxos acceptor's promise at the first
+/// Phase 1, a VR replica's `DoViewChange` once its primary is gone.
+#[test]
+fn every_protocol_announces_its_votes() {
+    for (protocol, before) in [
+        ("paxos", ""),
+        ("multipaxos", ""),
+        (
+            "vr",
+            "[[fault]]\nat_ms = 100\ncrash = \"n1\"\nfor_ms = 50\n",
+        ),
+    ] {
+        let text = format!(
+            "protocol = \"{protocol}\"\nseed = 3\n\n{before}\n[[fault]]\nat_ms = 0\nwhen = \"votes\"\ncrash = \"voter\"\nfor_ms = 2\n"
+        );
+        let (seen, _) = watch(&parse(&text));
+        assert!(
+            seen.faults.iter().any(|f| f.1 == "crash voter for 2.0ms"),
+            "{protocol}: {:?}",
+            seen.faults
+        );
+    }
 }

@@ -7,6 +7,43 @@
 use std::fmt;
 use synod_core::{Leadership, NodeId, Time};
 
+/// A protocol's moment that a fault may wait for ([`Fault::When`]): what a node announces
+/// through its typed events ([`synod_core::ProtocolEvent`]).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum On {
+    /// A node takes the lead ([`Leadership::Leads`]).
+    Leads,
+    /// A node starts trying to lead ([`Leadership::Seeks`]): a candidate, a proposer's
+    /// Phase 1, a view change.
+    Seeks,
+    /// A node gives its vote ([`synod_core::ProtocolEvent::Vote`]): a Raft vote granted, a
+    /// promise, a `DoViewChange`. `voter` is then that node.
+    Votes,
+}
+
+impl On {
+    /// Every moment, in the order the scenario format lists them.
+    pub const ALL: [On; 3] = [On::Leads, On::Seeks, On::Votes];
+
+    /// `leads`, `seeks`, `votes`: as a scenario's `when` writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            On::Leads => "leads",
+            On::Seeks => "seeks",
+            On::Votes => "votes",
+        }
+    }
+
+    /// The moment a role change announces, if any (a node that follows announces none).
+    pub fn of_role(leadership: Leadership) -> Option<On> {
+        match leadership {
+            Leadership::Leads => Some(On::Leads),
+            Leadership::Seeks => Some(On::Seeks),
+            Leadership::Follows => None,
+        }
+    }
+}
+
 /// A node a fault acts on: a fixed node, or a role resolved when the fault fires.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Target {
@@ -15,6 +52,10 @@ pub enum Target {
     /// Whichever node leads when the fault fires (the most recent to announce itself leader
     /// that still believes it leads). No leader: the fault is skipped, with a warning.
     Leader,
+    /// The node that most recently gave its vote ([`On::Votes`]), while it is up: what a
+    /// fault waiting for a vote aims at. Nobody voted, or the voter is down: the fault is
+    /// skipped, with a warning.
+    Voter,
     /// Every server (`*`): a fault on one node strikes each server in turn; in a partition,
     /// the group of every server that no other group names. Clients are never included.
     All,
@@ -90,12 +131,16 @@ pub enum Fault {
     /// struck, armed or fired, and the run waits for a fired fault's undoing as for a scheduled
     /// one's. Its inner fault's targets are resolved when it strikes (`crash leader` under `on
     /// = Leads` crashes whoever leads then: the node that just took the lead, unless it lost
-    /// the lead within the delay; nobody, and the fault is skipped, if no one leads).
+    /// the lead within the delay; nobody, and the fault is skipped, if no one leads). With
+    /// `within`, it waits that long after it is armed and no longer: a moment that comes later
+    /// finds it gone (so that a campaign knows when a crash that waits may be in force).
     When {
-        /// The moment it waits for: [`Leadership::Leads`] or [`Leadership::Seeks`].
-        on: Leadership,
+        /// The moment it waits for.
+        on: On,
         /// How long after that moment it strikes.
         after: Time,
+        /// How long after it is armed it gives up waiting (`None`: to the end of the run).
+        within: Option<Time>,
         /// The fault it strikes (often a [`Fault::Lasting`]).
         fault: Box<Fault>,
     },
@@ -138,6 +183,7 @@ impl FaultDisplay<'_> {
                 None => write!(f, "#{id}"),
             },
             Target::Leader => f.write_str("leader"),
+            Target::Voter => f.write_str("voter"),
             Target::All => f.write_str("*"),
         }
     }
@@ -226,16 +272,25 @@ impl fmt::Display for FaultDisplay<'_> {
                 self.target(f, to)?;
                 f.write_str(")")
             }
-            Fault::When { on, after, fault } => {
+            Fault::When {
+                on,
+                after,
+                within,
+                fault,
+            } => {
                 let inner = FaultDisplay {
                     fault,
                     names: self.names,
                 };
                 write!(f, "armed: {inner}, ")?;
                 if *after > Time::ZERO {
-                    write!(f, "{after} after a node next {}", on.name())
+                    write!(f, "{after} after a node next {}", on.name())?;
                 } else {
-                    write!(f, "when a node next {}", on.name())
+                    write!(f, "when a node next {}", on.name())?;
+                }
+                match within {
+                    Some(w) => write!(f, " within {w}"),
+                    None => Ok(()),
                 }
             }
         }

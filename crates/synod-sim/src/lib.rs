@@ -34,7 +34,7 @@ pub mod stats;
 mod timers;
 pub mod trace_out;
 
-pub use fault::{Fault, ScheduledFault, Target};
+pub use fault::{Fault, On, ScheduledFault, Target};
 pub use fault_plan::{FaultKind, FaultPlan, random_faults, random_faults_named};
 pub use net::{NetConfig, Topology};
 pub use schedule::{ScheduleStep, StepDisplay};

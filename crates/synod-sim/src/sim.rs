@@ -1,7 +1,7 @@
 //! The simulator: a world of processes, one event queue ordered by (time, sequence number), one
 //! seeded generator for the network and a derived one per node. `run` is a loop over `step`.
 
-use crate::fault::{Fault, FaultDisplay, ScheduledFault, Target};
+use crate::fault::{Fault, FaultDisplay, On, ScheduledFault, Target};
 use crate::net::{NetConfig, Topology};
 use crate::queue::{Lane, Queue, Queued};
 use crate::schedule::{ScheduleStep, StepDisplay};
@@ -252,8 +252,10 @@ struct World<M, T> {
     clients_left: usize,
     clients_done_at: Option<Time>,
     last_leader: Option<NodeId>,
+    /// The node that most recently gave its vote ([`Target::Voter`]).
+    last_voter: Option<NodeId>,
     /// Faults waiting for a protocol's moment ([`Fault::When`]), in the order they were armed.
-    armed: Vec<(Leadership, Time, Fault)>,
+    armed: Vec<Armed>,
     /// How many repairs have struck: a fault fired before the latest does not strike.
     repairs: u32,
     /// When the last fault, scheduled or fired by a moment, is undone: a run whose clients
@@ -304,6 +306,18 @@ impl Clock {
     }
 }
 
+/// A fault waiting for a protocol's moment ([`Fault::When`]).
+struct Armed {
+    /// The moment.
+    on: On,
+    /// How long after the moment it strikes.
+    after: Time,
+    /// The last time the moment may come (`None`: any time).
+    until: Option<Time>,
+    /// What strikes.
+    fault: Fault,
+}
+
 impl<M: Message, T> World<M, T> {
     /// The clock node `i`'s handlers read: the end of time under a schedule (as under the
     /// explorer, which abstracts timing and so clock skew too), the node's own clock otherwise.
@@ -318,12 +332,14 @@ impl<M: Message, T> World<M, T> {
     /// A node announced `moment`: every armed fault waiting for it is queued to strike its
     /// delay from now (after the event that announced it, which is emitted first).
     #[cold]
-    fn fire_armed(&mut self, moment: Leadership) {
+    fn fire_armed(&mut self, moment: On) {
         let now = self.now;
+        // A fault whose wait ran out is gone, whatever it waited for.
+        self.armed.retain(|a| a.until.is_none_or(|t| now <= t));
         let mut i = 0;
         while i < self.armed.len() {
-            if self.armed[i].0 == moment {
-                let (_, after, fault) = self.armed.remove(i);
+            if self.armed[i].on == moment {
+                let Armed { after, fault, .. } = self.armed.remove(i);
                 self.faults_end = self.faults_end.max(now + after + fault.span());
                 let repairs = self.repairs;
                 self.push(now + after, Ev::Fault(fault, Some(repairs)));
@@ -521,9 +537,20 @@ impl<M: Message, T: fmt::Debug> Env<M, T> for World<M, T> {
             if leadership == Leadership::Leads {
                 self.last_leader = Some(node);
             }
-            if !self.armed.is_empty() {
-                self.fire_armed(leadership);
+            if !self.armed.is_empty()
+                && let Some(on) = On::of_role(leadership)
+            {
+                self.fire_armed(on);
             }
+        }
+        if let ProtocolEvent::Vote { .. } = event {
+            // A signal for faults, not part of the trace: it takes no number, so traces read
+            // as they did before votes were announced.
+            self.last_voter = Some(node);
+            if !self.armed.is_empty() {
+                self.fire_armed(On::Votes);
+            }
+            return;
         }
         if self.tracer.observers.is_empty() {
             // Nobody sees the event: it only takes its number.
@@ -554,6 +581,7 @@ impl<M: Message, T: fmt::Debug> Env<M, T> for World<M, T> {
             ProtocolEvent::Truncate { from, count } => EventKind::Truncate { from, count },
             ProtocolEvent::CatchUp { from, to } => EventKind::CatchUp { from, to },
             ProtocolEvent::Dedup { client, req_id } => EventKind::Dedup { client, req_id },
+            ProtocolEvent::Vote { .. } => unreachable!("votes return above"),
         };
         let now = self.now;
         self.tracer.emit(&self.labels, now, Some(node), kind);
@@ -740,6 +768,7 @@ impl<P: Process> Sim<P> {
             clients_left,
             clients_done_at: None,
             last_leader: None,
+            last_voter: None,
             armed: Vec::new(),
             repairs: 0,
             faults_end: Time::ZERO,
@@ -1519,6 +1548,10 @@ impl<P: Process> Sim<P> {
                         .find(|id| leads(*id)),
                 }
             }
+            Target::Voter => self
+                .world
+                .last_voter
+                .filter(|&id| self.process(id).is_some()),
             Target::All => None,
         }
     }
@@ -1770,8 +1803,18 @@ impl<P: Process> Sim<P> {
                     self.world.push(at, Ev::Fault(f, None));
                 }
             }
-            Fault::When { on, after, fault } => {
-                self.world.armed.push((*on, *after, (**fault).clone()));
+            Fault::When {
+                on,
+                after,
+                within,
+                fault,
+            } => {
+                self.world.armed.push(Armed {
+                    on: *on,
+                    after: *after,
+                    until: within.map(|w| self.world.now + w),
+                    fault: (**fault).clone(),
+                });
             }
             Fault::Admin { to, verb, arg } => {
                 let taken = match self.resolve(to) {

@@ -65,6 +65,7 @@ impl Acceptor {
                 accepted.len()
             ));
         }
+        ctx.vote(from, &ballot);
         ctx.send(from, Msg::Promise { ballot, accepted });
     }
 

@@ -216,6 +216,9 @@ impl PaxosNode {
                 ),
             ),
         }
+        if matches!(reply, Msg::Promise { .. }) {
+            ctx.vote(from, &Epoch(ballot));
+        }
         ctx.send(from, reply);
         self.notice_ballot(ctx, from, ballot);
     }

@@ -698,8 +698,10 @@ impl RaftServer {
         let up_to_date = unchecked || self.d.log.is_behind_or_equal(last_log_term, last_log_index);
         let granted = term == cur && free && up_to_date;
         if granted {
+            // Figure 2: votedFor is persistent state, kept before the reply goes out.
             self.d.voted_for = Some(from);
             self.reset_election_timer(ctx);
+            ctx.vote(from, &TermEpoch(cur));
         }
         if granted && unchecked && ctx.log_enabled(Level::Info) {
             // The planted bug says what it skips; a vote the check would have refused is the

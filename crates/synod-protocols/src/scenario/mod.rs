@@ -21,8 +21,8 @@ use crate::protocol::Protocol;
 use crate::settings::{Kind, Settings, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use synod_core::{ClientOp, Leadership, NodeId, Time};
-use synod_sim::{Fault, NetConfig, NodeSpec, ScheduleStep, ScheduledFault, Target};
+use synod_core::{ClientOp, NodeId, Time};
+use synod_sim::{Fault, NetConfig, NodeSpec, On, ScheduleStep, ScheduledFault, Target};
 
 /// The protocol `synod run` runs with no argument: the richest one synod has.
 pub const DEFAULT_PROTOCOL: &str = "raft";
@@ -224,10 +224,14 @@ pub struct FaultSpec {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Moment {
     /// `leads`: a node takes the lead; `seeks`: a node starts trying to (a Raft candidate, a
-    /// Paxos proposer's Phase 1, a VR view change).
-    pub on: Leadership,
+    /// Paxos proposer's Phase 1, a VR view change); `votes`: a node gives its vote (a Raft
+    /// vote, a promise, a `DoViewChange`).
+    pub on: On,
     /// How long after the moment the fault strikes.
     pub after: Time,
+    /// How long after `at` it waits for the moment (`within_ms`), and no longer (`None`: to
+    /// the end of the run).
+    pub within: Option<Time>,
 }
 
 impl FaultSpec {
@@ -250,10 +254,16 @@ impl FaultSpec {
                 lasts: Some(*d),
                 ..FaultSpec::from_fault(at, inner, names)
             },
-            Fault::When { on, after, fault } => FaultSpec {
+            Fault::When {
+                on,
+                after,
+                within,
+                fault,
+            } => FaultSpec {
                 when: Some(Moment {
                     on: *on,
                     after: *after,
+                    within: *within,
                 }),
                 ..FaultSpec::from_fault(at, fault, names)
             },
@@ -308,6 +318,7 @@ impl FaultAction {
                 .cloned()
                 .unwrap_or_else(|| format!("#{id}")),
             Target::Leader => "leader".to_string(),
+            Target::Voter => "voter".to_string(),
             Target::All => "*".to_string(),
         };
         let group = |g: &[Target]| g.iter().map(name).collect::<Vec<_>>();
@@ -535,6 +546,7 @@ impl Scenario {
             let target = |name: &str| -> Result<Target, ScenarioError> {
                 match name {
                     "leader" => return Ok(Target::Leader),
+                    "voter" => return Ok(Target::Voter),
                     "*" => return Ok(Target::All),
                     _ => {}
                 }
@@ -618,10 +630,10 @@ impl Scenario {
                     crashed.insert(n);
                 }
                 FaultAction::Restart(n)
-                    if n != "leader"
-                        && n != "*"
+                    if !["leader", "voter", "*"].contains(&n.as_str())
                         && !crashed.contains(n.as_str())
-                        && !crashed.contains("leader") =>
+                        && !crashed.contains("leader")
+                        && !crashed.contains("voter") =>
                 {
                     out.push(self.error(
                         Some(f.line),
@@ -700,6 +712,7 @@ fn waiting(fault: Fault, when: Option<Moment>) -> Fault {
         Some(m) => Fault::When {
             on: m.on,
             after: m.after,
+            within: m.within,
             fault: Box::new(fault),
         },
         None => fault,

@@ -10,8 +10,8 @@ use super::{
 };
 use crate::protocol::{Protocol, Registry};
 use crate::settings::{Kind, MAX_MS, Setting, Settings, Value, ms_text};
-use synod_core::{ClientOp, Leadership, Time};
-use synod_sim::NetConfig;
+use synod_core::{ClientOp, Time};
+use synod_sim::{NetConfig, On};
 use toml::de::DeValue;
 
 /// Every key of the scenario format that is not a protocol's own, as `table.key` (the top level
@@ -384,31 +384,43 @@ fn faults(
         };
         let when = match t.take("when") {
             Some(w) => {
-                let on = match w.string().map_err(|m| src.at(&w, m))?.as_str() {
-                    "leads" => Leadership::Leads,
-                    "seeks" => Leadership::Seeks,
-                    other => {
-                        return Err(src.at(
-                            &w,
-                            format!("unknown moment `{other}` (valid: leads, seeks)"),
-                        ));
-                    }
+                let name = w.string().map_err(|m| src.at(&w, m))?;
+                let Some(on) = On::ALL.into_iter().find(|on| on.name() == name) else {
+                    return Err(src.at(
+                        &w,
+                        format!("unknown moment `{name}` (valid: leads, seeks, votes)"),
+                    ));
                 };
                 let after = match t.take("after_ms") {
                     Some(a) => ms(src, &a)?,
                     None => Time::ZERO,
                 };
-                Some(Moment { on, after })
+                let within = match t.take("within_ms") {
+                    Some(a) => {
+                        let w = ms(src, &a)?;
+                        if w == Time::ZERO {
+                            return Err(src.at(
+                                &a,
+                                "must be above 0: how long the fault waits for its moment",
+                            ));
+                        }
+                        Some(w)
+                    }
+                    None => None,
+                };
+                Some(Moment { on, after, within })
             }
-            None => match t.take("after_ms") {
-                Some(a) => {
-                    return Err(src.at(
-                        &a,
-                        "`after_ms` is the delay after a `when` moment; give `when` too",
-                    ));
+            None => {
+                for (key, what) in [
+                    ("after_ms", "the delay after a `when` moment"),
+                    ("within_ms", "how long a fault waits for its `when` moment"),
+                ] {
+                    if let Some(a) = t.take(key) {
+                        return Err(src.at(&a, format!("`{key}` is {what}; give `when` too")));
+                    }
                 }
-                None => None,
-            },
+                None
+            }
         };
         let mut actions = Vec::new();
         for key in FAULT_ACTIONS {

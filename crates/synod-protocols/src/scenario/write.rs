@@ -114,6 +114,9 @@ impl Scenario {
                 if m.after > Time::ZERO {
                     let _ = writeln!(o, "after_ms = {}", ms(m.after));
                 }
+                if let Some(w) = m.within {
+                    let _ = writeln!(o, "within_ms = {}", ms(w));
+                }
             }
             let _ = match &f.action {
                 FaultAction::Crash(n) => writeln!(o, "crash = {}", toml_str(n)),

@@ -124,6 +124,7 @@ impl VrReplica {
             );
             self.maybe_start_view(ctx);
         } else {
+            ctx.vote(p, &self.view);
             let msg = self.do_view_change_msg();
             ctx.send(p, msg);
         }
