@@ -108,7 +108,12 @@ fn the_streaming_check_catches_planted_bugs_in_campaigns_as_the_whole_check_does
             None => PROTOCOLS.scenario(file).expect("a protocol"),
         };
         base.set_bug(bug).expect("a planted bug");
-        let plan = campaign::Plan::for_protocol(base.protocol);
+        // As `synod check` plans it: a campaign of a scenario file keeps the file's
+        // configuration; one of a protocol draws each seed's.
+        let plan = campaign::Plan {
+            vary: file.strip_suffix(".toml").is_none(),
+            ..campaign::Plan::for_protocol(base.protocol)
+        };
         let mut refuted = Vec::new();
         for seed in last.saturating_sub(2).max(1)..=last {
             let s = campaign::scenario_for(&base, &plan, seed).expect("a campaign's scenario");

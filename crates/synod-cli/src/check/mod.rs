@@ -40,9 +40,9 @@ pub struct CheckArgs {
     pub jobs: Option<u64>,
     /// The nemeses: `swarm` (each seed a random subset of the classic, targeted and the
     /// protocol's own), `all`, `classic`, `targeted`, `moments` (faults that wait for a new
-    /// leader or an election), `own`, a list of names (`crash-leader,ring`), `swarm:LIST`, or
+    /// leader, an election or a vote), `own`, a list of names (`crash-leader,ring`), `swarm:LIST`, or
     /// `list` to list them. Default: the protocol's (swarm; Paxos `crash,storm`, Raft
-    /// `isolate,isolate-leader,crash,membership,transfer`).
+    /// `isolate,isolate-leader`).
     #[arg(long, value_name = "SPEC")]
     pub nemesis: Option<String>,
     /// Fault window in virtual ms: faults strike before it, everything is repaired at it, and
