@@ -461,8 +461,10 @@ fn servers_of(s: &Scenario) -> Result<(Vec<String>, bool), String> {
 /// Drop the drawn crashes that would have a majority of the servers down at once: the failure
 /// model of every protocol here allows a minority to fail (and Viewstamped Replication, which
 /// recovers without a disk, cannot recover a majority that crashed together: that is its
-/// design, not a bug). A crash of `leader` counts as one more node down, whoever it strikes; a
-/// node that restarted counts as down for `recovery` more (the protocol's
+/// design, not a bug). A crash of `leader` or `voter` counts as one more node down, whoever
+/// it strikes; a crash that waits for a moment counts from its arming to the end of its wait,
+/// its delay and its length (to the end of the seed if its wait is unbounded); a node that
+/// restarted counts as down for `recovery` more (the protocol's
 /// [`crate::protocol::Campaign::recovery`]: a diskless VR replica is not back until others
 /// have answered its recovery).
 fn at_most_a_minority_down(
@@ -987,7 +989,14 @@ fn describe_found(s: &Scenario, found: u64, property: &str) -> String {
                         On::Seeks => "starts an election",
                         On::Votes => "gives its vote",
                     };
-                    format!("{} after a node {moment} (armed at {})", m.after, f.at)
+                    let wait = m
+                        .within
+                        .map(|w| format!(", waiting {w}"))
+                        .unwrap_or_default();
+                    format!(
+                        "{} after a node {moment} (armed at {}{wait})",
+                        m.after, f.at
+                    )
                 }
                 None => format!("at {}", f.at),
             };

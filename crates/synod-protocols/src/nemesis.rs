@@ -356,21 +356,26 @@ const WAIT_FOR_VOTE: Time = Time::ms(600);
 /// that stops it from voting twice in one term.
 fn revote(d: &mut Draw<'_>) {
     let at = d.at();
-    let down = Time::micros(500 + d.rng.below(2_500));
+    let down = Time::micros(500 + d.rng.below(2_500)).min(d.until_end(at));
     d.push(at, FaultAction::Crash("leader".into()), Some(down));
     let after = Time::micros(d.rng.below(500));
     let voter_down = Time::micros(200 + d.rng.below(2_800));
-    let moment = Moment {
-        on: On::Votes,
-        after,
-        within: Some(WAIT_FOR_VOTE),
-    };
-    d.push_when(
-        at + down,
-        moment,
-        FaultAction::Crash("voter".into()),
-        voter_down,
-    );
+    // Armed as the leader restarts, and only inside the window: the final repair disarms
+    // what waits, and nothing may be armed after it.
+    let armed = at + down;
+    if armed < d.window {
+        let moment = Moment {
+            on: On::Votes,
+            after,
+            within: Some(WAIT_FOR_VOTE),
+        };
+        d.push_when(
+            armed,
+            moment,
+            FaultAction::Crash("voter".into()),
+            voter_down,
+        );
+    }
 }
 
 /// A node's clock runs slow, 1 to 2 times (what it reads and its timers, [`synod_sim::Fault::Skew`]):

@@ -52,7 +52,7 @@ pub enum Kind {
         default: (f64, f64),
     },
     /// Names for nodes, in order: distinct, not empty, without surrounding spaces, without `,`
-    /// or `|` (the partition syntax uses them), and not `leader` (a fault target).
+    /// or `|` (the partition syntax uses them), and not `leader`, `voter` or `*` (fault targets).
     Names,
     /// A list of strings, none empty.
     Strings {
@@ -205,9 +205,9 @@ fn check_names(names: &[String]) -> Result<(), String> {
                 "`{n}`: a name cannot contain `,` or `|` (a partition is written `n1,n2 | n3`)"
             ));
         }
-        if n == "leader" || n == "*" {
+        if n == "leader" || n == "voter" || n == "*" {
             return Err(format!(
-                "`{n}` is reserved: a fault aimed at `leader` strikes whichever node leads, one aimed at `*` every server"
+                "`{n}` is reserved: a fault aimed at `leader` strikes whichever node leads, one aimed at `voter` the node that voted last, one aimed at `*` every server"
             ));
         }
         if !seen.insert(n) {

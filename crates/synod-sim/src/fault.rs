@@ -52,9 +52,9 @@ pub enum Target {
     /// Whichever node leads when the fault fires (the most recent to announce itself leader
     /// that still believes it leads). No leader: the fault is skipped, with a warning.
     Leader,
-    /// The node that most recently gave its vote ([`On::Votes`]), while it is up: what a
-    /// fault waiting for a vote aims at. Nobody voted, or the voter is down: the fault is
-    /// skipped, with a warning.
+    /// The node that most recently gave its vote ([`On::Votes`]). A fault waiting for a vote
+    /// aims at the node whose vote released it, even if another votes before it strikes.
+    /// Nobody voted: the fault is skipped, with a warning.
     Voter,
     /// Every server (`*`): a fault on one node strikes each server in turn; in a partition,
     /// the group of every server that no other group names. Clients are never included.
@@ -147,6 +147,28 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// Every target this fault names, inner faults' included, to change in place.
+    pub fn targets_mut(&mut self, f: &mut impl FnMut(&mut Target)) {
+        match self {
+            Fault::Crash(t)
+            | Fault::Restart(t)
+            | Fault::Hold(t)
+            | Fault::Release(t)
+            | Fault::Slow(t, _)
+            | Fault::Skew(t, _)
+            | Fault::Admin { to: t, .. } => f(t),
+            Fault::Partition(groups) => groups.iter_mut().flatten().for_each(f),
+            Fault::OneWay { from, to } => from.iter_mut().chain(to.iter_mut()).for_each(f),
+            Fault::Ring(order) => order.iter_mut().for_each(f),
+            Fault::Lasting(inner, _) | Fault::When { fault: inner, .. } => inner.targets_mut(f),
+            Fault::Heal
+            | Fault::Loss(_)
+            | Fault::Duplicate(_)
+            | Fault::Latency(..)
+            | Fault::Repair => {}
+        }
+    }
+
     /// How long after it strikes (or, waiting for a moment, after it is armed, as if the
     /// moment came at once) the fault is over: its delay and its durations, nested.
     pub fn span(&self) -> Time {

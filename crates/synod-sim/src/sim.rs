@@ -329,17 +329,27 @@ impl<M: Message, T> World<M, T> {
         }
     }
 
-    /// A node announced `moment`: every armed fault waiting for it is queued to strike its
-    /// delay from now (after the event that announced it, which is emitted first).
+    /// `node` announced `moment`: every armed fault waiting for it is queued to strike its
+    /// delay from now (after the event that announced it, which is emitted first). A fault
+    /// released by a vote is bound to that voter: `voter` names it when the fault strikes.
     #[cold]
-    fn fire_armed(&mut self, moment: On) {
+    fn fire_armed(&mut self, moment: On, node: NodeId) {
         let now = self.now;
         // A fault whose wait ran out is gone, whatever it waited for.
         self.armed.retain(|a| a.until.is_none_or(|t| now <= t));
         let mut i = 0;
         while i < self.armed.len() {
             if self.armed[i].on == moment {
-                let Armed { after, fault, .. } = self.armed.remove(i);
+                let Armed {
+                    after, mut fault, ..
+                } = self.armed.remove(i);
+                if moment == On::Votes {
+                    fault.targets_mut(&mut |t| {
+                        if *t == Target::Voter {
+                            *t = Target::Node(node);
+                        }
+                    });
+                }
                 self.faults_end = self.faults_end.max(now + after + fault.span());
                 let repairs = self.repairs;
                 self.push(now + after, Ev::Fault(fault, Some(repairs)));
@@ -540,7 +550,7 @@ impl<M: Message, T: fmt::Debug> Env<M, T> for World<M, T> {
             if !self.armed.is_empty()
                 && let Some(on) = On::of_role(leadership)
             {
-                self.fire_armed(on);
+                self.fire_armed(on, node);
             }
         }
         if let ProtocolEvent::Vote { .. } = event {
@@ -548,7 +558,7 @@ impl<M: Message, T: fmt::Debug> Env<M, T> for World<M, T> {
             // as they did before votes were announced.
             self.last_voter = Some(node);
             if !self.armed.is_empty() {
-                self.fire_armed(On::Votes);
+                self.fire_armed(On::Votes, node);
             }
             return;
         }
@@ -1548,10 +1558,7 @@ impl<P: Process> Sim<P> {
                         .find(|id| leads(*id)),
                 }
             }
-            Target::Voter => self
-                .world
-                .last_voter
-                .filter(|&id| self.process(id).is_some()),
+            Target::Voter => self.world.last_voter,
             Target::All => None,
         }
     }

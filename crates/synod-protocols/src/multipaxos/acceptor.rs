@@ -65,7 +65,10 @@ impl Acceptor {
                 accepted.len()
             ));
         }
-        ctx.vote(from, &ballot);
+        // A promise to a leader on another node is a vote for it.
+        if from != ctx.id() {
+            ctx.vote(from, &ballot);
+        }
         ctx.send(from, Msg::Promise { ballot, accepted });
     }
 

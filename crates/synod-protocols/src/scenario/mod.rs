@@ -555,7 +555,7 @@ impl Scenario {
                     None => Err(self.error(
                         Some(l),
                         format!(
-                            "fault names node `{name}`, which does not exist (nodes: {}; or \"leader\", or \"*\" for every server)",
+                            "fault names node `{name}`, which does not exist (nodes: {}; or \"leader\", \"voter\", or \"*\" for every server)",
                             index.list()
                         ),
                     )),
