@@ -341,6 +341,41 @@ fn the_help_names_each_protocols_default_mix() {
             "--help does not say {named}:\n{help}"
         );
     }
+    // And every window, intensity and request rate that is not the usual one.
+    use synod_protocols::protocol::Campaign;
+    let usual = Campaign::DEFAULT;
+    for p in synod_protocols::PROTOCOLS
+        .iter()
+        .filter(|p| !p.reference_model)
+    {
+        let c = &p.campaign;
+        let name = capitalized(p.name);
+        for (what, value, default) in [
+            (
+                "window",
+                c.window.as_micros() / 1_000,
+                usual.window.as_micros() / 1_000,
+            ),
+            (
+                "intensity",
+                u64::from(c.intensity),
+                u64::from(usual.intensity),
+            ),
+            ("rate", u64::from(c.rate), u64::from(usual.rate)),
+        ] {
+            if value != default {
+                let named = format!("{name} {value}");
+                // The whole number: "Raft 20" is not said by "Raft 2000".
+                let said = help.match_indices(&named).any(|(i, _)| {
+                    !help[i + named.len()..].starts_with(|c: char| c.is_ascii_digit())
+                });
+                assert!(
+                    said,
+                    "--help does not give {name}'s {what}, {value}:\n{help}"
+                );
+            }
+        }
+    }
 }
 
 fn capitalized(name: &str) -> String {

@@ -46,7 +46,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "SPEC")]
     pub nemesis: Option<String>,
     /// Fault window in virtual ms: faults strike before it, everything is repaired at it, and
-    /// the clients issue requests until then (default: the protocol's, 1000 for most).
+    /// the clients issue requests until then (default: the protocol's, 1000 for most; Paxos
+    /// 200, Raft 2000).
     #[arg(long, value_name = "MS")]
     pub until: Option<u64>,
     /// After the fault window, how long every request has to complete (virtual ms; default
@@ -58,15 +59,17 @@ pub struct CheckArgs {
     /// transfer for protocols that take them, such as Raft (a fixed mix of those nemeses).
     #[arg(long)]
     pub faults: Option<String>,
-    /// Faults drawn per seed (swarm: on average), at most 1000000 (past about 500000, a fault
-    /// schedule is more than the simulator holds at once and every run is aborted).
+    /// Faults drawn per seed (swarm: on average; default: the protocol's, 6 for most, Paxos 12,
+    /// Raft 8), at most 1000000 (past about 500000, a fault schedule is more than the
+    /// simulator holds at once and every run is aborted).
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     pub intensity: Option<u32>,
-    /// The longest a fault lasts, in virtual ms (durations are log-uniform from 1 ms).
+    /// The longest a fault lasts, in virtual ms (durations are log-uniform from 1 ms; `isolate`
+    /// and `isolate-leader` cut for 200-800 ms, past an election timeout).
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_fault: Option<u64>,
     /// Requests per second each client aims at through the window (0: the next as soon as the
-    /// last returns).
+    /// last returns; default: the protocol's, 0 for most, Raft 20).
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     pub rate: Option<u32>,
     /// Run with a planted bug (`--bug list` lists them).
