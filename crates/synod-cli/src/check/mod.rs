@@ -42,12 +42,12 @@ pub struct CheckArgs {
     /// protocol's own), `all`, `classic`, `targeted`, `moments` (faults that wait for a new
     /// leader, an election or a vote), `own`, a list of names (`crash-leader,ring`), `swarm:LIST`, or
     /// `list` to list them. Default: the protocol's (swarm; Paxos `crash,storm`, Raft
-    /// `isolate,isolate-leader`).
+    /// `isolate-leader,revote`).
     #[arg(long, value_name = "SPEC")]
     pub nemesis: Option<String>,
     /// Fault window in virtual ms: faults strike before it, everything is repaired at it, and
     /// the clients issue requests until then (default: the protocol's, 1000 for most; Paxos
-    /// 200, Raft 2000).
+    /// 200, Raft 5000).
     #[arg(long, value_name = "MS")]
     pub until: Option<u64>,
     /// After the fault window, how long every request has to complete (virtual ms; default
@@ -60,7 +60,7 @@ pub struct CheckArgs {
     #[arg(long)]
     pub faults: Option<String>,
     /// Faults drawn per seed (swarm: on average; default: the protocol's, 6 for most, Paxos 12,
-    /// Raft 8), at most 1000000 (past about 500000, a fault schedule is more than the
+    /// Raft 20), at most 1000000 (past about 500000, a fault schedule is more than the
     /// simulator holds at once and every run is aborted).
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     pub intensity: Option<u32>,
@@ -69,7 +69,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_fault: Option<u64>,
     /// Requests per second each client aims at through the window (0: the next as soon as the
-    /// last returns; default: the protocol's, 0 for most, Raft 20).
+    /// last returns; default: the protocol's, 0 for most, Raft 6).
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     pub rate: Option<u32>,
     /// Run with a planted bug (`--bug list` lists them).

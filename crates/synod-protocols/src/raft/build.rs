@@ -258,15 +258,17 @@ pub const PROTOCOL: Protocol = Protocol {
     faults: &[ADD, REMOVE, TRANSFER],
     campaign: Campaign {
         // Measured against the swarm and a score of mixes on every Raft bug (docs/checking.md,
-        // "Choosing the default"): a server, or the leader, cut off past an election timeout
-        // comes back with a higher term, a stale log or entries nobody else has, what 5.3,
-        // 5.4.1 and Figure 2's "convert to follower" guard against. Two seconds of faults
-        // meet that twice as often as one; clients at 20 requests a second each, rather than
-        // back to back, keep a seed as cheap as a one-second seed was.
-        nemesis: "isolate,isolate-leader",
-        window: Time::ms(2_000),
-        intensity: 8,
-        rate: 20,
+        // "Choosing the default"): a leader cut off past an election timeout comes back with
+        // a higher term, a stale log or entries nobody else has, what 5.3, 5.4.1 and Figure
+        // 2's "convert to follower" guard against; a leader that crash-restarts leaves an
+        // election among equals, whose first voter crash-restarts too, what a durable
+        // votedFor guards against. Five seconds of faults meet these five times as often as
+        // one; clients at 6 requests a second each, rather than back to back, keep the seeds
+        // above 1,000 a second.
+        nemesis: "isolate-leader,revote",
+        window: Time::ms(5_000),
+        intensity: 20,
+        rate: 6,
         nemeses: &[MEMBERSHIP, TRANSFER_LEADER],
         vary,
         ..Campaign::DEFAULT
