@@ -10,14 +10,15 @@
 //!   majorities ring: every node sees a majority, no two the same one), `bridge` (two halves
 //!   that only one node joins), `storm` (a minority crashes and restarts again and again), and
 //!   `skew` (a node's clock runs slow: what it reads and its timers); and `isolate` (one
-//!   server cut off past an election timeout, Jepsen's `partition-random-node`: Raft's
-//!   default mix, in no group but `all`).
+//!   server cut off past an election timeout, Jepsen's `partition-random-node`; in no group
+//!   but `all`).
 //! - **Faults that wait for a protocol's moment** ([`synod_sim::Fault::When`], the group
 //!   `moments`): `crash-new-leader` (the next node to take the lead dies before its first round
 //!   completes), `restart-voter` (the leader is cut off, and when the election starts a server
 //!   crashes just after it may have voted, and restarts at once) and `revote` (the leader
 //!   crash-restarts, then the first server to vote in the election that follows). Not in the
-//!   default swarm: measured, they dilute it (docs/checking.md).
+//!   default swarm: measured, they dilute it (docs/checking.md); Raft's default mix is
+//!   `isolate-leader,revote`.
 //! - **A protocol's own**, listed in its descriptor's [`crate::protocol::Campaign::nemeses`]
 //!   (a Raft membership change, a leadership transfer): drawn the same way, named the same way
 //!   on the command line, with the protocol's own `[[fault]]` verbs if it needs them.
