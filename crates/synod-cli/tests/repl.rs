@@ -339,6 +339,7 @@ fn help_describes_every_command() {
         "slow",
         "loss",
         "duplicate",
+        "when",
         "request",
         "legend",
         "log",
@@ -373,6 +374,7 @@ fn help_describes_every_command() {
         "slow NODE FACTOR",
         "loss P",
         "duplicate P",
+        "when leads",
         "request CLIENT",
         "legend",
         "log LEVEL",
@@ -752,4 +754,45 @@ fn notes_are_printed_when_the_clock_passes_them() {
     let back = out[after..].find("(a) n1 leads term 1;").map(|i| i + after);
     assert!(back.is_some(), "{out}");
     assert!(out.contains("(b) n5 times out first"), "{out}");
+}
+
+/// `when votes crash voter` arms a crash for the next vote: the first election's voter
+/// crashes, the narration names it, and `save` writes the fault as a scenario's `when`, which
+/// replays.
+#[test]
+fn when_arms_a_fault_for_the_next_vote_and_saves_it() {
+    let dir = std::env::temp_dir().join(format!("synod-repl-when-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let saved = dir.join("when.toml");
+    let script = format!(
+        "when votes crash voter\nrun until leader\nrun 50\nsave {}\nquit\n",
+        saved.display()
+    );
+    let o = repl(&["raft", "--seed", "3"], &script);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(!out.contains("error:"), "{out}");
+    assert!(
+        out.contains("armed: crash voter, when a node next votes"),
+        "{out}"
+    );
+    // The crash names the node that voted.
+    let struck = out
+        .lines()
+        .find_map(|l| l.split("*** crash n").nth(1))
+        .unwrap_or_else(|| panic!("no crash:\n{out}"));
+    assert!(struck.starts_with(char::is_numeric), "{struck}");
+    let toml = read(&saved);
+    assert!(
+        toml.contains("when = \"votes\"\ncrash = \"voter\""),
+        "{toml}"
+    );
+    let r = synod().arg("run").arg(&saved).output().unwrap();
+    assert!(
+        text(&r.stdout).contains("*** crash n"),
+        "{}",
+        text(&r.stdout)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -2,7 +2,7 @@
 //! a typed line to a [`Command`]. Parsing needs the node names; it never touches the session.
 
 use synod_core::{ClientOp, Level, NodeId, Time};
-use synod_sim::{Fault, Target};
+use synod_sim::{Fault, On, Target};
 
 /// One command of the table: its name, short aliases, usage and what it does.
 pub struct Spec {
@@ -173,6 +173,13 @@ pub const COMMANDS: &[Spec] = &[
         usage: "duplicate P",
         summary: "set the probability that a message is delivered twice (0..1)",
         detail: "P must be between 0 and 1.",
+    },
+    Spec {
+        name: "when",
+        aliases: &[],
+        usage: "when leads|seeks|votes [after MS] FAULT",
+        summary: "arm a fault for a protocol's moment: the next leader, election or vote",
+        detail: "FAULT is a fault command (`crash leader`, `crash voter`, `partition leader | n2`, ...). It strikes once, MS after (default 0) the next node takes the lead (`leads`), starts trying to (`seeks`: a candidate, a proposer's Phase 1, a view change) or gives its vote (`votes`: a Raft vote, a promise, a DoViewChange; `voter` names that node), as a scenario's `when` (docs/scenarios.md).",
     },
     Spec {
         name: "request",
@@ -351,6 +358,9 @@ pub fn node(word: &str, names: &[String]) -> Result<NodeId, String> {
 fn target(word: &str, names: &[String]) -> Result<Target, String> {
     if word.eq_ignore_ascii_case("leader") {
         return Ok(Target::Leader);
+    }
+    if word.eq_ignore_ascii_case("voter") {
+        return Ok(Target::Voter);
     }
     node(word, names).map(Target::Node)
 }
@@ -549,6 +559,40 @@ pub fn parse(line: &str, names: &[String]) -> Result<Command, String> {
             _ => return Err(format!("usage: {usage}")),
         },
         "request" => request(args, names)?,
+        "when" => {
+            let (moment, fault) = rest(args, usage)?
+                .split_once(char::is_whitespace)
+                .ok_or_else(|| format!("usage: {usage}"))?;
+            let Some(on) = On::ALL.into_iter().find(|on| on.name() == moment) else {
+                return Err(format!(
+                    "unknown moment `{moment}` (valid: leads, seeks, votes)"
+                ));
+            };
+            let (after, fault) = match fault.trim_start().strip_prefix("after ") {
+                Some(more) => {
+                    let (ms, fault) = more
+                        .trim_start()
+                        .split_once(char::is_whitespace)
+                        .ok_or_else(|| format!("usage: {usage}"))?;
+                    (millis(ms)?, fault)
+                }
+                None => (Time::ZERO, fault),
+            };
+            match parse(fault, names)? {
+                Command::Fault(f) => Command::Fault(Fault::When {
+                    on,
+                    after,
+                    within: None,
+                    fault: Box::new(f),
+                }),
+                _ => {
+                    return Err(format!(
+                        "`when` arms a fault (crash, restart, partition, heal, hold, release, slow, loss, duplicate), not `{}`",
+                        fault.trim()
+                    ));
+                }
+            }
+        }
         "log" => match words.as_slice() {
             [] => Command::Log(None),
             [l] => Command::Log(Some(l.parse::<Level>()?)),
@@ -620,6 +664,27 @@ mod tests {
             parse("slow client 2 3", &n),
             Ok(Command::Fault(Fault::Slow(Target::Node(NodeId(4)), 3.0)))
         );
+        assert_eq!(
+            parse("when votes crash voter", &n),
+            Ok(Command::Fault(Fault::When {
+                on: On::Votes,
+                after: Time::ZERO,
+                within: None,
+                fault: Box::new(Fault::Crash(Target::Voter)),
+            }))
+        );
+        assert_eq!(
+            parse("when leads after 2.5 partition leader | n2", &n),
+            Ok(Command::Fault(Fault::When {
+                on: On::Leads,
+                after: Time::micros(2_500),
+                within: None,
+                fault: Box::new(Fault::Partition(vec![
+                    vec![Target::Leader],
+                    vec![Target::Node(NodeId(1))]
+                ])),
+            }))
+        );
         assert_eq!(parse("  # a comment", &n), Ok(Command::Nothing));
         assert_eq!(parse("/help", &n), Ok(Command::Help(None)));
     }
@@ -648,6 +713,15 @@ mod tests {
             ("run until never", "`run until` takes decided, leader, done"),
             ("log loud", "unknown log level `loud`"),
             ("status now", "no arguments"),
+            ("when", "usage: when leads|seeks|votes"),
+            ("when leads", "usage: when leads|seeks|votes"),
+            (
+                "when wins crash n1",
+                "unknown moment `wins` (valid: leads, seeks, votes)",
+            ),
+            ("when seeks after x crash n1", "`x` is not a time"),
+            ("when seeks step 3", "`when` arms a fault"),
+            ("when votes crash n9", "no node `n9`"),
         ] {
             let got = parse(line, &n).unwrap_err();
             assert!(got.contains(want), "{line}: {got}");
