@@ -1046,7 +1046,15 @@ fn happening(a: &FaultAction) -> String {
         FaultAction::Crash(n) => format!("{} crashes", who(n)),
         FaultAction::Restart(n) => format!("{} restarts", who(n)),
         FaultAction::Partition(gs) if gs.len() == 2 => {
-            format!("{} is cut off from {}", group(&gs[0]), group(&gs[1]))
+            // "n4 is cut off from n1, n2"; "the leader, n1 are cut off" would read as an
+            // apposition: "the leader and n1 are cut off from the rest".
+            let side = group(&gs[0]);
+            match side.rsplit_once(", ") {
+                Some((most, last)) => {
+                    format!("{most} and {last} are cut off from {}", group(&gs[1]))
+                }
+                None => format!("{side} is cut off from {}", group(&gs[1])),
+            }
         }
         FaultAction::Partition(gs) => {
             let gs: Vec<String> = gs.iter().map(|g| format!("{{{}}}", group(g))).collect();
@@ -1094,6 +1102,23 @@ mod tests {
                 a => panic!("{a:?}"),
             })
             .collect()
+    }
+
+    #[test]
+    fn a_cut_reads_as_a_sentence() {
+        let cut = |a: &[&str], b: &[&str]| {
+            let g = |x: &[&str]| x.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+            happening(&FaultAction::Partition(vec![g(a), g(b)]))
+        };
+        assert_eq!(cut(&["n4"], &["n1", "n2"]), "n4 is cut off from n1, n2");
+        assert_eq!(
+            cut(&["leader", "n1"], &["*"]),
+            "the leader and n1 are cut off from the rest"
+        );
+        assert_eq!(
+            cut(&["n1", "n2", "n3"], &["n4", "n5"]),
+            "n1, n2 and n3 are cut off from n4, n5"
+        );
     }
 
     #[test]

@@ -563,34 +563,46 @@ pub fn parse(line: &str, names: &[String]) -> Result<Command, String> {
             let (moment, fault) = rest(args, usage)?
                 .split_once(char::is_whitespace)
                 .ok_or_else(|| format!("usage: {usage}"))?;
-            let Some(on) = On::ALL.into_iter().find(|on| on.name() == moment) else {
+            let Some(on) = On::ALL
+                .into_iter()
+                .find(|on| on.name().eq_ignore_ascii_case(moment))
+            else {
                 return Err(format!(
                     "unknown moment `{moment}` (valid: leads, seeks, votes)"
                 ));
             };
-            let (after, fault) = match fault.trim_start().strip_prefix("after ") {
-                Some(more) => {
+            let fault = fault.trim_start();
+            let (first, more) = fault.split_once(char::is_whitespace).unwrap_or((fault, ""));
+            let (after, fault) = match (first, more) {
+                (word, more) if word.eq_ignore_ascii_case("after") => {
                     let (ms, fault) = more
                         .trim_start()
                         .split_once(char::is_whitespace)
                         .ok_or_else(|| format!("usage: {usage}"))?;
                     (millis(ms)?, fault)
                 }
-                None => (Time::ZERO, fault),
+                _ => (Time::ZERO, fault),
             };
-            match parse(fault, names)? {
-                Command::Fault(f) => Command::Fault(Fault::When {
+            let not_a_fault = || {
+                format!(
+                    "`when` arms one fault (crash, restart, partition, heal, hold, release, slow, loss, duplicate), not `{}`",
+                    fault.trim()
+                )
+            };
+            match parse(fault, names) {
+                // A scenario's fault waits for one moment: a nested `when` could not be saved.
+                Ok(Command::Fault(Fault::When { .. })) => {
+                    return Err("`when` cannot be nested: a fault waits for one moment".into());
+                }
+                Ok(Command::Fault(f)) => Command::Fault(Fault::When {
                     on,
                     after,
                     within: None,
                     fault: Box::new(f),
                 }),
-                _ => {
-                    return Err(format!(
-                        "`when` arms a fault (crash, restart, partition, heal, hold, release, slow, loss, duplicate), not `{}`",
-                        fault.trim()
-                    ));
-                }
+                Ok(_) => return Err(not_a_fault()),
+                Err(e) if e.starts_with("unknown command") => return Err(not_a_fault()),
+                Err(e) => return Err(e),
             }
         }
         "log" => match words.as_slice() {
@@ -685,6 +697,15 @@ mod tests {
                 ])),
             }))
         );
+        assert_eq!(
+            parse("when VOTES  After\t2ms crash client 1", &n),
+            Ok(Command::Fault(Fault::When {
+                on: On::Votes,
+                after: Time::ms(2),
+                within: None,
+                fault: Box::new(Fault::Crash(Target::Node(NodeId(3)))),
+            }))
+        );
         assert_eq!(parse("  # a comment", &n), Ok(Command::Nothing));
         assert_eq!(parse("/help", &n), Ok(Command::Help(None)));
     }
@@ -720,7 +741,13 @@ mod tests {
                 "unknown moment `wins` (valid: leads, seeks, votes)",
             ),
             ("when seeks after x crash n1", "`x` is not a time"),
-            ("when seeks step 3", "`when` arms a fault"),
+            ("when seeks step 3", "`when` arms one fault"),
+            ("when leads transfer n2", "`when` arms one fault"),
+            (
+                "when leads when votes crash voter",
+                "`when` cannot be nested",
+            ),
+            ("when leads after", "usage: when leads|seeks|votes"),
             ("when votes crash n9", "no node `n9`"),
         ] {
             let got = parse(line, &n).unwrap_err();

@@ -29,8 +29,8 @@ pub struct Completion {
 }
 
 const KEYWORDS: &[&str] = &[
-    "until", "decided", "leader", "done", "error", "warn", "info", "debug", "trace", "put", "get",
-    "delete",
+    "until", "decided", "leader", "voter", "done", "error", "warn", "info", "debug", "trace",
+    "put", "get", "delete", "leads", "seeks", "votes", "after",
 ];
 
 impl Completion {
@@ -198,6 +198,10 @@ mod tests {
             c.candidates("partition n1,n", 14),
             (13, vec!["n1".into(), "n2".into()])
         );
-        assert_eq!(c.candidates("crash le", 8), (6, vec!["leader".into()]));
+        assert_eq!(c.candidates("crash leade", 11), (6, vec!["leader".into()]));
+        assert_eq!(
+            c.candidates("when vot", 8),
+            (5, vec!["voter".into(), "votes".into()])
+        );
     }
 }
