@@ -334,10 +334,14 @@ impl<'a, M: Clone, T> Ctx<'a, M, T> {
 
     /// Emit `vote`: this node gives its vote (a Raft vote, a promise, a `DoViewChange`) to
     /// `candidate`, which seeks to lead in `epoch`. Faults may wait for it (a voter that
-    /// crashes and restarts at once must remember its vote); traces leave it out.
+    /// crashes and restarts at once must remember its vote); traces leave it out. A vote for
+    /// itself (a proposer's promise to its own Prepare, as a Raft candidate's own vote) is
+    /// part of seeking, and is not announced.
     pub fn vote(&mut self, candidate: NodeId, epoch: &dyn fmt::Display) {
-        self.env
-            .protocol_event(self.id, ProtocolEvent::Vote { candidate, epoch });
+        if candidate != self.id {
+            self.env
+                .protocol_event(self.id, ProtocolEvent::Vote { candidate, epoch });
+        }
     }
 
     fn role_event(&mut self, role: &'static str, epoch: &dyn fmt::Display, leadership: Leadership) {

@@ -146,8 +146,12 @@ impl<'a> Draw<'a> {
     }
 
     /// Arm a fault at `at` that waits for `on` (for `within`, if given) and strikes `after`
-    /// it, undone after `lasts`.
+    /// it, undone after `lasts`. Only inside the window: the final repair disarms what waits,
+    /// and nothing may be armed after it (it would strike in the liveness period).
     pub fn push_when(&mut self, at: Time, moment: Moment, action: FaultAction, lasts: Time) {
+        if at >= self.window {
+            return;
+        }
         self.out.push(FaultSpec {
             lasts: Some(lasts),
             when: Some(moment),
@@ -361,22 +365,14 @@ fn revote(d: &mut Draw<'_>) {
     d.push(at, FaultAction::Crash("leader".into()), Some(down));
     let after = Time::micros(d.rng.below(500));
     let voter_down = Time::micros(200 + d.rng.below(2_800));
-    // Armed as the leader restarts, and only inside the window: the final repair disarms
-    // what waits, and nothing may be armed after it.
-    let armed = at + down;
-    if armed < d.window {
-        let moment = Moment {
-            on: On::Votes,
-            after,
-            within: Some(WAIT_FOR_VOTE),
-        };
-        d.push_when(
-            armed,
-            moment,
-            FaultAction::Crash("voter".into()),
-            voter_down,
-        );
-    }
+    // Armed as the leader restarts.
+    let moment = Moment {
+        on: On::Votes,
+        after,
+        within: Some(WAIT_FOR_VOTE),
+    };
+    let voter = FaultAction::Crash("voter".into());
+    d.push_when(at + down, moment, voter, voter_down);
 }
 
 /// A node's clock runs slow, 1 to 2 times (what it reads and its timers, [`synod_sim::Fault::Skew`]):

@@ -36,12 +36,39 @@ impl Seen {
         let (t, node, _) = r.unwrap_or_else(|| panic!("no node {}", l.name()));
         (*t, *node)
     }
+
+    /// The node the first restart brought back.
+    fn restarted(&self) -> &str {
+        (self.faults.iter())
+            .find_map(|(_, f)| f.strip_prefix("restart "))
+            .unwrap_or_else(|| panic!("no restart: {:?}", self.faults))
+    }
 }
 
 fn parse(text: &str) -> Scenario {
     PROTOCOLS
         .parse("moments.toml", text)
         .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// What nemesis `spec` draws for one fault on three servers, with rng seed `seed`, in a window
+/// of `window` (faults up to 400 ms long, latencies 1-10 ms).
+fn draw(spec: &str, seed: u64, window: Time) -> Vec<synod_protocols::scenario::FaultSpec> {
+    use synod_protocols::nemesis::{Draw, Mix, parse};
+    let servers: Vec<String> = ["n1", "n2", "n3"].map(String::from).to_vec();
+    let mut rng = synod_core::SimRng::new(seed);
+    let mut out = Vec::new();
+    let mut d = Draw::new(
+        &mut rng,
+        &servers,
+        window,
+        Time::ms(400),
+        (Time::ms(1), Time::ms(10)),
+        &mut out,
+    );
+    let mix: Mix = parse(spec, &[]).unwrap();
+    mix.draw(&mut d, 1);
+    out
 }
 
 fn watch(s: &Scenario) -> (Seen, Vec<String>) {
@@ -231,24 +258,8 @@ fn the_default_swarm_leaves_the_moments_out() {
 /// `restart-voter` the leader cut off and a short crash armed for the election it causes.
 #[test]
 fn the_moment_nemeses_draw_faults_that_wait() {
-    use synod_protocols::nemesis::{Draw, Mix, parse};
     use synod_protocols::scenario::FaultAction;
-    let servers: Vec<String> = ["n1", "n2", "n3"].map(String::from).to_vec();
-    let draw = |spec: &str| {
-        let mut rng = synod_core::SimRng::new(7);
-        let mut out = Vec::new();
-        let mut d = Draw::new(
-            &mut rng,
-            &servers,
-            Time::ms(1_000),
-            Time::ms(400),
-            (Time::ms(1), Time::ms(10)),
-            &mut out,
-        );
-        let mix: Mix = parse(spec, &[]).unwrap();
-        mix.draw(&mut d, 1);
-        out
-    };
+    let draw = |spec: &str| draw(spec, 7, Time::ms(1_000));
     let new_leader = draw("crash-new-leader");
     assert_eq!(new_leader.len(), 1);
     let f = &new_leader[0];
@@ -434,21 +445,8 @@ fn a_wait_is_written_back_and_checked() {
 /// leader's restart, for a bounded while.
 #[test]
 fn revote_crashes_the_leader_then_the_first_voter() {
-    use synod_protocols::nemesis::{Draw, Mix, parse};
     use synod_protocols::scenario::FaultAction;
-    let servers: Vec<String> = ["n1", "n2", "n3"].map(String::from).to_vec();
-    let mut rng = synod_core::SimRng::new(7);
-    let mut out = Vec::new();
-    let mut d = Draw::new(
-        &mut rng,
-        &servers,
-        Time::ms(1_000),
-        Time::ms(400),
-        (Time::ms(1), Time::ms(10)),
-        &mut out,
-    );
-    let mix: Mix = parse("revote", &[]).unwrap();
-    mix.draw(&mut d, 1);
+    let out = draw("revote", 7, Time::ms(1_000));
     assert_eq!(out.len(), 2, "{out:?}");
     assert_eq!(out[0].action, FaultAction::Crash("leader".into()));
     let down = out[0].lasts.unwrap();
@@ -520,12 +518,7 @@ fn a_fault_released_by_a_vote_strikes_that_voter() {
     let struck = |after: &str| {
         let text = five.replace("for_ms = 2", &format!("for_ms = 2\nafter_ms = {after}"));
         let (seen, _) = watch(&parse(&text));
-        let restart = seen
-            .faults
-            .iter()
-            .find_map(|(_, f)| f.strip_prefix("restart "))
-            .map(String::from);
-        restart.unwrap_or_else(|| panic!("{:?}", seen.faults))
+        seen.restarted().to_string()
     };
     assert_eq!(struck("0"), struck("8"));
 }
@@ -540,12 +533,7 @@ fn a_paxos_proposer_does_not_vote_for_itself() {
         );
         let (seen, names) = watch(&parse(&text));
         let (_, proposer) = seen.first(Leadership::Seeks);
-        let restart = seen
-            .faults
-            .iter()
-            .find_map(|(_, f)| f.strip_prefix("restart "))
-            .unwrap_or_else(|| panic!("seed {seed}: {:?}", seen.faults));
-        assert_ne!(restart, names[proposer.index()], "seed {seed}");
+        assert_ne!(seen.restarted(), names[proposer.index()], "seed {seed}");
     }
 }
 
@@ -560,23 +548,10 @@ fn voter_is_not_a_node_name() {
 /// closes: a crash armed after it would strike during the liveness period.
 #[test]
 fn revote_arms_nothing_after_the_window() {
-    use synod_protocols::nemesis::{Draw, Mix, parse};
-    let servers: Vec<String> = ["n1", "n2", "n3"].map(String::from).to_vec();
     let window = Time::ms(2);
-    let mix: Mix = parse("revote", &[]).unwrap();
     let mut armed = 0;
     for seed in 0..500 {
-        let mut rng = synod_core::SimRng::new(seed);
-        let mut out = Vec::new();
-        let mut d = Draw::new(
-            &mut rng,
-            &servers,
-            window,
-            Time::ms(1),
-            (Time::ms(1), Time::ms(10)),
-            &mut out,
-        );
-        mix.draw(&mut d, 1);
+        let out = draw("revote", seed, window);
         for f in out.iter().filter(|f| f.when.is_some()) {
             assert!(f.at < window, "seed {seed}: {f:?}");
             armed += 1;

@@ -34,6 +34,11 @@ impl On {
         }
     }
 
+    /// The moment named `name` (`leads`, `seeks`, `votes`), as a scenario's `when` writes it.
+    pub fn named(name: &str) -> Option<On> {
+        On::ALL.into_iter().find(|on| on.name() == name)
+    }
+
     /// The moment a role change announces, if any (a node that follows announces none).
     pub fn of_role(leadership: Leadership) -> Option<On> {
         match leadership {

@@ -563,10 +563,7 @@ pub fn parse(line: &str, names: &[String]) -> Result<Command, String> {
             let (moment, fault) = rest(args, usage)?
                 .split_once(char::is_whitespace)
                 .ok_or_else(|| format!("usage: {usage}"))?;
-            let Some(on) = On::ALL
-                .into_iter()
-                .find(|on| on.name().eq_ignore_ascii_case(moment))
-            else {
+            let Some(on) = On::named(&moment.to_ascii_lowercase()) else {
                 return Err(format!(
                     "unknown moment `{moment}` (valid: leads, seeks, votes)"
                 ));

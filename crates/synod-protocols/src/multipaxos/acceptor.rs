@@ -65,10 +65,7 @@ impl Acceptor {
                 accepted.len()
             ));
         }
-        // A promise to a leader on another node is a vote for it.
-        if from != ctx.id() {
-            ctx.vote(from, &ballot);
-        }
+        ctx.vote(from, &ballot);
         ctx.send(from, Msg::Promise { ballot, accepted });
     }
 

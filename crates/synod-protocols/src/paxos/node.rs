@@ -216,9 +216,7 @@ impl PaxosNode {
                 ),
             ),
         }
-        // A promise to another node is a vote for it (a proposer's promise to itself is
-        // part of seeking, as a Raft candidate's vote for itself).
-        if from != self.id && matches!(reply, Msg::Promise { .. }) {
+        if matches!(reply, Msg::Promise { .. }) {
             ctx.vote(from, &Epoch(ballot));
         }
         ctx.send(from, reply);

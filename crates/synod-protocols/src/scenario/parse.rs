@@ -385,7 +385,7 @@ fn faults(
         let when = match t.take("when") {
             Some(w) => {
                 let name = w.string().map_err(|m| src.at(&w, m))?;
-                let Some(on) = On::ALL.into_iter().find(|on| on.name() == name) else {
+                let Some(on) = On::named(&name) else {
                     return Err(src.at(
                         &w,
                         format!("unknown moment `{name}` (valid: leads, seeks, votes)"),
