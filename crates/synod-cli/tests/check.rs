@@ -378,7 +378,13 @@ fn the_help_names_each_protocols_default_mix() {
     }
 }
 
+/// A protocol's name as prose writes it (`Multi-Paxos`, `VR`, `Raft`).
 fn capitalized(name: &str) -> String {
+    match name {
+        "multipaxos" => return "Multi-Paxos".into(),
+        "vr" => return "VR".into(),
+        _ => {}
+    }
     let mut c = name.chars();
     c.next()
         .map(|f| f.to_uppercase().chain(c).collect())

@@ -235,19 +235,25 @@ fn the_nemesis_table_lists_every_nemesis_and_fault_kind() {
         .filter(|l| l.starts_with("| `"))
         .map(|l| l.split('`').nth(1).unwrap().to_string())
         .collect();
-    let o = synod_in(
-        Path::new(env!("CARGO_MANIFEST_DIR")),
-        &["check", "raft", "--nemesis", "list"],
-    );
+    // Every protocol's list: the built-in nemeses and each one's own.
     let groups = ["classic", "targeted", "moments", "own", "all", "swarm"];
-    let mut listed: Vec<String> = String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .filter_map(|l| l.split_whitespace().next())
-        .filter(|n| !groups.contains(n))
-        .map(String::from)
-        .collect();
+    let mut listed: Vec<String> = Vec::new();
+    for p in synod_protocols::PROTOCOLS.iter() {
+        let o = synod_in(
+            Path::new(env!("CARGO_MANIFEST_DIR")),
+            &["check", p.name, "--nemesis", "list"],
+        );
+        listed.extend(
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .filter_map(|l| l.split_whitespace().next())
+                .filter(|n| !groups.contains(n))
+                .map(String::from),
+        );
+    }
     documented.sort();
     listed.sort();
+    listed.dedup();
     assert_eq!(documented, listed);
     // The kinds the command accepts, as its own error message lists them.
     let o = synod_in(

@@ -20,7 +20,8 @@
 //!   default swarm: measured, they dilute it (docs/checking.md); Raft's default mix is
 //!   `isolate-leader,revote`.
 //! - **A protocol's own**, listed in its descriptor's [`crate::protocol::Campaign::nemeses`]
-//!   (a Raft membership change, a leadership transfer): drawn the same way, named the same way
+//!   (a Raft membership change, a leadership transfer, Multi-Paxos's leaders split from each
+//!   other): drawn the same way, named the same way
 //!   on the command line, with the protocol's own `[[fault]]` verbs if it needs them.
 //!
 //! Targets are resolved when a fault strikes (`crash = "leader"` crashes whoever leads then),
@@ -111,7 +112,7 @@ impl<'a> Draw<'a> {
     }
 
     /// The most a fault striking at `at` may last: until 1 us before the window ends.
-    fn until_end(&self, at: Time) -> Time {
+    pub fn until_end(&self, at: Time) -> Time {
         let left = self.window.as_micros().saturating_sub(at.as_micros());
         Time::micros(left.saturating_sub(1).max(1))
     }

@@ -378,3 +378,79 @@ fn shrinking_tries_other_seeds_for_a_fault_kept_for_its_noise() {
         "{again:?}"
     );
 }
+
+/// Multi-Paxos's `split-leaders` cuts whoever leads off from the leaders, and from nobody
+/// else, past a standby's timeout; with a single leader there is nobody to split from.
+#[test]
+fn split_leaders_cuts_the_leader_off_from_the_standbys_only() {
+    use synod_protocols::nemesis::{Draw, parse};
+    let mp = PROTOCOLS.iter().find(|p| p.name == "multipaxos").unwrap();
+    let mix = parse("split-leaders", mp.campaign.nemeses).unwrap();
+    let draw = |servers: &[&str]| {
+        let servers: Vec<String> = servers.iter().map(|s| s.to_string()).collect();
+        let mut rng = synod_core::SimRng::new(5);
+        let mut out = Vec::new();
+        let mut d = Draw::new(
+            &mut rng,
+            &servers,
+            Time::ms(5_000),
+            Time::ms(400),
+            (Time::ms(1), Time::ms(10)),
+            &mut out,
+        );
+        mix.draw(&mut d, 3);
+        out
+    };
+    let out = draw(&[
+        "acceptor 1",
+        "acceptor 2",
+        "leader 1",
+        "leader 2",
+        "replica 1",
+    ]);
+    assert_eq!(out.len(), 3, "{out:?}");
+    for f in &out {
+        assert_eq!(
+            f.action,
+            FaultAction::Partition(vec![
+                vec!["leader".into()],
+                vec!["leader 1".into(), "leader 2".into()]
+            ])
+        );
+        let lasts = f.lasts.unwrap();
+        assert!(lasts >= Time::ms(200) && lasts < Time::ms(800), "{lasts}");
+    }
+    assert_eq!(draw(&["acceptor 1", "leader 1", "replica 1"]), vec![]);
+}
+
+/// What `split-leaders` is for: two leaders proposing at once, which an acceptor's promise
+/// settles. Without the check (the planted bug `accept-below-promise`) most seeds choose two
+/// values for one slot; with it, none.
+#[test]
+fn split_leaders_finds_an_acceptor_that_ignores_its_promise() {
+    let mp = PROTOCOLS.iter().find(|p| p.name == "multipaxos").unwrap();
+    let plan = Plan {
+        mix: synod_protocols::nemesis::parse("split-leaders", mp.campaign.nemeses).unwrap(),
+        ..Plan::for_protocol(mp)
+    };
+    let failing = |bug: Option<&str>| {
+        let mut base = PROTOCOLS.scenario("multipaxos").unwrap();
+        base.bug = bug.map(String::from);
+        (1..=12)
+            .filter(|&seed| {
+                let r = campaign::run_seed(&base, &plan, seed).unwrap();
+                match r.outcome {
+                    Outcome::Pass => false,
+                    Outcome::Fail { ref property, .. } => {
+                        assert_eq!(property, "agreement", "seed {seed}: {:?}", r.outcome);
+                        true
+                    }
+                    ref other => panic!("seed {seed}: {other:?}"),
+                }
+            })
+            .collect::<Vec<u64>>()
+    };
+    let found = failing(Some("accept-below-promise"));
+    assert!(found.len() >= 8, "{found:?}");
+    assert_eq!(failing(None), Vec::<u64>::new());
+}

@@ -7,12 +7,14 @@
 use super::observer::SlotObserver;
 use super::{Acceptor, BUGS, Bug, Config, Durable, Leader, Replica, Server};
 use crate::kv;
+use crate::nemesis::{Draw, Nemesis};
 use crate::protocol::{Campaign, Protocol};
+use crate::scenario::FaultAction;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::settings::{Invalid, Kind, Setting, Settings, Value};
 use crate::system::{System, sim_config};
 use std::sync::Arc;
-use synod_core::NodeId;
+use synod_core::{NodeId, Time};
 use synod_sim::NodeSpec;
 
 /// The most servers of one role: every leader sends each slot to every acceptor and learner,
@@ -108,6 +110,16 @@ pub const PROTOCOL: Protocol = Protocol {
     faults: &[],
     campaign: Campaign {
         prepare: with_standby,
+        // Measured against the swarm and other mixes on every Multi-Paxos bug
+        // (docs/checking.md, "Choosing the default"): two leaders at once (`split-leaders`)
+        // is when a promise must stop the old one, and an acceptor that ignores it is caught;
+        // bursts of loss make clients retry, at the other leader too. Five seconds of it with
+        // twenty faults meet every planted bug on most seeds.
+        nemesis: "split-leaders,isolate-leader,loss",
+        window: Time::ms(5_000),
+        intensity: 20,
+        nemeses: &[SPLIT_LEADERS],
+        vary,
         ..Campaign::DEFAULT
     },
     legend: &[
@@ -128,6 +140,50 @@ pub const PROTOCOL: Protocol = Protocol {
     reference_model: false,
     explore: None,
 };
+
+/// The `split-leaders` nemesis: the active leader is cut off from the standby leaders, and
+/// only from them, for 200-800 ms. The acceptors, replicas and clients still reach both sides
+/// (they are Jepsen's bridge), so a standby stops hearing heartbeats and takes over while the
+/// old leader, which has heard of no higher ballot, still proposes and answers: two leaders at
+/// once, the duel that Paxos's promises exist to settle.
+pub const SPLIT_LEADERS: Nemesis = Nemesis {
+    name: "split-leaders",
+    doc: "the leader is cut off from the standby leaders (only from them) for 200-800 ms: a standby takes over while the old leader still proposes and answers",
+    draw: split_leaders,
+};
+
+fn split_leaders(d: &mut Draw<'_>) {
+    let standbys: Vec<String> = d
+        .servers
+        .iter()
+        .filter(|n| n.starts_with("leader "))
+        .cloned()
+        .collect();
+    if standbys.len() < 2 {
+        return;
+    }
+    let at = d.at();
+    let lasts = Time::ms(200 + d.rng.below(600)).min(d.until_end(at));
+    d.push(
+        at,
+        FaultAction::Partition(vec![vec!["leader".into()], standbys]),
+        Some(lasts),
+    );
+}
+
+/// Multi-Paxos's share of a campaign's configuration swarm ([`crate::campaign::Vary`]): six
+/// clients rather than three, and on half the seeds (besides the third that every protocol's
+/// workload draws) a client timeout of 40-100 ms. Measured (docs/checking.md): more clients
+/// keep more slots in flight, so replicas see more of them out of order and a deposed leader
+/// more reads; short timeouts make clients retry at the other leader while their first try is
+/// in flight, which is when a retry is chosen twice.
+fn vary(v: &mut crate::campaign::Vary<'_>) {
+    v.set(kv::CLIENTS.key, Value::Count(6));
+    if v.rng.chance(0.5) {
+        let ms = 40.0 + v.rng.below(61) as f64;
+        v.set(kv::client::CLIENT_TIMEOUT.key, Value::Ms(ms));
+    }
+}
 
 /// A campaign's cluster: with one leader (the default, as in the Gleam original) nothing can
 /// fail over, and a campaign would only ever see that one leader stall; a standby makes
