@@ -736,8 +736,10 @@ fn recovery_needs_f_plus_1_answers_to_its_nonce_one_from_the_latest_views_primar
 
 #[test]
 fn a_replica_that_hears_of_a_later_view_keeps_its_committed_prefix_and_asks_for_the_rest_5_2() {
-    // Reference: 5.2: a replica that learns of a later view it was not part of sets its
-    // op-number to its commit-number, drops the rest of its log, and sends <GETSTATE v, n', i>.
+    // Reference: 5.2: a replica that learns of a later view it was not part of asks for the
+    // log after its commit-number, <GETSTATE v, n', i>, and the primary's log replaces its own
+    // from there. (The paper drops the rest of its log at once; this replica keeps it until
+    // the state arrives: see the next test.)
     let mut h = replica(2, false, None);
     let old = log_of(&["a", "b", "c"]);
     for (i, e) in old.iter().enumerate() {
@@ -748,7 +750,9 @@ fn a_replica_that_hears_of_a_later_view_keeps_its_committed_prefix_and_asks_for_
     let new = log_of(&["a", "b", "x", "y"]);
     h.deliver(NodeId(3), prepare(3, 4, new[3].clone(), 3));
     let r = &h.process;
-    assert_eq!((r.status(), r.view(), r.op()), (Status::Normal, 3, 2));
+    assert_eq!((r.status(), r.view()), (Status::Normal, 3));
+    // Its log is still view 0's, whole, until the state arrives.
+    assert_eq!((r.last_normal(), r.op()), (0, 3));
     match h.take_sent().as_slice() {
         [(to, VrMsg::GetState { view: 3, op: 2 })] => assert_eq!(*to, NodeId(3)),
         other => panic!("{other:?}"),
@@ -766,7 +770,51 @@ fn a_replica_that_hears_of_a_later_view_keeps_its_committed_prefix_and_asks_for_
     // Op 3 came by state transfer; op 4, which had arrived early, follows it.
     let r = &h.process;
     assert_eq!((r.log(), r.commit()), (&new[..], 3));
+    assert_eq!(r.last_normal(), 3, "the log is view 3's now");
     assert_eq!(sent(&mut h), [(3, "PrepareOk")]);
+}
+
+#[test]
+fn a_view_change_before_the_state_arrives_ranks_the_truncated_log_by_its_old_view_5_2() {
+    // Found by the `comeback` nemesis (20,000-seed campaigns): a replica hears of view 3, and
+    // the primary of view 3 crashes before answering GetState. Had it truncated its log to its
+    // commit-number and taken view 3 as its last-normal view (the paper's 5.2), its
+    // DoViewChange would offer a log that lacks ops committed past that commit-number, maybe
+    // with its own acknowledgement, ranked above the logs that hold them (4.2 ranks by
+    // last-normal view first), and the next view would lose them. It offers what it had.
+    let mut h = replica(2, false, None);
+    let old = log_of(&["a", "b", "c"]);
+    for (i, e) in old.iter().enumerate() {
+        h.deliver(NodeId(0), prepare(0, i as u64 + 1, e.clone(), i as u64));
+    }
+    h.deliver(
+        NodeId(3),
+        prepare(3, 4, log_of(&["a", "b", "x", "y"])[3].clone(), 3),
+    );
+    h.clear();
+    h.deliver(NodeId(1), VrMsg::StartViewChange { view: 4 });
+    h.deliver(NodeId(0), VrMsg::StartViewChange { view: 4 });
+    let dvcs: Vec<(NodeId, VrMsg)> = h
+        .take_sent()
+        .into_iter()
+        .filter(|(_, m)| matches!(m, VrMsg::DoViewChange { .. }))
+        .collect();
+    match dvcs.as_slice() {
+        [
+            (
+                to,
+                VrMsg::DoViewChange {
+                    view: 4,
+                    last_normal,
+                    op,
+                    ..
+                },
+            ),
+        ] => {
+            assert_eq!((*to, *last_normal, *op), (NodeId(4), 0, 3));
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

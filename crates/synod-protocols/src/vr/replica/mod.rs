@@ -465,8 +465,9 @@ impl VrReplica {
                 self.op_at_tick = self.op();
             }
             Status::Normal => {
-                // A backup that knows of commits its log lacks fetches them (5.2).
-                if self.known_commit > self.op() {
+                // A backup that knows of commits its log lacks fetches them (5.2), and so does
+                // one that joined this view by state transfer until the state arrives.
+                if self.known_commit > self.op() || self.awaiting_state() {
                     self.ask_state(ctx);
                 }
             }

@@ -108,6 +108,21 @@ impl VrReplica {
         if !self.accept_from_primary(ctx, from, view, "Prepare") {
             return;
         }
+        if self.awaiting_state() {
+            // Joined this view by state transfer and still waiting for `NewState`: its log past
+            // the commit-number may not be the view's, so it keeps the op until the state
+            // arrives (see `join_by_state_transfer`).
+            if self.pending.len() < MAX_PENDING {
+                self.pending.insert(op, entry);
+            }
+            ctx.debug(format_args!(
+                "Prepare op {op}: keeps it until the state it asked for arrives (joined view {} by state transfer)",
+                self.view
+            ));
+            self.learn_commit(ctx, commit);
+            self.ask_state(ctx);
+            return;
+        }
         let last = self.op();
         if op <= last {
             // A duplicate, or a resend after a lost PrepareOk: acknowledge again.
@@ -309,7 +324,11 @@ impl VrReplica {
     /// Step 7: a backup learns the commit-number and executes what it holds up to it.
     pub(super) fn learn_commit(&mut self, ctx: &mut VCtx<'_>, commit: u64) {
         self.known_commit = self.known_commit.max(commit);
-        self.execute_up_to(ctx, self.known_commit);
+        // Joining a view by state transfer, the log past the commit-number may not be the
+        // view's: nothing more is executed until the view's log arrives.
+        if !self.awaiting_state() {
+            self.execute_up_to(ctx, self.known_commit);
+        }
     }
 
     /// Step 6's `Commit`, at a backup.

@@ -8,8 +8,18 @@ use synod_core::NodeId;
 
 impl VrReplica {
     /// A replica that hears from the primary of a view it is not normal in: ops after its
-    /// commit-number may not be in that view's log, so it keeps the committed prefix (which
-    /// every later view's log starts with), is normal in the view, and asks for the rest.
+    /// commit-number may not be in that view's log, so it asks the primary for its log after
+    /// the commit-number, and is normal in the view.
+    ///
+    /// Until `NewState` brings that log, the replica keeps its own log whole and its
+    /// last-normal view as they were, and neither appends, acknowledges nor executes anything
+    /// of the view (it keeps the view's `Prepare`s): as far as a view change can tell, the
+    /// primary's message has not arrived yet. The paper (5.2) truncates the log to the
+    /// commit-number at once and takes the view; the `comeback` nemesis found that this loses
+    /// committed ops when the view's primary crashes before it answers `GetState`: ops this
+    /// replica had acknowledged, committed by the old primary past the commit-number it knew,
+    /// are dropped, and the next view change takes the short log, ranked by the new view,
+    /// over the logs that still hold them.
     pub(super) fn join_by_state_transfer(
         &mut self,
         ctx: &mut VCtx<'_>,
@@ -17,7 +27,7 @@ impl VrReplica {
         view: u64,
     ) {
         ctx.info(format_args!(
-            "hears from {}, primary of view {view}, while {} view {}: keeps its {} committed ops and asks for the rest (GetState, 5.2)",
+            "hears from {}, primary of view {view}, while {} view {}: asks for its log after op {}, the commit-number (GetState, 5.2)",
             self.name(primary),
             match self.status {
                 Status::ViewChange => "changing to",
@@ -26,16 +36,19 @@ impl VrReplica {
             self.view,
             self.commit
         ));
-        let mut log = std::mem::take(&mut self.log);
-        log.truncate(self.commit as usize);
-        self.replace_log(log);
+        self.acked = Vec::new();
+        self.pending.clear();
         self.view = view;
         self.status = Status::Normal;
-        self.last_normal = view;
         self.known_commit = self.commit;
         self.state_asked = None;
         self.announce(ctx);
         self.ask_state(ctx);
+    }
+
+    /// Whether this replica joined its view by state transfer and waits for `NewState`.
+    pub(super) fn awaiting_state(&self) -> bool {
+        self.status == Status::Normal && self.last_normal < self.view
     }
 
     /// Send `GetState` to the primary, at most once per commit interval.
@@ -49,16 +62,21 @@ impl VrReplica {
         }
         self.state_asked = Some(now);
         let p = self.primary_of(self.view);
-        ctx.debug(format_args!(
-            "asks {} for the ops after {} (GetState)",
-            self.name(p),
+        // Joining the view, the log past the commit-number may not be the view's.
+        let op = if self.awaiting_state() {
+            self.commit
+        } else {
             self.op()
+        };
+        ctx.debug(format_args!(
+            "asks {} for the ops after {op} (GetState)",
+            self.name(p)
         ));
         ctx.send(
             p,
             VrMsg::GetState {
                 view: self.view,
-                op: self.op(),
+                op,
             },
         );
     }
@@ -107,7 +125,19 @@ impl VrReplica {
             ));
             return;
         }
-        let before = self.op();
+        let before = if self.awaiting_state() {
+            // Joining the view: the primary's log replaces this one's after the commit-number
+            // it asked from (ops up to it are committed, the same in every log).
+            let mut log = std::mem::take(&mut self.log);
+            log.truncate(after as usize);
+            let kept = std::mem::take(&mut self.pending);
+            self.replace_log(log);
+            self.pending = kept;
+            self.last_normal = view;
+            after
+        } else {
+            self.op()
+        };
         for (k, e) in entries.into_iter().enumerate() {
             if after + 1 + k as u64 > self.op() {
                 self.append(e);
