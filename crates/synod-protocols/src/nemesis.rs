@@ -10,8 +10,9 @@
 //!   majorities ring: every node sees a majority, no two the same one), `bridge` (two halves
 //!   that only one node joins), `storm` (a minority crashes and restarts again and again), and
 //!   `skew` (a node's clock runs slow: what it reads and its timers); and `isolate` (one
-//!   server cut off past an election timeout, Jepsen's `partition-random-node`; in no group
-//!   but `all`).
+//!   server cut off past an election timeout, Jepsen's `partition-random-node`) and `comeback`
+//!   (the leader cut off alone, and its successor crashed as the old one returns), both in no
+//!   group but `all`.
 //! - **Faults that wait for a protocol's moment** ([`synod_sim::Fault::When`], the group
 //!   `moments`): `crash-new-leader` (the next node to take the lead dies before its first round
 //!   completes), `restart-voter` (the leader is cut off, and when the election starts a server
@@ -275,6 +276,25 @@ fn isolate(d: &mut Draw<'_>) {
     d.push(at, cut_off(n), Some(lasts));
 }
 
+/// The leader is cut off alone past an election timeout, the clients still reaching it; 20-100
+/// ms after another takes the lead, that successor crashes, and it stays down until after the
+/// cut heals. The old leader comes back with what it took from clients alone, and the others
+/// must choose between its log and the successor's in an election the successor misses: what
+/// a VR view change's last-normal view decides (Viewstamped Replication Revisited, 4.2), and
+/// Raft's up-to-date check (5.4.1).
+fn comeback(d: &mut Draw<'_>) {
+    let at = d.at();
+    let cut = past_an_election(d, at);
+    d.push(at, cut_off("leader".into()), Some(cut));
+    let moment = Moment {
+        on: On::Leads,
+        after: Time::micros(20_000 + d.rng.below(80_001)),
+        within: Some(cut),
+    };
+    let down = cut + past_an_election(d, at);
+    d.push_when(at, moment, FaultAction::Crash("leader".into()), down);
+}
+
 /// `node` (a name, or `leader`) cut off from every other server.
 fn cut_off(node: String) -> FaultAction {
     FaultAction::Partition(vec![vec![node], vec!["*".into()]])
@@ -437,6 +457,11 @@ pub const NEMESES: &[Nemesis] = &[
         name: "isolate",
         doc: "a random server is cut off from every other for 200-800 ms, longer than an election timeout",
         draw: isolate,
+    },
+    Nemesis {
+        name: "comeback",
+        doc: "the leader is cut off alone for 200-800 ms; 20-100 ms after a successor takes the lead, the successor crashes until after the cut heals, and the old leader comes back with what it took alone",
+        draw: comeback,
     },
     Nemesis {
         name: "ring",

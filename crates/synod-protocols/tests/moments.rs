@@ -2,12 +2,16 @@
 //! strike a set delay after the moment, on the node it names then, and a repair or the end of
 //! their wait (`within_ms`) disarms them.
 
+#![allow(clippy::disallowed_methods)] // the shared test support reads scenario files
+
 use synod_core::{Event, EventKind, Leadership, NodeId, Observer, Time, Violation};
 use synod_protocols::PROTOCOLS;
 use synod_protocols::judge::Checks;
 use synod_protocols::scenario::Scenario;
 use synod_protocols::system;
 use synod_sim::{On, Shared};
+
+mod support;
 
 /// What a run showed: who took the lead or started an election when, and every fault struck.
 #[derive(Default)]
@@ -464,25 +468,12 @@ fn revote_crashes_the_leader_then_the_first_voter() {
 /// few dozen seeds; with it, none in as many.
 #[test]
 fn revote_finds_a_forgotten_vote() {
-    use synod_protocols::campaign::{self, Outcome, Plan};
-    let raft = PROTOCOLS.iter().find(|p| p.name == "raft").unwrap();
-    let plan = Plan {
-        mix: synod_protocols::nemesis::parse("revote", raft.campaign.nemeses).unwrap(),
-        ..Plan::for_protocol(raft)
-    };
-    let failing = |bug: Option<&str>| {
-        let mut base = PROTOCOLS.scenario("raft").unwrap();
-        base.bug = bug.map(String::from);
-        (1..=60)
-            .filter(|&seed| {
-                let r = campaign::run_seed(&base, &plan, seed).unwrap();
-                !matches!(r.outcome, Outcome::Pass)
-            })
-            .collect::<Vec<u64>>()
-    };
-    let found = failing(Some("forget-vote-on-restart"));
+    let found = support::failing_seeds("raft", "revote", Some("forget-vote-on-restart"), 1..=60);
     assert!(found.len() >= 3, "{found:?}");
-    assert_eq!(failing(None), Vec::<u64>::new());
+    assert_eq!(
+        support::failing_seeds("raft", "revote", None, 1..=60),
+        Vec::<u64>::new()
+    );
 }
 
 /// Every protocol announces its votes: a Paxos or Multi-Paxos acceptor's promise at the first
@@ -564,4 +555,52 @@ fn revote_arms_nothing_after_the_window() {
     }
     // Most draws still arm it.
     assert!(armed > 100, "{armed}");
+}
+
+/// `comeback`: the leader is cut off alone past an election timeout, and a crash of whoever
+/// leads next is armed for as long as the cut lasts, to strike 20-100 ms after it leads and
+/// last past the cut's end.
+#[test]
+fn comeback_cuts_the_leader_off_then_crashes_its_successor() {
+    use synod_protocols::scenario::FaultAction;
+    for seed in 1..=20 {
+        let out = draw("comeback", seed, Time::ms(5_000));
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert_eq!(
+            out[0].action,
+            FaultAction::Partition(vec![vec!["leader".into()], vec!["*".into()]])
+        );
+        let cut = out[0].lasts.unwrap();
+        assert!(cut < Time::ms(800), "{cut}");
+        // (Less only where the window ends first.)
+        let room = Time::ms(5_000) - out[0].at;
+        assert!(cut >= Time::ms(200) || cut < room, "{cut}");
+        assert_eq!(out[1].action, FaultAction::Crash("leader".into()));
+        assert_eq!(out[1].at, out[0].at, "armed as the cut begins");
+        let m = out[1].when.expect("it waits");
+        assert_eq!(m.on, On::Leads);
+        assert!(m.after >= Time::ms(20) && m.after <= Time::ms(100), "{m:?}");
+        assert_eq!(
+            m.within,
+            Some(cut),
+            "a successor elected while the cut lasts"
+        );
+        let down = out[1].lasts.unwrap();
+        assert!(down > cut, "down past the cut: {down} {cut}");
+    }
+}
+
+/// What `comeback` is for: a VR primary cut off alone keeps the requests its clients send, and
+/// comes back to a view change its successor misses. A new primary that takes the longest
+/// log whatever its view (the planted bug `ignore-last-normal-view`) loses what the
+/// successor's view committed; the correct one, and its state transfer, lose nothing.
+#[test]
+fn comeback_finds_a_view_change_that_ignores_last_normal_views() {
+    let bug = Some("ignore-last-normal-view");
+    let found = support::failing_seeds("vr", "comeback", bug, 1..=16);
+    assert!(found.len() >= 3, "{found:?}");
+    assert_eq!(
+        support::failing_seeds("vr", "comeback", None, 1..=16),
+        Vec::<u64>::new()
+    );
 }

@@ -181,7 +181,8 @@ fn planted_bug_recovery_answer_in_view_change_is_caught_during_a_view_change() {
     );
 }
 
-// The planted bugs prepare-out-of-order and no-client-table are found by the default campaign
+// The planted bugs prepare-out-of-order, no-client-table and ignore-last-normal-view are found
+// by the default campaign
 // (`synod check vr --bug NAME`) at the seeds docs/checking.md pins: crates/synod-cli/tests/bugs.rs
 // runs each from that table, which scripts/bug-table.py measures.
 

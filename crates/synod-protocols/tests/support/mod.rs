@@ -78,3 +78,28 @@ pub fn assert_golden(name: &str, got: &str) {
         path.display()
     );
 }
+
+/// The seeds in `seeds` on which a campaign of `protocol`'s defaults, with the nemesis mix
+/// `mix` instead of its own, fails (with the planted `bug`, if given): what a nemesis finds,
+/// and that it finds nothing in the correct protocol.
+pub fn failing_seeds(
+    protocol: &str,
+    mix: &str,
+    bug: Option<&str>,
+    seeds: std::ops::RangeInclusive<u64>,
+) -> Vec<u64> {
+    use synod_protocols::campaign::{self, Outcome, Plan};
+    let p = PROTOCOLS.iter().find(|p| p.name == protocol).unwrap();
+    let plan = Plan {
+        mix: synod_protocols::nemesis::parse(mix, p.campaign.nemeses).unwrap(),
+        ..Plan::for_protocol(p)
+    };
+    let mut base = PROTOCOLS.scenario(protocol).unwrap();
+    base.bug = bug.map(String::from);
+    seeds
+        .filter(|&seed| {
+            let r = campaign::run_seed(&base, &plan, seed).unwrap();
+            !matches!(r.outcome, Outcome::Pass)
+        })
+        .collect()
+}
