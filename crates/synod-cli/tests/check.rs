@@ -390,3 +390,42 @@ fn capitalized(name: &str) -> String {
         .map(|f| f.to_uppercase().chain(c).collect())
         .unwrap_or_default()
 }
+
+/// `--nemesis list` ends with the protocol's own mix, and `--nemesis default` runs it.
+#[test]
+fn the_nemesis_list_names_the_protocols_default_and_default_runs_it() {
+    for p in synod_protocols::PROTOCOLS
+        .iter()
+        .filter(|p| !p.reference_model)
+    {
+        let listed =
+            String::from_utf8_lossy(&synod(&["check", p.name, "--nemesis", "list"]).stdout)
+                .to_string();
+        let last = listed.lines().last().unwrap_or_default().to_string();
+        assert!(
+            last.starts_with("default") && last.ends_with(p.campaign.nemesis),
+            "{}: {last}",
+            p.name
+        );
+    }
+    let o = synod(&[
+        "check",
+        "vr",
+        "--nemesis",
+        "default",
+        "--seeds",
+        "2",
+        "--jobs",
+        "1",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    let vr = synod_protocols::PROTOCOLS
+        .iter()
+        .find(|p| p.name == "vr")
+        .unwrap();
+    assert!(
+        out.contains(&format!("nemesis {},", vr.campaign.nemesis)),
+        "{out}"
+    );
+    assert_eq!(o.status.code(), Some(0), "{out}");
+}

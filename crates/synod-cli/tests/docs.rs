@@ -236,7 +236,9 @@ fn the_nemesis_table_lists_every_nemesis_and_fault_kind() {
         .map(|l| l.split('`').nth(1).unwrap().to_string())
         .collect();
     // Every protocol's list: the built-in nemeses and each one's own.
-    let groups = ["classic", "targeted", "moments", "own", "all", "swarm"];
+    let groups = [
+        "classic", "targeted", "moments", "own", "all", "swarm", "default",
+    ];
     let mut listed: Vec<String> = Vec::new();
     for p in synod_protocols::PROTOCOLS.iter() {
         let o = synod_in(

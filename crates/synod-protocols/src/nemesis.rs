@@ -286,12 +286,14 @@ fn comeback(d: &mut Draw<'_>) {
     let at = d.at();
     let cut = past_an_election(d, at);
     d.push(at, cut_off("leader".into()), Some(cut));
+    let after = Time::micros(20_000 + d.rng.below(80_001));
+    // It strikes by `at + cut + after` at the latest, and is over before the window ends.
+    let down = (cut + past_an_election(d, at)).min(d.until_end(at + cut + after));
     let moment = Moment {
         on: On::Leads,
-        after: Time::micros(20_000 + d.rng.below(80_001)),
+        after,
         within: Some(cut),
     };
-    let down = cut + past_an_election(d, at);
     d.push_when(at, moment, FaultAction::Crash("leader".into()), down);
 }
 
@@ -659,8 +661,9 @@ pub fn parse(spec: &str, own: &'static [Nemesis]) -> Result<Mix, String> {
     })
 }
 
-/// `--nemesis list`: one line per nemesis, name and what it does.
-pub fn listing(own: &'static [Nemesis]) -> String {
+/// `--nemesis list`: one line per nemesis, name and what it does, then the groups, and the
+/// protocol's own default mix (`default`).
+pub fn listing(own: &'static [Nemesis], default: &str) -> String {
     let width = available(own).map(|n| n.name.len()).max().unwrap_or(0);
     let mut out = String::new();
     for n in available(own) {
@@ -675,8 +678,9 @@ pub fn listing(own: &'static [Nemesis]) -> String {
         ("all", "every nemesis above, in a fixed mix".to_string()),
         (
             "swarm",
-            "classic, targeted and own; each seed enables a random subset at random weights and intensity (the default)".to_string(),
+            "classic, targeted and own; each seed enables a random subset at random weights and intensity".to_string(),
         ),
+        ("default", format!("this protocol's campaign: {default}")),
     ];
     for (name, what) in groups {
         if !what.is_empty() {

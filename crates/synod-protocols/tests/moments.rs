@@ -585,8 +585,14 @@ fn comeback_cuts_the_leader_off_then_crashes_its_successor() {
             Some(cut),
             "a successor elected while the cut lasts"
         );
+        // Down past the cut, and over before the window ends even if it strikes last.
         let down = out[1].lasts.unwrap();
-        assert!(down > cut, "down past the cut: {down} {cut}");
+        let latest = out[1].at + cut + m.after + down;
+        assert!(latest < Time::ms(5_000), "{latest}");
+        assert!(
+            down > cut || latest + Time::ms(800) >= Time::ms(5_000),
+            "{down} {cut}"
+        );
     }
 }
 
@@ -597,10 +603,10 @@ fn comeback_cuts_the_leader_off_then_crashes_its_successor() {
 #[test]
 fn comeback_finds_a_view_change_that_ignores_last_normal_views() {
     let bug = Some("ignore-last-normal-view");
-    let found = support::failing_seeds("vr", "comeback", bug, 1..=16);
+    let found = support::failing_seeds("vr", "comeback", bug, 1..=40);
     assert!(found.len() >= 3, "{found:?}");
     assert_eq!(
-        support::failing_seeds("vr", "comeback", None, 1..=16),
+        support::failing_seeds("vr", "comeback", None, 1..=40),
         Vec::<u64>::new()
     );
 }

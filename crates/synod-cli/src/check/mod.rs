@@ -40,7 +40,7 @@ pub struct CheckArgs {
     pub jobs: Option<u64>,
     /// The nemeses: `swarm` (each seed a random subset of the classic, targeted and the
     /// protocol's own), `all`, `classic`, `targeted`, `moments` (faults that wait for a new
-    /// leader, an election or a vote), `own`, a list of names (`crash-leader,ring`), `swarm:LIST`, or
+    /// leader, an election or a vote), `own`, a list of names (`crash-leader,ring`), `swarm:LIST`, `default`, or
     /// `list` to list them. Default: the protocol's (swarm; Paxos `crash,storm`, Multi-Paxos
     /// `split-leaders,isolate-leader,loss`, VR `comeback,loss`, Raft `isolate-leader,revote`).
     #[arg(long, value_name = "SPEC")]
@@ -64,8 +64,9 @@ pub struct CheckArgs {
     /// simulator holds at once and every run is aborted).
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     pub intensity: Option<u32>,
-    /// The longest a fault lasts, in virtual ms (durations are log-uniform from 1 ms; `isolate`
-    /// and `isolate-leader` cut for 200-800 ms, past an election timeout).
+    /// The longest a fault lasts, in virtual ms (durations are log-uniform from 1 ms; `isolate`,
+    /// `isolate-leader`, `comeback` and `split-leaders` cut for 200-800 ms, past an election
+    /// timeout).
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_fault: Option<u64>,
     /// Requests per second each client aims at through the window (0: the next as soon as the
@@ -136,6 +137,8 @@ fn plan(args: &CheckArgs, base: &Scenario) -> Result<Plan, UsageError> {
                 "give --nemesis or --faults, not both (--faults is the fixed mix of synod's first fault kinds)".into(),
             ));
         }
+        // `default`: the protocol's own mix, as `Plan::for_protocol` set it.
+        (Some(spec), None) if spec == "default" => {}
         (Some(spec), None) => {
             plan.mix = nemesis::parse(spec, p.campaign.nemeses)
                 .map_err(|e| UsageError(format!("--nemesis: {e}")))?;
@@ -194,7 +197,10 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
         write!(
             io::stdout().lock(),
             "{}",
-            nemesis::listing(base.protocol.campaign.nemeses)
+            nemesis::listing(
+                base.protocol.campaign.nemeses,
+                base.protocol.campaign.nemesis
+            )
         )?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -277,6 +283,7 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
         seeds.len(),
         args.nemesis
             .clone()
+            .filter(|n| n != "default")
             .or_else(|| args.faults.clone())
             .unwrap_or_else(|| base.protocol.campaign.nemesis.to_string()),
         plan.intensity,

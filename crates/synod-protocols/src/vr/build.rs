@@ -205,7 +205,8 @@ pub fn simulation(
 }
 
 /// VR's share of a campaign's configuration swarm ([`crate::campaign::Vary`]): eight clients
-/// rather than three, and on seven seeds in ten a client timeout of 40-200 ms. Measured
+/// rather than three, and on seven seeds in ten (besides the third that every protocol's
+/// workload draws) a client timeout of 40-200 ms. Measured
 /// (docs/checking.md): a primary cut off alone takes one request from each client that still
 /// believes in it, and clients that give up on it soon bring their requests to the next view,
 /// so that the two logs differ where a view change must choose.

@@ -734,20 +734,26 @@ fn recovery_needs_f_plus_1_answers_to_its_nonce_one_from_the_latest_views_primar
 // -------------------------------------------------------------------------------------------
 // 5.2 State transfer.
 
+/// Replica 2, a backup of view 0 holding ops a, b, c (2 committed), and the log of view 3
+/// (a, b, x, y) whose primary, node 3, it has not heard from yet.
+fn before_view_3() -> (Harness<VrReplica>, Vec<Request>) {
+    let mut h = replica(2, false, None);
+    let old = log_of(&["a", "b", "c"]);
+    for (i, e) in old.iter().enumerate() {
+        h.deliver(NodeId(0), prepare(0, i as u64 + 1, e.clone(), i as u64));
+    }
+    (h, log_of(&["a", "b", "x", "y"]))
+}
+
 #[test]
 fn a_replica_that_hears_of_a_later_view_keeps_its_committed_prefix_and_asks_for_the_rest_5_2() {
     // Reference: 5.2: a replica that learns of a later view it was not part of asks for the
     // log after its commit-number, <GETSTATE v, n', i>, and the primary's log replaces its own
     // from there. (The paper drops the rest of its log at once; this replica keeps it until
     // the state arrives: see the next test.)
-    let mut h = replica(2, false, None);
-    let old = log_of(&["a", "b", "c"]);
-    for (i, e) in old.iter().enumerate() {
-        h.deliver(NodeId(0), prepare(0, i as u64 + 1, e.clone(), i as u64));
-    }
+    let (mut h, new) = before_view_3();
     assert_eq!((h.process.op(), h.process.commit()), (3, 2));
     h.clear();
-    let new = log_of(&["a", "b", "x", "y"]);
     h.deliver(NodeId(3), prepare(3, 4, new[3].clone(), 3));
     let r = &h.process;
     assert_eq!((r.status(), r.view()), (Status::Normal, 3));
@@ -775,6 +781,31 @@ fn a_replica_that_hears_of_a_later_view_keeps_its_committed_prefix_and_asks_for_
 }
 
 #[test]
+fn a_start_view_that_arrives_after_the_views_first_prepare_is_taken_4_2() {
+    // The new primary's first Prepare overtook its StartView: the replica joined view 3 by
+    // state transfer and waits for the state. The StartView, when it comes, is the view's log
+    // (whatever its length next to the replica's own, which is not the view's): taken.
+    let (mut h, new) = before_view_3();
+    h.deliver(NodeId(3), prepare(3, 4, new[3].clone(), 3));
+    assert_eq!(h.process.last_normal(), 0);
+    h.deliver(
+        NodeId(3),
+        VrMsg::StartView {
+            view: 3,
+            log: new[..3].to_vec(),
+            op: 3,
+            commit: 3,
+        },
+    );
+    let r = &h.process;
+    assert_eq!(
+        (r.status(), r.view(), r.last_normal()),
+        (Status::Normal, 3, 3)
+    );
+    assert_eq!(r.log(), &new[..3]);
+}
+
+#[test]
 fn a_view_change_before_the_state_arrives_ranks_the_truncated_log_by_its_old_view_5_2() {
     // Found by the `comeback` nemesis (20,000-seed campaigns): a replica hears of view 3, and
     // the primary of view 3 crashes before answering GetState. Had it truncated its log to its
@@ -782,15 +813,8 @@ fn a_view_change_before_the_state_arrives_ranks_the_truncated_log_by_its_old_vie
     // DoViewChange would offer a log that lacks ops committed past that commit-number, maybe
     // with its own acknowledgement, ranked above the logs that hold them (4.2 ranks by
     // last-normal view first), and the next view would lose them. It offers what it had.
-    let mut h = replica(2, false, None);
-    let old = log_of(&["a", "b", "c"]);
-    for (i, e) in old.iter().enumerate() {
-        h.deliver(NodeId(0), prepare(0, i as u64 + 1, e.clone(), i as u64));
-    }
-    h.deliver(
-        NodeId(3),
-        prepare(3, 4, log_of(&["a", "b", "x", "y"])[3].clone(), 3),
-    );
+    let (mut h, new) = before_view_3();
+    h.deliver(NodeId(3), prepare(3, 4, new[3].clone(), 3));
     h.clear();
     h.deliver(NodeId(1), VrMsg::StartViewChange { view: 4 });
     h.deliver(NodeId(0), VrMsg::StartViewChange { view: 4 });

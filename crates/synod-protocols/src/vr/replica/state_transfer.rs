@@ -125,7 +125,8 @@ impl VrReplica {
             ));
             return;
         }
-        let before = if self.awaiting_state() {
+        let joining = self.awaiting_state();
+        let before = if joining {
             // Joining the view: the primary's log replaces this one's after the commit-number
             // it asked from (ops up to it are committed, the same in every log).
             let mut log = std::mem::take(&mut self.log);
@@ -146,7 +147,17 @@ impl VrReplica {
         }
         self.drain_pending();
         self.state_asked = None;
-        if self.op() > before {
+        if joining {
+            ctx.info(format_args!(
+                "NewState from {}: its log after op {after} is now the primary's ({}), commit {commit}; normal in view {view}",
+                self.name(from),
+                if self.op() > before {
+                    Ops(before + 1, self.op()).to_string()
+                } else {
+                    "no ops".to_string()
+                }
+            ));
+        } else if self.op() > before {
             ctx.info(format_args!(
                 "NewState from {}: {}, commit {commit}",
                 self.name(from),

@@ -236,6 +236,7 @@ impl VrReplica {
             || from != self.primary_of(view)
             || (view == self.view
                 && self.status == Status::Normal
+                && !self.awaiting_state()
                 && (self.is_primary() || log.len() <= self.log.len()));
         if stale {
             ctx.debug(format_args!(
