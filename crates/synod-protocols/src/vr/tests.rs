@@ -285,6 +285,8 @@ fn the_client_table_makes_a_retry_exactly_once_4_1() {
     h.deliver(NodeId(5), VrMsg::Request(put(5, 2, "a")));
     assert!(h.take_sent().is_empty(), "in progress: dropped");
     assert_eq!(h.process.op(), 1, "not appended twice");
+    // What a campaign counts as a retry recognized.
+    assert_eq!(h.out.events, ["dedup 5 #2"]);
     for b in [1, 2] {
         h.deliver(NodeId(b), VrMsg::PrepareOk { view: 0, op: 1 });
     }
@@ -777,6 +779,10 @@ fn a_replica_that_hears_of_a_later_view_keeps_its_committed_prefix_and_asks_for_
     let r = &h.process;
     assert_eq!((r.log(), r.commit()), (&new[..], 3));
     assert_eq!(r.last_normal(), 3, "the log is view 3's now");
+    // What a campaign counts: its own op 3 (c) discarded for view 3's (x), committed.
+    for e in ["truncate 3 +1", "catch-up 3..3"] {
+        assert!(h.out.events.contains(&e.to_string()), "{:?}", h.out.events);
+    }
     assert_eq!(sent(&mut h), [(3, "PrepareOk")]);
 }
 

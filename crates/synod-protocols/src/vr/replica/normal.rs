@@ -46,11 +46,14 @@ impl VrReplica {
                 ctx.debug(format_args!(
                     "{req} again: already op {op}, waiting for it to commit"
                 ));
+                // Coverage (what a campaign counts): a retry recognized, not executed again.
+                ctx.dedup(req.client, req.req_id);
             }
             Admission::Executed(result) => {
                 ctx.info(format_args!(
                     "{req} again: executed already, answers {result} from the client table"
                 ));
+                ctx.dedup(req.client, req.req_id);
                 ctx.send(
                     req.client,
                     VrMsg::Reply(Reply::Done {

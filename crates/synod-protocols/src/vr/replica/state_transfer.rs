@@ -130,6 +130,7 @@ impl VrReplica {
             // Joining the view: the primary's log replaces this one's after the commit-number
             // it asked from (ops up to it are committed, the same in every log).
             let mut log = std::mem::take(&mut self.log);
+            self.note_replaced(ctx, &log, after, &entries);
             log.truncate(after as usize);
             let kept = std::mem::take(&mut self.pending);
             self.replace_log(log);
@@ -147,6 +148,11 @@ impl VrReplica {
         }
         self.drain_pending();
         self.state_asked = None;
+        // Coverage: ops committed while this replica was behind, now in its log.
+        let caught = commit.min(self.op());
+        if caught > before {
+            ctx.catch_up(before + 1, caught);
+        }
         if joining {
             ctx.info(format_args!(
                 "NewState from {}: its log after op {after} is now the primary's ({}), commit {commit}; normal in view {view}",
@@ -172,5 +178,22 @@ impl VrReplica {
                 op: self.op(),
             },
         );
+    }
+
+    /// Coverage (what a campaign counts): the ops of `old` after `from` that `new` (the ops
+    /// that replace them, from `from + 1` on) does not hold, discarded uncommitted.
+    pub(super) fn note_replaced(
+        &self,
+        ctx: &mut VCtx<'_>,
+        old: &[Request],
+        from: u64,
+        new: &[Request],
+    ) {
+        let tail = old.get(from as usize..).unwrap_or_default();
+        let same = tail.iter().zip(new).take_while(|(a, b)| a == b).count();
+        let dropped = tail.len() - same;
+        if dropped > 0 {
+            ctx.truncate(from + same as u64 + 1, dropped as u64);
+        }
     }
 }

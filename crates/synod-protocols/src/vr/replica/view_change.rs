@@ -249,6 +249,14 @@ impl VrReplica {
         self.status = Status::Normal;
         self.last_normal = view;
         self.state_asked = None;
+        // Coverage: what the view's log replaces past this replica's commit-number, and the
+        // committed ops it brings that this replica lacked.
+        let old_op = self.op();
+        let kept = self.commit.min(log.len() as u64);
+        self.note_replaced(ctx, &self.log, kept, &log[kept as usize..]);
+        if commit > old_op && log.len() as u64 > old_op {
+            ctx.catch_up(old_op + 1, commit.min(log.len() as u64));
+        }
         self.replace_log(log);
         self.known_commit = commit.max(self.commit);
         self.announce(ctx);
