@@ -454,6 +454,27 @@ fn the_new_primary_takes_the_log_with_the_largest_last_normal_view_4_2() {
 }
 
 #[test]
+fn a_new_primary_reports_what_the_chosen_log_replaces_and_brings() {
+    // What a campaign counts: node 3 held a, q from view 0 (nothing committed); the chosen
+    // log of view 2 is a, b, c, all committed. Its own q is discarded, c caught up.
+    let mut h = replica(3, false, None);
+    let own = log_of(&["a", "q"]);
+    for (i, e) in own.iter().enumerate() {
+        h.deliver(NodeId(0), prepare(0, i as u64 + 1, e.clone(), 0));
+    }
+    h.clear();
+    let chosen = log_of(&["a", "b", "c"]);
+    h.deliver(NodeId(0), VrMsg::StartViewChange { view: 3 });
+    h.deliver(NodeId(1), dvc(3, chosen.clone(), 2, 3));
+    h.deliver(NodeId(2), dvc(3, chosen.clone(), 2, 3));
+    assert!(h.process.is_primary());
+    assert_eq!(h.process.log(), &chosen[..]);
+    for e in ["truncate 2 +1", "catch-up 3..3"] {
+        assert!(h.out.events.contains(&e.to_string()), "{:?}", h.out.events);
+    }
+}
+
+#[test]
 fn among_logs_of_the_same_last_normal_view_the_largest_op_number_wins_4_2() {
     let short = log_of(&["a"]);
     let long = log_of(&["a", "b", "c"]);

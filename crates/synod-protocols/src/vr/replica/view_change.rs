@@ -202,6 +202,15 @@ impl VrReplica {
             ));
         }
         self.dvc.clear();
+        // Coverage: what the chosen log replaces of its own past its commit-number, and the
+        // committed ops it brings that this replica lacked.
+        let old_op = self.op();
+        let kept = self.commit.min(chosen.log.len() as u64);
+        self.note_replaced(ctx, &self.log, kept, &chosen.log[kept as usize..]);
+        let len = chosen.log.len() as u64;
+        if commit > old_op && len > old_op {
+            ctx.catch_up(old_op + 1, commit.min(len));
+        }
         self.replace_log(chosen.log);
         self.status = Status::Normal;
         self.last_normal = self.view;
