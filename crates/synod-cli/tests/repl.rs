@@ -761,9 +761,7 @@ fn notes_are_printed_when_the_clock_passes_them() {
 /// replays.
 #[test]
 fn when_arms_a_fault_for_the_next_vote_and_saves_it() {
-    let dir = std::env::temp_dir().join(format!("synod-repl-when-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("when");
     let saved = dir.join("when.toml");
     let script = format!(
         "when votes crash voter\nrun until leader\nrun 50\nsave {}\nquit\n",

@@ -314,6 +314,16 @@ impl Vary<'_> {
             .any(|(k, v)| k.key == key && v == value)
     }
 
+    /// With probability `chance`, a client timeout of 40 ms to `longest_ms` (uniform, whole
+    /// milliseconds): clients that retry while their first try may still be applied, the
+    /// exactly-once paths.
+    pub fn short_timeouts(&mut self, chance: f64, longest_ms: u64) {
+        if self.rng.chance(chance) {
+            let ms = 40.0 + self.rng.below(longest_ms.saturating_sub(40) + 1) as f64;
+            self.set("workload.client_timeout_ms", Value::Ms(ms));
+        }
+    }
+
     /// One of `options`, uniformly.
     pub fn pick<T: Clone>(&mut self, options: &[T]) -> T {
         options[self.rng.below(options.len() as u64) as usize].clone()
@@ -328,10 +338,7 @@ fn vary_workload(v: &mut Vary<'_>) {
     if v.rng.chance(1.0 / 3.0) {
         v.set("workload.keys", Value::List(vec!["a".into()]));
     }
-    if v.rng.chance(1.0 / 3.0) {
-        let ms = 40.0 + v.rng.below(61) as f64;
-        v.set("workload.client_timeout_ms", Value::Ms(ms));
-    }
+    v.short_timeouts(1.0 / 3.0, 100);
 }
 
 /// A campaign made ready to run seeds: the base scenario with the campaign's workload, and the

@@ -113,9 +113,16 @@ impl<'a> Draw<'a> {
     }
 
     /// The most a fault striking at `at` may last: until 1 us before the window ends.
-    pub fn until_end(&self, at: Time) -> Time {
+    fn until_end(&self, at: Time) -> Time {
         let left = self.window.as_micros().saturating_sub(at.as_micros());
         Time::micros(left.saturating_sub(1).max(1))
+    }
+
+    /// 200 to 800 ms from `at` (less when the fault window ends first): longer than an
+    /// election timeout, so that the servers cut off from a leader elect another, as a Jepsen
+    /// nemesis's partitions (seconds long) always let them.
+    pub fn past_an_election(&mut self, at: Time) -> Time {
+        Time::ms(200 + self.rng.below(600)).min(self.until_end(at))
     }
 
     /// A server, uniformly.
@@ -244,19 +251,12 @@ fn isolate_leader(d: &mut Draw<'_>) {
     let mut side = vec!["leader".to_string()];
     side.extend(d.shuffled().into_iter().take(k));
     let at = d.at();
-    let lasts = past_an_election(d, at);
+    let lasts = d.past_an_election(at);
     d.push(
         at,
         FaultAction::Partition(vec![side, vec!["*".into()]]),
         Some(lasts),
     );
-}
-
-/// 200 to 800 ms from `at` (less when the fault window ends first): longer than an election
-/// timeout, so that the servers cut off from a leader elect another, as a Jepsen nemesis's
-/// partitions (seconds long) always let them.
-fn past_an_election(d: &mut Draw<'_>, at: Time) -> Time {
-    Time::ms(200 + d.rng.below(600)).min(d.until_end(at))
 }
 
 fn ring(d: &mut Draw<'_>) {
@@ -272,7 +272,7 @@ fn ring(d: &mut Draw<'_>) {
 fn isolate(d: &mut Draw<'_>) {
     let n = d.server();
     let at = d.at();
-    let lasts = past_an_election(d, at);
+    let lasts = d.past_an_election(at);
     d.push(at, cut_off(n), Some(lasts));
 }
 
@@ -284,11 +284,11 @@ fn isolate(d: &mut Draw<'_>) {
 /// Raft's up-to-date check (5.4.1).
 fn comeback(d: &mut Draw<'_>) {
     let at = d.at();
-    let cut = past_an_election(d, at);
+    let cut = d.past_an_election(at);
     d.push(at, cut_off("leader".into()), Some(cut));
     let after = Time::micros(20_000 + d.rng.below(80_001));
     // It strikes by `at + cut + after` at the latest, and is over before the window ends.
-    let down = (cut + past_an_election(d, at)).min(d.until_end(at + cut + after));
+    let down = (cut + d.past_an_election(at)).min(d.until_end(at + cut + after));
     let moment = Moment {
         on: On::Leads,
         after,

@@ -168,9 +168,9 @@ pub fn fixed(_: &mut crate::campaign::Vary<'_>) {}
 pub fn unchanged(_: &mut Scenario) {}
 
 impl Campaign {
-    /// The campaign most protocols take (the swarm over a 1,000 ms window, 6 faults, clients
-    /// back to back); Paxos and Raft change some of it, by measurement (docs/checking.md,
-    /// "Choosing the default").
+    /// The campaign a protocol takes unless it says otherwise (the swarm over a 1,000 ms
+    /// window, 6 faults, clients back to back); Paxos, Multi-Paxos, VR and Raft change some of
+    /// it, by measurement (docs/checking.md, "Choosing the default").
     pub const DEFAULT: Campaign = Campaign {
         window: Time::ms(1_000),
         intensity: 6,

@@ -9,8 +9,7 @@ use super::{Acceptor, BUGS, Bug, Config, Durable, Leader, Replica, Server};
 use crate::kv;
 use crate::nemesis::{Draw, Nemesis};
 use crate::protocol::{Campaign, Protocol};
-use crate::scenario::FaultAction;
-use crate::scenario::{Scenario, ScenarioError};
+use crate::scenario::{FaultAction, Scenario, ScenarioError};
 use crate::settings::{Invalid, Kind, Setting, Settings, Value};
 use crate::system::{System, sim_config};
 use std::sync::Arc;
@@ -163,7 +162,7 @@ fn split_leaders(d: &mut Draw<'_>) {
         return;
     }
     let at = d.at();
-    let lasts = Time::ms(200 + d.rng.below(600)).min(d.until_end(at));
+    let lasts = d.past_an_election(at);
     d.push(
         at,
         FaultAction::Partition(vec![vec!["leader".into()], standbys]),
@@ -179,10 +178,7 @@ fn split_leaders(d: &mut Draw<'_>) {
 /// in flight, which is when a retry is chosen twice.
 fn vary(v: &mut crate::campaign::Vary<'_>) {
     v.set(kv::CLIENTS.key, Value::Count(6));
-    if v.rng.chance(0.5) {
-        let ms = 40.0 + v.rng.below(61) as f64;
-        v.set(kv::client::CLIENT_TIMEOUT.key, Value::Ms(ms));
-    }
+    v.short_timeouts(0.5, 100);
 }
 
 /// A campaign's cluster: with one leader (the default, as in the Gleam original) nothing can

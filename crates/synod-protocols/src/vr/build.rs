@@ -212,8 +212,5 @@ pub fn simulation(
 /// so that the two logs differ where a view change must choose.
 fn vary(v: &mut crate::campaign::Vary<'_>) {
     v.set(kv::CLIENTS.key, Value::Count(8));
-    if v.rng.chance(0.7) {
-        let ms = 40.0 + v.rng.below(161) as f64;
-        v.set(kv::client::CLIENT_TIMEOUT.key, Value::Ms(ms));
-    }
+    v.short_timeouts(0.7, 200);
 }

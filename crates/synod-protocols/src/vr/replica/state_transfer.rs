@@ -180,6 +180,18 @@ impl VrReplica {
         );
     }
 
+    /// Coverage (what a campaign counts) of a view's log about to replace this replica's (the
+    /// one a new primary chose, or `StartView`'s) with commit-number `commit`: what it replaces
+    /// past this replica's commit-number, and the committed ops it brings that it lacked.
+    pub(super) fn note_view_log(&self, ctx: &mut VCtx<'_>, log: &[Request], commit: u64) {
+        let (old_op, len) = (self.op(), log.len() as u64);
+        let kept = self.commit.min(len);
+        self.note_replaced(ctx, &self.log, kept, &log[kept as usize..]);
+        if commit > old_op && len > old_op {
+            ctx.catch_up(old_op + 1, commit.min(len));
+        }
+    }
+
     /// Coverage (what a campaign counts): the ops of `old` after `from` that `new` (the ops
     /// that replace them, from `from + 1` on) does not hold, discarded uncommitted.
     pub(super) fn note_replaced(

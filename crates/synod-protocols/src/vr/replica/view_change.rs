@@ -202,15 +202,7 @@ impl VrReplica {
             ));
         }
         self.dvc.clear();
-        // Coverage: what the chosen log replaces of its own past its commit-number, and the
-        // committed ops it brings that this replica lacked.
-        let old_op = self.op();
-        let kept = self.commit.min(chosen.log.len() as u64);
-        self.note_replaced(ctx, &self.log, kept, &chosen.log[kept as usize..]);
-        let len = chosen.log.len() as u64;
-        if commit > old_op && len > old_op {
-            ctx.catch_up(old_op + 1, commit.min(len));
-        }
+        self.note_view_log(ctx, &chosen.log, commit);
         self.replace_log(chosen.log);
         self.status = Status::Normal;
         self.last_normal = self.view;
@@ -258,14 +250,7 @@ impl VrReplica {
         self.status = Status::Normal;
         self.last_normal = view;
         self.state_asked = None;
-        // Coverage: what the view's log replaces past this replica's commit-number, and the
-        // committed ops it brings that this replica lacked.
-        let old_op = self.op();
-        let kept = self.commit.min(log.len() as u64);
-        self.note_replaced(ctx, &self.log, kept, &log[kept as usize..]);
-        if commit > old_op && log.len() as u64 > old_op {
-            ctx.catch_up(old_op + 1, commit.min(log.len() as u64));
-        }
+        self.note_view_log(ctx, &log, commit);
         self.replace_log(log);
         self.known_commit = commit.max(self.commit);
         self.announce(ctx);
