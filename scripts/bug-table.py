@@ -49,7 +49,6 @@ FALLBACK = {
         ["--nemesis", "isolate,isolate-leader", "--until", "2000", "--intensity", "8",
          "--rate", "20"],
     ),
-    "snapshot-drops-sessions": ("scenarios/raft-snapshot-retries.toml", []),
     "stale-lease-read": ("scenarios/raft-lease-read.toml", []),
     # A voter that restarts between two candidates' requests: `revote` alone builds that
     # schedule most often (docs/checking.md, "Faults that wait for a moment"), should Raft's

@@ -63,12 +63,20 @@ impl Observer for Agreement {
 
 /// State machine safety (Raft, Figure 3; Multi-Paxos: every slot holds the same command at
 /// every replica that applied it): no two `apply` events for one index carry different
-/// commands.
+/// commands, or the same command with different answers.
+///
+/// The answers are the replicated state machine's own promise: deterministic replicas that
+/// apply the same commands in the same order pass through the same states, so each answers a
+/// command as every other does (TigerBeetle's simulator checks replicas' state checksums op by
+/// op for the same reason). A replica whose answer differs holds another state: for instance,
+/// one restored from a snapshot without the client sessions applies a retried `put` again and
+/// answers "key already exists" where the others answered from their sessions. Its store may
+/// agree with the others' again after the next write, long before anyone reads it.
 ///
 /// A run of a million requests applies a million indexes, each on every replica, so the check
-/// keeps little per index: a 64-bit fingerprint of the command first applied there and who
-/// applied it (12 bytes), and the command's text only for the last [`RECENT`] indexes, for
-/// the message. Two different commands whose fingerprints collide would go unnoticed: a
+/// keeps little per index: a 64-bit fingerprint of the command first applied there, with its
+/// answer, and who applied it (12 bytes), and their text only for the last [`RECENT`]
+/// indexes, for the message. Two different commands whose fingerprints collide would go unnoticed: a
 /// chance of about 2^-64 per pair.
 #[derive(Debug, Default)]
 pub struct StateMachineSafety {
@@ -150,13 +158,19 @@ impl StateMachineSafety {
 
 impl Observer for StateMachineSafety {
     fn event(&mut self, ev: &Event<'_>) -> Result<(), Violation> {
-        if let EventKind::Apply { index, command, .. } = ev.kind {
-            let fingerprint = StateMachineSafety::fingerprint(command);
+        if let EventKind::Apply {
+            index,
+            command,
+            result,
+        } = ev.kind
+        {
+            let applied = format_args!("{command} -> {result}");
+            let fingerprint = StateMachineSafety::fingerprint(&applied);
             match self.get(index) {
                 None => {
                     let by = self.name(ev.label);
                     self.record(index, fingerprint, by);
-                    self.recent.insert(index, command.to_string());
+                    self.recent.insert(index, applied.to_string());
                     if self.recent.len() > RECENT {
                         self.recent.pop_first();
                     }
@@ -171,7 +185,7 @@ impl Observer for StateMachineSafety {
                         ev,
                         STATE_MACHINE_SAFETY,
                         format!(
-                            "index {index}: {by} applied {first} but {} applied {command}",
+                            "index {index}: {by} applied {first} but {} applied {applied}",
                             ev.label
                         ),
                     ));
@@ -339,6 +353,29 @@ mod tests {
         let v = s.event(&ev(3, 2, "n3", apply(&Q))).unwrap_err();
         assert_eq!(v.property, "state machine safety");
         assert!(v.detail.contains("index 7"), "{}", v.detail);
+    }
+
+    #[test]
+    fn state_machine_safety_catches_one_command_answered_differently() {
+        let mut s = StateMachineSafety::default();
+        static PUT: &str = "put a = v1";
+        static OK: &str = "ok";
+        static EXISTS: &str = "key already exists: a";
+        let apply = |r: &'static &'static str| EventKind::Apply {
+            index: 9,
+            command: &PUT,
+            result: r,
+        };
+        // The same command with the same answer, on every replica, is what should happen.
+        s.event(&ev(1, 0, "n1", apply(&OK))).unwrap();
+        s.event(&ev(2, 1, "n2", apply(&OK))).unwrap();
+        // A replica that applies a retry again answers otherwise: its state is not theirs.
+        let v = s.event(&ev(3, 2, "n3", apply(&EXISTS))).unwrap_err();
+        assert_eq!(v.property, "state machine safety");
+        assert_eq!(
+            v.detail,
+            "index 9: n1 applied put a = v1 -> ok but n3 applied put a = v1 -> key already exists: a"
+        );
     }
 
     #[test]

@@ -468,3 +468,35 @@ converged = true
     let (held, detail) = converged(&member);
     assert!(!held && detail.contains("n3"), "{detail}");
 }
+
+/// A planted bug that lives in a feature turns the feature on where the settings have it off
+/// (docs/checking.md): `snapshot-drops-sessions` snapshots every 4 entries where the settings
+/// say never, and keeps an interval they give; `stale-lease-read` reads by lease, with
+/// CheckQuorum. Without the bug the settings stand.
+#[test]
+fn a_bug_in_a_feature_turns_the_feature_on() {
+    use synod_protocols::raft::{Bug, ReadMode, build::config};
+    let settings = |text: &str| {
+        PROTOCOLS
+            .parse("bug.toml", &format!("protocol = \"raft\"\n{text}"))
+            .unwrap()
+            .settings
+    };
+    let never = settings("[raft]\nsnapshot_every = 0\ncheck_quorum = false\n");
+    assert_eq!(config(&never, None).snapshot_every, 0);
+    assert_eq!(
+        config(&never, Some(Bug::SnapshotDropsSessions)).snapshot_every,
+        4
+    );
+    let every_64 = settings("[raft]\nsnapshot_every = 64\n");
+    assert_eq!(
+        config(&every_64, Some(Bug::SnapshotDropsSessions)).snapshot_every,
+        64
+    );
+    let (plain, lease) = (
+        config(&never, None),
+        config(&never, Some(Bug::StaleLeaseRead)),
+    );
+    assert_eq!((plain.reads, plain.check_quorum), (ReadMode::Log, false));
+    assert_eq!((lease.reads, lease.check_quorum), (ReadMode::Lease, true));
+}

@@ -202,8 +202,11 @@ fn transfer(d: &mut Draw<'_>) {
 /// CheckQuorum (each on half the time: a bug that they mask is still met); reads through the
 /// log, by ReadIndex, or by lease where CheckQuorum is on (6.4, 6.4.1); one entry per
 /// AppendEntries (Figure 8's pace) or the default batch; snapshots never, every 4 entries or
-/// every 64; and on three seeds in four near-equal election timeouts (split votes, repeated
-/// elections: measured, they meet PreVote's and 5.4.1's planted bugs most often).
+/// every 64; on three seeds in four near-equal election timeouts (split votes, repeated
+/// elections: measured, they meet PreVote's and 5.4.1's planted bugs most often); and on half
+/// the seeds (besides the third every protocol draws) a client timeout of 40-100 ms, so that
+/// clients retry while a leader changes and their first try may still commit: what the
+/// sessions of section 6.3, and the snapshots that must keep them (section 7), are for.
 fn vary(v: &mut crate::campaign::Vary<'_>) {
     let nodes = v.pick(&[3, 5]);
     v.set(NODES.key, Value::Count(nodes));
@@ -226,6 +229,7 @@ fn vary(v: &mut crate::campaign::Vary<'_>) {
     if v.rng.chance(0.75) {
         v.set(ELECTION_TIMEOUT.key, Value::RangeMs(100.0, 115.0));
     }
+    v.short_timeouts(0.5, 100);
 }
 
 /// An order to the leader, once the server it names is known to exist.
@@ -384,8 +388,14 @@ fn server_names(s: &Settings) -> Vec<String> {
     })
 }
 
+/// The compaction interval a planted bug in snapshots turns snapshots on with, where the
+/// settings have none: the smallest the campaigns' swarm draws.
+const BUG_SNAPSHOT_EVERY: u64 = 4;
+
 /// Raft's configuration as a scenario's settings give it, with a planted bug. A bug that lives
-/// in a feature turns the feature on: `stale-lease-read` reads by lease.
+/// in a feature turns the feature on: `stale-lease-read` reads by lease, and
+/// `snapshot-drops-sessions` snapshots (every [`BUG_SNAPSHOT_EVERY`] entries where the
+/// settings say never).
 pub fn config(st: &Settings, bug: Option<Bug>) -> RaftConfig {
     let names = server_names(st);
     let members = names.len() as u64 - st.count(&SPARES).min(names.len() as u64 - 1);
@@ -394,6 +404,10 @@ pub fn config(st: &Settings, bug: Option<Bug>) -> RaftConfig {
     if bug == Some(Bug::StaleLeaseRead) {
         reads = ReadMode::Lease;
         check_quorum = true;
+    }
+    let mut snapshot_every = st.count(&SNAPSHOT_EVERY);
+    if bug == Some(Bug::SnapshotDropsSessions) && snapshot_every == 0 {
+        snapshot_every = BUG_SNAPSHOT_EVERY;
     }
     RaftConfig {
         servers: names.len(),
@@ -404,7 +418,7 @@ pub fn config(st: &Settings, bug: Option<Bug>) -> RaftConfig {
         max_entries: st.count(&MAX_APPEND_ENTRIES) as usize,
         pre_vote: st.flag(&PRE_VOTE),
         check_quorum,
-        snapshot_every: st.count(&SNAPSHOT_EVERY),
+        snapshot_every,
         reads,
         clock_drift_percent: st.count(&CLOCK_DRIFT),
         bug,
