@@ -401,6 +401,24 @@ pub fn explore(args: &ExploreArgs) -> Result<ExitCode> {
                 Some(p) if *p == cx.property => {
                     writeln!(out, "the replay stops on the same property: {p}")?
                 }
+                // The search judges the history; the simulator also runs the live checks on
+                // each event, and one of them may see the same defect sooner (a replica's
+                // answer to a command that differs from another's, in the step that gives the
+                // client the answer the history refutes). The file then expects that.
+                Some(p) if cx.property == "linearizability" => {
+                    let mut cs = cs.clone();
+                    cs.expect = synod_protocols::scenario::Expect {
+                        violation: Some(p.clone()),
+                        ..Default::default()
+                    };
+                    std::fs::write(&path, cs.to_toml()).map_err(|e| {
+                        UsageError(format!("cannot write `{}`: {e}", path.display()))
+                    })?;
+                    writeln!(
+                        out,
+                        "the replay stops sooner, on {p}: a live check the search does not run sees what the history shows (the scenario expects {p})"
+                    )?
+                }
                 Some(p) => writeln!(
                     out,
                     "warning: the replay stops on {p}, not on {}",

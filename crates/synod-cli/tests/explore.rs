@@ -151,8 +151,17 @@ const NOT_FOUND: &[(&str, &str)] = &[
     ("stale-lease-read", "time"),
 ];
 
+/// Bugs the search finds by the history and the simulator's replay stops on sooner, in the
+/// same step, by a live check the search does not run: a server restored from a snapshot
+/// without the sessions answers the retried put otherwise than it did before it crashed.
+const REPLAYED_SOONER: &[(&str, &str)] = &[("snapshot-drops-sessions", "state machine safety")];
+
 /// Explore, check the violation and its length, replay the written scenario with `synod run`.
 fn found_and_replayed(bug: &str, args: &[&str], property: &str, steps: usize) {
+    let replayed = REPLAYED_SOONER
+        .iter()
+        .find(|(b, _)| *b == bug)
+        .map_or(property, |(_, p)| *p);
     let out = tmp(&format!("{bug}.toml"));
     let mut all: Vec<&str> = vec!["explore", "--quiet", "--bug", bug];
     all.extend_from_slice(args);
@@ -166,15 +175,16 @@ fn found_and_replayed(bug: &str, args: &[&str], property: &str, steps: usize) {
         )),
         "{bug}: {t}"
     );
-    assert!(
-        t.contains(&format!(
-            "the replay stops on the same property: {property}"
-        )),
-        "{bug}: {t}"
-    );
+    let stops = if replayed == property {
+        format!("the replay stops on the same property: {property}")
+    } else {
+        format!("the replay stops sooner, on {replayed}")
+    };
+    assert!(t.contains(&stops), "{bug}: {t}");
     let run = synod(&["run", out.to_str().unwrap(), "--log-level", "error"]);
     let r = text(&run);
     assert_eq!(run.status.code(), Some(0), "{bug}: replay failed:\n{r}");
+    let property = replayed;
     let expected = if property == "linearizability" {
         // The replay expects the history not to be linearizable (and passes when it is not).
         "ok    linearizable: NOT linearizable".to_string()
