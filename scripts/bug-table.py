@@ -49,7 +49,6 @@ FALLBACK = {
         ["--nemesis", "isolate,isolate-leader", "--until", "2000", "--intensity", "8",
          "--rate", "20"],
     ),
-    "stale-lease-read": ("scenarios/raft-lease-read.toml", []),
     # A voter that restarts between two candidates' requests: `revote` alone builds that
     # schedule most often (docs/checking.md, "Faults that wait for a moment"), should Raft's
     # default, which has it in its mix, miss the first range.

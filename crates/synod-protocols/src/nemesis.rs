@@ -10,8 +10,9 @@
 //!   majorities ring: every node sees a majority, no two the same one), `bridge` (two halves
 //!   that only one node joins), `storm` (a minority crashes and restarts again and again), and
 //!   `skew` (a node's clock runs slow: what it reads and its timers); and `isolate` (one
-//!   server cut off past an election timeout, Jepsen's `partition-random-node`) and `comeback`
-//!   (the leader cut off alone, and its successor crashed as the old one returns), both in no
+//!   server cut off past an election timeout, Jepsen's `partition-random-node`), `comeback`
+//!   (the leader cut off alone, and its successor crashed as the old one returns) and
+//!   `slow-leader` (`isolate-leader`'s cut, with the leader's clock at half speed), in no
 //!   group but `all`.
 //! - **Faults that wait for a protocol's moment** ([`synod_sim::Fault::When`], the group
 //!   `moments`): `crash-new-leader` (the next node to take the lead dies before its first round
@@ -19,7 +20,7 @@
 //!   crashes just after it may have voted, and restarts at once) and `revote` (the leader
 //!   crash-restarts, then the first server to vote in the election that follows). Not in the
 //!   default swarm: measured, they dilute it (docs/checking.md); Raft's default mix is
-//!   `isolate-leader,revote`.
+//!   `isolate-leader,revote,slow-leader`.
 //! - **A protocol's own**, listed in its descriptor's [`crate::protocol::Campaign::nemeses`]
 //!   (a Raft membership change, a leadership transfer, Multi-Paxos's leaders split from each
 //!   other): drawn the same way, named the same way
@@ -247,6 +248,11 @@ fn crash_leader(d: &mut Draw<'_>) {
 /// from 1 ms, five cuts in six ended before an election timeout, and Raft's
 /// `no-consistency-check` failed 45 seeds of 200 under `isolate-leader` alone, against 137.)
 fn isolate_leader(d: &mut Draw<'_>) {
+    cut_leader_off(d);
+}
+
+/// `isolate-leader`'s cut, drawn into `d`: when it strikes, and for how long.
+fn cut_leader_off(d: &mut Draw<'_>) -> (Time, Time) {
     let k = d.rng.below(d.minority() as u64) as usize;
     let mut side = vec!["leader".to_string()];
     side.extend(d.shuffled().into_iter().take(k));
@@ -257,6 +263,7 @@ fn isolate_leader(d: &mut Draw<'_>) {
         FaultAction::Partition(vec![side, vec!["*".into()]]),
         Some(lasts),
     );
+    (at, lasts)
 }
 
 fn ring(d: &mut Draw<'_>) {
@@ -408,6 +415,17 @@ fn skew(d: &mut Draw<'_>) {
     d.strike(FaultAction::Skew(n, factor));
 }
 
+/// The clock of a leader cut off from its majority runs at half speed: whatever it measures
+/// on its own clock (a lease, a timeout) lasts twice as long as the others measure it, while
+/// they elect another leader. Half speed is the slowest the clock assumption allows (as `skew`,
+/// never fast: any two clocks stay within a drift of 100%, what Raft's lease reads assume by
+/// default), so a correct lease still ends before the others may vote, and one that does not
+/// keep the drift margin is met with its widest window. The cut is `isolate-leader`'s.
+fn slow_leader(d: &mut Draw<'_>) {
+    let (at, lasts) = cut_leader_off(d);
+    d.push(at, FaultAction::Skew("leader".into(), 2.0), Some(lasts));
+}
+
 /// The nemeses every protocol has, in the order `--nemesis list` shows them.
 pub const NEMESES: &[Nemesis] = &[
     Nemesis {
@@ -454,6 +472,11 @@ pub const NEMESES: &[Nemesis] = &[
         name: "isolate-leader",
         doc: "whoever leads is cut off from a majority for 200-800 ms (past an election timeout), keeping a minority with it",
         draw: isolate_leader,
+    },
+    Nemesis {
+        name: "slow-leader",
+        doc: "whoever leads is cut off from a majority for 200-800 ms, keeping a minority, and its clock runs at half speed meanwhile (the slowest a drift of 100% allows)",
+        draw: slow_leader,
     },
     Nemesis {
         name: "isolate",

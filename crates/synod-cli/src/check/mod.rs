@@ -42,7 +42,7 @@ pub struct CheckArgs {
     /// protocol's own), `all`, `classic`, `targeted`, `moments` (faults that wait for a new
     /// leader, an election or a vote), `own`, a list of names (`crash-leader,ring`), `swarm:LIST`, `default`, or
     /// `list` to list them. Default: the protocol's (swarm; Paxos `crash,storm`, Multi-Paxos
-    /// `split-leaders,isolate-leader,loss`, VR `comeback,loss`, Raft `isolate-leader,revote`).
+    /// `split-leaders,isolate-leader,loss`, VR `comeback,loss`, Raft `isolate-leader,revote,slow-leader`).
     #[arg(long, value_name = "SPEC")]
     pub nemesis: Option<String>,
     /// Fault window in virtual ms: faults strike before it, everything is repaired at it, and

@@ -13,6 +13,12 @@
 //!   committed term).
 //! - **State machine safety** (of commits): no two servers commit different entries at one
 //!   index. (The `apply` events are checked by the generic checker too.)
+//! - **Lease safety** (dissertation 6.4.1): no leader answers a read by its lease once another
+//!   server has led a later term. The lease is the promise that no other leader exists while it
+//!   holds (the followers that answered the leader's round refuse to vote for an election
+//!   timeout, and the lease ends before, on any clock within the drift bound); a lease read
+//!   after a newer leader was elected may miss what that leader wrote, whether or not a
+//!   client's history happens to show it.
 //!
 //! None of them counts servers: commits are read from the servers' commit indices, so the
 //! checks hold whatever the configuration, across membership changes. What a majority is
@@ -50,6 +56,8 @@ pub struct RaftChecker {
     first: Vec<u64>,
     /// For each server leading now: (term, log length, last term) when last looked.
     leading: Vec<Option<(u64, u64, u64)>>,
+    /// The highest term any server has been seen leading, and who led it.
+    led: (u64, usize),
     /// The servers' names, by node id, for the violations' details.
     names: Vec<String>,
 }
@@ -65,6 +73,7 @@ impl RaftChecker {
             seen_commit: vec![0; servers],
             first: vec![1; servers],
             leading: vec![None; servers],
+            led: (0, 0),
             names,
         }
     }
@@ -160,12 +169,28 @@ impl RaftChecker {
             }
             self.seen_commit[i] = commit;
 
+            // Lease safety. A server that became leader did so in an earlier event than any
+            // read it answers, so the newest leader is known by the time a read is looked at.
+            let term = s.term();
+            if s.lease_reads.swap(0, Ordering::Relaxed) > 0 && self.led.0 > term {
+                let (newer, by) = self.led;
+                return fail(
+                    "lease safety",
+                    format!(
+                        "{}, leader of term {term}, answered a read by its lease after {} led term {newer}",
+                        self.names[i], self.names[by]
+                    ),
+                );
+            }
+
             // Leader completeness and leader append-only.
             if s.role() != Role::Leader {
                 self.leading[i] = None;
                 continue;
             }
-            let term = s.term();
+            if term > self.led.0 {
+                self.led = (term, i);
+            }
             let (len, last) = (log.last_index(), log.last_term());
             match self.leading[i] {
                 Some((t, l, lt)) if t == term => {

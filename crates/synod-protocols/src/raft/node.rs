@@ -145,6 +145,8 @@ pub struct RaftServer {
     forgot_vote: Option<NodeId>,
     /// For the live checks: the lowest log index changed since the checker last looked.
     pub(super) dirty_from: AtomicU64,
+    /// For the live checks: reads answered by the lease since the checker last looked.
+    pub(super) lease_reads: AtomicU64,
     /// For the view: the lowest log index changed since the last report (see `view.rs`).
     pub(super) view_log: Changed,
 }
@@ -197,6 +199,7 @@ impl Clone for RaftServer {
             told_waiting: self.told_waiting,
             forgot_vote: self.forgot_vote,
             dirty_from: AtomicU64::new(self.dirty_from.load(Ordering::Relaxed)),
+            lease_reads: AtomicU64::new(self.lease_reads.load(Ordering::Relaxed)),
             view_log: self.view_log.clone(),
         }
     }
@@ -305,6 +308,7 @@ impl RaftServer {
             told_waiting: 0,
             forgot_vote,
             dirty_from: AtomicU64::new(1),
+            lease_reads: AtomicU64::new(0),
             view_log: Changed::default(),
         };
         s.reload_config();

@@ -469,3 +469,33 @@ fn the_log_matching_check_accepts_logs_that_agree_up_to_where_they_end() {
         "and again, incrementally"
     );
 }
+
+#[test]
+fn the_lease_check_flags_a_lease_read_once_a_later_term_has_a_leader_6_4_1() {
+    // Dissertation 6.4.1: the lease promises that no other leader exists while it holds. n1
+    // leads term 3; n2, still of term 1, then answers a read by its lease.
+    use std::sync::atomic::Ordering;
+    let newer = leader(durable(2, None, &[1]), None);
+    let term = server(&newer).term();
+    let older = RaftNode::Server(RaftServer::new(
+        cfg(None),
+        NodeId(1),
+        durable(1, None, &[1]),
+    ));
+    let mut checker = RaftChecker::new(vec!["n1".into(), "n2".into()]);
+    let look = |c: &mut RaftChecker| c.check([Some(&newer.process), Some(&older)]);
+    assert_eq!(look(&mut checker), None, "no lease read yet");
+    // The newest leader's own lease reads are what the lease is for.
+    server(&newer).lease_reads.store(2, Ordering::Relaxed);
+    assert_eq!(look(&mut checker), None);
+    let RaftNode::Server(s) = &older else {
+        unreachable!("a server")
+    };
+    s.lease_reads.store(1, Ordering::Relaxed);
+    let (property, detail) = look(&mut checker).expect("a violation");
+    assert_eq!(property, "lease safety");
+    assert_eq!(
+        detail,
+        format!("n2, leader of term 1, answered a read by its lease after n1 led term {term}")
+    );
+}

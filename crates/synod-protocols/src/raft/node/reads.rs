@@ -89,6 +89,7 @@ impl RaftServer {
         {
             let index = self.commit_index;
             let until = self.reads.lease_until;
+            self.lease_reads.fetch_add(1, Ordering::Relaxed);
             self.answer_read(ctx, client, req_id, &key, |r| {
                 format!("by its lease (until {until}), at index {index}: {r}")
             });
