@@ -109,11 +109,15 @@ impl std::fmt::Write for HashWriter {
 }
 
 impl StateMachineSafety {
-    fn fingerprint(command: &dyn std::fmt::Display) -> u64 {
+    /// The command and its answer, as two fields: a byte no text holds (0xFF is never in
+    /// UTF-8) keeps a command that prints " -> " from passing for another with its answer.
+    fn fingerprint(command: &dyn std::fmt::Display, result: &dyn std::fmt::Display) -> u64 {
         use std::fmt::Write as _;
         let mut w = HashWriter(crate::memo::FxHasher::default());
         // Writing to a hasher cannot fail.
         let _ = write!(w, "{command}");
+        std::hash::Hasher::write_u8(&mut w.0, 0xFF);
+        let _ = write!(w, "{result}");
         crate::memo::mix(std::hash::Hasher::finish(&w.0)).max(1)
     }
 
@@ -165,7 +169,7 @@ impl Observer for StateMachineSafety {
         } = ev.kind
         {
             let applied = format_args!("{command} -> {result}");
-            let fingerprint = StateMachineSafety::fingerprint(&applied);
+            let fingerprint = StateMachineSafety::fingerprint(command, result);
             match self.get(index) {
                 None => {
                     let by = self.name(ev.label);

@@ -21,6 +21,27 @@ use crate::system;
 use synod_core::{Event, EventKind, Leadership, NodeId, Observer, SimRng, Time, Violation};
 use synod_sim::{EndReason, FaultKind, FaultPlan, OVERLOADED, On, Shared, random_faults_named};
 
+/// The setting by which a protocol states how far apart its servers' clocks may drift, in
+/// percent (Raft's lease reads rest on it, dissertation 6.4.1). A protocol that has it is
+/// never given a clock slower than it allows.
+pub const CLOCK_DRIFT_KEY: &str = "timing.clock_drift_percent";
+
+/// The slowest a campaign's nemeses may make a clock run for `s`, as a factor: 2 (half speed)
+/// for a protocol that assumes nothing of clocks, else `1 + drift` where the scenario's
+/// [`CLOCK_DRIFT_KEY`] allows less. A clock only ever runs slow, so two clocks then stay within
+/// the drift: a campaign that broke the protocol's stated assumption would report bugs that
+/// are not there.
+pub fn clock_bound(s: &Scenario) -> f64 {
+    let drift = s
+        .protocol
+        .setting(CLOCK_DRIFT_KEY)
+        .map(|k| s.settings.count(k));
+    match drift {
+        Some(percent) => (1.0 + percent as f64 / 100.0).min(2.0),
+        None => 2.0,
+    }
+}
+
 /// The least time a campaign run goes on after its last repair and its last request.
 pub const CATCH_UP: Time = Time::ms(1_500);
 
@@ -426,6 +447,7 @@ impl Runner {
             (s.net.latency_min, s.net.latency_max),
             &mut drawn,
         );
+        d.slowest_clock = clock_bound(&s);
         if plan.window > Time::ZERO && !servers.is_empty() {
             plan.mix.draw(&mut d, plan.intensity);
         }

@@ -74,6 +74,9 @@ pub struct Draw<'a> {
     pub max_fault: Time,
     /// The network's latency range.
     pub latency: (Time, Time),
+    /// The slowest a clock may run, as a factor (2: half speed): what the protocol assumes
+    /// of clocks ([`crate::campaign::clock_bound`]). `skew` and `slow-leader` stay within it.
+    pub slowest_clock: f64,
     out: &'a mut Vec<FaultSpec>,
 }
 
@@ -93,6 +96,7 @@ impl<'a> Draw<'a> {
             window,
             max_fault,
             latency,
+            slowest_clock: 2.0,
             out,
         }
     }
@@ -407,11 +411,12 @@ fn revote(d: &mut Draw<'_>) {
 
 /// A node's clock runs slow, 1 to 2 times (what it reads and its timers, [`synod_sim::Fault::Skew`]):
 /// never fast, so that any two clocks, even two skewed at once, stay within a drift of 100%,
-/// what Raft's lease reads assume by default (`timing.clock_drift_percent`). A campaign that
-/// broke a protocol's stated clock assumption would report bugs that are not there.
+/// what Raft's lease reads assume by default (`timing.clock_drift_percent`), and never slower
+/// than a smaller drift a scenario states ([`Draw::slowest_clock`]). A campaign that broke a
+/// protocol's stated clock assumption would report bugs that are not there.
 fn skew(d: &mut Draw<'_>) {
     let n = d.server();
-    let factor = ((1.0 + d.rng.unit()) * 100.0).round() / 100.0;
+    let factor = ((1.0 + d.rng.unit() * (d.slowest_clock - 1.0)) * 100.0).round() / 100.0;
     d.strike(FaultAction::Skew(n, factor));
 }
 
@@ -419,11 +424,13 @@ fn skew(d: &mut Draw<'_>) {
 /// on its own clock (a lease, a timeout) lasts twice as long as the others measure it, while
 /// they elect another leader. Half speed is the slowest the clock assumption allows (as `skew`,
 /// never fast: any two clocks stay within a drift of 100%, what Raft's lease reads assume by
-/// default), so a correct lease still ends before the others may vote, and one that does not
-/// keep the drift margin is met with its widest window. The cut is `isolate-leader`'s.
+/// default; a scenario that states a smaller drift gets that: [`Draw::slowest_clock`]), so a
+/// correct lease still ends before the others may vote, and one that does not keep the drift
+/// margin is met with its widest window. The cut is `isolate-leader`'s.
 fn slow_leader(d: &mut Draw<'_>) {
     let (at, lasts) = cut_leader_off(d);
-    d.push(at, FaultAction::Skew("leader".into(), 2.0), Some(lasts));
+    let factor = d.slowest_clock;
+    d.push(at, FaultAction::Skew("leader".into(), factor), Some(lasts));
 }
 
 /// The nemeses every protocol has, in the order `--nemesis list` shows them.

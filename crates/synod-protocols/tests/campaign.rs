@@ -456,3 +456,78 @@ fn split_leaders_finds_an_acceptor_that_ignores_its_promise() {
     assert!(found.len() >= 8, "{found:?}");
     assert_eq!(failing(None), Vec::<u64>::new());
 }
+
+/// `slow-leader` cuts whoever leads off as `isolate-leader` does, and slows its clock for as
+/// long; neither it nor `skew` slows a clock beyond what the scenario's protocol assumes
+/// (`timing.clock_drift_percent`: half speed at the default 100%, 1.2 times slow at 20%), so
+/// that a correct lease is never broken by the campaign itself. A protocol with no clock
+/// assumption gets half speed.
+#[test]
+fn the_clock_nemeses_stay_within_the_stated_drift() {
+    use synod_protocols::campaign::clock_bound;
+    use synod_protocols::nemesis::{Draw, parse};
+    let raft = |text: &str| {
+        PROTOCOLS
+            .parse("drift.toml", &format!("protocol = \"raft\"\n{text}"))
+            .unwrap()
+    };
+    assert_eq!(clock_bound(&raft("")), 2.0);
+    assert_eq!(
+        clock_bound(&raft("[timing]\nclock_drift_percent = 20\n")),
+        1.2
+    );
+    assert_eq!(
+        clock_bound(&raft("[timing]\nclock_drift_percent = 500\n")),
+        2.0
+    );
+    assert_eq!(clock_bound(&PROTOCOLS.scenario("vr").unwrap()), 2.0);
+
+    let servers: Vec<String> = ["n1", "n2", "n3"].iter().map(|s| s.to_string()).collect();
+    let mix = parse("skew,slow-leader", &[]).unwrap();
+    for slowest in [2.0, 1.2] {
+        let mut rng = synod_core::SimRng::new(9);
+        let mut out = Vec::new();
+        let mut d = Draw::new(
+            &mut rng,
+            &servers,
+            Time::ms(5_000),
+            Time::ms(400),
+            (Time::ms(1), Time::ms(10)),
+            &mut out,
+        );
+        d.slowest_clock = slowest;
+        mix.draw(&mut d, 200);
+        let factors: Vec<f64> = out
+            .iter()
+            .filter_map(|f| match &f.action {
+                FaultAction::Skew(_, x) => Some(*x),
+                _ => None,
+            })
+            .collect();
+        assert!(factors.len() > 100, "{}", factors.len());
+        assert!(
+            factors.iter().all(|x| (1.0..=slowest).contains(x)),
+            "{factors:?}"
+        );
+        // The cut-off leader's clock runs at exactly the slowest allowed, for as long as the
+        // cut, which is `isolate-leader`'s (the leader and up to a minority less one).
+        let slowed = FaultAction::Skew("leader".into(), slowest);
+        assert!(out.iter().filter(|f| f.action == slowed).count() > 50);
+        for f in out
+            .iter()
+            .filter(|f| f.action == FaultAction::Skew("leader".into(), slowest))
+        {
+            let cut = out
+                .iter()
+                .find(|c| {
+                    c.at == f.at
+                        && matches!(&c.action, FaultAction::Partition(g) if g[0][0] == "leader")
+                })
+                .expect("a cut at the same moment");
+            assert_eq!(cut.lasts, f.lasts);
+            assert!(
+                cut.lasts.unwrap() >= Time::ms(200) || f.at + cut.lasts.unwrap() >= Time::ms(4_999)
+            );
+        }
+    }
+}

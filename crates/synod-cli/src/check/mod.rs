@@ -65,8 +65,8 @@ pub struct CheckArgs {
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     pub intensity: Option<u32>,
     /// The longest a fault lasts, in virtual ms (durations are log-uniform from 1 ms; `isolate`,
-    /// `isolate-leader`, `comeback` and `split-leaders` cut for 200-800 ms, past an election
-    /// timeout).
+    /// `isolate-leader`, `slow-leader`, `comeback` and `split-leaders` cut for 200-800 ms, past
+    /// an election timeout).
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_fault: Option<u64>,
     /// Requests per second each client aims at through the window (0: the next as soon as the

@@ -81,7 +81,7 @@ pub const MAX_APPEND_ENTRIES: Setting = Setting {
 
 /// `timing.clock_drift_percent`.
 pub const CLOCK_DRIFT: Setting = Setting {
-    key: "timing.clock_drift_percent",
+    key: crate::campaign::CLOCK_DRIFT_KEY,
     kind: Kind::Count {
         default: 100,
         min: 0,

@@ -209,11 +209,17 @@ impl RaftServer {
         if t.to != from || t.sent || self.progress[from.index()].matched < last {
             return;
         }
+        let lease = if self.cfg.reads == ReadMode::Lease {
+            " (and takes no lease for the rest of its term: the election may come late)"
+        } else {
+            ""
+        };
         ctx.info(format_args!(
-            "{} holds the whole log (up to {last}): sends TimeoutNow",
+            "{} holds the whole log (up to {last}): sends TimeoutNow{lease}",
             self.name(from)
         ));
         self.transfer = Some(Transfer { sent: true, ..t });
+        self.reads.forgo_lease();
         let term = self.d.current_term;
         ctx.send(from, RaftMsg::TimeoutNow { term });
     }

@@ -47,6 +47,9 @@ pub(crate) struct Reads {
     pending: VecDeque<PendingRead>,
     /// Reads may be answered without a round until this time (leader's clock).
     lease_until: Time,
+    /// A `TimeoutNow` went out in this term: no lease until the term ends (see
+    /// [`Reads::forgo_lease`]).
+    no_lease: bool,
 }
 
 impl Reads {
@@ -68,6 +71,16 @@ impl Reads {
     /// No more reads by lease (a leadership transfer begins).
     pub(crate) fn drop_lease(&mut self) {
         self.lease_until = Time::ZERO;
+    }
+
+    /// No lease for the rest of the term: a `TimeoutNow` went out. Its target's election may
+    /// come however late (a slow or held target), and voters grant a transfer's votes even
+    /// while they hear from their leader (3.10), so the followers' promise a lease rests on no
+    /// longer holds, even after the transfer is abandoned. (A new term starts with fresh
+    /// `Reads`.)
+    pub(crate) fn forgo_lease(&mut self) {
+        self.drop_lease();
+        self.no_lease = true;
     }
 }
 
@@ -149,7 +162,8 @@ impl RaftServer {
             self.reads.started.pop_front();
         }
         if let Some(at) = began {
-            if self.cfg.reads == ReadMode::Lease && self.transfer.is_none() {
+            if self.cfg.reads == ReadMode::Lease && self.transfer.is_none() && !self.reads.no_lease
+            {
                 let until = if self.cfg.bug == Some(Bug::StaleLeaseRead) {
                     // The planted bug: the lease runs a whole election timeout from when the
                     // answers came, not from when the round began, and trusts every clock to
