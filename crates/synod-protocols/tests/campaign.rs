@@ -385,24 +385,10 @@ fn shrinking_tries_other_seeds_for_a_fault_kept_for_its_noise() {
 /// else, past a standby's timeout; with a single leader there is nobody to split from.
 #[test]
 fn split_leaders_cuts_the_leader_off_from_the_standbys_only() {
-    use synod_protocols::nemesis::{Draw, parse};
+    use synod_protocols::nemesis::parse;
     let mp = PROTOCOLS.iter().find(|p| p.name == "multipaxos").unwrap();
     let mix = parse("split-leaders", mp.campaign.nemeses).unwrap();
-    let draw = |servers: &[&str]| {
-        let servers: Vec<String> = servers.iter().map(|s| s.to_string()).collect();
-        let mut rng = synod_core::SimRng::new(5);
-        let mut out = Vec::new();
-        let mut d = Draw::new(
-            &mut rng,
-            &servers,
-            Time::ms(5_000),
-            Time::ms(400),
-            (Time::ms(1), Time::ms(10)),
-            &mut out,
-        );
-        mix.draw(&mut d, 3);
-        out
-    };
+    let draw = |servers: &[&str]| drawn(&mix, servers, 5, 3, 2.0);
     let out = draw(&[
         "acceptor 1",
         "acceptor 2",
@@ -465,7 +451,7 @@ fn split_leaders_finds_an_acceptor_that_ignores_its_promise() {
 #[test]
 fn the_clock_nemeses_stay_within_the_stated_drift() {
     use synod_protocols::campaign::clock_bound;
-    use synod_protocols::nemesis::{Draw, parse};
+    use synod_protocols::nemesis::parse;
     let raft = |text: &str| {
         PROTOCOLS
             .parse("drift.toml", &format!("protocol = \"raft\"\n{text}"))
@@ -482,21 +468,9 @@ fn the_clock_nemeses_stay_within_the_stated_drift() {
     );
     assert_eq!(clock_bound(&PROTOCOLS.scenario("vr").unwrap()), 2.0);
 
-    let servers: Vec<String> = ["n1", "n2", "n3"].iter().map(|s| s.to_string()).collect();
     let mix = parse("skew,slow-leader", &[]).unwrap();
     for slowest in [2.0, 1.2] {
-        let mut rng = synod_core::SimRng::new(9);
-        let mut out = Vec::new();
-        let mut d = Draw::new(
-            &mut rng,
-            &servers,
-            Time::ms(5_000),
-            Time::ms(400),
-            (Time::ms(1), Time::ms(10)),
-            &mut out,
-        );
-        d.slowest_clock = slowest;
-        mix.draw(&mut d, 200);
+        let out = drawn(&mix, &["n1", "n2", "n3"], 9, 200, slowest);
         let factors: Vec<f64> = out
             .iter()
             .filter_map(|f| match &f.action {
@@ -530,4 +504,30 @@ fn the_clock_nemeses_stay_within_the_stated_drift() {
             );
         }
     }
+}
+
+/// What `mix` draws for `servers` with the generator of `seed`: `intensity` faults in a
+/// 5-second window, faults of at most 400 ms, a 1-10 ms network, clocks at most `slowest`
+/// times slow.
+fn drawn(
+    mix: &synod_protocols::nemesis::Mix,
+    servers: &[&str],
+    seed: u64,
+    intensity: u32,
+    slowest: f64,
+) -> Vec<FaultSpec> {
+    let servers: Vec<String> = servers.iter().map(|s| s.to_string()).collect();
+    let mut rng = synod_core::SimRng::new(seed);
+    let mut out = Vec::new();
+    let mut d = synod_protocols::nemesis::Draw::new(
+        &mut rng,
+        &servers,
+        Time::ms(5_000),
+        Time::ms(400),
+        (Time::ms(1), Time::ms(10)),
+        &mut out,
+    );
+    d.slowest_clock = slowest;
+    mix.draw(&mut d, intensity);
+    out
 }
