@@ -362,7 +362,7 @@ fn every_protocol_has_a_legend_of_what_its_narration_shows() {
 
 /// VR's planted bugs say what they skip, as Raft's do: the view change that does not compare
 /// last normal views, the answer to Recovery during a view change, the Prepare appended before
-/// the ops it follows.
+/// the ops it follows, the retry given a new op-number.
 #[test]
 fn vr_bugs_say_what_they_skip() {
     for (file, said) in [
@@ -394,6 +394,25 @@ fn vr_bugs_say_what_they_skip() {
             .iter()
             .all(|l| l.contains("Prepare from ") && l.contains(" appended as op ")),
         "{early:?}"
+    );
+    // A primary without its client table gives a retry a new op-number, and says so.
+    let s = faulty(
+        "vr",
+        "no-client-table",
+        1,
+        &[FaultKind::Loss],
+        20,
+        "[network]\nloss = 0.2\n[workload]\nclient_timeout_ms = 40\n",
+    );
+    let text = story(&s);
+    let again = lines(&text, "(BUG no-client-table: ");
+    assert!(!again.is_empty(), "{text}");
+    assert!(
+        again
+            .iter()
+            .all(|l| l.contains("sends Prepare to the backups")
+                && l.contains("a retry, the client table holds it as op ")),
+        "{again:?}"
     );
     // Without the bug, nothing says BUG.
     let text = story(&PROTOCOLS.scenario("vr").unwrap());

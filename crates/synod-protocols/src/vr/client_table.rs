@@ -55,6 +55,15 @@ impl ClientTable {
         }
     }
 
+    /// The op-number holding `req` if it is its client's latest request in the table (a
+    /// retry), without executing anything: what the planted `no-client-table` ignores.
+    pub fn holds(&self, req: &Request) -> Option<u64> {
+        match self.latest.get(&req.client) {
+            Some(&(s, op)) if s == req.req_id => Some(op),
+            _ => None,
+        }
+    }
+
     /// Record that `req` holds op-number `op`.
     pub fn prepared(&mut self, req: &Request, op: u64) {
         let e = self.latest.entry(req.client).or_insert((0, 0));

@@ -31,6 +31,11 @@ impl VrReplica {
             );
             return;
         }
+        // The planted bug says what it skips: the table knew the request.
+        let ignored = self
+            .bug(Bug::NoClientTable)
+            .then(|| self.table.holds(&req))
+            .flatten();
         let admission = if self.bug(Bug::NoClientTable) {
             Admission::New
         } else {
@@ -68,8 +73,14 @@ impl VrReplica {
                 if let Some(req) = self.log.last() {
                     self.table.prepared(req, op);
                     if ctx.log_enabled(Level::Info) {
+                        let bug = match ignored {
+                            Some(was) => format!(
+                                " (BUG no-client-table: a retry, the client table holds it as op {was}; it will be executed again)"
+                            ),
+                            None => String::new(),
+                        };
                         ctx.info(format_args!(
-                            "op {op}: {}, sends Prepare to the backups",
+                            "op {op}: {}, sends Prepare to the backups{bug}",
                             req.cmd
                         ));
                     }
