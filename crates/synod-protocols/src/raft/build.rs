@@ -88,7 +88,7 @@ pub const CLOCK_DRIFT: Setting = Setting {
         max: 10_000,
         why_max: "a lease 101 times shorter than the election timeout is no lease",
     },
-    doc: "how much faster one server's clock may run than another's, in percent: a lease read trusts a lease of election_timeout_ms.min / (1 + drift) (dissertation 6.4.1)",
+    doc: "how much faster one server's clock may run than another's, in percent: a lease read trusts a lease of election_timeout_ms.min / (1 + drift) (dissertation 6.4.1), and a campaign's clock nemeses never slow a clock beyond 1 + drift (at most 2)",
 };
 
 /// `raft.pre_vote`.
