@@ -127,18 +127,24 @@ fn list_bugs(target: Option<&str>) -> Result<ExitCode> {
 /// memory holds one batch, whatever `--seeds` says, and Ctrl-C is noticed within one.
 const BATCH_PER_JOB: usize = 16;
 
+/// `--nemesis` as given, with `default` read as the protocol's own mix.
+fn nemesis_spec<'a>(args: &'a CheckArgs, base: &Scenario) -> Option<&'a str> {
+    args.nemesis.as_deref().map(|spec| match spec {
+        "default" => base.protocol.campaign.nemesis,
+        spec => spec,
+    })
+}
+
 /// The campaign's plan from the protocol's defaults and the options given.
 fn plan(args: &CheckArgs, base: &Scenario) -> Result<Plan, UsageError> {
     let p = base.protocol;
     let mut plan = Plan::for_protocol(p);
-    match (&args.nemesis, &args.faults) {
+    match (nemesis_spec(args, base), &args.faults) {
         (Some(_), Some(_)) => {
             return Err(UsageError(
                 "give --nemesis or --faults, not both (--faults is the fixed mix of synod's first fault kinds)".into(),
             ));
         }
-        // `default`: the protocol's own mix, as `Plan::for_protocol` set it.
-        (Some(spec), None) if spec == "default" => {}
         (Some(spec), None) => {
             plan.mix = nemesis::parse(spec, p.campaign.nemeses)
                 .map_err(|e| UsageError(format!("--nemesis: {e}")))?;
@@ -281,11 +287,9 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
         args.from,
         args.from + (args.seeds - 1),
         seeds.len(),
-        args.nemesis
-            .clone()
-            .filter(|n| n != "default")
-            .or_else(|| args.faults.clone())
-            .unwrap_or_else(|| base.protocol.campaign.nemesis.to_string()),
+        nemesis_spec(args, &base)
+            .or(args.faults.as_deref())
+            .unwrap_or(base.protocol.campaign.nemesis),
         plan.intensity,
         plan.window,
         if plan.rate > 0 {

@@ -171,8 +171,14 @@ impl RaftChecker {
 
             // Lease safety. A server that became leader did so in an earlier event than any
             // read it answers, so the newest leader is known by the time a read is looked at.
+            // (A load first, as for `dirty_from`: most looks find no read, and a plain load is
+            // cheaper than a swap on every server after every event.)
             let term = s.term();
-            if s.lease_reads.swap(0, Ordering::Relaxed) > 0 && self.led.0 > term {
+            let read_by_lease = s.lease_reads.load(Ordering::Relaxed) > 0;
+            if read_by_lease {
+                s.lease_reads.store(0, Ordering::Relaxed);
+            }
+            if read_by_lease && self.led.0 > term {
                 let (newer, by) = self.led;
                 return fail(
                     "lease safety",

@@ -31,15 +31,12 @@ impl VrReplica {
             );
             return;
         }
-        // The planted bug says what it skips: the table knew the request.
-        let ignored = self
-            .bug(Bug::NoClientTable)
-            .then(|| self.table.holds(&req))
-            .flatten();
-        let admission = if self.bug(Bug::NoClientTable) {
-            Admission::New
+        // The planted bug takes every request for a new one, and says so where the table
+        // knew it (`ignored`: the op-number holding it).
+        let (admission, ignored) = if self.bug(Bug::NoClientTable) {
+            (Admission::New, self.table.holds(&req))
         } else {
-            self.table.admit(&mut self.store, &req, self.commit)
+            (self.table.admit(&mut self.store, &req, self.commit), None)
         };
         match admission {
             Admission::Stale => {
