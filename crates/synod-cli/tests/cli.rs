@@ -481,7 +481,7 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
             "unknown-property",
             Some("protocol = \"raft\"\n[expect]\nviolation = \"happiness\"\n"),
             &[],
-            "unknown-property.toml:3: key `expect.violation`: unknown property `happiness` (protocol raft is checked for: agreement, stability, state machine safety, election safety, bounded message storm, log matching, leader append-only, leader completeness, lease safety)",
+            "unknown-property.toml:3: key `expect.violation`: unknown property `happiness` (protocol raft is checked for: agreement, stability, state machine safety, election safety, bounded message storm, log matching, leader append-only, leader completeness, lease safety, one vote per term)",
         ),
         (
             "num-nodes-and-nodes",

@@ -651,10 +651,11 @@ pub const OBSERVER: &str = "observer";
 
 /// A state check run after every step over every node in id order (`None` for a node that is
 /// down), for protocol invariants that need the processes' state, such as Raft's log matching.
-/// Returns (property, detail). The nodes come as an iterator so that the check costs no
-/// allocation on the simulator's hot path.
+/// It is told which node handled the step: only that node's state changed (a crash changes no
+/// state a check reads), so a check may look at it alone. Returns (property, detail). The nodes
+/// come as an iterator so that the check costs no allocation on the simulator's hot path.
 pub type StateCheck<P> =
-    Box<dyn FnMut(&mut dyn Iterator<Item = Option<&P>>) -> Option<(String, String)>>;
+    Box<dyn FnMut(NodeId, &mut dyn Iterator<Item = Option<&P>>) -> Option<(String, String)>>;
 
 /// One entry of the event queue, as the REPL's `queue` lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1332,7 +1333,7 @@ impl<P: Process> Sim<P> {
                 Slot::Up(p) => Some(p),
                 Slot::Down(_) => None,
             });
-            if let Some((property, detail)) = check(&mut live) {
+            if let Some((property, detail)) = check(node, &mut live) {
                 let t = &mut self.world.tracer;
                 let v = Violation {
                     property,

@@ -245,6 +245,6 @@ fn build(s: &Scenario) -> Result<System, ScenarioError> {
         }),
     );
     let mut seen = Vec::new();
-    sim.set_state_check(Box::new(move |nodes| pongs_only_grow(&mut seen, nodes)));
+    sim.set_state_check(Box::new(move |_, nodes| pongs_only_grow(&mut seen, nodes)));
     Ok(System::new(sim, (0..n).map(NodeId).collect()))
 }

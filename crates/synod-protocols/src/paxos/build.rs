@@ -72,7 +72,8 @@ fn build(s: &Scenario) -> Result<System, ScenarioError> {
         specs,
         Box::new(move |id, durable| PaxosNode::new(shared.clone(), id, durable)),
     );
-    sim.set_state_check(Box::new(check));
+    let mut check = check;
+    sim.set_state_check(Box::new(move |_, nodes| check(nodes)));
     // Under a schedule (an explorer's counterexample), handlers draw as the explorer did.
     sim.seed_handlers_from_state();
     let mut observer = ChosenObserver::new(cfg.names.clone(), cfg.quorum());

@@ -257,6 +257,7 @@ pub const PROTOCOL: Protocol = Protocol {
         "leader completeness",
         "state machine safety",
         "lease safety",
+        "one vote per term",
     ],
     settings: &[SETTINGS, kv::CLIENT_SETTINGS],
     validate,
@@ -492,7 +493,9 @@ pub fn simulation(
     }));
     if checks {
         let mut checker = RaftChecker::new(names);
-        s.set_state_check(Box::new(move |nodes| checker.check(nodes)));
+        s.set_state_check(Box::new(move |acted, nodes| {
+            checker.check_acted(acted, nodes)
+        }));
     }
     s
 }

@@ -12,7 +12,18 @@
 //!   so far (entries before its snapshot are in the snapshot: its last index must carry the
 //!   committed term).
 //! - **State machine safety** (of commits): no two servers commit different entries at one
-//!   index. (The `apply` events are checked by the generic checker too.)
+//!   index. (The `apply` events are checked by the generic checker too.) And of the state
+//!   machines themselves: two servers seen at the same applied index hold the same store and
+//!   the same client sessions (section 6.3 makes the sessions part of the replicated state). A
+//!   server restored from a snapshot (section 7), by `InstallSnapshot` or by a restart, must
+//!   come back to the state the others had at the snapshot's index; one that comes back without
+//!   what a snapshot left out is caught as it comes back, not only when a retried request
+//!   happens to show it (TigerBeetle's simulator compares replica state checksums op by op for
+//!   the same reason).
+//! - **One vote per term** (section 5.2: "each server will vote for at most one candidate in a
+//!   given term"): a server never votes for two candidates in one term, across crashes too.
+//!   That is what its durable `votedFor` is for; election safety rests on it, but two leaders
+//!   of one term follow from a second vote only when that vote makes a second majority.
 //! - **Lease safety** (dissertation 6.4.1): no leader answers a read by its lease once another
 //!   server has led a later term. The lease is the promise that no other leader exists while it
 //!   holds (the followers that answered the leader's round refuse to vote for an election
@@ -29,9 +40,12 @@ use super::RaftNode;
 use super::log::Entry;
 use super::node::{CLEAN, Role};
 use crate::kv::KvNode;
+use crate::kv::contract::{Sessions, Store};
 use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use synod_core::NodeId;
 
 /// The term of a committed index the checker could not read: the server that committed it
 /// first had compacted it already. (Servers compact in the event after a commit, so this does
@@ -58,8 +72,81 @@ pub struct RaftChecker {
     leading: Vec<Option<(u64, u64, u64)>>,
     /// The highest term any server has been seen leading, and who led it.
     led: (u64, usize),
+    /// Each server's vote as last seen: (term, the candidate it voted for). A server seen down
+    /// keeps its last: its durable `votedFor` is what it must restart with.
+    votes: Vec<(u64, Option<NodeId>)>,
+    /// The state machine after an applied index (fingerprints of the store and of the client
+    /// sessions), and who was seen holding it first.
+    states: BTreeMap<u64, (StateFingerprint, usize)>,
+    /// The applied index each server was last seen at.
+    seen_applied: Vec<u64>,
     /// The servers' names, by node id, for the violations' details.
     names: Vec<String>,
+}
+
+/// A state machine as fingerprints: of the store, and of the client sessions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct StateFingerprint {
+    store: u64,
+    sessions: u64,
+}
+
+impl StateFingerprint {
+    fn of(store: &Store, sessions: &Sessions) -> Self {
+        fn hash(x: &impl Hash) -> u64 {
+            let mut h = Fx(0);
+            x.hash(&mut h);
+            h.finish()
+        }
+        StateFingerprint {
+            store: hash(store),
+            sessions: hash(sessions),
+        }
+    }
+}
+
+/// The Fx hash (rustc's): a word at a time, fast on the small states it reads after every
+/// apply, the same on every run. Two states with the same fingerprint are taken as equal; a
+/// collision could only hide a difference, never report one that is not there.
+struct Fx(u64);
+
+impl Fx {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes([
+                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+            ]));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.add(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 impl RaftChecker {
@@ -74,8 +161,19 @@ impl RaftChecker {
             first: vec![1; servers],
             leading: vec![None; servers],
             led: (0, 0),
+            votes: vec![(0, None); servers],
+            states: BTreeMap::new(),
+            seen_applied: vec![0; servers],
             names,
         }
+    }
+
+    /// A node's name (a candidate may be any node the servers know).
+    fn name(&self, id: NodeId) -> String {
+        self.names
+            .get(id.index())
+            .cloned()
+            .unwrap_or_else(|| format!("node {}", id.index()))
     }
 
     /// The term committed at `idx`, and who committed it first.
@@ -100,140 +198,253 @@ impl RaftChecker {
         self.committed_to = idx;
     }
 
-    /// Check the servers' state; `Some((property, detail))` on a violation.
+    /// Check every server's state; `Some((property, detail))` on a violation.
     pub fn check<'a>(
         &mut self,
         nodes: impl IntoIterator<Item = Option<&'a RaftNode>>,
     ) -> Option<(String, String)> {
-        let fail = |p: &str, d: String| Some((p.to_string(), d));
-        let low_water = self.first.iter().copied().min().unwrap_or(1);
+        let low_water = self.low_water();
         for (i, node) in nodes.into_iter().enumerate().take(self.seen_commit.len()) {
-            let Some(KvNode::Server(s)) = node else {
-                self.leading[i] = None;
-                continue;
-            };
-            let log = s.log();
-            self.first[i] = log.first_index();
-
-            // Log matching, on the entries changed since the last look.
-            let from = s.dirty_from.load(Ordering::Relaxed);
-            if from != CLEAN {
-                s.dirty_from.store(CLEAN, Ordering::Relaxed);
-                for idx in from.max(log.first_index())..=log.last_index() {
-                    let Some(e) = log.get_shared(idx) else { break };
-                    let prev_term = log.term_at(idx - 1).unwrap_or(0);
-                    match self.entries.get(&(idx, e.term)) {
-                        None => {
-                            self.entries
-                                .insert((idx, e.term), (prev_term, Arc::clone(e)));
-                        }
-                        Some((pt, first)) if *pt != prev_term || first != e => {
-                            return fail(
-                                "log matching",
-                                format!(
-                                    "{} holds {e} at index {idx} after an entry of term {prev_term}, but another log holds {first} there after term {pt}",
-                                    self.names[i]
-                                ),
-                            );
-                        }
-                        Some(_) => {}
-                    }
-                }
+            if let Some(v) = self.look(i, node) {
+                return Some(v);
             }
+        }
+        self.forget_before(low_water);
+        None
+    }
 
-            // Committed entries never change. Indices compacted away are known only where the
-            // snapshot ends.
-            let commit = s.commit_index();
-            if commit < self.seen_commit[i] {
-                self.seen_commit[i] = commit; // restarted: commit index is volatile
-            }
-            for idx in self.seen_commit[i] + 1..=commit {
-                let t = log.term_at(idx);
-                match (self.committed_at(idx), t) {
-                    (None, t) if idx == self.committed_to + 1 => {
-                        self.commit(idx, t.unwrap_or(UNKNOWN), i);
+    /// Check the state of `acted`, the node that just handled an event, as [`Self::check`]
+    /// would: in the simulator only the node that handles an event changes (a crash changes
+    /// nothing a check reads: a down server keeps what it will restart with), so looking at
+    /// the others again finds what the last look found.
+    pub fn check_acted<'a>(
+        &mut self,
+        acted: NodeId,
+        mut nodes: impl Iterator<Item = Option<&'a RaftNode>>,
+    ) -> Option<(String, String)> {
+        let i = acted.index();
+        if i >= self.seen_commit.len() {
+            return None; // a client
+        }
+        let first = self.first[i];
+        let node = nodes.nth(i).flatten();
+        let v = self.look(i, node);
+        // The lowest first index can only have moved if this server's did.
+        if v.is_none() && self.first[i] != first {
+            let low_water = self
+                .first
+                .iter()
+                .enumerate()
+                .map(|(j, f)| if j == i { first } else { *f })
+                .min()
+                .unwrap_or(1);
+            self.forget_before(low_water);
+        }
+        v
+    }
+
+    /// The lowest first index of the servers' logs, as last seen.
+    fn low_water(&self) -> u64 {
+        self.first.iter().copied().min().unwrap_or(1)
+    }
+
+    /// No log holds an entry before every server's first index any more: forget them, if the
+    /// lowest first index moved above `low_water`.
+    fn forget_before(&mut self, low_water: u64) {
+        let now_low = self.low_water();
+        if now_low > low_water {
+            self.entries = self.entries.split_off(&(now_low, 0));
+            // A server restores at its snapshot's index, the one before its first: states
+            // before every such index are looked at no more.
+            self.states = self.states.split_off(&(now_low - 1));
+        }
+    }
+
+    /// Check server `i` (`None`: down); `Some((property, detail))` on a violation.
+    fn look(&mut self, i: usize, node: Option<&RaftNode>) -> Option<(String, String)> {
+        let fail = |p: &str, d: String| Some((p.to_string(), d));
+        let Some(KvNode::Server(s)) = node else {
+            self.leading[i] = None;
+            return None;
+        };
+        let log = s.log();
+        self.first[i] = log.first_index();
+
+        // Log matching, on the entries changed since the last look.
+        let from = s.dirty_from.load(Ordering::Relaxed);
+        if from != CLEAN {
+            s.dirty_from.store(CLEAN, Ordering::Relaxed);
+            for idx in from.max(log.first_index())..=log.last_index() {
+                let Some(e) = log.get_shared(idx) else { break };
+                let prev_term = log.term_at(idx - 1).unwrap_or(0);
+                match self.entries.get(&(idx, e.term)) {
+                    None => {
+                        self.entries
+                            .insert((idx, e.term), (prev_term, Arc::clone(e)));
                     }
-                    (Some((t0, by)), Some(t)) if t0 != t && t0 != UNKNOWN => {
+                    Some((pt, first)) if *pt != prev_term || first != e => {
                         return fail(
-                            "state machine safety",
+                            "log matching",
                             format!(
-                                "index {idx} committed with term {t0} by {} but with term {t} by {}",
-                                self.names[by], self.names[i]
-                            ),
-                        );
-                    }
-                    // Compacted into a snapshot received from a leader that committed it: its
-                    // last index carries the term and is checked.
-                    _ => {}
-                }
-            }
-            self.seen_commit[i] = commit;
-
-            // Lease safety. A server that became leader did so in an earlier event than any
-            // read it answers, so the newest leader is known by the time a read is looked at.
-            // (A load first, as for `dirty_from`: most looks find no read, and a plain load is
-            // cheaper than a swap on every server after every event.)
-            let term = s.term();
-            let read_by_lease = s.lease_reads.load(Ordering::Relaxed) > 0;
-            if read_by_lease {
-                s.lease_reads.store(0, Ordering::Relaxed);
-            }
-            if read_by_lease && self.led.0 > term {
-                let (newer, by) = self.led;
-                return fail(
-                    "lease safety",
-                    format!(
-                        "{}, leader of term {term}, answered a read by its lease after {} led term {newer}",
-                        self.names[i], self.names[by]
-                    ),
-                );
-            }
-
-            // Leader completeness and leader append-only.
-            if s.role() != Role::Leader {
-                self.leading[i] = None;
-                continue;
-            }
-            if term > self.led.0 {
-                self.led = (term, i);
-            }
-            let (len, last) = (log.last_index(), log.last_term());
-            match self.leading[i] {
-                Some((t, l, lt)) if t == term => {
-                    // An entry before the snapshot was committed, so it was not rewritten.
-                    if len < l || matches!(log.term_at(l), Some(t) if t != lt) {
-                        return fail(
-                            "leader append-only",
-                            format!(
-                                "{}, leader of term {term}, had {l} entries (last of term {lt}) and now has {len}",
+                                "{} holds {e} at index {idx} after an entry of term {prev_term}, but another log holds {first} there after term {pt}",
                                 self.names[i]
                             ),
                         );
                     }
+                    Some(_) => {}
                 }
-                _ => {
-                    let from = log.snapshot_index().max(1);
-                    for idx in from..=self.committed_to {
-                        let (t, by) = self.committed_at(idx).unwrap_or((0, i));
-                        if t != UNKNOWN && log.term_at(idx) != Some(t) {
-                            return fail(
-                                "leader completeness",
-                                format!(
-                                    "{} leads term {term} but its log lacks index {idx} (term {t}), committed by {}",
-                                    self.names[i], self.names[by]
-                                ),
-                            );
-                        }
+            }
+        }
+
+        // Committed entries never change. Indices compacted away are known only where the
+        // snapshot ends.
+        let commit = s.commit_index();
+        if commit < self.seen_commit[i] {
+            self.seen_commit[i] = commit; // restarted: commit index is volatile
+        }
+        for idx in self.seen_commit[i] + 1..=commit {
+            let t = log.term_at(idx);
+            match (self.committed_at(idx), t) {
+                (None, t) if idx == self.committed_to + 1 => {
+                    self.commit(idx, t.unwrap_or(UNKNOWN), i);
+                }
+                (Some((t0, by)), Some(t)) if t0 != t && t0 != UNKNOWN => {
+                    return fail(
+                        "state machine safety",
+                        format!(
+                            "index {idx} committed with term {t0} by {} but with term {t} by {}",
+                            self.names[by], self.names[i]
+                        ),
+                    );
+                }
+                // Compacted into a snapshot received from a leader that committed it: its
+                // last index carries the term and is checked.
+                _ => {}
+            }
+        }
+        self.seen_commit[i] = commit;
+
+        // Lease safety. A server that became leader did so in an earlier event than any
+        // read it answers, so the newest leader is known by the time a read is looked at.
+        // (A load first, as for `dirty_from`: most looks find no read, and a plain load is
+        // cheaper than a swap on every server after every event.)
+        let term = s.term();
+        let read_by_lease = s.lease_reads.load(Ordering::Relaxed) > 0;
+        if read_by_lease {
+            s.lease_reads.store(0, Ordering::Relaxed);
+        }
+        if read_by_lease && self.led.0 > term {
+            let (newer, by) = self.led;
+            return fail(
+                "lease safety",
+                format!(
+                    "{}, leader of term {term}, answered a read by its lease after {} led term {newer}",
+                    self.names[i], self.names[by]
+                ),
+            );
+        }
+
+        // One vote per term. A server restarted without its vote (the planted
+        // `forget-vote-on-restart`) has not broken it until it votes again.
+        let vote = s.voted_for();
+        match self.votes[i] {
+            (t, Some(first)) if t == term => {
+                if let Some(again) = vote.filter(|v| *v != first) {
+                    return fail(
+                        "one vote per term",
+                        format!(
+                            "{} voted for {} in term {term}, and then for {}",
+                            self.names[i],
+                            self.name(first),
+                            self.name(again)
+                        ),
+                    );
+                }
+            }
+            _ => self.votes[i] = (term, vote),
+        }
+
+        // The state machines agree at each applied index: looked at whenever a server's
+        // applied index moves (it applied entries, installed a snapshot, or restarted).
+        let applied = s.last_applied();
+        if applied != self.seen_applied[i] {
+            self.seen_applied[i] = applied;
+            let state = StateFingerprint::of(s.store(), s.sessions());
+            match self.states.get(&applied) {
+                None => {
+                    self.states.insert(applied, (state, i));
+                }
+                Some(&(first, by)) if first != state => {
+                    let what = match (first.store == state.store, first.sessions == state.sessions)
+                    {
+                        (true, _) => "client sessions",
+                        (false, true) => "store",
+                        (false, false) => "store and client sessions",
+                    };
+                    let restored = s.snapshot().is_some_and(|sn| sn.last_index == applied);
+                    let other = if by == i {
+                        "what it held there before".to_string()
+                    } else {
+                        format!("{}'s there", self.names[by])
+                    };
+                    return fail(
+                        "state machine safety",
+                        format!(
+                            "{}{} holds after index {applied} a state machine whose {what} differ from {other} (here: store {}, {} client sessions)",
+                            self.names[i],
+                            if restored {
+                                ", restored from a snapshot,"
+                            } else {
+                                ""
+                            },
+                            s.store(),
+                            s.sessions().len()
+                        ),
+                    );
+                }
+                Some(_) => {}
+            }
+        }
+
+        // Leader completeness and leader append-only.
+        if s.role() != Role::Leader {
+            self.leading[i] = None;
+            return None;
+        }
+        if term > self.led.0 {
+            self.led = (term, i);
+        }
+        let (len, last) = (log.last_index(), log.last_term());
+        match self.leading[i] {
+            Some((t, l, lt)) if t == term => {
+                // An entry before the snapshot was committed, so it was not rewritten.
+                if len < l || matches!(log.term_at(l), Some(t) if t != lt) {
+                    return fail(
+                        "leader append-only",
+                        format!(
+                            "{}, leader of term {term}, had {l} entries (last of term {lt}) and now has {len}",
+                            self.names[i]
+                        ),
+                    );
+                }
+            }
+            _ => {
+                let from = log.snapshot_index().max(1);
+                for idx in from..=self.committed_to {
+                    let (t, by) = self.committed_at(idx).unwrap_or((0, i));
+                    if t != UNKNOWN && log.term_at(idx) != Some(t) {
+                        return fail(
+                            "leader completeness",
+                            format!(
+                                "{} leads term {term} but its log lacks index {idx} (term {t}), committed by {}",
+                                self.names[i], self.names[by]
+                            ),
+                        );
                     }
                 }
             }
-            self.leading[i] = Some((term, len, last));
         }
-        // No log holds an entry before every server's first index any more: forget them.
-        let now_low = self.first.iter().copied().min().unwrap_or(1);
-        if now_low > low_water {
-            self.entries = self.entries.split_off(&(now_low, 0));
-        }
+        self.leading[i] = Some((term, len, last));
         None
     }
 }

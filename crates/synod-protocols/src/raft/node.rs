@@ -1428,10 +1428,16 @@ impl Process for RaftServer {
                 ),
                 None => String::new(),
             };
+            let dropped = self.cfg.bug == Some(Bug::SnapshotDropsSessions);
             let snapshot = match &self.d.snapshot {
-                Some(s) => format!(
-                    ", snapshot up to index {} (store and sessions restored from it)",
+                Some(s) if dropped => format!(
+                    ", snapshot up to index {} (store restored from it; BUG snapshot-drops-sessions: no client sessions in it)",
                     s.last_index
+                ),
+                Some(s) => format!(
+                    ", snapshot up to index {} (store and {} client sessions restored from it)",
+                    s.last_index,
+                    s.sessions.len()
                 ),
                 None => String::new(),
             };
@@ -1442,7 +1448,7 @@ impl Process for RaftServer {
                 self.d.log.last_index(),
                 self.d.log.last_term()
             );
-            if forgot.is_empty() {
+            if forgot.is_empty() && !(dropped && self.d.snapshot.is_some()) {
                 ctx.info(line);
             } else {
                 ctx.warn(line);

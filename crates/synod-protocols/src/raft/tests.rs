@@ -499,3 +499,85 @@ fn the_lease_check_flags_a_lease_read_once_a_later_term_has_a_leader_6_4_1() {
         format!("n2, leader of term 1, answered a read by its lease after n1 led term {term}")
     );
 }
+
+#[test]
+fn the_vote_check_flags_a_second_vote_in_one_term_even_across_a_restart_5_2() {
+    // Section 5.2: "each server will vote for at most one candidate in a given term". n1
+    // votes for n2 in term 3; restarted without its vote (as the planted
+    // `forget-vote-on-restart` restarts) it has not broken the rule, until it votes for n3.
+    let look = |c: &mut RaftChecker, voted: Option<u32>, term: u64| {
+        let n1 = RaftNode::Server(RaftServer::new(
+            cfg(None),
+            NodeId(0),
+            durable(term, voted, &[1]),
+        ));
+        c.check([Some(&n1)])
+    };
+    let mut checker = RaftChecker::new(vec!["n1".into(), "n2".into(), "n3".into()]);
+    assert_eq!(look(&mut checker, Some(1), 3), None, "a first vote");
+    assert_eq!(look(&mut checker, Some(1), 3), None, "the same vote again");
+    assert_eq!(look(&mut checker, None, 3), None, "a vote forgotten");
+    let (property, detail) = look(&mut checker, Some(2), 3).expect("a violation");
+    assert_eq!(property, "one vote per term");
+    assert_eq!(detail, "n1 voted for n2 in term 3, and then for n3");
+    // A vote in a later term is a new vote.
+    let mut checker = RaftChecker::new(vec!["n1".into(), "n2".into(), "n3".into()]);
+    assert_eq!(look(&mut checker, Some(1), 3), None);
+    assert_eq!(look(&mut checker, Some(2), 4), None);
+}
+
+#[test]
+fn the_state_check_flags_a_server_restored_without_the_client_sessions_7() {
+    // Section 7: a snapshot holds the state machine as of its last index, and section 6.3's
+    // client sessions are part of it. Two servers at the same applied index must hold the
+    // same store and sessions; one restored from a snapshot that left the sessions out does
+    // not.
+    use crate::kv::contract::{Sessions, Store};
+    let restored = |with_sessions: bool| {
+        let mut store = Store::default();
+        let put = Command::Put {
+            key: "a".into(),
+            value: "v".into(),
+        };
+        let mut sessions = Sessions::default();
+        sessions.apply(&mut store, NodeId(5), 1, &put);
+        let snapshot = Snapshot {
+            last_index: 4,
+            last_term: 1,
+            config: RaftConfig::default().initial,
+            store,
+            sessions: if with_sessions {
+                sessions
+            } else {
+                Sessions::default()
+            },
+        };
+        RaftNode::Server(RaftServer::new(
+            cfg(None),
+            NodeId(0),
+            Some(Durable {
+                current_term: 1,
+                voted_for: None,
+                log: Log::after(4, 1),
+                snapshot: Some(Arc::new(snapshot)),
+            }),
+        ))
+    };
+    let (whole, without) = (restored(true), restored(false));
+    let mut checker = RaftChecker::new(vec!["n1".into(), "n2".into()]);
+    assert_eq!(checker.check([Some(&whole), None]), None);
+    assert_eq!(
+        checker.check([Some(&whole), Some(&whole)]),
+        None,
+        "the same state"
+    );
+    let mut checker = RaftChecker::new(vec!["n1".into(), "n2".into()]);
+    let (property, detail) = checker
+        .check([Some(&whole), Some(&without)])
+        .expect("a violation");
+    assert_eq!(property, "state machine safety");
+    assert_eq!(
+        detail,
+        "n2, restored from a snapshot, holds after index 4 a state machine whose client sessions differ from n1's there (here: store {a: v}, 0 client sessions)"
+    );
+}

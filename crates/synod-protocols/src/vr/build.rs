@@ -199,7 +199,7 @@ pub fn simulation(
     );
     if checks {
         let mut checker = VrChecker::new(names);
-        s.set_state_check(Box::new(move |nodes| checker.check(nodes)));
+        s.set_state_check(Box::new(move |_, nodes| checker.check(nodes)));
     }
     s
 }

@@ -134,16 +134,26 @@ impl RaftServer {
             self.view_log.mark(0);
             ctx.commit(index);
             if ctx.log_enabled(Level::Info) {
-                ctx.info(format_args!(
-                    "InstallSnapshot from {}: state up to index {index} (term {last_term}), store {}; {}",
+                let line = format!(
+                    "InstallSnapshot from {}: state up to index {index} (term {last_term}), store {}, {}; {}",
                     self.name(from),
                     self.store,
+                    if self.cfg.bug == Some(Bug::SnapshotDropsSessions) {
+                        "no client sessions (BUG snapshot-drops-sessions: the snapshot left them out)".to_string()
+                    } else {
+                        format!("{} client sessions", self.sessions.len())
+                    },
                     if kept > 0 {
                         format!("keeps its {kept} entries after it")
                     } else {
                         "its log starts over after it".to_string()
                     }
-                ));
+                );
+                if self.cfg.bug == Some(Bug::SnapshotDropsSessions) {
+                    ctx.warn(line);
+                } else {
+                    ctx.info(line);
+                }
             }
         }
         let match_index = self.commit_index.max(index);
