@@ -406,14 +406,15 @@ pub fn explore(args: &ExploreArgs) -> Result<ExitCode> {
                 // also compares each replica's answer to a command with the others' as it
                 // applies it (state machine safety), in the step that gives the client the
                 // answer the history refutes; and some live checks need a run's history, which
-                // no state holds (Raft's one vote per term sees the second vote of a server
-                // that forgot its first across a crash, a step before two leaders). The file
-                // then expects that. (Any other property is a second defect, or a
-                // disagreement between search and simulator: the warning below.)
+                // no state holds (the hook's `history_checks`: Raft's one vote per term sees
+                // the second vote of a server that forgot its first across a crash, a step
+                // before two leaders). The file then expects that. (Any other property is a
+                // second defect, or a disagreement between search and simulator: the warning
+                // below.)
                 Some(p)
                     if (cx.property == "linearizability"
                         && p == synod_check::invariants::STATE_MACHINE_SAFETY)
-                        || !report.properties.contains(p) =>
+                        || hook.history_checks.contains(&p.as_str()) =>
                 {
                     let mut cs = cs.clone();
                     cs.description = format!(

@@ -42,10 +42,6 @@ pub struct Report {
     pub protocol: String,
     /// Node names, by id.
     pub names: Vec<String>,
-    /// The properties checked in every state (the invariants' names). A live check of
-    /// `synod run` that is not among them needs a run's history (what a server voted before it
-    /// crashed, what a lease promised), which a state does not hold.
-    pub properties: Vec<String>,
     /// The result.
     pub outcome: Outcome,
 }
@@ -69,7 +65,6 @@ impl<P: synod_core::Explorable> Search for Spec<P> {
         Report {
             protocol: self.protocol.clone(),
             names: self.names.clone(),
-            properties: self.invariants.iter().map(|i| i.name.clone()).collect(),
             outcome: explore(self, opts),
         }
     }

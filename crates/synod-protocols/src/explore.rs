@@ -26,6 +26,11 @@ pub struct Explore {
     /// The system a scenario describes, as the explorer searches it within `bounds`: its
     /// nodes, built as the protocol's builder builds them, and its properties.
     pub build: BuildSearch,
+    /// Live checks of `synod run` that the search cannot run, because they need a run's
+    /// history, which no state holds (what a server voted before it crashed and forgot, what
+    /// a lease promised). A counterexample's replay may stop on one of them sooner than on the
+    /// search's violation, and the written scenario then expects it.
+    pub history_checks: &'static [&'static str],
 }
 
 /// Builds the system a scenario describes, as the explorer searches it within the bounds.

@@ -651,8 +651,10 @@ pub const OBSERVER: &str = "observer";
 
 /// A state check run after every step over every node in id order (`None` for a node that is
 /// down), for protocol invariants that need the processes' state, such as Raft's log matching.
-/// It is told which node handled the step: only that node's state changed (a crash changes no
-/// state a check reads), so a check may look at it alone. Returns (property, detail). The nodes
+/// It is told which node handled the step: only that node's state changed, so a check may look
+/// at it alone. (A crash has no step of its own: it only takes the node out of the iterator, as
+/// `None`, until the restart's first step. A check that counts the nodes that are down must
+/// look at them all.) Returns (property, detail). The nodes
 /// come as an iterator so that the check costs no allocation on the simulator's hot path.
 pub type StateCheck<P> =
     Box<dyn FnMut(NodeId, &mut dyn Iterator<Item = Option<&P>>) -> Option<(String, String)>>;

@@ -27,6 +27,7 @@ pub const EXPLORE: Explore = Explore {
         ..Bounds::UNBOUNDED
     },
     build,
+    history_checks: &[],
 };
 
 /// The value a node knows was chosen, up or crashed.

@@ -463,8 +463,9 @@ pub fn specs(names: &[String]) -> Vec<NodeSpec> {
 
 /// A simulation of a Raft system: the servers `servers` (as many as `cfg.servers`), then
 /// `clients` clients, with the observer that narrates when entries become committed. With
-/// `checks`, the live Figure 3 checks that read the servers' logs are installed (log matching,
-/// leader append-only, leader completeness, state machine safety of committed entries).
+/// `checks`, the live checks that read the servers are installed ([`RaftChecker`]: log
+/// matching, leader append-only, leader completeness, state machine safety of committed entries
+/// and of the state machines at each applied index, lease safety, one vote per term).
 pub fn simulation(
     sim: SimConfig,
     cfg: RaftConfig,

@@ -74,7 +74,7 @@ pub struct RaftChecker {
     led: (u64, usize),
     /// Each server's vote as last seen: (term, the candidate it voted for). A server seen down
     /// keeps its last: its durable `votedFor` is what it must restart with.
-    votes: Vec<(u64, Option<NodeId>)>,
+    last_vote: Vec<(u64, Option<NodeId>)>,
     /// The state machine after an applied index (fingerprints of the store and of the client
     /// sessions), and who was seen holding it first.
     states: BTreeMap<u64, (StateFingerprint, usize)>,
@@ -161,7 +161,7 @@ impl RaftChecker {
             first: vec![1; servers],
             leading: vec![None; servers],
             led: (0, 0),
-            votes: vec![(0, None); servers],
+            last_vote: vec![(0, None); servers],
             states: BTreeMap::new(),
             seen_applied: vec![0; servers],
             names,
@@ -214,9 +214,11 @@ impl RaftChecker {
     }
 
     /// Check the state of `acted`, the node that just handled an event, as [`Self::check`]
-    /// would: in the simulator only the node that handles an event changes (a crash changes
-    /// nothing a check reads: a down server keeps what it will restart with), so looking at
-    /// the others again finds what the last look found.
+    /// would: in the simulator only the node that handles an event changes, so looking at the
+    /// others again finds what the last look found. A crash only takes a node out of the
+    /// iterator, with no event of its own: what [`Self::check`] does for a down server (forget
+    /// that it led) waits for its restart, whose first event is its own; nothing reads that
+    /// in between, and a down server keeps the log and vote it will restart with.
     pub fn check_acted<'a>(
         &mut self,
         acted: NodeId,
@@ -226,16 +228,16 @@ impl RaftChecker {
         if i >= self.seen_commit.len() {
             return None; // a client
         }
-        let first = self.first[i];
+        let first_before = self.first[i];
         let node = nodes.nth(i).flatten();
         let v = self.look(i, node);
         // The lowest first index can only have moved if this server's did.
-        if v.is_none() && self.first[i] != first {
+        if v.is_none() && self.first[i] != first_before {
             let low_water = self
                 .first
                 .iter()
                 .enumerate()
-                .map(|(j, f)| if j == i { first } else { *f })
+                .map(|(j, f)| if j == i { first_before } else { *f })
                 .min()
                 .unwrap_or(1);
             self.forget_before(low_water);
@@ -272,6 +274,10 @@ impl RaftChecker {
 
         // Log matching, on the entries changed since the last look.
         let from = s.dirty_from.load(Ordering::Relaxed);
+        // A server rebuilt from its disk (a restart marks its whole log) or from a leader's
+        // snapshot (which marks the log from its first index) has a new state machine, even
+        // where its applied index is the one last seen.
+        let rebuilt = from != CLEAN && from <= log.first_index();
         if from != CLEAN {
             s.dirty_from.store(CLEAN, Ordering::Relaxed);
             for idx in from.max(log.first_index())..=log.last_index() {
@@ -282,11 +288,11 @@ impl RaftChecker {
                         self.entries
                             .insert((idx, e.term), (prev_term, Arc::clone(e)));
                     }
-                    Some((pt, first)) if *pt != prev_term || first != e => {
+                    Some((pt, earlier)) if *pt != prev_term || earlier != e => {
                         return fail(
                             "log matching",
                             format!(
-                                "{} holds {e} at index {idx} after an entry of term {prev_term}, but another log holds {first} there after term {pt}",
+                                "{} holds {e} at index {idx} after an entry of term {prev_term}, but another log holds {earlier} there after term {pt}",
                                 self.names[i]
                             ),
                         );
@@ -347,36 +353,40 @@ impl RaftChecker {
         // One vote per term. A server restarted without its vote (the planted
         // `forget-vote-on-restart`) has not broken it until it votes again.
         let vote = s.voted_for();
-        match self.votes[i] {
-            (t, Some(first)) if t == term => {
-                if let Some(again) = vote.filter(|v| *v != first) {
+        match self.last_vote[i] {
+            (t, Some(voted)) if t == term => {
+                if let Some(again) = vote.filter(|v| *v != voted) {
                     return fail(
                         "one vote per term",
                         format!(
                             "{} voted for {} in term {term}, and then for {}",
                             self.names[i],
-                            self.name(first),
+                            self.name(voted),
                             self.name(again)
                         ),
                     );
                 }
             }
-            _ => self.votes[i] = (term, vote),
+            _ => self.last_vote[i] = (term, vote),
         }
 
         // The state machines agree at each applied index: looked at whenever a server's
-        // applied index moves (it applied entries, installed a snapshot, or restarted).
+        // applied index moves (it applied entries, installed a snapshot, or restarted) or its
+        // state machine was rebuilt at the same index (it restarted, or installed a snapshot,
+        // just where it was).
         let applied = s.last_applied();
-        if applied != self.seen_applied[i] {
+        if applied != self.seen_applied[i] || rebuilt {
             self.seen_applied[i] = applied;
             let state = StateFingerprint::of(s.store(), s.sessions());
             match self.states.get(&applied) {
                 None => {
                     self.states.insert(applied, (state, i));
                 }
-                Some(&(first, by)) if first != state => {
-                    let what = match (first.store == state.store, first.sessions == state.sessions)
-                    {
+                Some(&(reference, by)) if reference != state => {
+                    let what = match (
+                        reference.store == state.store,
+                        reference.sessions == state.sessions,
+                    ) {
                         (true, _) => "client sessions",
                         (false, true) => "store",
                         (false, false) => "store and client sessions",

@@ -41,6 +41,7 @@ pub const EXPLORE: Explore = Explore {
         ..Bounds::UNBOUNDED
     },
     build,
+    history_checks: &["one vote per term", "lease safety"],
 };
 
 /// A server's log, up or crashed (a crashed server keeps its log).

@@ -564,6 +564,27 @@ fn the_state_check_flags_a_server_restored_without_the_client_sessions_7() {
         ))
     };
     let (whole, without) = (restored(true), restored(false));
+    // The same server, looked at alone as the simulator does (`check_acted`): seen at index 4
+    // with its sessions, it restarts from a snapshot at index 4 that has none. Its applied
+    // index comes back unchanged; its state machine does not.
+    let mut checker = RaftChecker::new(vec!["n1".into(), "n2".into()]);
+    assert_eq!(
+        checker.check_acted(NodeId(0), [Some(&whole)].into_iter()),
+        None
+    );
+    assert_eq!(
+        checker.check_acted(NodeId(2), [Some(&whole)].into_iter()),
+        None,
+        "a client's step looks at no server"
+    );
+    let (property, detail) = checker
+        .check_acted(NodeId(0), [Some(&without)].into_iter())
+        .expect("a violation");
+    assert_eq!(property, "state machine safety");
+    assert_eq!(
+        detail,
+        "n1, restored from a snapshot, holds after index 4 a state machine whose client sessions differ from what it held there before (here: store {a: v}, 0 client sessions)"
+    );
     let mut checker = RaftChecker::new(vec!["n1".into(), "n2".into()]);
     assert_eq!(checker.check([Some(&whole), None]), None);
     assert_eq!(

@@ -17,6 +17,7 @@ pub const EXPLORE: Explore = Explore {
     small: &[],
     bounds: Bounds::UNBOUNDED,
     build,
+    history_checks: &[],
 };
 
 fn build(s: &Scenario, bounds: Bounds) -> Result<Box<dyn Search>, ScenarioError> {
