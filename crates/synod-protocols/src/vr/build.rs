@@ -1,7 +1,9 @@
 //! VR as the registry lists it: the scenario keys it takes, and the system it builds (replicas
 //! `n1`..`nN` or the names given, then the clients).
 
-use super::check::{ONE_PRIMARY_PER_VIEW, PRIMARY_COMPLETENESS, STATE_MACHINE_SAFETY};
+use super::check::{
+    ONE_PRIMARY_PER_VIEW, PRIMARY_COMPLETENESS, STATE_MACHINE_SAFETY, VIEW_COMPLETENESS,
+};
 use super::{BUGS, Bug, VrChecker, VrConfig, VrNode, VrReplica};
 use crate::kv::{self, Workload};
 use crate::protocol::{Campaign, Protocol};
@@ -67,6 +69,7 @@ pub const PROTOCOL: Protocol = Protocol {
         STATE_MACHINE_SAFETY,
         PRIMARY_COMPLETENESS,
         ONE_PRIMARY_PER_VIEW,
+        VIEW_COMPLETENESS,
     ],
     settings: &[SETTINGS, kv::CLIENT_SETTINGS],
     validate,

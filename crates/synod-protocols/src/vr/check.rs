@@ -11,9 +11,19 @@
 //! - **One primary per view**: no two replicas act as the primary of one view. (With the
 //!   primary fixed as `v mod n` this holds by construction; the check keeps it so, and the
 //!   generic election-safety check sees the same thing through `role` events.)
+//! - **View completeness**: a replica that becomes normal in a view, by the view change's
+//!   `StartView`, by state transfer or by recovery, holds every op committed in the views before
+//!   it (committed operations survive into every later view, 4.2). Primary completeness asks it
+//!   of the primary; this asks it of everyone, so that a recovering replica that takes its log
+//!   from a replica that has no right to give it (the planted `recovery-answer-in-view-change`:
+//!   a primary-to-be whose view has not started) is caught as it takes it, not a view change
+//!   later when its short log wins. Ops committed in the view itself may still be on their way
+//!   to a backup, and are not asked for. An op counts as committed in the view of the first
+//!   replica seen with it under its commit-number (a later view, if the commit was first seen
+//!   there: that asks less, never more).
 
 use super::VrNode;
-use super::replica::VrReplica;
+use super::replica::{Status, VrReplica};
 use crate::kv::{KvNode, Request};
 use std::collections::BTreeMap;
 
@@ -23,6 +33,9 @@ pub const STATE_MACHINE_SAFETY: &str = synod_check::invariants::STATE_MACHINE_SA
 pub const PRIMARY_COMPLETENESS: &str = "primary completeness";
 /// The property two replicas acting as primary of one view break.
 pub const ONE_PRIMARY_PER_VIEW: &str = "one primary per view";
+/// The property a replica breaks by becoming normal in a view without an op committed in an
+/// earlier view.
+pub const VIEW_COMPLETENESS: &str = "view completeness";
 
 /// Incremental state of the VR live checks.
 #[derive(Debug)]
@@ -31,6 +44,10 @@ pub struct VrChecker {
     names: Vec<String>,
     /// The committed ops, by op-number (1 first), and who committed each first.
     committed: Vec<(Request, usize)>,
+    /// The view each committed op was first seen committed in (by op-number, 1 first).
+    committed_in: Vec<u64>,
+    /// Per replica: the last-normal view it was last seen with.
+    normal_in: Vec<Option<u64>>,
     /// Per replica: (log generation, commit-number) when last looked.
     seen: Vec<Option<(u64, u64)>>,
     /// Per replica: the view it was last seen leading in.
@@ -46,6 +63,8 @@ impl VrChecker {
         VrChecker {
             names,
             committed: Vec::new(),
+            committed_in: Vec::new(),
+            normal_in: vec![None; replicas],
             seen: vec![None; replicas],
             leading: vec![None; replicas],
             primaries: BTreeMap::new(),
@@ -61,6 +80,7 @@ impl VrChecker {
             let Some(KvNode::Server(r)) = node else {
                 self.seen[i] = None;
                 self.leading[i] = None;
+                self.normal_in[i] = None;
                 continue;
             };
             if let Some(v) = self.check_replica(i, r) {
@@ -93,7 +113,10 @@ impl VrChecker {
         for n in from..=commit {
             let op = &log[n as usize - 1];
             match self.committed.get(n as usize - 1) {
-                None => self.committed.push((op.clone(), i)),
+                None => {
+                    self.committed.push((op.clone(), i));
+                    self.committed_in.push(r.view());
+                }
                 Some((first, by)) if first != op => {
                     return fail(
                         STATE_MACHINE_SAFETY,
@@ -107,7 +130,39 @@ impl VrChecker {
             }
         }
         self.seen[i] = Some((r.generation(), commit));
+        // View completeness, once per view the replica is normal in. (A replica that joined a
+        // view by state transfer and waits for `NewState` keeps its last-normal view: it is not
+        // normal in the new view until the log arrives.)
+        let view = r.view();
+        if r.status() == Status::Normal
+            && r.last_normal() == view
+            && self.normal_in[i] != Some(view)
+        {
+            self.normal_in[i] = Some(view);
+            if let Some((n, op, by)) = self.first_missing(log, view) {
+                return fail(
+                    VIEW_COMPLETENESS,
+                    format!(
+                        "{who} is normal in view {view} but its log lacks op {n} ({}), committed by {} in view {}",
+                        op.cmd,
+                        self.names[by],
+                        self.committed_in[n - 1]
+                    ),
+                );
+            }
+        }
         None
+    }
+
+    /// The first committed op that `log` lacks, among those committed in a view before
+    /// `before` (`u64::MAX`: every one): its op-number, the op, and who committed it first.
+    fn first_missing(&self, log: &[Request], before: u64) -> Option<(usize, &Request, usize)> {
+        self.committed
+            .iter()
+            .zip(&self.committed_in)
+            .enumerate()
+            .find(|(k, ((op, _), view))| **view < before && log.get(*k) != Some(op))
+            .map(|(k, ((op, by), _))| (k + 1, op, *by))
     }
 
     /// One primary per view, and primary completeness, when a replica starts leading a view.
@@ -137,19 +192,14 @@ impl VrChecker {
                 self.primaries.insert(view, i);
             }
         }
-        let log = r.log();
-        for (k, (op, by)) in self.committed.iter().enumerate() {
-            if log.get(k) != Some(op) {
-                return fail(
-                    PRIMARY_COMPLETENESS,
-                    format!(
-                        "{who} is primary of view {view} but its log lacks op {} ({}), committed by {}",
-                        k + 1,
-                        op.cmd,
-                        self.names[*by]
-                    ),
-                );
-            }
+        if let Some((n, op, by)) = self.first_missing(r.log(), u64::MAX) {
+            return fail(
+                PRIMARY_COMPLETENESS,
+                format!(
+                    "{who} is primary of view {view} but its log lacks op {n} ({}), committed by {}",
+                    op.cmd, self.names[by]
+                ),
+            );
         }
         None
     }

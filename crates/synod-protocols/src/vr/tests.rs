@@ -937,6 +937,41 @@ fn the_checker_catches_a_new_primary_without_a_committed_op() {
 }
 
 #[test]
+fn the_checker_catches_a_replica_normal_in_a_view_without_an_op_committed_before_it_4_3() {
+    // Node 1 committed op 1 in view 0. Node 4 recovers into view 2 from answers whose
+    // primary of view 2 gives it an empty log (a primary-to-be whose view change has not
+    // finished, as the planted `recovery-answer-in-view-change` lets it answer).
+    let mut a = replica(1, false, None);
+    a.deliver(NodeId(0), prepare(0, 1, put(5, 1, "a"), 1));
+    let (mut r, nonce) = recovering(4, None);
+    for from in [0, 3] {
+        r.deliver(NodeId(from), response(2, nonce, None));
+    }
+    r.deliver(NodeId(2), response(2, nonce, Some((Vec::new(), 0))));
+    assert_eq!((r.process.status(), r.process.view()), (Status::Normal, 2));
+    let idle = |id| node(replica(id, false, None));
+    assert_eq!(
+        check(&[idle(0), node(a), idle(2), idle(3), node(r)]).as_deref(),
+        Some("view completeness")
+    );
+    // Recovering with the op is fine; so is a view whose committed ops came in that view.
+    let mut b = replica(1, false, None);
+    b.deliver(NodeId(0), prepare(0, 1, put(5, 1, "a"), 1));
+    let (mut r, nonce) = recovering(4, None);
+    for from in [0, 3] {
+        r.deliver(NodeId(from), response(2, nonce, None));
+    }
+    r.deliver(
+        NodeId(2),
+        response(2, nonce, Some((vec![put(5, 1, "a")], 1))),
+    );
+    assert_eq!(
+        check(&[idle(0), node(b), idle(2), idle(3), node(r)]).as_deref(),
+        None
+    );
+}
+
+#[test]
 fn the_checker_catches_two_primaries_of_one_view() {
     // Impossible with one configuration (the primary of view v is v mod n): two replicas that
     // disagree on n both lead view 5.
