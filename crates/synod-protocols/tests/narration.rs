@@ -304,6 +304,19 @@ fn multipaxos_bugs_say_what_they_skip() {
         "replica-out-of-order",
         "(BUG replica-out-of-order: applied on arrival, before slot "
     ));
+    // A retry applied a second time says so, where the correct learner answers it from
+    // memory (the scenario file of the bug: every replica applies retries twice alike).
+    let text = story(&load("multipaxos-apply-retry-twice.toml"));
+    let again = lines(&text, "(BUG apply-retry-twice: a retry of request #");
+    assert!(!again.is_empty(), "{text}");
+    assert!(
+        again[0].contains("already; applied again, the sessions unread)"),
+        "{}",
+        again[0]
+    );
+    let mut fixed = load("multipaxos-apply-retry-twice.toml");
+    fixed.bug = None;
+    assert!(lines(&story(&fixed), "BUG apply-retry-twice").is_empty());
 }
 
 /// A scenario's notes are printed at their times, before the events due then, and the run is

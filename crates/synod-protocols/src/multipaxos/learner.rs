@@ -3,9 +3,10 @@
 
 use super::types::{Entry, Msg, Slot, Timer};
 use crate::kv::{Sessions, Store};
+use std::collections::BTreeMap;
 use std::fmt;
 use synod_core::view::{Changed, StateView};
-use synod_core::{ClientResult, Ctx};
+use synod_core::{ClientResult, Ctx, NodeId};
 
 /// Chosen entries and the state machine they drive.
 #[derive(Clone, Debug, Default)]
@@ -24,6 +25,9 @@ pub struct Learner {
     out_of_order: bool,
     /// Planted bug `apply-retry-twice`: the sessions are not consulted.
     no_sessions: bool,
+    /// With that bug: each client's last request applied, and its slot, so that the narration
+    /// can say when a retry is applied a second time (the state machine does not read it).
+    applied_by: BTreeMap<NodeId, (u64, Slot)>,
     /// With the bug: slots learned but not applied yet, in arrival order.
     unapplied: Vec<Slot>,
     /// With the bug: how many slots were applied.
@@ -158,8 +162,15 @@ impl Learner {
                 continue;
             };
             let noop;
+            let mut again = None;
             let (result, fresh) = match entry.origin {
-                Some(_) if self.no_sessions => {
+                Some((client, req)) if self.no_sessions => {
+                    match self.applied_by.get(&client) {
+                        Some(&(last, first)) if last >= req => again = Some(first),
+                        _ => {
+                            self.applied_by.insert(client, (req, slot));
+                        }
+                    }
                     noop = self.store.apply(&entry.cmd);
                     (&noop, true)
                 }
@@ -172,7 +183,12 @@ impl Learner {
                     (&noop, true)
                 }
             };
-            if fresh && self.out_of_order && slot > self.prefix {
+            if let (Some(first), Some((_, req))) = (again, entry.origin) {
+                ctx.warn(format_args!(
+                    "slot {slot}: {} -> {result} (BUG apply-retry-twice: a retry of request #{req}, applied in slot {first} already; applied again, the sessions unread)",
+                    entry.cmd
+                ));
+            } else if fresh && self.out_of_order && slot > self.prefix {
                 ctx.warn(format_args!(
                     "slot {slot}: {} -> {result} (BUG replica-out-of-order: applied on arrival, before slot {} is known)",
                     entry.cmd,
