@@ -166,7 +166,7 @@ impl Learner {
             let (result, fresh) = match entry.origin {
                 Some((client, req)) if self.no_sessions => {
                     match self.applied_by.get(&client) {
-                        Some(&(last, first)) if last >= req => again = Some(first),
+                        Some(&(last, at)) if last >= req => again = Some((last, at)),
                         _ => {
                             self.applied_by.insert(client, (req, slot));
                         }
@@ -183,9 +183,16 @@ impl Learner {
                     (&noop, true)
                 }
             };
-            if let (Some(first), Some((_, req))) = (again, entry.origin) {
+            if let (Some((last, at)), Some((_, req))) = (again, entry.origin) {
+                // A client sends a request once the one before is answered, so an older
+                // request than its last applied one was applied too, in an earlier slot.
+                let before = if last == req {
+                    format!("applied in slot {at} already")
+                } else {
+                    format!("applied before the client's request #{last} in slot {at}")
+                };
                 ctx.warn(format_args!(
-                    "slot {slot}: {} -> {result} (BUG apply-retry-twice: a retry of request #{req}, applied in slot {first} already; applied again, the sessions unread)",
+                    "slot {slot}: {} -> {result} (BUG apply-retry-twice: a retry of request #{req}, {before}; applied again, the sessions unread)",
                     entry.cmd
                 ));
             } else if fresh && self.out_of_order && slot > self.prefix {

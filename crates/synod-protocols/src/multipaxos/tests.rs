@@ -445,3 +445,50 @@ fn a_standby_that_hears_heartbeats_does_not_take_over() {
             .contains(&"role candidate ballot 2.2 (seeks)".to_string())
     );
 }
+
+#[test]
+fn the_planted_apply_retry_twice_applies_a_retry_again_and_names_where_it_was_first() {
+    // `apply-retry-twice`: the replica does not consult the sessions. Client 1's request #4 is
+    // chosen in slot 1, its #5 in slot 2, and a late retry of #4 in slot 3: it is applied a
+    // second time, and the narration names the slot of the request it knows of.
+    let mut r = Harness::new(
+        R1,
+        Server::Replica(Replica::new(cfg(10, Some(Bug::ApplyRetryTwice)))),
+        1,
+    );
+    r.start().clear();
+    for (slot, req, key) in [(1, 4, "a"), (2, 5, "b"), (3, 4, "a"), (4, 5, "b")] {
+        r.deliver(
+            L1,
+            Msg::Decision {
+                slot,
+                entry: put(C1, req, key, "v"),
+            },
+        );
+    }
+    let applied = r
+        .out
+        .events
+        .iter()
+        .filter(|e| e.starts_with("apply"))
+        .count();
+    assert_eq!(applied, 4, "every slot applied, the retries too");
+    let bug: Vec<&str> = r
+        .out
+        .logs
+        .iter()
+        .map(|(_, t)| t.as_str())
+        .filter(|t| t.contains("BUG apply-retry-twice"))
+        .collect();
+    assert_eq!(bug.len(), 2, "{bug:?}");
+    assert!(
+        bug[0].contains("a retry of request #4, applied before the client's request #5 in slot 2"),
+        "{}",
+        bug[0]
+    );
+    assert!(
+        bug[1].contains("a retry of request #5, applied in slot 2 already"),
+        "{}",
+        bug[1]
+    );
+}

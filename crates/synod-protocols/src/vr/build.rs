@@ -180,7 +180,7 @@ pub fn specs(names: &[String]) -> Vec<NodeSpec> {
 /// A simulation of a VR system: the replicas `replicas` (as many as `cfg.replicas`), then
 /// `clients` clients that send to them (first to the primary of view 0). With `checks`, the
 /// live VR checks that read the replicas are installed (state machine safety of committed ops,
-/// primary completeness, one primary per view).
+/// primary completeness, one primary per view, view completeness).
 pub fn simulation(
     sim: SimConfig,
     cfg: VrConfig,

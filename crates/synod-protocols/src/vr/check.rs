@@ -46,7 +46,8 @@ pub struct VrChecker {
     committed: Vec<(Request, usize)>,
     /// The view each committed op was first seen committed in (by op-number, 1 first).
     committed_in: Vec<u64>,
-    /// Per replica: the last-normal view it was last seen with.
+    /// Per replica: the view it was last checked in as normal (view completeness is checked
+    /// once per view a replica is normal in).
     normal_in: Vec<Option<u64>>,
     /// Per replica: (log generation, commit-number) when last looked.
     seen: Vec<Option<(u64, u64)>>,
@@ -91,6 +92,13 @@ impl VrChecker {
     }
 
     fn check_replica(&mut self, i: usize, r: &VrReplica) -> Option<(String, String)> {
+        if r.status() == Status::Recovering {
+            // It lost its state (a restart without a handler call in between is never seen
+            // down): whatever it becomes normal in next is looked at afresh.
+            self.seen[i] = None;
+            self.leading[i] = None;
+            self.normal_in[i] = None;
+        }
         if let Some(v) = self.check_primary(i, r) {
             return Some(v);
         }
@@ -132,7 +140,9 @@ impl VrChecker {
         self.seen[i] = Some((r.generation(), commit));
         // View completeness, once per view the replica is normal in. (A replica that joined a
         // view by state transfer and waits for `NewState` keeps its last-normal view: it is not
-        // normal in the new view until the log arrives.)
+        // normal in the new view until the log arrives. The paper's 5.2 truncates the log to
+        // the commit-number and takes the view at once; under that rule this check would fire
+        // between the two, and `join_by_state_transfer` says why synod does not follow it.)
         let view = r.view();
         if r.status() == Status::Normal
             && r.last_normal() == view
