@@ -54,6 +54,14 @@ pub use lin::{
 };
 pub use model::{AppendKv, CasRegister, Encoded, KvModel, ListAppend, Model, ModelKind, SetModel};
 
+/// A fast, deterministic 64-bit hash of a small value (the multiply-rotate of rustc's
+/// FxHasher): what the linearizability search memoizes model states by, and what a live check
+/// compares replica states by. The same on every run; equal values hash alike, and a collision
+/// can only make two different values look equal.
+pub fn fingerprint<T: std::hash::Hash>(x: &T) -> u64 {
+    memo::hash_state(x)
+}
+
 /// Checks `history` with the model `kind` names, on the caller's thread: the entry point for
 /// `synod run`'s `linearizable` expectation, the REPL and `synod check`.
 pub fn check_history(

@@ -42,7 +42,6 @@ use super::node::{CLEAN, Role};
 use crate::kv::KvNode;
 use crate::kv::contract::{Sessions, Store};
 use std::collections::BTreeMap;
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use synod_core::NodeId;
@@ -93,59 +92,10 @@ struct StateFingerprint {
 
 impl StateFingerprint {
     fn of(store: &Store, sessions: &Sessions) -> Self {
-        fn hash(x: &impl Hash) -> u64 {
-            let mut h = Fx(0);
-            x.hash(&mut h);
-            h.finish()
-        }
         StateFingerprint {
-            store: hash(store),
-            sessions: hash(sessions),
+            store: synod_check::fingerprint(store),
+            sessions: synod_check::fingerprint(sessions),
         }
-    }
-}
-
-/// The Fx hash (rustc's): a word at a time, fast on the small states it reads after every
-/// apply, the same on every run. Two states with the same fingerprint are taken as equal; a
-/// collision could only hide a difference, never report one that is not there.
-struct Fx(u64);
-
-impl Fx {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl Hasher for Fx {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.add(u64::from_le_bytes([
-                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
-            ]));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(w));
-        }
-    }
-
-    fn write_u8(&mut self, n: u8) {
-        self.add(u64::from(n));
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.add(n);
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
     }
 }
 

@@ -37,15 +37,25 @@ pub const ONE_PRIMARY_PER_VIEW: &str = "one primary per view";
 /// earlier view.
 pub const VIEW_COMPLETENESS: &str = "view completeness";
 
+/// A committed op, as first seen committed.
+#[derive(Debug)]
+struct Committed {
+    /// The op.
+    op: Request,
+    /// The replica first seen with it under its commit-number.
+    by: usize,
+    /// That replica's view then: the view the op counts as committed in (never earlier than
+    /// the true one, so view completeness asks less, never more).
+    view: u64,
+}
+
 /// Incremental state of the VR live checks.
 #[derive(Debug)]
 pub struct VrChecker {
     /// The replicas' names, by node id, as the details name them.
     names: Vec<String>,
-    /// The committed ops, by op-number (1 first), and who committed each first.
-    committed: Vec<(Request, usize)>,
-    /// The view each committed op was first seen committed in (by op-number, 1 first).
-    committed_in: Vec<u64>,
+    /// The committed ops, by op-number (1 first).
+    committed: Vec<Committed>,
     /// Per replica: the view it was last checked in as normal (view completeness is checked
     /// once per view a replica is normal in).
     normal_in: Vec<Option<u64>>,
@@ -64,7 +74,6 @@ impl VrChecker {
         VrChecker {
             names,
             committed: Vec::new(),
-            committed_in: Vec::new(),
             normal_in: vec![None; replicas],
             seen: vec![None; replicas],
             leading: vec![None; replicas],
@@ -121,16 +130,17 @@ impl VrChecker {
         for n in from..=commit {
             let op = &log[n as usize - 1];
             match self.committed.get(n as usize - 1) {
-                None => {
-                    self.committed.push((op.clone(), i));
-                    self.committed_in.push(r.view());
-                }
-                Some((first, by)) if first != op => {
+                None => self.committed.push(Committed {
+                    op: op.clone(),
+                    by: i,
+                    view: r.view(),
+                }),
+                Some(first) if first.op != *op => {
                     return fail(
                         STATE_MACHINE_SAFETY,
                         format!(
                             "op {n} committed as {} by {} but {who} holds {} there, up to its commit-number {commit}",
-                            first.cmd, self.names[*by], op.cmd
+                            first.op.cmd, self.names[first.by], op.cmd
                         ),
                     );
                 }
@@ -149,14 +159,12 @@ impl VrChecker {
             && self.normal_in[i] != Some(view)
         {
             self.normal_in[i] = Some(view);
-            if let Some((n, op, by)) = self.first_missing(log, view) {
+            if let Some((n, c)) = self.first_missing(log, view) {
                 return fail(
                     VIEW_COMPLETENESS,
                     format!(
                         "{who} is normal in view {view} but its log lacks op {n} ({}), committed by {} in view {}",
-                        op.cmd,
-                        self.names[by],
-                        self.committed_in[n - 1]
+                        c.op.cmd, self.names[c.by], c.view
                     ),
                 );
             }
@@ -165,14 +173,13 @@ impl VrChecker {
     }
 
     /// The first committed op that `log` lacks, among those committed in a view before
-    /// `before` (`u64::MAX`: every one): its op-number, the op, and who committed it first.
-    fn first_missing(&self, log: &[Request], before: u64) -> Option<(usize, &Request, usize)> {
+    /// `before` (`u64::MAX`: every one), with its op-number.
+    fn first_missing(&self, log: &[Request], before: u64) -> Option<(usize, &Committed)> {
         self.committed
             .iter()
-            .zip(&self.committed_in)
             .enumerate()
-            .find(|(k, ((op, _), view))| **view < before && log.get(*k) != Some(op))
-            .map(|(k, ((op, by), _))| (k + 1, op, *by))
+            .find(|(k, c)| c.view < before && log.get(*k) != Some(&c.op))
+            .map(|(k, c)| (k + 1, c))
     }
 
     /// One primary per view, and primary completeness, when a replica starts leading a view.
@@ -202,12 +209,12 @@ impl VrChecker {
                 self.primaries.insert(view, i);
             }
         }
-        if let Some((n, op, by)) = self.first_missing(r.log(), u64::MAX) {
+        if let Some((n, c)) = self.first_missing(r.log(), u64::MAX) {
             return fail(
                 PRIMARY_COMPLETENESS,
                 format!(
                     "{who} is primary of view {view} but its log lacks op {n} ({}), committed by {}",
-                    op.cmd, self.names[by]
+                    c.op.cmd, self.names[c.by]
                 ),
             );
         }
