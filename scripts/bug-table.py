@@ -53,7 +53,6 @@ FALLBACK = {
     # schedule most often (docs/checking.md, "Faults that wait for a moment"), should Raft's
     # default, which has it in its mix, miss the first range.
     "forget-vote-on-restart": ("raft", ["--nemesis", "revote"]),
-    "recovery-answer-in-view-change": ("scenarios/vr-recovery-during-view-change.toml", []),
 }
 
 

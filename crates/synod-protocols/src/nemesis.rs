@@ -11,8 +11,9 @@
 //!   that only one node joins), `storm` (a minority crashes and restarts again and again), and
 //!   `skew` (a node's clock runs slow: what it reads and its timers); and `isolate` (one
 //!   server cut off past an election timeout, Jepsen's `partition-random-node`), `comeback`
-//!   (the leader cut off alone, and its successor crashed as the old one returns) and
-//!   `slow-leader` (`isolate-leader`'s cut, with the leader's clock at half speed), in no
+//!   (the leader cut off alone, and its successor crashed as the old one returns),
+//!   `bounce-leader` (a minority falls behind the leader, which then crash-restarts at once)
+//!   and `slow-leader` (`isolate-leader`'s cut, with the leader's clock at half speed), in no
 //!   group but `all`.
 //! - **Faults that wait for a protocol's moment** ([`synod_sim::Fault::When`], the group
 //!   `moments`): `crash-new-leader` (the next node to take the lead dies before its first round
@@ -308,6 +309,33 @@ fn comeback(d: &mut Draw<'_>) {
     d.push_when(at, moment, FaultAction::Crash("leader".into()), down);
 }
 
+/// A minority of the servers falls behind the leader: its messages to them are cut, one way,
+/// for 20-100 ms, while the rest keep up and let it commit; then, as the cut heals, the leader
+/// crashes and restarts at once (within 1 ms). It comes back to a cluster whose next leader
+/// may be one of the laggards, and asks it for what it lost: a VR replica recovering without a
+/// disk takes its state from the primary of the latest view (Viewstamped Replication
+/// Revisited, 4.3), a Raft server finds its term passed. A laggard cut from one random server
+/// only (measured, docs/checking.md) is the next primary less often.
+fn bounce_leader(d: &mut Draw<'_>) {
+    let at = d.at();
+    let cut = Time::micros(20_000 + d.rng.below(80_001)).min(d.until_end(at));
+    let behind: Vec<String> = d.shuffled().into_iter().take(d.minority()).collect();
+    d.push(
+        at,
+        FaultAction::OneWay(vec!["leader".into()], behind),
+        Some(cut),
+    );
+    let down = Time::micros(1 + d.rng.below(1_000));
+    let back = at + cut;
+    if back < d.window {
+        d.push(
+            back,
+            FaultAction::Crash("leader".into()),
+            Some(down.min(d.until_end(back))),
+        );
+    }
+}
+
 /// `node` (a name, or `leader`) cut off from every other server.
 fn cut_off(node: String) -> FaultAction {
     FaultAction::Partition(vec![vec![node], vec!["*".into()]])
@@ -494,6 +522,11 @@ pub const NEMESES: &[Nemesis] = &[
         name: "comeback",
         doc: "the leader is cut off alone for 200-800 ms; 20-100 ms after a successor takes the lead, the successor crashes until after the cut heals, and the old leader comes back with what it took alone",
         draw: comeback,
+    },
+    Nemesis {
+        name: "bounce-leader",
+        doc: "the leader's messages to a minority are cut one way for 20-100 ms (they fall behind); then the leader crashes and restarts at once",
+        draw: bounce_leader,
     },
     Nemesis {
         name: "ring",

@@ -596,6 +596,77 @@ fn comeback_cuts_the_leader_off_then_crashes_its_successor() {
     }
 }
 
+/// `bounce-leader`: the leader's messages to a minority are cut one way for 20-100 ms, and as
+/// the cut heals the leader crashes and restarts within 1 ms.
+#[test]
+fn bounce_leader_cuts_a_minority_behind_then_restarts_the_leader_at_once() {
+    use synod_protocols::scenario::FaultAction;
+    let mut behind_counts = std::collections::BTreeSet::new();
+    for seed in 1..=40 {
+        let out = draw("bounce-leader", seed, Time::ms(5_000));
+        assert_eq!(out.len(), 2, "{out:?}");
+        let FaultAction::OneWay(from, to) = &out[0].action else {
+            panic!("{out:?}")
+        };
+        assert_eq!(from, &vec!["leader".to_string()]);
+        // A minority of the three servers: one.
+        assert_eq!(to.len(), 1, "{to:?}");
+        behind_counts.insert(to[0].clone());
+        let cut = out[0].lasts.unwrap();
+        assert!(cut >= Time::ms(20) && cut <= Time::ms(100), "{cut}");
+        assert_eq!(out[1].action, FaultAction::Crash("leader".into()));
+        assert_eq!(
+            out[1].at,
+            out[0].at + cut,
+            "the crash comes as the cut heals"
+        );
+        assert!(out[1].when.is_none());
+        let down = out[1].lasts.unwrap();
+        assert!(down > Time::ZERO && down <= Time::ms(1), "{down}");
+    }
+    // Any server may be left behind.
+    assert_eq!(behind_counts.len(), 3, "{behind_counts:?}");
+}
+
+/// What `bounce-leader` is for: a VR primary restarts while its next successor may lag, and
+/// its `Recovery` reaches replicas already changing views. A replica that answers it then
+/// (the planted bug `recovery-answer-in-view-change`) hands over the primary-to-be's short
+/// log; the correct replicas wait for the view to start. Over the old default's 5,000 ms
+/// with 20 faults, to keep the test short.
+#[test]
+fn bounce_leader_finds_a_recovery_answered_during_a_view_change() {
+    use synod_protocols::campaign::{self, Outcome, Plan};
+    let p = PROTOCOLS.iter().find(|p| p.name == "vr").unwrap();
+    let plan = Plan {
+        mix: synod_protocols::nemesis::parse("bounce-leader", &[]).unwrap(),
+        window: Time::ms(5_000),
+        intensity: 20,
+        ..Plan::for_protocol(p)
+    };
+    let failing = |bug: Option<&str>| -> Vec<(u64, String)> {
+        let mut base = PROTOCOLS.scenario("vr").unwrap();
+        base.bug = bug.map(String::from);
+        (1..=20)
+            .filter_map(
+                |seed| match campaign::run_seed(&base, &plan, seed).unwrap().outcome {
+                    Outcome::Pass => None,
+                    Outcome::Fail { property, .. } => Some((seed, property)),
+                    other => Some((seed, format!("{other:?}"))),
+                },
+            )
+            .collect()
+    };
+    let found = failing(Some("recovery-answer-in-view-change"));
+    assert!(found.len() >= 4, "{found:?}");
+    assert!(
+        found
+            .iter()
+            .all(|(_, property)| property == "view completeness"),
+        "{found:?}"
+    );
+    assert_eq!(failing(None), Vec::new());
+}
+
 /// What `comeback` is for: a VR primary cut off alone keeps the requests its clients send, and
 /// comes back to a view change its successor misses. A new primary that takes the longest
 /// log whatever its view (the planted bug `ignore-last-normal-view`) loses what the

@@ -103,25 +103,19 @@ fn sweep(seeds: std::ops::Range<u64>) {
     assert!(ops > 30 * runs, "{ops} operations in {runs} runs");
 }
 
-// 1,000 seeds with random crashes, partitions, loss, duplication, delay, slow and held nodes
-// (no safety violation; every request completes once the faults stop; the history is
-// linearizable; the stores of the replicas that are up converge), in four parts so that the
-// test runner spreads them over its threads.
+// 200 seeds of the default campaign (no safety violation; every request completes once the
+// faults stop; the history is linearizable; the stores of the replicas that are up converge),
+// in two parts so that the test runner spreads them over its threads. The same seeds and 800
+// more run through `synod check vr` in crates/synod-cli/tests/check.rs
+// (`a_correct_protocol_survives_a_campaign`); each seed of the default is 20 s of virtual
+// time, so running all 1,000 here too would double the longest test.
 #[test]
-fn sweep_random_faults_seeds_1_250_stay_safe_and_complete() {
-    sweep(1..251);
+fn sweep_default_campaign_seeds_1_100_stay_safe_and_complete() {
+    sweep(1..101);
 }
 #[test]
-fn sweep_random_faults_seeds_251_500_stay_safe_and_complete() {
-    sweep(251..501);
-}
-#[test]
-fn sweep_random_faults_seeds_501_750_stay_safe_and_complete() {
-    sweep(501..751);
-}
-#[test]
-fn sweep_random_faults_seeds_751_1000_stay_safe_and_complete() {
-    sweep(751..1001);
+fn sweep_default_campaign_seeds_101_200_stay_safe_and_complete() {
+    sweep(101..201);
 }
 
 /// Over seeds 0..10 of `correct`, nothing breaks; the seeds of `buggy` (the same schedule with

@@ -42,12 +42,12 @@ pub struct CheckArgs {
     /// protocol's own), `all`, `classic`, `targeted`, `moments` (faults that wait for a new
     /// leader, an election or a vote), `own`, a list of names (`crash-leader,ring`), `swarm:LIST`, `default`, or
     /// `list` to list them. Default: the protocol's (swarm; Paxos `crash,storm`, Multi-Paxos
-    /// `split-leaders,isolate-leader,loss`, VR `comeback,loss`, Raft `isolate-leader,revote,slow-leader`).
+    /// `split-leaders,isolate-leader,loss`, VR `comeback,loss,bounce-leader`, Raft `isolate-leader,revote,slow-leader`).
     #[arg(long, value_name = "SPEC")]
     pub nemesis: Option<String>,
     /// Fault window in virtual ms: faults strike before it, everything is repaired at it, and
     /// the clients issue requests until then (default: the protocol's, 1000 for most; Paxos
-    /// 200, Multi-Paxos 5000, VR 5000, Raft 5000).
+    /// 200, Multi-Paxos 5000, VR 20000, Raft 5000).
     #[arg(long, value_name = "MS")]
     pub until: Option<u64>,
     /// After the fault window, how long every request has to complete (virtual ms; default
@@ -60,7 +60,7 @@ pub struct CheckArgs {
     #[arg(long)]
     pub faults: Option<String>,
     /// Faults drawn per seed (swarm: on average; default: the protocol's, 6 for most, Paxos 12,
-    /// Multi-Paxos 20, VR 20, Raft 20), at most 1000000 (past about 500000, a fault schedule is more than the
+    /// Multi-Paxos 20, VR 80, Raft 20), at most 1000000 (past about 500000, a fault schedule is more than the
     /// simulator holds at once and every run is aborted).
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     pub intensity: Option<u32>,
