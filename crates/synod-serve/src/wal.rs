@@ -5,7 +5,7 @@
 //! frame   length u32 LE | crc32 (IEEE) of the payload u32 LE | payload (length bytes)
 //! ```
 //!
-//! A frame is what one turn of a node's event loop changed (see [`crate::journal`]); it is
+//! A frame is what one turn of a node's event loop changed (see the journal in [`crate::raft`]); it is
 //! atomic: after a crash it is either all there or treated as never written. Several frames
 //! are written with one `write` and made durable with one `fdatasync` (group commit).
 //!

@@ -205,8 +205,8 @@ fn write_state(s: &mut String, changes: &[StateChange]) {
     s.push(']');
 }
 
-/// Streams every event as a JSON line to a writer. The first IO error is kept (see
-/// [`JsonTrace::error`]) and later events are skipped; the run itself goes on.
+/// Streams every event as a JSON line to a writer. The first IO error is kept (and returned
+/// by [`JsonTrace::finish`]) and later events are skipped; the run itself goes on.
 pub struct JsonTrace<W: Write> {
     out: W,
     error: Option<io::Error>,

@@ -397,7 +397,7 @@ const BUG_SNAPSHOT_EVERY: u64 = 4;
 
 /// Raft's configuration as a scenario's settings give it, with a planted bug. A bug that lives
 /// in a feature turns the feature on: `stale-lease-read` reads by lease, and
-/// `snapshot-drops-sessions` snapshots (every [`BUG_SNAPSHOT_EVERY`] entries where the
+/// `snapshot-drops-sessions` snapshots (every 4 entries, `BUG_SNAPSHOT_EVERY`, where the
 /// settings say never).
 pub fn config(st: &Settings, bug: Option<Bug>) -> RaftConfig {
     let names = server_names(st);
