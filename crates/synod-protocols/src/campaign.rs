@@ -1030,6 +1030,11 @@ fn describe_found(s: &Scenario, found: u64, property: &str) -> String {
                 None => format!("at {}", f.at),
             };
             match f.lasts {
+                // Under a tenth of a millisecond (a crash and an immediate restart) the
+                // millisecond form would read "for 0.0ms".
+                Some(d) if d < Time::micros(50) => {
+                    format!("{what} {when} for {} us", d.as_micros())
+                }
                 Some(d) => format!("{what} {when} for {d}"),
                 None => format!("{what} {when}"),
             }

@@ -628,6 +628,29 @@ fn bounce_leader_cuts_a_minority_behind_then_restarts_the_leader_at_once() {
     assert_eq!(behind_counts.len(), 3, "{behind_counts:?}");
 }
 
+/// A shrunk scenario tells a bounce as it is: a crash of 16 us is not "for 0.0ms".
+#[test]
+fn a_shrunk_bounce_says_how_short_the_crash_was() {
+    let text = r#"
+protocol = "vr"
+
+[[fault]]
+at_ms = 159.102
+for_ms = 28.158
+one_way = { from = ["leader"], to = ["n1", "n2"] }
+
+[[fault]]
+at_ms = 187.26
+for_ms = 0.016
+crash = "leader"
+"#;
+    let d = synod_protocols::campaign::describe(&parse(text), "view completeness");
+    assert!(
+        d.contains("the leader cannot reach n1, n2 at 159.1ms for 28.2ms; the leader crashes at 187.3ms for 16 us"),
+        "{d}"
+    );
+}
+
 /// What `bounce-leader` is for: a VR primary restarts while its next successor may lag, and
 /// its `Recovery` reaches replicas already changing views. A replica that answers it then
 /// (the planted bug `recovery-answer-in-view-change`) hands over the primary-to-be's short
