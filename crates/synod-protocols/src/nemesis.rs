@@ -314,8 +314,11 @@ fn comeback(d: &mut Draw<'_>) {
 /// crashes and restarts at once (within 1 ms). It comes back to a cluster whose next leader
 /// may be one of the laggards, and asks it for what it lost: a VR replica recovering without a
 /// disk takes its state from the primary of the latest view (Viewstamped Replication
-/// Revisited, 4.3), a Raft server finds its term passed. A laggard cut from one random server
-/// only (measured, docs/checking.md) is the next primary less often.
+/// Revisited, 4.3), a Raft server finds its term passed. With the leader's messages cut to one
+/// random server only (measured, docs/checking.md), a laggard is the next primary less often.
+/// The minority is drawn before anyone knows who will lead: when the leader is one of it, its
+/// cut to itself does nothing (the network never cuts a node from itself), and one fewer falls
+/// behind.
 fn bounce_leader(d: &mut Draw<'_>) {
     let at = d.at();
     let cut = Time::micros(20_000 + d.rng.below(80_001)).min(d.until_end(at));

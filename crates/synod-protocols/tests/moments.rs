@@ -58,8 +58,18 @@ fn parse(text: &str) -> Scenario {
 /// What nemesis `spec` draws for one fault on three servers, with rng seed `seed`, in a window
 /// of `window` (faults up to 400 ms long, latencies 1-10 ms).
 fn draw(spec: &str, seed: u64, window: Time) -> Vec<synod_protocols::scenario::FaultSpec> {
+    draw_among(&["n1", "n2", "n3"], spec, seed, window)
+}
+
+/// [`draw`] among the servers `names`.
+fn draw_among(
+    names: &[&str],
+    spec: &str,
+    seed: u64,
+    window: Time,
+) -> Vec<synod_protocols::scenario::FaultSpec> {
     use synod_protocols::nemesis::{Draw, Mix, parse};
-    let servers: Vec<String> = ["n1", "n2", "n3"].map(String::from).to_vec();
+    let servers: Vec<String> = names.iter().map(|n| n.to_string()).collect();
     let mut rng = synod_core::SimRng::new(seed);
     let mut out = Vec::new();
     let mut d = Draw::new(
@@ -626,6 +636,33 @@ fn bounce_leader_cuts_a_minority_behind_then_restarts_the_leader_at_once() {
     }
     // Any server may be left behind.
     assert_eq!(behind_counts.len(), 3, "{behind_counts:?}");
+    // Of five servers, two fall behind: a minority, not one server.
+    for seed in 1..=40 {
+        let out = draw_among(
+            &["n1", "n2", "n3", "n4", "n5"],
+            "bounce-leader",
+            seed,
+            Time::ms(5_000),
+        );
+        let FaultAction::OneWay(_, to) = &out[0].action else {
+            panic!("{out:?}")
+        };
+        assert!(to.len() == 2 && to[0] != to[1], "{to:?}");
+    }
+    // Near the window's end the cut is cut short and heals before the window ends, and the
+    // crash still comes as it heals, over by the final repair.
+    let window = Time::ms(60);
+    let mut short = 0;
+    for seed in 1..=40 {
+        let out = draw("bounce-leader", seed, window);
+        let cut = out[0].lasts.unwrap();
+        assert!(out[0].at + cut < window, "{out:?}");
+        short += usize::from(cut < Time::ms(20));
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert_eq!(out[1].at, out[0].at + cut, "{out:?}");
+        assert!(out[1].at + out[1].lasts.unwrap() <= window, "{out:?}");
+    }
+    assert!(short > 0, "no cut was cut short");
 }
 
 /// A shrunk scenario tells a bounce as it is: a crash of 16 us is not "for 0.0ms".

@@ -1,6 +1,6 @@
 //! Viewstamped Replication end to end: every scenario meets its expectations, the golden
-//! narration of the fault-free run, determinism, 1,000 seeds of random faults, fresh nonces,
-//! the planted bugs caught on pinned seeds, and bad input refused.
+//! narration of the fault-free run, determinism, 200 seeds of the default campaign, fresh
+//! nonces, the planted bugs caught on pinned seeds, and bad input refused.
 // The tests read scenario files and golden traces; the library itself does no IO.
 #![allow(clippy::disallowed_methods)]
 
