@@ -29,7 +29,8 @@
 //!
 //! Targets are resolved when a fault strikes (`crash = "leader"` crashes whoever leads then),
 //! through the typed [`synod_core::Leadership`] contract; every fault lasts a while (`for_ms`)
-//! and undoes itself, on the nodes it struck, before the fault window ends.
+//! and undoes itself, on the nodes it struck, before the fault window ends (a cut is undone by
+//! a heal of every link, so one cut's end also ends any other then in force).
 //!
 //! A campaign draws its faults from a **mix**: a fixed list of nemeses (each fault picks one at
 //! random), or **swarm testing** (Groce et al., "Swarm Testing", ISSTA 2012, as TigerBeetle's
