@@ -695,27 +695,12 @@ crash = "leader"
 /// with 20 faults, to keep the test short.
 #[test]
 fn bounce_leader_finds_a_recovery_answered_during_a_view_change() {
-    use synod_protocols::campaign::{self, Outcome, Plan};
-    let p = PROTOCOLS.iter().find(|p| p.name == "vr").unwrap();
-    let plan = Plan {
-        mix: synod_protocols::nemesis::parse("bounce-leader", &[]).unwrap(),
+    let plan = synod_protocols::campaign::Plan {
         window: Time::ms(5_000),
         intensity: 20,
-        ..Plan::for_protocol(p)
+        ..support::plan("vr", "bounce-leader")
     };
-    let failing = |bug: Option<&str>| -> Vec<(u64, String)> {
-        let mut base = PROTOCOLS.scenario("vr").unwrap();
-        base.bug = bug.map(String::from);
-        (1..=20)
-            .filter_map(
-                |seed| match campaign::run_seed(&base, &plan, seed).unwrap().outcome {
-                    Outcome::Pass => None,
-                    Outcome::Fail { property, .. } => Some((seed, property)),
-                    other => Some((seed, format!("{other:?}"))),
-                },
-            )
-            .collect()
-    };
+    let failing = |bug| support::failures("vr", &plan, bug, 1..=20);
     let found = failing(Some("recovery-answer-in-view-change"));
     assert!(found.len() >= 4, "{found:?}");
     assert!(

@@ -88,18 +88,41 @@ pub fn failing_seeds(
     bug: Option<&str>,
     seeds: std::ops::RangeInclusive<u64>,
 ) -> Vec<u64> {
-    use synod_protocols::campaign::{self, Outcome, Plan};
+    failures(protocol, &plan(protocol, mix), bug, seeds)
+        .into_iter()
+        .map(|(seed, _)| seed)
+        .collect()
+}
+
+/// `protocol`'s default campaign, with the nemesis mix `mix` instead of its own.
+pub fn plan(protocol: &str, mix: &str) -> synod_protocols::campaign::Plan {
+    use synod_protocols::campaign::Plan;
     let p = PROTOCOLS.iter().find(|p| p.name == protocol).unwrap();
-    let plan = Plan {
+    Plan {
         mix: synod_protocols::nemesis::parse(mix, p.campaign.nemeses).unwrap(),
         ..Plan::for_protocol(p)
-    };
+    }
+}
+
+/// The seeds in `seeds` on which `plan` fails over `protocol`'s built-in scenario (with the
+/// planted `bug`, if given), each with the property that failed (or the outcome, if the run
+/// was not judged).
+pub fn failures(
+    protocol: &str,
+    plan: &synod_protocols::campaign::Plan,
+    bug: Option<&str>,
+    seeds: std::ops::RangeInclusive<u64>,
+) -> Vec<(u64, String)> {
+    use synod_protocols::campaign::{self, Outcome};
     let mut base = PROTOCOLS.scenario(protocol).unwrap();
     base.bug = bug.map(String::from);
     seeds
-        .filter(|&seed| {
-            let r = campaign::run_seed(&base, &plan, seed).unwrap();
-            !matches!(r.outcome, Outcome::Pass)
-        })
+        .filter_map(
+            |seed| match campaign::run_seed(&base, plan, seed).unwrap().outcome {
+                Outcome::Pass => None,
+                Outcome::Fail { property, .. } => Some((seed, property)),
+                other => Some((seed, format!("{other:?}"))),
+            },
+        )
         .collect()
 }
