@@ -332,7 +332,7 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
             "unknown-node",
             Some("protocol = \"kv\"\n[[fault]]\nat_ms = 5\ncrash = \"n9\"\n"),
             &[],
-            "unknown-node.toml:4: fault names node `n9`, which does not exist (nodes: server, client 1, client 2, client 3; or \"leader\", \"voter\", or \"*\" for every server)",
+            "unknown-node.toml:4: fault names node `n9`, which does not exist (nodes: server, client 1, client 2, client 3; or \"leader\", \"voter\", \"seeker\", or \"*\" for every server)",
         ),
         (
             "request-client",

@@ -490,7 +490,7 @@ fn servers_of(s: &Scenario) -> Result<(Vec<String>, bool), String> {
 /// Drop the drawn crashes that would have a majority of the servers down at once: the failure
 /// model of every protocol here allows a minority to fail (and Viewstamped Replication, which
 /// recovers without a disk, cannot recover a majority that crashed together: that is its
-/// design, not a bug). A crash of `leader` or `voter` counts as one more node down, whoever
+/// design, not a bug). A crash of `leader`, `voter` or `seeker` counts as one more node down, whoever
 /// it strikes; a crash that waits for a moment counts from its arming to the end of its wait,
 /// its delay and its length (to the end of the seed if its wait is unbounded); a node that
 /// restarted counts as down for `recovery` more (the protocol's
@@ -522,7 +522,7 @@ fn at_most_a_minority_down(
             };
             // A node already down is crashed again: it stays one entry (its latest end), so
             // that the list holds at most a minority whatever the intensity.
-            let already = (node != "leader" && node != "voter")
+            let already = (node != "leader" && node != "voter" && node != "seeker")
                 .then(|| down.iter().position(|(n, _)| n == node))
                 .flatten();
             match already {
@@ -1063,6 +1063,7 @@ fn happening(a: &FaultAction) -> String {
     let who = |n: &str| match n {
         "leader" => "the leader".to_string(),
         "voter" => "the voter".to_string(),
+        "seeker" => "the seeker".to_string(),
         "*" => "every server".to_string(),
         n => n.to_string(),
     };

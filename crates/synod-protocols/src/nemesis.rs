@@ -12,9 +12,10 @@
 //!   `skew` (a node's clock runs slow: what it reads and its timers); and `isolate` (one
 //!   server cut off past an election timeout, Jepsen's `partition-random-node`), `comeback`
 //!   (the leader cut off alone, and its successor crashed as the old one returns),
-//!   `bounce-leader` (a minority falls behind the leader, which then crash-restarts at once)
-//!   and `slow-leader` (`isolate-leader`'s cut, with the leader's clock at half speed), in no
-//!   group but `all`.
+//!   `bounce-leader` (a minority falls behind the leader, which then crash-restarts at once),
+//!   `slow-leader` (`isolate-leader`'s cut, with the leader's clock at half speed) and
+//!   `figure8` (the Raft paper's Figure 8: a cut leader, and two leaders in turn whose messages
+//!   are held), in no group but `all`.
 //! - **Faults that wait for a protocol's moment** ([`synod_sim::Fault::When`], the group
 //!   `moments`): `crash-new-leader` (the next node to take the lead dies before its first round
 //!   completes), `restart-voter` (the leader is cut off, and when the election starts a server
@@ -340,6 +341,59 @@ fn bounce_leader(d: &mut Draw<'_>) {
     }
 }
 
+/// The schedule of the Raft paper's Figure 8, drawn to strike whoever leads then. The leader
+/// is cut off with as many servers as leave it a minority, for 350-800 ms, and takes entries
+/// from clients that the majority never sees. The first server to seek the lead after the cut
+/// has its messages held a moment later (within two message delays of its requests: after its
+/// vote requests, before its first entries), so that it may win and tell no one: it holds
+/// entries of a newer term that no one else has. The cut heals; the old leader may win again
+/// and catch the others up, and a few rounds into its term (2 to 6 message delays) its
+/// messages are held too, before its own first entry reaches a majority. 400-800 ms after the
+/// heal the first is let go, and may win with the votes of those the second caught up: the
+/// entries the second leader put on a majority then are overwritten, which is why an entry of
+/// an older term is not committed by counting its copies (section 5.4.2). Holds, not
+/// crashes: a crashed server's messages already on the wire still arrive, a held one's wait,
+/// and three servers cannot lose two to crashes at once.
+fn figure8(d: &mut Draw<'_>) {
+    let k = d.minority() - 1;
+    let kept: Vec<String> = d.shuffled().into_iter().take(k).collect();
+    let mut side = vec!["leader".to_string()];
+    side.extend(kept.iter().cloned());
+    let at = d.at();
+    let cut = Time::ms(350 + d.rng.below(450)).min(d.until_end(at));
+    d.push(
+        at,
+        FaultAction::Partition(vec![side, vec!["*".into()]]),
+        Some(cut),
+    );
+    let heal = at + cut;
+    let lat = d.latency.1.as_micros().max(1);
+    // The first to seek the lead after the cut, held until 400-800 ms after the heal.
+    let after = d.within_rounds(2);
+    let release = Time::ms(400 + d.rng.below(400));
+    let held = (cut + release).min(d.until_end(heal + after));
+    let moment = Moment {
+        on: On::Seeks,
+        after,
+        within: Some(cut),
+    };
+    d.push_when(at, moment, FaultAction::Hold("seeker".into()), held);
+    // The next to take the lead after the heal, held a few rounds into its term until the
+    // first has had time to win.
+    let wait = Time::ms(600);
+    let after = Time::micros(2 * lat + d.rng.below(2 * lat));
+    let held = (release + Time::ms(600)).min(d.until_end(heal + wait + after));
+    let moment = Moment {
+        on: On::Leads,
+        after,
+        within: Some(wait),
+    };
+    d.push_when(heal, moment, FaultAction::Hold("leader".into()), held);
+    for n in kept {
+        d.push_when(heal, moment, FaultAction::Hold(n), held);
+    }
+}
+
 /// `node` (a name, or `leader`) cut off from every other server.
 fn cut_off(node: String) -> FaultAction {
     FaultAction::Partition(vec![vec![node], vec!["*".into()]])
@@ -531,6 +585,11 @@ pub const NEMESES: &[Nemesis] = &[
         name: "bounce-leader",
         doc: "the leader's messages to a minority are cut one way for 20-100 ms (they fall behind); then the leader crashes and restarts at once",
         draw: bounce_leader,
+    },
+    Nemesis {
+        name: "figure8",
+        doc: "Raft's Figure 8 as faults: the leader is cut off with a minority; the next to seek the lead is held just after its vote requests; the old leader returns, wins, and is held a few rounds into its term; the first is let go",
+        draw: figure8,
     },
     Nemesis {
         name: "ring",

@@ -539,10 +539,17 @@ fn a_paxos_proposer_does_not_vote_for_itself() {
 }
 
 #[test]
-fn voter_is_not_a_node_name() {
-    let text = "protocol = \"raft\"\n[cluster]\nnodes = 3\nnames = [\"a\", \"voter\", \"c\"]\n";
-    let e = PROTOCOLS.parse("names.toml", text).unwrap_err().to_string();
-    assert!(e.contains("`voter` is reserved"), "{e}");
+fn voter_and_seeker_are_not_node_names() {
+    for name in ["voter", "seeker"] {
+        let text = format!(
+            "protocol = \"raft\"\n[cluster]\nnodes = 3\nnames = [\"a\", \"{name}\", \"c\"]\n"
+        );
+        let e = PROTOCOLS
+            .parse("names.toml", &text)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(&format!("`{name}` is reserved")), "{e}");
+    }
 }
 
 /// `revote` never arms its wait at or after the end of the window, which the final repair
@@ -725,4 +732,139 @@ fn comeback_finds_a_view_change_that_ignores_last_normal_views() {
         support::failing_seeds("vr", "comeback", None, 1..=40),
         Vec::<u64>::new()
     );
+}
+
+/// `seeker` names the node whose attempt to lead released the fault, even when another starts
+/// trying before it strikes: the first candidate of a five-server cluster, whatever the delay.
+#[test]
+fn a_fault_released_by_an_attempt_to_lead_strikes_that_seeker() {
+    let text = r#"
+protocol = "raft"
+seed = 3
+
+[cluster]
+nodes = 5
+
+[raft]
+pre_vote = false
+
+[[fault]]
+at_ms = 0
+when = "seeks"
+after_ms = AFTER
+hold = "seeker"
+for_ms = 5
+"#;
+    for after in ["0", "30"] {
+        let (seen, names) = watch(&parse(&text.replace("AFTER", after)));
+        let (t, candidate) = seen.first(Leadership::Seeks);
+        let held = format!("hold {} for 5.0ms", names[candidate.index()]);
+        let after_ms: u64 = after.parse().unwrap();
+        assert_eq!(
+            seen.faults.get(1),
+            Some(&(t + Time::ms(after_ms), held)),
+            "after {after}: {:?}",
+            seen.faults
+        );
+    }
+}
+
+/// `figure8`: the leader cut off with as many servers as leave it a minority, for 350-800 ms;
+/// the first to seek the lead after the cut held within two message delays of its requests,
+/// until 400-800 ms after the heal; and, armed at the heal, the next to lead held 2 to 4
+/// message delays into its term, with every server the cut kept beside the old leader.
+#[test]
+fn figure8_cuts_the_leader_off_then_holds_two_leaders_in_turn() {
+    use synod_protocols::scenario::FaultAction;
+    for (names, kept) in [
+        (&["n1", "n2", "n3"][..], 0),
+        (&["n1", "n2", "n3", "n4", "n5"], 1),
+    ] {
+        for seed in 1..=40 {
+            let out = draw_among(names, "figure8", seed, Time::ms(60_000));
+            assert_eq!(out.len(), 3 + kept, "{out:?}");
+            if out[0].at > Time::ms(57_000) {
+                continue; // clipped by the window's end: checked below
+            }
+            let FaultAction::Partition(groups) = &out[0].action else {
+                panic!("{out:?}")
+            };
+            assert_eq!(groups[0][0], "leader");
+            assert_eq!(groups[0].len(), 1 + kept, "{groups:?}");
+            assert_eq!(groups[1], vec!["*".to_string()]);
+            let cut = out[0].lasts.unwrap();
+            assert!(cut >= Time::ms(350) && cut < Time::ms(800), "{cut}");
+            let heal = out[0].at + cut;
+
+            // The seeker, held a moment after it asks for votes, until well after the heal.
+            assert_eq!(out[1].action, FaultAction::Hold("seeker".into()));
+            assert_eq!(out[1].at, out[0].at);
+            let m = out[1].when.unwrap();
+            assert_eq!((m.on, m.within), (On::Seeks, Some(cut)));
+            assert!(m.after < Time::ms(20), "{:?}", m.after);
+            let held = out[1].lasts.unwrap();
+            assert!(held >= cut + Time::ms(400) && held < cut + Time::ms(800));
+
+            // The next leader after the heal, and those it kept, held a few rounds in.
+            for f in &out[2..] {
+                let m = f.when.unwrap();
+                assert_eq!(f.at, heal);
+                assert_eq!((m.on, m.within), (On::Leads, Some(Time::ms(600))));
+                assert!(m.after >= Time::ms(20) && m.after < Time::ms(40), "{m:?}");
+                assert!(f.lasts.unwrap() >= Time::ms(1_000), "{f:?}");
+            }
+            assert_eq!(out[2].action, FaultAction::Hold("leader".into()));
+            for (f, n) in out[3..].iter().zip(&groups[0][1..]) {
+                assert_eq!(f.action, FaultAction::Hold(n.clone()));
+            }
+        }
+    }
+    // Near the window's end every fault is over by the final repair (which disarms a hold
+    // still waiting): one that may strike after the window's end lasts 1 us.
+    let window = Time::ms(1_000);
+    for seed in 1..=40 {
+        for f in draw("figure8", seed, window) {
+            let strikes_by = f.at + f.when.map_or(Time::ZERO, |m| m.within.unwrap() + m.after);
+            let lasts = f.lasts.unwrap();
+            if strikes_by < window {
+                assert!(strikes_by + lasts < window, "{f:?}");
+            } else {
+                assert_eq!(lasts, Time::micros(1), "{f:?}");
+            }
+        }
+    }
+}
+
+/// What `figure8` is for: Raft's Figure 8 from random times. On the section-5 cluster
+/// (scenarios/raft-section5.toml), a leader that commits its older entries by counting copies
+/// (the planted bug `commit-old-term`) loses them to the leader held before it; the correct
+/// leader waits for an entry of its term (5.4.2) and loses nothing.
+#[test]
+fn figure8_finds_an_old_term_committed_by_counting() {
+    use synod_protocols::campaign::{self, Outcome, Plan};
+    let plan = Plan {
+        intensity: 4,
+        vary: false,
+        ..support::plan("raft", "figure8")
+    };
+    let failing = |bug: Option<&str>| {
+        let mut base = support::load("raft-section5.toml");
+        base.bug = bug.map(String::from);
+        (1..=20)
+            .filter_map(
+                |seed| match campaign::run_seed(&base, &plan, seed).unwrap().outcome {
+                    Outcome::Pass => None,
+                    Outcome::Fail { property, .. } => Some((seed, property)),
+                    other => Some((seed, format!("{other:?}"))),
+                },
+            )
+            .collect::<Vec<_>>()
+    };
+    let found = failing(Some("commit-old-term"));
+    assert!(found.len() >= 4, "{found:?}");
+    assert!(
+        found.iter().all(|(_, p)| p == "leader completeness"),
+        "{found:?}"
+    );
+    assert_eq!(failing(None), Vec::new());
 }

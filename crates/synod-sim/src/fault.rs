@@ -61,6 +61,11 @@ pub enum Target {
     /// aims at the node whose vote released it, even if another votes before it strikes.
     /// Nobody voted: the fault is skipped, with a warning.
     Voter,
+    /// The node that most recently started trying to lead ([`On::Seeks`]: a candidate, a
+    /// proposer's Phase 1, a view change). A fault waiting for that moment aims at the node
+    /// whose attempt released it, even if another starts one before it strikes. Nobody tried:
+    /// the fault is skipped, with a warning.
+    Seeker,
     /// Every server (`*`): a fault on one node strikes each server in turn; in a partition,
     /// the group of every server that no other group names. Clients are never included.
     All,
@@ -211,6 +216,7 @@ impl FaultDisplay<'_> {
             },
             Target::Leader => f.write_str("leader"),
             Target::Voter => f.write_str("voter"),
+            Target::Seeker => f.write_str("seeker"),
             Target::All => f.write_str("*"),
         }
     }

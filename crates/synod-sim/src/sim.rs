@@ -254,6 +254,8 @@ struct World<M, T> {
     last_leader: Option<NodeId>,
     /// The node that most recently gave its vote ([`Target::Voter`]).
     last_voter: Option<NodeId>,
+    /// The node that most recently started trying to lead ([`Target::Seeker`]).
+    last_seeker: Option<NodeId>,
     /// Faults waiting for a protocol's moment ([`Fault::When`]), in the order they were armed.
     armed: Vec<Armed>,
     /// How many repairs have struck: a fault fired before the latest does not strike.
@@ -331,7 +333,8 @@ impl<M: Message, T> World<M, T> {
 
     /// `node` announced `moment`: every armed fault waiting for it is queued to strike its
     /// delay from now (after the event that announced it, which is emitted first). A fault
-    /// released by a vote is bound to that voter: `voter` names it when the fault strikes.
+    /// released by a vote is bound to that voter, and one released by an attempt to lead to
+    /// that seeker: `voter` or `seeker` names it when the fault strikes.
     #[cold]
     fn fire_armed(&mut self, moment: On, node: NodeId) {
         let now = self.now;
@@ -343,9 +346,14 @@ impl<M: Message, T> World<M, T> {
                 let Armed {
                     after, mut fault, ..
                 } = self.armed.remove(i);
-                if moment == On::Votes {
+                let bound = match moment {
+                    On::Votes => Some(Target::Voter),
+                    On::Seeks => Some(Target::Seeker),
+                    On::Leads => None,
+                };
+                if let Some(bound) = bound {
                     fault.targets_mut(&mut |t| {
-                        if *t == Target::Voter {
+                        if *t == bound {
                             *t = Target::Node(node);
                         }
                     });
@@ -544,8 +552,10 @@ impl<M: Message, T: fmt::Debug> Env<M, T> for World<M, T> {
 
     fn protocol_event(&mut self, node: NodeId, event: ProtocolEvent<'_>) {
         if let ProtocolEvent::Role { leadership, .. } = event {
-            if leadership == Leadership::Leads {
-                self.last_leader = Some(node);
+            match leadership {
+                Leadership::Leads => self.last_leader = Some(node),
+                Leadership::Seeks => self.last_seeker = Some(node),
+                Leadership::Follows => {}
             }
             if !self.armed.is_empty()
                 && let Some(on) = On::of_role(leadership)
@@ -782,6 +792,7 @@ impl<P: Process> Sim<P> {
             clients_done_at: None,
             last_leader: None,
             last_voter: None,
+            last_seeker: None,
             armed: Vec::new(),
             repairs: 0,
             faults_end: Time::ZERO,
@@ -1562,6 +1573,7 @@ impl<P: Process> Sim<P> {
                 }
             }
             Target::Voter => self.world.last_voter,
+            Target::Seeker => self.world.last_seeker,
             Target::All => None,
         }
     }

@@ -66,7 +66,8 @@ pub struct CheckArgs {
     pub intensity: Option<u32>,
     /// The longest a fault lasts, in virtual ms (durations are log-uniform from 1 ms; `isolate`,
     /// `isolate-leader`, `slow-leader`, `comeback` and `split-leaders` cut for 200-800 ms, past
-    /// an election timeout; `bounce-leader` cuts for 20-100 ms; the crashes of `storm`,
+    /// an election timeout, and `figure8` for 350-800 ms with holds up to 1.6 s;
+    /// `bounce-leader` cuts for 20-100 ms; the crashes of `storm`,
     /// `revote` and `bounce-leader` have lengths of their own, at most 20 ms).
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_fault: Option<u64>,

@@ -179,7 +179,7 @@ pub const COMMANDS: &[Spec] = &[
         aliases: &[],
         usage: "when leads|seeks|votes [after MS] FAULT",
         summary: "arm a fault for a protocol's moment: the next leader, election or vote",
-        detail: "FAULT is a fault command (`crash leader`, `crash voter`, `partition leader | n2`, ...). It strikes once, MS after (default 0) the next node takes the lead (`leads`), starts trying to (`seeks`: a candidate, a proposer's Phase 1, a view change) or gives its vote (`votes`: a Raft vote, a promise, a DoViewChange; `voter` names that node), as a scenario's `when` (docs/scenarios.md).",
+        detail: "FAULT is a fault command (`crash leader`, `crash voter`, `partition leader | n2`, ...). It strikes once, MS after (default 0) the next node takes the lead (`leads`), starts trying to (`seeks`: a candidate, a proposer's Phase 1, a view change) or gives its vote (`votes`: a Raft vote, a promise, a DoViewChange; `voter` names that node; under `seeks`, `seeker` names the node that started trying), as a scenario's `when` (docs/scenarios.md).",
     },
     Spec {
         name: "request",
@@ -361,6 +361,9 @@ fn target(word: &str, names: &[String]) -> Result<Target, String> {
     }
     if word.eq_ignore_ascii_case("voter") {
         return Ok(Target::Voter);
+    }
+    if word.eq_ignore_ascii_case("seeker") {
+        return Ok(Target::Seeker);
     }
     node(word, names).map(Target::Node)
 }

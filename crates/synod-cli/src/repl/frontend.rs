@@ -29,8 +29,8 @@ pub struct Completion {
 }
 
 const KEYWORDS: &[&str] = &[
-    "until", "decided", "leader", "voter", "done", "error", "warn", "info", "debug", "trace",
-    "put", "get", "delete", "leads", "seeks", "votes", "after",
+    "until", "decided", "leader", "voter", "seeker", "done", "error", "warn", "info", "debug",
+    "trace", "put", "get", "delete", "leads", "seeks", "votes", "after",
 ];
 
 impl Completion {

@@ -319,6 +319,7 @@ impl FaultAction {
                 .unwrap_or_else(|| format!("#{id}")),
             Target::Leader => "leader".to_string(),
             Target::Voter => "voter".to_string(),
+            Target::Seeker => "seeker".to_string(),
             Target::All => "*".to_string(),
         };
         let group = |g: &[Target]| g.iter().map(name).collect::<Vec<_>>();
@@ -547,6 +548,7 @@ impl Scenario {
                 match name {
                     "leader" => return Ok(Target::Leader),
                     "voter" => return Ok(Target::Voter),
+                    "seeker" => return Ok(Target::Seeker),
                     "*" => return Ok(Target::All),
                     _ => {}
                 }
@@ -555,7 +557,7 @@ impl Scenario {
                     None => Err(self.error(
                         Some(l),
                         format!(
-                            "fault names node `{name}`, which does not exist (nodes: {}; or \"leader\", \"voter\", or \"*\" for every server)",
+                            "fault names node `{name}`, which does not exist (nodes: {}; or \"leader\", \"voter\", \"seeker\", or \"*\" for every server)",
                             index.list()
                         ),
                     )),
@@ -630,10 +632,11 @@ impl Scenario {
                     crashed.insert(n);
                 }
                 FaultAction::Restart(n)
-                    if !["leader", "voter", "*"].contains(&n.as_str())
+                    if !["leader", "voter", "seeker", "*"].contains(&n.as_str())
                         && !crashed.contains(n.as_str())
                         && !crashed.contains("leader")
-                        && !crashed.contains("voter") =>
+                        && !crashed.contains("voter")
+                        && !crashed.contains("seeker") =>
                 {
                     out.push(self.error(
                         Some(f.line),
