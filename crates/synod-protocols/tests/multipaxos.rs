@@ -18,7 +18,7 @@ use synod_sim::{EndReason, FaultKind, FaultPlan};
 #[test]
 fn every_multipaxos_scenario_meets_its_expectations() {
     let names = scenario_files("multipaxos-");
-    assert_eq!(names.len(), 7, "{names:?}");
+    assert_eq!(names.len(), 8, "{names:?}");
     for name in names {
         let s = load(&name);
         assert!(!s.description.is_empty(), "{name} has no description");

@@ -268,6 +268,10 @@ impl Leader {
                 if self.learner.learn(ctx, slot, entry) {
                     self.apply_ready(ctx);
                 }
+                // A slot of its window another leader decided frees room, as its own decision
+                // would: without this, requests queued behind a full window of such slots
+                // wait forever (their retries are taken for duplicates of queued requests).
+                self.fill(ctx);
             }
             Msg::Decisions { entries } => {
                 let n = entries.len();
@@ -283,6 +287,7 @@ impl Leader {
                     ));
                 }
                 self.apply_ready(ctx);
+                self.fill(ctx);
             }
             Msg::CatchUp { from: slot } => {
                 let entries = self.learner.entries_from(slot, self.cfg.catch_up_batch);
