@@ -734,8 +734,9 @@ fn comeback_finds_a_view_change_that_ignores_last_normal_views() {
     );
 }
 
-/// `seeker` names the node whose attempt to lead released the fault, even when another starts
-/// trying before it strikes: the first candidate of a five-server cluster, whatever the delay.
+/// `seeker` names the node whose attempt to lead released the fault, whatever the delay: the
+/// first candidate of a five-server cluster (the name is bound when the moment comes, so the
+/// trace shows the node, not `seeker`).
 #[test]
 fn a_fault_released_by_an_attempt_to_lead_strikes_that_seeker() {
     let text = r#"
@@ -767,6 +768,51 @@ for_ms = 5
             seen.faults
         );
     }
+}
+
+/// The binding holds when another node starts trying to lead before the fault strikes. The
+/// first candidate's messages are held at once, the election stalls, and another server times
+/// out and seeks a later term; the second fault, released by the first candidate's attempt but
+/// striking 350 ms later, still strikes that first candidate, not the latest seeker.
+#[test]
+fn a_seeker_stays_bound_when_another_seeks_before_the_fault_strikes() {
+    let text = r#"
+protocol = "raft"
+seed = 3
+
+[cluster]
+nodes = 5
+
+[raft]
+pre_vote = false
+
+[[fault]]
+at_ms = 0
+when = "seeks"
+hold = "seeker"
+for_ms = 400
+
+[[fault]]
+at_ms = 0
+when = "seeks"
+after_ms = 350
+hold = "seeker"
+for_ms = 7
+"#;
+    let (seen, names) = watch(&parse(text));
+    let (t, first) = seen.first(Leadership::Seeks);
+    let strike = t + Time::ms(350);
+    let others: Vec<NodeId> = (seen.roles.iter())
+        .filter(|r| r.2 == Leadership::Seeks && r.0 > t && r.0 < strike && r.1 != first)
+        .map(|r| r.1)
+        .collect();
+    assert!(!others.is_empty(), "nobody else sought: {:?}", seen.roles);
+    let held = format!("hold {} for 7.0ms", names[first.index()]);
+    assert!(
+        seen.faults.contains(&(strike, held.clone())),
+        "want {held} at {strike}: {:?}",
+        seen.faults
+    );
 }
 
 /// `figure8`: the leader cut off with as many servers as leave it a minority, for 350-800 ms;

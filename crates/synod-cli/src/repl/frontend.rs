@@ -203,5 +203,9 @@ mod tests {
             c.candidates("when vot", 8),
             (5, vec!["voter".into(), "votes".into()])
         );
+        assert_eq!(
+            c.candidates("when see", 8),
+            (5, vec!["seeker".into(), "seeks".into()])
+        );
     }
 }
