@@ -347,13 +347,15 @@ fn bounce_leader(d: &mut Draw<'_>) {
 /// has its messages held a moment later (within two message delays of its requests: after its
 /// vote requests, before its first entries), so that it may win and tell no one: it holds
 /// entries of a newer term that no one else has. The cut heals; the old leader may win again
-/// and catch the others up, and a few rounds into its term (2 to 6 message delays) its
-/// messages are held too, before its own first entry reaches a majority. 400-800 ms after the
-/// heal the first is let go, and may win with the votes of those the second caught up: the
-/// entries the second leader put on a majority then are overwritten, which is why an entry of
-/// an older term is not committed by counting its copies (section 5.4.2). Holds, not
-/// crashes: a crashed server's messages already on the wire still arrive, a held one's wait,
-/// and three servers cannot lose two to crashes at once.
+/// and catch the others up, and a few rounds into its term (2 to 4 message delays) its
+/// messages are held too, before its own first entry reaches a majority. The first is held
+/// for the cut's length and 400-800 ms more, so it is let go 400-800 ms after the heal plus
+/// the time it took to seek the lead after the cut (about an election timeout), and may win
+/// with the votes of those the second caught up: the entries the second leader put on a
+/// majority then are overwritten, which is why an entry of an older term is not committed by
+/// counting its copies (section 5.4.2). Holds, not crashes: a crashed server's messages
+/// already on the wire still arrive, a held one's wait, and three servers cannot lose two to
+/// crashes at once.
 fn figure8(d: &mut Draw<'_>) {
     let k = d.minority() - 1;
     let kept: Vec<String> = d.shuffled().into_iter().take(k).collect();
@@ -368,7 +370,8 @@ fn figure8(d: &mut Draw<'_>) {
     );
     let heal = at + cut;
     let lat = d.latency.1.as_micros().max(1);
-    // The first to seek the lead after the cut, held until 400-800 ms after the heal.
+    // The first to seek the lead after the cut, held for the cut's length and 400-800 ms
+    // more (the hold's length counts from its strike, which comes after the cut began).
     let after = d.within_rounds(2);
     let release = Time::ms(400 + d.rng.below(400));
     let held = (cut + release).min(d.until_end(heal + after));

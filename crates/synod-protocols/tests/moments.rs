@@ -817,7 +817,7 @@ for_ms = 7
 
 /// `figure8`: the leader cut off with as many servers as leave it a minority, for 350-800 ms;
 /// the first to seek the lead after the cut held within two message delays of its requests,
-/// until 400-800 ms after the heal; and, armed at the heal, the next to lead held 2 to 4
+/// for the cut's length and 400-800 ms more; and, armed at the heal, the next to lead held 2 to 4
 /// message delays into its term, with every server the cut kept beside the old leader.
 #[test]
 fn figure8_cuts_the_leader_off_then_holds_two_leaders_in_turn() {
