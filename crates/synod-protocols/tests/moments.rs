@@ -734,28 +734,18 @@ fn comeback_finds_a_view_change_that_ignores_last_normal_views() {
     );
 }
 
+/// Five Raft servers without PreVote: the first to seek the lead is a real candidate.
+const FIVE_NO_PRE_VOTE: &str =
+    "protocol = \"raft\"\nseed = 3\n\n[cluster]\nnodes = 5\n\n[raft]\npre_vote = false\n\n";
+
 /// `seeker` names the node whose attempt to lead released the fault, whatever the delay: the
 /// first candidate of a five-server cluster (the name is bound when the moment comes, so the
 /// trace shows the node, not `seeker`).
 #[test]
 fn a_fault_released_by_an_attempt_to_lead_strikes_that_seeker() {
-    let text = r#"
-protocol = "raft"
-seed = 3
-
-[cluster]
-nodes = 5
-
-[raft]
-pre_vote = false
-
-[[fault]]
-at_ms = 0
-when = "seeks"
-after_ms = AFTER
-hold = "seeker"
-for_ms = 5
-"#;
+    let text = format!(
+        "{FIVE_NO_PRE_VOTE}[[fault]]\nat_ms = 0\nwhen = \"seeks\"\nafter_ms = AFTER\nhold = \"seeker\"\nfor_ms = 5\n"
+    );
     for after in ["0", "30"] {
         let (seen, names) = watch(&parse(&text.replace("AFTER", after)));
         let (t, candidate) = seen.first(Leadership::Seeks);
@@ -771,21 +761,14 @@ for_ms = 5
 }
 
 /// The binding holds when another node starts trying to lead before the fault strikes. The
-/// first candidate's messages are held at once, the election stalls, and another server times
-/// out and seeks a later term; the second fault, released by the first candidate's attempt but
-/// striking 350 ms later, still strikes that first candidate, not the latest seeker.
+/// first candidate's messages are held at once (the votes its requests already sent may still
+/// make it leader, but nobody hears from it again), so another server times out and seeks a
+/// later term; the second fault, released by the first candidate's attempt but striking 350 ms
+/// later, still strikes that first candidate, not the latest seeker.
 #[test]
 fn a_seeker_stays_bound_when_another_seeks_before_the_fault_strikes() {
-    let text = r#"
-protocol = "raft"
-seed = 3
-
-[cluster]
-nodes = 5
-
-[raft]
-pre_vote = false
-
+    let text = FIVE_NO_PRE_VOTE.to_string()
+        + r#"
 [[fault]]
 at_ms = 0
 when = "seeks"
@@ -799,7 +782,7 @@ after_ms = 350
 hold = "seeker"
 for_ms = 7
 "#;
-    let (seen, names) = watch(&parse(text));
+    let (seen, names) = watch(&parse(&text));
     let (t, first) = seen.first(Leadership::Seeks);
     let strike = t + Time::ms(350);
     let others: Vec<NodeId> = (seen.roles.iter())
