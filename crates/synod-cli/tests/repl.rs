@@ -794,3 +794,35 @@ fn when_arms_a_fault_for_the_next_vote_and_saves_it() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `when seeks hold seeker` arms a hold for the next attempt to lead: the first candidate is
+/// held, the narration names it, and `save` writes `when = "seeks"` with `hold = "seeker"`,
+/// which replays to the same node at the same time.
+#[test]
+fn when_seeks_holds_the_seeker_and_saves_it() {
+    let dir = scratch("when-seeks");
+    let saved = dir.join("seeks.toml");
+    let script = format!(
+        "when seeks after 5 hold seeker\nrun 400\nsave {}\nquit\n",
+        saved.display()
+    );
+    let o = repl(&["raft", "--seed", "3"], &script);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(!out.contains("error:"), "{out}");
+    let held = |out: &str| {
+        out.lines()
+            .find(|l| l.contains("*** hold n"))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .unwrap_or_else(|| panic!("no hold:\n{out}"))
+    };
+    let in_repl = held(&out);
+    let toml = read(&saved);
+    assert!(
+        toml.contains("when = \"seeks\"\nafter_ms = 5\nhold = \"seeker\""),
+        "{toml}"
+    );
+    let r = synod().arg("run").arg(&saved).output().unwrap();
+    assert_eq!(held(&text(&r.stdout)), in_repl);
+    let _ = std::fs::remove_dir_all(&dir);
+}
