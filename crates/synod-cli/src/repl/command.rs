@@ -177,9 +177,9 @@ pub const COMMANDS: &[Spec] = &[
     Spec {
         name: "when",
         aliases: &[],
-        usage: "when leads|seeks|votes [after MS] FAULT",
+        usage: "when leads|seeks|votes [after MS] [within MS] FAULT",
         summary: "arm a fault for a protocol's moment: the next leader, election or vote",
-        detail: "FAULT is a fault command (`crash leader`, `crash voter`, `partition leader | n2`, ...). It strikes once, MS after (default 0) the next node takes the lead (`leads`), starts trying to (`seeks`: a candidate, a proposer's Phase 1, a view change) or gives its vote (`votes`: a Raft vote, a promise, a DoViewChange; `voter` names that node; under `seeks`, `seeker` names the node that started trying), as a scenario's `when` (docs/scenarios.md).",
+        detail: "FAULT is a fault command (`crash leader`, `crash voter`, `partition leader | n2`, ...). It strikes once, MS after (default 0) the next node takes the lead (`leads`), starts trying to (`seeks`: a candidate, a proposer's Phase 1, a view change) or gives its vote (`votes`: a Raft vote, a promise, a DoViewChange; `voter` names that node; under `seeks`, `seeker` names the node that started trying), as a scenario's `when` (docs/scenarios.md). With `within MS` it waits that long from now and no longer, as a scenario's `within_ms`.",
     },
     Spec {
         name: "request",
@@ -353,6 +353,26 @@ pub fn node(word: &str, names: &[String]) -> Result<NodeId, String> {
             .collect::<Vec<_>>()
             .join(", ")
     ))
+}
+
+/// `KEY MS` at the start of `fault` (`after 2`, `within 600`): the time and the rest, or `None`
+/// and all of `fault` when it does not start with `KEY`.
+fn when_option<'a>(
+    fault: &'a str,
+    key: &str,
+    usage: &str,
+) -> Result<(Option<Time>, &'a str), String> {
+    let fault = fault.trim_start();
+    match fault.split_once(char::is_whitespace).unwrap_or((fault, "")) {
+        (word, more) if word.eq_ignore_ascii_case(key) => {
+            let (ms, fault) = more
+                .trim_start()
+                .split_once(char::is_whitespace)
+                .ok_or_else(|| format!("usage: {usage}"))?;
+            Ok((Some(millis(ms)?), fault))
+        }
+        _ => Ok((None, fault)),
+    }
 }
 
 fn target(word: &str, names: &[String]) -> Result<Target, String> {
@@ -571,18 +591,10 @@ pub fn parse(line: &str, names: &[String]) -> Result<Command, String> {
                     "unknown moment `{moment}` (valid: leads, seeks, votes)"
                 ));
             };
-            let fault = fault.trim_start();
-            let (first, more) = fault.split_once(char::is_whitespace).unwrap_or((fault, ""));
-            let (after, fault) = match (first, more) {
-                (word, more) if word.eq_ignore_ascii_case("after") => {
-                    let (ms, fault) = more
-                        .trim_start()
-                        .split_once(char::is_whitespace)
-                        .ok_or_else(|| format!("usage: {usage}"))?;
-                    (millis(ms)?, fault)
-                }
-                _ => (Time::ZERO, fault),
-            };
+            // `after MS` and `within MS`, in that order, each optional.
+            let (after, fault) = when_option(fault, "after", usage)?;
+            let (within, fault) = when_option(fault, "within", usage)?;
+            let after = after.unwrap_or(Time::ZERO);
             let not_a_fault = || {
                 format!(
                     "`when` arms one fault (crash, restart, partition, heal, hold, release, slow, loss, duplicate), not `{}`",
@@ -597,7 +609,7 @@ pub fn parse(line: &str, names: &[String]) -> Result<Command, String> {
                 Ok(Command::Fault(f)) => Command::Fault(Fault::When {
                     on,
                     after,
-                    within: None,
+                    within,
                     fault: Box::new(f),
                 }),
                 Ok(_) => return Err(not_a_fault()),
@@ -715,6 +727,24 @@ mod tests {
                 fault: Box::new(Fault::Crash(Target::Node(NodeId(3)))),
             }))
         );
+        assert_eq!(
+            parse("when seeks after 3 within 600 hold seeker", &n),
+            Ok(Command::Fault(Fault::When {
+                on: On::Seeks,
+                after: Time::ms(3),
+                within: Some(Time::ms(600)),
+                fault: Box::new(Fault::Hold(Target::Seeker)),
+            }))
+        );
+        assert_eq!(
+            parse("when votes within 50 crash voter", &n),
+            Ok(Command::Fault(Fault::When {
+                on: On::Votes,
+                after: Time::ZERO,
+                within: Some(Time::ms(50)),
+                fault: Box::new(Fault::Crash(Target::Voter)),
+            }))
+        );
         assert_eq!(parse("  # a comment", &n), Ok(Command::Nothing));
         assert_eq!(parse("/help", &n), Ok(Command::Help(None)));
     }
@@ -750,6 +780,8 @@ mod tests {
                 "unknown moment `wins` (valid: leads, seeks, votes)",
             ),
             ("when seeks after x crash n1", "`x` is not a time"),
+            ("when seeks within soon crash n1", "`soon` is not a time"),
+            ("when seeks within 5", "usage: when leads|seeks|votes"),
             ("when seeks step 3", "`when` arms one fault"),
             ("when leads transfer n2", "`when` arms one fault"),
             (
