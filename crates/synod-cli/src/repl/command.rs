@@ -698,15 +698,6 @@ mod tests {
             }))
         );
         assert_eq!(
-            parse("when seeks after 12 hold seeker", &n),
-            Ok(Command::Fault(Fault::When {
-                on: On::Seeks,
-                after: Time::ms(12),
-                within: None,
-                fault: Box::new(Fault::Hold(Target::Seeker)),
-            }))
-        );
-        assert_eq!(
             parse("when leads after 2.5 partition leader | n2", &n),
             Ok(Command::Fault(Fault::When {
                 on: On::Leads,
