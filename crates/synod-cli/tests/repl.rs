@@ -759,18 +759,27 @@ fn notes_are_printed_when_the_clock_passes_them() {
 /// `when votes crash voter` arms a crash for the next vote: the first election's voter
 /// crashes, the narration names it, and `save` writes the fault as a scenario's `when`, which
 /// replays.
-#[test]
-fn when_arms_a_fault_for_the_next_vote_and_saves_it() {
-    let dir = scratch("when");
-    let saved = dir.join("when.toml");
-    let script = format!(
-        "when votes crash voter\nrun until leader\nrun 50\nsave {}\nquit\n",
-        saved.display()
-    );
+/// Run `commands` in a REPL of Raft's seed 3, then `save` and `quit`: what the REPL printed,
+/// the saved scenario, and what `synod run` of it printed. The REPL exits cleanly, with no
+/// error.
+fn arm_save_and_replay(name: &str, commands: &str) -> (String, String, String) {
+    let dir = scratch(name);
+    let saved = dir.join(format!("{name}.toml"));
+    let script = format!("{commands}save {}\nquit\n", saved.display());
     let o = repl(&["raft", "--seed", "3"], &script);
     let out = text(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert!(!out.contains("error:"), "{out}");
+    let toml = read(&saved);
+    let r = synod().arg("run").arg(&saved).output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    (out, toml, text(&r.stdout))
+}
+
+#[test]
+fn when_arms_a_fault_for_the_next_vote_and_saves_it() {
+    let (out, toml, replay) =
+        arm_save_and_replay("when", "when votes crash voter\nrun until leader\nrun 50\n");
     assert!(
         out.contains("armed: crash voter, when a node next votes"),
         "{out}"
@@ -781,18 +790,11 @@ fn when_arms_a_fault_for_the_next_vote_and_saves_it() {
         .find_map(|l| l.split("*** crash n").nth(1))
         .unwrap_or_else(|| panic!("no crash:\n{out}"));
     assert!(struck.starts_with(char::is_numeric), "{struck}");
-    let toml = read(&saved);
     assert!(
         toml.contains("when = \"votes\"\ncrash = \"voter\""),
         "{toml}"
     );
-    let r = synod().arg("run").arg(&saved).output().unwrap();
-    assert!(
-        text(&r.stdout).contains("*** crash n"),
-        "{}",
-        text(&r.stdout)
-    );
-    let _ = std::fs::remove_dir_all(&dir);
+    assert!(replay.contains("*** crash n"), "{replay}");
 }
 
 /// `when seeks hold seeker` arms a hold for the next attempt to lead: the first candidate is
@@ -800,29 +802,17 @@ fn when_arms_a_fault_for_the_next_vote_and_saves_it() {
 /// which replays to the same node at the same time.
 #[test]
 fn when_seeks_holds_the_seeker_and_saves_it() {
-    let dir = scratch("when-seeks");
-    let saved = dir.join("seeks.toml");
-    let script = format!(
-        "when seeks after 5 hold seeker\nrun 400\nsave {}\nquit\n",
-        saved.display()
-    );
-    let o = repl(&["raft", "--seed", "3"], &script);
-    let out = text(&o.stdout);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    assert!(!out.contains("error:"), "{out}");
+    let (out, toml, replay) =
+        arm_save_and_replay("when-seeks", "when seeks after 5 hold seeker\nrun 400\n");
     let held = |out: &str| {
         out.lines()
             .find(|l| l.contains("*** hold n"))
             .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
             .unwrap_or_else(|| panic!("no hold:\n{out}"))
     };
-    let in_repl = held(&out);
-    let toml = read(&saved);
     assert!(
         toml.contains("when = \"seeks\"\nafter_ms = 5\nhold = \"seeker\""),
         "{toml}"
     );
-    let r = synod().arg("run").arg(&saved).output().unwrap();
-    assert_eq!(held(&text(&r.stdout)), in_repl);
-    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(held(&replay), held(&out));
 }

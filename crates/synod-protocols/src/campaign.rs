@@ -19,7 +19,9 @@ use crate::scenario::{FaultAction, FaultSpec, Moment, Scenario};
 use crate::settings::{Setting, Value};
 use crate::system;
 use synod_core::{Event, EventKind, Leadership, NodeId, Observer, SimRng, Time, Violation};
-use synod_sim::{EndReason, FaultKind, FaultPlan, OVERLOADED, On, Shared, random_faults_named};
+use synod_sim::{
+    EndReason, FaultKind, FaultPlan, OVERLOADED, On, Shared, Target, random_faults_named,
+};
 
 /// The setting by which a protocol states how far apart its servers' clocks may drift, in
 /// percent (Raft's lease reads rest on it, dissertation 6.4.1). A protocol that has it is
@@ -522,7 +524,7 @@ fn at_most_a_minority_down(
             };
             // A node already down is crashed again: it stays one entry (its latest end), so
             // that the list holds at most a minority whatever the intensity.
-            let already = (node != "leader" && node != "voter" && node != "seeker")
+            let already = (Target::role(node).is_none())
                 .then(|| down.iter().position(|(n, _)| n == node))
                 .flatten();
             match already {
@@ -1061,10 +1063,8 @@ fn describe_found(s: &Scenario, found: u64, property: &str) -> String {
 /// One fault, as a clause: `n4 is cut off from n1, n2, n3`.
 fn happening(a: &FaultAction) -> String {
     let who = |n: &str| match n {
-        "leader" => "the leader".to_string(),
-        "voter" => "the voter".to_string(),
-        "seeker" => "the seeker".to_string(),
         "*" => "every server".to_string(),
+        n if Target::role(n).is_some() => format!("the {n}"),
         n => n.to_string(),
     };
     let group = |g: &[String]| {

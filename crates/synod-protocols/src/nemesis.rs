@@ -372,7 +372,6 @@ fn figure8(d: &mut Draw<'_>) {
         Some(cut),
     );
     let heal = at + cut;
-    let lat = d.latency.1.as_micros().max(1);
     // The first to seek the lead after the cut, held for the cut's length and 400-800 ms
     // more (the hold's length counts from its strike, which comes after the cut began).
     let after = d.within_rounds(2);
@@ -387,7 +386,9 @@ fn figure8(d: &mut Draw<'_>) {
     // The next to take the lead after the heal, held a few rounds into its term until the
     // first has had time to win.
     let wait = Time::ms(600);
-    let after = Time::micros(2 * lat + d.rng.below(2 * lat));
+    // Two rounds' worth of the longest latency, then up to two more (`within_rounds`).
+    let two_rounds = Time::micros(2 * d.latency.1.as_micros().max(1));
+    let after = two_rounds + d.within_rounds(2);
     let held = (release + Time::ms(600)).min(d.until_end(heal + wait + after));
     let moment = Moment {
         on: On::Leads,

@@ -205,7 +205,7 @@ fn check_names(names: &[String]) -> Result<(), String> {
                 "`{n}`: a name cannot contain `,` or `|` (a partition is written `n1,n2 | n3`)"
             ));
         }
-        if n == "leader" || n == "voter" || n == "seeker" || n == "*" {
+        if n == "*" || synod_sim::Target::role(n).is_some() {
             return Err(format!(
                 "`{n}` is reserved: a fault aimed at `leader` strikes whichever node leads, one aimed at `voter` the node that voted last, one aimed at `seeker` the node that last started trying to lead, one aimed at `*` every server"
             ));

@@ -71,6 +71,32 @@ pub enum Target {
     All,
 }
 
+impl Target {
+    /// The targets a fault names by role rather than by node, with the names scenario files,
+    /// the REPL and the trace give them: what a server may not be called.
+    pub const ROLES: [(&'static str, Target); 3] = [
+        ("leader", Target::Leader),
+        ("voter", Target::Voter),
+        ("seeker", Target::Seeker),
+    ];
+
+    /// The role named `name` (`leader`, `voter`, `seeker`), if it names one.
+    pub fn role(name: &str) -> Option<Target> {
+        Target::ROLES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| t.clone())
+    }
+
+    /// This role's name (`None` for a node or `*`).
+    pub fn role_name(&self) -> Option<&'static str> {
+        Target::ROLES
+            .iter()
+            .find(|(_, t)| t == self)
+            .map(|(n, _)| *n)
+    }
+}
+
 /// One fault.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Fault {
@@ -214,10 +240,8 @@ impl FaultDisplay<'_> {
                 Some(name) => f.write_str(name),
                 None => write!(f, "#{id}"),
             },
-            Target::Leader => f.write_str("leader"),
-            Target::Voter => f.write_str("voter"),
-            Target::Seeker => f.write_str("seeker"),
             Target::All => f.write_str("*"),
+            role => f.write_str(role.role_name().unwrap_or("?")),
         }
     }
     fn group(&self, f: &mut fmt::Formatter<'_>, g: &[Target]) -> fmt::Result {
@@ -327,5 +351,23 @@ impl fmt::Display for FaultDisplay<'_> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A role's name reads back as the role, and a node or `*` is no role.
+    #[test]
+    fn role_names_round_trip() {
+        for (name, role) in Target::ROLES {
+            assert_eq!(Target::role(name), Some(role.clone()));
+            assert_eq!(role.role_name(), Some(name));
+        }
+        assert_eq!(Target::role("n1"), None);
+        assert_eq!(Target::role("*"), None);
+        assert_eq!(Target::Node(NodeId(0)).role_name(), None);
+        assert_eq!(Target::All.role_name(), None);
     }
 }

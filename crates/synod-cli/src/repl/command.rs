@@ -376,14 +376,8 @@ fn when_option<'a>(
 }
 
 fn target(word: &str, names: &[String]) -> Result<Target, String> {
-    if word.eq_ignore_ascii_case("leader") {
-        return Ok(Target::Leader);
-    }
-    if word.eq_ignore_ascii_case("voter") {
-        return Ok(Target::Voter);
-    }
-    if word.eq_ignore_ascii_case("seeker") {
-        return Ok(Target::Seeker);
+    if let Some(role) = Target::role(&word.to_ascii_lowercase()) {
+        return Ok(role);
     }
     node(word, names).map(Target::Node)
 }

@@ -317,10 +317,8 @@ impl FaultAction {
                 .get(id.index())
                 .cloned()
                 .unwrap_or_else(|| format!("#{id}")),
-            Target::Leader => "leader".to_string(),
-            Target::Voter => "voter".to_string(),
-            Target::Seeker => "seeker".to_string(),
             Target::All => "*".to_string(),
+            role => role.role_name().unwrap_or("?").to_string(),
         };
         let group = |g: &[Target]| g.iter().map(name).collect::<Vec<_>>();
         match fault {
@@ -545,12 +543,11 @@ impl Scenario {
         for f in &self.faults {
             let l = f.line;
             let target = |name: &str| -> Result<Target, ScenarioError> {
-                match name {
-                    "leader" => return Ok(Target::Leader),
-                    "voter" => return Ok(Target::Voter),
-                    "seeker" => return Ok(Target::Seeker),
-                    "*" => return Ok(Target::All),
-                    _ => {}
+                if name == "*" {
+                    return Ok(Target::All);
+                }
+                if let Some(role) = Target::role(name) {
+                    return Ok(role);
                 }
                 match index.get(name) {
                     Some(id) => Ok(Target::Node(id)),
@@ -632,11 +629,10 @@ impl Scenario {
                     crashed.insert(n);
                 }
                 FaultAction::Restart(n)
-                    if !["leader", "voter", "seeker", "*"].contains(&n.as_str())
+                    if n != "*"
+                        && Target::role(n).is_none()
                         && !crashed.contains(n.as_str())
-                        && !crashed.contains("leader")
-                        && !crashed.contains("voter")
-                        && !crashed.contains("seeker") =>
+                        && !crashed.iter().any(|c| Target::role(c).is_some()) =>
                 {
                     out.push(self.error(
                         Some(f.line),
