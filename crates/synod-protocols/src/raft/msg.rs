@@ -75,7 +75,8 @@ pub enum RaftMsg {
         /// On success, the index up to which the follower's log matches the leader's.
         match_index: u64,
         /// On failure, where the leader should try next (the fast back-off hint): the first
-        /// index of the conflicting term, or one past the follower's last entry.
+        /// index of the conflicting term, or one past the follower's last entry; 0 when the
+        /// request was refused for its stale term, which says nothing of the log.
         conflict_index: u64,
         /// On failure, the term of the follower's conflicting entry (0 if its log is short).
         conflict_term: u64,

@@ -286,6 +286,46 @@ fn append_entries_fails_the_consistency_check_with_a_back_off_hint_5_3() {
 }
 
 #[test]
+fn a_leader_takes_a_refusal_of_a_stale_term_for_no_back_off_hint_5_3() {
+    // Figure 2: a follower refuses a request of an older term with its own term and no hint.
+    // Delayed (held), such a refusal can reach the leader in the follower's term: it answers a
+    // request of an earlier term and says nothing of the follower's log, so the leader must not
+    // send the log again from index 1 (found by a long `figure8` campaign: at one entry per
+    // AppendEntries the follower took seconds to catch up, and `converged` failed).
+    let mut h = leader(durable(2, None, &[1, 1, 1]), None);
+    assert_eq!(server(&h).log().last_index(), 4, "no-op at 4");
+    let refusal = |conflict_index, conflict_term| RaftMsg::AppendReply {
+        term: 3,
+        success: false,
+        prev_log_index: 4,
+        len: 0,
+        match_index: 0,
+        conflict_index,
+        conflict_term,
+        round: 0,
+    };
+    // What the leader sends again: the prev_log_index of each AppendEntries.
+    let resent = |h: &mut Harness<RaftNode>| -> Vec<u64> {
+        h.take_sent()
+            .into_iter()
+            .filter_map(|(_, m)| match m {
+                RaftMsg::AppendEntries { prev_log_index, .. } => Some(prev_log_index),
+                _ => None,
+            })
+            .collect()
+    };
+    h.deliver(NodeId(1), refusal(0, 0));
+    assert_eq!(
+        resent(&mut h),
+        [] as [u64; 0],
+        "a stale refusal sends nothing"
+    );
+    // A real mismatch (the follower's entries of term 2 start at 3) backs off to its hint.
+    h.deliver(NodeId(1), refusal(3, 2));
+    assert_eq!(resent(&mut h), [2]);
+}
+
+#[test]
 fn a_conflicting_suffix_is_replaced_by_the_leaders_entries_5_3() {
     // Reference: section 5.3, "if an existing entry conflicts with a new one (same index but
     // different terms), delete the existing entry and all that follow it".
