@@ -798,10 +798,11 @@ for_ms = 7
     );
 }
 
-/// `figure8`: the leader cut off with as many servers as leave it a minority, for 350-800 ms;
-/// the first to seek the lead after the cut held within two message delays of its requests,
-/// for the cut's length and 400-800 ms more; and, armed at the heal, the next to lead held 2 to 4
-/// message delays into its term, with every server the cut kept beside the old leader.
+/// `figure8`: the leader cut off with as many servers as leave it a minority, for 350-800 ms,
+/// early enough in the window for the whole story (2.8 s) to play; the first to be granted a
+/// vote after the cut held at once, for the cut's length and 400-800 ms more; and, armed at the
+/// heal, the next to lead held 2 to 4 message delays into its term, with every server the cut
+/// kept beside the old leader.
 #[test]
 fn figure8_cuts_the_leader_off_then_holds_two_leaders_in_turn() {
     use synod_protocols::scenario::FaultAction;
@@ -812,9 +813,7 @@ fn figure8_cuts_the_leader_off_then_holds_two_leaders_in_turn() {
         for seed in 1..=40 {
             let out = draw_among(names, "figure8", seed, Time::ms(60_000));
             assert_eq!(out.len(), 3 + kept, "{out:?}");
-            if out[0].at > Time::ms(57_000) {
-                continue; // clipped by the window's end: checked below
-            }
+            assert!(out[0].at < Time::ms(57_200), "{out:?}");
             let FaultAction::Partition(groups) = &out[0].action else {
                 panic!("{out:?}")
             };
@@ -825,12 +824,14 @@ fn figure8_cuts_the_leader_off_then_holds_two_leaders_in_turn() {
             assert!(cut >= Time::ms(350) && cut < Time::ms(800), "{cut}");
             let heal = out[0].at + cut;
 
-            // The seeker, held a moment after it asks for votes, until well after the heal.
+            // The seeker, held as it is granted a vote, until well after the heal.
             assert_eq!(out[1].action, FaultAction::Hold("seeker".into()));
             assert_eq!(out[1].at, out[0].at);
             let m = out[1].when.unwrap();
-            assert_eq!((m.on, m.within), (On::Seeks, Some(cut)));
-            assert!(m.after < Time::ms(20), "{:?}", m.after);
+            assert_eq!(
+                (m.on, m.within, m.after),
+                (On::Votes, Some(cut), Time::ZERO)
+            );
             let held = out[1].lasts.unwrap();
             assert!(held >= cut + Time::ms(400) && held < cut + Time::ms(800));
 
@@ -848,15 +849,16 @@ fn figure8_cuts_the_leader_off_then_holds_two_leaders_in_turn() {
             }
         }
     }
-    // Near the window's end every fault is over by the final repair (which disarms a hold
-    // still waiting): one that may strike after the window's end lasts 1 us.
+    // Near the window's end (a window shorter than the story: it may start anywhere) every
+    // fault is over by the final repair (which disarms a hold still waiting, and releases
+    // every held server): one that may strike after the window's end lasts 1 us.
     let window = Time::ms(1_000);
     for seed in 1..=40 {
         for f in draw("figure8", seed, window) {
             let strikes_by = f.at + f.when.map_or(Time::ZERO, |m| m.within.unwrap() + m.after);
             let lasts = f.lasts.unwrap();
             if strikes_by < window {
-                assert!(strikes_by + lasts < window, "{f:?}");
+                assert!(strikes_by + lasts <= window, "{f:?}");
             } else {
                 assert_eq!(lasts, Time::micros(1), "{f:?}");
             }
@@ -866,13 +868,14 @@ fn figure8_cuts_the_leader_off_then_holds_two_leaders_in_turn() {
 
 /// What `figure8` is for: Raft's Figure 8 from random times. On the section-5 cluster
 /// (scenarios/raft-section5.toml), a leader that commits its older entries by counting copies
-/// (the planted bug `commit-old-term`) loses them to the leader held before it; the correct
-/// leader waits for an entry of its term (5.4.2) and loses nothing.
+/// (the planted bug `commit-old-term`) loses them to the leader held before it, on most seeds
+/// of one story each; the correct leader waits for an entry of its term (5.4.2) and loses
+/// nothing.
 #[test]
 fn figure8_finds_an_old_term_committed_by_counting() {
     use synod_protocols::campaign::{self, Outcome, Plan};
     let plan = Plan {
-        intensity: 4,
+        intensity: 1,
         vary: false,
         ..support::plan("raft", "figure8")
     };
@@ -890,7 +893,7 @@ fn figure8_finds_an_old_term_committed_by_counting() {
             .collect::<Vec<_>>()
     };
     let found = failing(Some("commit-old-term"));
-    assert!(found.len() >= 4, "{found:?}");
+    assert!(found.len() >= 10, "{found:?}");
     assert!(
         found.iter().all(|(_, p)| p == "leader completeness"),
         "{found:?}"
