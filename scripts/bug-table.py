@@ -38,13 +38,6 @@ CHUNKS = [10, 40, 150, 800]  # seeds tried per step, until the budget
 
 # Bugs the default campaign does not find within the budget, with the campaign that does.
 FALLBACK = {
-    # Raft's default mix never met Figure 8's schedule in 1000 seeds. The `figure8` nemesis
-    # draws it, on the cluster it needs least (three servers, section 5 alone, one entry per
-    # AppendEntries); in Raft's default it cost `stale-lease-read` its median (docs/checking.md).
-    "commit-old-term": (
-        "scenarios/raft-section5.toml",
-        ["--nemesis", "figure8", "--intensity", "4"],
-    ),
     # Two single-server changes of 3 or 5 servers always keep overlapping majorities: it needs
     # the file's four servers and a spare, and two leaders' changes. Measured, the cuts of
     # Raft's two-second default of isolate,isolate-leader met it (ranges 3 and 4); the

@@ -66,6 +66,10 @@ pub struct Plan {
     /// Swarm testing of the configuration ([`Vary`]): each seed draws the settings the
     /// scenario does not give (`--fixed-config` turns it off).
     pub vary: bool,
+    /// Whether the protocol's [`crate::protocol::Story`]s are told on their share of the
+    /// seeds, where the plan is otherwise its default campaign's (its own mix, the
+    /// configuration drawn): a campaign of another `--nemesis` tells none whatever this says.
+    pub stories: bool,
 }
 
 impl Plan {
@@ -87,7 +91,35 @@ impl Plan {
             liveness: c.liveness,
             rate: c.rate,
             vary: true,
+            stories: true,
         }
+    }
+}
+
+impl Plan {
+    /// Whether a campaign of `protocol` with this plan tells the protocol's stories: only its
+    /// default campaign does (its own mix, the configuration drawn, stories not turned off).
+    fn tells_stories(&self, protocol: &Protocol) -> bool {
+        let c = &protocol.campaign;
+        self.vary
+            && self.stories
+            && !c.stories.is_empty()
+            && nemesis::parse(c.nemesis, c.nemeses).is_ok_and(|own| own == self.mix)
+    }
+
+    /// The stories `protocol`'s campaign of this plan tells, as the summary names them
+    /// (`figure8's story on 30 seeds in 100`): none unless the configuration is drawn and the
+    /// plan tells them.
+    pub fn stories_told(&self, protocol: &Protocol) -> Vec<String> {
+        if !self.tells_stories(protocol) {
+            return Vec::new();
+        }
+        protocol
+            .campaign
+            .stories
+            .iter()
+            .map(|s| format!("{}'s story on {} seeds in 100", s.nemesis, s.percent))
+            .collect()
     }
 }
 
@@ -372,6 +404,8 @@ pub struct Runner {
     plan: Plan,
     servers: Vec<String>,
     has_clients: bool,
+    /// The protocol's stories with their mixes, if the plan tells them.
+    stories: Vec<(&'static crate::protocol::Story, Mix)>,
 }
 
 impl Runner {
@@ -399,11 +433,34 @@ impl Runner {
             }
         }
         let (servers, has_clients) = servers_of(&s)?;
+        let mut stories = Vec::new();
+        if plan.tells_stories(p) {
+            for story in p.campaign.stories {
+                let mix = nemesis::parse(story.nemesis, p.campaign.nemeses)
+                    .map_err(|e| format!("{}'s story `{}`: {e}", p.name, story.nemesis))?;
+                stories.push((story, mix));
+            }
+        }
         Ok(Runner {
             base: s,
             plan: plan.clone(),
             servers,
             has_clients,
+            stories,
+        })
+    }
+
+    /// The story told on `seed`, if any: drawn from a generator of its own, so that the seeds
+    /// that tell none draw what they drew before the protocol had stories.
+    fn story(&self, seed: u64) -> Option<&(&'static crate::protocol::Story, Mix)> {
+        if self.stories.is_empty() {
+            return None;
+        }
+        let mut roll = SimRng::derive(seed, u64::MAX - 2).below(100);
+        self.stories.iter().find(|(story, _)| {
+            let hit = roll < u64::from(story.percent);
+            roll = roll.saturating_sub(u64::from(story.percent));
+            hit
         })
     }
 
@@ -413,6 +470,7 @@ impl Runner {
         let mut s = self.base.clone();
         s.seed = seed;
         let plan = &self.plan;
+        let story = self.story(seed);
         let mut servers = std::borrow::Cow::Borrowed(&self.servers);
         if plan.vary {
             let mut rng = SimRng::derive(seed, u64::MAX - 1);
@@ -426,6 +484,9 @@ impl Runner {
                 vary_workload(&mut v);
             }
             (self.base.protocol.campaign.vary)(&mut v);
+            if let Some((story, _)) = story {
+                (story.shape)(&mut v);
+            }
             let reshaped = v.reshaped;
             if (self.base.protocol.validate)(&s.settings).is_err() {
                 // What was drawn does not fit what the scenario gives (a heartbeat above the
@@ -451,7 +512,10 @@ impl Runner {
         );
         d.slowest_clock = clock_bound(&s);
         if plan.window > Time::ZERO && !servers.is_empty() {
-            plan.mix.draw(&mut d, plan.intensity);
+            match story {
+                Some((story, mix)) => mix.draw(&mut d, story.intensity),
+                None => plan.mix.draw(&mut d, plan.intensity),
+            }
         }
         drawn.sort_by_key(|f| f.at);
         let recovery = self.base.protocol.campaign.recovery;

@@ -159,6 +159,28 @@ pub struct Campaign {
     /// [`crate::campaign::Vary`]), and only configurations under which the correct protocol
     /// is safe. Most protocols write [`fixed`].
     pub vary: fn(&mut crate::campaign::Vary<'_>),
+    /// Stories told on some seeds instead of the mix (empty for most): see [`Story`].
+    pub stories: &'static [Story],
+}
+
+/// A story a default campaign tells on some of its seeds instead of its mix: one nemesis that
+/// draws a whole known schedule (Raft's Figure 8), on the configuration it needs, with no other
+/// fault in its way. Swarm testing of schedules, as [`Campaign::vary`] is of configurations:
+/// a failure that needs three leaders in turn is met on a share of the seeds, where drawn
+/// among the mix's faults it is met almost never, and its holds would stop the others'
+/// elections (docs/checking.md, "Choosing the default"). `--nemesis` and `--fixed-config`
+/// tell no story.
+#[derive(Debug)]
+pub struct Story {
+    /// The nemesis that draws it, as `--nemesis` names it.
+    pub nemesis: &'static str,
+    /// On how many seeds in a hundred it is told.
+    pub percent: u32,
+    /// How many times it is drawn on such a seed.
+    pub intensity: u32,
+    /// The configuration it needs, set over what [`Campaign::vary`] drew (only keys the
+    /// scenario does not give, as there).
+    pub shape: fn(&mut crate::campaign::Vary<'_>),
 }
 
 /// A campaign's [`Campaign::vary`] that draws nothing of the protocol's own.
@@ -182,6 +204,7 @@ impl Campaign {
         prepare: unchanged,
         recovery: Time::ZERO,
         vary: fixed,
+        stories: &[],
     };
 }
 

@@ -325,6 +325,79 @@ fn each_seed_draws_the_configuration_the_scenario_does_not_give() {
     assert_eq!(drawn(&s, "raft.pre_vote"), None);
 }
 
+/// Raft's default campaign tells Figure 8's story on about 30 seeds in 100: the `figure8`
+/// nemesis once and no other fault, on section 5's cluster (three servers, no PreVote or
+/// CheckQuorum, reads through the log, one entry per AppendEntries, no snapshots). A seed that
+/// tells no story draws what it drew without stories, and a campaign of another mix tells none.
+#[test]
+fn raft_tells_figure8_on_a_share_of_its_seeds_on_the_cluster_it_needs() {
+    let drawn = |s: &Scenario, key: &str| {
+        s.settings
+            .iter()
+            .find(|(k, _)| k.key == key)
+            .map(|(_, v)| v.to_string())
+    };
+    // A story's schedule holds the seeker (no nemesis of the mix does).
+    let story = |s: &Scenario| {
+        s.faults
+            .iter()
+            .any(|f| f.action == FaultAction::Hold("seeker".into()))
+    };
+    let base = PROTOCOLS.scenario("raft").unwrap();
+    let plan = Plan::for_protocol(base.protocol);
+    let untold = Plan {
+        stories: false,
+        ..plan.clone()
+    };
+    let mut told = 0;
+    for seed in 1..=200 {
+        let s = scenario_for(&base, &plan, seed).unwrap();
+        if !story(&s) {
+            assert_eq!(
+                s,
+                scenario_for(&base, &untold, seed).unwrap(),
+                "seed {seed}"
+            );
+            continue;
+        }
+        told += 1;
+        for (key, value) in [
+            ("cluster.nodes", "3"),
+            ("raft.pre_vote", "false"),
+            ("raft.check_quorum", "false"),
+            ("raft.reads", "\"log\""),
+            ("timing.max_append_entries", "1"),
+            ("raft.snapshot_every", "0"),
+        ] {
+            assert_eq!(drawn(&s, key).as_deref(), Some(value), "seed {seed}: {key}");
+        }
+        // One story: the cut, the seeker's hold, the next leader's; then the repair.
+        assert_eq!(s.faults.len(), 4, "seed {seed}: {:?}", s.faults);
+        assert!(matches!(s.faults[0].action, FaultAction::Partition(_)));
+    }
+    assert!(
+        (40..80).contains(&told),
+        "{told} of 200 seeds told the story"
+    );
+    // Nor does a campaign of another mix, even one holding the story's own nemesis.
+    let other = Plan {
+        mix: synod_protocols::nemesis::parse("isolate-leader,figure8", &[]).unwrap(),
+        intensity: 1,
+        ..plan.clone()
+    };
+    let other_untold = Plan {
+        stories: false,
+        ..other.clone()
+    };
+    for seed in 1..=200 {
+        assert!(!story(&scenario_for(&base, &untold, seed).unwrap()));
+        assert_eq!(
+            scenario_for(&base, &other, seed).unwrap(),
+            scenario_for(&base, &other_untold, seed).unwrap()
+        );
+    }
+}
+
 /// `base` with the setting `key` given as `value`.
 fn with(base: &Scenario, key: &str, value: Value) -> Scenario {
     let mut s = base.clone();

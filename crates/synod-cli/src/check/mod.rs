@@ -42,7 +42,9 @@ pub struct CheckArgs {
     /// protocol's own), `all`, `classic`, `targeted`, `moments` (faults that wait for a new
     /// leader, an election or a vote), `own`, a list of names (`crash-leader,ring`), `swarm:LIST`, `default`, or
     /// `list` to list them. Default: the protocol's (swarm; Paxos `crash,storm`, Multi-Paxos
-    /// `split-leaders,isolate-leader,loss`, VR `comeback,loss,bounce-leader`, Raft `isolate-leader,revote,slow-leader`).
+    /// `split-leaders,isolate-leader,loss`, VR `comeback,loss,bounce-leader`, Raft `isolate-leader,revote,slow-leader`
+    /// with Figure 8's story on 30 seeds in 100: `figure8` alone, on section 5's cluster). A
+    /// mix given here tells no story, except `default`.
     #[arg(long, value_name = "SPEC")]
     pub nemesis: Option<String>,
     /// Fault window in virtual ms: faults strike before it, everything is repaired at it, and
@@ -82,7 +84,7 @@ pub struct CheckArgs {
     /// protocol (not of a scenario file) draws each seed's configuration (swarm testing: one
     /// hot key, short client timeouts, and the protocol's own, such as Raft's cluster size,
     /// PreVote, CheckQuorum, reads and batching); a failure's scenario file records what was
-    /// drawn.
+    /// drawn. Nor does it tell the protocol's stories.
     #[arg(long)]
     pub fixed_config: bool,
     /// Run only the K-th of N disjoint slices of the seeds, as K/N. Without it, a Slurm job
@@ -279,7 +281,7 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
     };
     writeln!(
         out,
-        "synod check: {} (protocol {}{}), seeds {}..{} {shard_text}({} seeds), nemesis {}, {} faults per seed in the first {}{}, {jobs} jobs",
+        "synod check: {} (protocol {}{}), seeds {}..{} {shard_text}({} seeds), nemesis {}{}, {} faults per seed in the first {}{}, {jobs} jobs",
         base.name,
         base.protocol,
         base.bug
@@ -292,6 +294,10 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
         nemesis_spec(args, &base)
             .or(args.faults.as_deref())
             .unwrap_or(base.protocol.campaign.nemesis),
+        plan.stories_told(base.protocol)
+            .iter()
+            .map(|s| format!(", with {s}"))
+            .collect::<String>(),
         plan.intensity,
         plan.window,
         if plan.rate > 0 {
@@ -309,6 +315,7 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
             "protocol": base.protocol.name,
             "bug": base.bug,
             "nemesis": plan.mix.describe(),
+            "stories": plan.stories_told(base.protocol),
             "from": args.from,
             "seeds": args.seeds,
             "shard": shard.k,

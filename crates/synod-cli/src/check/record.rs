@@ -16,6 +16,7 @@ pub const IDENTITY: &[&str] = &[
     "protocol",
     "bug",
     "nemesis",
+    "stories",
     "from",
     "seeds",
     "intensity",

@@ -94,12 +94,14 @@ pub fn failing_seeds(
         .collect()
 }
 
-/// `protocol`'s default campaign, with the nemesis mix `mix` instead of its own.
+/// `protocol`'s default campaign, with the nemesis mix `mix` instead of its own (and so, as
+/// `--nemesis` does, without its stories).
 pub fn plan(protocol: &str, mix: &str) -> synod_protocols::campaign::Plan {
     use synod_protocols::campaign::Plan;
     let p = PROTOCOLS.iter().find(|p| p.name == protocol).unwrap();
     Plan {
         mix: synod_protocols::nemesis::parse(mix, p.campaign.nemeses).unwrap(),
+        stories: false,
         ..Plan::for_protocol(p)
     }
 }
