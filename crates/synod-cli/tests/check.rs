@@ -384,7 +384,9 @@ fn capitalized(name: &str) -> String {
         .unwrap_or_default()
 }
 
-/// `--nemesis list` ends with the protocol's own mix, and `--nemesis default` runs it.
+/// `--nemesis list` ends with the protocol's own mix and its stories, and `--nemesis default`
+/// runs them: Raft's Figure 8 story is told by its default campaign, by `--nemesis default`,
+/// and by no other mix, even the default's nemeses named one by one.
 #[test]
 fn the_nemesis_list_names_the_protocols_default_and_default_runs_it() {
     for p in synod_protocols::PROTOCOLS
@@ -395,11 +397,31 @@ fn the_nemesis_list_names_the_protocols_default_and_default_runs_it() {
             String::from_utf8_lossy(&synod(&["check", p.name, "--nemesis", "list"]).stdout)
                 .to_string();
         let last = listed.lines().last().unwrap_or_default().to_string();
+        let stories: String = p
+            .campaign
+            .stories
+            .iter()
+            .map(|s| format!(", with {}'s story on {} seeds in 100", s.nemesis, s.percent))
+            .collect();
         assert!(
-            last.starts_with("default") && last.ends_with(p.campaign.nemesis),
+            last.starts_with("default")
+                && last.ends_with(&format!("{}{stories}", p.campaign.nemesis)),
             "{}: {last}",
             p.name
         );
+    }
+    let story = "with figure8's story on 30 seeds in 100,";
+    for (args, told) in [
+        (&[][..], true),
+        (&["--nemesis", "default"], true),
+        (&["--nemesis", "isolate-leader,revote,slow-leader"], false),
+        (&["--fixed-config"], false),
+    ] {
+        let mut all = vec!["check", "raft", "--seeds", "1", "--jobs", "1"];
+        all.extend_from_slice(args);
+        let out = String::from_utf8_lossy(&synod(&all).stdout).to_string();
+        let first = out.lines().next().unwrap_or_default();
+        assert_eq!(first.contains(story), told, "{args:?}: {first}");
     }
     let o = synod(&[
         "check",

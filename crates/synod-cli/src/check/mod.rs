@@ -139,6 +139,15 @@ fn nemesis_spec<'a>(args: &'a CheckArgs, base: &Scenario) -> Option<&'a str> {
     })
 }
 
+/// The stories a campaign of `plan` tells, as the summary's first line adds them to the mix
+/// (`, with figure8's story on 30 seeds in 100`).
+fn told(plan: &Plan, protocol: &synod_protocols::protocol::Protocol) -> String {
+    plan.stories_told(protocol)
+        .iter()
+        .map(|s| format!(", with {s}"))
+        .collect()
+}
+
 /// The campaign's plan from the protocol's defaults and the options given.
 fn plan(args: &CheckArgs, base: &Scenario) -> Result<Plan, UsageError> {
     let p = base.protocol;
@@ -184,6 +193,10 @@ fn plan(args: &CheckArgs, base: &Scenario) -> Result<Plan, UsageError> {
         .as_deref()
         .is_none_or(|t| crate::protocols().get(t).is_some());
     plan.vary = builtin && !args.fixed_config;
+    // Only the default campaign tells the protocol's stories: a mix named on the command line
+    // is that mix alone, even the default's nemeses named one by one.
+    plan.stories =
+        matches!(args.nemesis.as_deref(), None | Some("default")) && args.faults.is_none();
     Ok(plan)
 }
 
@@ -204,12 +217,14 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
         .into());
     }
     if args.nemesis.as_deref() == Some("list") {
+        let p = base.protocol;
+        let stories = told(&Plan::for_protocol(p), p);
         write!(
             io::stdout().lock(),
             "{}",
             nemesis::listing(
-                base.protocol.campaign.nemeses,
-                base.protocol.campaign.nemesis
+                p.campaign.nemeses,
+                &format!("{}{stories}", p.campaign.nemesis)
             )
         )?;
         return Ok(ExitCode::SUCCESS);
@@ -294,10 +309,7 @@ pub fn check(args: &CheckArgs) -> Result<ExitCode> {
         nemesis_spec(args, &base)
             .or(args.faults.as_deref())
             .unwrap_or(base.protocol.campaign.nemesis),
-        plan.stories_told(base.protocol)
-            .iter()
-            .map(|s| format!(", with {s}"))
-            .collect::<String>(),
+        told(&plan, base.protocol),
         plan.intensity,
         plan.window,
         if plan.rate > 0 {
