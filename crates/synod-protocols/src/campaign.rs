@@ -1088,10 +1088,13 @@ fn describe_found(s: &Scenario, found: u64, property: &str) -> String {
                         .within
                         .map(|w| format!(", waiting {w}"))
                         .unwrap_or_default();
-                    format!(
-                        "{} after a node {moment} (armed at {}{wait})",
-                        m.after, f.at
-                    )
+                    // "held when a node gives its vote", rather than "0.0ms after".
+                    let after = if m.after == Time::ZERO {
+                        "when".to_string()
+                    } else {
+                        format!("{} after", m.after)
+                    };
+                    format!("{after} a node {moment} (armed at {}{wait})", f.at)
                 }
                 None => format!("at {}", f.at),
             };

@@ -374,6 +374,11 @@ fn raft_tells_figure8_on_a_share_of_its_seeds_on_the_cluster_it_needs() {
         // One story: the cut, the seeker's hold, the next leader's; then the repair.
         assert_eq!(s.faults.len(), 4, "seed {seed}: {:?}", s.faults);
         assert!(matches!(s.faults[0].action, FaultAction::Partition(_)));
+        let said = campaign::describe(&s, "leader completeness");
+        assert!(
+            said.contains("the seeker's messages are held when a node gives its vote (armed at"),
+            "{said}"
+        );
     }
     assert!(
         (40..80).contains(&told),
