@@ -319,6 +319,68 @@ fn only_a_protocols_defaults_draw_their_configuration() {
     assert!(!vary(&["scenarios/raft-vote-storm.toml"]));
 }
 
+/// Raft's default campaign tells Figure 8's story, and so does `--nemesis default`; a mix given
+/// (even the default's own nemeses, by name), `--faults`, `--fixed-config` and a scenario file
+/// tell none: the `campaign` line's `stories` says which. A file written before campaigns told
+/// stories (no `stories`) merges with one of the same campaign that tells none.
+#[test]
+fn only_the_default_campaign_tells_stories() {
+    let campaign = |args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["check"];
+        all.extend_from_slice(args);
+        all.extend(["--seeds", "2", "--json", "-"]);
+        let o = synod(&all);
+        let text = String::from_utf8_lossy(&o.stdout).to_string();
+        serde_json::from_str(text.lines().next().expect("a campaign line")).unwrap()
+    };
+    let stories = |args: &[&str]| campaign(args)["stories"].as_array().unwrap().len();
+    assert_eq!(stories(&["raft"]), 1);
+    assert_eq!(stories(&["raft", "--nemesis", "default"]), 1);
+    let own = synod_protocols::PROTOCOLS
+        .get("raft")
+        .unwrap()
+        .campaign
+        .nemesis;
+    assert_eq!(stories(&["raft", "--nemesis", own]), 0);
+    assert_eq!(stories(&["raft", "--faults", "crash"]), 0);
+    assert_eq!(stories(&["raft", "--fixed-config"]), 0);
+    assert_eq!(stories(&["scenarios/raft-section5.toml"]), 0);
+    assert_eq!(stories(&["paxos"]), 0);
+
+    let dir = std::env::temp_dir().join(format!("synod-stories-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut files = Vec::new();
+    for k in 1..=2 {
+        let file = dir.join(format!("shard-{k}.jsonl"));
+        let shard = format!("{k}/2");
+        let o = synod(&[
+            "check",
+            "paxos",
+            "--seeds",
+            "4",
+            "--shard",
+            &shard,
+            "--json",
+            file.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{o:?}");
+        files.push(file);
+    }
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    let (first, rest) = text.split_once('\n').unwrap();
+    let mut header: serde_json::Value = serde_json::from_str(first).unwrap();
+    header.as_object_mut().unwrap().remove("stories").unwrap();
+    std::fs::write(&files[0], format!("{header}\n{rest}")).unwrap();
+    let merged = synod(&[
+        "check",
+        "--merge",
+        files[0].to_str().unwrap(),
+        files[1].to_str().unwrap(),
+    ]);
+    assert_eq!(merged.status.code(), Some(0), "{merged:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// `--help` names every protocol's default mix that is not the swarm, as its descriptor has it.
 #[test]
 fn the_help_names_each_protocols_default_mix() {

@@ -351,6 +351,10 @@ fn bounce_leader(d: &mut Draw<'_>) {
     }
 }
 
+/// How long a `figure8` story takes to play out at most: the cut (800 ms), the next leader
+/// found (600 ms) and held (1.4 s).
+const STORY_MS: u64 = 2_800;
+
 /// The schedule of the Raft paper's Figure 8, drawn to strike whoever leads then. The leader
 /// is cut off with as many servers as leave it a minority, for 350-800 ms, and takes entries
 /// from clients that the majority never sees; the cut strikes early enough in the window for
@@ -372,10 +376,6 @@ fn bounce_leader(d: &mut Draw<'_>) {
 /// CheckQuorum the cut-off leader may step down and be the first granted a vote itself (by a
 /// server kept beside it).
 /// Such draws miss the story, harmlessly.
-/// How long a `figure8` story takes to play out at most: the cut (800 ms), the next leader
-/// found (600 ms) and held (1.4 s).
-const STORY_MS: u64 = 2_800;
-
 fn figure8(d: &mut Draw<'_>) {
     let k = d.minority() - 1;
     let kept: Vec<String> = d.shuffled().into_iter().take(k).collect();

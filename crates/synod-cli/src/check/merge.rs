@@ -154,6 +154,12 @@ pub fn merge(files: &[PathBuf]) -> Result<ExitCode> {
         .iter()
         .map(|p| Shard::open(p))
         .collect::<Result<Vec<_>, _>>()?;
+    // Files written before campaigns told stories have no `stories`: they told none.
+    for s in &mut shards {
+        s.header
+            .entry("stories")
+            .or_insert_with(|| Value::Array(Vec::new()));
+    }
     let first = &shards[0];
     for s in &shards[1..] {
         for key in IDENTITY {

@@ -855,3 +855,41 @@ fn a_leader_that_steps_down_refuses_the_reads_it_holds_6_4() {
         )]
     );
 }
+
+#[test]
+fn a_refusal_of_a_stale_term_confirms_no_read_round_6_4() {
+    // A follower refuses a request of an older term with its own term and that request's
+    // round, a round of the older term's numbering (rounds start again in each term). Delayed,
+    // it reaches this leader in the follower's term: it was sent before any round of this term
+    // began, so it confirms none, whatever number it carries (nor does a refused snapshot).
+    let cfg = with(|c| c.reads = ReadMode::ReadIndex);
+    let mut h = leader_with(cfg, None);
+    ack(&mut h, &[1, 2], 1, 0);
+    h.deliver(NodeId(5), request(5, 1, get("a")));
+    h.clear();
+    let term = server(&h).term();
+    h.deliver(
+        NodeId(1),
+        RaftMsg::AppendReply {
+            term,
+            success: false,
+            prev_log_index: 0,
+            len: 1,
+            match_index: 0,
+            conflict_index: 0,
+            conflict_term: 0,
+            round: 40,
+        },
+    );
+    h.deliver(
+        NodeId(2),
+        RaftMsg::SnapshotReply {
+            term,
+            match_index: 0,
+            round: 40,
+        },
+    );
+    assert!(replies(&mut h).is_empty(), "round 1 is not confirmed");
+    ack(&mut h, &[1, 2], 1, 1);
+    assert_eq!(replies(&mut h).len(), 1);
+}

@@ -97,7 +97,8 @@ pub enum RaftMsg {
     SnapshotReply {
         /// The follower's current term.
         term: u64,
-        /// The index up to which its state now matches the leader's.
+        /// The index up to which its state now matches the leader's; 0 when the request was
+        /// refused for its stale term.
         match_index: u64,
         /// The read round of the request answered.
         round: u64,

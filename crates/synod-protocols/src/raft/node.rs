@@ -1085,6 +1085,17 @@ impl RaftServer {
         if self.role != Role::Leader || term != self.d.current_term {
             return;
         }
+        if !success && conflict_index == 0 {
+            // A refusal of a request of an older term (Figure 2: "reply false if term <
+            // currentTerm"), which carries the follower's term and no hint. It can reach this
+            // leader in its own term: an answer to what it sent as leader of an earlier term, or
+            // delayed past the election the follower's term was for. It answers nothing this
+            // term sent: it says nothing of the follower's log (taken for a mismatch it would
+            // send the log again from index 1, one round trip an entry at Figure 8's pace), is
+            // counted in no `inflight`, and its `round` is of the older term's numbering (rounds
+            // start again each term), so it confirms no read round of this one (6.4).
+            return;
+        }
         let i = from.index();
         self.heard_from(ctx, from, round);
         let pr = &mut self.progress[i];
@@ -1122,15 +1133,6 @@ impl RaftServer {
         }
         if prev < pr.matched || (pr.probing && prev + 1 != pr.next) {
             return; // a stale answer
-        }
-        if conflict_index == 0 {
-            // A refusal of a request of an older term (Figure 2: "reply false if term <
-            // currentTerm"), which carries the follower's term and no hint. It can reach this
-            // leader in its own term: an answer to what it sent as leader of an earlier term, or
-            // delayed past the election the follower's term was for. It says nothing of the
-            // follower's log; taken for a mismatch it would send the log again from index 1,
-            // one round trip an entry at Figure 8's pace.
-            return;
         }
         if !pr.probing && conflict_term == 0 && pr.inflight > 0 && conflict_index > pr.matched {
             // The follower's log is short, but earlier entries are still on their way (this

@@ -176,7 +176,10 @@ impl RaftServer {
         match_index: u64,
         round: u64,
     ) {
-        if self.role != Role::Leader || term != self.d.current_term {
+        if self.role != Role::Leader || term != self.d.current_term || match_index == 0 {
+            // `match_index` 0: a refusal of a request of an older term (an installed snapshot
+            // reaches index 1 at least). As for `AppendReply`, it answers nothing this term
+            // sent, and its round, of the older term's numbering, confirms no read round.
             return;
         }
         self.heard_from(ctx, from, round);
