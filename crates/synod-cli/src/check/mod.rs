@@ -161,9 +161,6 @@ fn plan(args: &CheckArgs, base: &Scenario) -> Result<Plan, UsageError> {
         (Some(spec), None) => {
             plan.mix = nemesis::parse(spec, p.campaign.nemeses)
                 .map_err(|e| UsageError(format!("--nemesis: {e}")))?;
-            // A mix given tells no story, even one that names the default's nemeses: only
-            // `default` is the default campaign.
-            plan.stories = args.nemesis.as_deref() == Some("default");
         }
         (None, Some(kinds)) => {
             let kinds =
