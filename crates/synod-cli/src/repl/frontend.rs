@@ -28,9 +28,11 @@ pub struct Completion {
     names: Vec<String>,
 }
 
+/// Keywords besides the role names (`leader`, `voter`, `seeker`: [`synod_sim::Target::ROLES`])
+/// and the moments (`leads`, `seeks`, `votes`: [`synod_sim::On::ALL`]).
 const KEYWORDS: &[&str] = &[
-    "until", "decided", "leader", "voter", "seeker", "done", "error", "warn", "info", "debug",
-    "trace", "put", "get", "delete", "leads", "seeks", "votes", "after",
+    "until", "decided", "done", "error", "warn", "info", "debug", "trace", "put", "get", "delete",
+    "after", "within",
 ];
 
 impl Completion {
@@ -55,7 +57,8 @@ impl Completion {
             .names
             .iter()
             .map(String::as_str)
-            .chain(["leader"])
+            .chain(synod_sim::Target::ROLES.iter().map(|(name, _)| *name))
+            .chain(synod_sim::On::ALL.iter().map(|on| on.name()))
             .chain(KEYWORDS.iter().copied())
             .filter(|n| n.starts_with(word) && !word.is_empty() || word.is_empty())
             .map(String::from)
@@ -206,6 +209,10 @@ mod tests {
         assert_eq!(
             c.candidates("when see", 8),
             (5, vec!["seeker".into(), "seeks".into()])
+        );
+        assert_eq!(
+            c.candidates("when votes wit", 14),
+            (11, vec!["within".into()])
         );
     }
 }
