@@ -94,9 +94,7 @@ impl Plan {
             stories: true,
         }
     }
-}
 
-impl Plan {
     /// Whether a campaign of `protocol` with this plan tells the protocol's stories: only its
     /// default campaign does (its own mix, the configuration drawn, stories not turned off).
     fn tells_stories(&self, protocol: &Protocol) -> bool {

@@ -361,21 +361,21 @@ const STORY_MS: u64 = 2_800;
 /// the whole story (2.8 s at most) to play. The first server granted a vote after the cut has
 /// its messages held at once (its vote requests are out, its votes on their way, and a held
 /// server still receives; under PreVote too, since a pre-vote is no vote), so that it wins and
-/// tells no one: it holds entries of a newer term that no one else has. The cut heals; the old leader may win again
-/// and catch the others up, and a few rounds into its term (2 to 4 message delays) its
-/// messages are held too, before its own first entry reaches a majority. The first is held
-/// for the cut's length and 400-800 ms more, so it is let go 400-800 ms after the heal plus
-/// the time it took to win a vote after the cut (about an election timeout), and may win
-/// with the votes of those the second caught up: the entries the second leader put on a
-/// majority then are overwritten, which is why an entry of an older term is not committed by
-/// counting its copies (section 5.4.2). Measured on the section-5 cluster, one story in a
-/// five-second window ends so in 80 seeds in 100 (docs/checking.md). Holds, not crashes: a crashed server's messages
-/// already on the wire still arrive, a held one's wait, and three servers cannot lose two to
-/// crashes at once. The servers kept beside the leader are drawn before anyone knows who will
-/// lead: when the leader is one of them, one fewer is kept (as in `bounce-leader`); and under
-/// CheckQuorum the cut-off leader may step down and be the first granted a vote itself (by a
-/// server kept beside it).
-/// Such draws miss the story, harmlessly.
+/// tells no one: it holds entries of a newer term that no one else has. The cut heals; the old
+/// leader may win again and catch the others up, and a few rounds into its term (2 to 4
+/// message delays) its messages are held too, before its own first entry reaches a majority.
+/// The first is held for the cut's length and 400-800 ms more, so it is let go 400-800 ms
+/// after the heal plus the time it took to win a vote after the cut (about an election
+/// timeout), and may win with the votes of those the second caught up: the entries the second
+/// leader put on a majority then are overwritten, which is why an entry of an older term is
+/// not committed by counting its copies (section 5.4.2). Measured on the section-5 cluster,
+/// one story in a five-second window ends so in 80 seeds in 100 (docs/checking.md). Holds,
+/// not crashes: a crashed server's messages already on the wire still arrive, a held one's
+/// wait, and three servers cannot lose two to crashes at once. The servers kept beside the
+/// leader are drawn before anyone knows who will lead: when the leader is one of them, one
+/// fewer is kept (as in `bounce-leader`); and under CheckQuorum the cut-off leader may step
+/// down and be the first granted a vote itself (by a server kept beside it). Such draws miss
+/// the story, harmlessly.
 fn figure8(d: &mut Draw<'_>) {
     let k = d.minority() - 1;
     let kept: Vec<String> = d.shuffled().into_iter().take(k).collect();
@@ -394,12 +394,11 @@ fn figure8(d: &mut Draw<'_>) {
     // is held at the first vote it is granted: its vote requests are out, its votes on their
     // way (a held server still receives), and what it sends once it wins waits. Under
     // PreVote too, since a pre-vote is no vote.
-    let after = Time::ZERO;
     let release = Time::ms(400 + d.rng.below(400));
-    let held = (cut + release).min(d.until_end(heal + after));
+    let held = (cut + release).min(d.until_end(heal));
     let moment = Moment {
         on: On::Votes,
-        after,
+        after: Time::ZERO,
         within: Some(cut),
     };
     d.push_when(at, moment, FaultAction::Hold("seeker".into()), held);

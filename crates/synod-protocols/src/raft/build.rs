@@ -197,6 +197,12 @@ fn transfer(d: &mut Draw<'_>) {
     d.push(at, FaultAction::Protocol("transfer", n), None);
 }
 
+/// Whether the seed reads by lease, as given or drawn so far: lease reads rest on CheckQuorum
+/// (6.4.1), so a seed that has them keeps it on.
+fn lease_reads(v: &crate::campaign::Vary<'_>) -> bool {
+    v.is(READS.key, &Value::Word("lease".into()))
+}
+
 /// Raft's share of a campaign's configuration swarm ([`crate::campaign::Vary`]): each seed
 /// draws a cluster of 3 or 5 servers; the paper's section 5 alone or with PreVote and
 /// CheckQuorum (each on half the time: a bug that they mask is still met); reads through the
@@ -212,8 +218,7 @@ fn vary(v: &mut crate::campaign::Vary<'_>) {
     v.set(NODES.key, Value::Count(nodes));
     let pre_vote = v.rng.chance(0.5);
     v.set(PRE_VOTE.key, Value::Flag(pre_vote));
-    // Lease reads rest on CheckQuorum (6.4.1): a scenario that gives them keeps it on.
-    let check_quorum = v.rng.chance(0.5) || v.is(READS.key, &Value::Word("lease".into()));
+    let check_quorum = v.rng.chance(0.5) || lease_reads(v);
     v.set(CHECK_QUORUM.key, Value::Flag(check_quorum));
     let reads: &[&str] = if v.is(CHECK_QUORUM.key, &Value::Flag(true)) {
         &["log", "read_index", "lease"]
@@ -243,8 +248,7 @@ fn figure8_shape(v: &mut crate::campaign::Vary<'_>) {
     v.set(NODES.key, Value::Count(3));
     v.set(PRE_VOTE.key, Value::Flag(false));
     v.set(READS.key, Value::Word("log".into()));
-    // Lease reads rest on CheckQuorum (6.4.1): a scenario that gives them keeps it on.
-    if !v.is(READS.key, &Value::Word("lease".into())) {
+    if !lease_reads(v) {
         v.set(CHECK_QUORUM.key, Value::Flag(false));
     }
     v.set(MAX_APPEND_ENTRIES.key, Value::Count(1));
