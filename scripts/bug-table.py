@@ -38,15 +38,6 @@ CHUNKS = [10, 40, 150, 800]  # seeds tried per step, until the budget
 
 # Bugs the default campaign does not find within the budget, with the campaign that does.
 FALLBACK = {
-    # Two single-server changes of 3 or 5 servers always keep overlapping majorities: it needs
-    # the file's four servers and a spare, and two leaders' changes. Measured, the cuts of
-    # Raft's two-second default of isolate,isolate-leader met it (ranges 3 and 4); the
-    # crashes of today's default, over five seconds, did not in 1000 seeds of any range.
-    "change-before-term-commit": (
-        "scenarios/raft-membership-overlap.toml",
-        ["--nemesis", "isolate,isolate-leader", "--until", "2000", "--intensity", "8",
-         "--rate", "20"],
-    ),
     # A voter that restarts between two candidates' requests: `revote` alone builds that
     # schedule most often (docs/checking.md, "Faults that wait for a moment"), should Raft's
     # default, which has it in its mix, miss the first range.

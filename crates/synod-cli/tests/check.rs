@@ -319,9 +319,9 @@ fn only_a_protocols_defaults_draw_their_configuration() {
     assert!(!vary(&["scenarios/raft-vote-storm.toml"]));
 }
 
-/// Raft's default campaign tells Figure 8's story, and so does `--nemesis default`; a mix given
-/// (even the default's own nemeses, by name), `--faults`, `--fixed-config` and a scenario file
-/// tell none: the `campaign` line's `stories` says which. A file written before campaigns told
+/// Raft's default campaign tells its two stories, and so does `--nemesis default`; a mix given
+/// (even the default's own nemeses, by name), `--faults`, `--fixed-config`, `--intensity 0` (no
+/// faults) and a scenario file tell none, nor a window too short for a story: the `campaign` line's `stories` says which. A file written before campaigns told
 /// stories (no `stories`) merges with one of the same campaign that tells none.
 #[test]
 fn only_the_default_campaign_tells_stories() {
@@ -334,8 +334,8 @@ fn only_the_default_campaign_tells_stories() {
         serde_json::from_str(text.lines().next().expect("a campaign line")).unwrap()
     };
     let stories = |args: &[&str]| campaign(args)["stories"].as_array().unwrap().len();
-    assert_eq!(stories(&["raft"]), 1);
-    assert_eq!(stories(&["raft", "--nemesis", "default"]), 1);
+    assert_eq!(stories(&["raft"]), 2);
+    assert_eq!(stories(&["raft", "--nemesis", "default"]), 2);
     let own = synod_protocols::PROTOCOLS
         .get("raft")
         .unwrap()
@@ -344,6 +344,11 @@ fn only_the_default_campaign_tells_stories() {
     assert_eq!(stories(&["raft", "--nemesis", own]), 0);
     assert_eq!(stories(&["raft", "--faults", "crash"]), 0);
     assert_eq!(stories(&["raft", "--fixed-config"]), 0);
+    assert_eq!(stories(&["raft", "--intensity", "0"]), 0);
+    // A window too short for a story's schedule (Figure 8's takes 2.8 s, the overlap's 2 s)
+    // does not tell it.
+    assert_eq!(stories(&["raft", "--until", "2500"]), 1);
+    assert_eq!(stories(&["raft", "--until", "1000"]), 0);
     assert_eq!(stories(&["scenarios/raft-section5.toml"]), 0);
     assert_eq!(stories(&["paxos"]), 0);
 
@@ -491,4 +496,46 @@ fn the_nemesis_list_names_the_protocols_default_and_default_runs_it() {
         "{out}"
     );
     assert_eq!(o.status.code(), Some(0), "{out}");
+}
+
+/// `overlap` adds two spares: named alone on a cluster without them it would strike nothing,
+/// and is refused with exit 2; in a group (`all`) the others still draw, and a note says it
+/// draws nothing; on a cluster with two spares it runs.
+#[test]
+fn a_nemesis_that_needs_spares_is_refused_where_there_are_none() {
+    let alone = synod(&["check", "raft", "--nemesis", "overlap", "--seeds", "2"]);
+    assert_eq!(alone.status.code(), Some(2), "{alone:?}");
+    let err = String::from_utf8_lossy(&alone.stderr);
+    assert!(
+        err.contains("`overlap` needs 2 spares (`cluster.spares = 2`"),
+        "{err}"
+    );
+    let all = synod(&["check", "raft", "--nemesis", "all", "--seeds", "2"]);
+    assert_eq!(all.status.code(), Some(0), "{all:?}");
+    assert!(
+        String::from_utf8_lossy(&all.stderr)
+            .contains("note: --nemesis: `overlap` draws nothing on this cluster (no spares)"),
+        "{all:?}"
+    );
+    let dir = std::env::temp_dir().join(format!("synod-spares-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("spares.toml");
+    std::fs::write(
+        &file,
+        "protocol = \"raft\"\n[cluster]\nnodes = 4\nspares = 2\n",
+    )
+    .unwrap();
+    let spared = synod(&[
+        "check",
+        file.to_str().unwrap(),
+        "--nemesis",
+        "overlap",
+        "--intensity",
+        "1",
+        "--seeds",
+        "2",
+    ]);
+    assert_eq!(spared.status.code(), Some(0), "{spared:?}");
+    assert!(spared.stderr.is_empty(), "{spared:?}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

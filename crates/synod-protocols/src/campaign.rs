@@ -28,6 +28,18 @@ use synod_sim::{
 /// never given a clock slower than it allows.
 pub const CLOCK_DRIFT_KEY: &str = "timing.clock_drift_percent";
 
+/// The key of a protocol's servers that start outside its configuration (Raft's
+/// `cluster.spares`): the last servers named. A nemesis that adds servers takes them from these
+/// ([`crate::nemesis::Draw::spares`]).
+pub const SPARES_KEY: &str = "cluster.spares";
+
+/// How many of `s`'s servers are spares ([`SPARES_KEY`]; none for a protocol without them).
+pub fn spares(s: &Scenario) -> usize {
+    s.protocol
+        .setting(SPARES_KEY)
+        .map_or(0, |k| s.settings.count(k) as usize)
+}
+
 /// The slowest a campaign's nemeses may make a clock run for `s`, as a factor: 2 (half speed)
 /// for a protocol that assumes nothing of clocks, else `1 + drift` where the scenario's
 /// [`CLOCK_DRIFT_KEY`] allows less. A clock only ever runs slow, so two clocks then stay within
@@ -96,17 +108,19 @@ impl Plan {
     }
 
     /// Whether a campaign of `protocol` with this plan tells the protocol's stories: only its
-    /// default campaign does (its own mix, the configuration drawn, stories not turned off).
+    /// default campaign does (its own mix, the configuration drawn, stories not turned off),
+    /// and only with faults (`--intensity 0` asks for none, and a story is faults too).
     fn tells_stories(&self, protocol: &Protocol) -> bool {
         let c = &protocol.campaign;
         self.vary
             && self.stories
+            && self.intensity > 0
             && !c.stories.is_empty()
             && nemesis::parse(c.nemesis, c.nemeses).is_ok_and(|own| own == self.mix)
     }
 
     /// The stories `protocol`'s campaign of this plan tells, as the summary names them
-    /// (`figure8's story on 30 seeds in 100`): none unless the configuration is drawn and the
+    /// (`figure8's story on 25 seeds in 100`): none unless the configuration is drawn and the
     /// plan tells them.
     pub fn stories_told(&self, protocol: &Protocol) -> Vec<String> {
         if !self.tells_stories(protocol) {
@@ -116,6 +130,7 @@ impl Plan {
             .campaign
             .stories
             .iter()
+            .filter(|s| s.span <= self.window)
             .map(|s| format!("{}'s story on {} seeds in 100", s.nemesis, s.percent))
             .collect()
     }
@@ -455,11 +470,15 @@ impl Runner {
             return None;
         }
         let mut roll = SimRng::derive(seed, u64::MAX - 2).below(100);
-        self.stories.iter().find(|(story, _)| {
-            let hit = roll < u64::from(story.percent);
-            roll = roll.saturating_sub(u64::from(story.percent));
-            hit
-        })
+        self.stories
+            .iter()
+            .find(|(story, _)| {
+                let hit = roll < u64::from(story.percent);
+                roll = roll.saturating_sub(u64::from(story.percent));
+                hit
+            })
+            // A story the window cannot hold is not told: its seeds draw the mix.
+            .filter(|(story, _)| story.span <= self.plan.window)
     }
 
     /// The scenario of `seed`: the base with the seed, the faults its nemeses draw, the final
@@ -509,6 +528,7 @@ impl Runner {
             &mut drawn,
         );
         d.slowest_clock = clock_bound(&s);
+        d.spares = spares(&s).min(servers.len());
         if plan.window > Time::ZERO && !servers.is_empty() {
             match story {
                 Some((story, mix)) => mix.draw(&mut d, story.intensity),
@@ -1067,7 +1087,11 @@ fn describe_found(s: &Scenario, found: u64, property: &str) -> String {
     let mut parts: Vec<String> = s
         .faults
         .iter()
-        .filter(|f| strikes(&f.action, s) || matches!(f.action, FaultAction::Repair))
+        .filter(|f| {
+            // An order that does not count as a fault (`add`) is still part of the story.
+            strikes(&f.action, s)
+                || matches!(f.action, FaultAction::Repair | FaultAction::Protocol(..))
+        })
         .map(|f| {
             let what = match &f.action {
                 FaultAction::Repair => return format!("everything is repaired at {}", f.at),
@@ -1175,7 +1199,7 @@ fn happening(a: &FaultAction) -> String {
         FaultAction::Latency(lo, hi) => format!("latency widens to {lo}..{hi}"),
         FaultAction::Ring(r) => format!("the servers form a majority ring {}", r.join("-")),
         FaultAction::Repair => "everything is repaired".into(),
-        FaultAction::Protocol(key, value) => format!("{key} {value}"),
+        FaultAction::Protocol(key, value) => format!("the order `{key} {value}` is given"),
     }
 }
 

@@ -80,6 +80,9 @@ pub struct Draw<'a> {
     /// The slowest a clock may run, as a factor (2: half speed): what the protocol assumes
     /// of clocks ([`crate::campaign::clock_bound`]). `skew` and `slow-leader` stay within it.
     pub slowest_clock: f64,
+    /// How many of `servers`, the last ones, are spares: outside the configuration at the
+    /// start, for a nemesis that adds servers (Raft's `cluster.spares`).
+    pub spares: usize,
     out: &'a mut Vec<FaultSpec>,
 }
 
@@ -100,6 +103,7 @@ impl<'a> Draw<'a> {
             max_fault,
             latency,
             slowest_clock: 2.0,
+            spares: 0,
             out,
         }
     }
@@ -168,6 +172,23 @@ impl<'a> Draw<'a> {
     pub fn push(&mut self, at: Time, action: FaultAction, lasts: Option<Time>) {
         self.out.push(FaultSpec {
             lasts,
+            ..FaultSpec::new(at, action)
+        });
+    }
+
+    /// The spares: the last [`Draw::spares`] servers.
+    pub fn spare_names(&self) -> &[String] {
+        &self.servers[self.servers.len() - self.spares.min(self.servers.len())..]
+    }
+
+    /// Arm a fault at `at` that waits for `moment` and strikes then, with no undoing of its
+    /// own (a heal, an order, or a fault the final repair ends). Only inside the window.
+    pub fn push_when_for_good(&mut self, at: Time, moment: Moment, action: FaultAction) {
+        if at >= self.window {
+            return;
+        }
+        self.out.push(FaultSpec {
+            when: Some(moment),
             ..FaultSpec::new(at, action)
         });
     }
@@ -353,7 +374,7 @@ fn bounce_leader(d: &mut Draw<'_>) {
 
 /// How long a `figure8` story takes to play out at most: the cut (800 ms), the next leader
 /// found (600 ms) and held (1.4 s).
-const STORY_MS: u64 = 2_800;
+pub const FIGURE8_SPAN: Time = Time::ms(2_800);
 
 /// The schedule of the Raft paper's Figure 8, drawn to strike whoever leads then. The leader
 /// is cut off with as many servers as leave it a minority, for 350-800 ms, and takes entries
@@ -381,7 +402,7 @@ fn figure8(d: &mut Draw<'_>) {
     let kept: Vec<String> = d.shuffled().into_iter().take(k).collect();
     let mut side = vec!["leader".to_string()];
     side.extend(kept.iter().cloned());
-    let at = d.at_leaving(Time::ms(STORY_MS));
+    let at = d.at_leaving(FIGURE8_SPAN);
     let cut = Time::ms(350 + d.rng.below(450)).min(d.until_end(at));
     d.push(
         at,
@@ -678,6 +699,33 @@ pub const TARGETED: &[&str] = &[
 /// The faults that wait for a protocol's moment ([`synod_sim::Fault::When`]).
 pub const MOMENTS: &[&str] = &["crash-new-leader", "restart-voter", "revote"];
 
+/// A protocol's own nemeses that need spares (servers outside the configuration at the
+/// start, [`Draw::spares`]), and how many: Raft's `overlap` adds two. Without them they draw
+/// nothing, so the swarm leaves them out (its seeds draw no spares: they are told as stories
+/// on the cluster they need), and a campaign of a cluster without enough refuses them
+/// ([`missing_spares`]).
+pub const NEEDS_SPARES: &[(&str, usize)] = &[("overlap", 2)];
+
+/// The nemeses of `mix` that need more spares than a cluster's `spares` ([`NEEDS_SPARES`]),
+/// each with a sentence saying so: they draw nothing there.
+pub fn missing_spares(mix: &Mix, spares: usize) -> Vec<(&'static str, String)> {
+    mix.pool()
+        .iter()
+        .filter_map(|n| {
+            let (_, need) = NEEDS_SPARES.iter().find(|(name, _)| *name == n.name)?;
+            (spares < *need).then(|| {
+                (
+                    n.name,
+                    format!(
+                        "`{}` needs {need} spares (`cluster.spares = {need}`: servers outside the configuration for it to add), and this cluster has {spares}, so it draws nothing; Raft's default campaign tells it as a story on four servers and two spares",
+                        n.name
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
 /// How a campaign picks nemeses.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Mix {
@@ -755,7 +803,7 @@ pub fn available(own: &'static [Nemesis]) -> impl Iterator<Item = &'static Nemes
 }
 
 /// Parse `--nemesis`: `swarm` (swarm testing of the classic, targeted and the protocol's own
-/// nemeses), `all`, `classic`, `targeted`, `moments`, `own`, a comma-separated list of names
+/// nemeses, but those that need spares, [`NEEDS_SPARES`]), `all`, `classic`, `targeted`, `moments`, `own`, a comma-separated list of names
 /// and those groups, or `swarm:LIST`. `own` are the protocol's own nemeses. (`restart` is
 /// accepted and ignored: every crash restarts.)
 pub fn parse(spec: &str, own: &'static [Nemesis]) -> Result<Mix, String> {
@@ -806,11 +854,28 @@ pub fn parse(spec: &str, own: &'static [Nemesis]) -> Result<Mix, String> {
             valid.join(", ")
         ));
     }
+    if spec.trim() == "swarm" {
+        pool.retain(|n| NEEDS_SPARES.iter().all(|(name, _)| *name != n.name));
+    }
     Ok(if swarm {
         Mix::Swarm(pool)
     } else {
         Mix::Fixed(pool)
     })
+}
+
+/// " (but overlap)": the protocol's own nemeses the swarm leaves out, for `--nemesis list`.
+fn own_out_of_swarm(own: &[Nemesis]) -> String {
+    let out: Vec<&str> = own
+        .iter()
+        .map(|n| n.name)
+        .filter(|n| NEEDS_SPARES.iter().any(|(name, _)| name == n))
+        .collect();
+    if out.is_empty() {
+        String::new()
+    } else {
+        format!(" (but {})", out.join(", "))
+    }
 }
 
 /// `--nemesis list`: one line per nemesis, name and what it does, then the groups, and the
@@ -830,7 +895,10 @@ pub fn listing(own: &'static [Nemesis], default: &str) -> String {
         ("all", "every nemesis above, in a fixed mix".to_string()),
         (
             "swarm",
-            "classic, targeted and own; each seed enables a random subset at random weights and intensity".to_string(),
+            format!(
+                "classic, targeted and own{}; each seed enables a random subset at random weights and intensity",
+                own_out_of_swarm(own)
+            ),
         ),
         ("default", format!("this protocol's campaign: {default}")),
     ];

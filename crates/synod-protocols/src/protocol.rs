@@ -178,6 +178,9 @@ pub struct Story {
     pub percent: u32,
     /// How many times it is drawn on such a seed.
     pub intensity: u32,
+    /// How long its schedule takes to play out at most: a campaign whose fault window is
+    /// shorter does not tell it (the repair would cut it short).
+    pub span: Time,
     /// The configuration it needs, set over what [`Campaign::vary`] drew (only keys the
     /// scenario does not give, as there).
     pub shape: fn(&mut crate::campaign::Vary<'_>),

@@ -258,6 +258,9 @@ fn the_default_swarm_leaves_the_moments_out() {
             "transfer"
         ]
     );
+    // `overlap` needs two spares: Raft's own, in `own` and `all`, not in the swarm.
+    assert!(names(&parse("own", own).unwrap()).contains(&"overlap"));
+    assert!(names(&parse("all", own).unwrap()).contains(&"overlap"));
     assert_eq!(names(&parse("moments", own).unwrap()), MOMENTS);
     let all = names(&parse("all", own).unwrap());
     assert!(MOMENTS.iter().all(|m| all.contains(m)), "{all:?}");

@@ -473,7 +473,7 @@ converged = true
 /// A planted bug that lives in a feature turns the feature on where the settings have it off
 /// (docs/checking.md): `snapshot-drops-sessions` snapshots every 4 entries where the settings
 /// say never, and keeps an interval they give; `stale-lease-read` reads by lease, with
-/// CheckQuorum. Without the bug the settings stand.
+/// CheckQuorum; `pre-vote-grants-real-vote` runs PreVote. Without the bug the settings stand.
 #[test]
 fn a_bug_in_a_feature_turns_the_feature_on() {
     use synod_protocols::raft::{Bug, ReadMode, build::config};
@@ -500,4 +500,7 @@ fn a_bug_in_a_feature_turns_the_feature_on() {
     );
     assert_eq!((plain.reads, plain.check_quorum), (ReadMode::Log, false));
     assert_eq!((lease.reads, lease.check_quorum), (ReadMode::Lease, true));
+    let no_pre_vote = settings("[raft]\npre_vote = false\n");
+    assert!(!config(&no_pre_vote, None).pre_vote);
+    assert!(config(&no_pre_vote, Some(Bug::PreVoteGrantsRealVote)).pre_vote);
 }

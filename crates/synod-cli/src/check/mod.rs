@@ -43,8 +43,9 @@ pub struct CheckArgs {
     /// leader, an election or a vote), `own`, a list of names (`crash-leader,ring`), `swarm:LIST`, `default`, or
     /// `list` to list them. Default: the protocol's (swarm; Paxos `crash,storm`, Multi-Paxos
     /// `split-leaders,isolate-leader,loss`, VR `comeback,loss,bounce-leader`, Raft `isolate-leader,revote,slow-leader`
-    /// with Figure 8's story on 30 seeds in 100: `figure8` alone, on section 5's cluster). A
-    /// mix given here tells no story, except `default`.
+    /// with two stories, each on 25 seeds in 100: `figure8` alone on section 5's cluster, and
+    /// `overlap`, the single-server change bug, on four servers and two spares). A mix given
+    /// here tells no story, except `default`.
     #[arg(long, value_name = "SPEC")]
     pub nemesis: Option<String>,
     /// Fault window in virtual ms: faults strike before it, everything is repaired at it, and
@@ -140,7 +141,7 @@ fn nemesis_spec<'a>(args: &'a CheckArgs, base: &Scenario) -> Option<&'a str> {
 }
 
 /// The stories a campaign of `plan` tells, as the summary's first line adds them to the mix
-/// (`, with figure8's story on 30 seeds in 100`).
+/// (`, with figure8's story on 25 seeds in 100`).
 fn told(plan: &Plan, protocol: &synod_protocols::protocol::Protocol) -> String {
     plan.stories_told(protocol)
         .iter()
@@ -161,6 +162,17 @@ fn plan(args: &CheckArgs, base: &Scenario) -> Result<Plan, UsageError> {
         (Some(spec), None) => {
             plan.mix = nemesis::parse(spec, p.campaign.nemeses)
                 .map_err(|e| UsageError(format!("--nemesis: {e}")))?;
+            // A nemesis that needs spares the cluster lacks draws nothing: alone, the campaign
+            // would strike nothing; in a group (`all`, `own`), the others still draw.
+            let missing = nemesis::missing_spares(&plan.mix, campaign::spares(base));
+            if let Some((_, why)) = missing.first()
+                && missing.len() == plan.mix.pool().len()
+            {
+                return Err(UsageError(format!("--nemesis: {why}")));
+            }
+            for (name, _) in missing {
+                eprintln!("note: --nemesis: `{name}` draws nothing on this cluster (no spares)");
+            }
         }
         (None, Some(kinds)) => {
             let kinds =

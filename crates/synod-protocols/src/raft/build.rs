@@ -7,12 +7,12 @@ use super::{
 use crate::kv::{self, Workload};
 use crate::nemesis::{Draw, Nemesis};
 use crate::protocol::{Campaign, FaultVerb, Protocol};
-use crate::scenario::{FaultAction, Scenario, ScenarioError};
+use crate::scenario::{FaultAction, Moment, Scenario, ScenarioError};
 use crate::settings::{Invalid, Kind, Setting, Settings, Value};
 use crate::system::{System, sim_config};
 use std::sync::Arc;
 use synod_core::{NodeId, Time};
-use synod_sim::{Fault, NodeSpec, Sim, SimConfig, Target};
+use synod_sim::{Fault, NodeSpec, On, Sim, SimConfig, Target};
 
 /// The most servers a Raft scenario may have. Every server keeps the progress of every other
 /// (memory grows with the square of the count), every election asks every server, and the live
@@ -176,6 +176,16 @@ pub const MEMBERSHIP: Nemesis = Nemesis {
     draw: membership,
 };
 
+/// The `overlap` nemesis: the schedule of the single-server change bug (Ongaro, raft-dev,
+/// 2015; the dissertation's 4.1 fixes it), drawn to strike whoever leads then. It needs two
+/// spares (`cluster.spares`, as Raft's default campaign gives it in its story); without them
+/// it draws nothing ([`crate::nemesis::NEEDS_SPARES`]).
+pub const OVERLAP: Nemesis = Nemesis {
+    name: "overlap",
+    doc: "the single-server change bug's schedule (needs two spares, `cluster.spares = 2`, as the default campaign's story gives it): the leader is cut off alone and told to add a spare, which it cannot commit; the first server to give its vote in the election that follows is put on the old leader's side with that spare (a heal, then a cut) as its vote goes out, and the new leader is told at once to add the other spare; the two configurations have disjoint majorities unless a leader commits an entry of its term first",
+    draw: overlap,
+};
+
 /// The `transfer` nemesis: the leader is told to hand its leadership to a random server.
 pub const TRANSFER_LEADER: Nemesis = Nemesis {
     name: "transfer",
@@ -189,6 +199,66 @@ fn membership(d: &mut Draw<'_>) {
     let lasts = d.lasts(at);
     d.push(at, FaultAction::Protocol("remove", n.clone()), None);
     d.push(at + lasts, FaultAction::Protocol("add", n), None);
+}
+
+/// How long an `overlap` story takes to play out at most: the next leader found (within
+/// 800 ms), then the old one elected again on its side (a step down and an election or two).
+pub const OVERLAP_SPAN: Time = Time::ms(2_000);
+
+/// The single-server change bug's schedule, after Ongaro's counterexample (raft-dev, 2015),
+/// drawn to strike whoever leads then, on four servers and two spares:
+///
+/// 1. The leader (L1) is cut off alone and told to add a spare (S1). It appends the
+///    configuration of five and uses it, but cannot commit it.
+/// 2. The others elect a new leader (L2); all three must vote. As the first of them (V) gives
+///    its vote (its vote already out, so L2 still wins), the cuts are healed and the servers
+///    split again: V, L1 and S1 on one side, L2, the third and the other spare (S2) on the
+///    other. V has voted in L2's term but holds none of its entries.
+/// 3. L2 is told at once to add S2. Correct, it refuses until its no-op is committed, which
+///    needs V. With `change-before-term-commit` it appends its configuration of five and
+///    commits it with the third and S2: three of its five.
+/// 4. On the other side L1 steps down at V's answer and L1 or S1 wins a later term with V's
+///    vote: three of L1's five, none of which holds L2's committed entries.
+///
+/// The two configurations are the same size, but each holds a different spare, so their
+/// majorities need not meet: why a leader commits an entry of its own term before it changes
+/// the membership: once its no-op is committed, no earlier leader's uncommitted change can win
+/// an election again.
+/// The first vote may go to a candidate that loses (a split vote), or L1 may no longer lead
+/// when it comes (CheckQuorum); such draws miss the story, harmlessly.
+fn overlap(d: &mut Draw<'_>) {
+    let mut spares = d.spare_names().to_vec();
+    if spares.len() < 2 {
+        return;
+    }
+    let i = d.rng.below(spares.len() as u64) as usize;
+    let first = spares.swap_remove(i);
+    let second = spares.swap_remove(d.rng.below(spares.len() as u64) as usize);
+    let at = d.at_leaving(OVERLAP_SPAN);
+    let all = || vec!["*".to_string()];
+    d.push(
+        at,
+        FaultAction::Partition(vec![vec!["leader".into()], all()]),
+        None,
+    );
+    d.push(at, FaultAction::Protocol("add", first.clone()), None);
+    let wait = Time::ms(800);
+    let votes = Moment {
+        on: On::Votes,
+        after: Time::ZERO,
+        within: Some(wait),
+    };
+    d.push_when_for_good(at, votes, FaultAction::Heal);
+    let side = vec!["voter".into(), "leader".into(), first];
+    d.push_when_for_good(at, votes, FaultAction::Partition(vec![side, all()]));
+    // The new leader wins as the last vote it needs arrives, a message delay or so after the
+    // first.
+    let leads = Moment {
+        on: On::Leads,
+        after: Time::ZERO,
+        within: Some(wait + Time::ms(200)),
+    };
+    d.push_when_for_good(at, leads, FaultAction::Protocol("add", second));
 }
 
 fn transfer(d: &mut Draw<'_>) {
@@ -246,21 +316,47 @@ fn vary(v: &mut crate::campaign::Vary<'_>) {
 /// in the planted bug (docs/checking.md, "Choosing the default").
 fn figure8_shape(v: &mut crate::campaign::Vary<'_>) {
     v.set(NODES.key, Value::Count(3));
+    section5(v);
+    v.set(MAX_APPEND_ENTRIES.key, Value::Count(1));
+}
+
+/// The single-server change bug's story: the `overlap` nemesis once, on the cluster it needs
+/// (four servers and two spares), with section 5's elections (the paper's election timeouts
+/// too: a split vote would give the first vote to a candidate that loses) and no snapshots.
+fn overlap_shape(v: &mut crate::campaign::Vary<'_>) {
+    v.set(NODES.key, Value::Count(4));
+    v.set(SPARES.key, Value::Count(2));
+    section5(v);
+}
+
+/// The Raft of the paper's section 5 alone, for the stories: no PreVote, no CheckQuorum unless
+/// the scenario gives lease reads (which rest on it), reads through the log, no snapshots, the
+/// paper's election timeouts of 150-300 ms.
+fn section5(v: &mut crate::campaign::Vary<'_>) {
     v.set(PRE_VOTE.key, Value::Flag(false));
     v.set(READS.key, Value::Word("log".into()));
     if !lease_reads(v) {
         v.set(CHECK_QUORUM.key, Value::Flag(false));
     }
-    v.set(MAX_APPEND_ENTRIES.key, Value::Count(1));
     v.set(SNAPSHOT_EVERY.key, Value::Count(0));
     v.set(ELECTION_TIMEOUT.key, Value::RangeMs(150.0, 300.0));
 }
 
+/// The single-server change bug's story, told on some seeds of Raft's default campaign.
+const OVERLAP_STORY: crate::protocol::Story = crate::protocol::Story {
+    nemesis: "overlap",
+    percent: 25,
+    intensity: 1,
+    span: OVERLAP_SPAN,
+    shape: overlap_shape,
+};
+
 /// The story Raft's default campaign tells on some seeds.
 const FIGURE8_STORY: crate::protocol::Story = crate::protocol::Story {
     nemesis: "figure8",
-    percent: 30,
+    percent: 25,
     intensity: 1,
+    span: crate::nemesis::FIGURE8_SPAN,
     shape: figure8_shape,
 };
 
@@ -308,9 +404,9 @@ pub const PROTOCOL: Protocol = Protocol {
         window: Time::ms(5_000),
         intensity: 20,
         rate: 6,
-        nemeses: &[MEMBERSHIP, TRANSFER_LEADER],
+        nemeses: &[MEMBERSHIP, TRANSFER_LEADER, OVERLAP],
         vary,
-        stories: &[FIGURE8_STORY],
+        stories: &[FIGURE8_STORY, OVERLAP_STORY],
         ..Campaign::DEFAULT
     },
     legend: &[
@@ -429,9 +525,9 @@ fn server_names(s: &Settings) -> Vec<String> {
 const BUG_SNAPSHOT_EVERY: u64 = 4;
 
 /// Raft's configuration as a scenario's settings give it, with a planted bug. A bug that lives
-/// in a feature turns the feature on: `stale-lease-read` reads by lease, and
-/// `snapshot-drops-sessions` snapshots (every 4 entries, `BUG_SNAPSHOT_EVERY`, where the
-/// settings say never).
+/// in a feature turns the feature on: `stale-lease-read` reads by lease,
+/// `pre-vote-grants-real-vote` runs PreVote, and `snapshot-drops-sessions` snapshots (every 4
+/// entries, `BUG_SNAPSHOT_EVERY`, where the settings say never).
 pub fn config(st: &Settings, bug: Option<Bug>) -> RaftConfig {
     let names = server_names(st);
     let members = names.len() as u64 - st.count(&SPARES).min(names.len() as u64 - 1);
@@ -441,6 +537,8 @@ pub fn config(st: &Settings, bug: Option<Bug>) -> RaftConfig {
         reads = ReadMode::Lease;
         check_quorum = true;
     }
+    // `pre-vote-grants-real-vote` lives in PreVote: without it, nothing is planted.
+    let pre_vote = st.flag(&PRE_VOTE) || bug == Some(Bug::PreVoteGrantsRealVote);
     let mut snapshot_every = st.count(&SNAPSHOT_EVERY);
     if bug == Some(Bug::SnapshotDropsSessions) && snapshot_every == 0 {
         snapshot_every = BUG_SNAPSHOT_EVERY;
@@ -452,7 +550,7 @@ pub fn config(st: &Settings, bug: Option<Bug>) -> RaftConfig {
         election_timeout: st.range(&ELECTION_TIMEOUT),
         heartbeat: st.time(&HEARTBEAT),
         max_entries: st.count(&MAX_APPEND_ENTRIES) as usize,
-        pre_vote: st.flag(&PRE_VOTE),
+        pre_vote,
         check_quorum,
         snapshot_every,
         reads,
