@@ -1088,9 +1088,13 @@ fn describe_found(s: &Scenario, found: u64, property: &str) -> String {
         .faults
         .iter()
         .filter(|f| {
-            // An order that does not count as a fault (`add`) is still part of the story.
+            // An order that does not count as a fault (`add`) is still part of the story, and
+            // so is a heal between cuts (cuts add up until one).
             strikes(&f.action, s)
-                || matches!(f.action, FaultAction::Repair | FaultAction::Protocol(..))
+                || matches!(
+                    f.action,
+                    FaultAction::Repair | FaultAction::Protocol(..) | FaultAction::Heal
+                )
         })
         .map(|f| {
             let what = match &f.action {
@@ -1199,7 +1203,9 @@ fn happening(a: &FaultAction) -> String {
         FaultAction::Latency(lo, hi) => format!("latency widens to {lo}..{hi}"),
         FaultAction::Ring(r) => format!("the servers form a majority ring {}", r.join("-")),
         FaultAction::Repair => "everything is repaired".into(),
-        FaultAction::Protocol(key, value) => format!("the order `{key} {value}` is given"),
+        // A protocol's orders go to whichever server leads (Raft's `add`, `remove`,
+        // `transfer`).
+        FaultAction::Protocol(key, value) => format!("the leader is told to `{key} {value}`"),
     }
 }
 

@@ -171,7 +171,9 @@ fn plan(args: &CheckArgs, base: &Scenario) -> Result<Plan, UsageError> {
                 return Err(UsageError(format!("--nemesis: {why}")));
             }
             for (name, _) in missing {
-                eprintln!("note: --nemesis: `{name}` draws nothing on this cluster (no spares)");
+                eprintln!(
+                    "note: --nemesis: `{name}` draws nothing on this cluster (too few spares: `--nemesis {name}` alone says why)"
+                );
             }
         }
         (None, Some(kinds)) => {
