@@ -130,7 +130,7 @@ impl Plan {
             .campaign
             .stories
             .iter()
-            .filter(|s| s.span <= self.window)
+            .filter(|s| s.fits(self.window))
             .map(|s| format!("{}'s story on {} seeds in 100", s.nemesis, s.percent))
             .collect()
     }
@@ -478,7 +478,7 @@ impl Runner {
                 hit
             })
             // A story the window cannot hold is not told: its seeds draw the mix.
-            .filter(|(story, _)| story.span <= self.plan.window)
+            .filter(|(story, _)| story.fits(self.plan.window))
     }
 
     /// The scenario of `seed`: the base with the seed, the faults its nemeses draw, the final
@@ -531,7 +531,8 @@ impl Runner {
         d.spares = spares(&s).min(servers.len());
         if plan.window > Time::ZERO && !servers.is_empty() {
             match story {
-                Some((story, mix)) => mix.draw(&mut d, story.intensity),
+                // A story is drawn once (its nemesis draws the whole schedule).
+                Some((_, mix)) => mix.draw(&mut d, 1),
                 None => plan.mix.draw(&mut d, plan.intensity),
             }
         }

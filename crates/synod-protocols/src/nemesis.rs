@@ -50,6 +50,11 @@ pub struct Nemesis {
     pub doc: &'static str,
     /// Draw one fault, or one burst of related faults, into `d`.
     pub draw: fn(&mut Draw<'_>),
+    /// How many spares it needs ([`Draw::spares`]: servers outside the configuration, for it
+    /// to add); 0 for most. Without them it draws nothing, so the swarm, whose seeds draw no
+    /// spares, leaves it out, and a campaign of a cluster without enough refuses it alone
+    /// ([`missing_spares`]).
+    pub spares: usize,
 }
 
 impl std::fmt::Debug for Nemesis {
@@ -592,106 +597,127 @@ pub const NEMESES: &[Nemesis] = &[
         name: "crash",
         doc: "a random server crashes, keeping only its durable state, and restarts",
         draw: crash,
+        spares: 0,
     },
     Nemesis {
         name: "partition",
         doc: "the servers are split in two at random",
         draw: partition,
+        spares: 0,
     },
     Nemesis {
         name: "loss",
         doc: "a burst of 5-35% message loss",
         draw: loss,
+        spares: 0,
     },
     Nemesis {
         name: "duplicate",
         doc: "a burst of 5-35% duplication",
         draw: duplicate,
+        spares: 0,
     },
     Nemesis {
         name: "delay",
         doc: "a burst of wider latency (up to 10x the maximum), so messages reorder more",
         draw: delay,
+        spares: 0,
     },
     Nemesis {
         name: "slow",
         doc: "a random server's messages take 2-10x longer",
         draw: slow,
+        spares: 0,
     },
     Nemesis {
         name: "hold",
         doc: "a random server's outgoing messages are held, then released in order",
         draw: hold,
+        spares: 0,
     },
     Nemesis {
         name: "crash-leader",
         doc: "whoever leads when it strikes crashes, and restarts",
         draw: crash_leader,
+        spares: 0,
     },
     Nemesis {
         name: "isolate-leader",
         doc: "whoever leads is cut off from a majority for 200-800 ms (past an election timeout), keeping a minority with it",
         draw: isolate_leader,
+        spares: 0,
     },
     Nemesis {
         name: "slow-leader",
         doc: "whoever leads is cut off from a majority for 200-800 ms, keeping a minority, and its clock runs at half speed meanwhile (the slowest a drift of 100% allows)",
         draw: slow_leader,
+        spares: 0,
     },
     Nemesis {
         name: "isolate",
         doc: "a random server is cut off from every other for 200-800 ms, longer than an election timeout",
         draw: isolate,
+        spares: 0,
     },
     Nemesis {
         name: "comeback",
         doc: "the leader is cut off alone for 200-800 ms; 20-100 ms after a successor takes the lead, the successor crashes until after the cut heals, and the old leader comes back with what it took alone",
         draw: comeback,
+        spares: 0,
     },
     Nemesis {
         name: "bounce-leader",
         doc: "the leader's messages to a minority are cut one way for 20-100 ms (they fall behind); then the leader crashes and restarts at once",
         draw: bounce_leader,
+        spares: 0,
     },
     Nemesis {
         name: "figure8",
         doc: "Raft's Figure 8 as faults: the leader is cut off with a minority; the first granted a vote is held at once, and wins telling no one; the old leader returns, wins, and is held a few rounds into its term; the first is let go",
         draw: figure8,
+        spares: 0,
     },
     Nemesis {
         name: "ring",
         doc: "a majority ring: every server sees a majority, no two the same one",
         draw: ring,
+        spares: 0,
     },
     Nemesis {
         name: "bridge",
         doc: "two halves that cannot talk, joined by one server that talks to both",
         draw: bridge,
+        spares: 0,
     },
     Nemesis {
         name: "storm",
         doc: "a minority crashes and restarts 3-8 times within 300 ms",
         draw: storm,
+        spares: 0,
     },
     Nemesis {
         name: "skew",
         doc: "a random server's clock runs slow, up to twice (never fast: clocks stay within a drift of 100%)",
         draw: skew,
+        spares: 0,
     },
     Nemesis {
         name: "crash-new-leader",
         doc: "the next node to take the lead crashes before its first round completes, and restarts",
         draw: crash_new_leader,
+        spares: 0,
     },
     Nemesis {
         name: "restart-voter",
         doc: "the leader is cut off; when the election starts, a server crashes just after it may have voted, and restarts at once",
         draw: restart_voter,
+        spares: 0,
     },
     Nemesis {
         name: "revote",
         doc: "the leader crashes and restarts at once; in the election that follows, the first server to vote crashes as it answers, and restarts at once",
         draw: revote,
+        spares: 0,
     },
 ];
 
@@ -719,29 +745,19 @@ pub const TARGETED: &[&str] = &[
 /// The faults that wait for a protocol's moment ([`synod_sim::Fault::When`]).
 pub const MOMENTS: &[&str] = &["crash-new-leader", "restart-voter", "revote"];
 
-/// A protocol's own nemeses that need spares (servers outside the configuration at the
-/// start, [`Draw::spares`]), and how many: Raft's `overlap` adds two. Without them they draw
-/// nothing, so the swarm leaves them out (its seeds draw no spares: they are told as stories
-/// on the cluster they need), and a campaign of a cluster without enough refuses them
-/// ([`missing_spares`]).
-pub const NEEDS_SPARES: &[(&str, usize)] = &[("overlap", 2)];
-
-/// The nemeses of `mix` that need more spares than a cluster's `spares` ([`NEEDS_SPARES`]),
+/// The nemeses of `mix` that need more spares than a cluster's `spares` ([`Nemesis::spares`]),
 /// each with a sentence saying so: they draw nothing there.
 pub fn missing_spares(mix: &Mix, spares: usize) -> Vec<(&'static str, String)> {
     mix.pool()
         .iter()
-        .filter_map(|n| {
-            let (_, need) = NEEDS_SPARES.iter().find(|(name, _)| *name == n.name)?;
-            (spares < *need).then(|| {
-                (
-                    n.name,
-                    format!(
-                        "`{}` needs {need} spares (`cluster.spares = {need}`: servers outside the configuration for it to add), and this cluster has {spares}, so it draws nothing; Raft's default campaign tells it as a story on four servers and two spares",
-                        n.name
-                    ),
-                )
-            })
+        .filter(|n| spares < n.spares)
+        .map(|n| {
+            let need = n.spares;
+            let why = format!(
+                "`{}` needs {need} spares (`cluster.spares = {need}`: servers outside the configuration for it to add), and this cluster has {spares}, so it draws nothing; Raft's default campaign tells it as a story on four servers and two spares",
+                n.name
+            );
+            (n.name, why)
         })
         .collect()
 }
@@ -823,7 +839,7 @@ pub fn available(own: &'static [Nemesis]) -> impl Iterator<Item = &'static Nemes
 }
 
 /// Parse `--nemesis`: `swarm` (swarm testing of the classic, targeted and the protocol's own
-/// nemeses, but those that need spares, [`NEEDS_SPARES`]), `all`, `classic`, `targeted`, `moments`, `own`, a comma-separated list of names
+/// nemeses, but those that need spares, [`Nemesis::spares`]), `all`, `classic`, `targeted`, `moments`, `own`, a comma-separated list of names
 /// and those groups, or `swarm:LIST`. `own` are the protocol's own nemeses. (`restart` is
 /// accepted and ignored: every crash restarts.)
 pub fn parse(spec: &str, own: &'static [Nemesis]) -> Result<Mix, String> {
@@ -875,7 +891,7 @@ pub fn parse(spec: &str, own: &'static [Nemesis]) -> Result<Mix, String> {
         ));
     }
     if spec.trim() == "swarm" {
-        pool.retain(|n| NEEDS_SPARES.iter().all(|(name, _)| *name != n.name));
+        pool.retain(|n| n.spares == 0);
     }
     Ok(if swarm {
         Mix::Swarm(pool)
@@ -888,8 +904,8 @@ pub fn parse(spec: &str, own: &'static [Nemesis]) -> Result<Mix, String> {
 fn own_out_of_swarm(own: &[Nemesis]) -> String {
     let out: Vec<&str> = own
         .iter()
+        .filter(|n| n.spares > 0)
         .map(|n| n.name)
-        .filter(|n| NEEDS_SPARES.iter().any(|(name, _)| name == n))
         .collect();
     if out.is_empty() {
         String::new()

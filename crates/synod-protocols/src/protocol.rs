@@ -163,8 +163,8 @@ pub struct Campaign {
     pub stories: &'static [Story],
 }
 
-/// A story a default campaign tells on some of its seeds instead of its mix: one nemesis that
-/// draws a whole known schedule (Raft's Figure 8), on the configuration it needs, with no other
+/// A story a default campaign tells on some of its seeds instead of its mix: one nemesis, drawn
+/// once, that draws a whole known schedule (Raft's Figure 8), on the configuration it needs, with no other
 /// fault in its way. Swarm testing of schedules, as [`Campaign::vary`] is of configurations:
 /// a failure that needs three leaders in turn is met on a share of the seeds, where drawn
 /// among the mix's faults it is met almost never, and its holds would stop the others'
@@ -176,14 +176,19 @@ pub struct Story {
     pub nemesis: &'static str,
     /// On how many seeds in a hundred it is told.
     pub percent: u32,
-    /// How many times it is drawn on such a seed.
-    pub intensity: u32,
     /// How long its schedule takes to play out at most: a campaign whose fault window is
     /// shorter does not tell it (the repair would cut it short).
     pub span: Time,
     /// The configuration it needs, set over what [`Campaign::vary`] drew (only keys the
     /// scenario does not give, as there).
     pub shape: fn(&mut crate::campaign::Vary<'_>),
+}
+
+impl Story {
+    /// Whether a fault window of `window` holds its schedule: a shorter one does not tell it.
+    pub fn fits(&self, window: Time) -> bool {
+        self.span <= window
+    }
 }
 
 /// A campaign's [`Campaign::vary`] that draws nothing of the protocol's own.

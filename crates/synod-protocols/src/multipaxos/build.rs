@@ -149,6 +149,7 @@ pub const SPLIT_LEADERS: Nemesis = Nemesis {
     name: "split-leaders",
     doc: "the leader is cut off from the standby leaders (only from them) for 200-800 ms: a standby takes over while the old leader still proposes and answers",
     draw: split_leaders,
+    spares: 0,
 };
 
 fn split_leaders(d: &mut Draw<'_>) {

@@ -174,16 +174,18 @@ pub const MEMBERSHIP: Nemesis = Nemesis {
     name: "membership",
     doc: "the leader is told to remove a random server (`remove`), and to add it back (`add`) when the fault ends",
     draw: membership,
+    spares: 0,
 };
 
 /// The `overlap` nemesis: the schedule of the single-server change bug (Ongaro, raft-dev,
 /// 2015; the dissertation's 4.1 fixes it), drawn to strike whoever leads then. It needs two
 /// spares (`cluster.spares`, as Raft's default campaign gives it in its story); without them
-/// it draws nothing ([`crate::nemesis::NEEDS_SPARES`]).
+/// it draws nothing ([`Nemesis::spares`]).
 pub const OVERLAP: Nemesis = Nemesis {
     name: "overlap",
     doc: "the single-server change bug's schedule (needs two spares, `cluster.spares = 2`, as the default campaign's story gives it): the leader is cut off alone and told to add a spare, which it cannot commit; the first server to give its vote in the election that follows is put on the old leader's side with that spare (a heal, then a cut) as its vote goes out, and the new leader is told at once to add the other spare; the two configurations have disjoint majorities unless a leader commits an entry of its term first",
     draw: overlap,
+    spares: 2,
 };
 
 /// The `transfer` nemesis: the leader is told to hand its leadership to a random server.
@@ -191,6 +193,7 @@ pub const TRANSFER_LEADER: Nemesis = Nemesis {
     name: "transfer",
     doc: "the leader is told to hand its leadership to a random server (`transfer`)",
     draw: transfer,
+    spares: 0,
 };
 
 fn membership(d: &mut Draw<'_>) {
@@ -233,7 +236,7 @@ fn overlap(d: &mut Draw<'_>) {
     // configuration with a diverging log; without PreVote its elections keep deposing the
     // leader, and it catches up seconds later).
     let added = |f: &crate::scenario::FaultSpec| matches!(&f.action, FaultAction::Protocol("add", n) if spares.contains(n));
-    if spares.len() < 2 || d.drawn().iter().any(added) {
+    if spares.len() < OVERLAP.spares || d.drawn().iter().any(added) {
         return;
     }
     let i = d.rng.below(spares.len() as u64) as usize;
@@ -351,7 +354,6 @@ fn section5(v: &mut crate::campaign::Vary<'_>) {
 const OVERLAP_STORY: crate::protocol::Story = crate::protocol::Story {
     nemesis: "overlap",
     percent: 25,
-    intensity: 1,
     span: OVERLAP_SPAN,
     shape: overlap_shape,
 };
@@ -360,7 +362,6 @@ const OVERLAP_STORY: crate::protocol::Story = crate::protocol::Story {
 const FIGURE8_STORY: crate::protocol::Story = crate::protocol::Story {
     nemesis: "figure8",
     percent: 25,
-    intensity: 1,
     span: crate::nemesis::FIGURE8_SPAN,
     shape: figure8_shape,
 };
